@@ -1,0 +1,108 @@
+"""Martha's Rule Tracker: `create_app(config)` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import INSTANCE_DIR, Config, select_config
+
+STATIC_DIR = Path(__file__).parent / "static"
+NHSUK_FRONTEND_VERSION = (STATIC_DIR / "NHSUK_FRONTEND_VERSION").read_text().strip()
+
+
+def create_app(config: str | type[Config] | None = None) -> Flask:
+    """Build the app for a configuration name or class (default: $TRACKER_CONFIG, else
+    development). Raises config.ConfigError when the settings are unsafe."""
+    config_cls = config if isinstance(config, type) else select_config(config)
+    config_cls.validate()
+
+    app = Flask(__name__, static_url_path="/assets", instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config_cls)
+    app.config["TRACKER_CONFIG_NAME"] = config_cls.NAME
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+
+    _configure_logging(app)
+    _configure_jinja(app)
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _configure_jinja(app: Flask) -> None:
+    # Settings the NHS.UK macros need (shared/browser-testing.md §7). Autoescaping .jinja is a
+    # security control: without it, text passed to the macros is not escaped.
+    app.jinja_options = {
+        **Flask.jinja_options,
+        "undefined": ChainableUndefined,
+        "autoescape": lambda name: name is None or name.endswith((".html", ".htm", ".xml", ".jinja")),
+        "finalize": lambda value: "" if value is None else value,
+    }
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
+    app.jinja_env.globals["nhsuk_frontend_version"] = NHSUK_FRONTEND_VERSION
+
+
+def _register_extensions(app: Flask) -> None:
+    from tracker.db import configure_engines
+    from tracker.extensions import babel, csrf, db, limiter, migrate
+    from tracker.sms import build_sender
+
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
+    limiter.init_app(app)
+    configure_engines(app)
+    app.extensions["tracker_sms"] = build_sender(app)
+
+
+def _locale() -> str:
+    # English only for now; the languages issue adds a choice (stored on each concern already).
+    return "en"
+
+
+def _timezone() -> str:
+    from tracker.services.settings import current_settings
+
+    try:
+        return current_settings().timezone
+    except Exception:
+        return "Europe/London"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.public import bp as public_bp
+    from tracker.web.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from tracker.web import errors, security
+
+    security.register(app)
+    errors.register(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from tracker.cli import tracker_cli
+
+    app.cli.add_command(tracker_cli)

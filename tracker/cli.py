@@ -1,0 +1,232 @@
+"""`flask tracker ...`: operations on the command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.models import Population, Role, Ward
+from tracker.services import audit, hospital
+from tracker.services.audit import verify_chain
+from tracker.services.demo import demo_exists, seed_demo
+from tracker.services.hospital import SetupProblem
+from tracker.services.users import create_user
+
+tracker_cli = AppGroup("tracker", help="Martha's Rule Tracker operations.")
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _commit_or_fail(action):
+    """Run `action` in one write transaction; a SetupProblem becomes a plain message."""
+    with write_intent():
+        try:
+            result = action()
+            db.session.commit()
+            return result
+        except SetupProblem as problem:
+            db.session.rollback()
+            _fail(str(problem))
+
+
+@tracker_cli.command("seed-demo")
+def seed_demo_command():
+    """Create the demo trust and print the demo users' one-time passwords (once)."""
+    accounts = _commit_or_fail(lambda: seed_demo(audit.Actor.cli()))
+    _print_accounts(accounts)
+
+
+def _print_accounts(accounts):
+    click.echo("Demo trust created. One-time passwords (shown once; each must be changed at first sign-in):")
+    for email, role, password in accounts:
+        click.echo(f"  {role:<11} {email:<42} {password}")
+
+
+@tracker_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--team", "team_code", help="Team code (outreach clinicians).")
+@click.option("--ward", "ward_code", help="Ward code (ward staff).")
+@click.option("--site", "site_code", help="Site code (managers).")
+@click.option("--mobile", help="Mobile number for alerts.")
+def create_user_command(email, display_name, role, team_code, ward_code, site_code, mobile):
+    """Create a staff account and print its one-time password (once)."""
+    def action():
+        user, password = create_user(
+            audit.Actor.cli(), email=email, display_name=display_name, role=Role(role),
+            team=hospital.team_by_code(team_code) if team_code else None,
+            ward=hospital.ward_by_code(ward_code) if ward_code else None,
+            site=hospital.site_by_code(site_code) if site_code else None,
+            mobile=mobile,
+        )
+        return user.email, password
+    email, password = _commit_or_fail(action)
+    click.echo(f"Created {email}. One-time password (shown once; must be changed at first sign-in): {password}")
+
+
+@tracker_cli.command("verify-audit")
+def verify_audit_command():
+    """Check the audit trail's hash chain from the first event to the last."""
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.events_checked} events verified.")
+        return
+    click.echo(f"AUDIT CHAIN BROKEN at event {report.first_broken_id}: {report.problem}. "
+               f"{report.events_checked} events before it verified.", err=True)
+    sys.exit(1)
+
+
+@tracker_cli.command("worker")
+@click.option("--once", is_flag=True, help="Process one batch and exit.")
+def worker_command(once):
+    """Send due outbox messages and keep the heartbeat, until stopped (SIGTERM)."""
+    from tracker.worker import Worker
+
+    worker = Worker(current_app._get_current_object())
+    if once:
+        report = worker.run_once()
+        click.echo(f"handled {report.handled}: {report.outcomes}")
+        return
+    worker.install_signal_handlers()
+    worker.run()
+
+
+@tracker_cli.command("setup-trust")
+@click.option("--name", "trust_name", required=True)
+@click.option("--emergency-instruction", required=True, help="Shown on every family page, word for word.")
+@click.option("--outreach-phone", required=True, help="Shown before a ward is chosen.")
+@click.option("--pals-phone")
+@click.option("--text-relatives/--no-text-relatives", default=False, help="Your IG decision: may relatives be texted?")
+@click.option("--sms-regions", default="GB", show_default=True, help="Countries whose mobiles may be texted.")
+@click.option("--privacy-contact")
+def setup_trust_command(**options):
+    """Save the trust's settings (run again to change them)."""
+    _commit_or_fail(lambda: hospital.save_settings(audit.Actor.cli(), trust_name=options["trust_name"],
+                                                   emergency_instruction=options["emergency_instruction"],
+                                                   outreach_phone=options["outreach_phone"],
+                                                   pals_phone=options["pals_phone"],
+                                                   text_relatives_allowed=options["text_relatives"],
+                                                   sms_allowed_regions=options["sms_regions"],
+                                                   privacy_contact=options["privacy_contact"]))
+    click.echo("Trust settings saved.")
+
+
+@tracker_cli.command("add-site")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+def add_site_command(code, name):
+    """Add a hospital site."""
+    site = _commit_or_fail(lambda: hospital.add_site(audit.Actor.cli(), code=code, name=name))
+    click.echo(f"Added site {site.code}.")
+
+
+@tracker_cli.command("add-team")
+@click.option("--code", required=True)
+@click.option("--site", "site_code", required=True)
+@click.option("--name", required=True)
+@click.option("--population", type=click.Choice([p.value for p in Population]), default="adult", show_default=True)
+@click.option("--public-phone", required=True, help="The number families may phone.")
+@click.option("--duty-phone", help="The on-call mobile that receives text alerts.")
+@click.option("--ack-minutes", type=int, default=5, show_default=True)
+@click.option("--review-minutes", type=int, default=30, show_default=True)
+def add_team_command(code, site_code, name, population, public_phone, duty_phone, ack_minutes, review_minutes):
+    """Add an outreach team."""
+    team = _commit_or_fail(lambda: hospital.add_team(
+        audit.Actor.cli(), code=code, site=hospital.site_by_code(site_code), name=name, population=Population(population),
+        public_phone=public_phone, duty_phone=duty_phone, ack_target_minutes=ack_minutes,
+        review_target_minutes=review_minutes))
+    click.echo(f"Added team {team.code}.")
+
+
+@tracker_cli.command("add-ward")
+@click.option("--code", required=True, help="Permanent: becomes the ward's link, /w/<code>.")
+@click.option("--name", required=True)
+@click.option("--site", "site_code", required=True)
+@click.option("--team", "team_code", required=True)
+@click.option("--population", type=click.Choice([p.value for p in Population]), default="adult", show_default=True)
+@click.option("--beds", default="", help="Bed or bay labels, comma-separated (optional).")
+@click.option("--nurse-in-charge-phone")
+@click.option("--kiosk/--no-kiosk", default=False, help="Open its link in kiosk mode (a ward tablet).")
+def add_ward_command(code, name, site_code, team_code, population, beds, nurse_in_charge_phone, kiosk):
+    """Add a ward and print its permanent link (for the poster's QR code)."""
+    ward = _commit_or_fail(lambda: hospital.add_ward(
+        audit.Actor.cli(), code=code, name=name, site=hospital.site_by_code(site_code),
+        team=hospital.team_by_code(team_code), population=Population(population),
+        beds=[b for b in beds.split(",") if b.strip()], nurse_in_charge_phone=nurse_in_charge_phone,
+        kiosk_default=kiosk))
+    click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
+
+
+@tracker_cli.command("retire-ward")
+@click.argument("code")
+@click.option("--successor", "successor_code", help="The ward its patients moved to (offered on the old link).")
+def retire_ward_command(code, successor_code):
+    """Retire a ward: its link keeps working and explains, offering the other wards."""
+    _commit_or_fail(lambda: hospital.retire_ward(
+        audit.Actor.cli(), hospital.ward_by_code(code),
+        hospital.ward_by_code(successor_code) if successor_code else None))
+    click.echo(f"Retired ward {code}.")
+
+
+@tracker_cli.command("list-wards")
+def list_wards_command():
+    """Print every ward's permanent link."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    for ward in db.session.scalars(select(Ward).order_by(Ward.site_id, Ward.name)):
+        state = "retired" if ward.is_retired else ("kiosk" if ward.kiosk_default else "open")
+        click.echo(f"{ward.code:<20} {state:<8} {base}/w/{ward.code}   {ward.name}")
+
+
+@tracker_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn sync workers.")
+def serve_command(host, port, workers):
+    """Upgrade the database, seed the demo trust if it is empty (not in production), then run
+    the web server (gunicorn) and the worker together until interrupted."""
+    upgrade()
+    if not demo_exists() and current_app.config["ALLOW_DEMO_SEED"]:
+        _print_accounts(_commit_or_fail(lambda: seed_demo(audit.Actor.cli())))
+    db.session.remove()
+    env = dict(os.environ)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
+                            "--access-logfile", "-", "wsgi:app"], env=env)
+    click.echo(f"Martha's Rule Tracker on http://{host}:{port} (worker pid {worker.pid}). Ctrl-C stops both.")
+
+    def stop(*_args):
+        for process in (web, worker):
+            if process.poll() is None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while web.poll() is None and worker.poll() is None:
+            try:
+                web.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for process in (web, worker):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    if worker.returncode not in (0, None, -signal.SIGTERM) or web.returncode not in (0, None, -signal.SIGTERM):
+        sys.exit(1)

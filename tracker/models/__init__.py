@@ -1,0 +1,35 @@
+"""Typed SQLAlchemy 2 models, one module per concept."""
+
+from tracker.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
+from tracker.models.base import Base
+from tracker.models.concern import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    CallerRoute,
+    Channel,
+    Concern,
+    ConcernStatus,
+    ForbiddenTransition,
+    SpokeToWard,
+    WorryCategory,
+    next_status,
+)
+from tracker.models.hospital import Population, Settings, Site, Team, Ward
+from tracker.models.outbox import (
+    FINAL_SEND_STATES,
+    Audience,
+    Message,
+    MessageChannel,
+    RecipientKind,
+    SendState,
+)
+from tracker.models.people import Role, User
+from tracker.models.system import SystemAlarm, WorkerHeartbeat
+
+__all__ = [
+    "GENESIS_HASH", "OPEN_STATUSES", "TRANSITIONS", "FINAL_SEND_STATES",
+    "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",
+    "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",
+    "RecipientKind", "Role", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",
+    "User", "Ward", "WorkerHeartbeat", "WorryCategory", "next_status",
+]

@@ -1,0 +1,181 @@
+"""A Martha's Rule concern (design §3): who raised it, about whom, what worries them, and the
+clocks its lifecycle sets."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import utcnow
+from tracker.models.base import Base
+from tracker.models.hospital import Site, Team, Ward, str_enum
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class CallerRoute(str, enum.Enum):
+    """The three routes NHS England counts (domain §2.1)."""
+
+    PATIENT = "patient"
+    FAMILY = "family_carer_advocate"
+    STAFF = "staff"
+
+
+class Channel(str, enum.Enum):
+    TABLET = "tablet"
+    OWN_DEVICE = "own_device"
+    PHONE_CALL = "phone_call"
+    STAFF = "staff"
+    STAFF_ASSISTED = "staff_assisted"
+
+
+class WorryCategory(str, enum.Enum):
+    """The warning signs trusts list for families (domain §1.4)."""
+
+    NOT_USUAL_SELF = "not_usual_self"
+    BREATHING = "breathing"
+    SKIN_OR_SWEATING = "skin_or_sweating"
+    LITTLE_URINE = "little_urine"
+    SLEEPY_OR_CONFUSED = "sleepy_or_confused"
+    HANDS_HOT_OR_COLD = "hands_hot_or_cold"
+    PAIN = "pain"
+    GENERAL_WORRY = "general_worry"
+
+
+class SpokeToWard(str, enum.Enum):
+    YES = "yes"
+    NO = "no"
+
+
+class ConcernStatus(str, enum.Enum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    REVIEWED = "reviewed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class ForbiddenTransition(ValueError):
+    """The action is not allowed from the concern's current status."""
+
+    def __init__(self, action: str, status: ConcernStatus):
+        super().__init__(f"This call is {status.value}, so it cannot be {ACTION_PAST_TENSE[action]}.")
+        self.action = action
+        self.status = status
+
+
+ACTION_PAST_TENSE = {
+    "claim": "claimed",
+    "release": "released",
+    "hand_over": "handed over",
+    "record_review": "reviewed",
+    "close": "closed",
+    "close_without_review": "closed without a review",
+    "cancel": "cancelled",
+    "reopen": "reopened",
+}
+
+# The whole lifecycle (design §3): action -> (statuses it may start from, status it leads to).
+# `None` as the target keeps the status (hand over moves the claim, not the status).
+TRANSITIONS: dict[str, tuple[frozenset[ConcernStatus], ConcernStatus | None]] = {
+    "claim": (frozenset({ConcernStatus.NEW}), ConcernStatus.ACKNOWLEDGED),
+    "release": (frozenset({ConcernStatus.ACKNOWLEDGED}), ConcernStatus.NEW),
+    "hand_over": (frozenset({ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED}), None),
+    "record_review": (frozenset({ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED}), ConcernStatus.REVIEWED),
+    "close": (frozenset({ConcernStatus.REVIEWED}), ConcernStatus.CLOSED),
+    "close_without_review": (frozenset({ConcernStatus.ACKNOWLEDGED}), ConcernStatus.CLOSED),
+    "cancel": (frozenset({ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED}), ConcernStatus.CANCELLED),
+    "reopen": (frozenset({ConcernStatus.CLOSED}), ConcernStatus.ACKNOWLEDGED),
+}
+
+OPEN_STATUSES = frozenset({ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED})
+
+
+def next_status(current: ConcernStatus, action: str) -> ConcernStatus:
+    """The status `action` leads to from `current`; raises ForbiddenTransition otherwise."""
+    sources, target = TRANSITIONS[action]
+    if current not in sources:
+        raise ForbiddenTransition(action, current)
+    return current if target is None else target
+
+
+class Concern(Base):
+    __tablename__ = "concern"
+    __table_args__ = (
+        # The queue: open calls by status, then age (design §3).
+        Index("ix_concern_status_raised_at", "status", "raised_at"),
+        Index("ix_concern_team_status", "team_id", "status"),
+        Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Shown to the caller and read out on the phone; unguessable enough not to be enumerated,
+    # never a credential (knowing it grants nothing).
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    # One per rendered form: a double click or a retried POST creates one concern.
+    submission_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # Where: the ward, and the site and team it had when the concern was raised.
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    bed: Mapped[str | None] = mapped_column(String(60))
+
+    # About whom.
+    patient_name: Mapped[str | None] = mapped_column(String(120))
+    patient_dob: Mapped[date | None] = mapped_column(Date)
+    hospital_number: Mapped[str | None] = mapped_column(String(32))
+
+    # Who raised it, and how to reach them.
+    caller_route: Mapped[CallerRoute] = mapped_column(str_enum(CallerRoute))
+    caller_name: Mapped[str | None] = mapped_column(String(120))
+    caller_relationship: Mapped[str | None] = mapped_column(String(60))
+    callback_number: Mapped[str | None] = mapped_column(String(20))  # E.164
+    # Whether that number can be texted at all (a mobile in an allowed country).
+    callback_textable: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    preferred_language: Mapped[str | None] = mapped_column(String(60))
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    communication_needs: Mapped[str | None] = mapped_column(Text)
+
+    # What worries them.
+    worry_categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    worry_details: Mapped[str | None] = mapped_column(Text)
+    spoke_to_ward: Mapped[SpokeToWard | None] = mapped_column(str_enum(SpokeToWard))
+    ward_response: Mapped[str | None] = mapped_column(Text)
+
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    status: Mapped[ConcernStatus] = mapped_column(str_enum(ConcernStatus), default=ConcernStatus.NEW)
+    # Set by a clinician; none at intake.
+    priority: Mapped[int | None] = mapped_column(Integer)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    # Abuse handling (design §7): never a refusal, only a flag for staff and texts held back.
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_repeat_at: Mapped[datetime | None]
+    flagged_burst: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged_automated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Clocks (design §3): every metric is computed from these.
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_alert_sent_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    caller_updated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    ward: Mapped[Ward] = relationship()
+    site: Mapped[Site] = relationship()
+    team: Mapped[Team] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES

@@ -1,0 +1,125 @@
+"""The trust's own shape: its settings, sites, outreach teams and wards."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import utcnow
+from tracker.models.base import Base
+
+
+def str_enum(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
+    """Enums stored as their values in a plain VARCHAR, so adding a value needs no migration."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+class Population(str, enum.Enum):
+    ADULT = "adult"
+    PAEDIATRIC = "paediatric"
+
+
+class Settings(Base):
+    """The trust's choices: one row (id 1) per deployment."""
+
+    __tablename__ = "settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # Shown on every family page, word for word (design §3).
+    emergency_instruction: Mapped[str] = mapped_column(Text)
+    # The outreach number shown before a ward (and so a team) is known.
+    outreach_phone: Mapped[str] = mapped_column(String(32))
+    # Where parking, food, visiting and complaints go (PALS), shown without refusing the form.
+    pals_phone: Mapped[str | None] = mapped_column(String(32))
+    # An information-governance decision each trust records: may relatives be texted?
+    text_relatives_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ISO 3166 region codes whose mobile numbers may be texted.
+    sms_allowed_regions: Mapped[str] = mapped_column(String(64), default="GB")
+    languages_enabled: Mapped[str] = mapped_column(String(128), default="en")
+    privacy_contact: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def allowed_regions(self) -> set[str]:
+        return {code.strip().upper() for code in self.sms_allowed_regions.split(",") if code.strip()}
+
+
+class Site(Base):
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    wards: Mapped[list[Ward]] = relationship(back_populates="site", order_by="Ward.name")
+    teams: Mapped[list[Team]] = relationship(back_populates="site", order_by="Team.name")
+
+
+class Team(Base):
+    """An outreach team (CCOT or PCCOT). Targets and, later, the rota and escalation policy
+    belong to the team."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    population: Mapped[Population] = mapped_column(str_enum(Population), default=Population.ADULT)
+    # The number families may phone, shown on every page for the team's wards.
+    public_phone: Mapped[str] = mapped_column(String(32))
+    # The team's on-call mobile, alerted by SMS until the rota issue replaces it.
+    duty_phone: Mapped[str | None] = mapped_column(String(32))
+    ack_target_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    review_target_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    site: Mapped[Site] = relationship(back_populates="teams")
+    wards: Mapped[list[Ward]] = relationship(back_populates="team")
+
+
+class Ward(Base):
+    """A ward. Its `code` is printed on posters as a QR code (`/w/<code>`), so it never changes:
+    a ward that closes is retired, never deleted or recoded."""
+
+    __tablename__ = "ward"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
+    population: Mapped[Population] = mapped_column(str_enum(Population), default=Population.ADULT)
+    # Optional bed or bay labels, one per line, offered as a list on the form.
+    bed_labels: Mapped[str | None] = mapped_column(Text)
+    nurse_in_charge_phone: Mapped[str | None] = mapped_column(String(32))
+    # The ward tablet opens its link in kiosk mode without needing ?kiosk=1.
+    kiosk_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_at: Mapped[datetime | None]
+    # Where a retired ward's patients went, offered (never silently used) on its old link.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"))
+
+    site: Mapped[Site] = relationship(back_populates="wards")
+    team: Mapped[Team] = relationship(back_populates="wards")
+    successor: Mapped[Ward | None] = relationship(remote_side=[id])
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
+    def beds(self) -> list[str]:
+        return [line.strip() for line in (self.bed_labels or "").splitlines() if line.strip()]

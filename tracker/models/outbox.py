@@ -1,0 +1,94 @@
+"""The outbox (design §5): every text or call is a row written in the same transaction as the
+change that caused it, and sent later by the worker. Our send state and the provider's delivery
+status are kept apart."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.clock import utcnow
+from tracker.models.base import Base
+from tracker.models.concern import Concern, JSONType
+from tracker.models.hospital import str_enum
+from tracker.models.people import User
+
+
+class MessageChannel(str, enum.Enum):
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Audience(str, enum.Enum):
+    """Who reads it decides what it may say: family texts carry no clinical detail."""
+
+    FAMILY = "family"
+    CLINICIAN = "clinician"
+
+
+class RecipientKind(str, enum.Enum):
+    CALLER = "caller"  # the person who raised the concern
+    USER = "user"  # a staff account's mobile
+    CONTACT = "contact"  # a configured number: the team's duty phone, a nurse in charge
+
+
+class SendState(str, enum.Enum):
+    PENDING = "pending"  # due at next_attempt_at
+    SENDING = "sending"  # leased by a worker until lease_until
+    UNKNOWN = "unknown"  # the provider may have it: reconcile before any resend
+    ACCEPTED = "accepted"  # the provider took it (delivery status follows separately)
+    DEAD = "dead"  # permanent failure, with a plain-English reason
+    CANCELLED = "cancelled"  # no longer wanted (the call was claimed, closed, escalated past)
+    HELD = "held"  # held back by an abuse limit; staff can see why, nothing sends it
+
+
+FINAL_SEND_STATES = frozenset({SendState.ACCEPTED, SendState.DEAD, SendState.CANCELLED, SendState.HELD})
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_due", "send_state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)
+    audience: Mapped[Audience] = mapped_column(str_enum(Audience))
+    channel: Mapped[MessageChannel] = mapped_column(str_enum(MessageChannel), default=MessageChannel.SMS)
+    recipient_kind: Mapped[RecipientKind] = mapped_column(str_enum(RecipientKind))
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # A coded description of a CONTACT recipient, e.g. "team_duty_phone".
+    recipient_role: Mapped[str | None] = mapped_column(String(40))
+    to_number: Mapped[str] = mapped_column(String(20))  # E.164
+
+    # Never free text from a request: a template file, its variables and the locale.
+    template_id: Mapped[str] = mapped_column(String(64))
+    variables: Mapped[dict] = mapped_column(JSONType, default=dict)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    send_state: Mapped[SendState] = mapped_column(str_enum(SendState), default=SendState.PENDING)
+    hold_reason: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None]
+
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The provider's delivery status (queued, sent, delivered, undelivered, failed; for calls
+    # ringing, completed, busy, no-answer...), apart from our send state.
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_status_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    # Shown to staff, in plain English.
+    error_reason: Mapped[str | None] = mapped_column(String(300))
+
+    # The text as sent, kept as the record NHS IG guidance asks for (domain §5.1).
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    concern: Mapped[Concern | None] = relationship()
+    recipient_user: Mapped[User | None] = relationship()

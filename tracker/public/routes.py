@@ -1,0 +1,256 @@
+"""Public views. Thin: find the ward, validate the form, call `services.concerns.raise_concern`,
+commit, redirect to the confirmation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from tracker.extensions import csrf, db
+from tracker.models import CallerRoute, Channel, Site, Ward
+from tracker.public import bp, contact, view_helpers
+from tracker.public.forms import ConcernForm
+from tracker.services import audit
+from tracker.services.concerns import (
+    Intake,
+    Source,
+    WardUnavailable,
+    family_text_of,
+    find_by_submission,
+    raise_concern,
+)
+from tracker.services.notifications import FamilyText
+from tracker.services.phone import display_phone
+from tracker.services.settings import current_settings
+from tracker.services.text import TextProblem, clean_line
+
+log = logging.getLogger(__name__)
+
+WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+CONFIRMATION_KEPT_SECONDS = 30 * 60
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _new_submission_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _find_ward(code: str) -> Ward | None:
+    code = code.lower()
+    if not WARD_CODE.match(code):
+        return None
+    return db.session.scalar(select(Ward).where(Ward.code == code).options(selectinload(Ward.team), selectinload(Ward.site)))
+
+
+def _wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
+    sites = db.session.scalars(
+        select(Site).where(Site.active.is_(True)).order_by(Site.name).options(selectinload(Site.wards))
+    ).all()
+    needle = query.casefold()
+    grouped = []
+    for site in sites:
+        wards = [w for w in site.wards if not w.is_retired and (
+            not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)]
+        if wards:
+            grouped.append((site, wards))
+    return grouped
+
+
+def _kiosk_requested(ward: Ward) -> bool:
+    return request.args.get("kiosk") == "1" or ward.kiosk_default
+
+
+def _kiosk_config() -> dict:
+    config = current_app.config
+    return {
+        "idle": config.get("KIOSK_IDLE_SECONDS", 180),
+        "warning": config.get("KIOSK_WARNING_SECONDS", 30),
+        "confirmation": config.get("KIOSK_CONFIRMATION_SECONDS", 60),
+    }
+
+
+@bp.get("/")
+def choose_ward():
+    try:
+        query = clean_line(request.args.get("q", ""), 60)
+    except TextProblem:
+        query = ""
+    settings = current_settings()
+    return render_template(
+        "public/choose_ward.html",
+        groups=_wards_by_site(query),
+        query=query,
+        contact=contact.for_trust(settings),
+    )
+
+
+def _unavailable_ward(code: str, ward: Ward | None):
+    settings = current_settings()
+    successor = ward.successor if ward is not None and ward.successor and not ward.successor.is_retired else None
+    status = 410 if ward is not None else 404
+    return render_template(
+        "public/ward_unavailable.html",
+        code=code if WARD_CODE.match(code.lower()) else None,
+        retired=ward is not None,
+        successor=successor,
+        groups=_wards_by_site(),
+        contact=contact.for_trust(settings),
+    ), status
+
+
+def _render_form(ward: Ward, form: ConcernForm, kiosk: bool, status: int = 200, *, csrf_expired: bool = False,
+                 send_failed: bool = False):
+    settings = current_settings()
+    response = current_app.make_response((render_template(
+        "public/concern_form.html",
+        ward=ward,
+        form=form,
+        kiosk=kiosk,
+        kiosk_timing=_kiosk_config(),
+        errors=form.error_list(),
+        csrf_expired=csrf_expired,
+        send_failed=send_failed,
+        text_relatives_allowed=settings.text_relatives_allowed,
+        contact=contact.for_ward(ward, settings),
+    ), status))
+    name = current_app.config["DEVICE_COOKIE_NAME"]
+    if not request.cookies.get(name):
+        response.set_cookie(name, secrets.token_urlsafe(16), max_age=DEVICE_COOKIE_MAX_AGE, path="/",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    return response
+
+
+@bp.route("/w/<code>", methods=["GET", "POST"])
+@csrf.exempt  # checked inside, so an expired token keeps what was typed (see ConcernForm.Meta)
+def concern_form(code: str):
+    """The family's form for one ward. Its address is printed on posters: it never changes."""
+    ward = _find_ward(code)
+    if ward is None or ward.is_retired:
+        return _unavailable_ward(code, ward)
+    if ward.code != code and request.method == "GET":
+        return redirect(url_for(".concern_form", code=ward.code, **request.args), 301)
+
+    if request.method == "GET":
+        kiosk = _kiosk_requested(ward)
+        if kiosk:
+            # A fresh kiosk form: forget the last family's confirmation, so Back shows nothing.
+            session.pop("last_submission", None)
+        form = ConcernForm(bed_labels=ward.beds, data={"submission_id": _new_submission_id(), "kiosk": "1" if kiosk else ""})
+        return _render_form(ward, form, kiosk)
+
+    form = ConcernForm(request.form, bed_labels=ward.beds)
+    kiosk = form.wants_kiosk
+    try:
+        csrf.protect()
+        csrf_expired = False
+    except CSRFError:
+        csrf_expired = True
+    valid = form.validate()
+    form.submission_id.data = form.valid_submission_id or _new_submission_id()
+    if csrf_expired or not valid:
+        return _render_form(ward, form, kiosk, 400, csrf_expired=csrf_expired)
+
+    intake = _intake(form, ward, kiosk)
+    source = Source(device_id=request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), address=request.remote_addr)
+    try:
+        outcome = raise_concern(intake, source, audit.Actor.public())
+        db.session.commit()
+    except WardUnavailable:
+        db.session.rollback()
+        return _unavailable_ward(code, ward)
+    except IntegrityError:
+        # The same form was sent twice at once and the other request won: show its concern.
+        db.session.rollback()
+        existing = find_by_submission(intake.submission_id)
+        if existing is None:
+            log.exception("could not save a concern for ward %s", ward.code)
+            return _render_form(ward, form, kiosk, 503, send_failed=True)
+        return _confirm(ward, existing.reference, family_text_of(existing), existing.callback_number, kiosk)
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not save a concern for ward %s", ward.code)
+        return _render_form(ward, form, kiosk, 503, send_failed=True)
+    return _confirm(ward, outcome.concern.reference, outcome.family_text, outcome.concern.callback_number, kiosk)
+
+
+def _confirm(ward: Ward, reference: str, family_text: FamilyText, number: str | None, kiosk: bool):
+    session["last_submission"] = {
+        "reference": reference,
+        "ward": ward.code,
+        "family_text": family_text.value,
+        "number": number,
+        "kiosk": kiosk,
+        "at": int(time.time()),
+    }
+    return redirect(url_for(".sent", code=ward.code), 303)
+
+
+def _intake(form: ConcernForm, ward: Ward, kiosk: bool) -> Intake:
+    return Intake(
+        ward_id=ward.id,
+        submission_id=form.submission_id.data,
+        caller_route=CallerRoute(form.caller_route.data),
+        channel=Channel.TABLET if kiosk else Channel.OWN_DEVICE,
+        worry_categories=tuple(form.worry_categories.data or ()),
+        worry_details=form.worry_details.data or "",
+        patient_name=form.patient_name.data or "",
+        bed=form.bed.data or "",
+        patient_dob=form.dob,
+        caller_name=form.caller_name.data or "",
+        caller_relationship=(form.caller_relationship.data or "") if form.caller_route.data == CallerRoute.FAMILY.value else "",
+        callback=form.phone,
+        sms_consent=bool(form.sms_consent.data and form.phone),
+        locale=str(get_locale() or "en"),
+        preferred_language=form.language,
+        interpreter_needed=form.interpreter_needed.data == "yes",
+        communication_needs=form.communication_needs.data or "",
+        spoke_to_ward=form.spoke,
+        ward_response=(form.ward_response.data or "") if form.spoke_to_ward.data == "yes" else "",
+        looks_automated=form.looks_automated,
+    )
+
+
+@bp.get("/w/<code>/sent")
+def sent(code: str):
+    """The confirmation: only for the browser that just sent the form, for half an hour."""
+    ward = _find_ward(code)
+    if ward is None:
+        return _unavailable_ward(code, None)
+    info = session.get("last_submission")
+    if not info or info.get("ward") != ward.code or time.time() - info.get("at", 0) > CONFIRMATION_KEPT_SECONDS:
+        return redirect(url_for(".concern_form", code=ward.code, **({"kiosk": "1"} if _kiosk_requested(ward) else {})))
+    settings = current_settings()
+    return render_template(
+        "public/sent.html",
+        ward=ward,
+        reference=info["reference"],
+        family_text=FamilyText(info["family_text"]),
+        number=display_phone(info.get("number")),
+        kiosk=bool(info.get("kiosk")),
+        kiosk_timing=_kiosk_config(),
+        contact=contact.for_ward(ward, settings),
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html", contact=contact.for_trust(current_settings()))
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("public/accessibility.html", contact=contact.for_trust(current_settings()))
+
+
+@bp.context_processor
+def template_helpers():
+    return view_helpers.HELPERS

@@ -1,0 +1,47 @@
+"""Small functions the public templates call to turn form state into NHS.UK macro parameters."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from tracker.public.forms import LANGUAGE_CHOICES, WORRY_CHOICES, ConcernForm
+from tracker.services.settings import current_settings
+
+
+def field_error(field) -> dict | None:
+    return {"text": str(field.errors[0])} if field.errors else None
+
+
+def worry_items(form: ConcernForm) -> list[dict]:
+    chosen = set(form.worry_categories.data or [])
+    return [{"value": value, "text": str(label), "checked": value in chosen} for value, label in WORRY_CHOICES]
+
+
+def language_items(form: ConcernForm) -> list[dict]:
+    current = form.preferred_language.data or ""
+    return [{"value": value, "text": str(label), "selected": value == current} for value, label in LANGUAGE_CHOICES]
+
+
+def bed_items(beds: list[str], form: ConcernForm) -> list[dict]:
+    current = form.bed.data or ""
+    return [{"value": "", "text": _("I do not know"), "selected": not current}] + [
+        {"value": bed, "text": bed, "selected": bed == current} for bed in beds
+    ]
+
+
+def sms_hint() -> str:
+    regions = current_settings().allowed_regions
+    where = _("UK mobile numbers") if regions == {"GB"} else _("mobile numbers")
+    if current_settings().text_relatives_allowed:
+        return _("We will text you to say we got your request. We can only text %(where)s.",
+                 where=where)
+    return _("We can only send texts to patients, not to family or friends, and only to %(where)s.", where=where)
+
+
+HELPERS = {
+    "field_error": field_error,
+    "worry_items": worry_items,
+    "language_items": language_items,
+    "bed_items": bed_items,
+    "sms_hint": sms_hint,
+}

@@ -1,0 +1,181 @@
+"""Sending the outbox (design §5): claim due rows with a lease, re-check each is still wanted,
+send outside any transaction, and record what the provider said.
+
+A 429 or refused connection is retried with backoff; a timeout or 5xx may mean the text went, so
+the row becomes `unknown` and is looked up at the provider before any resend; a permanent error
+ends in `dead` with a plain-English reason. A worker that dies mid-send leaves a lease that
+expires, and the next worker reconciles the row the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import exists, select, update
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import Audience, Concern, ConcernStatus, Message, SendState
+from tracker.services import audit
+from tracker.services.sms_text import render
+from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, SendResult, SmsSender, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Claimed:
+    sms: OutgoingSms
+    needs_reconcile: bool
+
+
+@dataclass
+class BatchReport:
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    @property
+    def handled(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with jitter, bounded by SMS_RETRY_CAP_SECONDS."""
+    config = current_app.config
+    ceiling = min(config["SMS_RETRY_CAP_SECONDS"], config["SMS_RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+def still_wanted(message: Message) -> bool:
+    """An alert for a call already claimed, closed or cancelled is not sent late."""
+    if message.audience is Audience.CLINICIAN and message.concern is not None:
+        if message.template_id == "clinician_alert_burst":
+            return bool(db.session.scalar(select(exists().where(
+                Concern.team_id == message.concern.team_id, Concern.status == ConcernStatus.NEW))))
+        return message.concern.status == ConcernStatus.NEW
+    return True
+
+
+def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
+    """Lease up to `limit` due messages to this worker, in the current (write) transaction.
+
+    PostgreSQL skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite runs one worker
+    and its BEGIN IMMEDIATE already excludes others."""
+    now = utcnow()
+    lease_until = now + timedelta(seconds=current_app.config["SMS_LEASE_SECONDS"])
+    _expire_leases(now)
+    rows = db.session.scalars(
+        select(Message)
+        .where(Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]), Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for message in rows:
+        if not still_wanted(message):
+            message.send_state = SendState.CANCELLED
+            message.lease_owner = message.lease_until = None
+            audit.record("message_cancelled", audit.Actor.worker(), object_type="message", object_id=message.id,
+                         concern_id=message.concern_id, changes={"reason": "no_longer_wanted",
+                                                                 "concern_status": message.concern.status.value})
+            continue
+        if message.body is None:
+            message.body = render(message.template_id, message.variables, message.locale)
+        needs_reconcile = message.send_state is SendState.UNKNOWN
+        message.send_state = SendState.SENDING
+        message.lease_owner = worker_id
+        message.lease_until = lease_until
+        claimed.append(Claimed(
+            OutgoingSms(message.id, message.to_number, message.body, message.idempotency_key, message.created_at),
+            needs_reconcile,
+        ))
+    return claimed
+
+
+def _expire_leases(now: datetime) -> None:
+    stale = db.session.scalars(
+        select(Message)
+        .where(Message.send_state == SendState.SENDING, Message.lease_until < now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for message in stale:
+        message.send_state = SendState.UNKNOWN
+        message.lease_owner = message.lease_until = None
+        audit.record("message_lease_expired", audit.Actor.worker(), object_type="message", object_id=message.id,
+                     concern_id=message.concern_id, changes={"attempts": message.attempts})
+
+
+def attempt(claimed: Claimed, sender: SmsSender) -> tuple[str, SendResult | Exception]:
+    """Talk to the provider; no database work here. Returns (outcome, result or failure)."""
+    sms = claimed.sms
+    if claimed.needs_reconcile:
+        try:
+            found = sender.find_sent(sms)
+        except Exception as exc:  # the look-up itself failed: try again later, never resend blind
+            return "reconcile_failed", exc
+        if found is not None:
+            return "reconciled", found
+    try:
+        return "accepted", sender.send(sms)
+    except (TemporaryFailure, AmbiguousFailure, PermanentFailure) as failure:
+        return type(failure).__name__, failure
+    except Exception:  # a bug or an unexpected library error: perhaps sent, so reconcile first
+        log.exception("unexpected error sending message %s", sms.message_id)
+        return "AmbiguousFailure", AmbiguousFailure("An unexpected error happened while sending.")
+
+
+def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendResult | Exception) -> str:
+    """Write what happened, in the current (write) transaction. Returns the outcome recorded."""
+    message = db.session.get(Message, message_id, with_for_update=True)
+    if message is None or message.send_state is not SendState.SENDING or message.lease_owner != worker_id:
+        return "lease_lost"  # another worker took over after our lease expired; it reconciles
+    now = utcnow()
+    message.lease_owner = message.lease_until = None
+    actor = audit.Actor.worker()
+    base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+    if outcome in {"accepted", "reconciled"}:
+        message.attempts += 1 if outcome == "accepted" else 0
+        message.send_state = SendState.ACCEPTED
+        message.provider_sid = detail.sid
+        message.delivery_status = detail.delivery_status
+        message.delivery_status_at = now
+        message.accepted_at = now
+        message.error_code = message.error_reason = None
+        if message.audience is Audience.CLINICIAN and message.concern_id is not None:
+            # A plain UPDATE: a clock, not a clinician's edit, so it must not trip their version check.
+            db.session.execute(update(Concern).where(Concern.id == message.concern_id,
+                                                     Concern.first_alert_sent_at.is_(None)).values(first_alert_sent_at=now))
+        audit.record("message_accepted", actor, **base,
+                     changes={"template_id": message.template_id, "attempts": message.attempts,
+                              "reconciled": outcome == "reconciled"})
+        return outcome
+    failure = detail if isinstance(detail, Exception) else None
+    code = getattr(failure, "code", None)
+    reason = getattr(failure, "reason", None) or str(failure)
+    if outcome == "reconcile_failed":
+        message.send_state = SendState.UNKNOWN
+        message.next_attempt_at = now + backoff(message.attempts + 1)
+        audit.record("message_reconcile_failed", actor, **base, changes={"attempts": message.attempts})
+        return outcome
+    message.attempts += 1
+    message.error_code, message.error_reason = code, reason[:300]
+    max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]
+    if outcome == "PermanentFailure" or message.attempts >= max_attempts:
+        message.send_state = SendState.DEAD
+        if outcome != "PermanentFailure":
+            message.error_reason = f"Gave up after {message.attempts} attempts. Last problem: {reason}"[:300]
+        audit.record("message_dead", actor, **base,
+                     changes={"template_id": message.template_id, "attempts": message.attempts, "error_code": code})
+        return "dead"
+    message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
+    message.next_attempt_at = now + backoff(message.attempts)
+    audit.record("message_unknown" if outcome == "AmbiguousFailure" else "message_retry", actor, **base,
+                 changes={"attempts": message.attempts, "error_code": code})
+    return "unknown" if outcome == "AmbiguousFailure" else "retry"

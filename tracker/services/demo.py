@@ -1,0 +1,78 @@
+"""A demonstration trust for development and evaluation: two sites, eight wards, adult and
+paediatric outreach teams, one user per role. Refused in production (config ALLOW_DEMO_SEED).
+
+Phone numbers: landlines are from Ofcom's drama range (020 7946 0xxx). Ofcom's drama mobiles
+(07700 900xxx) are not valid numbers to `phonenumbers`, so the duty mobiles below are ordinary-
+looking numbers; the demo only ever sends through the console backend."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import Population, Role, Site
+from tracker.services import audit
+from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
+from tracker.services.users import create_user
+
+DEMO_TRUST = "Demo Hospitals NHS Trust"
+
+
+def demo_exists() -> bool:
+    return db.session.scalar(select(Site.id).limit(1)) is not None
+
+
+def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
+    """Create the demo trust. Returns (email, role, one-time password) for each demo user."""
+    if not current_app.config["ALLOW_DEMO_SEED"]:
+        raise SetupProblem("The demo trust cannot be created in production")
+    if demo_exists():
+        raise SetupProblem("This database already has sites; the demo trust is only for an empty one")
+    save_settings(
+        actor,
+        trust_name=DEMO_TRUST,
+        emergency_instruction="If the patient is suddenly very unwell, press the emergency buzzer by the bed or "
+                              "ask any nurse now. From a hospital phone, call 2222.",
+        outreach_phone="020 7946 0100",
+        pals_phone="020 7946 0199",
+        text_relatives_allowed=True,
+        sms_allowed_regions="GB",
+        privacy_contact="the Data Protection Officer, dpo@demo-hospitals.invalid",
+    )
+    north = add_site(actor, code="ngh", name="Northgate General Hospital")
+    river = add_site(actor, code="rch", name="Riverside Community Hospital")
+    ngh_adult = add_team(actor, code="ngh-ccot", site=north, name="Critical Care Outreach Team", population=Population.ADULT,
+                         public_phone="020 7946 0101", duty_phone="07400 900101")
+    ngh_child = add_team(actor, code="ngh-pccot", site=north, name="Children's Outreach Team",
+                         population=Population.PAEDIATRIC, public_phone="020 7946 0102", duty_phone="07400 900102")
+    rch_adult = add_team(actor, code="rch-ccot", site=river, name="Critical Care Outreach Team",
+                         population=Population.ADULT, public_phone="020 7946 0201", duty_phone="07400 900201")
+    wards = [
+        ("ngh-7b", "Ward 7B (Respiratory)", north, ngh_adult, Population.ADULT, ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"], False),
+        ("ngh-9", "Ward 9 (Surgical)", north, ngh_adult, Population.ADULT, [], False),
+        ("ngh-amu", "Acute Medical Unit", north, ngh_adult, Population.ADULT, [], True),
+        ("ngh-rainbow", "Rainbow Ward (Children)", north, ngh_child, Population.PAEDIATRIC, ["Bed 1", "Bed 2", "Bed 3", "Bed 4"], False),
+        ("ngh-starlight", "Starlight Ward (Children's Surgery)", north, ngh_child, Population.PAEDIATRIC, [], False),
+        ("rch-oak", "Oak Ward", river, rch_adult, Population.ADULT, [], False),
+        ("rch-willow", "Willow Ward", river, rch_adult, Population.ADULT, [], False),
+        ("rch-elm", "Elm Ward (Stroke)", river, rch_adult, Population.ADULT, [], True),
+    ]
+    created = {}
+    for code, name, site, team, population, beds, kiosk in wards:
+        created[code] = add_ward(actor, code=code, name=name, site=site, team=team, population=population, beds=beds,
+                                 nurse_in_charge_phone="020 7946 0300", kiosk_default=kiosk)
+    people = [
+        ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
+        ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
+        ("outreach@demo-hospitals.invalid", "Demo Outreach Nurse", Role.OUTREACH, {"team": ngh_adult, "mobile": "07400 900111"}),
+        ("children.outreach@demo-hospitals.invalid", "Demo Children's Outreach Nurse", Role.OUTREACH,
+         {"team": ngh_child, "mobile": "07400 900112"}),
+        ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
+    ]
+    accounts = []
+    for email, name, role, scope in people:
+        user, password = create_user(actor, email=email, display_name=name, role=role, **scope)
+        accounts.append((user.email, role.value, password))
+    audit.record("demo_seeded", actor, changes={"sites": 2, "wards": len(wards), "users": len(people)})
+    return accounts

@@ -1,0 +1,158 @@
+"""Setting up the trust: settings, sites, teams and wards. Each change is audited. Admin pages
+(a later issue) and the `flask tracker` commands both call these."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import Population, Settings, Site, Team, Ward
+from tracker.services import audit
+from tracker.services.phone import PhoneProblem, parse_phone
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+
+
+class SetupProblem(ValueError):
+    """A setting that cannot be saved; the message says why in plain English."""
+
+
+def _code(value: str, what: str) -> str:
+    code = (value or "").strip().lower()
+    if not CODE.match(code):
+        raise SetupProblem(f"{what} code must be 1–32 lower-case letters, digits or hyphens, like 7b or ngh-ward-9")
+    return code
+
+
+def _phone(value: str | None, what: str, *, mobile: bool = False, required: bool = True) -> str | None:
+    if not value:
+        if required:
+            raise SetupProblem(f"{what} is required")
+        return None
+    try:
+        phone = parse_phone(value)
+    except PhoneProblem:
+        raise SetupProblem(f"{what} is not a valid phone number: {value!r}") from None
+    if mobile and not phone.is_mobile:
+        raise SetupProblem(f"{what} must be a mobile number, because it receives text alerts")
+    return phone.e164
+
+
+def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction: str, outreach_phone: str,
+                  pals_phone: str | None = None, text_relatives_allowed: bool = False, sms_allowed_regions: str = "GB",
+                  privacy_contact: str | None = None, timezone: str = "Europe/London") -> Settings:
+    if not trust_name.strip() or not emergency_instruction.strip():
+        raise SetupProblem("The trust name and the emergency instruction are required")
+    regions = ",".join(sorted({r.strip().upper() for r in sms_allowed_regions.split(",") if r.strip()}))
+    if not regions or not all(re.fullmatch(r"[A-Z]{2}", r) for r in regions.split(",")):
+        raise SetupProblem("Allowed SMS regions are two-letter country codes, like GB")
+    settings = db.session.get(Settings, 1) or Settings(id=1)
+    changed = {
+        "trust_name": trust_name.strip(),
+        "emergency_instruction": emergency_instruction.strip(),
+        "outreach_phone": _phone(outreach_phone, "The outreach phone number"),
+        "pals_phone": _phone(pals_phone, "The PALS phone number", required=False),
+        "text_relatives_allowed": text_relatives_allowed,
+        "sms_allowed_regions": regions,
+        "privacy_contact": (privacy_contact or "").strip() or None,
+        "timezone": timezone,
+    }
+    fields = [name for name, value in changed.items() if getattr(settings, name, None) != value]
+    for name, value in changed.items():
+        setattr(settings, name, value)
+    db.session.add(settings)
+    db.session.flush()
+    audit.record("settings_changed", actor, object_type="settings", object_id=1,
+                 changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions})
+    return settings
+
+
+def add_site(actor: audit.Actor, *, code: str, name: str) -> Site:
+    code = _code(code, "The site")
+    if db.session.scalar(select(Site.id).where(Site.code == code)):
+        raise SetupProblem(f"There is already a site with the code {code}")
+    site = Site(code=code, name=name.strip(), active=True)
+    db.session.add(site)
+    db.session.flush()
+    audit.record("site_added", actor, object_type="site", object_id=site.id, changes={"code": code})
+    return site
+
+
+def add_team(actor: audit.Actor, *, code: str, site: Site, name: str, population: Population, public_phone: str,
+             duty_phone: str | None, ack_target_minutes: int = 5, review_target_minutes: int = 30) -> Team:
+    code = _code(code, "The team")
+    if db.session.scalar(select(Team.id).where(Team.code == code)):
+        raise SetupProblem(f"There is already a team with the code {code}")
+    if not (0 < ack_target_minutes <= review_target_minutes <= 24 * 60):
+        raise SetupProblem("Targets must be minutes, with acknowledging no later than reviewing")
+    team = Team(code=code, site_id=site.id, name=name.strip(), population=population,
+                public_phone=_phone(public_phone, "The team's public phone number"),
+                duty_phone=_phone(duty_phone, "The team's duty phone", mobile=True, required=False),
+                ack_target_minutes=ack_target_minutes, review_target_minutes=review_target_minutes)
+    db.session.add(team)
+    db.session.flush()
+    audit.record("team_added", actor, object_type="team", object_id=team.id,
+                 changes={"code": code, "site_id": site.id, "population": population.value,
+                          "has_duty_phone": team.duty_phone is not None})
+    return team
+
+
+def add_ward(actor: audit.Actor, *, code: str, name: str, site: Site, team: Team, population: Population,
+             beds: list[str] | None = None, nurse_in_charge_phone: str | None = None, kiosk_default: bool = False) -> Ward:
+    """A ward's code becomes its permanent link (/w/<code>): it can never be reused, even after
+    the ward is retired."""
+    code = _code(code, "The ward")
+    if db.session.scalar(select(Ward.id).where(Ward.code == code)):
+        raise SetupProblem(f"The code {code} is taken (ward codes are never reused, even after a ward closes)")
+    if team.site_id != site.id:
+        raise SetupProblem("The ward's team must belong to the ward's site")
+    if team.population != population:
+        raise SetupProblem(f"A {population.value} ward needs a {population.value} outreach team")
+    ward = Ward(code=code, name=name.strip(), site_id=site.id, team_id=team.id, population=population,
+                bed_labels="\n".join(b.strip() for b in (beds or []) if b.strip()) or None,
+                nurse_in_charge_phone=_phone(nurse_in_charge_phone, "The nurse in charge's number", required=False),
+                kiosk_default=kiosk_default)
+    db.session.add(ward)
+    db.session.flush()
+    audit.record("ward_added", actor, object_type="ward", object_id=ward.id,
+                 changes={"code": code, "site_id": site.id, "team_id": team.id, "population": population.value,
+                          "kiosk_default": kiosk_default})
+    return ward
+
+
+def retire_ward(actor: audit.Actor, ward: Ward, successor: Ward | None = None) -> Ward:
+    """Close a ward. Its link keeps working, explaining that it has closed and offering the
+    other wards (and the successor, if any)."""
+    if ward.is_retired:
+        raise SetupProblem(f"Ward {ward.code} is already retired")
+    if successor is not None and (successor.id == ward.id or successor.is_retired):
+        raise SetupProblem("The successor must be another ward that is still open")
+    ward.retired_at = utcnow()
+    ward.successor_id = successor.id if successor else None
+    audit.record("ward_retired", actor, object_type="ward", object_id=ward.id,
+                 changes={"code": ward.code, "successor_id": ward.successor_id})
+    return ward
+
+
+def site_by_code(code: str) -> Site:
+    site = db.session.scalar(select(Site).where(Site.code == (code or "").lower()))
+    if site is None:
+        raise SetupProblem(f"No site has the code {code!r}")
+    return site
+
+
+def team_by_code(code: str) -> Team:
+    team = db.session.scalar(select(Team).where(Team.code == (code or "").lower()))
+    if team is None:
+        raise SetupProblem(f"No team has the code {code!r}")
+    return team
+
+
+def ward_by_code(code: str) -> Ward:
+    ward = db.session.scalar(select(Ward).where(Ward.code == (code or "").lower()))
+    if ward is None:
+        raise SetupProblem(f"No ward has the code {code!r}")
+    return ward

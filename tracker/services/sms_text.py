@@ -1,0 +1,49 @@
+"""SMS texts: rendered from template files (tracker/templates/sms/), never from request text,
+and measured in segments as the network counts them (domain §5.3)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import force_locale
+
+# GSM 03.38 basic character set, and the extension table whose characters cost two.
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+
+# How many segments each text may use: family texts one (design §5); alerts to staff two.
+SEGMENT_BUDGET = {
+    "family_receipt": 1,
+    "clinician_alert": 2,
+    "clinician_alert_burst": 2,
+}
+
+
+@dataclass(frozen=True)
+class Segments:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets, or UTF-16 code units
+    count: int
+
+
+def measure(text: str) -> Segments:
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        return Segments("GSM-7", units, 1 if units <= 160 else math.ceil(units / 153))
+    units = len(text.encode("utf-16-le")) // 2
+    return Segments("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
+
+
+def render(template_id: str, variables: dict, locale: str) -> str:
+    """The text of one message, in its own locale, as one line of plain text."""
+    if template_id not in SEGMENT_BUDGET:
+        raise KeyError(f"unknown SMS template {template_id!r}")
+    template = current_app.jinja_env.get_template(f"sms/{template_id}.txt")
+    with force_locale(locale):
+        text = template.render(**variables)
+    return " ".join(text.split())

@@ -1,0 +1,75 @@
+"""The boundary to SMS providers (design §5). Backends: `console` (development: prints and
+records), `fake` (tests), and `twilio` (production; the only module that imports twilio)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from flask import Flask
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    """What a backend needs to send one text, and to find it again after an unclear outcome."""
+
+    message_id: int
+    to: str  # E.164
+    body: str
+    idempotency_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    delivery_status: str | None = None
+
+
+class SendFailure(Exception):
+    """Base class: `code` is the provider's code, `reason` plain English for staff."""
+
+    def __init__(self, reason: str, code: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class TemporaryFailure(SendFailure):
+    """Certainly not sent (refused connection, 429): safe to retry after a pause."""
+
+
+class AmbiguousFailure(SendFailure):
+    """Perhaps sent (timeout, 5xx): reconcile with the provider before any resend."""
+
+
+class PermanentFailure(SendFailure):
+    """Will never succeed (invalid number, opted out, not a mobile): the message is dead."""
+
+
+class SmsSender(Protocol):
+    name: str
+
+    def send(self, sms: OutgoingSms) -> SendResult: ...
+
+    def find_sent(self, sms: OutgoingSms) -> SendResult | None:
+        """After an ambiguous failure: the provider's record of this text, if it has one."""
+        ...
+
+
+def build_sender(app: Flask) -> SmsSender:
+    backend = app.config["SMS_BACKEND"]
+    if backend == "console":
+        from tracker.sms.console import ConsoleSender
+
+        return ConsoleSender(app.config.get("SMS_CONSOLE_LOG"))
+    if backend == "fake":
+        from tracker.sms.fake import FakeSender
+
+        return FakeSender()
+    if backend == "twilio":
+        from tracker.sms.twilio import TwilioSender  # noqa: PLC0415 - the only import of twilio
+
+        return TwilioSender.from_config(app.config)
+    raise ValueError(f"SMS_BACKEND must be console, fake or twilio, not {backend!r}")

@@ -1,0 +1,63 @@
+"""Error pages. Every one keeps the emergency instruction and the phone number on screen and
+never shows a stack trace; the last-resort handler logs the error with a reference to quote."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from tracker.extensions import db
+from tracker.public import contact
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Something went wrong with that request"), _l("Go back and try again.")),
+    403: (_l("You cannot open this page"), _l("Go back to the start.")),
+    404: (_l("Page not found"), _l("Check the web address, or go back to the start.")),
+    405: (_l("Something went wrong with that request"), _l("Go back and try again.")),
+    410: (_l("This page is no longer used"), _l("Go back to the start.")),
+    413: (_l("What you sent was too long"), _l("Go back, make your answers shorter and try again.")),
+    429: (_l("Too many requests"), _l("Wait a minute and try again.")),
+    500: (_l("Sorry, there is a problem with this service"), _l("Try again later.")),
+    503: (_l("Sorry, the service is not working right now"), _l("Try again in a few minutes.")),
+}
+
+
+def _ward_code_from_path() -> str | None:
+    parts = request.path.strip("/").split("/")
+    return parts[1].lower() if len(parts) >= 2 and parts[0] == "w" else None
+
+
+def render_error(status: int, error_reference: str | None = None):
+    title, advice = MESSAGES.get(status, MESSAGES[500])
+    return render_template(
+        "errors/error.html",
+        status=status,
+        title=title,
+        advice=advice,
+        error_reference=error_reference,
+        contact=contact.fallback(_ward_code_from_path()),
+    ), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def last_resort(error: Exception):
+        reference = secrets.token_hex(4).upper()
+        log.exception("unhandled error %s on %s %s", reference, request.method, request.path)
+        try:
+            db.session.rollback()
+        except Exception:
+            log.exception("rollback after error %s failed", reference)
+        return render_error(500, reference)

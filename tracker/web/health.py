@@ -1,0 +1,41 @@
+"""/livez (the process answers) and /healthz (the database and the worker), for load balancers
+and monitoring."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.clock import utcnow
+from tracker.extensions import csrf, db, limiter
+from tracker.models import WorkerHeartbeat
+from tracker.services.alarms import open_alarms
+
+bp = Blueprint("health", __name__)
+csrf.exempt(bp)
+limiter.exempt(bp)
+
+
+@bp.get("/livez")
+def livez():
+    """No database: says only that this process can answer."""
+    return jsonify(status="ok")
+
+
+@bp.get("/healthz")
+def healthz():
+    """503 when the database cannot be reached; otherwise 200 with the worker's heartbeat age
+    and any open alarms ("degraded" when either needs attention)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        last_beat = db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+        alarms = [alarm.kind for alarm in open_alarms()]
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    stale_after = current_app.config["WORKER_STALE_SECONDS"]
+    age = None if last_beat is None else round((utcnow() - last_beat).total_seconds(), 1)
+    worker = "missing" if age is None else ("stale" if age > stale_after else "ok")
+    status = "ok" if worker == "ok" and not alarms else "degraded"
+    return jsonify(status=status, database="ok", worker=worker, worker_heartbeat_age_seconds=age, alarms=alarms)

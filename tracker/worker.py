@@ -1,0 +1,87 @@
+"""The worker loop (`flask tracker worker`): send due outbox messages and keep a heartbeat.
+
+Every step takes ids, re-reads rows and records its outcome in its own short transaction, so a
+killed worker loses nothing: its leases expire and the next run reconciles them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from tracker.clock import utcnow
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.models import WorkerHeartbeat
+from tracker.services import delivery
+from tracker.sms import SmsSender, build_sender
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, app: Flask, sender: SmsSender | None = None, batch_size: int = 20):
+        self.app = app
+        self.sender = sender or app.extensions.get("tracker_sms") or build_sender(app)
+        self.batch_size = batch_size
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.stopping = threading.Event()
+        self._last_beat = 0.0
+
+    def run_once(self) -> delivery.BatchReport:
+        """One pass: heartbeat if due, then one batch of due messages."""
+        report = delivery.BatchReport()
+        with self.app.app_context(), write_intent():
+            self._heartbeat_if_due()
+            claimed = delivery.claim_due(self.worker_id, self.batch_size)
+            db.session.commit()
+            for item in claimed:
+                outcome, detail = delivery.attempt(item, self.sender)
+                report.add(delivery.record_outcome(item.sms.message_id, self.worker_id, outcome, detail))
+                db.session.commit()
+        return report
+
+    def run(self) -> None:
+        poll = self.app.config["WORKER_POLL_SECONDS"]
+        log.info("worker %s started (SMS backend: %s)", self.worker_id, self.sender.name)
+        while not self.stopping.is_set():
+            try:
+                report = self.run_once()
+            except OperationalError:
+                # The database restarted or is busy: back off and try again; nothing is lost.
+                log.exception("database unavailable; retrying")
+                self.stopping.wait(min(5.0, poll * 10))
+                continue
+            except SQLAlchemyError:
+                log.exception("database error in worker pass")
+                self.stopping.wait(poll)
+                continue
+            if report.handled == 0:
+                self.stopping.wait(poll)
+        log.info("worker %s stopped", self.worker_id)
+
+    def install_signal_handlers(self) -> None:
+        def stop(signum, _frame):
+            log.info("signal %s: finishing the current pass, then stopping", signum)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+    def _heartbeat_if_due(self) -> None:
+        if time.monotonic() - self._last_beat < self.app.config["WORKER_HEARTBEAT_SECONDS"]:
+            return
+        beat = db.session.get(WorkerHeartbeat, self.worker_id)
+        if beat is None:
+            db.session.add(WorkerHeartbeat(worker_id=self.worker_id, hostname=socket.gethostname()[:120],
+                                           pid=os.getpid(), started_at=utcnow(), beat_at=utcnow()))
+        else:
+            beat.beat_at = utcnow()
+        self._last_beat = time.monotonic()
