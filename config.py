@@ -244,6 +244,7 @@ class BenchmarkConfig(ProductionConfig):
     DEVICE_CONCERN_LIMIT = "1000000 per minute"
     ADDRESS_CONCERN_LIMIT = "1000000 per minute"
     FAMILY_SMS_BUDGET = "1000000 per minute"
+    ALLOW_DEMO_SEED = True
 
     @classmethod
     def _allows_sqlite(cls) -> bool:

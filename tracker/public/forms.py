@@ -93,12 +93,15 @@ class Clean:
 
 
 class ConcernForm(FlaskForm):
+    """Choice fields carry no WTForms choices: the templates render the NHS.UK components from the
+    lists above, and the validate_* methods below check values against them."""
+
     class Meta:
         # The view checks the CSRF token itself, so an expired token can re-show the form with
         # everything the person typed instead of an error page (design §7).
         csrf = False
 
-    caller_route = RadioField(_l("Who are you?"), choices=CALLER_CHOICES, validate_choice=False)
+    caller_route = RadioField(_l("Who are you?"), validate_choice=False)
     caller_name = StringField(_l("Your name (optional)"), validators=[Clean(_l("Your name"))])
     caller_relationship = StringField(_l("How do you know the patient? (optional)"),
                                       validators=[Clean(_l("How you know the patient"))])
@@ -107,18 +110,17 @@ class ConcernForm(FlaskForm):
     dob_day = StringField(_l("Day"))
     dob_month = StringField(_l("Month"))
     dob_year = StringField(_l("Year"))
-    worry_categories = SelectMultipleField(_l("What worries you?"), choices=WORRY_CHOICES, validate_choice=False)
+    worry_categories = SelectMultipleField(_l("What worries you?"), validate_choice=False)
     worry_details = TextAreaField(_l("Tell us what worries you most right now"),
                                   validators=[Clean(_l("What worries you"), multiline=True)])
-    spoke_to_ward = RadioField(_l("Have you talked to the ward staff about this?"), choices=YES_NO, validate_choice=False)
+    spoke_to_ward = RadioField(_l("Have you talked to the ward staff about this?"), validate_choice=False)
     ward_response = TextAreaField(_l("What happened when you talked to them? (optional)"),
                                   validators=[Clean(_l("What happened"), multiline=True)])
     callback_number = StringField(_l("Phone number (optional)"))
     sms_consent = BooleanField(_l("Yes, send me text messages about this request"))
-    preferred_language = SelectField(_l("Which language do you prefer to speak?"), choices=LANGUAGE_CHOICES,
-                                     validate_choice=False)
+    preferred_language = SelectField(_l("Which language do you prefer to speak?"), validate_choice=False)
     other_language = StringField(_l("Which language?"), validators=[Clean(_l("The language"))])
-    interpreter_needed = RadioField(_l("Do you need an interpreter?"), choices=YES_NO, validate_choice=False)
+    interpreter_needed = RadioField(_l("Do you need an interpreter?"), validate_choice=False)
     communication_needs = TextAreaField(_l("Do you have any communication needs? (optional)"),
                                         validators=[Clean(_l("Communication needs"), multiline=True)])
     submission_id = HiddenField()

@@ -1,0 +1,295 @@
+"""Shared fixtures. The schema is built by running the migrations once per session; tables are
+emptied before each test. Set TEST_DATABASE_URL to run everything on PostgreSQL."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import socket
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+from werkzeug.serving import make_server
+
+from config import TestingConfig
+from tracker import create_app
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.models import Base, Population
+from tracker.services import abuse, audit, hospital
+from tracker.services.phone import parse_phone
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+HAVE_CHROMIUM = Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM))
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Valid UK mobiles for fixtures (Ofcom's 07700 900xxx drama range is not valid to phonenumbers).
+FAMILY_MOBILE = "+447400123456"
+DUTY_MOBILE = "+447400900101"
+TEAM_LANDLINE = "+442079460101"
+
+SKIP_POSTGRES = "PostgreSQL-only test skipped: TEST_DATABASE_URL is not set (point it at a PostgreSQL database to run it)"
+SKIP_BROWSER = f"browser test skipped: Chromium not found at {CHROMIUM} (apt-get install chromium fonts-liberation)"
+
+
+def pytest_report_header(config):
+    database = "PostgreSQL (TEST_DATABASE_URL)" if ON_POSTGRES else "SQLite (TEST_DATABASE_URL not set: PostgreSQL-only tests will be skipped)"
+    browser = f"Chromium at {CHROMIUM}" if HAVE_CHROMIUM else f"no Chromium at {CHROMIUM}: browser tests will be skipped"
+    return [f"database: {database}", f"browser: {browser}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason=SKIP_POSTGRES))
+        if "browser" in item.keywords and not HAVE_CHROMIUM:
+            item.add_marker(pytest.mark.skip(reason=SKIP_BROWSER))
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("tests skipped, and why")
+        for reason, count in sorted(reasons.items()):
+            terminalreporter.line(f"{count:4d} skipped: {reason}")
+
+
+# --- no network -----------------------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(sock, address):
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network():
+    """Any test that reaches beyond loopback fails (design §10.12)."""
+    socket.socket.connect = _guarded_connect
+    yield
+    socket.socket.connect = _real_connect
+
+
+# --- the app and its database -----------------------------------------------------------------
+
+
+def make_config(url: str, **overrides) -> type[TestingConfig]:
+    return type("TestConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if ON_POSTGRES:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tracker-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def empty_tables(app) -> None:
+    with app.app_context(), write_intent():
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                db.session.execute(text(f"DELETE FROM {name}"))
+        db.session.execute(text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, 0, :h)"),
+                           {"h": "0" * 64})
+        db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def clean(request):
+    """Empty every table and forget rate-limit counts before each test that uses the app."""
+    if "app" not in request.fixturenames and "database_url" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    empty_tables(app)
+    with app.app_context():
+        abuse.reset_counts()
+    sms = app.extensions["tracker_sms"]
+    sms.__init__()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context whose session may write (as the worker and CLI do)."""
+    with app.app_context(), write_intent():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sms(app):
+    """The fake SMS backend: what the worker sent, and failures to inject."""
+    return app.extensions["tracker_sms"]
+
+
+class Reader:
+    """Reads the database in a fresh session each time, as a separate request would."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @contextmanager
+    def session(self):
+        with self.app.app_context():
+            yield db.session
+            db.session.rollback()
+
+    def count(self, model, *where) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where))
+
+    def all(self, model, *where, order_by=None) -> list:
+        with self.session() as session:
+            rows = session.scalars(select(model).where(*where).order_by(order_by or model.id)).all()
+            session.expunge_all()
+            return rows
+
+    def one(self, model, *where):
+        rows = self.all(model, *where)
+        assert len(rows) == 1, f"expected one {model.__name__}, found {len(rows)}"
+        return rows[0]
+
+
+@pytest.fixture
+def read(app) -> Reader:
+    return Reader(app)
+
+
+# --- a small trust -----------------------------------------------------------------------------
+
+
+def build_trust(*, text_relatives_allowed: bool = True, duty_phone: str | None = DUTY_MOBILE) -> dict:
+    """Settings, one site, an adult team, two wards (one with beds) and a retired ward.
+    Call inside an app context with write intent; commits."""
+    actor = audit.Actor.cli()
+    settings = hospital.save_settings(actor, trust_name="Test Hospitals NHS Trust",
+                                      emergency_instruction="Press the red buzzer or ask any nurse now. Call 2222.",
+                                      outreach_phone="020 7946 0100", pals_phone="020 7946 0199",
+                                      text_relatives_allowed=text_relatives_allowed)
+    site = hospital.add_site(actor, code="gen", name="General Hospital")
+    team = hospital.add_team(actor, code="gen-ccot", site=site, name="Outreach Team", population=Population.ADULT,
+                             public_phone=TEAM_LANDLINE, duty_phone=duty_phone)
+    ward = hospital.add_ward(actor, code="w7", name="Ward 7", site=site, team=team, population=Population.ADULT)
+    beds = hospital.add_ward(actor, code="w8", name="Ward 8", site=site, team=team, population=Population.ADULT,
+                             beds=["Bay 1", "Bay 2"])
+    old = hospital.add_ward(actor, code="w-old", name="Old Ward", site=site, team=team, population=Population.ADULT)
+    hospital.retire_ward(actor, old, successor=ward)
+    db.session.commit()
+    return {"settings": settings, "site": site, "team": team, "ward": ward, "beds_ward": beds, "retired": old}
+
+
+@pytest.fixture
+def trust(app):
+    """Ids of a small trust (see build_trust)."""
+    with app.app_context(), write_intent():
+        built = build_trust()
+        return {name: obj.id for name, obj in built.items()}
+
+
+# --- the family's form ---------------------------------------------------------------------------
+
+HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission_id|kiosk)" value="([^"]*)"')
+
+
+def hidden_fields(html: str) -> dict:
+    return dict(HIDDEN.findall(html))
+
+
+def valid_answers(**overrides) -> dict:
+    answers = {
+        "caller_route": "family_carer_advocate",
+        "caller_name": "Sam Jones",
+        "caller_relationship": "daughter",
+        "patient_name": "Pat Jones",
+        "worry_categories": ["breathing", "sleepy_or_confused"],
+        "worry_details": "Mum is breathing fast and is not making sense.",
+        "spoke_to_ward": "yes",
+        "ward_response": "They said the doctor would come later.",
+        "callback_number": "07400 123456",
+        "sms_consent": "y",
+        "preferred_language": "",
+        "interpreter_needed": "no",
+        "communication_needs": "",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+class FamilyForm:
+    """Drives the public form through the test client like a browser would."""
+
+    def __init__(self, client, code: str = "w7"):
+        self.client = client
+        self.code = code
+
+    def open(self, query: str = ""):
+        response = self.client.get(f"/w/{self.code}{query}")
+        assert response.status_code == 200, response.status_code
+        return hidden_fields(response.get_data(as_text=True))
+
+    def submit(self, hidden: dict | None = None, **answers):
+        hidden = hidden if hidden is not None else self.open()
+        return self.client.post(f"/w/{self.code}", data={**hidden, **valid_answers(**answers)})
+
+
+@pytest.fixture
+def family(client, trust) -> FamilyForm:
+    return FamilyForm(client)
+
+
+def mobile(number: str = FAMILY_MOBILE):
+    return parse_phone(number)
+
+
+# --- a live server for browser and concurrency tests ---------------------------------------------
+
+
+@contextmanager
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
