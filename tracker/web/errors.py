@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -35,14 +37,18 @@ def _ward_code_from_path() -> str | None:
 
 def render_error(status: int, error_reference: str | None = None):
     title, advice = MESSAGES.get(status, MESSAGES[500])
-    return render_template(
-        "errors/error.html",
-        status=status,
-        title=title,
-        advice=advice,
-        error_reference=error_reference,
-        contact=contact.fallback(_ward_code_from_path()),
-    ), status
+    help_ = contact.fallback(_ward_code_from_path())
+    if request_ctx.url_adapter is not None:  # None when the request was refused before routing (bad Host)
+        try:
+            return render_template("errors/error.html", status=status, title=title, advice=advice,
+                                   error_reference=error_reference, contact=help_), status
+        except Exception:
+            log.exception("the error page itself failed to render")
+    # The plainest page that still says what to do.
+    body = (f"<!DOCTYPE html><html lang=\"en\"><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+            f"<p>{escape(help_.emergency_instruction)}</p><p>{escape(advice)}</p>"
+            f"<p>Outreach team: {escape(help_.phone)}</p></html>")
+    return Response(body, status=status, mimetype="text/html")
 
 
 def register(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 
 from tracker.db import set_write_intent
 
@@ -33,6 +33,10 @@ def register(app: Flask) -> None:
     def start_request():
         g.csp_nonce = secrets.token_urlsafe(16)
         set_write_intent(request.method not in SAFE_METHODS)
+        # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
+        if request.mimetype == "application/x-www-form-urlencoded" and request.method not in SAFE_METHODS:
+            if sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:
+                abort(413)
 
     @app.teardown_request
     def end_request(_exc):

@@ -1,0 +1,169 @@
+"""The worker sends the outbox: re-checks each message is still wanted, retries safely, never
+sends twice what the provider may already have, and ends permanent failures visibly (design §5)."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select, update
+
+from tests.conftest import build_trust
+from tests.services.test_concerns import raise_one
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import AuditEvent, Concern, ConcernStatus, Message, SendState, WorkerHeartbeat
+from tracker.services import audit
+from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, TemporaryFailure
+from tracker.sms.console import ConsoleSender
+from tracker.worker import Worker
+
+
+@pytest.fixture
+def concern(ctx):
+    ward = build_trust()["ward"]
+    raised = raise_one(ward).concern
+    values = SimpleNamespace(id=raised.id, reference=raised.reference)
+    db.session.rollback()  # release SQLite's write lock before the worker runs
+    return values
+
+
+@pytest.fixture
+def worker(app, sms):
+    return Worker(app, sender=sms)
+
+
+def states():
+    """The messages as now committed. Ends the test's own transaction, so the worker (a separate
+    session, as in production) is never kept waiting for the write lock."""
+    db.session.rollback()
+    rows = {m.template_id: m for m in db.session.scalars(select(Message))}
+    db.session.expunge_all()
+    db.session.rollback()
+    return rows
+
+
+def test_due_messages_are_sent_and_recorded(concern, worker, sms):
+    report = worker.run_once()
+    assert report.outcomes == {"accepted": 2}
+    sent = states()
+    assert {t: m.send_state for t, m in sent.items()} == {"clinician_alert": SendState.ACCEPTED,
+                                                          "family_receipt": SendState.ACCEPTED}
+    assert all(m.provider_sid and m.body and m.attempts == 1 for m in sent.values())
+    assert concern.reference in sms.texts_to("+447400123456")[0]
+    assert "Pat Jones" not in sms.texts_to("+447400123456")[0]
+    db.session.expire_all()
+    assert db.session.get(Concern, concern.id).first_alert_sent_at is not None
+    assert audit.verify_chain().ok
+
+
+def test_an_alert_for_a_call_already_claimed_is_cancelled_not_sent_late(concern, worker, sms):
+    db.session.execute(update(Concern).where(Concern.id == concern.id).values(status=ConcernStatus.ACKNOWLEDGED))
+    db.session.commit()
+    worker.run_once()
+    sent = states()
+    assert sent["clinician_alert"].send_state is SendState.CANCELLED
+    assert sent["family_receipt"].send_state is SendState.ACCEPTED
+    assert [s.to for s in sms.sent] == ["+447400123456"]
+
+
+def test_a_refused_connection_is_retried_with_backoff_then_sent_once(concern, worker, sms):
+    sms.fail_next(TemporaryFailure("connection refused"), TemporaryFailure("connection refused"))
+    worker.run_once()
+    pending = [m for m in states().values() if m.send_state is SendState.PENDING]
+    assert len(pending) == 2 and all(m.next_attempt_at > utcnow() for m in pending)
+    assert all(m.error_reason == "connection refused" for m in pending)
+    assert worker.run_once().handled == 0  # not yet due
+    with time_machine.travel(utcnow() + timedelta(minutes=10), tick=False):
+        assert worker.run_once().outcomes == {"accepted": 2}
+    assert len(sms.sent) == 2 and sms.attempts == 4
+
+
+def test_repeated_temporary_failures_end_in_dead_with_a_reason(concern, worker, sms, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_MAX_ATTEMPTS", 3)
+    moment = utcnow()
+    for _ in range(3):
+        sms.fail_next(TemporaryFailure("Twilio is unavailable"), TemporaryFailure("Twilio is unavailable"))
+        with time_machine.travel(moment, tick=False):
+            worker.run_once()
+        moment += timedelta(hours=1)
+    dead = states()
+    assert all(m.send_state is SendState.DEAD for m in dead.values())
+    assert dead["clinician_alert"].error_reason.startswith("Gave up after 3 attempts")
+    assert sms.sent == []
+
+
+def test_a_permanent_error_ends_the_message_at_once_with_a_plain_reason(concern, worker, sms):
+    sms.fail_next(PermanentFailure("This number cannot receive texts.", code="21614"))
+    worker.run_once()
+    dead = [m for m in states().values() if m.send_state is SendState.DEAD]
+    assert len(dead) == 1 and dead[0].error_code == "21614"
+    assert dead[0].error_reason == "This number cannot receive texts."
+    assert "message_dead" in [e.action for e in db.session.scalars(select(AuditEvent))]
+
+
+def test_an_unclear_send_is_reconciled_and_not_sent_twice(concern, worker, sms):
+    sms.accept_then_fail_next(AmbiguousFailure("read timed out"))
+    worker.run_once()
+    unknown = [m for m in states().values() if m.send_state is SendState.UNKNOWN]
+    assert len(unknown) == 1
+    with time_machine.travel(utcnow() + timedelta(minutes=10), tick=False):
+        assert worker.run_once().outcomes == {"reconciled": 1}
+    assert all(m.send_state is SendState.ACCEPTED for m in states().values())
+    assert len(sms.sent) == 2  # the provider has each text once
+
+
+def test_an_unclear_send_that_the_provider_never_got_is_sent_again(concern, worker, sms):
+    sms.fail_next(AmbiguousFailure("502 from the provider"))
+    worker.run_once()
+    with time_machine.travel(utcnow() + timedelta(minutes=10), tick=False):
+        assert worker.run_once().outcomes == {"accepted": 1}
+    assert len(sms.sent) == 2
+
+
+def test_a_worker_killed_mid_send_leaves_a_lease_the_next_worker_reconciles(concern, app, sms):
+    from tracker.services import delivery
+
+    crashed = Worker(app, sender=sms)
+    claimed = delivery.claim_due(crashed.worker_id)  # leased, then the process dies before recording
+    db.session.commit()
+    sms.send(claimed[0].sms)  # the provider did get the first one
+    assert {m.send_state for m in states().values()} == {SendState.SENDING}
+    with time_machine.travel(utcnow() + timedelta(minutes=5), tick=False):
+        report = Worker(app, sender=sms).run_once()
+    assert report.outcomes == {"reconciled": 1, "accepted": 1}
+    assert len(sms.sent) == 2
+    assert "message_lease_expired" in [e.action for e in db.session.scalars(select(AuditEvent))]
+
+
+def test_a_late_result_from_a_worker_whose_lease_expired_changes_nothing(concern, app, sms):
+    from tracker.services import delivery
+
+    slow = Worker(app, sender=sms)
+    claimed = delivery.claim_due(slow.worker_id)
+    db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(minutes=5), tick=False):
+        Worker(app, sender=sms).run_once()
+    outcome = delivery.record_outcome(claimed[0].sms.message_id, slow.worker_id, "accepted",
+                                      sms.send(claimed[0].sms))
+    assert outcome == "lease_lost"
+
+
+def test_the_worker_writes_a_heartbeat(app, worker, ctx):
+    worker.run_once()
+    beat = db.session.scalars(select(WorkerHeartbeat)).one()
+    assert beat.worker_id == worker.worker_id
+    assert (utcnow() - beat.beat_at).total_seconds() < 5
+
+
+def test_the_console_backend_prints_records_and_finds_what_it_sent(tmp_path):
+    stream = io.StringIO()
+    sender = ConsoleSender(str(tmp_path / "sms.jsonl"), stream=stream)
+    sms = OutgoingSms(1, "+447400123456", "Hello", "key-1", utcnow())
+    result = sender.send(sms)
+    assert "--- SMS to +447400123456" in stream.getvalue() and "Hello" in stream.getvalue()
+    assert ConsoleSender(str(tmp_path / "sms.jsonl")).find_sent(sms).sid == result.sid  # found after a restart
+    assert sender.find_sent(OutgoingSms(2, "+447400123456", "Hello", "key-2", utcnow())) is None

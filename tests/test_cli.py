@@ -1,0 +1,110 @@
+"""`flask tracker ...` commands."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import AuditEvent, Role, Settings, Site, Team, User, Ward
+from tracker.services.passwords import verify_password
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=["tracker", *args])
+
+
+def test_seed_demo_builds_the_demo_trust_and_prints_one_time_passwords_once(app, read):
+    result = run(app, "seed-demo")
+    assert result.exit_code == 0, result.output
+    assert read.count(Site) == 2 and read.count(Ward) == 8 and read.count(Team) == 3
+    teams = read.all(Team)
+    assert {t.population.value for t in teams} == {"adult", "paediatric"}
+    assert all(t.duty_phone for t in teams)
+    users = read.all(User)
+    assert {u.role for u in users} == set(Role)
+    passwords = dict(re.findall(r"(\S+@demo-hospitals\.invalid)\s+(\S+)", result.output))
+    assert len(passwords) == len(users) == 5
+    with app.app_context():
+        for user in users:
+            assert verify_password(user.password_hash, passwords[user.email]) and user.must_change_password
+            assert passwords[user.email] not in user.password_hash
+    again = run(app, "seed-demo")
+    assert again.exit_code != 0 and "already has sites" in again.output
+
+
+def test_seed_demo_is_refused_in_production(app, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLOW_DEMO_SEED", False)
+    result = run(app, "seed-demo")
+    assert result.exit_code != 0 and "cannot be created in production" in result.output
+
+
+def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
+    assert run(app, "setup-trust", "--name", "Example NHS Trust", "--emergency-instruction",
+               "Press the buzzer or call 2222.", "--outreach-phone", "020 7946 0100",
+               "--text-relatives").exit_code == 0
+    assert run(app, "add-site", "--code", "main", "--name", "Main Hospital").exit_code == 0
+    assert run(app, "add-team", "--code", "main-ccot", "--site", "main", "--name", "CCOT", "--public-phone",
+               "020 7946 0101", "--duty-phone", "07400 900101").exit_code == 0
+    result = run(app, "add-ward", "--code", "Ward-5", "--name", "Ward 5", "--site", "main", "--team", "main-ccot",
+                 "--beds", "Bay 1, Bay 2", "--kiosk")
+    assert result.exit_code == 0, result.output
+    assert "/w/ward-5" in result.output
+    ward = read.one(Ward)
+    assert ward.code == "ward-5" and ward.beds == ["Bay 1", "Bay 2"] and ward.kiosk_default
+    assert read.one(Settings).text_relatives_allowed
+    listing = run(app, "list-wards").output
+    assert "ward-5" in listing and "kiosk" in listing
+    actions = [e.action for e in read.all(AuditEvent)]
+    assert actions == ["settings_changed", "site_added", "team_added", "ward_added"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["add-ward", "--code", "bad code!", "--name", "X", "--site", "gen", "--team", "gen-ccot"], "lower-case letters"),
+    (["add-ward", "--code", "w7", "--name", "Again", "--site", "gen", "--team", "gen-ccot"], "never reused"),
+    (["add-ward", "--code", "kids", "--name", "Kids", "--site", "gen", "--team", "gen-ccot", "--population",
+      "paediatric"], "paediatric outreach team"),
+    (["add-team", "--code", "t2", "--site", "gen", "--name", "T", "--public-phone", "020 7946 0101",
+      "--duty-phone", "020 7946 0102"], "must be a mobile"),
+    (["add-team", "--code", "t3", "--site", "nowhere", "--name", "T", "--public-phone", "020 7946 0101"], "No site"),
+    (["create-user", "--email", "not-an-email", "--name", "X", "--role", "admin"], "not an email address"),
+    (["create-user", "--email", "a@b.invalid", "--name", "X", "--role", "outreach"], "needs a team"),
+    (["retire-ward", "w-old"], "already retired"),
+])
+def test_setup_commands_refuse_bad_input_with_a_plain_message(app, trust, args, message):
+    result = run(app, *args)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_create_user_prints_a_one_time_password_and_stores_only_its_hash(app, trust, read):
+    result = run(app, "create-user", "--email", "Nurse@Example.NHS.uk", "--name", "A Nurse", "--role", "outreach",
+                 "--team", "gen-ccot", "--mobile", "07400 900555")
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    user = read.one(User)
+    assert user.email == "nurse@example.nhs.uk" and user.mobile == "+447400900555"
+    assert user.password_hash.startswith("$argon2id$")
+    with app.app_context():
+        assert verify_password(user.password_hash, password) and not verify_password(user.password_hash, "guess")
+
+
+def test_retiring_a_ward_keeps_its_link_working(app, trust, client):
+    assert run(app, "retire-ward", "w8", "--successor", "w7").exit_code == 0
+    assert client.get("/w/w8").status_code == 410
+
+
+def test_the_worker_command_processes_a_batch(app, trust, family, sms):
+    family.submit()
+    result = run(app, "worker", "--once")
+    assert result.exit_code == 0 and "'accepted': 2" in result.output
+    assert len(sms.sent) == 2
+
+
+def test_production_password_hashing_is_argon2id_with_p1_and_at_least_19_mib():
+    from config import Config
+
+    assert Config.ARGON2_PARALLELISM == 1
+    assert 19 * 1024 <= Config.ARGON2_MEMORY_KIB <= 46 * 1024
