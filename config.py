@@ -127,6 +127,12 @@ class Config:
     FAMILY_SMS_BUDGET = env("FAMILY_SMS_BUDGET", "60 per hour")
     REPEAT_MERGE_MINUTES = env_int("REPEAT_MERGE_MINUTES", 30)
 
+    # Kiosk mode on ward tablets: the confirmation clears after this long; a half-filled form
+    # left alone warns after KIOSK_IDLE_SECONDS and clears KIOSK_WARNING_SECONDS later.
+    KIOSK_CONFIRMATION_SECONDS = env_int("KIOSK_CONFIRMATION_SECONDS", 60)
+    KIOSK_IDLE_SECONDS = env_int("KIOSK_IDLE_SECONDS", 180)
+    KIOSK_WARNING_SECONDS = env_int("KIOSK_WARNING_SECONDS", 30)
+
     # SMS and the worker.
     SMS_BACKEND = env("SMS_BACKEND", "console")
     SMS_CONSOLE_LOG = env("SMS_CONSOLE_LOG")

@@ -29,6 +29,8 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 HAVE_CHROMIUM = Path(CHROMIUM).exists() or bool(shutil.which(CHROMIUM))
+# CI's browser step sets this, so a missing Chromium fails there instead of skipping.
+REQUIRE_BROWSER = os.environ.get("TRACKER_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 # Valid UK mobiles for fixtures (Ofcom's 07700 900xxx drama range is not valid to phonenumbers).
@@ -50,7 +52,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(pytest.mark.skip(reason=SKIP_POSTGRES))
-        if "browser" in item.keywords and not HAVE_CHROMIUM:
+        if "browser" in item.keywords and not HAVE_CHROMIUM and not REQUIRE_BROWSER:
             item.add_marker(pytest.mark.skip(reason=SKIP_BROWSER))
 
 

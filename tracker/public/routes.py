@@ -72,9 +72,9 @@ def _kiosk_requested(ward: Ward) -> bool:
 def _kiosk_config() -> dict:
     config = current_app.config
     return {
-        "idle": config.get("KIOSK_IDLE_SECONDS", 180),
-        "warning": config.get("KIOSK_WARNING_SECONDS", 30),
-        "confirmation": config.get("KIOSK_CONFIRMATION_SECONDS", 60),
+        "idle": config["KIOSK_IDLE_SECONDS"],
+        "warning": config["KIOSK_WARNING_SECONDS"],
+        "confirmation": config["KIOSK_CONFIRMATION_SECONDS"],
     }
 
 
