@@ -72,3 +72,32 @@ def test_postgres_refuses_to_update_or_delete_audit_rows(app, ctx):
         with pytest.raises(Exception, match="append-only"):
             db.session.execute(text(statement))
         db.session.rollback()
+
+
+def test_the_triage_migration_keeps_each_clinicians_team_and_dates_existing_concerns(empty_database_url):
+    app = create_app(make_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0001")
+        statements = [
+            "INSERT INTO site (id, code, name, active) VALUES (1, 's', 'Site', true)",
+            "INSERT INTO team (id, code, site_id, name, population, public_phone, ack_target_minutes, "
+            "review_target_minutes, active) VALUES (1, 't', 1, 'Team', 'adult', '+442079460101', 5, 30, true)",
+            "INSERT INTO ward (id, code, name, site_id, team_id, population, kiosk_default) "
+            "VALUES (1, 'w', 'Ward', 1, 1, 'adult', false)",
+            "INSERT INTO user_account (id, email, display_name, role, team_id, password_hash, must_change_password, "
+            "active, created_at) VALUES (1, 'a@b.invalid', 'A', 'outreach', 1, 'x', true, true, '2026-01-01 00:00:00')",
+            "INSERT INTO concern (id, reference, submission_id, ward_id, site_id, team_id, caller_route, "
+            "callback_textable, sms_consent, locale, interpreter_needed, worry_categories, channel, status, version, "
+            "repeat_count, flagged_burst, flagged_automated, raised_at) VALUES (1, 'MR-AAAA-AA', 'sub', 1, 1, 1, "
+            "'patient', false, false, 'en', false, '[]', 'tablet', 'new', 1, 0, false, false, '2026-01-02 03:04:05')",
+        ]
+        for statement in statements:
+            db.session.execute(text(statement))
+        db.session.commit()
+        upgrade()
+        assert db.session.execute(text("SELECT user_id, team_id FROM user_team")).all() == [(1, 1)]
+        row = db.session.execute(text("SELECT updated_at, change_in_care FROM concern")).one()
+        assert str(row[0]).startswith("2026-01-02 03:04:05") and row[1] in ("[]", [])
+        assert db.session.execute(text("SELECT idle_timeout_minutes FROM settings")).all() == []
+        db.session.remove()
+        db.engine.dispose()

@@ -58,16 +58,16 @@ def _print_accounts(accounts):
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--team", "team_code", help="Team code (outreach clinicians).")
+@click.option("--team", "team_codes", multiple=True, help="Team code (outreach clinicians); repeat for several.")
 @click.option("--ward", "ward_code", help="Ward code (ward staff).")
 @click.option("--site", "site_code", help="Site code (managers).")
 @click.option("--mobile", help="Mobile number for alerts.")
-def create_user_command(email, display_name, role, team_code, ward_code, site_code, mobile):
+def create_user_command(email, display_name, role, team_codes, ward_code, site_code, mobile):
     """Create a staff account and print its one-time password (once)."""
     def action():
         user, password = create_user(
             audit.Actor.cli(), email=email, display_name=display_name, role=Role(role),
-            team=hospital.team_by_code(team_code) if team_code else None,
+            teams=[hospital.team_by_code(code) for code in team_codes],
             ward=hospital.ward_by_code(ward_code) if ward_code else None,
             site=hospital.site_by_code(site_code) if site_code else None,
             mobile=mobile,

@@ -4,12 +4,21 @@ from tracker.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from tracker.models.base import Base
 from tracker.models.concern import (
     OPEN_STATUSES,
+    PRIORITIES,
     TRANSITIONS,
     CallerRoute,
+    CallerUpdateMethod,
+    CancelKind,
     Channel,
+    ChangeInCare,
     Concern,
+    ConcernNote,
     ConcernStatus,
+    ConcernType,
+    DeteriorationOutcome,
     ForbiddenTransition,
+    NoteKind,
+    ReviewKind,
     SpokeToWard,
     WorryCategory,
     next_status,
@@ -23,11 +32,13 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
-from tracker.models.people import Role, User
+from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, User, user_team
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 
 __all__ = [
-    "GENESIS_HASH", "OPEN_STATUSES", "TRANSITIONS", "FINAL_SEND_STATES",
+    "GENESIS_HASH", "OPEN_STATUSES", "PRIORITIES", "TRANSITIONS", "FINAL_SEND_STATES", "MFA_ROLES",
+    "CallerUpdateMethod", "CancelKind", "ChangeInCare", "ConcernNote", "ConcernType", "DeteriorationOutcome",
+    "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team",
     "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",
     "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",
     "RecipientKind", "Role", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.clock import utcnow
 from tracker.models.base import Base
 from tracker.models.hospital import Site, Team, Ward, str_enum
+from tracker.models.people import User
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -49,6 +50,63 @@ class WorryCategory(str, enum.Enum):
 class SpokeToWard(str, enum.Enum):
     YES = "yes"
     NO = "no"
+
+
+class ConcernType(str, enum.Enum):
+    """Outcome coding at close (design §3): acute deterioration or not, and if not, what."""
+
+    ACUTE_DETERIORATION = "acute_deterioration"
+    CLINICAL_CONCERN = "clinical_concern"  # e.g. delayed medication or tests
+    COMMUNICATION = "communication"
+    DISCHARGE_PLANNING = "discharge_planning"
+    OTHER_SIGNPOSTED = "other_signposted"  # PALS, complaints, non-clinical
+
+
+class DeteriorationOutcome(str, enum.Enum):
+    CRITICAL_CARE_ADMISSION = "critical_care_admission"  # HDU or ICU
+    TRANSFER_ENHANCED_OR_TERTIARY = "transfer_enhanced_or_tertiary"
+    CHANGE_IN_CARE = "change_in_care"
+    NO_CHANGE = "no_change"
+
+
+class ChangeInCare(str, enum.Enum):
+    MEDICATION = "medication"
+    OXYGEN = "oxygen"
+    INVESTIGATIONS = "investigations"
+    OTHER = "other"
+
+
+class ReviewKind(str, enum.Enum):
+    PHONE_ADVICE = "phone_advice"
+    SEEN_ON_WARD = "seen_on_ward"
+
+
+class CallerUpdateMethod(str, enum.Enum):
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    TEXT_MESSAGE = "text_message"
+    COULD_NOT_CONTACT = "could_not_contact"
+
+
+class CancelKind(str, enum.Enum):
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+
+class NoteKind(str, enum.Enum):
+    """Free text lives in notes, never in the audit trail (design §3, §6)."""
+
+    NOTE = "note"
+    FINDINGS = "findings"
+    RELEASE_REASON = "release_reason"
+    HAND_OVER_REASON = "hand_over_reason"
+    CANCEL_REASON = "cancel_reason"
+    REOPEN_REASON = "reopen_reason"
+    CLOSE_SUMMARY = "close_summary"
+
+
+# Clinician-set priority; none at intake.
+PRIORITIES = {1: "Urgent", 2: "Soon", 3: "Routine"}
 
 
 class ConcernStatus(str, enum.Enum):
@@ -110,6 +168,7 @@ class Concern(Base):
         Index("ix_concern_status_raised_at", "status", "raised_at"),
         Index("ix_concern_team_status", "team_id", "status"),
         Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
+        Index("ix_concern_team_updated_at", "team_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,13 +228,51 @@ class Concern(Base):
     reviewed_at: Mapped[datetime | None]
     caller_updated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The last time anything shown in the queue changed (status, claim, a text's delivery):
+    # the queue's refresh compares it to answer "nothing new" cheaply.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # The review and the outcome coding at close (design §3).
+    review_kind: Mapped[ReviewKind | None] = mapped_column(str_enum(ReviewKind))
+    news2_total: Mapped[int | None] = mapped_column(Integer)
+    news2_scale: Mapped[int | None] = mapped_column(Integer)
+    news2_response: Mapped[str | None] = mapped_column(String(16))
+    news2_parameters: Mapped[dict | None] = mapped_column(JSONType)
+    concern_type: Mapped[ConcernType | None] = mapped_column(str_enum(ConcernType))
+    clinical_review_needed: Mapped[bool | None] = mapped_column(Boolean)
+    deterioration_outcome: Mapped[DeteriorationOutcome | None] = mapped_column(str_enum(DeteriorationOutcome))
+    change_in_care: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    caller_update_method: Mapped[CallerUpdateMethod | None] = mapped_column(str_enum(CallerUpdateMethod))
+    cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
 
     ward: Mapped[Ward] = relationship()
     site: Mapped[Site] = relationship()
     team: Mapped[Team] = relationship()
+
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    duplicate_of: Mapped[Concern | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
+    notes: Mapped[list[ConcernNote]] = relationship(back_populates="concern", order_by="ConcernNote.id")
 
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class ConcernNote(Base):
+    """Free text about a concern: internal notes, findings and the reasons given for actions. Shown
+    on the concern's timeline and purged with it; audit rows refer to notes by id."""
+
+    __tablename__ = "concern_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[NoteKind] = mapped_column(str_enum(NoteKind))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    concern: Mapped[Concern] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()

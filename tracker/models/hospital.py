@@ -49,6 +49,10 @@ class Settings(Base):
     sms_allowed_regions: Mapped[str] = mapped_column(String(64), default="GB")
     languages_enabled: Mapped[str] = mapped_column(String(128), default="en")
     privacy_contact: Mapped[str | None] = mapped_column(String(200))
+    # Staff sessions end after this many minutes without a request the person made (design §7).
+    idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # Managers and admins always use a second factor; this extends it to every staff role.
+    mfa_for_all_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property

@@ -1,11 +1,11 @@
-"""Staff accounts. Sign-in, sessions and MFA arrive with the triage issue."""
+"""Staff accounts, their teams, and the server-side registry of signed-in sessions."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -20,6 +20,18 @@ class Role(str, enum.Enum):
     ADMIN = "admin"
 
 
+# Outreach clinicians may cover more than one team (e.g. both sites at night).
+user_team = Table(
+    "user_team",
+    Base.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Roles that must use a second factor whatever the trust chooses for others (design §7).
+MFA_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+
+
 class User(Base):
     __tablename__ = "user_account"
 
@@ -27,7 +39,6 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[Role] = mapped_column(str_enum(Role))
-    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"))
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     mobile: Mapped[str | None] = mapped_column(String(32))
@@ -36,7 +47,54 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+    # TOTP (RFC 6238): the base32 seed, and the last time-step accepted, so a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
-    team: Mapped[Team | None] = relationship()
+    teams: Mapped[list[Team]] = relationship(secondary=user_team, order_by="Team.name")
     ward: Mapped[Ward | None] = relationship()
     site: Mapped[Site | None] = relationship()
+
+    @property
+    def team_ids(self) -> set[int]:
+        return {team.id for team in self.teams}
+
+
+class SessionRecord(Base):
+    """One signed-in session. The browser holds a random token; only its SHA-256 is stored. Sign
+    out, the idle and absolute timeouts and "sign out everywhere" set `revoked_at`, after which
+    the old cookie signs nobody in (design §7)."""
+
+    __tablename__ = "session_record"
+    __table_args__ = (Index("ix_session_record_user_id_revoked_at", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Only requests a person makes count; the queue's automatic refresh does not.
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the password (and code) were last checked: exports need a fresh sign-in.
+    authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(24))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class SavedForm(Base):
+    """What someone typed into a staff form when their session had ended, kept for them (and
+    only them) until they sign in again, for at most an hour."""
+
+    __tablename__ = "saved_form"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(300))
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -59,14 +59,16 @@ def record(
     object_id: int | None = None,
     concern_id: int | None = None,
     changes: dict | None = None,
+    session=None,
 ) -> AuditEvent:
-    """Append one event to the chain in the current transaction and return it.
+    """Append one event to the chain in the current transaction (of `session`, by default the
+    request's) and return it.
 
     `changes` maps field names to coded values (str, int, bool, None, or lists of those); free
     text and personal data belong in concern_note, never here."""
     changes = dict(changes or {})
     _check_coded(changes)
-    session = db.session
+    session = session if session is not None else db.session
     head = session.execute(
         select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()

@@ -65,9 +65,9 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     people = [
         ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
         ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
-        ("outreach@demo-hospitals.invalid", "Demo Outreach Nurse", Role.OUTREACH, {"team": ngh_adult, "mobile": "07400 900111"}),
+        ("outreach@demo-hospitals.invalid", "Demo Outreach Nurse", Role.OUTREACH, {"teams": [ngh_adult], "mobile": "07400 900111"}),
         ("children.outreach@demo-hospitals.invalid", "Demo Children's Outreach Nurse", Role.OUTREACH,
-         {"team": ngh_child, "mobile": "07400 900112"}),
+         {"teams": [ngh_child], "mobile": "07400 900112"}),
         ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
     ]
     accounts = []

@@ -15,7 +15,7 @@ from tracker.services.passwords import hash_password, one_time_password
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
-def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role, team: Team | None = None,
+def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role, teams: list[Team] | None = None,
                 ward: Ward | None = None, site: Site | None = None, mobile: str | None = None) -> tuple[User, str]:
     """Create an account with a random one-time password; returns the user and the password,
     which is shown once and never stored in clear."""
@@ -24,20 +24,22 @@ def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role
         raise SetupProblem(f"{email!r} is not an email address")
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise SetupProblem(f"There is already an account for {email}")
-    if role is Role.OUTREACH and team is None:
+    teams = list(teams or [])
+    if role is Role.OUTREACH and not teams:
         raise SetupProblem("An outreach clinician needs a team")
     if role is Role.WARD_STAFF and ward is None:
         raise SetupProblem("Ward staff need a ward")
     if role is Role.MANAGER and site is None:
         raise SetupProblem("A manager needs the site they manage")
     password = one_time_password()
-    user = User(email=email, display_name=display_name.strip() or email, role=role,
-                team_id=team.id if team else None, ward_id=ward.id if ward else None,
-                site_id=site.id if site else (ward.site_id if ward else (team.site_id if team else None)),
+    user = User(email=email, display_name=display_name.strip() or email, role=role, teams=teams,
+                ward_id=ward.id if ward else None,
+                site_id=site.id if site else (ward.site_id if ward else (teams[0].site_id if teams else None)),
                 mobile=_phone(mobile, "The mobile number", mobile=True, required=False),
                 password_hash=hash_password(password), must_change_password=True, active=True)
     db.session.add(user)
     db.session.flush()
     audit.record("user_created", actor, object_type="user", object_id=user.id,
-                 changes={"role": role.value, "team_id": user.team_id, "ward_id": user.ward_id, "site_id": user.site_id})
+                 changes={"role": role.value, "team_ids": sorted(t.id for t in teams), "ward_id": user.ward_id,
+                          "site_id": user.site_id})
     return user, password
