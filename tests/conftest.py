@@ -295,3 +295,54 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+def create_staff(app, role: str, *, email: str | None = None, team_ids=(), ward_id=None, site_id=None,
+                 must_change_password: bool = False, totp_secret: str | None = None, active: bool = True):
+    """A staff account; returns (user id, password)."""
+    from tracker.models import Role, Team, User
+    from tracker.services.passwords import hash_password
+
+    password = "correct horse battery staple"
+    with app.app_context(), write_intent():
+        user = User(email=email or f"{role}-{os.urandom(3).hex()}@test.invalid", display_name=f"Test {role}",
+                    role=Role(role), password_hash=hash_password(password), must_change_password=must_change_password,
+                    ward_id=ward_id, site_id=site_id, totp_secret=totp_secret, active=active,
+                    teams=[db.session.get(Team, t) for t in team_ids])
+        db.session.add(user)
+        db.session.commit()
+        return user.id, password
+
+
+def sign_in_directly(app, client, user_id: int) -> str:
+    """Start a server-side session for the user and give the client its cookie (no password)."""
+    from tracker.models import User
+    from tracker.services import auth
+
+    with app.app_context(), write_intent():
+        token, _record = auth.start_session(db.session.get(User, user_id), user_agent="pytest", address="127.0.0.1")
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return token
+
+
+@pytest.fixture
+def login_as(app, client, trust):
+    """login_as("outreach") signs the test client in as a new user of that role in the test trust's
+    team, ward or site, and returns the user's id."""
+
+    def login(role: str = "outreach", **kwargs) -> int:
+        scope = {"outreach": {"team_ids": [trust["team"]]}, "ward_staff": {"ward_id": trust["ward"]},
+                 "manager": {"site_id": trust["site"]}, "admin": {}}[role]
+        if role in ("manager", "admin"):
+            scope["totp_secret"] = "JBSWY3DPEHPK3PXP"
+        user_id, _password = create_staff(app, role, **{**scope, **kwargs})
+        sign_in_directly(app, client, user_id)
+        return user_id
+
+    return login

@@ -58,7 +58,7 @@ def _configure_jinja(app: Flask) -> None:
 
 def _register_extensions(app: Flask) -> None:
     from tracker.db import configure_engines
-    from tracker.extensions import babel, csrf, db, limiter, migrate
+    from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
     from tracker.sms import build_sender
 
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
@@ -69,6 +69,11 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    # The server-side session registry is the control (design §7); Flask-Login's own address and
+    # browser fingerprint would sign clinicians out whenever their phone changed network.
+    login_manager.session_protection = None
     configure_engines(app)
     app.extensions["tracker_sms"] = build_sender(app)
 
@@ -88,18 +93,24 @@ def _timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    import tracker.auth.decorators  # noqa: F401  (the session loader)
+    from tracker.auth import bp as auth_bp
     from tracker.public import bp as public_bp
+    from tracker.triage import bp as triage_bp
     from tracker.web.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(triage_bp)
 
 
 def _register_hooks(app: Flask) -> None:
-    from tracker.web import errors, security
+    from tracker.web import errors, security, template_helpers
 
     security.register(app)
     errors.register(app)
+    template_helpers.register(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -72,5 +72,5 @@ def begin_write() -> None:
     next one begins with the write lock."""
     if not _write_intent.get():
         _write_intent.set(True)
-        if db.session.in_transaction():
+        if db.session().in_transaction():
             db.session.commit()

@@ -135,16 +135,18 @@ def enrol_totp(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def start_session(user: User, *, user_agent: str | None, address: str | None) -> str:
-    """Record a new signed-in session and return its token (for the cookie; never stored)."""
+def start_session(user: User, *, user_agent: str | None, address: str | None) -> tuple[str, SessionRecord]:
+    """Record a new signed-in session; returns its token (for the cookie, never stored) and row."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(SessionRecord(token_hash=token_hash(token), user_id=user.id, created_at=now, last_active_at=now,
-                                 authenticated_at=now, user_agent=(user_agent or "")[:200], address=address))
+    record = SessionRecord(token_hash=token_hash(token), user_id=user.id, created_at=now, last_active_at=now,
+                           authenticated_at=now, user_agent=(user_agent or "")[:200], address=address)
+    db.session.add(record)
     user.last_sign_in_at = now
-    audit.record("signed_in", audit.Actor.user(user.id), object_type="user", object_id=user.id,
+    db.session.flush()
+    audit.record("signed_in", audit.Actor.user(user.id), object_type="session", object_id=record.id,
                  changes={"mfa": bool(user.totp_secret) and needs_mfa(user)})
-    return token
+    return token, record
 
 
 @dataclass

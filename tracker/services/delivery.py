@@ -140,6 +140,9 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     message.lease_owner = message.lease_until = None
     actor = audit.Actor.worker()
     base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+    if message.concern_id is not None:  # the queue shows each text's state
+        db.session.execute(update(Concern).where(Concern.id == message.concern_id).values(updated_at=now)
+                           .execution_options(synchronize_session=False))
     if outcome in {"accepted", "reconciled"}:
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
@@ -148,10 +151,16 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
         message.delivery_status_at = now
         message.accepted_at = now
         message.error_code = message.error_reason = None
-        if message.audience is Audience.CLINICIAN and message.concern_id is not None:
-            # A plain UPDATE: a clock, not a clinician's edit, so it must not trip their version check.
-            db.session.execute(update(Concern).where(Concern.id == message.concern_id,
-                                                     Concern.first_alert_sent_at.is_(None)).values(first_alert_sent_at=now))
+        if message.concern_id is not None:
+            # Plain UPDATEs: clocks, not a clinician's edits, so they must not trip a version check.
+            clock = None
+            if message.audience is Audience.CLINICIAN:
+                clock = Concern.first_alert_sent_at
+            elif message.template_id.startswith("update_"):
+                clock = Concern.caller_updated_at
+            if clock is not None:
+                db.session.execute(update(Concern).where(Concern.id == message.concern_id, clock.is_(None))
+                                   .values({clock: now}).execution_options(synchronize_session=False))
         audit.record("message_accepted", actor, **base,
                      changes={"template_id": message.template_id, "attempts": message.attempts,
                               "reconciled": outcome == "reconciled"})

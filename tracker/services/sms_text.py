@@ -19,6 +19,10 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 # How many segments each text may use: family texts one (design §5); alerts to staff two.
 SEGMENT_BUDGET = {
     "family_receipt": 1,
+    "update_team_coming": 1,
+    "update_team_will_call": 1,
+    "update_review_done": 1,
+    "update_please_call": 1,
     "clinician_alert": 2,
     "clinician_alert_burst": 2,
 }

@@ -1,0 +1,8 @@
+"""Staff sign-in, sessions and second factor; and `decorators.py`, the one place that says who
+may open what."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from tracker.auth import routes  # noqa: E402,F401  (registers the views)

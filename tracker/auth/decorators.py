@@ -1,0 +1,148 @@
+"""Authorisation, declared on each staff view with `role_required` (design §7).
+
+Roles are read from the database on every request (through the session registry), so a change
+takes effect at once. Anonymous people are sent to sign in; a signed-in person whose role may not
+use a page gets 403; objects outside their scope are the views' 404s."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_login import UserMixin, current_user
+
+from tracker.extensions import db, login_manager
+from tracker.models import Role
+from tracker.services import auth
+
+# Requests the page makes by itself (the queue's refresh, the session clock): not the person's
+# activity, so they never keep an idle session alive.
+PASSIVE_ENDPOINTS = frozenset({"triage.queue_rows", "auth.session_status"})
+
+# Where each role lands after signing in.
+HOME = {
+    Role.OUTREACH: "triage.queue_page",
+    Role.MANAGER: "triage.queue_page",
+    Role.WARD_STAFF: "triage.ward_page",
+    Role.ADMIN: "auth.account",
+}
+
+
+class SignedIn(UserMixin):
+    """The signed-in person for this request. `get_id()` is the session token, so Flask-Login's
+    cookie names a revocable server-side session, never the user directly."""
+
+    def __init__(self, live: auth.LiveSession, token: str):
+        self.live = live
+        self.user = live.user
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    result = auth.load_session(token, activity=request.endpoint not in PASSIVE_ENDPOINTS)
+    if isinstance(result, auth.Ended):
+        g.ended_session = result  # whose it was: what they typed can be kept for them
+        return None
+    if result is None:
+        return None
+    return SignedIn(result, token)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    ended = g.get("ended_session")
+    if request.method == "POST" and ended is not None:
+        keep_typed_text(ended.user_id)
+        flash("You were signed out because you had not used the tracker for a while. Sign in again: "
+              "what you typed has been kept.", "information")
+    elif ended is not None:
+        flash("You were signed out because you had not used the tracker for a while. Sign in again.", "information")
+    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
+        return {"signed_in": False, "sign_in": url_for("auth.sign_in")}, 401
+    return redirect(url_for("auth.sign_in", next=return_path()))
+
+
+def return_path() -> str:
+    """Where to come back to after signing in: the page for a GET, the form's page for a POST."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
+def keep_typed_text(user_id: int) -> None:
+    fields = {key: value for key, value in request.form.items() if key not in {"csrf_token"}}
+    if not any(str(v).strip() for v in fields.values()):
+        return
+    fields["_action"] = (request.view_args or {}).get("action", "")
+    token = auth.save_form(user_id, urlsplit(return_path()).path, fields)
+    db.session.commit()
+    session["saved_form"] = token
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`next=` only to our own paths (no scheme, no host, no //, no backslashes)."""
+    if not target or len(target) > 500:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return target
+
+
+def role_required(*roles: Role):
+    """Only these roles may use the view; signed-in people must have finished setting up their
+    account (a new password, and a second factor where required) first."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            pending = setup_pending()
+            if pending:
+                return redirect(url_for(pending))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = frozenset(roles)
+        return wrapped
+
+    return decorator
+
+
+def signed_in_required(view):
+    """Any signed-in person (their own account pages)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    wrapped.allowed_roles = frozenset(Role)
+    return wrapped
+
+
+def setup_pending() -> str | None:
+    """The account page someone must visit before anything else, if any."""
+    user = current_user.user
+    if user.must_change_password:
+        return "auth.change_password"
+    if auth.needs_mfa(user) and not user.totp_secret:
+        return "auth.enrol_mfa"
+    return None

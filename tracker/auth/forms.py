@@ -1,0 +1,26 @@
+"""Sign-in and account forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=254)])
+    # Pasting is allowed and nothing is truncated (ASVS 6.2.5, WCAG 3.3.8 accessible authentication).
+    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1000)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app"),
+                                                    Length(max=20)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password"),
+                                                            Length(max=1000)])
+    new = PasswordField("New password", validators=[DataRequired("Enter a new password"), Length(max=1000)])
+    confirm = PasswordField("New password again", validators=[
+        DataRequired("Enter your new password again"), EqualTo("new", "The two new passwords do not match")])

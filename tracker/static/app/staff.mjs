@@ -1,0 +1,134 @@
+// Staff pages: the session clock (warn two minutes before an idle sign-out, offer "Stay signed
+// in"), the live queue (polls cheaply with the version it last saw; says so when a refresh
+// fails), and the waiting times that turn amber and red as targets pass.
+
+const body = document.body;
+
+function csrfHeaders() {
+  return { "X-CSRFToken": body.dataset.csrfToken || "", Accept: "application/json" };
+}
+
+// --- the session clock --------------------------------------------------------------------------
+function sessionClock() {
+  const statusUrl = body.dataset.sessionUrl;
+  if (!statusUrl) return;
+  const dialog = document.getElementById("session-warning");
+  const stay = document.getElementById("session-stay");
+  const countdown = dialog.querySelector("[data-session-countdown]");
+  let expiresAt = null;
+  let warningMs = 120000;
+  let lastTyping = 0;
+
+  const signIn = () => {
+    const next = window.location.pathname + window.location.search;
+    window.location.assign(`${body.dataset.signInUrl}?next=${encodeURIComponent(next)}`);
+  };
+  const refresh = async () => {
+    try {
+      const response = await fetch(statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (response.status === 401) return signIn();
+      const data = await response.json();
+      expiresAt = Date.parse(data.idle_expires_at);
+      warningMs = (data.warning_seconds || 120) * 1000;
+    } catch (error) {
+      /* offline for a moment: keep the last known time */
+    }
+  };
+  const extend = async () => {
+    const response = await fetch(body.dataset.keepaliveUrl, { method: "POST", headers: csrfHeaders(), credentials: "same-origin" });
+    if (response.status === 401) return signIn();
+    const data = await response.json();
+    expiresAt = Date.parse(data.idle_expires_at);
+    dialog.hidden = true;
+  };
+  stay.addEventListener("click", extend);
+  // Typing in a form is the person at work: keep the session alive (at most once a minute).
+  document.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 60000) {
+      lastTyping = Date.now();
+      extend().catch(() => {});
+    }
+  });
+  refresh();
+  setInterval(refresh, 60000);
+  setInterval(() => {
+    if (expiresAt === null) return;
+    const left = expiresAt - Date.now();
+    if (left <= 0) {
+      refresh().then(() => { if (expiresAt - Date.now() <= 0) signIn(); });
+      return;
+    }
+    if (left <= warningMs && dialog.hidden) {
+      dialog.hidden = false;
+      stay.focus();
+    }
+    if (!dialog.hidden) {
+      const seconds = Math.ceil(left / 1000);
+      countdown.textContent = seconds > 60 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+    }
+  }, 1000);
+}
+
+// --- waiting times -------------------------------------------------------------------------------
+const TAGS = { green: "nhsuk-tag--green", amber: "nhsuk-tag--orange", red: "nhsuk-tag--red" };
+const WORDS = { green: "within target", amber: "past half the target", red: "past target" };
+function updateAges(root = document) {
+  root.querySelectorAll("[data-raised-at]").forEach((tag) => {
+    const minutes = Math.floor((Date.now() - Date.parse(tag.dataset.raisedAt)) / 60000);
+    const target = Number(tag.dataset.targetMinutes);
+    const state = minutes >= target ? "red" : minutes * 2 >= target ? "amber" : "green";
+    tag.classList.remove(...Object.values(TAGS));
+    tag.classList.add(TAGS[state]);
+    const hours = Math.floor(minutes / 60);
+    tag.querySelector("[data-age-text]").textContent = `${hours ? `${hours} h ` : ""}${minutes % 60} min`;
+    tag.querySelector("[data-age-state]").textContent = WORDS[state];
+  });
+}
+
+// --- the live queue ------------------------------------------------------------------------------
+function liveQueue() {
+  const queue = document.querySelector("[data-queue]");
+  if (!queue) return;
+  const status = document.querySelector("[data-refresh-status]");
+  let version = queue.dataset.version;
+  let failures = 0;
+  const seen = new Set([...queue.querySelectorAll("[data-concern]")].map((row) => row.dataset.concern));
+  const time = () => new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+
+  const poll = async () => {
+    try {
+      const response = await fetch(queue.dataset.queueUrl, {
+        headers: { "If-None-Match": `"${version}"`, Accept: "text/html" }, credentials: "same-origin", cache: "no-cache",
+      });
+      if (response.status === 401 || response.redirected) {
+        window.location.reload();
+        return;
+      }
+      if (response.status === 200) {
+        queue.innerHTML = await response.text();
+        version = (response.headers.get("ETag") || "").replace(/^W\//, "").replace(/"/g, "") || version;
+        const fresh = [...queue.querySelectorAll("[data-concern]")].filter((row) => !seen.has(row.dataset.concern));
+        fresh.forEach((row) => { seen.add(row.dataset.concern); row.classList.add("tracker-new-row"); });
+        status.textContent = fresh.length
+          ? `${fresh.length} new call${fresh.length > 1 ? "s" : ""} at ${time()}.`
+          : `Updated at ${time()}.`;
+        updateAges(queue);
+      } else if (response.status !== 304) {
+        throw new Error(`status ${response.status}`);
+      }
+      if (failures) status.textContent = `Updating again since ${time()}.`;
+      failures = 0;
+      status.classList.remove("tracker-refresh--failing");
+    } catch (error) {
+      failures += 1;
+      status.textContent = `Could not update the queue at ${time()}. Trying again. If this goes on, reload the page and phone the duty phone.`;
+      status.classList.add("tracker-refresh--failing");
+    }
+  };
+  setInterval(poll, 5000);
+}
+
+sessionClock();
+updateAges();
+setInterval(() => updateAges(), 15000);
+liveQueue();

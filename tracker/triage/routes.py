@@ -1,0 +1,321 @@
+"""Triage views. Thin: find the concern in the person's scope (404 otherwise), read the form, call
+one service function, commit, flash, redirect."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker.auth.decorators import role_required
+from tracker.clock import utcnow
+from tracker.db import begin_write
+from tracker.extensions import db
+from tracker.models import (
+    PRIORITIES,
+    CallerRoute,
+    Channel,
+    Concern,
+    ConcernStatus,
+    ForbiddenTransition,
+    Role,
+    Site,
+    Team,
+    Ward,
+    WorkerHeartbeat,
+)
+from tracker.services import audit, auth, triage
+from tracker.services.alarms import ALARM_TEXT, open_alarms
+from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
+from tracker.services.news2 import RESPONSE_TEXT, Response
+from tracker.services.phone import display_phone
+from tracker.services.references import normalise_reference
+from tracker.services.settings import current_settings
+from tracker.public import view_helpers
+from tracker.triage import bp, forms
+from tracker.triage.staff_form import StaffConcernForm
+
+VIEWS = {"all": "All open calls", "mine": "Mine", "unclaimed": "Not claimed"}
+CLINICAL = (Role.OUTREACH, Role.MANAGER)
+
+
+def _user():
+    return current_user.user
+
+
+def _queue_args():
+    view = request.args.get("view", "all")
+    if view not in VIEWS:
+        view = "all"
+    site_id = None
+    site_code = request.args.get("site", "")
+    if site_code:
+        site = db.session.scalar(select(Site).where(Site.code == site_code[:32].lower()))
+        site_id = site.id if site else -1
+    return view, site_id, site_code
+
+
+def warnings() -> list[str]:
+    """What staff must know now: open alarms and a worker that has stopped."""
+    notes = [ALARM_TEXT.get(alarm.kind, alarm.kind) for alarm in open_alarms()]
+    last = db.session.scalar(select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
+    if last is None or (utcnow() - last).total_seconds() > current_app.config["WORKER_STALE_SECONDS"]:
+        notes.insert(0, "The message worker is not running: no text alerts or messages are being sent. "
+                        "Phone the outreach team's duty phone and tell IT.")
+    return notes
+
+
+def _teams_and_sites():
+    user = _user()
+    if user.role is Role.OUTREACH:
+        teams = user.teams
+    else:
+        teams = list(db.session.scalars(select(Team).where(Team.site_id == user.site_id)))
+    sites = sorted({team.site for team in teams}, key=lambda site: site.name)
+    return teams, sites
+
+
+@bp.get("/")
+@role_required(*CLINICAL)
+def queue_page():
+    """The live queue of the person's team(s) (outreach) or site (manager, read-only)."""
+    view, site_id, site_code = _queue_args()
+    teams, sites = _teams_and_sites()
+    data = triage.queue(_user(), view, site_id)
+    return render_template("triage/queue.html", queue=data, view=view, views=VIEWS, sites=sites, site_code=site_code,
+                           teams=teams, version=triage.queue_version(_user(), view, site_id), warnings=warnings(),
+                           now=utcnow())
+
+
+@bp.get("/queue/rows")
+@role_required(*CLINICAL)
+def queue_rows():
+    """The queue's refresh: 304 when nothing has changed since the version the page last saw.
+    Not audited and not counted as the person's activity."""
+    view, site_id, _ = _queue_args()
+    version = triage.queue_version(_user(), view, site_id)
+    if request.if_none_match.contains(version):
+        response = make_response("", 304)
+    else:
+        data = triage.queue(_user(), view, site_id)
+        response = make_response(render_template("triage/_queue_rows.html", queue=data, now=utcnow(),
+                                                 warnings=warnings()))
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
+
+
+def _concern_or_404(reference: str) -> Concern:
+    normalised = normalise_reference(reference)
+    concern = triage.find_visible(_user(), normalised) if normalised else None
+    if concern is None:
+        audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
+        db.session.commit()
+        abort(404)
+    return concern
+
+
+@bp.get("/c/<reference>")
+@role_required(*CLINICAL)
+def concern_page(reference: str):
+    """Everything about one call. Opening it is audited (who, when)."""
+    begin_write()
+    concern = _concern_or_404(reference)
+    audit.record("viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id,
+                 concern_id=concern.id)
+    restored = auth.take_saved_form(session.pop("saved_form", None), _user().id, request.path)
+    db.session.commit()
+    return _render_concern(concern, restored=restored)
+
+
+def _render_concern(concern: Concern, *, restored: dict | None = None, problem: forms.FormProblem | None = None,
+                    news2=None, status: int = 200):
+    settings = current_settings()
+    form = dict(restored or {})
+    if problem is not None or news2 is not None:
+        form = {key: value for key, value in request.form.items()}
+        form["change_in_care"] = request.form.getlist("change_in_care")
+        form["_action"] = (request.view_args or {}).get("action", "")
+    age = _age(concern.patient_dob)
+    return render_template(
+        "triage/concern.html", concern=concern, timeline=triage.timeline(concern), messages=triage.messages_for(concern),
+        clinicians=[c for c in triage.team_clinicians(concern) if c.id != _user().id],
+        can_act=_user().role is Role.OUTREACH, is_claimant=concern.claimed_by_id == _user().id,
+        priorities=PRIORITIES, labels=forms.LABELS, caller_updates=triage.CALLER_UPDATES, form=form,
+        problem=problem, news2=news2, response_text=RESPONSE_TEXT, Response=Response, age=age,
+        textable=triage.family_text_decision(concern, settings).value == "queued",
+        callback=display_phone(concern.callback_number), tz=settings.timezone, warnings=warnings(),
+    ), status
+
+
+def _age(dob: date | None) -> int | None:
+    if dob is None:
+        return None
+    today = utcnow().date()
+    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+
+
+ACTIONS = {"claim", "release", "hand-over", "priority", "review", "close", "close-without-review", "cancel",
+           "reopen", "note", "update-caller"}
+
+
+@bp.post("/c/<reference>/<action>")
+@role_required(Role.OUTREACH)
+def act(reference: str, action: str):
+    """Every action on a concern. Refusals (forbidden transitions, stale pages, a colleague who
+    claimed first) come back as a message on the concern's page; nothing is half-saved."""
+    if action not in ACTIONS:
+        abort(404)
+    concern = _concern_or_404(reference)
+    user = _user()
+    form = request.form
+    if action == "review" and form.get("intent") == "calculate":
+        # "Calculate NEWS2": show the score beside the form; nothing is saved.
+        try:
+            return _render_concern(concern, news2=forms.news2(form, patient_age=_age(concern.patient_dob)))
+        except forms.FormProblem as problem:
+            return _render_concern(concern, problem=problem, status=400)
+    try:
+        message = _do(action, concern, user, form)
+        db.session.commit()
+    except forms.FormProblem as problem:
+        db.session.rollback()
+        return _render_concern(_concern_or_404(reference), problem=problem, status=400)
+    except triage.AlreadyClaimed as taken:
+        db.session.rollback()
+        flash(str(taken), "warning")
+        return redirect(url_for(".concern_page", reference=concern.reference))
+    except (triage.StaleVersion, StaleDataError):
+        db.session.rollback()
+        flash("This call changed since you opened it, so nothing was saved. Check what changed, then try again.",
+              "warning")
+        return redirect(url_for(".concern_page", reference=concern.reference))
+    except (ForbiddenTransition, triage.TriageProblem) as refused:
+        db.session.rollback()
+        flash(str(refused), "warning")
+        return redirect(url_for(".concern_page", reference=concern.reference))
+    flash(message, "success")
+    if action == "claim":
+        return redirect(url_for(".concern_page", reference=concern.reference))
+    return redirect(url_for(".concern_page", reference=concern.reference) + "#timeline")
+
+
+def _do(action: str, concern: Concern, user, form) -> str:
+    if action == "claim":
+        triage.claim(concern.id, user)
+        return "You have claimed this call. Alerts for it have stopped."
+    if action == "note":
+        triage.add_note(concern.id, user, forms.text(form, "note", "Write the note"))
+        return "Note added."
+    if action == "update-caller":
+        triage.update_caller(concern.id, user, form.get("template_id", ""))
+        return "The text to the caller is on its way."
+    version = forms.version(form)
+    if action == "release":
+        triage.release(concern.id, user, forms.text(form, "reason", "Give a reason for releasing it"), version)
+        return "Released: the call is back in the queue for the team."
+    if action == "hand-over":
+        to = form.get("to_user_id", "")
+        triage.hand_over(concern.id, user, int(to) if to.isdigit() else -1,
+                         forms.text(form, "reason", "Give a reason for handing it over"), version)
+        return "Handed over."
+    if action == "priority":
+        triage.set_priority(concern.id, user, forms.priority(form), version)
+        return "Priority set."
+    if action == "review":
+        kind, findings, news2 = forms.review(form, patient_age=_age(concern.patient_dob))
+        triage.record_review(concern.id, user, kind=kind, findings=findings, news2=news2, version=version)
+        return "Review recorded."
+    if action == "close":
+        triage.close(concern.id, user, forms.coding(form, current_settings().timezone), forms.text(form, "summary"),
+                     version)
+        return "Call closed."
+    if action == "close-without-review":
+        triage.close_without_review(concern.id, user, forms.coding(form, current_settings().timezone,
+                                                                   without_review=True),
+                                    forms.text(form, "reason", "Say why no clinical review was needed"), version)
+        return "Call closed without a clinical review."
+    if action == "cancel":
+        kind, reason, duplicate_of = forms.cancel(form)
+        triage.cancel(concern.id, user, kind, reason, version, normalise_reference(duplicate_of or "") or duplicate_of)
+        return "Call cancelled."
+    triage.reopen(concern.id, user, forms.text(form, "reason", "Give a reason for reopening it"), version)
+    return "Call reopened and claimed by you."
+
+
+# --- staff route, phone calls, and the ward's view --------------------------------------------------
+
+
+def _wards_for(user) -> list[Ward]:
+    query = select(Ward).where(Ward.retired_at.is_(None)).options(joinedload(Ward.site)).order_by(Ward.name)
+    if user.role is Role.WARD_STAFF:
+        query = query.where(Ward.id == (user.ward_id or -1))
+    else:
+        query = query.where(Ward.team_id.in_(user.team_ids or {-1}))
+    return list(db.session.scalars(query))
+
+
+@bp.route("/raise", methods=["GET", "POST"])
+@role_required(Role.WARD_STAFF, Role.OUTREACH)
+def raise_call():
+    """A call raised by staff (the staff route), or a call taken by phone for a family."""
+    user = _user()
+    wards = _wards_for(user)
+    form = StaffConcernForm(request.form if request.method == "POST" else None, wards=wards,
+                            data=None if request.method == "POST" else {"submission_id": secrets.token_urlsafe(24)})
+    if request.method == "POST" and form.validate():
+        intake = Intake(
+            ward_id=int(form.ward_id.data), submission_id=form.submission_id.data,
+            caller_route=CallerRoute(form.caller_route.data),
+            channel=Channel.STAFF if form.caller_route.data == "staff" else Channel.PHONE_CALL,
+            worry_categories=tuple(form.worry_categories.data or ()), worry_details=form.worry_details.data or "",
+            patient_name=form.patient_name.data or "", bed=form.bed.data or "", hospital_number=form.hospital_number.data or "",
+            caller_name=form.caller_name.data or "", caller_relationship=form.caller_relationship.data or "",
+            callback=form.phone, sms_consent=bool(form.sms_consent.data and form.phone),
+            interpreter_needed=form.interpreter_needed.data == "yes", preferred_language=form.preferred_language.data or "",
+            communication_needs=form.communication_needs.data or "",
+        )
+        try:
+            outcome = raise_concern(intake, Source(), audit.Actor.user(user.id))
+            db.session.commit()
+        except WardUnavailable:
+            db.session.rollback()
+            form.ward_id.errors.append("That ward is closed. Choose another")
+        except IntegrityError:
+            db.session.rollback()
+            outcome = None
+            flash("That call was already sent.", "information")
+            return redirect(url_for(".raise_call"))
+        else:
+            flash(f"Call {outcome.concern.reference} raised. The outreach team has been alerted.", "success")
+            if user.role is Role.OUTREACH:
+                return redirect(url_for(".concern_page", reference=outcome.concern.reference))
+            return redirect(url_for(".ward_page"))
+    errors = [{"text": str(m), "href": f"#{f.id}"} for f in form for m in f.errors]
+    return render_template("triage/raise.html", form=form, wards=wards, errors=errors), (400 if errors else 200)
+
+
+@bp.get("/ward")
+@role_required(Role.WARD_STAFF)
+def ward_page():
+    """The ward's calls: who raised them when, their status and who has them; no clinical notes."""
+    user = _user()
+    since = utcnow() - timedelta(days=7)
+    concerns = db.session.scalars(
+        select(Concern).where(Concern.ward_id == (user.ward_id or -1))
+        .where((Concern.raised_at >= since) | Concern.status.in_([ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED,
+                                                                   ConcernStatus.REVIEWED]))
+        .options(joinedload(Concern.claimed_by)).order_by(Concern.raised_at.desc())
+    ).all()
+    return render_template("triage/ward.html", ward=user.ward, concerns=concerns, now=utcnow())
+
+
+@bp.context_processor
+def template_helpers():
+    return view_helpers.HELPERS
