@@ -111,6 +111,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     DEVICE_COOKIE_NAME = "mr_device"
     WTF_CSRF_TIME_LIMIT = env_int("WTF_CSRF_TIME_LIMIT", 3600)
+    # Our messages are our own (marked for Flask-Babel); WTForms' built-in ones are never shown,
+    # so skip loading its translations on every request.
+    WTF_I18N_ENABLED = False
     HSTS = False
 
     BABEL_DEFAULT_LOCALE = "en"

@@ -24,6 +24,8 @@ from tracker.extensions import db
 from tracker.models import Base, Population
 from tracker.services import abuse, audit, hospital
 from tracker.services.phone import parse_phone
+from tracker.services.settings import forget_settings
+from tracker.services.wards import forget_wards
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
@@ -139,6 +141,8 @@ def clean(request):
     empty_tables(app)
     with app.app_context():
         abuse.reset_counts()
+        forget_settings()
+        forget_wards()
     sms = app.extensions["tracker_sms"]
     sms.__init__()
     yield

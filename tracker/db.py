@@ -72,5 +72,12 @@ def begin_write() -> None:
     next one begins with the write lock."""
     if not _write_intent.get():
         _write_intent.set(True)
-        if db.session().in_transaction():
-            db.session.commit()
+        session = db.session()
+        # Only SQLite needs its transaction begun afresh (PostgreSQL locks rows as it writes).
+        if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+            # Nothing was written, so what was read stays loaded (no reload after this commit).
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True

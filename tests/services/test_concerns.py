@@ -203,7 +203,7 @@ def test_nothing_is_half_saved_when_a_step_fails(built, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(concerns, "queue_family_receipt", broken)
+    monkeypatch.setattr(concerns, "prepare_family_receipt", broken)
     events_before = len(actions())
     with pytest.raises(RuntimeError):
         raise_concern(intake(built["ward"]), Source(), audit.Actor.public())

@@ -169,6 +169,7 @@ class Concern(Base):
         Index("ix_concern_team_status", "team_id", "status"),
         Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
         Index("ix_concern_team_updated_at", "team_id", "updated_at"),
+        Index("ix_concern_ward_repeat_key", "ward_id", "repeat_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +217,9 @@ class Concern(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     # Abuse handling (design §7): never a refusal, only a flag for staff and texts held back.
+    # A digest of (patient, bed, worry, categories, number) in comparable form: an identical repeat
+    # is found by one indexed lookup (services/concerns.py).
+    repeat_key: Mapped[str | None] = mapped_column(String(64))
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     last_repeat_at: Mapped[datetime | None]
     flagged_burst: Mapped[bool] = mapped_column(Boolean, default=False)

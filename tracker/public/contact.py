@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from tracker.models import Settings, Ward
+from tracker.services.settings import TrustSettings
 from tracker.services.phone import display_phone
 
 
@@ -27,7 +27,7 @@ _last_known: dict[str, Contact] = {}
 _TRUST = ""
 
 
-def for_trust(settings: Settings) -> Contact:
+def for_trust(settings: TrustSettings) -> Contact:
     contact = Contact(
         trust_name=settings.trust_name,
         emergency_instruction=settings.emergency_instruction,
@@ -41,7 +41,7 @@ def for_trust(settings: Settings) -> Contact:
     return contact
 
 
-def for_ward(ward: Ward, settings: Settings) -> Contact:
+def for_ward(ward, settings: TrustSettings) -> Contact:
     base = for_trust(settings)
     contact = Contact(
         trust_name=base.trust_name,

@@ -168,6 +168,7 @@ class ConcernForm(FlaskForm):
             raise ValidationError(_l("Select yes or no"))
 
     def validate_preferred_language(self, field):
+        field.data = field.data or ""
         if field.data not in {value for value, _label in LANGUAGE_CHOICES}:
             raise ValidationError(_l("Select a language from the list"))
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from tracker.db import begin_write
 from tracker.extensions import csrf, db
 from tracker.models import CallerRoute, Channel, Site, Ward
 from tracker.public import bp, contact, view_helpers
@@ -32,6 +33,7 @@ from tracker.services.notifications import FamilyText
 from tracker.services.phone import display_phone
 from tracker.services.settings import current_settings
 from tracker.services.text import TextProblem, clean_line
+from tracker.services.wards import WardInfo, ward_by_code
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,11 @@ def _new_submission_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _find_ward(code: str) -> Ward | None:
+def _find_ward(code: str) -> WardInfo | None:
     code = code.lower()
     if not WARD_CODE.match(code):
         return None
-    return db.session.scalar(select(Ward).where(Ward.code == code).options(selectinload(Ward.team), selectinload(Ward.site)))
+    return ward_by_code(code)
 
 
 def _wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
@@ -65,7 +67,7 @@ def _wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
     return grouped
 
 
-def _kiosk_requested(ward: Ward) -> bool:
+def _kiosk_requested(ward: WardInfo) -> bool:
     return request.args.get("kiosk") == "1" or ward.kiosk_default
 
 
@@ -93,7 +95,7 @@ def choose_ward():
     )
 
 
-def _unavailable_ward(code: str, ward: Ward | None):
+def _unavailable_ward(code: str, ward: WardInfo | None):
     settings = current_settings()
     successor = ward.successor if ward is not None and ward.successor and not ward.successor.is_retired else None
     status = 410 if ward is not None else 404
@@ -107,7 +109,7 @@ def _unavailable_ward(code: str, ward: Ward | None):
     ), status
 
 
-def _render_form(ward: Ward, form: ConcernForm, kiosk: bool, status: int = 200, *, csrf_expired: bool = False,
+def _render_form(ward: WardInfo, form: ConcernForm, kiosk: bool, status: int = 200, *, csrf_expired: bool = False,
                  send_failed: bool = False):
     settings = current_settings()
     response = current_app.make_response((render_template(
@@ -161,40 +163,52 @@ def concern_form(code: str):
 
     intake = _intake(form, ward, kiosk)
     source = Source(device_id=request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), address=request.remote_addr)
-    try:
-        outcome = raise_concern(intake, source, audit.Actor.public())
-        db.session.commit()
-    except WardUnavailable:
-        db.session.rollback()
-        return _unavailable_ward(code, ward)
-    except IntegrityError:
-        # The same form was sent twice at once and the other request won: show its concern.
-        db.session.rollback()
-        existing = find_by_submission(intake.submission_id)
-        if existing is None:
-            log.exception("could not save a concern for ward %s", ward.code)
-            return _render_form(ward, form, kiosk, 503, send_failed=True)
-        return _confirm(ward, existing.reference, family_text_of(existing), existing.callback_number, kiosk)
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("could not save a concern for ward %s", ward.code)
-        return _render_form(ward, form, kiosk, 503, send_failed=True)
-    return _confirm(ward, outcome.concern.reference, outcome.family_text, outcome.concern.callback_number, kiosk)
+    ward_code = ward.code
+    # Validation is done: only now take SQLite's write lock, for the shortest time.
+    begin_write()
+    for attempt in range(3):
+        try:
+            outcome = raise_concern(intake, source, audit.Actor.public())
+            confirmation = _confirmation(ward_code, outcome.reference, outcome.family_text,
+                                         outcome.callback_number, kiosk)
+            db.session.commit()
+            break
+        except WardUnavailable:
+            db.session.rollback()
+            return _unavailable_ward(code, _find_ward(code))
+        except IntegrityError:
+            db.session.rollback()
+            # The same form sent twice at once, and the other request won: show its concern.
+            existing = find_by_submission(intake.submission_id)
+            if existing is not None:
+                confirmation = _confirmation(ward_code, existing.reference, family_text_of(existing),
+                                             existing.callback_number, kiosk)
+                break
+            # Otherwise a new reference clashed with an old one (about one in a billion): try again.
+            log.warning("reference clash for ward %s (attempt %s)", ward_code, attempt + 1)
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.exception("could not save a concern for ward %s", ward_code)
+            return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
+    else:
+        return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
+    session["last_submission"] = confirmation
+    return redirect(url_for(".sent", code=ward_code), 303)
 
 
-def _confirm(ward: Ward, reference: str, family_text: FamilyText, number: str | None, kiosk: bool):
-    session["last_submission"] = {
+def _confirmation(ward_code: str, reference: str, family_text: FamilyText, number: str | None, kiosk: bool) -> dict:
+    """What the confirmation page shows, read before commit so nothing is loaded again after it."""
+    return {
         "reference": reference,
-        "ward": ward.code,
+        "ward": ward_code,
         "family_text": family_text.value,
         "number": number,
         "kiosk": kiosk,
         "at": int(time.time()),
     }
-    return redirect(url_for(".sent", code=ward.code), 303)
 
 
-def _intake(form: ConcernForm, ward: Ward, kiosk: bool) -> Intake:
+def _intake(form: ConcernForm, ward: WardInfo, kiosk: bool) -> Intake:
     return Intake(
         ward_id=ward.id,
         submission_id=form.submission_id.data,

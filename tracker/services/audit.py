@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, scoped_session
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -66,32 +67,79 @@ def record(
 
     `changes` maps field names to coded values (str, int, bool, None, or lists of those); free
     text and personal data belong in concern_note, never here."""
-    changes = dict(changes or {})
-    _check_coded(changes)
+    return record_many([Entry(action, actor, object_type, object_id, concern_id, changes)], session=session)[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see record)."""
+
+    action: str
+    actor: Actor
+    object_type: str | None = None
+    object_id: int | None = None
+    concern_id: int | None = None
+    changes: dict | None = None
+
+
+def record_many(entries: list[Entry], session=None) -> list[AuditEvent]:
+    """Append several events in order with two statements (one multi-row insert, one head update).
+    The events returned are records of what was written, not attached to the session."""
     session = session if session is not None else db.session
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=1, last_event_id=0, last_hash=GENESIS_HASH)
-        session.add(head)
-    event = AuditEvent(
-        id=head.last_event_id + 1,
-        occurred_at=utcnow(),
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        concern_id=concern_id,
-        changes=changes,
-        prev_hash=head.last_hash,
-    )
-    event.hash = event_hash(event)
-    head.last_event_id = event.id
-    head.last_hash = event.hash
-    session.add(event)
-    return event
+    real = session() if isinstance(session, scoped_session) else session
+    head = _locked_head(real)
+    now = utcnow()
+    events = []
+    for entry in entries:
+        changes = dict(entry.changes or {})
+        _check_coded(changes)
+        event = AuditEvent(id=head[0] + 1, occurred_at=now, actor_type=entry.actor.type, actor_id=entry.actor.id,
+                           action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
+                           concern_id=entry.concern_id, changes=changes, prev_hash=head[1])
+        event.hash = event_hash(event)
+        head[0], head[1] = event.id, event.hash
+        events.append(event)
+    connection = real.connection()
+    connection.execute(_INSERT_EVENTS, [
+        {"id": e.id, "occurred_at": e.occurred_at, "actor_type": e.actor_type, "actor_id": e.actor_id,
+         "action": e.action, "object_type": e.object_type, "object_id": e.object_id, "concern_id": e.concern_id,
+         "changes": e.changes, "prev_hash": e.prev_hash, "hash": e.hash} for e in events])
+    connection.execute(_UPDATE_HEAD, {"last_event_id": head[0], "last_hash": head[1]})
+    return events
+
+
+# Built once: appends run on every action, so they skip building statements each time.
+_INSERT_EVENTS = insert(AuditEvent.__table__)
+_UPDATE_HEAD = update(AuditChainHead.__table__).where(AuditChainHead.__table__.c.id == 1)
+
+
+def _locked_head(session) -> list:
+    """[last event id, last hash], locked for the rest of this transaction (PostgreSQL: FOR
+    UPDATE; SQLite: the transaction already holds the write lock). Read once per transaction:
+    later appends in it hold the lock already and keep these values current."""
+    head = session.info.get(_HEAD_KEY)
+    if head is not None:
+        return head
+    table = AuditChainHead.__table__
+    row = session.connection().execute(_LOCK_HEAD).one_or_none()
+    if row is None:
+        session.execute(insert(table).values(id=1, last_event_id=0, last_hash=GENESIS_HASH))
+        row = (0, GENESIS_HASH)
+    head = [row[0], row[1]]
+    session.info[_HEAD_KEY] = head
+    return head
+
+
+_HEAD_KEY = "tracker_audit_chain_head"
+_LOCK_HEAD = (select(AuditChainHead.__table__.c.last_event_id, AuditChainHead.__table__.c.last_hash)
+              .where(AuditChainHead.__table__.c.id == 1).with_for_update())
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session, transaction) -> None:
+    # The lock ends with the outermost transaction; the next one must lock and read afresh.
+    if transaction.parent is None:
+        session.info.pop(_HEAD_KEY, None)
 
 
 def _check_coded(changes: dict) -> None:

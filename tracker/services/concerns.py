@@ -3,26 +3,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, Message, SpokeToWard, Ward
+from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard, Ward
 from tracker.services import abuse, alarms, audit
 from tracker.services.notifications import (
     FamilyText,
     family_text_decision,
-    queue_clinician_alert,
-    queue_family_receipt,
+    insert_messages,
+    prepare_clinician_alert,
+    prepare_family_receipt,
 )
 from tracker.services.phone import Phone
 from tracker.services.references import new_reference
 from tracker.services.settings import current_settings
 from tracker.services.text import comparable
+from tracker.services.wards import SiteInfo, TeamInfo, WardInfo, ward_by_id
 
 
 class WardUnavailable(LookupError):
@@ -67,127 +70,156 @@ class Source:
 
 @dataclass
 class Outcome:
-    concern: Concern
+    concern_id: int
+    reference: str
+    callback_number: str | None
     family_text: FamilyText
     # "new", "resubmitted" (the same form sent twice) or "merged" (an identical repeat).
     how: str = "new"
     flags: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, concern: Concern, family_text: FamilyText, how: str) -> Outcome:
+        return cls(concern.id, concern.reference, concern.callback_number, family_text, how)
+
+    @property
+    def concern(self) -> Concern:
+        """The concern as a full object (loaded on demand: the form's own path never needs it)."""
+        return db.session.get(Concern, self.concern_id)
+
+
+@dataclass(frozen=True)
+class NewConcern:
+    """What the texts about a just-inserted concern need to know about it."""
+
+    id: int
+    reference: str
+    callback_number: str | None
+    callback_textable: bool
+    sms_consent: bool
+    caller_route: CallerRoute
+    locale: str
+    raised_at: datetime
+    ward: WardInfo
+    site: SiteInfo
+    team: TeamInfo
+
+
+_CONCERNS = Concern.__table__
+_INSERT_CONCERN = insert(_CONCERNS).returning(_CONCERNS.c.id)
+_BY_SUBMISSION = select(_CONCERNS.c.id).where(_CONCERNS.c.submission_id == bindparam("submission_id"))
+_OPEN_REPEAT = (select(_CONCERNS.c.id)
+                .where(_CONCERNS.c.ward_id == bindparam("ward_id"), _CONCERNS.c.repeat_key == bindparam("key"),
+                       _CONCERNS.c.raised_at >= bindparam("since"), _CONCERNS.c.status.in_(list(OPEN_STATUSES)))
+                .order_by(_CONCERNS.c.id).limit(1))
+
 
 def find_by_submission(submission_id: str) -> Concern | None:
-    return db.session.scalar(select(Concern).where(Concern.submission_id == submission_id))
+    # Ids first: loading a whole Concern costs far more than the lookup, and usually finds nothing.
+    concern_id = db.session.connection().execute(_BY_SUBMISSION, {"submission_id": submission_id}).scalar()
+    return db.session.get(Concern, concern_id) if concern_id is not None else None
 
 
 def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome:
     """Record a concern and queue its texts. Never refuses a genuine concern: abuse limits only
-    flag it, hold back the caller's text and coalesce alerts. Raises WardUnavailable."""
+    flag it, hold back the caller's text and coalesce alerts. Raises WardUnavailable.
+
+    The writes are Core statements (a handful in all), so SQLite's write lock is held briefly
+    when many families send at once."""
     existing = find_by_submission(intake.submission_id)
     if existing is not None:
-        return Outcome(existing, family_text_of(existing), how="resubmitted")
+        return Outcome.of(existing, family_text_of(existing), "resubmitted")
 
-    ward = db.session.get(Ward, intake.ward_id)
+    ward = ward_by_id(intake.ward_id)
     if ward is None or ward.is_retired:
         raise WardUnavailable(intake.ward_id)
     settings = current_settings()
 
-    repeat = _identical_open_concern(intake)
+    key = repeat_key(intake)
+    repeat = _identical_open_concern(intake, key)
     if repeat is not None:
         repeat.repeat_count += 1
         repeat.last_repeat_at = utcnow()
         audit.record("repeat_merged", actor, object_type="concern", object_id=repeat.id, concern_id=repeat.id,
                      changes={"repeat_count": repeat.repeat_count, "channel": intake.channel.value})
-        return Outcome(repeat, family_text_of(repeat), how="merged")
+        return Outcome.of(repeat, family_text_of(repeat), "merged")
 
     flags = _abuse_flags(intake, source)
-    concern = Concern(
-        reference=_unused_reference(),
-        submission_id=intake.submission_id,
-        ward_id=ward.id,
-        site_id=ward.site_id,
-        team_id=ward.team_id,
-        bed=intake.bed or None,
-        patient_name=intake.patient_name or None,
-        patient_dob=intake.patient_dob,
-        hospital_number=intake.hospital_number or None,
-        caller_route=intake.caller_route,
-        caller_name=intake.caller_name or None,
-        caller_relationship=intake.caller_relationship or None,
-        callback_number=intake.callback.e164 if intake.callback else None,
-        callback_textable=bool(intake.callback and intake.callback.textable(settings.allowed_regions)),
-        sms_consent=intake.sms_consent,
-        locale=intake.locale,
-        preferred_language=intake.preferred_language or None,
-        interpreter_needed=intake.interpreter_needed,
-        communication_needs=intake.communication_needs or None,
-        worry_categories=list(intake.worry_categories),
-        worry_details=intake.worry_details or None,
-        spoke_to_ward=intake.spoke_to_ward,
-        ward_response=intake.ward_response or None,
-        channel=intake.channel,
-        flagged_burst="burst" in flags,
-        flagged_automated="automated" in flags,
-        raised_at=utcnow(),
-    )
-    db.session.add(concern)
-    db.session.flush()
-    audit.record(
-        "concern_raised",
-        actor,
-        object_type="concern",
-        object_id=concern.id,
-        concern_id=concern.id,
-        changes={
-            "ward_id": ward.id,
-            "team_id": ward.team_id,
-            "caller_route": intake.caller_route.value,
-            "channel": intake.channel.value,
-            "worry_categories": sorted(intake.worry_categories),
-            "spoke_to_ward": intake.spoke_to_ward.value if intake.spoke_to_ward else None,
-            "has_callback_number": concern.callback_number is not None,
-            "callback_textable": concern.callback_textable,
-            "sms_consent": concern.sms_consent,
-            "interpreter_needed": concern.interpreter_needed,
-            "locale": concern.locale,
-            "flags": flags,
-        },
-    )
-    queue_clinician_alert(concern, settings, actor, coalesce=bool(flags))
+    now = utcnow()
+    values = {
+        "reference": new_reference(),  # a clash (about one in 10^9) fails the unique index; the view retries
+        "submission_id": intake.submission_id,
+        "repeat_key": key,
+        "ward_id": ward.id,
+        "site_id": ward.site_id,
+        "team_id": ward.team_id,
+        "bed": intake.bed or None,
+        "patient_name": intake.patient_name or None,
+        "patient_dob": intake.patient_dob,
+        "hospital_number": intake.hospital_number or None,
+        "caller_route": intake.caller_route,
+        "caller_name": intake.caller_name or None,
+        "caller_relationship": intake.caller_relationship or None,
+        "callback_number": intake.callback.e164 if intake.callback else None,
+        "callback_textable": bool(intake.callback and intake.callback.textable(settings.allowed_regions)),
+        "sms_consent": intake.sms_consent,
+        "locale": intake.locale,
+        "preferred_language": intake.preferred_language or None,
+        "interpreter_needed": intake.interpreter_needed,
+        "communication_needs": intake.communication_needs or None,
+        "worry_categories": list(intake.worry_categories),
+        "worry_details": intake.worry_details or None,
+        "spoke_to_ward": intake.spoke_to_ward,
+        "ward_response": intake.ward_response or None,
+        "channel": intake.channel,
+        "status": ConcernStatus.NEW,
+        "version": 1,
+        "repeat_count": 0,
+        "flagged_burst": "burst" in flags,
+        "flagged_automated": "automated" in flags,
+        "raised_at": now,
+        "updated_at": now,
+        "change_in_care": [],
+    }
+    concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
+    concern = NewConcern(concern_id, values["reference"], values["callback_number"], values["callback_textable"],
+                         intake.sms_consent, intake.caller_route, intake.locale, now, ward, ward.site, ward.team)
+    changes = {
+        "ward_id": ward.id,
+        "team_id": ward.team_id,
+        "caller_route": intake.caller_route.value,
+        "channel": intake.channel.value,
+        "worry_categories": sorted(intake.worry_categories),
+        "spoke_to_ward": intake.spoke_to_ward.value if intake.spoke_to_ward else None,
+        "has_callback_number": concern.callback_number is not None,
+        "callback_textable": concern.callback_textable,
+        "sms_consent": intake.sms_consent,
+        "interpreter_needed": intake.interpreter_needed,
+        "locale": intake.locale,
+        "flags": flags,
+    }
+    audit.record("concern_raised", actor, object_type="concern", object_id=concern_id, concern_id=concern_id,
+                 changes=changes)
+    alert = prepare_clinician_alert(concern, settings, actor, coalesce=bool(flags))
     hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
-    family_text = queue_family_receipt(concern, settings, actor, hold_reason=hold)
-    return Outcome(concern, family_text, flags=flags)
+    family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
+    insert_messages([row for row in (alert, receipt) if row is not None], actor)
+    return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
 
 
-def _unused_reference() -> str:
-    while True:
-        reference = new_reference()
-        if db.session.scalar(select(Concern.id).where(Concern.reference == reference)) is None:
-            return reference
-
-
-def _identical_open_concern(intake: Intake) -> Concern | None:
+def _identical_open_concern(intake: Intake, key: str) -> Concern | None:
     """An open concern raised in the last few minutes with the same patient, worry and call-back
-    number: a repeat to merge, not a new call for the team."""
+    number: a repeat to merge, not a new call for the team. One indexed lookup."""
     since = utcnow() - timedelta(minutes=current_app.config["REPEAT_MERGE_MINUTES"])
-    same_number = (
-        Concern.callback_number == intake.callback.e164 if intake.callback else Concern.callback_number.is_(None)
-    )
-    candidates = db.session.scalars(
-        select(Concern).where(
-            Concern.ward_id == intake.ward_id,
-            Concern.raised_at >= since,
-            Concern.status.in_(OPEN_STATUSES),
-            same_number,
-        )
-    )
-    key = _repeat_key(intake.patient_name, intake.bed, intake.worry_details, intake.worry_categories)
-    for candidate in candidates:
-        if _repeat_key(candidate.patient_name, candidate.bed, candidate.worry_details, candidate.worry_categories) == key:
-            return candidate
-    return None
+    concern_id = db.session.connection().execute(
+        _OPEN_REPEAT, {"ward_id": intake.ward_id, "key": key, "since": since}).scalar()
+    return db.session.get(Concern, concern_id) if concern_id is not None else None
 
 
-def _repeat_key(patient_name, bed, details, categories) -> tuple:
-    return (comparable(patient_name), comparable(bed), comparable(details), tuple(sorted(categories or ())))
+def repeat_key(intake: Intake) -> str:
+    parts = [comparable(intake.patient_name), comparable(intake.bed), comparable(intake.worry_details),
+             ",".join(sorted(intake.worry_categories)), intake.callback.e164 if intake.callback else ""]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _abuse_flags(intake: Intake, source: Source) -> list[str]:

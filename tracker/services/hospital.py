@@ -12,6 +12,8 @@ from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
 from tracker.services import audit
 from tracker.services.phone import PhoneProblem, parse_phone
+from tracker.services.settings import forget_settings
+from tracker.services.wards import forget_wards
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
@@ -65,6 +67,7 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
         setattr(settings, name, value)
     db.session.add(settings)
     db.session.flush()
+    forget_settings()
     audit.record("settings_changed", actor, object_type="settings", object_id=1,
                  changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions})
     return settings
@@ -117,6 +120,7 @@ def add_ward(actor: audit.Actor, *, code: str, name: str, site: Site, team: Team
                 kiosk_default=kiosk_default)
     db.session.add(ward)
     db.session.flush()
+    forget_wards()
     audit.record("ward_added", actor, object_type="ward", object_id=ward.id,
                  changes={"code": code, "site_id": site.id, "team_id": team.id, "population": population.value,
                           "kiosk_default": kiosk_default})
@@ -132,6 +136,7 @@ def retire_ward(actor: audit.Actor, ward: Ward, successor: Ward | None = None) -
         raise SetupProblem("The successor must be another ward that is still open")
     ward.retired_at = utcnow()
     ward.successor_id = successor.id if successor else None
+    forget_wards()
     audit.record("ward_retired", actor, object_type="ward", object_id=ward.id,
                  changes={"code": ward.code, "successor_id": ward.successor_id})
     return ward

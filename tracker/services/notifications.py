@@ -7,11 +7,12 @@ import enum
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from tracker.clock import local
+from tracker.clock import local, utcnow
 from tracker.extensions import db
-from tracker.models import Audience, CallerRoute, Concern, Message, RecipientKind, SendState, Settings
+from tracker.models import Audience, CallerRoute, Message, RecipientKind, SendState
+from tracker.services.settings import TrustSettings
 from tracker.services import abuse, alarms, audit
 from tracker.services.phone import display_phone
 
@@ -31,7 +32,7 @@ class FamilyText(str, enum.Enum):
 
 def queue_message(
     *,
-    concern: Concern | None,
+    concern,
     audience: Audience,
     recipient_kind: RecipientKind,
     to_number: str,
@@ -44,46 +45,75 @@ def queue_message(
     recipient_role: str | None = None,
     hold_reason: str | None = None,
     due_at: datetime | None = None,
+    new_key: bool = False,
 ) -> Message | None:
-    """Add one message to the outbox, or nothing if one with this key already exists."""
-    existing = db.session.scalar(select(Message.id).where(Message.idempotency_key == idempotency_key))
-    if existing is not None:
+    """Add one message to the outbox and audit it, or nothing if one with this key already exists.
+    `new_key` says the key cannot exist yet (it names a concern created in this transaction)."""
+    row = prepare_message(
+        concern_id=concern.id if concern is not None else None, audience=audience, recipient_kind=recipient_kind,
+        to_number=to_number, template_id=template_id, variables=variables, locale=locale,
+        idempotency_key=idempotency_key, recipient_user_id=recipient_user_id, recipient_role=recipient_role,
+        hold_reason=hold_reason, due_at=due_at, new_key=new_key)
+    if row is None:
         return None
-    message = Message(
-        concern_id=concern.id if concern else None,
-        audience=audience,
-        recipient_kind=recipient_kind,
-        recipient_user_id=recipient_user_id,
-        recipient_role=recipient_role,
-        to_number=to_number,
-        template_id=template_id,
-        variables=variables,
-        locale=locale,
-        idempotency_key=idempotency_key,
-        send_state=SendState.HELD if hold_reason else SendState.PENDING,
-        hold_reason=hold_reason,
-    )
-    if due_at is not None:
-        message.next_attempt_at = due_at
-    db.session.add(message)
-    db.session.flush()
-    audit.record(
-        "message_held" if hold_reason else "message_queued",
-        actor,
-        object_type="message",
-        object_id=message.id,
-        concern_id=message.concern_id,
-        changes={
-            "template_id": template_id,
-            "audience": audience.value,
-            "recipient": recipient_role or recipient_kind.value,
-            **({"hold_reason": hold_reason} if hold_reason else {}),
-        },
-    )
-    return message
+    (message_id,) = insert_messages([row], actor)
+    return db.session.get(Message, message_id)
 
 
-def family_text_decision(concern: Concern, settings: Settings) -> FamilyText:
+def prepare_message(
+    *,
+    concern_id: int | None,
+    audience: Audience,
+    recipient_kind: RecipientKind,
+    to_number: str,
+    template_id: str,
+    variables: dict,
+    locale: str,
+    idempotency_key: str,
+    recipient_user_id: int | None = None,
+    recipient_role: str | None = None,
+    hold_reason: str | None = None,
+    due_at: datetime | None = None,
+    new_key: bool = False,
+) -> dict | None:
+    """The column values of one outbox row (see insert_messages), or None if a message with this
+    key exists already. `new_key` skips that look-up when the key cannot exist yet."""
+    if not new_key:
+        existing = db.session.scalar(select(Message.id).where(Message.idempotency_key == idempotency_key))
+        if existing is not None:
+            return None
+    now = utcnow()
+    return {
+        "concern_id": concern_id, "audience": audience, "recipient_kind": recipient_kind,
+        "recipient_user_id": recipient_user_id, "recipient_role": recipient_role, "to_number": to_number,
+        "template_id": template_id, "variables": variables, "locale": locale, "idempotency_key": idempotency_key,
+        "send_state": SendState.HELD if hold_reason else SendState.PENDING, "hold_reason": hold_reason,
+        "attempts": 0, "next_attempt_at": due_at or now, "created_at": now, "updated_at": now,
+    }
+
+
+def insert_messages(rows: list[dict], actor: audit.Actor) -> list[int]:
+    """Insert prepared outbox rows in one statement and audit each; returns their ids in order."""
+    if not rows:
+        return []
+    result = db.session.connection().execute(_INSERT_MESSAGES, rows)
+    ids = [row[0] for row in result]
+    audit.record_many([
+        audit.Entry("message_held" if row["hold_reason"] else "message_queued", actor, "message", message_id,
+                    row["concern_id"], {
+                        "template_id": row["template_id"],
+                        "audience": row["audience"].value,
+                        "recipient": row["recipient_role"] or row["recipient_kind"].value,
+                        **({"hold_reason": row["hold_reason"]} if row["hold_reason"] else {}),
+                    })
+        for row, message_id in zip(rows, ids, strict=True)])
+    return ids
+
+
+_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+
+
+def family_text_decision(concern, settings: TrustSettings) -> FamilyText:
     """May the caller be texted? Only with a number, their consent, a mobile in an allowed
     country, and, for relatives, the trust's information-governance decision (design §5)."""
     if not concern.callback_number:
@@ -97,10 +127,11 @@ def family_text_decision(concern: Concern, settings: Settings) -> FamilyText:
     return FamilyText.QUEUED
 
 
-def queue_family_receipt(concern: Concern, settings: Settings, actor: audit.Actor, hold_reason: str | None) -> FamilyText:
+def prepare_family_receipt(concern, settings: TrustSettings, hold_reason: str | None) -> tuple[FamilyText, dict | None]:
+    """The caller's receipt, prepared (see record_queued), and what the confirmation should say."""
     decision = family_text_decision(concern, settings)
     if decision is not FamilyText.QUEUED:
-        return decision
+        return decision, None
     if hold_reason is None:
         budget = abuse.hit(current_app.config["FAMILY_SMS_BUDGET"], "family-sms-budget")
         if budget.storage_fallback:
@@ -108,8 +139,8 @@ def queue_family_receipt(concern: Concern, settings: Settings, actor: audit.Acto
         if not budget.within_limit:
             hold_reason = "sms_budget"
             alarms.raise_alarm("sms_budget_exhausted")
-    queue_message(
-        concern=concern,
+    message = prepare_message(
+        concern_id=concern.id,
         audience=Audience.FAMILY,
         recipient_kind=RecipientKind.CALLER,
         to_number=concern.callback_number,
@@ -117,14 +148,14 @@ def queue_family_receipt(concern: Concern, settings: Settings, actor: audit.Acto
         variables={"reference": concern.reference, "team_phone": display_phone(concern.team.public_phone)},
         locale=concern.locale,
         idempotency_key=f"concern:{concern.id}:family_receipt",
-        actor=actor,
         hold_reason=hold_reason,
+        new_key=True,
     )
-    return FamilyText.HELD if hold_reason else FamilyText.QUEUED
+    return (FamilyText.HELD if hold_reason else FamilyText.QUEUED), message
 
 
-def queue_clinician_alert(concern: Concern, settings: Settings, actor: audit.Actor, *, coalesce: bool) -> Message | None:
-    """Alert the team's duty phone. Flagged calls (a burst from one device or address, or an
+def prepare_clinician_alert(concern, settings: TrustSettings, actor: audit.Actor, *, coalesce: bool) -> dict | None:
+    """The alert to the team's duty phone, prepared (see record_queued). Flagged calls (a burst from one device or address, or an
     apparently automated one) share one alert per team per ten minutes, so a flood cannot bury
     the phone; each call still reaches the queue on its own."""
     team = concern.team
@@ -145,8 +176,8 @@ def queue_clinician_alert(concern: Concern, settings: Settings, actor: audit.Act
         key, template = f"team:{team.id}:burst-alert:{window}", "clinician_alert_burst"
     else:
         key, template = f"concern:{concern.id}:alert:duty_phone", "clinician_alert"
-    message = queue_message(
-        concern=concern,
+    message = prepare_message(
+        concern_id=concern.id,
         audience=Audience.CLINICIAN,
         recipient_kind=RecipientKind.CONTACT,
         recipient_role="team_duty_phone",
@@ -155,7 +186,7 @@ def queue_clinician_alert(concern: Concern, settings: Settings, actor: audit.Act
         variables=variables,
         locale=current_app.config["BABEL_DEFAULT_LOCALE"],
         idempotency_key=key,
-        actor=actor,
+        new_key=not coalesce,
     )
     if message is None and coalesce:
         audit.record("alert_coalesced", actor, object_type="concern", object_id=concern.id, concern_id=concern.id,

@@ -1,30 +1,80 @@
-"""The trust's settings row, read once per request."""
+"""The trust's settings, read on almost every request: kept in memory for a few seconds.
+
+A change saved through `save_settings` takes effect at once in this process and within
+`CACHE_SECONDS` in the others (the settings are the trust's configuration: names, phone numbers,
+the emergency instruction; nothing here is per-concern)."""
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields
 
 from flask import current_app, g, has_request_context
 
 from tracker.extensions import db
 from tracker.models import Settings
 
+CACHE_SECONDS = 10.0
 
-def current_settings() -> Settings:
-    """The saved settings, or an unsaved stand-in built from configuration when the trust has
-    not been set up yet (a fresh database before `flask tracker seed-demo` or `setup-trust`)."""
+
+@dataclass(frozen=True)
+class TrustSettings:
+    """A read-only copy of the settings row (or of configuration's stand-in when there is none)."""
+
+    id: int | None
+    trust_name: str
+    timezone: str
+    emergency_instruction: str
+    outreach_phone: str
+    pals_phone: str | None
+    text_relatives_allowed: bool
+    sms_allowed_regions: str
+    languages_enabled: str
+    privacy_contact: str | None
+    idle_timeout_minutes: int
+    mfa_for_all_staff: bool
+
+    @property
+    def allowed_regions(self) -> set[str]:
+        return {code.strip().upper() for code in self.sms_allowed_regions.split(",") if code.strip()}
+
+
+_NAMES = [f.name for f in fields(TrustSettings)]
+_cache: dict[str, tuple[float, TrustSettings]] = {}
+
+
+def current_settings() -> TrustSettings:
+    """The trust's settings, or a stand-in from configuration when the trust has not been set up
+    yet (a fresh database before `flask tracker seed-demo` or `setup-trust`)."""
     if has_request_context() and "tracker_settings" in g:
         return g.tracker_settings
-    settings = db.session.get(Settings, 1)
-    if settings is None:
-        settings = Settings(
-            id=None,
-            trust_name="NHS hospital",
-            timezone="Europe/London",
-            emergency_instruction=current_app.config["FALLBACK_EMERGENCY_INSTRUCTION"],
-            outreach_phone=current_app.config["FALLBACK_PHONE"],
-            text_relatives_allowed=False,
-            sms_allowed_regions="GB",
-            languages_enabled="en",
-        )
+    key = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        settings = cached[1]
+    else:
+        settings = _load()
+        if settings.id is not None:
+            _cache[key] = (time.monotonic(), settings)
     if has_request_context():
         g.tracker_settings = settings
     return settings
+
+
+def _load() -> TrustSettings:
+    row = db.session.get(Settings, 1)
+    if row is not None:
+        return TrustSettings(**{name: getattr(row, name) for name in _NAMES})
+    config = current_app.config
+    return TrustSettings(id=None, trust_name="NHS hospital", timezone="Europe/London",
+                         emergency_instruction=config["FALLBACK_EMERGENCY_INSTRUCTION"],
+                         outreach_phone=config["FALLBACK_PHONE"], pals_phone=None, text_relatives_allowed=False,
+                         sms_allowed_regions="GB", languages_enabled="en", privacy_contact=None,
+                         idle_timeout_minutes=30, mfa_for_all_staff=False)
+
+
+def forget_settings() -> None:
+    """Drop the cached copy (after saving new settings, and between tests)."""
+    _cache.clear()
+    if has_request_context():
+        g.pop("tracker_settings", None)

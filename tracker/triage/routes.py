@@ -293,9 +293,9 @@ def raise_call():
             flash("That call was already sent.", "information")
             return redirect(url_for(".raise_call"))
         else:
-            flash(f"Call {outcome.concern.reference} raised. The outreach team has been alerted.", "success")
+            flash(f"Call {outcome.reference} raised. The outreach team has been alerted.", "success")
             if user.role is Role.OUTREACH:
-                return redirect(url_for(".concern_page", reference=outcome.concern.reference))
+                return redirect(url_for(".concern_page", reference=outcome.reference))
             return redirect(url_for(".ward_page"))
     errors = [{"text": str(m), "href": f"#{f.id}"} for f in form for m in f.errors]
     return render_template("triage/raise.html", form=form, wards=wards, errors=errors), (400 if errors else 200)

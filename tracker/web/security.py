@@ -10,6 +10,9 @@ from flask import Flask, abort, g, request
 from tracker.db import set_write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Views that validate first and call begin_write() themselves, so SQLite's write lock is held
+# only while they write (the family form, where a burst of submissions queues on that lock).
+DEFERRED_WRITE_ENDPOINTS = frozenset({"public.concern_form"})
 
 
 def csp(nonce: str) -> str:
@@ -32,7 +35,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def start_request():
         g.csp_nonce = secrets.token_urlsafe(16)
-        set_write_intent(request.method not in SAFE_METHODS)
+        set_write_intent(request.method not in SAFE_METHODS and request.endpoint not in DEFERRED_WRITE_ENDPOINTS)
         # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
         if request.mimetype == "application/x-www-form-urlencoded" and request.method not in SAFE_METHODS:
             if sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:

@@ -40,8 +40,10 @@ function kioskForm() {
   const dialog = document.getElementById("kiosk-warning");
   const keepGoing = document.getElementById("kiosk-keep-going");
   const countdown = dialog.querySelector("[data-kiosk-countdown]");
+  // Only the boxes people fill in: form.elements also lists fieldsets, whose value is undefined.
   const typedFields = () =>
-    [...form.elements].filter((el) => el.type !== "hidden" && el.type !== "submit" && el.type !== "button" && el.name !== "website");
+    [...form.elements].filter((el) => el.matches("input, select, textarea") && el.type !== "hidden" &&
+      el.type !== "submit" && el.type !== "button" && el.name !== "website");
   let touched = typedFields().some((el) => ((el.type === "checkbox" || el.type === "radio") ? el.checked : el.value !== ""));
   let lastActivity = Date.now();
   let warnedAt = null;
@@ -63,7 +65,9 @@ function kioskForm() {
   };
 
   form.addEventListener("input", () => { touched = true; activity(); });
-  form.addEventListener("change", () => { touched = true; activity(); });
+  // A change is not activity: showing the dialog moves focus to "Keep going", and leaving a
+  // text box that was typed in fires change, which would hide the dialog at once.
+  form.addEventListener("change", () => { touched = true; });
   ["keydown", "pointerdown", "wheel", "touchstart"].forEach((name) =>
     document.addEventListener(name, activity, { passive: true }),
   );

@@ -1,0 +1,68 @@
+"""Filling in the family's form in a real browser, the way a person does: by the labels on screen."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+REFERENCE = re.compile(r"MR-[A-Z0-9]{4}-[A-Z0-9]{2}")
+
+# What a family types on the full form. The Back-button checks look for each of these.
+FAMILY = {
+    "relationship": "Daughter",
+    "caller_name": "Sam Jones",
+    "patient_name": "Pat Jones",
+    "bed": "Bay 4, bed 2",
+    "details": "Mum is breathing fast and is not making sense.",
+    "ward_response": "They said the doctor would come later.",
+    "phone": "07400 123456",
+}
+
+# What someone types before walking away from a kiosk.
+HALF = {
+    "patient_name": "Robin Hartley",
+    "details": "Dad keeps drifting off and will not wake properly.",
+}
+
+
+def group(page: Page, legend: str):
+    """A fieldset, found by its legend (radios and checkboxes share labels like "Yes")."""
+    return page.get_by_role("group", name=legend, exact=True)
+
+
+def fill_in_everything(page: Page, answers: dict = FAMILY) -> None:
+    """Every kind of field: radios with a conditional question, text boxes, checkboxes, a text
+    area, the phone number and the consent to texts."""
+    page.get_by_label("I am a family member, carer, friend or advocate").check()
+    page.get_by_label("How do you know the patient? (optional)").fill(answers["relationship"])
+    page.get_by_label("Your name (optional)").fill(answers["caller_name"])
+    page.get_by_label("Patient's full name").fill(answers["patient_name"])
+    page.get_by_label("Bed or bay (optional)").fill(answers["bed"])
+    page.get_by_label("Their breathing has changed").check()
+    page.get_by_label("They are sleepier than usual, or confused").check()
+    page.get_by_label("Tell us what worries you most right now").fill(answers["details"])
+    group(page, "Have you talked to the ward staff about this?").get_by_label("Yes", exact=True).check()
+    page.get_by_label("What happened when you talked to them? (optional)").fill(answers["ward_response"])
+    page.get_by_label("Phone number (optional)").fill(answers["phone"])
+    page.get_by_label("Yes, send me text messages about this request").check()
+    group(page, "Do you need an interpreter?").get_by_label("No", exact=True).check()
+
+
+def fill_in_half(page: Page, answers: dict = HALF) -> None:
+    """The start of a form: who they are, the patient, and a few words."""
+    page.get_by_label("I am a family member, carer, friend or advocate").check()
+    page.get_by_label("Patient's full name").fill(answers["patient_name"])
+    page.get_by_label("Tell us what worries you most right now").fill(answers["details"])
+
+
+def send(page: Page) -> None:
+    page.get_by_role("button", name="Send request").click()
+
+
+def reference_on(page: Page) -> str:
+    """The reference on the confirmation page, checked against the printed format."""
+    expect(page.get_by_role("heading", name="Request sent")).to_be_visible()
+    reference = page.locator("[data-reference]").inner_text().strip()
+    assert REFERENCE.fullmatch(reference), reference
+    return reference

@@ -1,0 +1,108 @@
+"""Wards as plain values, read with one query. The family's form looks its ward up on every
+request, so the lookup by code is kept in memory for a few seconds; anything that must be exact
+(raising a concern) reads afresh by id."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
+
+from tracker.extensions import db
+from tracker.models import Site, Team, Ward
+
+CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    id: int
+    name: str
+    public_phone: str
+    duty_phone: str | None
+
+
+@dataclass(frozen=True)
+class WardInfo:
+    id: int
+    code: str
+    name: str
+    site: SiteInfo
+    team: TeamInfo
+    bed_labels: str | None
+    kiosk_default: bool
+    retired_at: datetime | None
+    successor: WardInfo | None = None
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
+    def beds(self) -> list[str]:
+        return [line.strip() for line in (self.bed_labels or "").splitlines() if line.strip()]
+
+    @property
+    def site_id(self) -> int:
+        return self.site.id
+
+    @property
+    def team_id(self) -> int:
+        return self.team.id
+
+
+_successor = aliased(Ward)
+_QUERY = (
+    select(Ward.id, Ward.code, Ward.name, Ward.bed_labels, Ward.kiosk_default, Ward.retired_at,
+           Site.id, Site.code, Site.name, Team.id, Team.name, Team.public_phone, Team.duty_phone,
+           _successor.id, _successor.code, _successor.name, _successor.retired_at)
+    .join(Site, Site.id == Ward.site_id).join(Team, Team.id == Ward.team_id)
+    .outerjoin(_successor, _successor.id == Ward.successor_id)
+)
+_BY_CODE = _QUERY.where(Ward.code == bindparam("code"))
+_BY_ID = _QUERY.where(Ward.id == bindparam("ward_id"))
+_cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
+
+
+def _info(row) -> WardInfo:
+    (ward_id, code, name, beds, kiosk, retired, site_id, site_code, site_name, team_id, team_name, team_phone,
+     duty_phone, successor_id, successor_code, successor_name, successor_retired) = row
+    site = SiteInfo(site_id, site_code, site_name)
+    team = TeamInfo(team_id, team_name, team_phone, duty_phone)
+    successor = None
+    if successor_id is not None:
+        successor = WardInfo(successor_id, successor_code, successor_name, site, team, None, False, successor_retired)
+    return WardInfo(ward_id, code, name, site, team, beds, kiosk, retired, successor)
+
+
+def ward_by_code(code: str) -> WardInfo | None:
+    """The ward for a permanent link's code (cached for a few seconds)."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], code)
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    row = db.session.execute(_BY_CODE, {"code": code}).first()
+    info = _info(row) if row is not None else None
+    _cache[key] = (time.monotonic(), info)
+    return info
+
+
+def ward_by_id(ward_id: int) -> WardInfo | None:
+    """The ward as it is now in the database (not cached)."""
+    row = db.session.execute(_BY_ID, {"ward_id": ward_id}).first()
+    return _info(row) if row is not None else None
+
+
+def forget_wards() -> None:
+    _cache.clear()
