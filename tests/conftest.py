@@ -344,7 +344,7 @@ def login_as(app, client, trust):
         scope = {"outreach": {"team_ids": [trust["team"]]}, "ward_staff": {"ward_id": trust["ward"]},
                  "manager": {"site_id": trust["site"]}, "admin": {}}[role]
         if role in ("manager", "admin"):
-            scope["totp_secret"] = "JBSWY3DPEHPK3PXP"
+            scope["totp_secret"] = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         user_id, _password = create_staff(app, role, **{**scope, **kwargs})
         sign_in_directly(app, client, user_id)
         return user_id

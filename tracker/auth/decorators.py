@@ -59,6 +59,7 @@ def load_user(token: str):
 
 @login_manager.unauthorized_handler
 def unauthorized():
+    db.session.commit()  # a session just ended by this request is recorded as ended
     ended = g.get("ended_session")
     if request.method == "POST" and ended is not None:
         keep_typed_text(ended.user_id)

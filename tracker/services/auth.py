@@ -18,9 +18,10 @@ import pyotp
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
-from tracker.db import write_intent
+from tracker.db import write_intent, write_intent_active
 from tracker.extensions import db
 from tracker.models import MFA_ROLES, SavedForm, SessionRecord, User
 from tracker.services import abuse, alarms, audit
@@ -192,12 +193,23 @@ def load_session(token: str, *, activity: bool) -> LiveSession | Ended | None:
         reason = "idle_timeout"
     elif not record.user.active:
         reason = "account_disabled"
+    # A request that writes anyway (a POST) records this in its own transaction; a page view keeps
+    # its transaction read-only and writes these on the side. (A second write transaction from
+    # a request that already holds SQLite's write lock would wait for itself.)
     if reason:
-        _revoke_in_own_transaction(record.id, record.user_id, reason)
+        if write_intent_active():
+            record.revoked_at, record.revoked_reason = now, reason
+            audit.record("session_ended", audit.Actor.user(record.user_id), object_type="session",
+                         object_id=record.id, changes={"reason": reason})
+        else:
+            _revoke_in_own_transaction(record.id, record.user_id, reason)
         return Ended(record.user_id, reason)
     if activity and now - record.last_active_at >= ACTIVITY_WRITE_INTERVAL:
-        _touch_in_own_transaction(record.id, now)
-        record.last_active_at = now
+        if write_intent_active():
+            record.last_active_at = now
+        else:
+            _touch_in_own_transaction(record.id, now)
+            set_committed_value(record, "last_active_at", now)  # already saved: not a change to flush
     return LiveSession(record, record.user)
 
 
