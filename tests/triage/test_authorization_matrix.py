@@ -1,0 +1,179 @@
+"""Every endpoint × every role and anonymous (design §7, security-testing §4(d)). The meta-test
+fails when a route is added without a row here."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import create_staff, sign_in_directly
+from tracker.db import write_intent
+from tracker.extensions import db
+
+ROLES = ["anonymous", "ward_staff", "outreach", "manager", "admin"]
+S = "signin"  # 302 to the sign-in page
+
+# endpoint: (method, path, {role: expected}). "{ref}" is a concern of the test trust's team.
+MATRIX = {
+    "public.choose_ward": ("GET", "/", dict.fromkeys(ROLES, 200)),
+    "public.concern_form": ("GET", "/w/w7", dict.fromkeys(ROLES, 200)),
+    "public.sent": ("GET", "/w/w7/sent", dict.fromkeys(ROLES, 200)),  # this browser has just sent the form
+    "public.privacy": ("GET", "/privacy", dict.fromkeys(ROLES, 200)),
+    "public.accessibility": ("GET", "/accessibility", dict.fromkeys(ROLES, 200)),
+    "health.livez": ("GET", "/livez", dict.fromkeys(ROLES, 200)),
+    "health.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
+    "static": ("GET", "/assets/app/tracker.css", dict.fromkeys(ROLES, 200)),
+    "auth.sign_in": ("GET", "/auth/sign-in", {"anonymous": 200, "ward_staff": 302, "outreach": 302, "manager": 302,
+                                              "admin": 302}),
+    "auth.sign_in_code": ("GET", "/auth/sign-in/code", dict.fromkeys(ROLES, 302)),
+    "auth.sign_out_confirm": ("GET", "/auth/sign-out", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "auth.sign_out": ("POST", "/auth/sign-out", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
+    "auth.sign_out_everywhere": ("POST", "/auth/sign-out-everywhere", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
+    "auth.sign_out_others": ("POST", "/auth/sign-out-others", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
+    "auth.change_password": ("GET", "/auth/password", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "auth.enrol_mfa": ("GET", "/auth/mfa", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "auth.keepalive": ("POST", "/auth/keepalive", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "auth.session_status": ("GET", "/auth/session", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "auth.account": ("GET", "/auth/account", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    "triage.queue_page": ("GET", "/triage/", {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200,
+                                              "admin": 403}),
+    "triage.queue_rows": ("GET", "/triage/queue/rows", {"anonymous": S, "ward_staff": 403, "outreach": 200,
+                                                        "manager": 200, "admin": 403}),
+    "triage.concern_page": ("GET", "/triage/c/{ref}", {"anonymous": S, "ward_staff": 403, "outreach": 200,
+                                                       "manager": 200, "admin": 403}),
+    "triage.act": ("POST", "/triage/c/{ref}/claim", {"anonymous": S, "ward_staff": 403, "outreach": 302,
+                                                     "manager": 403, "admin": 403}),
+    "triage.raise_call": ("GET", "/triage/raise", {"anonymous": S, "ward_staff": 200, "outreach": 200,
+                                                   "manager": 403, "admin": 403}),
+    "triage.ward_page": ("GET", "/triage/ward", {"anonymous": S, "ward_staff": 200, "outreach": 403,
+                                                 "manager": 403, "admin": 403}),
+}
+
+# What a role must never see in a page it may open (field-level access, ASVS 8.2.3).
+NEVER_SHOWN = {"ward_staff": ["Mum is breathing fast", "They said the doctor would come later"]}
+
+
+def csrf_token(client) -> str:
+    for path in ("/auth/sign-out", "/auth/sign-in"):
+        page = client.get(path).get_data(as_text=True)
+        found = re.search(r'(?:name="csrf_token" value|data-csrf-token)="([^"]+)"', page)
+        if found:
+            return found.group(1)
+    raise AssertionError("no CSRF token found")
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert routes - set(MATRIX) == set(), "add these endpoints to the authorisation matrix"
+    assert set(MATRIX) - routes == set(), "these endpoints no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endpoint, role):
+    family.submit()
+    with app.app_context():
+        from tracker.models import Concern
+
+        reference = db.session.scalar(db.select(Concern.reference))
+    if role != "anonymous":
+        login_as(role)
+    method, path, expected = MATRIX[endpoint]
+    path = path.format(ref=reference)
+    if method == "POST":
+        response = client.post(path, data={"csrf_token": csrf_token(client)})
+    else:
+        response = client.get(path)
+    want = expected[role]
+    if want == S:
+        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/sign-in"), \
+            (response.status_code, response.headers.get("Location"))
+    else:
+        assert response.status_code == want, (endpoint, role, response.status_code, response.headers.get("Location"))
+    for secret in NEVER_SHOWN.get(role, []):
+        assert secret not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def other_team_concern(app, trust):
+    """A concern on a ward of another site and team."""
+    from tracker.models import Population
+    from tracker.services import audit, hospital
+    from tests.services.test_concerns import raise_one
+
+    with app.app_context(), write_intent():
+        actor = audit.Actor.cli()
+        site = hospital.add_site(actor, code="other", name="Other Hospital")
+        team = hospital.add_team(actor, code="other-ccot", site=site, name="Other Team", population=Population.ADULT,
+                                 public_phone="020 7946 0555", duty_phone="07400 900555")
+        ward = hospital.add_ward(actor, code="ow1", name="Other Ward", site=site, team=team,
+                                 population=Population.ADULT)
+        db.session.commit()
+        return raise_one(ward, submission="o" * 24).concern.reference
+
+
+@pytest.mark.parametrize("role", ["outreach", "manager"])
+def test_a_concern_outside_the_callers_scope_is_not_found(client, login_as, other_team_concern, role, read):
+    from tracker.models import AuditEvent
+
+    login_as(role)
+    assert client.get(f"/triage/c/{other_team_concern}").status_code == 404
+    if role == "outreach":
+        token = csrf_token(client)
+        assert client.post(f"/triage/c/{other_team_concern}/claim", data={"csrf_token": token}).status_code == 404
+    assert read.count(AuditEvent, AuditEvent.action == "access_denied") >= 1
+
+
+@pytest.mark.parametrize("reference", ["MR-AAAA-AA", "nonsense", "1;DROP TABLE concern", "MR-7QK4-92%00"])
+def test_made_up_references_are_not_found(client, login_as, reference):
+    login_as("outreach")
+    assert client.get(f"/triage/c/{reference}").status_code == 404
+
+
+def test_an_unknown_action_is_not_found(client, login_as, family, app):
+    family.submit()
+    login_as("outreach")
+    with app.app_context():
+        from tracker.models import Concern
+
+        reference = db.session.scalar(db.select(Concern.reference))
+    assert client.post(f"/triage/c/{reference}/delete", data={"csrf_token": csrf_token(client)}).status_code == 404
+
+
+def test_staff_actions_need_a_csrf_token(client, login_as, family, app):
+    family.submit()
+    login_as("outreach")
+    with app.app_context():
+        from tracker.models import Concern
+
+        reference = db.session.scalar(db.select(Concern.reference))
+    assert client.post(f"/triage/c/{reference}/claim").status_code == 400
+    assert client.post("/auth/sign-out").status_code == 400
+
+
+def test_a_clinician_of_two_teams_sees_both(app, client, trust, other_team_concern):
+    from tracker.models import Team
+
+    with app.app_context():
+        other = db.session.scalar(db.select(Team.id).where(Team.code == "other-ccot"))
+    user_id, _ = create_staff(app, "outreach", team_ids=[trust["team"], other])
+    sign_in_directly(app, client, user_id)
+    assert client.get(f"/triage/c/{other_team_concern}").status_code == 200
+
+
+def test_ward_staff_see_their_wards_calls_but_not_the_clinical_detail(client, login_as, family, app):
+    family.submit()
+    login_as("ward_staff")
+    page = client.get("/triage/ward").get_data(as_text=True)
+    assert re.search(r"MR-[A-Z0-9]{4}-[A-Z0-9]{2}", page) and "Pat Jones" in page
+    assert "breathing fast" not in page
+
+
+def test_admins_see_no_clinical_content(client, login_as, family):
+    family.submit()
+    login_as("admin")
+    assert client.get("/triage/").status_code == 403
+    assert "Pat Jones" not in client.get("/auth/account").get_data(as_text=True)
+
+
