@@ -220,3 +220,17 @@ def test_posting_to_an_unknown_ward_is_a_404_not_an_error(client, trust):
 def test_the_privacy_notice_and_accessibility_statement_exist(client, trust):
     assert "Privacy notice" in page(client.get("/privacy"))
     assert "Accessibility statement" in page(client.get("/accessibility"))
+
+
+def test_on_a_ward_tablet_every_link_leads_back_to_the_kiosk_form(client, trust):
+    html = page(client.get("/w/w7?kiosk=1"))
+    assert "Staff sign in" not in html and "Choose a different ward" not in html
+    assert 'class="nhsuk-header__service-logo" href="/w/w7?kiosk=1"' in html
+    privacy = page(client.get("/privacy?back=/w/w7%3Fkiosk%3D1"))
+    assert 'href="/w/w7?kiosk=1"' in privacy and "Back to the form" in privacy and "Staff sign in" not in privacy
+
+
+@pytest.mark.parametrize("back", ["https://evil.example", "//evil.example", "/triage/", "/w/w7", "javascript:alert(1)"])
+def test_the_privacy_pages_back_link_only_returns_to_a_kiosk_form(client, trust, back):
+    html = page(client.get("/privacy", query_string={"back": back}))
+    assert "Back to the form" not in html and "Staff sign in" in html

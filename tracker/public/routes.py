@@ -255,14 +255,25 @@ def sent(code: str):
     )
 
 
+KIOSK_BACK = re.compile(r"^/w/[a-z0-9][a-z0-9-]{0,31}\?kiosk=1$")
+
+
+def _back_to_kiosk() -> str | None:
+    """Where "Back to the form" goes from the privacy and accessibility pages on a ward tablet:
+    only ever one of our own kiosk forms."""
+    back = request.args.get("back", "")
+    return back if KIOSK_BACK.match(back) else None
+
+
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html", contact=contact.for_trust(current_settings()))
+    return render_template("public/privacy.html", contact=contact.for_trust(current_settings()), back=_back_to_kiosk())
 
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("public/accessibility.html", contact=contact.for_trust(current_settings()))
+    return render_template("public/accessibility.html", contact=contact.for_trust(current_settings()),
+                           back=_back_to_kiosk())
 
 
 @bp.context_processor
