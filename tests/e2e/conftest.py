@@ -111,16 +111,19 @@ class Tab:
 
     # --- checks on the page shown now ---------------------------------------------------------
 
-    def check(self, name: str, *, axe: bool = True) -> None:
+    def check(self, name: str, *, axe: bool = True, emergency: bool = True) -> None:
         """Assert what every family page must pass, then save its screenshot as
         test-artifacts/screenshots/<name>-<viewport>.png.
 
-        axe-core needs the page's timers: pass axe=False with JavaScript off, and never call this
-        while the page's fake clock is paused (either way axe.run would wait forever)."""
+        Staff pages have no emergency instruction (staff know the emergency number): pass
+        emergency=False for them. axe-core needs the page's timers: pass axe=False with
+        JavaScript off, and never call this while the page's fake clock is paused (either way
+        axe.run would wait forever)."""
         page = self.page
         self.screenshot(name)
-        expect(page.locator(".tracker-emergency")).to_be_visible()
-        expect(page.locator(".tracker-emergency__instruction")).not_to_be_empty()
+        if emergency:
+            expect(page.locator(".tracker-emergency")).to_be_visible()
+            expect(page.locator(".tracker-emergency__instruction")).not_to_be_empty()
         assert page.locator('meta[http-equiv="refresh" i]').count() == 0, f"{name}: a meta refresh"
         if not axe:
             return

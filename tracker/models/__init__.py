@@ -3,6 +3,7 @@
 from tracker.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from tracker.models.base import Base
 from tracker.models.concern import (
+    OPEN_STATUS_SQL,
     OPEN_STATUSES,
     PRIORITIES,
     TRANSITIONS,
@@ -36,7 +37,7 @@ from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, Use
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 
 __all__ = [
-    "GENESIS_HASH", "OPEN_STATUSES", "PRIORITIES", "TRANSITIONS", "FINAL_SEND_STATES", "MFA_ROLES",
+    "GENESIS_HASH", "OPEN_STATUS_SQL", "OPEN_STATUSES", "PRIORITIES", "TRANSITIONS", "FINAL_SEND_STATES", "MFA_ROLES",
     "CallerUpdateMethod", "CancelKind", "ChangeInCare", "ConcernNote", "ConcernType", "DeteriorationOutcome",
     "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team",
     "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",

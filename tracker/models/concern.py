@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -152,6 +152,10 @@ TRANSITIONS: dict[str, tuple[frozenset[ConcernStatus], ConcernStatus | None]] = 
 
 OPEN_STATUSES = frozenset({ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED})
 
+# The open calls, written out literally: the partial index below covers exactly these rows, and
+# a query can only use it when its condition is spelled the same way (not with bound parameters).
+OPEN_STATUS_SQL = "status IN ('new', 'acknowledged', 'reviewed')"
+
 
 def next_status(current: ConcernStatus, action: str) -> ConcernStatus:
     """The status `action` leads to from `current`; raises ForbiddenTransition otherwise."""
@@ -170,6 +174,10 @@ class Concern(Base):
         Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
         Index("ix_concern_team_updated_at", "team_id", "updated_at"),
         Index("ix_concern_ward_repeat_key", "ward_id", "repeat_key"),
+        Index("ix_concern_site_updated_at", "site_id", "updated_at"),
+        # A few hundred open calls among hundreds of thousands: the queue reads only this index.
+        Index("ix_concern_open_team", "team_id", "raised_at",
+              sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -106,8 +106,8 @@ def queue_rows():
         data = triage.queue(_user(), view, site_id)
         response = make_response(render_template("triage/_queue_rows.html", queue=data, now=utcnow(),
                                                  warnings=warnings()))
+    # Cache-Control stays no-store (patient data): the page's script sends If-None-Match itself.
     response.set_etag(version)
-    response.headers["Cache-Control"] = "no-cache, private"
     return response
 
 
