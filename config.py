@@ -276,7 +276,7 @@ class BenchmarkConfig(ProductionConfig):
 class TestingConfig(Config):
     NAME = "testing"
     TESTING = True
-    SECRET_KEY = "testing-secret-key-not-for-use-anywhere-else"
+    SECRET_KEY = "testing-secret-key-not-for-use-anywhere-else"  # noqa: S105 (the test configuration only)
     SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL")  # conftest supplies a SQLite file otherwise
     SMS_BACKEND = "fake"
     SMS_CONSOLE_LOG = None

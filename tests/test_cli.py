@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from tracker.extensions import db
 from tracker.models import AuditEvent, Role, Settings, Site, Team, User, Ward
 from tracker.services.passwords import verify_password
 

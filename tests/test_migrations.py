@@ -19,10 +19,9 @@ from tracker.models import Base
 
 
 def test_the_models_match_the_schema_the_migrations_build(app):
-    with app.app_context():
-        with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"the models and migrations differ; add a migration: {differences}"
 
 

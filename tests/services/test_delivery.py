@@ -4,8 +4,8 @@ sends twice what the provider may already have, and ends permanent failures visi
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine

@@ -98,9 +98,9 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
 @pytest.fixture
 def other_team_concern(app, trust):
     """A concern on a ward of another site and team."""
+    from tests.services.test_concerns import raise_one
     from tracker.models import Population
     from tracker.services import audit, hospital
-    from tests.services.test_concerns import raise_one
 
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from tracker.services.settings import TrustSettings
 from tracker.services.phone import display_phone
+from tracker.services.settings import TrustSettings
 
 
 @dataclass(frozen=True)

@@ -56,5 +56,5 @@ def reset_counts() -> None:
     _state.primary_down_until = 0.0
     try:
         limiter.reset()
-    except Exception:
-        pass
+    except Exception:  # a store that cannot be reset (or is down) keeps its counts; nothing to undo
+        log.info("rate-limit storage not reset")

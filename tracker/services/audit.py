@@ -190,14 +190,14 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
     )
     expected_prev, expected_id, count = GENESIS_HASH, 1, 0
-    for event in rows:
-        if event.id != expected_id:
-            return ChainReport(False, count, event.id, f"expected event {expected_id} next, found {event.id} (rows missing)")
-        if event.prev_hash != expected_prev:
-            return ChainReport(False, count, event.id, "its link to the previous event does not match")
-        if event_hash(event) != event.hash:
-            return ChainReport(False, count, event.id, "its contents do not match its hash (edited)")
-        expected_prev, expected_id, count = event.hash, event.id + 1, count + 1
+    for row in rows:
+        if row.id != expected_id:
+            return ChainReport(False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)")
+        if row.prev_hash != expected_prev:
+            return ChainReport(False, count, row.id, "its link to the previous event does not match")
+        if event_hash(row) != row.hash:
+            return ChainReport(False, count, row.id, "its contents do not match its hash (edited)")
+        expected_prev, expected_id, count = row.hash, row.id + 1, count + 1
     head = db.session.get(AuditChainHead, 1)
     last_id, last_hash = (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
     if (last_id, last_hash) != (expected_id - 1, expected_prev):

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard, Ward
+from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard
 from tracker.services import abuse, alarms, audit
 from tracker.services.notifications import (
     FamilyText,

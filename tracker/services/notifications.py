@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 from tracker.clock import local, utcnow
 from tracker.extensions import db
 from tracker.models import Audience, CallerRoute, Message, RecipientKind, SendState
-from tracker.services.settings import TrustSettings
 from tracker.services import abuse, alarms, audit
 from tracker.services.phone import display_phone
+from tracker.services.settings import TrustSettings
 
 WARD_NAME_IN_ALERT = 40  # keeps a clinician alert within its two segments
 

@@ -30,6 +30,7 @@ from tracker.models import (
     Ward,
     WorkerHeartbeat,
 )
+from tracker.public import view_helpers
 from tracker.services import audit, auth, triage
 from tracker.services.alarms import ALARM_TEXT, open_alarms
 from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
@@ -37,7 +38,6 @@ from tracker.services.news2 import RESPONSE_TEXT, Response
 from tracker.services.phone import display_phone
 from tracker.services.references import normalise_reference
 from tracker.services.settings import current_settings
-from tracker.public import view_helpers
 from tracker.triage import bp, forms
 from tracker.triage.staff_form import StaffConcernForm
 
@@ -148,7 +148,7 @@ def _render_concern(concern: Concern, *, restored: dict | None = None, problem: 
         clinicians=[c for c in triage.team_clinicians(concern) if c.id != _user().id],
         can_act=_user().role is Role.OUTREACH, is_claimant=concern.claimed_by_id == _user().id,
         priorities=PRIORITIES, labels=forms.LABELS, caller_updates=triage.CALLER_UPDATES, form=form,
-        problem=problem, news2=news2, response_text=RESPONSE_TEXT, Response=Response, age=age,
+        problem=problem, news2=news2, response_text=RESPONSE_TEXT, Response=Response, patient_age=age,
         textable=triage.family_text_decision(concern, settings).value == "queued",
         callback=display_phone(concern.callback_number), tz=settings.timezone, warnings=warnings(),
     ), status

@@ -8,8 +8,8 @@ import secrets
 
 from flask import Flask, Response, render_template, request
 from flask.globals import request_ctx
-from markupsafe import escape
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db

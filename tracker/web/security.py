@@ -37,9 +37,9 @@ def register(app: Flask) -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
         set_write_intent(request.method not in SAFE_METHODS and request.endpoint not in DEFERRED_WRITE_ENDPOINTS)
         # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
-        if request.mimetype == "application/x-www-form-urlencoded" and request.method not in SAFE_METHODS:
-            if sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]:
-                abort(413)
+        if (request.mimetype == "application/x-www-form-urlencoded" and request.method not in SAFE_METHODS
+                and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]):
+            abort(413)
 
     @app.teardown_request
     def end_request(_exc):
