@@ -290,3 +290,16 @@ def test_your_account_lists_your_sessions_and_can_end_the_others(app, nurse, rea
     assert page.count("pytest") == 2 and "This device" in page
     laptop.post("/auth/sign-out-others", data={"csrf_token": csrf(laptop, "/auth/account")})
     assert phone.get("/triage/").status_code == 302 and laptop.get("/triage/").status_code == 200
+
+
+def test_the_trust_can_require_a_second_factor_from_every_role(client, nurse, app):
+    from tracker.db import write_intent
+    from tracker.extensions import db
+    from tracker.models import Settings
+    from tracker.services.settings import forget_settings
+
+    with app.app_context(), write_intent():
+        db.session.get(Settings, 1).mfa_for_all_staff = True
+        db.session.commit()
+        forget_settings()
+    assert sign_in(client, "nurse@test.invalid").headers["Location"] == "/auth/mfa"

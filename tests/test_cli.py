@@ -106,3 +106,31 @@ def test_production_password_hashing_is_argon2id_with_p1_and_at_least_19_mib():
 
     assert Config.ARGON2_PARALLELISM == 1
     assert 19 * 1024 <= Config.ARGON2_MEMORY_KIB <= 46 * 1024
+
+
+def test_reset_password_gives_a_new_one_time_password_and_ends_sessions(app, trust, client, read):
+    from tests.conftest import create_staff, sign_in_directly
+    from tracker.models import SessionRecord
+
+    user_id, _ = create_staff(app, "outreach", email="forgot@test.invalid", team_ids=[trust["team"]])
+    sign_in_directly(app, client, user_id)
+    result = run(app, "reset-password", "--email", "Forgot@test.invalid")
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    assert client.get("/triage/").status_code == 302
+    user = read.one(User)
+    assert user.must_change_password and read.one(SessionRecord).revoked_reason == "password_reset"
+    with app.app_context():
+        assert verify_password(user.password_hash, password)
+    assert run(app, "reset-password", "--email", "nobody@test.invalid").exit_code != 0
+
+
+def test_the_trust_chooses_the_idle_timeout_and_who_needs_a_second_factor(app, read):
+    ok = run(app, "setup-trust", "--name", "T", "--emergency-instruction", "Buzzer.", "--outreach-phone",
+             "020 7946 0100", "--idle-timeout-minutes", "15", "--mfa-for-all-staff")
+    assert ok.exit_code == 0, ok.output
+    settings = read.one(Settings)
+    assert settings.idle_timeout_minutes == 15 and settings.mfa_for_all_staff
+    too_long = run(app, "setup-trust", "--name", "T", "--emergency-instruction", "Buzzer.", "--outreach-phone",
+                   "020 7946 0100", "--idle-timeout-minutes", "60")
+    assert too_long.exit_code != 0 and "between 5 and 30" in too_long.output

@@ -77,6 +77,17 @@ def create_user_command(email, display_name, role, team_codes, ward_code, site_c
     click.echo(f"Created {email}. One-time password (shown once; must be changed at first sign-in): {password}")
 
 
+@tracker_cli.command("reset-password")
+@click.option("--email", required=True)
+def reset_password_command(email):
+    """Give someone a new one-time password (shown once) and end their sessions."""
+    from tracker.services.users import reset_password
+
+    user_email, password = _commit_or_fail(lambda: (lambda pair: (pair[0].email, pair[1]))(
+        reset_password(audit.Actor.cli(), email)))
+    click.echo(f"New one-time password for {user_email} (shown once; must be changed at sign-in): {password}")
+
+
 @tracker_cli.command("verify-audit")
 def verify_audit_command():
     """Check the audit trail's hash chain from the first event to the last."""
@@ -112,6 +123,10 @@ def worker_command(once):
 @click.option("--text-relatives/--no-text-relatives", default=False, help="Your IG decision: may relatives be texted?")
 @click.option("--sms-regions", default="GB", show_default=True, help="Countries whose mobiles may be texted.")
 @click.option("--privacy-contact")
+@click.option("--idle-timeout-minutes", type=int, default=30, show_default=True,
+              help="Staff are signed out after this long without using the tracker (5–30).")
+@click.option("--mfa-for-all-staff/--mfa-for-managers-and-admins", default=False,
+              help="Require an authenticator code from every staff role, not only managers and admins.")
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
     _commit_or_fail(lambda: hospital.save_settings(audit.Actor.cli(), trust_name=options["trust_name"],
@@ -120,7 +135,9 @@ def setup_trust_command(**options):
                                                    pals_phone=options["pals_phone"],
                                                    text_relatives_allowed=options["text_relatives"],
                                                    sms_allowed_regions=options["sms_regions"],
-                                                   privacy_contact=options["privacy_contact"]))
+                                                   privacy_contact=options["privacy_contact"],
+                                                   idle_timeout_minutes=options["idle_timeout_minutes"],
+                                                   mfa_for_all_staff=options["mfa_for_all_staff"]))
     click.echo("Trust settings saved.")
 
 

@@ -45,12 +45,16 @@ def _phone(value: str | None, what: str, *, mobile: bool = False, required: bool
 
 def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction: str, outreach_phone: str,
                   pals_phone: str | None = None, text_relatives_allowed: bool = False, sms_allowed_regions: str = "GB",
-                  privacy_contact: str | None = None, timezone: str = "Europe/London") -> Settings:
+                  privacy_contact: str | None = None, timezone: str = "Europe/London",
+                  idle_timeout_minutes: int = 30, mfa_for_all_staff: bool = False) -> Settings:
     if not trust_name.strip() or not emergency_instruction.strip():
         raise SetupProblem("The trust name and the emergency instruction are required")
     regions = ",".join(sorted({r.strip().upper() for r in sms_allowed_regions.split(",") if r.strip()}))
     if not regions or not all(re.fullmatch(r"[A-Z]{2}", r) for r in regions.split(",")):
         raise SetupProblem("Allowed SMS regions are two-letter country codes, like GB")
+    if not 5 <= idle_timeout_minutes <= 30:
+        # ASVS L2 allows at most 30 minutes of inactivity; under 5 would sign clinicians out mid-task.
+        raise SetupProblem("The idle timeout must be between 5 and 30 minutes")
     settings = db.session.get(Settings, 1) or Settings(id=1)
     changed = {
         "trust_name": trust_name.strip(),
@@ -61,6 +65,8 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
         "sms_allowed_regions": regions,
         "privacy_contact": (privacy_contact or "").strip() or None,
         "timezone": timezone,
+        "idle_timeout_minutes": idle_timeout_minutes,
+        "mfa_for_all_staff": mfa_for_all_staff,
     }
     fields = [name for name, value in changed.items() if getattr(settings, name, None) != value]
     for name, value in changed.items():
@@ -69,7 +75,8 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
     db.session.flush()
     forget_settings()
     audit.record("settings_changed", actor, object_type="settings", object_id=1,
-                 changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions})
+                 changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions,
+                          "idle_timeout_minutes": idle_timeout_minutes, "mfa_for_all_staff": mfa_for_all_staff})
     return settings
 
 

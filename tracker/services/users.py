@@ -43,3 +43,19 @@ def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role
                  changes={"role": role.value, "team_ids": sorted(t.id for t in teams), "ward_id": user.ward_id,
                           "site_id": user.site_id})
     return user, password
+
+
+def reset_password(actor: audit.Actor, email: str) -> tuple[User, str]:
+    """A new one-time password (shown once) for a forgotten one; the person's sessions end and
+    they must choose their own at the next sign-in. Their second factor is kept."""
+    from tracker.services.auth import end_all_sessions
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
+    if user is None:
+        raise SetupProblem(f"No account for {email!r}")
+    password = one_time_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    audit.record("password_reset", actor, object_type="user", object_id=user.id)
+    end_all_sessions(user, "password_reset", actor=actor)
+    return user, password
