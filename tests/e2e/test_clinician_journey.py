@@ -120,6 +120,8 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     expect(row).to_contain_text("Nobody yet")
     expect(row).to_contain_text("Family, carer or advocate")
     expect(row).to_contain_text("Breathing, sleepy or confused: Mum is breathing fast")
+    reference_box = row.locator(".tracker-ref").bounding_box()
+    assert reference_box["height"] < 30, "the reference is broken over lines"  # it is read out over the phone
     assert page.url.endswith("/triage/")  # no reload: the same page, its rows replaced
     tab.check("queue-new-call", emergency=False)
 
@@ -152,6 +154,7 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     review.get_by_role("button", name="Calculate NEWS2").click()
     result = page.locator(".tracker-news2")
     expect(result).to_contain_text(f"NEWS2: {NEWS2_BY_HAND} (Scale 1)")
+    expect(result).to_be_in_viewport()  # the page comes back at the score, not at its top
     expect(result).to_contain_text("High: emergency response by a team with critical-care skills")
     expect(result).to_contain_text("Oxygen adds 2. Not saved yet: press Save review.")
     review = page.get_by_role("region", name="Record the review")
@@ -314,6 +317,10 @@ def test_the_queue_says_when_it_cannot_update_and_recovers(tab, app, trust):
     page = open_queue(tab, app, trust)
     status = page.locator("[data-refresh-status]")
     rows = "**/triage/queue/rows*"
+
+    # No worker is running in this test: the warning shows once, in the rows the refresh replaces.
+    expect(page.locator(".tracker-alarm")).to_have_count(1)
+    expect(page.locator("[data-queue] .tracker-alarm")).to_contain_text("The message worker is not running")
 
     page.route(rows, lambda route: route.abort())
     page.clock.fast_forward(POLL)
