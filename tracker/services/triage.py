@@ -177,7 +177,14 @@ def timeline(concern: Concern) -> list[dict]:
     people = {user.id: user.display_name for user in db.session.scalars(
         select(User).where(User.id.in_({e.actor_id for e in events if e.actor_type == "user"} or {-1})))}
     items = []
+    last_by_person: dict[int, object] = {}
     for event in events:
+        # Every action is followed by a view of the page it returns to: not worth a line.
+        if event.action == "viewed" and event.actor_id in last_by_person and \
+                event.occurred_at - last_by_person[event.actor_id] < timedelta(minutes=5):
+            continue
+        if event.actor_type == "user":
+            last_by_person[event.actor_id] = event.occurred_at
         note = notes.pop(event.changes.get("note_id"), None) if event.changes else None
         items.append({"at": event.occurred_at, "action": event.action, "changes": event.changes or {},
                       "who": people.get(event.actor_id) if event.actor_type == "user" else event.actor_type,
