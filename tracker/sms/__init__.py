@@ -12,13 +12,21 @@ from flask import Flask
 
 @dataclass(frozen=True)
 class OutgoingSms:
-    """What a backend needs to send one text, and to find it again after an unclear outcome."""
+    """What a backend needs to send one text (or place one voice call), and to find it again
+    after an unclear outcome.
+
+    For a voice call, `body` is what is read out. `status_callback` is the absolute URL the
+    provider reports delivery to (None: no callbacks, e.g. the console); `gather_url` is where a
+    voice call sends the keypress."""
 
     message_id: int
     to: str  # E.164
     body: str
     idempotency_key: str
     created_at: datetime
+    channel: str = "sms"  # "sms" or "voice"
+    status_callback: str | None = None
+    gather_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,10 @@ class PermanentFailure(SendFailure):
 class SmsSender(Protocol):
     name: str
 
-    def send(self, sms: OutgoingSms) -> SendResult: ...
+    def send(self, sms: OutgoingSms) -> SendResult:
+        """Send a text or place a call (by `sms.channel`). Raises TemporaryFailure,
+        AmbiguousFailure or PermanentFailure."""
+        ...
 
     def find_sent(self, sms: OutgoingSms) -> SendResult | None:
         """After an ambiguous failure: the provider's record of this text, if it has one."""
