@@ -143,13 +143,22 @@ class Config:
     SMS_RETRY_BASE_SECONDS = env_float("SMS_RETRY_BASE_SECONDS", 2.0)
     SMS_RETRY_CAP_SECONDS = env_float("SMS_RETRY_CAP_SECONDS", 300.0)
     SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 60)
-    WORKER_POLL_SECONDS = env_float("WORKER_POLL_SECONDS", 0.5)
+    WORKER_POLL_SECONDS = env_float("WORKER_POLL_SECONDS", 0.1)
     WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 10.0)
     WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60)
+    # The trust's monitoring: the worker calls this URL every HEARTBEAT_URL_SECONDS while it runs.
+    HEARTBEAT_URL = env("HEARTBEAT_URL")
+    HEARTBEAT_URL_SECONDS = env_float("HEARTBEAT_URL_SECONDS", 60.0)
     TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
     TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
     TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER")
     TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+    # Voice calls need a number (a Messaging Service cannot call); TWILIO_FROM_NUMBER otherwise.
+    TWILIO_VOICE_FROM_NUMBER = env("TWILIO_VOICE_FROM_NUMBER")
+    TWILIO_VALIDITY_SECONDS = env_int("TWILIO_VALIDITY_SECONDS", 600)  # a stale text is never sent late
+    TWILIO_RING_SECONDS = env_int("TWILIO_RING_SECONDS", 30)
+    TWILIO_TIMEOUT_SECONDS = env_float("TWILIO_TIMEOUT_SECONDS", 10.0)
+    TWILIO_API_BASE = env("TWILIO_API_BASE")  # tests and demos only: a Twilio mock such as Prism
 
     # What a page says when the database cannot be reached to look up the ward's team.
     FALLBACK_PHONE = env("FALLBACK_PHONE", "the hospital switchboard")
@@ -224,7 +233,12 @@ class ProductionConfig(Config):
         missing = [n for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not getattr(cls, n)]
         if not (cls.TWILIO_FROM_NUMBER or cls.TWILIO_MESSAGING_SERVICE_SID):
             missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        return [f"{name} must be set" for name in missing]
+        elif not (cls.TWILIO_FROM_NUMBER or cls.TWILIO_VOICE_FROM_NUMBER):
+            missing.append("TWILIO_VOICE_FROM_NUMBER (a Messaging Service cannot place voice calls)")
+        problems = [f"{name} must be set" for name in missing]
+        if cls.TWILIO_API_BASE:
+            problems.append("TWILIO_API_BASE is for tests and demos only: unset it in production")
+        return problems
 
     @classmethod
     def _url_problems(cls) -> list[str]:

@@ -12,6 +12,7 @@ import signal
 import socket
 import threading
 import time
+import urllib.request
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -20,7 +21,7 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import WorkerHeartbeat
-from tracker.services import delivery
+from tracker.services import delivery, escalation
 from tracker.sms import SmsSender, build_sender
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,15 @@ class Worker:
         self._last_beat = 0.0
 
     def run_once(self) -> delivery.BatchReport:
-        """One pass: heartbeat if due, then one batch of due messages."""
+        """One pass: heartbeat if due, escalation steps and review reminders that are due, then
+        one batch of due messages."""
         report = delivery.BatchReport()
         with self.app.app_context(), write_intent():
             self._heartbeat_if_due()
+            fired = escalation.tick()
+            if fired:
+                report.add("escalation_steps")
+            db.session.commit()
             claimed = delivery.claim_due(self.worker_id, self.batch_size)
             db.session.commit()
             for item in claimed:
@@ -51,6 +57,10 @@ class Worker:
     def run(self) -> None:
         poll = self.app.config["WORKER_POLL_SECONDS"]
         log.info("worker %s started (SMS backend: %s)", self.worker_id, self.sender.name)
+        listener = Listener.for_app(self.app)
+        pinger = HeartbeatPinger.for_app(self.app, self.stopping)
+        if pinger:
+            pinger.start()
         while not self.stopping.is_set():
             try:
                 report = self.run_once()
@@ -64,7 +74,12 @@ class Worker:
                 self.stopping.wait(poll)
                 continue
             if report.handled == 0:
-                self.stopping.wait(poll)
+                if listener:
+                    listener.wait(poll)  # a new message wakes the worker at once (PostgreSQL NOTIFY)
+                else:
+                    self.stopping.wait(poll)
+        if listener:
+            listener.close()
         log.info("worker %s stopped", self.worker_id)
 
     def install_signal_handlers(self) -> None:
@@ -85,3 +100,64 @@ class Worker:
         else:
             beat.beat_at = utcnow()
         self._last_beat = time.monotonic()
+
+
+class Listener:
+    """PostgreSQL LISTEN on the outbox channel: an insert's NOTIFY (sent at commit) wakes the
+    worker within a millisecond instead of at its next poll. Polling stays as the safety net."""
+
+    CHANNEL = "tracker_outbox"
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.connection = psycopg.connect(url, autocommit=True)
+        self.connection.execute(f"LISTEN {self.CHANNEL}")
+
+    @classmethod
+    def for_app(cls, app: Flask) -> Listener | None:
+        with app.app_context():
+            url = db.engine.url
+        if url.get_backend_name() != "postgresql":
+            return None
+        try:
+            return cls(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        except Exception:
+            log.exception("could not LISTEN for new messages; polling only")
+            return None
+
+    def wait(self, seconds: float) -> None:
+        try:
+            for _notification in self.connection.notifies(timeout=seconds, stop_after=1):
+                break
+        except Exception:
+            log.exception("LISTEN connection lost; polling only")
+            time.sleep(seconds)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class HeartbeatPinger(threading.Thread):
+    """Calls the trust's monitoring URL every minute while the worker runs (a dead man's switch:
+    the monitoring alarms when the calls stop)."""
+
+    def __init__(self, url: str, interval: float, stopping: threading.Event):
+        super().__init__(daemon=True, name="heartbeat-pinger")
+        self.url = url
+        self.interval = interval
+        self.stopping = stopping
+
+    @classmethod
+    def for_app(cls, app: Flask, stopping: threading.Event) -> HeartbeatPinger | None:
+        url = app.config.get("HEARTBEAT_URL")
+        return cls(url, app.config["HEARTBEAT_URL_SECONDS"], stopping) if url else None
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=10) as response:  # noqa: S310 (configured URL)
+                    response.read(1024)
+            except Exception as exc:  # the monitoring is down or unreachable: it will alarm on its own
+                log.warning("heartbeat URL did not answer: %s", exc)
+            self.stopping.wait(self.interval)

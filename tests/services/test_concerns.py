@@ -70,7 +70,7 @@ def test_a_concern_is_saved_with_its_audit_rows_and_both_texts(built):
     assert [(m.template_id, m.send_state) for m in sent] == [
         ("clinician_alert", SendState.PENDING), ("family_receipt", SendState.PENDING)]
     assert sent[0].to_number == DUTY_MOBILE and sent[1].to_number == "+447400123456"
-    assert actions()[before:] == ["concern_raised", "message_queued", "message_queued"]
+    assert actions()[before:] == ["concern_raised", "message_queued", "escalation_step_fired", "message_queued"]
     assert audit.verify_chain().ok
 
 

@@ -27,6 +27,9 @@ def concern(ctx):
     ward = build_trust()["ward"]
     raised = raise_one(ward).concern
     values = SimpleNamespace(id=raised.id, reference=raised.reference)
+    # These tests are about sending; keep the escalation engine from paging again meanwhile.
+    db.session.execute(update(Concern).where(Concern.id == raised.id).values(next_escalation_at=None))
+    db.session.commit()
     db.session.rollback()  # release SQLite's write lock before the worker runs
     return values
 

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from tracker.services.sms_text import SEGMENT_BUDGET, measure, render
+from tracker.services.sms_text import SEGMENT_BUDGET, VOICE_TEMPLATES, measure, render
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "tracker" / "templates" / "sms"
 
@@ -17,11 +17,15 @@ WORST_CASE = {
     "ward": "W" * 40,  # ward and site names are cut to 40 characters in alerts
     "site": "S" * 40,
     "raised": "23:59",
+    "link": "https://martha-tracker.example-hospital.nhs.uk/triage/c/MR-WWWW-WW",
+    "claimant": "C" * 40,
+    "team": "T" * 60,
+    "minutes": 30,
 }
 
 
 def test_every_template_file_has_a_budget():
-    assert {path.stem for path in TEMPLATES.glob("*.txt")} == set(SEGMENT_BUDGET)
+    assert {path.stem for path in TEMPLATES.glob("*.txt")} == set(SEGMENT_BUDGET) | VOICE_TEMPLATES
 
 
 @pytest.mark.parametrize("template_id", sorted(SEGMENT_BUDGET))
@@ -54,3 +58,9 @@ def test_segments_are_counted_as_the_network_counts_them():
 def test_an_unknown_template_is_refused(app):
     with app.app_context(), pytest.raises(KeyError):
         render("free_text", {}, "en")
+
+
+def test_the_voice_alert_reads_the_reference_letter_by_letter(app):
+    with app.app_context():
+        spoken = render("voice_alert", {"reference": "MR-7QK4-92", "ward": "Ward 7", "site": "General"}, "en")
+    assert "M R 7 Q K 4 9 2" in spoken and "Press 1 to acknowledge" in spoken and "Ward 7" in spoken

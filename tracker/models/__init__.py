@@ -30,8 +30,19 @@ from tracker.models.outbox import (
     Audience,
     Message,
     MessageChannel,
+    MessageEvent,
     RecipientKind,
     SendState,
+)
+from tracker.models.rota import (
+    AlertChannel,
+    EscalationPolicy,
+    EscalationStep,
+    RotaPattern,
+    Shift,
+    ShiftKind,
+    SmsOptOut,
+    Tier,
 )
 from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, User, user_team
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
@@ -39,7 +50,8 @@ from tracker.models.system import SystemAlarm, WorkerHeartbeat
 __all__ = [
     "GENESIS_HASH", "OPEN_STATUS_SQL", "OPEN_STATUSES", "PRIORITIES", "TRANSITIONS", "FINAL_SEND_STATES", "MFA_ROLES",
     "CallerUpdateMethod", "CancelKind", "ChangeInCare", "ConcernNote", "ConcernType", "DeteriorationOutcome",
-    "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team",
+    "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team", "AlertChannel", "EscalationPolicy",
+    "EscalationStep", "MessageEvent", "RotaPattern", "Shift", "ShiftKind", "SmsOptOut", "Tier",
     "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",
     "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",
     "RecipientKind", "Role", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",

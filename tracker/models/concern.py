@@ -97,6 +97,7 @@ class NoteKind(str, enum.Enum):
     """Free text lives in notes, never in the audit trail (design §3, §6)."""
 
     NOTE = "note"
+    CALLER_REPLY = "caller_reply"  # a text the caller sent back
     FINDINGS = "findings"
     RELEASE_REASON = "release_reason"
     HAND_OVER_REASON = "hand_over_reason"
@@ -257,6 +258,18 @@ class Concern(Base):
     caller_update_method: Mapped[CallerUpdateMethod | None] = mapped_column(str_enum(CallerUpdateMethod))
     cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
+
+    # Escalation (design §4): the policy and the people on call, frozen when the call was raised;
+    # the next step to fire and when. The worker fires due steps; a claim clears the time.
+    escalation_plan: Mapped[dict | None] = mapped_column(JSONType)
+    escalation_position: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
+    escalation_paused_until: Mapped[datetime | None]
+    # A claimed call not reviewed by the target: 1 = claimant reminded, 2 = next tier told.
+    review_nudges: Mapped[int] = mapped_column(Integer, default=0)
+    next_review_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A text from the caller arrived and nobody has opened the call since.
+    unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
 
     ward: Mapped[Ward] = relationship()
     site: Mapped[Site] = relationship()

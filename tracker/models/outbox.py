@@ -67,6 +67,8 @@ class Message(Base):
     variables: Mapped[dict] = mapped_column(JSONType, default=dict)
     locale: Mapped[str] = mapped_column(String(16), default="en")
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # Which escalation step sent it (clinician alerts): an alert escalated past is not sent late.
+    escalation_step: Mapped[int | None] = mapped_column(Integer)
 
     send_state: Mapped[SendState] = mapped_column(str_enum(SendState), default=SendState.PENDING)
     hold_reason: Mapped[str | None] = mapped_column(String(40))
@@ -92,3 +94,24 @@ class Message(Base):
 
     concern: Mapped[Concern | None] = relationship()
     recipient_user: Mapped[User | None] = relationship()
+
+
+class MessageEvent(Base):
+    """Everything the provider told us: status callbacks, inbound texts, keypresses. Kept as
+    received, so duplicate and out-of-order callbacks can be seen and do no harm."""
+
+    __tablename__ = "message_event"
+    __table_args__ = (Index("ix_message_event_sid", "provider_sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # status, inbound, keypress
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    from_number: Mapped[str | None] = mapped_column(String(20))
+    # The parameters as received (an inbound text's words are personal data: purged with the concern).
+    payload: Mapped[dict] = mapped_column(JSONType, default=dict)
+    idempotency_token: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

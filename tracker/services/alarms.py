@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 ALARM_TEXT = {
     "rate_limit_storage_down": "The rate-limit store (Redis) cannot be reached; limits are counted in memory on each server.",
     "sms_budget_exhausted": "The hourly budget for texts to the public was used up; some receipts were held back.",
-    "alert_recipient_missing": "A team has no duty phone number, so a clinician alert could not be sent.",
+    "alert_recipient_missing": "A call was raised with nobody to alert: no one on call with a mobile and no fallback.",
+    "rota_gap": "Nobody was on call for a step of a team's escalation: that step was skipped.",
+    "alert_failed": "A text or call to an on-call clinician failed: see the failed messages page.",
 }
 
 

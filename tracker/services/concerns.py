@@ -13,12 +13,11 @@ from sqlalchemy import bindparam, insert, select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard
-from tracker.services import abuse, alarms, audit
+from tracker.services import abuse, alarms, audit, escalation
 from tracker.services.notifications import (
     FamilyText,
     family_text_decision,
     insert_messages,
-    prepare_clinician_alert,
     prepare_family_receipt,
 )
 from tracker.services.phone import Phone
@@ -146,6 +145,8 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
 
     flags = _abuse_flags(intake, source)
     now = utcnow()
+    plan = escalation.plan_for(ward.team, now)
+    first, step, skipped = escalation.choose_first_step(plan, coalesce=bool(flags))
     values = {
         "reference": new_reference(),  # a clash (about one in 10^9) fails the unique index; the view retries
         "submission_id": intake.submission_id,
@@ -180,6 +181,11 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "raised_at": now,
         "updated_at": now,
         "change_in_care": [],
+        "escalation_plan": plan,
+        "escalation_position": first + 1 if step else first,
+        "next_escalation_at": now + timedelta(minutes=step["wait"]) if step else None,
+        "review_nudges": 0,
+        "unread_reply": False,
     }
     concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
     concern = NewConcern(concern_id, values["reference"], values["callback_number"], values["callback_textable"],
@@ -200,10 +206,11 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     }
     audit.record("concern_raised", actor, object_type="concern", object_id=concern_id, concern_id=concern_id,
                  changes=changes)
-    alert = prepare_clinician_alert(concern, settings, actor, coalesce=bool(flags))
+    escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
     hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
     family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
-    insert_messages([row for row in (alert, receipt) if row is not None], actor)
+    if receipt is not None:
+        insert_messages([receipt], actor)
     return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import exists, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Audience, Concern, ConcernStatus, Message, SendState
-from tracker.services import audit
+from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut
+from tracker.services import alarms, audit, escalation
 from tracker.services.sms_text import render
 from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, SendResult, SmsSender, TemporaryFailure
 
@@ -52,14 +52,31 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
-def still_wanted(message: Message) -> bool:
-    """An alert for a call already claimed, closed or cancelled is not sent late."""
-    if message.audience is Audience.CLINICIAN and message.concern is not None:
-        if message.template_id == "clinician_alert_burst":
-            return bool(db.session.scalar(select(exists().where(
-                Concern.team_id == message.concern.team_id, Concern.status == ConcernStatus.NEW))))
-        return message.concern.status == ConcernStatus.NEW
-    return True
+ALERT_TEMPLATES = frozenset({"clinician_alert", "clinician_alert_burst", "voice_alert"})
+
+
+def unwanted_reason(message: Message) -> str | None:
+    """Why a message should not be sent now, or None. An alert for a call already claimed,
+    closed or cancelled, or escalated past its step, is not sent late (design §5); nothing is sent
+    to a number that replied STOP."""
+    if message.audience is Audience.FAMILY and opted_out(message.to_number):
+        return "opted_out"
+    if message.template_id not in ALERT_TEMPLATES or message.concern is None:
+        return None
+    concern = message.concern
+    if message.template_id == "clinician_alert_burst":
+        still_new = db.session.scalar(select(exists().where(
+            Concern.team_id == concern.team_id, Concern.status == ConcernStatus.NEW)))
+        return None if still_new else "no_longer_wanted"
+    if concern.status != ConcernStatus.NEW:
+        return "no_longer_wanted"
+    if message.escalation_step is not None and message.escalation_step < concern.escalation_position - 1:
+        return "escalated_past"
+    return None
+
+
+def opted_out(number: str) -> bool:
+    return bool(db.session.scalar(select(SmsOptOut.opted_out).where(SmsOptOut.number == number)))
 
 
 def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
@@ -79,12 +96,12 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
     ).all()
     claimed = []
     for message in rows:
-        if not still_wanted(message):
+        reason = unwanted_reason(message)
+        if reason:
             message.send_state = SendState.CANCELLED
             message.lease_owner = message.lease_until = None
             audit.record("message_cancelled", audit.Actor.worker(), object_type="message", object_id=message.id,
-                         concern_id=message.concern_id, changes={"reason": "no_longer_wanted",
-                                                                 "concern_status": message.concern.status.value})
+                         concern_id=message.concern_id, changes={"reason": reason})
             continue
         if message.body is None:
             message.body = render(message.template_id, message.variables, message.locale)
@@ -92,11 +109,20 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
         message.send_state = SendState.SENDING
         message.lease_owner = worker_id
         message.lease_until = lease_until
-        claimed.append(Claimed(
-            OutgoingSms(message.id, message.to_number, message.body, message.idempotency_key, message.created_at),
-            needs_reconcile,
-        ))
+        claimed.append(Claimed(outgoing(message), needs_reconcile))
     return claimed
+
+
+def outgoing(message: Message) -> OutgoingSms:
+    """The message as the provider needs it, with the callback addresses that carry its id."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    callbacks = current_app.config.get("SMS_STATUS_CALLBACKS", True)
+    return OutgoingSms(
+        message.id, message.to_number, message.body, message.idempotency_key, message.created_at,
+        channel=message.channel.value,
+        status_callback=f"{base}/webhooks/twilio/status?m={message.id}" if callbacks else None,
+        gather_url=f"{base}/webhooks/twilio/voice?m={message.id}" if message.channel.value == "voice" else None,
+    )
 
 
 def _expire_leases(now: datetime) -> None:
@@ -178,12 +204,18 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]
     if outcome == "PermanentFailure" or message.attempts >= max_attempts:
         message.send_state = SendState.DEAD
+        if message.template_id in ALERT_TEMPLATES and message.concern_id is not None:
+            escalation.move_on_now(message.concern_id, "alert_failed", now)
+            alarms.raise_alarm("alert_failed")
         if outcome != "PermanentFailure":
             message.error_reason = f"Gave up after {message.attempts} attempts. Last problem: {reason}"[:300]
         audit.record("message_dead", actor, **base,
                      changes={"template_id": message.template_id, "attempts": message.attempts, "error_code": code})
         return "dead"
     message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
+    if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome == "TemporaryFailure":
+        # The provider is refusing: do not wait for the retry, page the next step now.
+        escalation.move_on_now(message.concern_id, "alert_not_sent", now)
     message.next_attempt_at = now + backoff(message.attempts)
     audit.record("message_unknown" if outcome == "AmbiguousFailure" else "message_retry", actor, **base,
                  changes={"attempts": message.attempts, "error_code": code})

@@ -96,8 +96,12 @@ def insert_messages(rows: list[dict], actor: audit.Actor) -> list[int]:
     """Insert prepared outbox rows in one statement and audit each; returns their ids in order."""
     if not rows:
         return []
-    result = db.session.connection().execute(_INSERT_MESSAGES, rows)
+    connection = db.session.connection()
+    result = connection.execute(_INSERT_MESSAGES, rows)
     ids = [row[0] for row in result]
+    if connection.dialect.name == "postgresql":
+        # Delivered at commit: wakes a waiting worker at once (tracker.worker.Listener).
+        connection.exec_driver_sql("SELECT pg_notify('tracker_outbox', '')")
     audit.record_many([
         audit.Entry("message_held" if row["hold_reason"] else "message_queued", actor, "message", message_id,
                     row["concern_id"], {
@@ -152,43 +156,3 @@ def prepare_family_receipt(concern, settings: TrustSettings, hold_reason: str | 
         new_key=True,
     )
     return (FamilyText.HELD if hold_reason else FamilyText.QUEUED), message
-
-
-def prepare_clinician_alert(concern, settings: TrustSettings, actor: audit.Actor, *, coalesce: bool) -> dict | None:
-    """The alert to the team's duty phone, prepared (see record_queued). Flagged calls (a burst from one device or address, or an
-    apparently automated one) share one alert per team per ten minutes, so a flood cannot bury
-    the phone; each call still reaches the queue on its own."""
-    team = concern.team
-    if not team.duty_phone:
-        alarms.raise_alarm("alert_recipient_missing")
-        audit.record("alert_not_possible", actor, object_type="concern", object_id=concern.id, concern_id=concern.id,
-                     changes={"reason": "team_has_no_duty_phone", "team_id": team.id})
-        return None
-    raised_local = local(concern.raised_at, settings.timezone)
-    variables = {
-        "reference": concern.reference,
-        "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
-        "site": concern.site.name[:WARD_NAME_IN_ALERT],
-        "raised": raised_local.strftime("%H:%M"),
-    }
-    if coalesce:
-        window = int(concern.raised_at.timestamp() // 600)
-        key, template = f"team:{team.id}:burst-alert:{window}", "clinician_alert_burst"
-    else:
-        key, template = f"concern:{concern.id}:alert:duty_phone", "clinician_alert"
-    message = prepare_message(
-        concern_id=concern.id,
-        audience=Audience.CLINICIAN,
-        recipient_kind=RecipientKind.CONTACT,
-        recipient_role="team_duty_phone",
-        to_number=team.duty_phone,
-        template_id=template,
-        variables=variables,
-        locale=current_app.config["BABEL_DEFAULT_LOCALE"],
-        idempotency_key=key,
-        new_key=not coalesce,
-    )
-    if message is None and coalesce:
-        audit.record("alert_coalesced", actor, object_type="concern", object_id=concern.id, concern_id=concern.id,
-                     changes={"into": key})
-    return message

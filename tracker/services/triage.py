@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -38,7 +39,7 @@ from tracker.models import (
     User,
     next_status,
 )
-from tracker.services import audit
+from tracker.services import audit, escalation
 from tracker.services.news2 import Score
 from tracker.services.notifications import FamilyText, family_text_decision, queue_message
 from tracker.services.phone import display_phone
@@ -257,10 +258,13 @@ def claim(concern_id: int, user: User) -> Concern:
         update(Concern)
         .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
         .values(status=ConcernStatus.ACKNOWLEDGED, claimed_by_id=user.id, version=Concern.version + 1,
-                acknowledged_at=func.coalesce(Concern.acknowledged_at, now), updated_at=now)
+                acknowledged_at=func.coalesce(Concern.acknowledged_at, now), updated_at=now,
+                **escalation.stop_values())
         .execution_options(synchronize_session=False)
     ).rowcount
     concern = db.session.get(Concern, concern_id, populate_existing=True)
+    if won:
+        _start_review_clock(concern, now)
     if not won:
         if concern.status in (ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED):
             raise AlreadyClaimed(concern)
@@ -270,6 +274,16 @@ def claim(concern_id: int, user: User) -> Concern:
     return concern
 
 
+def _start_review_clock(concern: Concern, now: datetime) -> None:
+    """Once claimed, the review is due by the team's target: the worker reminds the claimant,
+    then tells the next tier (never taking the call away)."""
+    values = escalation.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
+    db.session.execute(update(Concern).where(Concern.id == concern.id).values(**values)
+                       .execution_options(synchronize_session=False))
+    for field, value in values.items():
+        set_committed_value(concern, field, value)
+
+
 def release(concern_id: int, user: User, reason: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "release")
@@ -277,6 +291,9 @@ def release(concern_id: int, user: User, reason: str, version: int | None) -> Co
     note = _note(concern, user, NoteKind.RELEASE_REASON, reason)
     concern.status = target
     concern.claimed_by_id = None
+    # Back in the queue: paging carries on from where it stopped.
+    for field, value in {**escalation.resume_values(utcnow()), "next_review_nudge_at": None}.items():
+        setattr(concern, field, value)
     _record("released", user, concern, note_id=note.id, status=concern.status.value)
     return concern
 
@@ -315,6 +332,7 @@ def record_review(concern_id: int, user: User, *, kind: ReviewKind, findings: st
         raise TriageProblem("Write what you found")
     now = utcnow()
     concern.status = target
+    concern.next_review_nudge_at = None
     concern.review_kind = kind
     concern.reviewed_at = concern.reviewed_at or now
     if news2 is not None:
@@ -356,6 +374,7 @@ class Coding:
 
 
 def _apply_coding(concern: Concern, coding: Coding) -> None:
+    concern.next_review_nudge_at = None
     concern.concern_type = coding.concern_type
     concern.clinical_review_needed = coding.clinical_review_needed
     concern.deterioration_outcome = coding.deterioration_outcome
@@ -412,6 +431,9 @@ def cancel(concern_id: int, user: User, kind: CancelKind, reason: str, version: 
             raise TriageProblem("Give the reference of the call this one repeats")
     note = _note(concern, user, NoteKind.CANCEL_REASON, reason)
     concern.status = target
+    concern.next_review_nudge_at = None
+    for field, value in escalation.stop_values().items():
+        setattr(concern, field, value)
     concern.cancel_kind = kind
     concern.duplicate_of_id = original.id if original else None
     _record("cancelled", user, concern, cancel_kind=kind.value, duplicate_of_id=concern.duplicate_of_id, note_id=note.id)
@@ -426,6 +448,7 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
     concern.status = target
     concern.claimed_by_id = user.id
     concern.closed_at = None
+    _start_review_clock(concern, utcnow())
     _record("reopened", user, concern, note_id=note.id, status=concern.status.value)
     return concern
 

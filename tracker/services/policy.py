@@ -1,0 +1,84 @@
+"""Editing a team's escalation policy (managers and admins; design §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import AlertChannel, EscalationPolicy, EscalationStep, Team, Tier
+from tracker.services import audit
+from tracker.services.phone import PhoneProblem, parse_phone
+
+
+class PolicyProblem(ValueError):
+    """A policy that cannot be saved; the message says why in plain English."""
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    tiers: tuple[Tier, ...]
+    channel: AlertChannel
+    wait_minutes: int
+
+
+def policy_of(team: Team) -> EscalationPolicy | None:
+    return db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
+
+
+def save_policy(actor: audit.Actor, team: Team, *, steps: list[StepSpec], repeat_times: int, fallback_name: str,
+                fallback_number: str, fallback_channel: AlertChannel, fallback_wait_minutes: int = 10,
+                ack_pause_minutes: int = 5, alert_accept_seconds: int = 120,
+                review_reminder_minutes: int = 10) -> EscalationPolicy:
+    """Replace the team's policy. Calls already raised keep the plan frozen on them."""
+    if not steps:
+        raise PolicyProblem("A policy needs at least one step")
+    if len(steps) > 10:
+        raise PolicyProblem("A policy can have at most 10 steps")
+    for number, step in enumerate(steps, start=1):
+        if not step.tiers:
+            raise PolicyProblem(f"Step {number} must alert at least one tier")
+        if not 1 <= step.wait_minutes <= 60:
+            raise PolicyProblem(f"Step {number}: wait between 1 and 60 minutes")
+    if not 0 <= repeat_times <= 5:
+        raise PolicyProblem("Repeat the steps between 0 and 5 times")
+    if not 1 <= fallback_wait_minutes <= 60:
+        raise PolicyProblem("Call the fallback again every 1 to 60 minutes")
+    if not 1 <= ack_pause_minutes <= 30:
+        raise PolicyProblem("An ACK pauses paging for 1 to 30 minutes")
+    if not 30 <= alert_accept_seconds <= 600:
+        raise PolicyProblem("An alert not accepted in 30 to 600 seconds counts as failed")
+    if not 1 <= review_reminder_minutes <= 120:
+        raise PolicyProblem("Tell the next tier 1 to 120 minutes after the reminder")
+    if not (fallback_name or "").strip():
+        raise PolicyProblem("Name the fallback, for example Site manager or Hospital at night")
+    try:
+        fallback = parse_phone(fallback_number)
+    except PhoneProblem:
+        raise PolicyProblem("The fallback's phone number is not a valid number") from None
+    if fallback_channel is AlertChannel.SMS and not fallback.is_mobile:
+        raise PolicyProblem("The fallback must be a mobile to be texted, or called by voice")
+    policy = policy_of(team) or EscalationPolicy(team_id=team.id)
+    policy.repeat_times = repeat_times
+    policy.fallback_name = fallback_name.strip()[:80]
+    policy.fallback_number = fallback.e164
+    policy.fallback_channel = fallback_channel
+    policy.fallback_wait_minutes = fallback_wait_minutes
+    policy.ack_pause_minutes = ack_pause_minutes
+    policy.alert_accept_seconds = alert_accept_seconds
+    policy.review_reminder_minutes = review_reminder_minutes
+    policy.steps = [EscalationStep(position=i, tiers=[t.value for t in step.tiers], channel=step.channel,
+                                   wait_minutes=step.wait_minutes) for i, step in enumerate(steps)]
+    db.session.add(policy)
+    db.session.flush()
+    audit.record("escalation_policy_saved", actor, object_type="escalation_policy", object_id=policy.id,
+                 changes={"team_id": team.id, "steps": len(steps), "repeat_times": repeat_times,
+                          "fallback_channel": fallback_channel.value})
+    return policy
+
+
+DEFAULT_STEPS = [
+    StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 5),
+    StepSpec((Tier.SECONDARY, Tier.LEAD), AlertChannel.SMS, 5),
+]
