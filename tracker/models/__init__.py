@@ -24,7 +24,16 @@ from tracker.models.concern import (
     WorryCategory,
     next_status,
 )
-from tracker.models.hospital import Population, Settings, Site, Team, Ward
+from tracker.models.hospital import (
+    FamilyRouteStatus,
+    Population,
+    Settings,
+    Site,
+    SiteImplementation,
+    StaffRouteStatus,
+    Team,
+    Ward,
+)
 from tracker.models.outbox import (
     FINAL_SEND_STATES,
     Audience,
@@ -54,6 +63,6 @@ __all__ = [
     "EscalationStep", "MessageEvent", "RotaPattern", "Shift", "ShiftKind", "SmsOptOut", "Tier",
     "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",
     "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",
-    "RecipientKind", "Role", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",
+    "RecipientKind", "Role", "FamilyRouteStatus", "SiteImplementation", "StaffRouteStatus", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",
     "User", "Ward", "WorkerHeartbeat", "WorryCategory", "next_status",
 ]

@@ -176,6 +176,7 @@ class Concern(Base):
         Index("ix_concern_team_updated_at", "team_id", "updated_at"),
         Index("ix_concern_ward_repeat_key", "ward_id", "repeat_key"),
         Index("ix_concern_site_updated_at", "site_id", "updated_at"),
+        Index("ix_concern_site_raised_at", "site_id", "raised_at"),  # reports by site and period
         # A few hundred open calls among hundreds of thousands: the queue reads only this index.
         Index("ix_concern_open_team", "team_id", "raised_at",
               sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
@@ -270,6 +271,14 @@ class Concern(Base):
     next_review_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
     # A text from the caller arrived and nobody has opened the call since.
     unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Retention (domain §7.3). A legal hold stops any purge; a serious incident or a complaint
+    # lengthens the period. `purged_at`: the personal data has been destroyed and only this stub
+    # (reference, dates, coded outcome) remains.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    serious_incident: Mapped[bool] = mapped_column(Boolean, default=False)
+    complaint: Mapped[bool] = mapped_column(Boolean, default=False)
+    purged_at: Mapped[datetime | None]
 
     ward: Mapped[Ward] = relationship()
     site: Mapped[Site] = relationship()

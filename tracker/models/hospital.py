@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -53,6 +53,17 @@ class Settings(Base):
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
     # Managers and admins always use a second factor; this extends it to every staff role.
     mfa_for_all_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "In hours" for the reports (default weekdays 08:00-18:00 local time; bank holidays of the
+    # chosen region are out of hours).
+    in_hours_start: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    in_hours_end: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    bank_holiday_region: Mapped[str] = mapped_column(String(40), default="england-and-wales")
+    # Retention (domain §7.3): minimums from the Records Management Code of Practice; a trust may
+    # keep records longer, never shorter.
+    retention_adult_years: Mapped[int] = mapped_column(Integer, default=8)
+    retention_child_until_age: Mapped[int] = mapped_column(Integer, default=25)
+    retention_complaint_years: Mapped[int] = mapped_column(Integer, default=10)
+    retention_serious_incident_years: Mapped[int] = mapped_column(Integer, default=20)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
@@ -127,3 +138,32 @@ class Ward(Base):
     @property
     def beds(self) -> list[str]:
         return [line.strip() for line in (self.bed_labels or "").splitlines() if line.strip()]
+
+
+class FamilyRouteStatus(str, enum.Enum):
+    LIVE = "live"
+    NOT_LIVE = "not_live"
+
+
+class StaffRouteStatus(str, enum.Enum):
+    FULLY_LIVE = "fully_live"
+    PARTLY_LIVE = "partly_live"
+    NOT_LIVE = "not_live"
+
+
+class SiteImplementation(Base):
+    """A site's Martha's Rule implementation status for one month, as the manager records it for
+    the NHS England return (domain §2.1): no concern can tell it."""
+
+    __tablename__ = "site_implementation"
+    __table_args__ = (UniqueConstraint("site_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    family_route: Mapped[FamilyRouteStatus] = mapped_column(str_enum(FamilyRouteStatus))
+    staff_route: Mapped[StaffRouteStatus] = mapped_column(str_enum(StaffRouteStatus))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    site: Mapped[Site] = relationship()

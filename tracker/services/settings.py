@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
+from datetime import time
 
 from flask import current_app, g, has_request_context
 
@@ -33,6 +34,13 @@ class TrustSettings:
     privacy_contact: str | None
     idle_timeout_minutes: int
     mfa_for_all_staff: bool
+    in_hours_start: time = time(8, 0)
+    in_hours_end: time = time(18, 0)
+    bank_holiday_region: str = "england-and-wales"
+    retention_adult_years: int = 8
+    retention_child_until_age: int = 25
+    retention_complaint_years: int = 10
+    retention_serious_incident_years: int = 20
 
     @property
     def allowed_regions(self) -> set[str]:
