@@ -7,6 +7,10 @@ import re
 
 import pytest
 
+from tests.authz import admin as authz_admin
+from tests.authz import records as authz_records
+from tests.authz import reports as authz_reports
+from tests.authz import webhooks as authz_webhooks
 from tests.conftest import create_staff, sign_in_directly
 from tracker.db import write_intent
 from tracker.extensions import db
@@ -49,6 +53,11 @@ MATRIX = {
     "triage.ward_page": ("GET", "/triage/ward", {"anonymous": S, "ward_staff": 200, "outreach": 403,
                                                  "manager": 403, "admin": 403}),
 }
+
+# Each area's rows live beside its own tests (tests/authz/).
+for _area in (authz_admin, authz_records, authz_reports, authz_webhooks):
+    assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
+    MATRIX.update(_area.ROWS)
 
 # What a role must never see in a page it may open (field-level access, ASVS 8.2.3).
 NEVER_SHOWN = {"ward_staff": ["Mum is breathing fast", "They said the doctor would come later"]}
