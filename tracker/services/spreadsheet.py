@@ -24,7 +24,8 @@ def neutralise(value: Any) -> Any:
 
 def neutralise_sql(column: str) -> str:
     """PostgreSQL's twin of `neutralise` for a text expression (COPY ... TO STDOUT). `column` is
-    an expression we wrote, never user input."""
-    starters = "".join(ch for ch in DANGEROUS_FIRST if ch.isprintable())
-    return (f"CASE WHEN left({column}, 1) = ANY (ARRAY[{', '.join(repr(ch) for ch in starters)}, "
-            f"chr(9), chr(13), chr(10), chr(0)]) THEN '''' || {column} ELSE {column} END")
+    an expression we wrote, never user input. (PostgreSQL text cannot hold NUL, so chr(0) is
+    left out: it could not be there.)"""
+    starters = ", ".join(f"'{ch}'" for ch in DANGEROUS_FIRST if ch.isprintable())
+    return (f"CASE WHEN left({column}, 1) = ANY (ARRAY[{starters}, chr(9), chr(13), chr(10)]) "
+            f"THEN '''' || {column} ELSE {column} END")
