@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, fields
-from datetime import time
+from datetime import time as clock_time
 
 from flask import current_app, g, has_request_context
 
@@ -34,8 +34,8 @@ class TrustSettings:
     privacy_contact: str | None
     idle_timeout_minutes: int
     mfa_for_all_staff: bool
-    in_hours_start: time = time(8, 0)
-    in_hours_end: time = time(18, 0)
+    in_hours_start: clock_time = clock_time(8, 0)
+    in_hours_end: clock_time = clock_time(18, 0)
     bank_holiday_region: str = "england-and-wales"
     retention_adult_years: int = 8
     retention_child_until_age: int = 25
