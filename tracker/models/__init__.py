@@ -43,6 +43,8 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
+from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, User, user_team
+from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
 from tracker.models.rota import (
     AlertChannel,
     EscalationPolicy,
@@ -53,7 +55,6 @@ from tracker.models.rota import (
     SmsOptOut,
     Tier,
 )
-from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, User, user_team
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 
 __all__ = [
@@ -61,7 +62,7 @@ __all__ = [
     "CallerUpdateMethod", "CancelKind", "ChangeInCare", "ConcernNote", "ConcernType", "DeteriorationOutcome",
     "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team", "AlertChannel", "EscalationPolicy",
     "EscalationStep", "MessageEvent", "RotaPattern", "Shift", "ShiftKind", "SmsOptOut", "Tier",
-    "Audience", "AuditChainHead", "AuditEvent", "Base", "CallerRoute", "Channel", "Concern",
+    "Audience", "AuditChainHead", "AuditCheckpoint", "AuditEvent", "ExportKind", "ExportLog", "Base", "CallerRoute", "Channel", "Concern",
     "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",
     "RecipientKind", "Role", "FamilyRouteStatus", "SiteImplementation", "StaffRouteStatus", "SendState", "Settings", "Site", "SpokeToWard", "SystemAlarm", "Team",
     "User", "Ward", "WorkerHeartbeat", "WorryCategory", "next_status",

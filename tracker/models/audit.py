@@ -22,7 +22,9 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_event_concern_id", "concern_id"),
         Index("ix_audit_event_occurred_at", "occurred_at"),
-        Index("ix_audit_event_action", "action"),
+        # The audit viewer's searches, newest first, page by page (migration 0007).
+        Index("ix_audit_event_action_occurred_at", "action", "occurred_at"),
+        Index("ix_audit_event_actor_id_occurred_at", "actor_id", "occurred_at"),
     )
 
     # Assigned from the chain head, not by the database, so the hash can cover it.
