@@ -185,7 +185,8 @@ class Reader:
 
     def all(self, model, *where, order_by=None) -> list:
         with self.session() as session:
-            rows = session.scalars(select(model).where(*where).order_by(order_by or model.id)).all()
+            rows = session.scalars(select(model).where(*where).order_by(
+                order_by if order_by is not None else model.__mapper__.primary_key[0])).all()
             session.expunge_all()
             return rows
 

@@ -103,11 +103,13 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.public import bp as public_bp
     from tracker.triage import bp as triage_bp
     from tracker.web.health import bp as health_bp
+    from tracker.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def _register_hooks(app: Flask) -> None:

@@ -36,8 +36,13 @@ SITE_MANAGER = "+442079460999"
 
 @pytest.fixture
 def team_on_call(ctx, app):
+    return build_team_on_call(app)
+
+
+def build_team_on_call(app) -> dict:
     """A trust whose team has a primary, a secondary and a lead on call, and the default policy
-    (primary; then secondary and lead; repeated once; then the site manager by voice)."""
+    (primary; then secondary and lead; repeated once; then the site manager by voice). Call it
+    inside an app context that may write."""
     built = build_trust()
     team_id = built["team"].id
     db.session.commit()

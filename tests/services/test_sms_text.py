@@ -21,6 +21,9 @@ WORST_CASE = {
     "claimant": "C" * 40,
     "team": "T" * 60,
     "minutes": 30,
+    "pause": 30,
+    "trust": "T" * 60,  # cut to 60 characters in texts
+    "phone": "+44 20 7946 0101",
 }
 
 

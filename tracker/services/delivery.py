@@ -20,7 +20,7 @@ from sqlalchemy import exists, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut
-from tracker.services import alarms, audit, escalation
+from tracker.services import alarms, audit, escalation, inbound
 from tracker.services.sms_text import render
 from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, SendResult, SmsSender, TemporaryFailure
 
@@ -173,8 +173,10 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
         message.provider_sid = detail.sid
-        message.delivery_status = detail.delivery_status
-        message.delivery_status_at = now
+        if inbound.moves_forward(message.delivery_status, detail.delivery_status):
+            # A delivery report may have come in while we waited for the provider's answer.
+            message.delivery_status = detail.delivery_status
+            message.delivery_status_at = now
         message.accepted_at = now
         message.error_code = message.error_reason = None
         if message.concern_id is not None:

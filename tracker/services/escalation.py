@@ -118,6 +118,7 @@ def alert_rows(concern, plan: dict, position: int, *, coalesce: bool, now: datet
         "site": concern.site.name[:WARD_NAME_IN_ALERT],
         "raised": local(concern.raised_at, settings.timezone).strftime("%H:%M"),
         "link": f"{base_url}/triage/c/{concern.reference}",
+        "pause": plan.get("ack_pause_minutes", 5),
     }
     voice = step["channel"] == AlertChannel.VOICE.value
     window = int(now.timestamp() // 600)
@@ -344,12 +345,13 @@ def acknowledged_values(concern_raised_at: datetime, review_target_minutes: int,
     return {"review_nudges": 0, "next_review_nudge_at": due}
 
 
-def find_paged_concern(number: str, now: datetime | None = None) -> int | None:
-    """The newest unclaimed concern that paged this number in the last 12 hours (for an ACK)."""
+def find_paged_concern(number: str, now: datetime | None = None, reference: str | None = None) -> int | None:
+    """The unclaimed concern that paged this number most recently in the last 12 hours (for an
+    ACK), or the one with this reference if it paged the number."""
     now = now or utcnow()
-    return db.session.scalar(
-        select(Message.concern_id).join(Concern, Concern.id == Message.concern_id)
-        .where(Message.to_number == number, Message.audience == Audience.CLINICIAN,
-               Message.created_at >= now - timedelta(hours=12), Concern.status == ConcernStatus.NEW)
-        .order_by(Message.created_at.desc()).limit(1))
-
+    query = (select(Message.concern_id).join(Concern, Concern.id == Message.concern_id)
+             .where(Message.to_number == number, Message.audience == Audience.CLINICIAN,
+                    Message.created_at >= now - timedelta(hours=12), Concern.status == ConcernStatus.NEW))
+    if reference:
+        query = query.where(Concern.reference == reference)
+    return db.session.scalar(query.order_by(Message.created_at.desc()).limit(1))

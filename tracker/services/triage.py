@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import case, exists, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -40,6 +40,7 @@ from tracker.models import (
     next_status,
 )
 from tracker.services import audit, escalation
+from tracker.services.inbound import ALERT_FAILURE_STATUSES
 from tracker.services.news2 import Score
 from tracker.services.notifications import FamilyText, family_text_decision, queue_message
 from tracker.services.phone import display_phone
@@ -89,15 +90,25 @@ def visible_concerns(user: User):
 
 
 def find_visible(user: User, reference: str) -> Concern | None:
-    """The concern with this reference if the user may see it; None (so a 404) otherwise."""
-    return db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(
-        joinedload(Concern.ward), joinedload(Concern.site), joinedload(Concern.team), joinedload(Concern.claimed_by)))
+    """The concern with this reference if the user may see it; None (so a 404) otherwise.
+    Whoever was paged for a call (a secondary from another team, a site manager) may open it
+    too (design §4)."""
+    eager = (joinedload(Concern.ward), joinedload(Concern.site), joinedload(Concern.team),
+             joinedload(Concern.claimed_by))
+    concern = db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(*eager))
+    if concern is None and user.role in (Role.OUTREACH, Role.MANAGER):
+        concern = db.session.scalar(select(Concern).where(
+            Concern.reference == reference,
+            exists().where(Message.concern_id == Concern.id, Message.recipient_user_id == user.id,
+                           Message.audience == Audience.CLINICIAN)).options(*eager))
+    return concern
 
 
 @dataclass
 class QueueRow:
     concern: Concern
     family_text: str | None  # the caller's latest text: state or delivery status, for the queue
+    alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
 
 
 @dataclass
@@ -137,7 +148,21 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
         .options(*eager).order_by(Concern.updated_at.desc()).limit(20)
     ).all()
     texts = _family_text_states([c.id for c in [*open_rows, *closed_rows]])
-    return Queue([QueueRow(c, texts.get(c.id)) for c in open_rows], [QueueRow(c, texts.get(c.id)) for c in closed_rows])
+    failed = _failed_alerts([c.id for c in open_rows if c.status is ConcernStatus.NEW])
+    return Queue([QueueRow(c, texts.get(c.id), c.id in failed) for c in open_rows],
+                 [QueueRow(c, texts.get(c.id)) for c in closed_rows])
+
+
+def _failed_alerts(concern_ids: list[int]) -> set[int]:
+    """Unclaimed calls with an alert that failed, was not delivered, or rang out (paging has moved
+    on; the queue says so)."""
+    if not concern_ids:
+        return set()
+    return set(db.session.scalars(
+        select(Message.concern_id).where(
+            Message.concern_id.in_(concern_ids), Message.audience == Audience.CLINICIAN,
+            (Message.send_state == SendState.DEAD) | Message.delivery_status.in_(sorted(ALERT_FAILURE_STATUSES)))
+        .distinct()))
 
 
 def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
@@ -191,6 +216,39 @@ def timeline(concern: Concern) -> list[dict]:
                       "who": people.get(event.actor_id) if event.actor_type == "user" else event.actor_type,
                       "note": note})
     return items
+
+
+def caller_replies(concern: Concern) -> list[ConcernNote]:
+    """Texts the caller sent back, newest first."""
+    return list(db.session.scalars(select(ConcernNote).where(
+        ConcernNote.concern_id == concern.id, ConcernNote.kind == NoteKind.CALLER_REPLY).order_by(ConcernNote.id.desc())))
+
+
+def mark_replies_read(concern_id: int) -> None:
+    """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
+    page becomes stale)."""
+    db.session.execute(update(Concern).where(Concern.id == concern_id).values(unread_reply=False, updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Where an unclaimed call's alerts stand, for the concern page."""
+
+    step_label: str | None  # the step last paged
+    next_at: datetime | None
+    paused_until: datetime | None
+
+
+def paging_state(concern: Concern) -> Paging | None:
+    if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
+        return None
+    position = concern.escalation_position - 1
+    step = escalation.step_at(concern.escalation_plan, position) if position >= 0 else None
+    now = utcnow()
+    paused = concern.escalation_paused_until if concern.escalation_paused_until and \
+        concern.escalation_paused_until > now else None
+    return Paging(step["label"] if step else None, concern.next_escalation_at, paused)
 
 
 def messages_for(concern: Concern) -> list[Message]:

@@ -27,6 +27,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from config import ConfigError
@@ -79,6 +80,20 @@ PERMANENT_REASONS: dict[int, str] = {
     21617: "The text is too long to send. " + ADMIN,
     90007: "The text's validity period is outside Twilio's limits. " + ADMIN,
 }
+# Codes in delivery reports (ErrorCode on a status callback): the text was accepted but did not
+# arrive. Shown to staff on the failed-messages page.
+DELIVERY_REASONS: dict[int, str] = {
+    30001: "Twilio's queue for our number was full, so the text was dropped. " + ADMIN,
+    30002: "Our Twilio account was suspended, so the text was dropped. " + ADMIN,
+    30003: "The phone was switched off or out of signal, so the text was not delivered.",
+    30004: "The text was blocked by the phone network or by the person.",
+    30005: "This number does not exist or is no longer in use. Check the number.",
+    30006: "This number is a landline or cannot receive texts. Phone the person instead.",
+    30007: "The phone network filtered the text as unwanted.",
+    30008: "The phone network could not deliver the text and did not say why.",
+    21610: PERMANENT_REASONS[21610],
+}
+
 # 4xx codes that mean "not now" rather than "never": nothing was queued.
 TEMPORARY_CODES = {
     20429,  # too many requests
@@ -315,6 +330,37 @@ class TwilioSender:
     def _ours(record, sms: OutgoingSms, since: datetime) -> bool:
         return (bool(record.sid) and record.to == sms.to and str(record.direction or "").startswith("outbound")
                 and (record.date_created is None or record.date_created >= since))
+
+
+# --- reading and answering webhooks ------------------------------------------------------------
+
+
+def delivery_reason(code: str | None) -> str | None:
+    """Plain English for the ErrorCode of a delivery report, or None when there is no code."""
+    if not code:
+        return None
+    try:
+        number = int(code)
+    except ValueError:
+        return f"The text was not delivered (error {code[:10]})."
+    return DELIVERY_REASONS.get(number) or PERMANENT_REASONS.get(number) or \
+        f"The text was not delivered (error {number}, see twilio.com/docs/errors/{number})."
+
+
+def sms_reply(text: str | None) -> str:
+    """TwiML answering an inbound text: one text back, or nothing. The library escapes the text."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return response.to_xml(xml_declaration=True)
+
+
+def voice_reply(text: str) -> str:
+    """TwiML answering a keypress: say this, then hang up."""
+    response = VoiceResponse()
+    response.say(text, voice=VOICE, language=VOICE_LANGUAGE)
+    response.hangup()
+    return response.to_xml(xml_declaration=True)
 
 
 # --- webhook signatures ------------------------------------------------------------------------

@@ -129,13 +129,16 @@ def concern_page(reference: str):
     concern = _concern_or_404(reference)
     audit.record("viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id,
                  concern_id=concern.id)
+    unread = concern.unread_reply
+    if unread and _user().role is Role.OUTREACH:  # a clinician has now seen the caller's text
+        triage.mark_replies_read(concern.id)
     restored = auth.take_saved_form(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
-    return _render_concern(concern, restored=restored)
+    return _render_concern(concern, restored=restored, unread=unread)
 
 
 def _render_concern(concern: Concern, *, restored: dict | None = None, problem: forms.FormProblem | None = None,
-                    news2=None, status: int = 200):
+                    news2=None, status: int = 200, unread: bool = False):
     settings = current_settings()
     form = dict(restored or {})
     if problem is not None or news2 is not None:
@@ -151,6 +154,7 @@ def _render_concern(concern: Concern, *, restored: dict | None = None, problem: 
         problem=problem, news2=news2, response_text=RESPONSE_TEXT, Response=Response, patient_age=age,
         textable=triage.family_text_decision(concern, settings).value == "queued",
         callback=display_phone(concern.callback_number), tz=settings.timezone, warnings=warnings(),
+        replies=triage.caller_replies(concern), unread=unread, paging=triage.paging_state(concern),
     ), status
 
 

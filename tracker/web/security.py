@@ -12,7 +12,8 @@ from tracker.db import set_write_intent
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Views that validate first and call begin_write() themselves, so SQLite's write lock is held
 # only while they write (the family form, where a burst of submissions queues on that lock).
-DEFERRED_WRITE_ENDPOINTS = frozenset({"public.concern_form"})
+DEFERRED_WRITE_ENDPOINTS = frozenset({"public.concern_form", "webhooks.status", "webhooks.inbound_text",
+                                      "webhooks.voice"})
 
 
 def csp(nonce: str) -> str:

@@ -12,8 +12,12 @@ from tracker.clock import utcnow
 
 TEMPLATE_WORDS = {
     "family_receipt": "receipt to the caller",
-    "clinician_alert": "alert to the duty phone",
-    "clinician_alert_burst": "alert to the duty phone (several calls)",
+    "clinician_alert": "alert to the on-call clinician",
+    "clinician_alert_burst": "alert to the on-call clinician (several calls)",
+    "voice_alert": "voice alert",
+    "review_reminder": "review reminder to the claimant",
+    "review_overdue": "review overdue, to the next tier",
+    "rota_test": "rota test",
     "update_team_coming": "update to the caller: team coming",
     "update_team_will_call": "update to the caller: team will phone",
     "update_review_done": "update to the caller: team has seen the patient",
@@ -32,7 +36,7 @@ ACTION_WORDS = {
     "message_cancelled": "Text cancelled, no longer needed",
     "message_lease_expired": "Text sending interrupted; checking",
     "alert_coalesced": "Alert shared with other flagged calls",
-    "alert_not_possible": "No alert could be sent: the team has no duty phone",
+    "alert_not_possible": "No alert could be sent: nobody on call has a mobile and there is no fallback number",
     "viewed": "Opened",
     "claimed": "Claimed",
     "released": "Released back to the queue",
@@ -44,6 +48,16 @@ ACTION_WORDS = {
     "cancelled": "Cancelled",
     "reopened": "Reopened",
     "note_added": "Note",
+    "escalation_step_fired": "Alert sent",
+    "escalation_step_skipped": "Alert step skipped: nobody on call",
+    "escalation_moved_on": "Alert failed or went unanswered: next step brought forward",
+    "escalation_paused": "Alert acknowledged (not claimed): paging paused",
+    "review_overdue_reminder": "Review overdue: the claimant was reminded",
+    "review_overdue_escalated": "Review overdue: the next tier was told",
+    "message_delivered": "Text delivered",
+    "message_delivery_failed": "Text not delivered",
+    "call_not_answered": "Voice alert not answered",
+    "caller_replied": "The caller texted back",
 }
 
 
@@ -71,6 +85,11 @@ def timeline_words(action: str, changes: dict) -> str:
         words += f": {changes['concern_type'].replace('_', ' ')}"
     if action == "cancelled" and changes.get("cancel_kind"):
         words += f" ({changes['cancel_kind']})"
+    if action in {"escalation_step_fired", "escalation_step_skipped"} and changes.get("label"):
+        words += f" ({changes['label']}" + (", voice call" if changes.get("channel") == "voice" else "") + ")"
+    if action == "escalation_paused" and changes.get("minutes"):
+        words += f" for {changes['minutes']} minutes" + (" by keypress" if changes.get("source") == "voice_keypress"
+                                                         else " by text")
     if action == "message_held" and changes.get("hold_reason"):
         words += f" ({changes['hold_reason'].replace('_', ' ')})"
     return words

@@ -1,0 +1,299 @@
+"""What the SMS provider tells us (design §5): delivery reports, texts people send back, and the
+key pressed on a voice alert. Provider-neutral: the webhook blueprint turns Twilio's parameters
+into these calls, and turns the returned `Reply` into Twilio's answer.
+
+Every report is kept as a `message_event`, as received. The delivery status only moves forward,
+so a report that is repeated or arrives out of order changes nothing. A text back from a paged
+clinician saying ACK, or a keypress, only pauses paging; a reply from a family is put on their
+open call and flagged for the clinician."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import exists, select, update
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import (
+    OPEN_STATUSES,
+    Audience,
+    Concern,
+    ConcernNote,
+    Message,
+    MessageChannel,
+    MessageEvent,
+    NoteKind,
+    SendState,
+    SmsOptOut,
+)
+from tracker.services import alarms, audit, escalation
+from tracker.services.settings import current_settings
+from tracker.services.sms_text import render
+
+# --- delivery status ---------------------------------------------------------------------------
+
+# Forward order of the provider's delivery statuses (design §5). Failures are final: nothing
+# after them changes the status. Texts and calls have their own words; both share the ranks.
+FINAL = 9
+STATUS_RANK = {
+    # texts
+    "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4, "delivered": 5, "read": 6,
+    "undelivered": FINAL, "failed": FINAL, "canceled": FINAL,
+    # calls
+    "initiated": 2, "ringing": 3, "in-progress": 4, "answered": 4, "completed": 5,
+    "busy": FINAL, "no-answer": FINAL,
+}
+SMS_FAILURES = frozenset({"undelivered", "failed", "canceled"})
+CALL_FAILURES = frozenset({"busy", "no-answer", "failed", "canceled"})
+ALERT_FAILURE_STATUSES = SMS_FAILURES | CALL_FAILURES
+# A call that rang out or was busy is what happens when nobody answers at night: paging moves on,
+# but it is not a fault for the failed-messages page. A call that failed is.
+CALL_NOT_ANSWERED = frozenset({"busy", "no-answer"})
+
+NOT_ANSWERED_REASON = {
+    "busy": "The phone was busy, so the call was not answered.",
+    "no-answer": "Nobody answered the call.",
+}
+
+
+def status_rank(status: str | None) -> int:
+    return STATUS_RANK.get(status or "", 0)
+
+
+def moves_forward(current: str | None, new: str | None) -> bool:
+    """Whether a report of `new` should replace `current` (never backwards, never past a final)."""
+    return status_rank(current) < FINAL and status_rank(new) > status_rank(current)
+
+
+def is_delivery_failure(channel: MessageChannel, status: str | None) -> bool:
+    return status in (CALL_FAILURES if channel is MessageChannel.VOICE else SMS_FAILURES)
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    message_id: int | None  # from our own callback URL (signed)
+    provider_sid: str | None
+    status: str | None
+    error_code: str | None
+    error_reason: str | None  # plain English, from the provider's error code
+    payload: dict
+
+
+def record_status(report: StatusReport) -> str:
+    """Keep one delivery report and apply it. Returns what happened (for logs and tests)."""
+    message = None
+    if report.message_id is not None:
+        message = db.session.get(Message, report.message_id, with_for_update=True)
+    if message is None and report.provider_sid:
+        message = db.session.scalar(select(Message).where(Message.provider_sid == report.provider_sid)
+                                    .with_for_update())
+    now = utcnow()
+    db.session.add(MessageEvent(message_id=message.id if message else None,
+                                concern_id=message.concern_id if message else None, kind="status",
+                                provider_sid=(report.provider_sid or "")[:64] or None,
+                                status=(report.status or "")[:20] or None,
+                                error_code=(report.error_code or "")[:20] or None,
+                                payload=report.payload, received_at=now))
+    if message is None:
+        return "unknown_message"
+    if message.provider_sid and report.provider_sid and message.provider_sid != report.provider_sid:
+        # A report about an earlier attempt at this message: kept, not applied.
+        return "other_attempt"
+    if message.provider_sid is None and report.provider_sid and message.send_state is SendState.UNKNOWN:
+        # The provider has it after all: this settles the reconciliation.
+        message.provider_sid = report.provider_sid[:64]
+        message.send_state = SendState.ACCEPTED
+        message.accepted_at = now
+        audit.record("message_accepted", audit.Actor.system(), object_type="message", object_id=message.id,
+                     concern_id=message.concern_id,
+                     changes={"template_id": message.template_id, "attempts": message.attempts, "reconciled": True})
+    if not moves_forward(message.delivery_status, report.status):
+        return "ignored"
+    message.delivery_status = report.status
+    message.delivery_status_at = now
+    base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+    if message.concern_id is not None:  # the queue and the concern page show each message's state
+        db.session.execute(update(Concern).where(Concern.id == message.concern_id).values(updated_at=now)
+                           .execution_options(synchronize_session=False))
+    if is_delivery_failure(message.channel, report.status):
+        not_answered = message.channel is MessageChannel.VOICE and report.status in CALL_NOT_ANSWERED
+        message.error_code = (report.error_code or "")[:20] or None
+        message.error_reason = (NOT_ANSWERED_REASON.get(report.status) if not_answered else
+                                report.error_reason or "The phone network could not deliver it.")[:300]
+        audit.record("call_not_answered" if not_answered else "message_delivery_failed", audit.Actor.system(),
+                     **base, changes={"template_id": message.template_id, "status": report.status,
+                                      "error_code": message.error_code})
+        if message.audience is Audience.CLINICIAN and message.concern_id is not None:
+            escalation.move_on_now(message.concern_id, "alert_not_answered" if not_answered else "alert_undelivered",
+                                   now)
+            if not not_answered:
+                alarms.raise_alarm("alert_failed")
+        return "failed"
+    if report.status == "delivered":
+        audit.record("message_delivered", audit.Actor.system(), **base, changes={"template_id": message.template_id})
+    return "applied"
+
+
+# --- texts people send us -----------------------------------------------------------------------
+
+# The provider's standard opt-out, opt-in and help words (Twilio's defaults, including the
+# words added for the 2025 US rules), matched as the whole message, in any case.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT",
+                        "REVOKE"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+ACK_WORD = "ACK"
+REPLY_LIMIT = 1600  # the longest text a provider delivers
+_REFERENCE = re.compile(r"\bMR-?[0-9A-Z]{4}-?[0-9A-Z]{2}\b")
+
+
+@dataclass(frozen=True)
+class InboundText:
+    from_number: str  # E.164, as the provider gives it
+    body: str
+    provider_sid: str | None
+    opt_out_type: str | None = None  # the provider's own classification, when it sends one
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer: a text back, or nothing."""
+
+    text: str | None = None
+
+
+def clean_incoming(text: str) -> str:
+    """A text as received, made safe to store and show: NFC, control characters dropped (never
+    refused: a family's words are not lost over a stray character), at most REPLY_LIMIT long."""
+    text = unicodedata.normalize("NFC", text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs"})
+    return text.strip()[:REPLY_LIMIT]
+
+
+def keyword(body: str) -> str:
+    """The message as a keyword: upper case, outer spaces and full stops removed."""
+    return re.sub(r"\s+", " ", body.strip().strip(".!").strip()).upper()
+
+
+def receive_text(text: InboundText) -> Reply:
+    """Handle one text sent to our number. Idempotent: the provider may deliver it twice."""
+    if text.provider_sid and db.session.scalar(select(exists().where(
+            MessageEvent.kind == "inbound", MessageEvent.idempotency_token == text.provider_sid))):
+        return Reply()
+    body = clean_incoming(text.body)
+    word = keyword(body)
+    kind = (text.opt_out_type or "").upper()
+    if kind == "STOP" or word in STOP_WORDS:
+        _event(text, kind="inbound", concern_id=None, payload={"keyword": "STOP"})
+        set_opt_out(text.from_number, opted_out=True, word=word or "STOP")
+        return Reply()  # the provider confirms an opt-out itself; a second text would be noise
+    if kind == "START" or word in START_WORDS:
+        _event(text, kind="inbound", concern_id=None, payload={"keyword": "START"})
+        set_opt_out(text.from_number, opted_out=False, word=word or "START")
+        return Reply()
+    if kind == "HELP" or word in HELP_WORDS:
+        _event(text, kind="inbound", concern_id=None, payload={"keyword": "HELP"})
+        audit.record("sms_help_requested", audit.Actor.public())
+        settings = current_settings()
+        return Reply(render("help_reply", {"trust": settings.trust_name[:60], "phone": settings.outreach_phone},
+                            current_app.config["BABEL_DEFAULT_LOCALE"]))
+    if word == ACK_WORD or word.startswith(ACK_WORD + " "):
+        return _acknowledge(text, word)
+    return _caller_reply(text, body)
+
+
+def set_opt_out(number: str, *, opted_out: bool, word: str) -> None:
+    """Record STOP or START for a number. A STOP also cancels texts to it not yet sent."""
+    now = utcnow()
+    row = db.session.get(SmsOptOut, number, with_for_update=True)
+    if row is None:
+        db.session.add(SmsOptOut(number=number, opted_out=opted_out, changed_at=now, keyword=word[:20]))
+    else:
+        row.opted_out, row.changed_at, row.keyword = opted_out, now, word[:20]
+    audit.record("sms_opted_out" if opted_out else "sms_opted_in", audit.Actor.public(), object_type="sms_opt_out")
+    if not opted_out:
+        return
+    waiting = db.session.scalars(select(Message).where(
+        Message.to_number == number, Message.audience == Audience.FAMILY,
+        Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN])).with_for_update()).all()
+    for message in waiting:
+        message.send_state = SendState.CANCELLED
+        audit.record("message_cancelled", audit.Actor.system(), object_type="message", object_id=message.id,
+                     concern_id=message.concern_id, changes={"reason": "opted_out"})
+
+
+def _acknowledge(text: InboundText, word: str) -> Reply:
+    """ACK from a phone that was paged: pause paging for the policy's window. Never a claim:
+    caller ID can be spoofed and nobody signed in (design §4)."""
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    wanted = _REFERENCE.search(word)
+    concern_id = escalation.find_paged_concern(text.from_number, reference=_tidy_reference(wanted.group(0))
+                                               if wanted else None)
+    if concern_id is None:
+        _event(text, kind="inbound", concern_id=None, payload={"keyword": "ACK", "matched": False})
+        audit.record("ack_unmatched", audit.Actor.public())
+        return Reply(render("ack_nothing", {}, locale))
+    concern = db.session.get(Concern, concern_id)
+    minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
+    _event(text, kind="inbound", concern_id=concern_id, payload={"keyword": "ACK", "matched": True})
+    escalation.pause(concern_id, minutes, "sms_ack")
+    return Reply(render("ack_confirm", {"reference": concern.reference, "minutes": minutes}, locale))
+
+
+def _tidy_reference(raw: str) -> str:
+    plain = raw.replace("-", "")
+    return f"{plain[:2]}-{plain[2:6]}-{plain[6:8]}"
+
+
+def _caller_reply(text: InboundText, body: str) -> Reply:
+    """Anything else: if it comes from the number on an open call, it goes on that call, flagged
+    for the clinician. The reply itself is personal data, so an unmatched text is not kept."""
+    concern = db.session.scalar(
+        select(Concern).where(Concern.callback_number == text.from_number, Concern.status.in_(OPEN_STATUSES))
+        .order_by(Concern.raised_at.desc()).limit(1))
+    if concern is None or not body:
+        _event(text, kind="inbound", concern_id=None, payload={"matched": False})
+        audit.record("inbound_unmatched", audit.Actor.public())
+        return Reply()
+    now = utcnow()
+    note = ConcernNote(concern_id=concern.id, author_id=None, kind=NoteKind.CALLER_REPLY, text=body, created_at=now)
+    db.session.add(note)
+    db.session.flush()
+    _event(text, kind="inbound", concern_id=concern.id, payload={"matched": True, "note_id": note.id})
+    db.session.execute(update(Concern).where(Concern.id == concern.id).values(unread_reply=True, updated_at=now)
+                       .execution_options(synchronize_session=False))
+    audit.record("caller_replied", audit.Actor.public(), object_type="concern", object_id=concern.id,
+                 concern_id=concern.id, changes={"note_id": note.id})
+    return Reply()
+
+
+def _event(text: InboundText, *, kind: str, concern_id: int | None, payload: dict) -> None:
+    db.session.add(MessageEvent(kind=kind, concern_id=concern_id, provider_sid=(text.provider_sid or "")[:64] or None,
+                                from_number=text.from_number[:20], payload=payload,
+                                idempotency_token=(text.provider_sid or "")[:100] or None, received_at=utcnow()))
+
+
+# --- a key pressed on a voice alert --------------------------------------------------------------
+
+
+def receive_keypress(message_id: int | None, digits: str | None, call_sid: str | None) -> str:
+    """The key pressed on a voice alert. 1 pauses paging like an SMS ACK. Returns what to say."""
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    message = db.session.get(Message, message_id) if message_id is not None else None
+    concern_id = message.concern_id if message and message.audience is Audience.CLINICIAN else None
+    db.session.add(MessageEvent(message_id=message.id if message else None, concern_id=concern_id, kind="keypress",
+                                provider_sid=(call_sid or "")[:64] or None, status=None,
+                                payload={"digits": (digits or "")[:4]}, received_at=utcnow()))
+    if concern_id is None:
+        return render("voice_not_waiting", {}, locale)
+    if digits != "1":
+        return render("voice_wrong_key", {}, locale)
+    concern = db.session.get(Concern, concern_id)
+    minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
+    if not escalation.pause(concern_id, minutes, "voice_keypress"):
+        return render("voice_not_waiting", {}, locale)
+    return render("voice_ack", {"reference": concern.reference, "minutes": minutes}, locale)
