@@ -38,7 +38,7 @@ from tracker.models import (
 )
 from tracker.services import alarms, audit
 from tracker.services.notifications import WARD_NAME_IN_ALERT, insert_messages, prepare_message
-from tracker.services.rota import TIER_ORDER, on_call
+from tracker.services.rota import on_call
 from tracker.services.settings import current_settings
 
 log = logging.getLogger(__name__)
