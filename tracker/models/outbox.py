@@ -92,8 +92,14 @@ class Message(Base):
     accepted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # A failed message that staff have dealt with: resent (to a corrected number) or handled
+    # another way (they phoned instead). Until then it is on the failed-messages page.
+    dealt_with_at: Mapped[datetime | None]
+    dealt_with_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resend_of_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+
     concern: Mapped[Concern | None] = relationship()
-    recipient_user: Mapped[User | None] = relationship()
+    recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
 
 
 class MessageEvent(Base):
