@@ -153,17 +153,23 @@ def test_someone_on_call_without_a_mobile_cannot_be_alerted(team_on_call):
     assert not rota.on_call(team_on_call["team"].id)[Tier.PRIMARY][0].can_be_alerted
 
 
-def test_gaps_in_the_next_day_are_found(team_on_call):
-    pattern = rota_pattern(team_on_call["team"].id)
-    rota.end_pattern(audit.Actor.cli(), [p for p in [pattern] if p.tier is Tier.PRIMARY][0]
-                     if pattern.tier is Tier.PRIMARY else pattern)
-    db.session.commit()
-    primary_patterns = [p for p in db.session.scalars(select(rota.RotaPattern)) if p.tier is Tier.PRIMARY]
-    for p in primary_patterns:
-        p.active = False
-    db.session.commit()
+def test_gaps_in_the_next_day_are_found(team_on_call, app):
     now = utcnow()
-    assert len(rota.gaps(team_on_call["team"].id, now, now + timedelta(hours=24))) == 96
+    team_id = team_on_call["team"].id
+    assert rota.gaps(team_id, now, now + timedelta(hours=24)) == []
+    for pattern in db.session.scalars(select(rota.RotaPattern).where(rota.RotaPattern.tier == Tier.PRIMARY)):
+        rota.end_pattern(audit.Actor.cli(), pattern)
+    db.session.commit()
+    assert rota.gaps(team_id, now, now + timedelta(hours=24)) == [rota.Gap(now, now + timedelta(hours=24), "nobody")]
+    # Cover for the next four hours by the lead, who has a mobile: the gap starts when it ends.
+    rota.add_shift(audit.Actor.cli(), team_on_call["team"], tier=Tier.PRIMARY, user_id=team_on_call["people"]["lead"],
+                   starts_at=now, ends_at=now + timedelta(hours=4))
+    db.session.commit()
+    assert rota.gaps(team_id, now, now + timedelta(hours=24)) == [
+        rota.Gap(now + timedelta(hours=4), now + timedelta(hours=24), "nobody")]
+    db.session.get(User, team_on_call["people"]["lead"]).mobile = None
+    db.session.commit()
+    assert [g.reason for g in rota.gaps(team_id, now, now + timedelta(hours=24))] == ["no_mobile", "nobody"]
 
 
 def test_shifts_outside_the_team_or_backwards_are_refused(team_on_call, app):

@@ -143,14 +143,37 @@ def _mobile(number: str | None) -> str | None:
     return phone.e164 if phone.textable(current_settings().allowed_regions) else None
 
 
-def gaps(team_id: int, start: datetime, end: datetime, step: timedelta = timedelta(minutes=15)) -> list[datetime]:
-    """The moments (checked every `step`) when nobody can be alerted at the primary tier."""
-    found = []
-    at = start
-    while at < end:
-        if not any(person.can_be_alerted for person in on_call(team_id, at)[Tier.PRIMARY]):
-            found.append(at)
-        at += step
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of time when nobody at the primary tier can be alerted."""
+
+    starts_at: datetime
+    ends_at: datetime
+    reason: str  # "nobody" (no one on the rota) or "no_mobile" (on call, but no usable mobile)
+
+
+def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
+    """When, in [start, end), the first tier of the policy could alert nobody. Worked out from one
+    read of the rota: who is on call only changes at a shift's start or end, so each stretch
+    between those moments is checked once."""
+    primary = [slot for slot in slots(team_id, start, end) if slot.tier is Tier.PRIMARY]
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({s.user_id for s in primary} or {-1})))}
+    reachable = {uid: user.active and _mobile(user.mobile) is not None for uid, user in users.items()}
+    moments = sorted({start, *(t for slot in primary for t in (slot.starts_at, slot.ends_at) if start < t < end)})
+    found: list[Gap] = []
+    for index, moment in enumerate(moments):
+        until = moments[index + 1] if index + 1 < len(moments) else end
+        active = [slot for slot in primary if slot.starts_at <= moment < slot.ends_at]
+        overrides = [slot for slot in active if slot.source == "override"]
+        people = [slot.user_id for slot in overrides or [s for s in active if s.source == "pattern"]]
+        people += [slot.user_id for slot in active if slot.source == "extra"]
+        if any(reachable.get(user_id) for user_id in people):
+            continue
+        reason = "no_mobile" if people else "nobody"
+        if found and found[-1].ends_at == moment and found[-1].reason == reason:
+            found[-1] = Gap(found[-1].starts_at, until, reason)
+        else:
+            found.append(Gap(moment, until, reason))
     return found
 
 
