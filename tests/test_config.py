@@ -51,7 +51,18 @@ def test_production_refuses_to_start_with_weak_or_missing_settings(changes, comp
 
 
 def test_production_accepts_a_messaging_service_instead_of_a_number():
-    production(TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32).validate()
+    production(TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32,
+               TWILIO_VOICE_FROM_NUMBER="+442079460999").validate()
+
+
+def test_production_needs_a_number_for_voice_calls_beside_a_messaging_service():
+    with pytest.raises(ConfigError, match="TWILIO_VOICE_FROM_NUMBER"):
+        production(TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32).validate()
+
+
+def test_production_never_sends_to_a_twilio_mock():
+    with pytest.raises(ConfigError, match="TWILIO_API_BASE"):
+        production(TWILIO_API_BASE="http://127.0.0.1:4010").validate()
 
 
 def test_production_cookies_are_host_only_and_secure():
@@ -85,6 +96,23 @@ def test_the_benchmark_configuration_allows_sqlite_and_plain_http_on_loopback():
 def test_the_benchmark_configuration_is_refused_outside_a_loopback_benchmark(changes, complaint):
     with pytest.raises(ConfigError, match=complaint):
         benchmark(**changes).validate()
+
+
+@pytest.mark.parametrize("api_base", ["http://127.0.0.1:4010", "http://localhost:4010", "http://[::1]:4010"])
+def test_the_benchmark_configuration_sends_through_twilio_to_a_mock_on_loopback(api_base):
+    benchmark(SMS_BACKEND="twilio", TWILIO_API_BASE=api_base).validate()
+
+
+@pytest.mark.parametrize("api_base", [
+    None,  # the real https://api.twilio.com
+    "https://api.twilio.com",
+    "http://10.0.0.5:4010",
+    "http://127.0.0.1.example.com:4010",
+    "http://prism.example.nhs.uk:4010",
+])
+def test_the_benchmark_configuration_refuses_twilio_anywhere_but_loopback(api_base):
+    with pytest.raises(ConfigError, match="no real texts"):
+        benchmark(SMS_BACKEND="twilio", TWILIO_API_BASE=api_base).validate()
 
 
 def test_an_unknown_configuration_name_is_refused():
