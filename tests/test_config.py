@@ -65,6 +65,16 @@ def test_production_never_sends_to_a_twilio_mock():
         production(TWILIO_API_BASE="http://127.0.0.1:4010").validate()
 
 
+def test_production_refuses_to_start_with_the_test_clock(monkeypatch, tmp_path):
+    """The fault tests move "now" for worker processes through a file (tracker.clock); a server
+    whose clock someone else can move must never run for real."""
+    monkeypatch.setenv("TRACKER_TEST_CLOCK_FILE", str(tmp_path / "clock"))
+    with pytest.raises(ConfigError, match="TRACKER_TEST_CLOCK_FILE"):
+        production().validate()
+    monkeypatch.delenv("TRACKER_TEST_CLOCK_FILE")
+    production().validate()
+
+
 def test_production_cookies_are_host_only_and_secure():
     assert ProductionConfig.SESSION_COOKIE_NAME.startswith("__Host-")
     assert ProductionConfig.SESSION_COOKIE_SECURE is True

@@ -1,13 +1,40 @@
-"""The one source of "now". Tests move it with time-machine; nothing else calls datetime.now()."""
+"""The one source of "now". Tests move it with time-machine; nothing else calls datetime.now().
+
+A worker started as a separate process by the fault tests cannot be moved by time-machine, so
+for tests only, `TRACKER_TEST_CLOCK_FILE` names a file holding a number of seconds that "now" is
+ahead of the real time. The test process and its workers read the same file, so they share one
+clock that the test moves forward by rewriting the file (atomically, with os.replace). The file
+is read again only when it has changed. Production refuses to start with the variable set
+(config.ProductionConfig.validate); unset, the only cost is one environment look-up."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+TEST_CLOCK_ENV = "TRACKER_TEST_CLOCK_FILE"
+_offset_cache: tuple[tuple, timedelta] = ((), timedelta(0))
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    now = datetime.now(UTC)
+    path = os.environ.get(TEST_CLOCK_ENV)
+    return now + _test_offset(path) if path else now
+
+
+def _test_offset(path: str) -> timedelta:
+    global _offset_cache
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return timedelta(0)
+    # A rewrite by os.replace is a new file: its inode, size or change time differ.
+    key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    if _offset_cache[0] != key:
+        with open(path, encoding="ascii") as file:
+            _offset_cache = (key, timedelta(seconds=float(file.read().strip() or 0)))
+    return _offset_cache[1]
 
 
 def local(moment: datetime, tz_name: str) -> datetime:
