@@ -127,6 +127,59 @@ def test_an_unclear_send_that_the_provider_never_got_is_sent_again(concern, work
     assert len(sms.sent) == 2
 
 
+def test_a_look_up_never_mistakes_an_earlier_identical_text_for_this_one(concern, worker, sms, app):
+    from tracker.models import Audience, RecipientKind
+    from tracker.services.notifications import queue_message
+
+    worker.run_once()  # the receipt goes; the provider has it
+    receipt = states()["family_receipt"]
+    queue_message(concern=db.session.get(Concern, concern.id), audience=Audience.FAMILY,
+                  recipient_kind=RecipientKind.CALLER, to_number=receipt.to_number, template_id="family_receipt",
+                  variables=receipt.variables, locale="en", idempotency_key="the-same-words-again",
+                  actor=audit.Actor.system())
+    db.session.commit()
+    sms.fail_next(AmbiguousFailure("read timed out"))  # ... and the provider never got the second one
+    worker.run_once()
+    with time_machine.travel(utcnow() + timedelta(minutes=10), tick=False):
+        assert worker.run_once().outcomes == {"accepted": 1}  # sent, not "found" as the first one
+    second = db.session.scalar(select(Message).where(Message.idempotency_key == "the-same-words-again"))
+    assert second.provider_sid != receipt.provider_sid
+    assert sms.texts_to(receipt.to_number).count(receipt.body) == 2
+
+
+def test_a_look_up_that_keeps_failing_gives_up_with_an_alarm(concern, worker, sms, app, monkeypatch):
+    from tracker.models import SystemAlarm
+
+    monkeypatch.setitem(app.config, "SMS_MAX_ATTEMPTS", 3)
+    sms.fail_next(AmbiguousFailure("read timed out"), AmbiguousFailure("read timed out"))
+    worker.run_once()
+
+    def look_up_fails(_sms):
+        raise AmbiguousFailure("Could not check with Twilio whether it was sent: Twilio could not be reached.")
+
+    monkeypatch.setattr(sms, "find_sent", look_up_fails)
+    moment = utcnow()
+    for _ in range(2):
+        moment += timedelta(hours=1)
+        with time_machine.travel(moment, tick=False):
+            worker.run_once()
+    dead = states()
+    assert {m.send_state for m in dead.values()} == {SendState.DEAD}
+    assert dead["family_receipt"].error_reason.startswith("It could not be checked with the provider")
+    assert db.session.scalar(select(SystemAlarm.kind).where(SystemAlarm.kind == "sms_reconcile_failing"))
+    assert sms.sent == []
+
+
+def test_refused_credentials_keep_the_messages_waiting_and_raise_the_alarm(concern, worker, sms):
+    from tracker.models import SystemAlarm
+
+    refused = TemporaryFailure("Twilio refused our account details", "20003", alarm="sms_account_refused")
+    sms.fail_next(refused, refused)
+    worker.run_once()
+    assert {m.send_state for m in states().values()} == {SendState.PENDING}
+    assert db.session.scalar(select(SystemAlarm.kind).where(SystemAlarm.kind == "sms_account_refused"))
+
+
 def test_a_worker_killed_mid_send_leaves_a_lease_the_next_worker_reconciles(concern, app, sms):
     from tracker.services import delivery
 

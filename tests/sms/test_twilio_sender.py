@@ -179,14 +179,17 @@ def test_permanent_errors_end_the_message_with_a_reason_staff_can_act_on(twilio,
     assert "twilio.com/docs" not in failure.value.reason  # a known code needs no look-up
 
 
-def test_refused_credentials_are_permanent_and_name_who_can_fix_them(twilio):
+@pytest.mark.parametrize("code", [20003, 20005, 20008])
+def test_refused_credentials_hold_the_message_and_raise_the_alarm(twilio, code):
+    """A wrong or rotated token must not kill every queued alert: they wait (and retry) while an
+    administrator fixes the settings, and the alarm tells staff to use the phone meanwhile."""
     sender, fake = twilio
-    fake.answers.append((401, {"code": 20003, "message": "Authenticate", "status": 401}))
-    with pytest.raises(PermanentFailure) as failure:
+    fake.answers.append((401, {"code": code, "message": "Authenticate", "status": 401}))
+    with pytest.raises(TemporaryFailure) as failure:
         sender.send(sms())
-    assert failure.value.code == "20003"
-    assert failure.value.reason == ("Twilio refused our account details, so nothing can be sent. "
-                                    "Tell the system administrator: the Twilio settings need fixing.")
+    assert failure.value.code == str(code)
+    assert failure.value.alarm == "sms_account_refused"
+    assert "Tell the system administrator: the Twilio settings need fixing." in failure.value.reason
 
 
 def test_an_unknown_refusal_is_permanent_and_points_to_twilios_page(twilio):

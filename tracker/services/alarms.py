@@ -20,6 +20,12 @@ ALARM_TEXT = {
     "alert_recipient_missing": "A call was raised with nobody to alert: no one on call with a mobile and no fallback.",
     "rota_gap": "Nobody was on call for a step of a team's escalation: that step was skipped.",
     "alert_failed": "A text or call to an on-call clinician failed: see the failed messages page.",
+    "sms_account_refused": "Twilio refused our account details: no alerts or texts can be sent. Phone the outreach "
+                           "team's duty phone about new calls, and tell the system administrator now.",
+    "sms_reconcile_failing": "Texts whose outcome was unclear could not be checked with Twilio: they were given up. "
+                             "See the failed messages page.",
+    "alert_not_sent": "Texts or calls to on-call clinicians could not be sent (the SMS provider could not be "
+                      "reached or was busy): paging moved on to the next step and keeps trying.",
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -109,8 +109,18 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
         message.send_state = SendState.SENDING
         message.lease_owner = worker_id
         message.lease_until = lease_until
-        claimed.append(Claimed(outgoing(message), needs_reconcile))
+        sms = outgoing(message)
+        if needs_reconcile:
+            sms = replace(sms, exclude_sids=_recorded_sids(message))
+        claimed.append(Claimed(sms, needs_reconcile))
     return claimed
+
+
+def _recorded_sids(message: Message) -> frozenset[str]:
+    """Provider references of our other messages to the same number around the same time."""
+    return frozenset(db.session.scalars(select(Message.provider_sid).where(
+        Message.to_number == message.to_number, Message.id != message.id, Message.provider_sid.is_not(None),
+        Message.created_at >= message.created_at - timedelta(minutes=5))))
 
 
 def outgoing(message: Message) -> OutgoingSms:
@@ -196,14 +206,22 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     failure = detail if isinstance(detail, Exception) else None
     code = getattr(failure, "code", None)
     reason = getattr(failure, "reason", None) or str(failure)
-    if outcome == "reconcile_failed":
-        message.send_state = SendState.UNKNOWN
-        message.next_attempt_at = now + backoff(message.attempts + 1)
-        audit.record("message_reconcile_failed", actor, **base, changes={"attempts": message.attempts})
-        return outcome
+    if getattr(failure, "alarm", None):
+        alarms.raise_alarm(failure.alarm)
     message.attempts += 1
-    message.error_code, message.error_reason = code, reason[:300]
     max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]
+    if outcome == "reconcile_failed":
+        # The look-up itself failed, so it is still unknown whether it went: ask again later, and
+        # give up (with an alarm) rather than ask for ever.
+        if message.attempts < max_attempts:
+            message.send_state = SendState.UNKNOWN
+            message.next_attempt_at = now + backoff(message.attempts)
+            audit.record("message_reconcile_failed", actor, **base, changes={"attempts": message.attempts})
+            return outcome
+        alarms.raise_alarm("sms_reconcile_failing")
+        reason = f"It could not be checked with the provider whether it was sent. Last problem: {reason}"
+        outcome = "PermanentFailure"
+    message.error_code, message.error_reason = code, reason[:300]
     if outcome == "PermanentFailure" or message.attempts >= max_attempts:
         message.send_state = SendState.DEAD
         if message.template_id in ALERT_TEMPLATES and message.concern_id is not None:
@@ -216,8 +234,10 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
         return "dead"
     message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
     if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome == "TemporaryFailure":
-        # The provider is refusing: do not wait for the retry, page the next step now.
+        # The provider is refusing: do not wait for the retry, page the next step now, and tell
+        # staff on the queue (design §4: a failed alert alarms there).
         escalation.move_on_now(message.concern_id, "alert_not_sent", now)
+        alarms.raise_alarm("alert_not_sent")
     message.next_attempt_at = now + backoff(message.attempts)
     audit.record("message_unknown" if outcome == "AmbiguousFailure" else "message_retry", actor, **base,
                  changes={"attempts": message.attempts, "error_code": code})

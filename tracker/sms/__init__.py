@@ -27,6 +27,9 @@ class OutgoingSms:
     channel: str = "sms"  # "sms" or "voice"
     status_callback: str | None = None
     gather_url: str | None = None
+    # Provider references already recorded for other messages to this number: a look-up after an
+    # unclear outcome must not mistake one of those for this message.
+    exclude_sids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,15 @@ class SendResult:
 
 
 class SendFailure(Exception):
-    """Base class: `code` is the provider's code, `reason` plain English for staff."""
+    """Base class: `code` is the provider's code, `reason` plain English for staff, `alarm` a
+    system alarm to raise (a fault of ours that staff must hear about, such as refused
+    credentials)."""
 
-    def __init__(self, reason: str, code: str | None = None):
+    def __init__(self, reason: str, code: str | None = None, alarm: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.alarm = alarm
 
 
 class TemporaryFailure(SendFailure):

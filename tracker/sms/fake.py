@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from datetime import timedelta
 
 from tracker.sms import OutgoingSms, SendFailure, SendResult
 
@@ -37,9 +38,13 @@ class FakeSender:
             return SendResult(self._sid(sms), "queued")
 
     def find_sent(self, sms: OutgoingSms) -> SendResult | None:
+        """As the provider can: by number, channel and words (not our own key), sent no earlier
+        than our record less a minute, and not one of the references already recorded."""
         with self._lock:
-            for sent in self.sent:
-                if sent.idempotency_key == sms.idempotency_key:
+            for sent in reversed(self.sent):
+                if (sent.to, sent.channel, sent.body) == (sms.to, sms.channel, sms.body) and \
+                        sent.created_at >= sms.created_at - timedelta(minutes=1) and \
+                        self._sid(sent) not in sms.exclude_sids:
                     return SendResult(self._sid(sent), "sent")
         return None
 

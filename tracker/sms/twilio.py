@@ -66,9 +66,6 @@ PERMANENT_REASONS: dict[int, str] = {
     21214: "This number cannot be called. Check the number, or text instead.",
     13225: "Twilio blocks calls to this number. Phone it from a hospital phone instead.",
     21216: "Twilio blocks calls to this number. Phone it from a hospital phone instead.",
-    20003: "Twilio refused our account details, so nothing can be sent. " + ADMIN,
-    20005: "Our Twilio account is not active, so nothing can be sent. " + ADMIN,
-    20008: "Twilio refused our test account details, so nothing can be sent. " + ADMIN,
     21606: "Our sending number cannot send texts to this number. " + ADMIN,
     21212: "Our sending number is not valid. " + ADMIN,
     21210: "Our calling number is not verified with Twilio. " + ADMIN,
@@ -92,6 +89,14 @@ DELIVERY_REASONS: dict[int, str] = {
     30007: "The phone network filtered the text as unwanted.",
     30008: "The phone network could not deliver the text and did not say why.",
     21610: PERMANENT_REASONS[21610],
+}
+
+# Our own account refused: nothing can be sent until an administrator fixes the settings, so the
+# messages wait (and retry) rather than die, and the alarm goes up at once.
+ACCOUNT_REFUSED: dict[int, str] = {
+    20003: "Twilio refused our account details, so nothing can be sent until they are fixed. " + ADMIN,
+    20005: "Our Twilio account is not active, so nothing can be sent until it is. " + ADMIN,
+    20008: "Twilio refused our test account details, so nothing can be sent until they are fixed. " + ADMIN,
 }
 
 # 4xx codes that mean "not now" rather than "never": nothing was queued.
@@ -191,6 +196,8 @@ def api_failure(exc: TwilioRestException | TwilioServiceException) -> TemporaryF
     except (TypeError, ValueError):
         code = None
     code_text = str(code if code is not None else status)
+    if code in ACCOUNT_REFUSED or (status == 401 and code is None):
+        return TemporaryFailure(ACCOUNT_REFUSED.get(code, ACCOUNT_REFUSED[20003]), code_text, alarm="sms_account_refused")
     if status == 429 or code in TEMPORARY_CODES:
         return TemporaryFailure("Twilio is busy and asked us to slow down; nothing was sent. "
                                 "It will be tried again shortly.", code_text)
@@ -307,10 +314,11 @@ class TwilioSender:
         try:
             if sms.channel == "voice":
                 page = self.client.calls.page(to=sms.to, start_time_after=since, page_size=LOOKUP_LIMIT)
-                matches = [r for r in page if self._ours(r, sms, since)]
+                matches = [r for r in page if self._ours(r, sms, since) and r.sid not in sms.exclude_sids]
             else:
                 page = self.client.messages.page(to=sms.to, date_sent_after=since, page_size=LOOKUP_LIMIT)
-                matches = [r for r in page if self._ours(r, sms, since) and r.body == sms.body]
+                matches = [r for r in page if self._ours(r, sms, since) and r.body == sms.body
+                           and r.sid not in sms.exclude_sids]
         except (TwilioRestException, TwilioServiceException) as exc:
             raise AmbiguousFailure(f"Could not check with Twilio whether it was sent (HTTP {exc.status}).",
                                    str(exc.code or exc.status)) from exc
