@@ -101,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     import tracker.auth.decorators  # noqa: F401  (the session loader)
     from tracker.auth import bp as auth_bp
     from tracker.public import bp as public_bp
+    from tracker.records import bp as records_bp
+    from tracker.reports import bp as reports_bp
     from tracker.triage import bp as triage_bp
     from tracker.web.health import bp as health_bp
     from tracker.webhooks import bp as webhooks_bp
@@ -109,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(records_bp)
     app.register_blueprint(webhooks_bp)
 
 

@@ -1,0 +1,124 @@
+"""Reading the reports' query strings and the implementation status form. Each function returns
+plain values or raises FilterProblems listing every field that is wrong, in plain English: a bad
+address is answered with a clear message, never a server error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from tracker.models import FamilyRouteStatus, StaffRouteStatus
+from tracker.services.reports import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
+
+DATE_PARTS = ("day", "month", "year")
+DASHBOARD_KEYS = frozenset({"site"} | {f"{name}-{part}" for name in ("from", "to") for part in DATE_PARTS})
+RETURN_KEYS = frozenset({"site", "month", "year"})
+
+
+@dataclass
+class FilterProblems(ValueError):
+    """Every problem found: (field id, message) pairs, in the order of the form."""
+
+    problems: list[tuple[str, str]]
+
+    def __str__(self) -> str:
+        return "; ".join(message for _field, message in self.problems)
+
+
+def _unknown(args: Mapping, allowed: frozenset) -> list[tuple[str, str]]:
+    unknown = sorted(key for key in args if key not in allowed)
+    if not unknown:
+        return []
+    names = ", ".join(f"“{key[:40]}”" for key in unknown[:5])
+    return [("filters", f"This page has no filter called {names}. Choose the site and dates with the form below.")]
+
+
+def _number(value: str, low: int, high: int) -> int | None:
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) > 4:
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
+
+
+def _date(args: Mapping, name: str, words: str) -> tuple[date | None, str | None]:
+    parts = {part: (args.get(f"{name}-{part}") or "").strip() for part in DATE_PARTS}
+    if not any(parts.values()):
+        return None, f"Enter the {words} date"
+    missing = [part for part in DATE_PARTS if not parts[part]]
+    if missing:
+        return None, f"The {words} date must include a {' and a '.join(missing)}"
+    day, month, year = _number(parts["day"], 1, 31), _number(parts["month"], 1, 12), _number(parts["year"], 1, 9999)
+    if day is None or month is None or year is None or len(parts["year"]) != 4:
+        return None, f"The {words} date must be a real date, like 1 8 2025"
+    try:
+        return date(year, month, day), None
+    except ValueError:
+        return None, f"The {words} date must be a real date, like 1 8 2025"
+
+
+def dashboard_period(args: Mapping, tz_name: str, today: date) -> Period:
+    """The period the query string asks for; this month (local time) when it asks for none."""
+    problems = _unknown(args, DASHBOARD_KEYS)
+    if not any(args.get(f"{name}-{part}") for name in ("from", "to") for part in DATE_PARTS):
+        if problems:
+            raise FilterProblems(problems)
+        return month_period(today)
+    start, start_problem = _date(args, "from", "start")
+    end, end_problem = _date(args, "to", "end")
+    problems += [(f"{name}-day", message) for name, message in (("from", start_problem), ("to", end_problem)) if message]
+    if not problems:
+        try:
+            return check_period(Period(start, end), tz_name)
+        except ReportProblem as problem:
+            problems.append((f"{problem.field}-day", str(problem)))
+    raise FilterProblems(problems)
+
+
+def return_month(args: Mapping, tz_name: str, today: date) -> date:
+    """The first day of the month the query string asks for; last month when it asks for none."""
+    problems = _unknown(args, RETURN_KEYS)
+    month_text, year_text = (args.get("month") or "").strip(), (args.get("year") or "").strip()
+    if not month_text and not year_text:
+        if problems:
+            raise FilterProblems(problems)
+        return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month, year = _number(month_text, 1, 12), _number(year_text, 1, 9999)
+    if month is None:
+        problems.append(("month", "Enter the month as a number from 1 to 12"))
+    if year is None or len(year_text) != 4:
+        problems.append(("year", "Enter the year as 4 digits, like 2025"))
+    if not problems:
+        first = date(year, month, 1)
+        last = latest_allowed(tz_name)
+        if not EARLIEST <= first <= last:
+            problems.append(("month", f"Choose a month from January {EARLIEST.year} to December {last.year}"))
+        else:
+            return first
+    raise FilterProblems(problems)
+
+
+def implementation_form(form: Mapping, tz_name: str) -> tuple[date, FamilyRouteStatus, StaffRouteStatus]:
+    problems = []
+    try:
+        year_text, month_text = (form.get("month") or "").split("-", 1)
+        first = date(int(year_text), int(month_text), 1)
+        if not EARLIEST <= first <= latest_allowed(tz_name):
+            raise ValueError
+    except ValueError:
+        first = None
+        problems.append(("month", "Choose the month again from the return page"))
+    try:
+        family = FamilyRouteStatus(form.get("family_route", ""))
+    except ValueError:
+        family = None
+        problems.append(("family_route", "Say whether the patient and family route was live this month"))
+    try:
+        staff = StaffRouteStatus(form.get("staff_route", ""))
+    except ValueError:
+        staff = None
+        problems.append(("staff_route", "Say whether the staff route was fully live, partly live or not live"))
+    if problems:
+        raise FilterProblems(problems)
+    return first, family, staff

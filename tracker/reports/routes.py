@@ -1,0 +1,212 @@
+"""Reports views, for managers and only for the site they manage (another site's figures answer
+404). Thin: read the query string, call one function of services/reports.py, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.auth.decorators import role_required
+from tracker.db import begin_write
+from tracker.extensions import db
+from tracker.models import Role, Site
+from tracker.reports import bp, filters
+from tracker.services import audit, reports
+from tracker.services.settings import current_settings
+from tracker.services.spreadsheet import neutralise
+from tracker.services.working_hours import REGION_NAMES
+from tracker.triage.forms import LABELS
+from tracker.triage.routes import warnings
+
+CHARTJS_VERSION = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "CHARTJS_VERSION").read_text().strip()
+
+
+def _user():
+    return current_user.user
+
+
+def managed_sites() -> list[Site]:
+    """The sites the signed-in manager reports on (their own site)."""
+    site_id = _user().site_id
+    return list(db.session.scalars(select(Site).where(Site.id == site_id))) if site_id else []
+
+
+def _site_or_404(code: str | None, sites: list[Site]) -> Site:
+    """The chosen site (by code), or the manager's own when none is chosen; 404 for any other."""
+    if not code:
+        return sites[0]
+    for site in sites:
+        if site.code == code.strip().lower()[:32]:
+            return site
+    audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "report_site"})
+    db.session.commit()
+    abort(404)
+
+
+def _no_site():
+    return render_template("reports/no_site.html"), 200
+
+
+@bp.app_template_filter("duration")
+def duration(seconds: float | None) -> str:
+    """A clock in words a manager can copy: 45 s, 4 min 30 s, 2 h 05 min."""
+    if seconds is None:
+        return "–"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+@bp.app_template_filter("tracker_error_link")
+def error_link(problem: tuple[str, str]) -> dict:
+    """A (field id, message) pair as an item of the NHS error summary."""
+    field_id, message = problem
+    return {"text": message, "href": f"#{field_id}"}
+
+
+@bp.app_template_filter("tracker_hour_rows")
+def hour_rows(counts: list[int]) -> list[tuple[str, int]]:
+    return [(f"{hour:02d}:00", count) for hour, count in enumerate(counts)]
+
+
+def _shortcuts(today: date) -> list[dict]:
+    this_month = reports.month_period(today)
+    last_month = reports.month_period(this_month.start - timedelta(days=1))
+    twelve = reports.Period(reports._add_months(this_month.start, -11), this_month.end)
+    year = reports.Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    return [{"text": text, "period": period} for text, period in (
+        ("This month", this_month), ("Last month", last_month), ("Last 12 months", twelve), (f"{today.year}", year))]
+
+
+def period_args(period: reports.Period, site: Site | None = None) -> dict:
+    args = {"from-day": period.start.day, "from-month": period.start.month, "from-year": period.start.year,
+            "to-day": period.end.day, "to-month": period.end.month, "to-year": period.end.year}
+    if site is not None:
+        args["site"] = site.code
+    return args
+
+
+@bp.get("/")
+@role_required(Role.MANAGER)
+def dashboard():
+    """The dashboard for a period (default: this month, local time) at the manager's site. Bad
+    dates or unknown filters come back as messages on the form (400), never an error page."""
+    settings = current_settings()
+    sites = managed_sites()
+    if not sites:
+        return _no_site()
+    site = _site_or_404(request.args.get("site"), sites)
+    today = reports.today_local(settings.timezone)
+    form = {key: request.args.get(key, "") for key in filters.DASHBOARD_KEYS}
+    try:
+        period = filters.dashboard_period(request.args, settings.timezone, today)
+    except filters.FilterProblems as problems:
+        return render_template("reports/dashboard.html", figures=None, errors=problems.problems, form=form,
+                               site=site, sites=sites, shortcuts=_shortcuts(today), period_args=period_args,
+                               chartjs_version=CHARTJS_VERSION, warnings=warnings()), 400
+    if not any(form.values()) or set(form) == {"site"}:
+        form.update({key: str(value) for key, value in period_args(period).items()})
+    figures = reports.dashboard(site, period, settings)
+    return render_template("reports/dashboard.html", figures=figures, errors=[], form=form, site=site, sites=sites,
+                           shortcuts=_shortcuts(today), period_args=period_args, labels=LABELS,
+                           region_names=REGION_NAMES, chartjs_version=CHARTJS_VERSION, warnings=warnings())
+
+
+def _return_page(site: Site, sites: list[Site], month: date | None, *, errors=(), status: int = 200,
+                 form: dict | None = None):
+    settings = current_settings()
+    report = reports.monthly_return(site, month, settings) if month else None
+    return render_template("reports/monthly_return.html", report=report, site=site, sites=sites,
+                           errors=list(errors), form=form or {}, month=month,
+                           today=reports.today_local(settings.timezone)), status
+
+
+@bp.get("/return")
+@role_required(Role.MANAGER)
+def monthly_return():
+    """The NHS England monthly return for a month (default: last month) at the manager's site,
+    with each measure's definition, and the form to record the site's implementation status."""
+    settings = current_settings()
+    sites = managed_sites()
+    if not sites:
+        return _no_site()
+    site = _site_or_404(request.args.get("site"), sites)
+    today = reports.today_local(settings.timezone)
+    try:
+        month = filters.return_month(request.args, settings.timezone, today)
+    except filters.FilterProblems as problems:
+        form = {"month": request.args.get("month", ""), "year": request.args.get("year", "")}
+        return _return_page(site, sites, None, errors=problems.problems, status=400, form=form)
+    return _return_page(site, sites, month, form={"month": str(month.month), "year": str(month.year)})
+
+
+@bp.get("/return.csv")
+@role_required(Role.MANAGER)
+def monthly_return_csv():
+    """The same return as a CSV file (figures and definitions, no personal data). Every cell goes
+    through the one spreadsheet rule; the download is audited."""
+    begin_write()
+    settings = current_settings()
+    sites = managed_sites()
+    if not sites:
+        abort(404)
+    site = _site_or_404(request.args.get("site"), sites)
+    try:
+        month = filters.return_month(request.args, settings.timezone, reports.today_local(settings.timezone))
+    except filters.FilterProblems as problems:
+        return _return_page(site, sites, None, errors=problems.problems, status=400,
+                            form={"month": request.args.get("month", ""), "year": request.args.get("year", "")})
+    report = reports.monthly_return(site, month, settings)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in reports.return_rows(report):
+        writer.writerow([neutralise(cell) for cell in row])
+    audit.record("monthly_return_downloaded", audit.Actor.user(_user().id), object_type="site", object_id=site.id,
+                 changes={"month": f"{month:%Y-%m}", "format": "csv"})
+    db.session.commit()
+    response = make_response(buffer.getvalue())
+    response.mimetype = "text/csv"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="marthas-rule-return-{site.code}-{month:%Y-%m}.csv"'
+    return response
+
+
+@bp.post("/return/implementation")
+@role_required(Role.MANAGER)
+def record_implementation():
+    """Record the site's implementation status for a month (audited), then back to the return."""
+    settings = current_settings()
+    sites = managed_sites()
+    if not sites:
+        abort(404)
+    site = _site_or_404(request.form.get("site"), sites)
+    try:
+        month, family, staff = filters.implementation_form(request.form, settings.timezone)
+    except filters.FilterProblems as problems:
+        month = _month_or_none(request.form.get("month", ""))
+        return _return_page(site, sites, month, errors=problems.problems, status=400,
+                            form={"month": str(month.month) if month else "", "year": str(month.year) if month else "",
+                                  "family_route": request.form.get("family_route", ""),
+                                  "staff_route": request.form.get("staff_route", "")})
+    reports.record_implementation(_user(), site.id, month, family, staff)
+    db.session.commit()
+    flash(f"Implementation status for {month:%B %Y} saved.", "success")
+    return redirect(url_for(".monthly_return", site=site.code, month=month.month, year=month.year))
+
+
+def _month_or_none(text: str) -> date | None:
+    try:
+        year, month = text.split("-", 1)
+        return filters.implementation_form({"month": f"{int(year)}-{int(month)}", "family_route": "live",
+                                            "staff_route": "not_live"}, current_settings().timezone)[0]
+    except (ValueError, filters.FilterProblems):
+        return None
