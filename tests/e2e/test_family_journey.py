@@ -98,7 +98,7 @@ def test_family_raises_a_concern_and_the_worker_sends_both_texts(tab, read, app,
     assert concern.worry_details == FAMILY["details"]
     assert concern.channel.value == "own_device"
     actions = [event.action for event in read.all(AuditEvent, AuditEvent.concern_id == concern.id)]
-    assert actions == ["concern_raised", "message_queued", "message_queued"]
+    assert actions == ["concern_raised", "message_queued", "escalation_step_fired", "message_queued"]
     messages = {m.template_id: m for m in read.all(Message, Message.concern_id == concern.id)}
     assert set(messages) == {"family_receipt", "clinician_alert"}
     assert messages["family_receipt"].to_number == FAMILY_MOBILE
