@@ -1,3 +1,15 @@
-"""Authorisation matrix rows for the reports pages (see tests/authz/__init__.py)."""
+"""Authorisation matrix rows for the reports pages (see tests/authz/__init__.py): the dashboard,
+the NHS England monthly return and its CSV are for managers only, for their own site (scope is
+tested in tests/reports/test_report_pages.py). A manager's POST of the implementation status with
+no answers gets the return page back with its problems (400): the point here is who gets past the
+door."""
 
-ROWS: dict = {}
+S = "signin"
+MANAGER_ONLY = {"anonymous": S, "ward_staff": 403, "outreach": 403, "admin": 403}
+
+ROWS: dict = {
+    "reports.dashboard": ("GET", "/reports/", {**MANAGER_ONLY, "manager": 200}),
+    "reports.monthly_return": ("GET", "/reports/return", {**MANAGER_ONLY, "manager": 200}),
+    "reports.monthly_return_csv": ("GET", "/reports/return.csv", {**MANAGER_ONLY, "manager": 200}),
+    "reports.record_implementation": ("POST", "/reports/return/implementation", {**MANAGER_ONLY, "manager": 400}),
+}

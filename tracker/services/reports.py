@@ -219,7 +219,9 @@ def seconds_between(later, earlier) -> ColumnElement:
     """`later - earlier` in seconds (a float), NULL when either is NULL."""
     if db.session.get_bind().dialect.name == "postgresql":
         return extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    # julianday() is a float of days: rounding to the millisecond removes its representation error,
+    # so a call claimed exactly on its 5-minute target is 300.0 seconds, not 300.00000002 (a breach).
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
 
 
 def _count(condition) -> ColumnElement:
