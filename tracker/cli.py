@@ -127,18 +127,51 @@ def worker_command(once):
               help="Staff are signed out after this long without using the tracker (5–30).")
 @click.option("--mfa-for-all-staff/--mfa-for-managers-and-admins", default=False,
               help="Require an authenticator code from every staff role, not only managers and admins.")
+@click.option("--in-hours-start", metavar="HH:MM",
+              help="Reports: when in hours begins on weekdays, local time (default 08:00; unchanged if omitted).")
+@click.option("--in-hours-end", metavar="HH:MM",
+              help="Reports: when in hours ends on weekdays, local time (default 18:00; unchanged if omitted).")
+@click.option("--bank-holiday-region", type=click.Choice(["england-and-wales", "scotland", "northern-ireland"]),
+              help="Reports: whose bank holidays are out of hours (default england-and-wales; unchanged if omitted).")
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
-    _commit_or_fail(lambda: hospital.save_settings(audit.Actor.cli(), trust_name=options["trust_name"],
-                                                   emergency_instruction=options["emergency_instruction"],
-                                                   outreach_phone=options["outreach_phone"],
-                                                   pals_phone=options["pals_phone"],
-                                                   text_relatives_allowed=options["text_relatives"],
-                                                   sms_allowed_regions=options["sms_regions"],
-                                                   privacy_contact=options["privacy_contact"],
-                                                   idle_timeout_minutes=options["idle_timeout_minutes"],
-                                                   mfa_for_all_staff=options["mfa_for_all_staff"]))
+    def action():
+        settings = hospital.save_settings(audit.Actor.cli(), trust_name=options["trust_name"],
+                                          emergency_instruction=options["emergency_instruction"],
+                                          outreach_phone=options["outreach_phone"],
+                                          pals_phone=options["pals_phone"],
+                                          text_relatives_allowed=options["text_relatives"],
+                                          sms_allowed_regions=options["sms_regions"],
+                                          privacy_contact=options["privacy_contact"],
+                                          idle_timeout_minutes=options["idle_timeout_minutes"],
+                                          mfa_for_all_staff=options["mfa_for_all_staff"])
+        if options["in_hours_start"] or options["in_hours_end"] or options["bank_holiday_region"]:
+            _save_working_hours(settings, options)
+        return settings
+    _commit_or_fail(action)
     click.echo("Trust settings saved.")
+
+
+def _save_working_hours(settings, options) -> None:
+    from datetime import datetime, time
+
+    from tracker.services.working_hours import HoursProblem, save_working_hours
+
+    def clock(value: str | None, current: time | None, default: time) -> time:
+        if not value:
+            return current or default
+        try:
+            return datetime.strptime(value.strip(), "%H:%M").time()
+        except ValueError:
+            raise SetupProblem(f"Times are given as HH:MM on the 24-hour clock, like 08:00 or 18:30, not {value!r}")\
+                from None
+
+    try:
+        save_working_hours(audit.Actor.cli(), start=clock(options["in_hours_start"], settings.in_hours_start, time(8)),
+                           end=clock(options["in_hours_end"], settings.in_hours_end, time(18)),
+                           region=options["bank_holiday_region"] or settings.bank_holiday_region or "england-and-wales")
+    except HoursProblem as problem:
+        raise SetupProblem(str(problem)) from None
 
 
 @tracker_cli.command("add-site")
