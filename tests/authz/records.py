@@ -1,3 +1,17 @@
-"""Authorisation matrix rows for the records pages (see tests/authz/__init__.py)."""
+"""Authorisation matrix rows for the records pages (see tests/authz/__init__.py): exports, the
+audit viewer and a call's retention flags are for managers only; the confirm-your-sign-in page
+is for anyone signed in. A manager's POST with no filters gets the form back with its problems
+(400): the point here is who gets past the door."""
 
-ROWS: dict = {}
+S = "signin"
+ROLES = ["anonymous", "ward_staff", "outreach", "manager", "admin"]
+MANAGER_ONLY = {"anonymous": S, "ward_staff": 403, "outreach": 403, "admin": 403}
+
+ROWS: dict = {
+    "records.exports_page": ("GET", "/records/exports", {**MANAGER_ONLY, "manager": 200}),
+    "records.export_concerns": ("POST", "/records/exports/concerns", {**MANAGER_ONLY, "manager": 400}),
+    "records.export_audit": ("POST", "/records/exports/audit", {**MANAGER_ONLY, "manager": 400}),
+    "records.audit_page": ("GET", "/records/audit", {**MANAGER_ONLY, "manager": 200}),
+    "records.retention_flags": ("POST", "/records/c/{ref}/retention", {**MANAGER_ONLY, "manager": 302}),
+    "auth.confirm": ("GET", "/auth/confirm", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+}

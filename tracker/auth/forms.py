@@ -24,3 +24,11 @@ class PasswordForm(FlaskForm):
     new = PasswordField("New password", validators=[DataRequired("Enter a new password"), Length(max=1000)])
     confirm = PasswordField("New password again", validators=[
         DataRequired("Enter your new password again"), EqualTo("new", "The two new passwords do not match")])
+
+
+class ConfirmForm(FlaskForm):
+    """Signing in again within a session: the password, and the code where the person has one
+    (checked by the view, which knows whether they do)."""
+
+    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1000)])
+    code = StringField("Security code", validators=[Length(max=20)])

@@ -11,7 +11,8 @@ from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp
 from tracker.auth.decorators import HOME, SignedIn, safe_next, setup_pending, signed_in_required
-from tracker.auth.forms import CodeForm, PasswordForm, SignInForm
+from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import abuse, auth
@@ -212,3 +213,41 @@ def sign_out_others():
     db.session.commit()
     flash(f"Signed out on {count} other device{'s' if count != 1 else ''}.", "success")
     return redirect(url_for(".account"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@signed_in_required
+def confirm():
+    """Sign in again within the session, for pages that need a recent sign-in (exports, design
+    §7): the password, and the code when the person has an authenticator. Throttled as sign-in
+    is (the same per-account and per-address counts); failures and the confirmation are audited."""
+    user = current_user.user
+    next_url = safe_next(request.values.get("next"), _home(user))
+    with_code = bool(user.totp_secret) and auth.needs_mfa(user)
+    form = ConfirmForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            check = auth.check_password(user.email, form.password.data, request.remote_addr)
+        except auth.Throttled:
+            db.session.commit()
+            form.password.errors.append("Too many attempts. Wait 10 minutes and try again.")
+            return render_template("auth/confirm.html", form=form, errors=_error_list(form), with_code=with_code,
+                                   next=next_url), 429
+        if not check.ok or check.user.id != user.id:
+            form.password.errors.append("Enter your correct password")
+            status = 400
+        elif with_code and not auth.check_totp(user, form.code.data or ""):
+            form.code.errors.append("Enter the current 6-digit code from your authenticator app")
+            status = 400
+        else:
+            current_user.live.record.authenticated_at = utcnow()
+            auth.audit.record("sign_in_confirmed", auth.audit.Actor.user(user.id), object_type="session",
+                              object_id=current_user.live.record.id, changes={"mfa": with_code})
+            db.session.commit()
+            return redirect(next_url)
+        db.session.commit()  # the failure's audit row
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/confirm.html", form=form, errors=_error_list(form), with_code=with_code,
+                           next=next_url), status

@@ -1,0 +1,281 @@
+"""Records views, for managers and only about their own site: exports (each audited, each after a
+fresh sign-in), the audit viewer, and a call's retention flags. Thin: read the form, call the
+service, commit, answer."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.auth.decorators import role_required
+from tracker.clock import local, utcnow
+from tracker.db import begin_write, set_write_intent
+from tracker.extensions import db
+from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Role, Site, Ward
+from tracker.records import bp, forms
+from tracker.services import audit, audit_log, exports, retention
+from tracker.services.references import normalise_reference
+from tracker.services.settings import current_settings
+from tracker.triage.forms import LABELS
+from tracker.web.template_helpers import ACTION_WORDS
+
+CONCERN_FORMATS = {"csv": ExportKind.CONCERNS_CSV, "xlsx": ExportKind.CONCERNS_XLSX}
+STATUS_WORDS = {"new": "New", "acknowledged": "Claimed", "reviewed": "Reviewed", "closed": "Closed",
+                "cancelled": "Cancelled"}
+OUTCOME_WORDS = {**{t.value: LABELS[t.value] for t in ConcernType},
+                 **{o.value: "Acute deterioration: " + LABELS[o.value][0].lower() + LABELS[o.value][1:]
+                    for o in DeteriorationOutcome},
+                 exports.NOT_CODED: "Not coded yet (still open, or cancelled)"}
+# The fields each form may carry in a link back to it (never the free-text reason).
+CARRIED = ("from-day", "from-month", "from-year", "to-day", "to-month", "to-year", "site", "ward", "status",
+           "outcome", "format", "user", "action", "reference")
+
+
+def _user():
+    return current_user.user
+
+
+def _site() -> Site:
+    """The manager's site; a manager with none has nothing in scope."""
+    site = _user().site
+    if site is None:
+        abort(404)
+    return site
+
+
+def _today():
+    return local(utcnow(), current_settings().timezone).date()
+
+
+def _confirm_first(back_to: str):
+    """Exports need a sign-in within the last 5 minutes (design §7): off to confirm it, then back."""
+    if current_user.live.fresh:
+        return None
+    return redirect(url_for("auth.confirm", next=back_to))
+
+
+def _carried(values) -> str:
+    kept = {name: values.get(name) for name in CARRIED if values.get(name)}
+    return url_for(".exports_page") + (f"?{urlencode(kept)}" if kept else "")
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+@bp.get("/exports")
+@role_required(Role.MANAGER)
+def exports_page():
+    """The export forms. Opening it asks for the password (and code) again when the last sign-in
+    was more than 5 minutes ago."""
+    confirm = _confirm_first(request.full_path.rstrip("?"))
+    if confirm:
+        return confirm
+    return _render_exports(request.args)
+
+
+def _render_exports(values, problems: forms.Problems | None = None, which: str | None = None, status: int = 200):
+    site = _site()
+    today = _today()
+    start, end = forms.month_so_far(today)
+    wards = list(db.session.scalars(select(Ward).where(Ward.site_id == site.id).order_by(Ward.name)))
+    return render_template(
+        "records/exports.html", site=site, site_options=[(site.code, site.name)],
+        ward_options=[(str(w.id), w.name + (" (closed)" if w.is_retired else "")) for w in wards],
+        statuses=STATUS_WORDS, outcomes=OUTCOME_WORDS, action_options=action_options(),
+        values=values, problems=problems or forms.Problems(), which=which,
+        dates={prefix: forms.date_fields(prefix, default, values) for prefix, default in (("from", start), ("to", end))},
+        excel_limit=exports.EXCEL_MAX_ROWS, identifier_headers=exports.IDENTIFIER_HEADERS,
+    ), status
+
+
+def action_options() -> list[tuple[str, str]]:
+    """The actions in the log, each with words (the code too: the export file holds codes)."""
+    return [(action, f"{ACTION_WORDS.get(action, action.replace('_', ' ').capitalize())} ({action})")
+            for action in audit_log.actions()]
+
+
+def _period(values, problems: forms.Problems) -> exports.Period | None:
+    start, end = forms.read_period(values, problems, _today())
+    return exports.Period(start, end) if start and end else None
+
+
+def _check_site(values, problems: forms.Problems) -> Site:
+    site = _site()
+    code = (values.get("site") or "").strip()
+    if code and code != site.code:
+        problems.add("site", "Choose a site from the list")
+    return site
+
+
+@bp.post("/exports/concerns")
+@role_required(Role.MANAGER)
+def export_concerns():
+    """Concerns as CSV (streamed) or Excel, with the chosen filters; patient details only when
+    ticked, with a reason. Recorded (export log and audit) before the first byte is sent."""
+    values = request.form
+    confirm = _confirm_first(_carried(values))
+    if confirm:
+        return confirm
+    problems = forms.Problems()
+    site = _check_site(values, problems)
+    period = _period(values, problems)
+    ward_ids = {str(w): w for w in db.session.scalars(select(Ward.id).where(Ward.site_id == site.id))}
+    ward = forms.choice(values, "ward", ward_ids, problems, "Choose a ward from the list")
+    status = forms.choice(values, "status", STATUS_WORDS, problems, "Choose a status from the list")
+    outcome = forms.choice(values, "outcome", OUTCOME_WORDS, problems, "Choose an outcome from the list")
+    file_format = forms.choice(values, "format", CONCERN_FORMATS, problems, "Choose CSV or Excel") or "csv"
+    identifiers = values.get("identifiers") == "yes"
+    reason = forms.reason(values, problems) if identifiers else None
+    if problems:
+        return _render_exports(values, problems, "concerns", 400)
+    filters = exports.ConcernFilters(period, site.id, ward_ids[ward] if ward else None,
+                                     ConcernStatus(status) if status else None, outcome)
+    tz = current_settings().timezone
+    kind = CONCERN_FORMATS[file_format]
+    if kind is ExportKind.CONCERNS_XLSX:
+        count = exports.count_concerns(filters, tz)
+        if count >= exports.EXCEL_MAX_ROWS:
+            problems.add("format", f"That is {count:,} calls: more than an Excel sheet can hold "
+                                   f"({exports.EXCEL_MAX_ROWS:,} rows). Choose CSV, or a shorter period")
+            return _render_exports(values, problems, "concerns", 400)
+    name = exports.file_name(kind, site.code, period)
+    exports.record_export(_user(), kind, filters.coded(), identifiers=identifiers, reason=reason)
+    _recorded()
+    engine = db.engine
+    if kind is ExportKind.CONCERNS_XLSX:
+        body = exports.concerns_xlsx(engine, filters, identifiers=identifiers, tz=tz)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = exports.concerns_csv(engine, filters, identifiers=identifiers, tz=tz)
+        mimetype = "text/csv"
+    return _download(body, mimetype, name)
+
+
+@bp.post("/exports/audit")
+@role_required(Role.MANAGER)
+def export_audit():
+    """The audit log of the manager's site for a period as CSV, optionally for one person, one
+    action or one call. Recorded before the first byte is sent."""
+    values = request.form
+    confirm = _confirm_first(_carried(values))
+    if confirm:
+        return confirm
+    problems = forms.Problems()
+    site = _check_site(values, problems)
+    period = _period(values, problems)
+    user_id, action, concern_id = _audit_filters(values, problems, site)
+    if problems:
+        return _render_exports(values, problems, "audit", 400)
+    filters = exports.AuditFilters(period, site.id, user_id, action, concern_id)
+    tz = current_settings().timezone
+    name = exports.file_name(ExportKind.AUDIT_CSV, site.code, period)
+    exports.record_export(_user(), ExportKind.AUDIT_CSV, filters.coded())
+    _recorded()
+    return _download(exports.audit_csv(db.engine, filters, tz=tz), "text/csv", name)
+
+
+def _recorded() -> None:
+    """Commit the export's record before any of it is sent; the rest of the request only reads
+    (so the file is read without holding SQLite's write lock, however long it takes)."""
+    db.session.commit()
+    db.session.close()
+    set_write_intent(False)
+
+
+def _audit_filters(values, problems: forms.Problems, site: Site) -> tuple[int | None, str | None, int | None]:
+    """The person (by email), the action and the call (by reference) to narrow the audit log to."""
+    user_id = action = concern_id = None
+    email = (values.get("user") or "").strip()
+    if email:
+        person = audit_log.find_user(email)
+        if person is None:
+            problems.add("user", "No staff account has that email address")
+        else:
+            user_id = person.id
+    action = forms.choice(values, "action", audit_log.actions(), problems, "Choose an action from the list")
+    typed = (values.get("reference") or "").strip()
+    if typed:
+        reference = normalise_reference(typed)
+        concern_id = db.session.scalar(select(Concern.id).where(Concern.reference == reference,
+                                                                Concern.site_id == site.id)) if reference else None
+        if concern_id is None:
+            problems.add("reference", "No call with that reference at your site. Check it, for example MR-7QK4-92")
+    return user_id, action, concern_id
+
+
+def _download(body, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    # The name is built from codes we hold (exports.file_name), never from the request.
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- the audit viewer --------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@role_required(Role.MANAGER)
+def audit_page():
+    """Search the audit log of the manager's site, newest first, a page at a time; and whether
+    the hash chain verifies. Looking is itself audited."""
+    site = _site()
+    values = request.args
+    problems = forms.Problems()
+    today = _today()
+    start, end = forms.read_period(values, problems, today, required=False)
+    user_id, action, concern_id = _audit_filters(values, problems, site)
+    before = values.get("before", "")
+    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
+    tz = current_settings().timezone
+    page = None
+    if not problems:
+        period = exports.Period(start or forms.EARLIEST, end or forms.latest_date(today))
+        lower, upper = period.bounds(tz)
+        page = audit_log.search(audit_log.AuditSearch(
+            site.id, concern_id, user_id, action, lower if start else None, upper if end else None, before_id))
+    status, checkpoint = audit_log.check_chain()
+    kept = {name: values.get(name) for name in CARRIED if values.get(name)}
+    # Drawn before the commit below, which would expire the rows it shows.
+    html = render_template(
+        "records/audit.html", page=page, chain=status, problems=problems, values=values, action_options=action_options(),
+        dates={prefix: forms.date_fields(prefix, None, values) for prefix in ("from", "to")},
+        next_url=url_for(".audit_page", **kept, before=page.next_before_id) if page and page.next_before_id else None,
+        first_url=url_for(".audit_page", **kept) if before_id else None, site=site,
+    )
+    # Reading is done: now a short write (SQLite's write lock is taken only here).
+    begin_write()
+    if checkpoint is not None:
+        db.session.add(checkpoint)
+    audit.record("audit_log_viewed", audit.Actor.user(_user().id),
+                 changes={"user_id": user_id, "action": action, "concern_id": concern_id,
+                          "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
+                          "page_after": before_id})
+    db.session.commit()
+    return html, (400 if problems else 200)
+
+
+# --- a call's retention flags ------------------------------------------------------------------
+
+
+@bp.post("/c/<reference>/retention")
+@role_required(Role.MANAGER)
+def retention_flags(reference: str):
+    """Set a call's legal hold, serious incident and complaint flags (which stop or lengthen its
+    retention). Calls outside the manager's site are not found."""
+    normalised = normalise_reference(reference)
+    concern = db.session.scalar(select(Concern).where(Concern.reference == normalised,
+                                                      Concern.site_id == (_user().site_id or -1))) if normalised else None
+    if concern is None:
+        audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
+        db.session.commit()
+        abort(404)
+    values = request.form
+    changed = retention.set_flags(concern, audit.Actor.user(_user().id), legal_hold=values.get("legal_hold") == "yes",
+                                  serious_incident=values.get("serious_incident") == "yes",
+                                  complaint=values.get("complaint") == "yes")
+    db.session.commit()
+    flash("Retention flags saved." if changed else "Nothing changed.", "success" if changed else "information")
+    return redirect(url_for("triage.concern_page", reference=concern.reference) + "#retention")

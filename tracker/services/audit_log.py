@@ -1,0 +1,261 @@
+"""Reading the audit trail (design §6): the managers' search, page by page, and whether the hash
+chain verifies.
+
+Search pages are keyset-paginated, newest first, on (occurred_at, id): each page is one index
+range read of PAGE_SIZE + 1 rows, however long the log. (Events are appended with the chain head
+locked, so their times follow their ids.)
+
+Checking the chain. `verify_chain` walks every event: on a million events that takes seconds,
+too long for a page. So each check is recorded as a checkpoint: `flask tracker verify-audit`
+(run daily, README) walks the whole chain and records a full checkpoint; the audit viewer
+continues from the last good checkpoint, first making sure the event it ended on still has the
+hash it had then (so a rewritten chain cannot pass), and checks at most
+INCREMENTAL_LIMIT newer events per page view. The page says when the whole chain was last
+checked, and how many events the newest check covered; an edit to an old event in the middle
+of the chain is found by the next full check, and the page warns when that is overdue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, literal_column, or_, select, tuple_
+from sqlalchemy.orm import aliased
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEvent, Concern, User
+from tracker.services.audit import ChainReport, event_hash
+
+PAGE_SIZE = 50
+INCREMENTAL_LIMIT = 100_000
+FULL_CHECK_DUE = timedelta(hours=26)  # a daily check, with an hour or two of slack
+_BATCH = 5000
+
+
+# --- searching ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """What a manager searches for. Times are UTC instants (start included, end excluded)."""
+
+    site_id: int
+    concern_id: int | None = None
+    user_id: int | None = None
+    action: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    before_id: int | None = None  # the last row of the previous page
+
+
+@dataclass
+class AuditRow:
+    event: AuditEvent
+    actor: str
+    concern_reference: str | None
+    changes: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow]
+    next_before_id: int | None
+
+
+def _scope(search: AuditSearch, concern):
+    conditions = [or_(AuditEvent.concern_id.is_(None), concern.site_id == search.site_id)]
+    if search.concern_id is not None:
+        conditions.append(AuditEvent.concern_id == search.concern_id)
+    if search.user_id is not None:
+        conditions += [AuditEvent.actor_id == search.user_id, AuditEvent.actor_type == "user"]
+    if search.action is not None:
+        conditions.append(AuditEvent.action == search.action)
+    if search.start is not None:
+        conditions.append(AuditEvent.occurred_at >= search.start)
+    if search.end is not None:
+        conditions.append(AuditEvent.occurred_at < search.end)
+    return conditions
+
+
+def search(query: AuditSearch) -> AuditPage:
+    """One page of events in the manager's scope (events about their site's concerns, and events
+    about no concern), newest first."""
+    concern = aliased(Concern, name="c")
+    conditions = _scope(query, concern)
+    if query.before_id is not None:
+        last = db.session.get(AuditEvent, query.before_id)
+        if last is None:
+            return AuditPage([], None)
+        # The plain bound lets both databases read the occurred_at index as a range.
+        conditions += [AuditEvent.occurred_at <= last.occurred_at,
+                       tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(last.occurred_at, last.id)]
+    rows = db.session.execute(
+        select(AuditEvent, concern.reference).outerjoin(concern, concern.id == AuditEvent.concern_id)
+        .where(*conditions).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    people = _names({event.actor_id for event, _ in rows if event.actor_type == "user"})
+    page = [AuditRow(event, people.get(event.actor_id, f"user {event.actor_id}") if event.actor_type == "user"
+                     else ACTOR_WORDS.get(event.actor_type, event.actor_type), reference, describe(event.changes))
+            for event, reference in rows]
+    return AuditPage(page, rows[-1][0].id if more else None)
+
+
+ACTOR_WORDS = {"public": "A member of the public", "worker": "The message worker", "system": "The system",
+               "cli": "A command on the server", "twilio": "Twilio (the text message service)"}
+
+
+def _names(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    return {uid: f"{name} ({email})" for uid, name, email in db.session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_(user_ids)))}
+
+
+def describe(changes: dict | None) -> list[tuple[str, str]]:
+    """The fields an event changed, as (field, value) in words a person can read."""
+    described = []
+    for key, value in sorted((changes or {}).items()):
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif value is None:
+            text = "none"
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value) or "none"
+        else:
+            text = str(value)
+        described.append((key.replace("_", " "), text))
+    return described
+
+
+def actions() -> list[str]:
+    """The distinct actions in the log, each found with one index seek (a recursive query: a
+    plain DISTINCT would read the whole index on a million rows)."""
+    step = select(func.min(AuditEvent.action)).where(AuditEvent.action > literal_column("a.action")).scalar_subquery()
+    first = select(func.min(AuditEvent.action).label("action")).cte("a", recursive=True)
+    found = first.union_all(select(step).where(first.c.action.is_not(None)))
+    return [action for action in db.session.scalars(select(found.c.action).where(found.c.action.is_not(None)))]
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()[:254]))
+
+
+# --- is the chain intact? ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Walk:
+    ok: bool
+    last_id: int
+    last_hash: str
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+
+def walk(after_id: int, after_hash: str, limit: int | None = None) -> Walk:
+    """Check events after `after_id` in order, each against its predecessor and its own hash, up
+    to `limit` events. Reads plain rows in batches (no ORM objects), so it is cheap per event."""
+    table = AuditEvent.__table__
+    statement = select(table).where(table.c.id > after_id).order_by(table.c.id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    expected_id, expected_prev, count = after_id + 1, after_hash, 0
+    result = db.session.execute(statement.execution_options(yield_per=_BATCH))
+    for row in result:
+        if row.id != expected_id:
+            result.close()
+            return Walk(False, expected_id - 1, expected_prev, count, row.id,
+                        f"expected event {expected_id} next, found {row.id} (events missing)")
+        if row.prev_hash != expected_prev:
+            result.close()
+            return Walk(False, expected_id - 1, expected_prev, count, row.id,
+                        "its link to the previous event does not match")
+        if event_hash(row) != row.hash:
+            result.close()
+            return Walk(False, expected_id - 1, expected_prev, count, row.id,
+                        "its contents do not match its hash (edited)")
+        expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
+    return Walk(True, expected_id - 1, expected_prev, count)
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    ok: bool
+    verified_to_id: int
+    head_id: int
+    checked_now: int
+    last_full: AuditCheckpoint | None
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def unchecked(self) -> int:
+        return max(0, self.head_id - self.verified_to_id)
+
+    @property
+    def full_check_overdue(self) -> bool:
+        return self.last_full is None or utcnow() - self.last_full.checked_at > FULL_CHECK_DUE
+
+
+def _head() -> tuple[int, str]:
+    head = db.session.get(AuditChainHead, 1)
+    return (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
+
+
+def _latest(*where) -> AuditCheckpoint | None:
+    return db.session.scalar(select(AuditCheckpoint).where(*where).order_by(AuditCheckpoint.id.desc()).limit(1))
+
+
+def check_chain(limit: int = INCREMENTAL_LIMIT) -> tuple[ChainStatus, AuditCheckpoint | None]:
+    """Continue the check from the last good checkpoint (reads only). Returns the status and the
+    checkpoint to save (None when nothing new was checked), so the caller can save it in a
+    short write transaction of its own."""
+    last_full = _latest(AuditCheckpoint.full.is_(True))
+    latest = _latest()
+    head_id, head_hash = _head()
+    if latest is not None and not latest.ok:
+        # A break stays reported until a full check finds the chain whole again.
+        return ChainStatus(False, latest.to_event_id, head_id, 0, last_full, latest.first_broken_id, latest.problem), None
+    base = _latest(AuditCheckpoint.ok.is_(True))
+    after_id, after_hash = (base.to_event_id, base.to_hash) if base else (0, GENESIS_HASH)
+    if after_id:
+        anchor = db.session.get(AuditEvent, after_id)
+        problem = None
+        if anchor is None:
+            problem = "the event the last check ended on is missing"
+        elif anchor.hash != after_hash or event_hash(anchor) != anchor.hash:
+            problem = "the event the last check ended on has changed since"
+        if problem:
+            status = ChainStatus(False, 0, head_id, 0, last_full, after_id, problem)
+            return status, _checkpoint(False, after_id, 0, GENESIS_HASH, 0, after_id, problem)
+    result = walk(after_id, after_hash, limit)
+    if result.ok and result.last_id == head_id and result.last_hash != head_hash:
+        result = Walk(False, result.last_id, result.last_hash, result.checked, head_id,
+                      "the chain head does not match the last event")
+    status = ChainStatus(result.ok, result.last_id, max(head_id, result.last_id), result.checked, last_full,
+                         result.broken_id, result.problem)
+    if result.checked == 0 and result.ok:
+        return status, None
+    return status, _checkpoint(result.ok, after_id + 1, result.last_id, result.last_hash, result.checked,
+                               result.broken_id, result.problem)
+
+
+def _checkpoint(ok: bool, from_id: int, to_id: int, to_hash: str, checked: int, broken_id: int | None,
+                problem: str | None, *, full: bool = False) -> AuditCheckpoint:
+    return AuditCheckpoint(checked_at=utcnow(), full=full, from_event_id=from_id, to_event_id=to_id, to_hash=to_hash,
+                           events_checked=checked, ok=ok, first_broken_id=broken_id,
+                           problem=problem[:200] if problem else None)
+
+
+def full_checkpoint(report: ChainReport) -> AuditCheckpoint:
+    """The checkpoint for a whole-chain check (`flask tracker verify-audit`)."""
+    head_id, head_hash = _head()
+    if report.ok:
+        return _checkpoint(True, 1, head_id, head_hash, report.events_checked, None, None, full=True)
+    before = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == (report.first_broken_id or 1) - 1))
+    return _checkpoint(False, 1, max(0, (report.first_broken_id or 1) - 1), before or GENESIS_HASH,
+                       report.events_checked, report.first_broken_id, report.problem, full=True)

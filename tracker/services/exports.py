@@ -1,0 +1,435 @@
+"""Exports for managers (issue 5, design §7): concerns as CSV or Excel, and the audit log as CSV.
+
+Every export is recorded before its first byte leaves (`record_export`: an export_log row with the
+coded filters and, when patient identifiers are included, the reason given; and an audit row that
+names it). Files are streamed: rows come from the database in batches through a server-side
+cursor (a Core `select()` with `yield_per`: SQLAlchemy ignores `yield_per` on `text()`), so memory
+stays flat however many rows there are. On PostgreSQL the audit log is written by the database
+itself (`COPY ... TO STDOUT`, passed through psycopg 3), with the SQL twin of the spreadsheet rule
+applied in the query. Every text cell passes the one rule of design §7
+(`tracker.services.spreadsheet`).
+
+The streams read on a connection of their own, in a read-only transaction, so a long export
+never holds SQLite's write lock; they need no request or app context."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, and_, func, literal_column, or_, select, type_coerce
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    Concern,
+    ConcernStatus,
+    ConcernType,
+    DeteriorationOutcome,
+    ExportKind,
+    ExportLog,
+    Site,
+    User,
+    Ward,
+)
+from tracker.services import audit
+from tracker.services.phone import display_phone
+from tracker.services.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
+
+# Excel's sheet holds 1,048,576 rows; one is the header.
+EXCEL_MAX_ROWS = 1_048_576
+BATCH_ROWS = 5000
+FILE_CHUNK_BYTES = 256 * 1024
+UTF8_BOM = "\ufeff".encode()  # so Excel reads the CSV as UTF-8 (names with accents stay right)
+
+# The outcome filter: a concern type or a deterioration outcome, or "not coded yet".
+NOT_CODED = "not_coded"
+OUTCOMES = [t.value for t in ConcernType] + [o.value for o in DeteriorationOutcome] + [NOT_CODED]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days in the trust's own time zone, both included."""
+
+    start: date
+    end: date
+
+    def bounds(self, tz: str) -> tuple[datetime, datetime]:
+        """The period as UTC instants: from the first day's midnight to the midnight after the last."""
+        zone = ZoneInfo(tz)
+        start = datetime.combine(self.start, time(0), zone).astimezone(UTC)
+        end = datetime.combine(self.end + timedelta(days=1), time(0), zone).astimezone(UTC)
+        return start, end
+
+    def coded(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class ConcernFilters:
+    period: Period
+    site_id: int
+    ward_id: int | None = None
+    status: ConcernStatus | None = None
+    outcome: str | None = None
+
+    def coded(self) -> dict:
+        return {**self.period.coded(), "site_id": self.site_id, "ward_id": self.ward_id,
+                "status": self.status.value if self.status else None, "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit log of a manager's site: events about its concerns, and events about no concern
+    (sign-ins, settings, exports: they hold no patient data)."""
+
+    period: Period
+    site_id: int
+    user_id: int | None = None
+    action: str | None = None
+    concern_id: int | None = None
+
+    def coded(self) -> dict:
+        return {**self.period.coded(), "site_id": self.site_id, "user_id": self.user_id, "action": self.action,
+                "concern_id": self.concern_id}
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def record_export(user: User, kind: ExportKind, filters: dict, *, identifiers: bool = False,
+                  reason: str | None = None) -> ExportLog:
+    """The export log row and its audit row, in the caller's transaction. The reason (free text)
+    stays in export_log; the audit row holds only coded values and the log's id."""
+    log = ExportLog(user_id=user.id, kind=kind, filters=filters, identifiers=identifiers,
+                    reason=(reason or "").strip() or None)
+    db.session.add(log)
+    db.session.flush()
+    audit.record("exported", audit.Actor.user(user.id), object_type="export", object_id=log.id,
+                 changes={"kind": kind.value, "identifiers": identifiers, **filters})
+    return log
+
+
+def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
+    """A name made here from codes we hold, never from the request: letters, digits and dashes."""
+    stem = {ExportKind.CONCERNS_CSV: "concerns", ExportKind.CONCERNS_XLSX: "concerns",
+            ExportKind.AUDIT_CSV: "audit-log"}[kind]
+    site = re.sub(r"[^a-z0-9-]+", "-", site_code.lower()).strip("-") or "site"
+    extension = "xlsx" if kind is ExportKind.CONCERNS_XLSX else "csv"
+    return f"{stem}-{site}-{period.start.isoformat()}-to-{period.end.isoformat()}.{extension}"
+
+
+# --- concerns ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    expression: object
+    # text, time (a UTC instant, shown in local time), date, bool, list, number, phone (as people
+    # write it: 07400 123456 rather than +447400123456, which a spreadsheet would take for a sum)
+    kind: str = "text"
+
+
+def _concern_columns(identifiers: bool) -> list[Column]:
+    c = Concern
+    columns = [
+        Column("Reference", c.reference),
+        Column("Site", Site.name),
+        Column("Ward", Ward.name),
+        Column("Route", c.caller_route),
+        Column("Channel", c.channel),
+        Column("Status", c.status),
+        Column("Raised", c.raised_at, "time"),
+        Column("First alert sent", c.first_alert_sent_at, "time"),
+        Column("Acknowledged", c.acknowledged_at, "time"),
+        Column("Reviewed", c.reviewed_at, "time"),
+        Column("Caller updated", c.caller_updated_at, "time"),
+        Column("Closed", c.closed_at, "time"),
+        Column("Priority", c.priority, "number"),
+        Column("Review", c.review_kind),
+        Column("NEWS2 at review", c.news2_total, "number"),
+        Column("Concern type", c.concern_type),
+        Column("Clinical review needed", c.clinical_review_needed, "bool"),
+        Column("Deterioration outcome", c.deterioration_outcome),
+        Column("Change in care", c.change_in_care, "list"),
+        Column("Caller updated by", c.caller_update_method),
+        Column("Cancelled as", c.cancel_kind),
+        Column("Worries", c.worry_categories, "list"),
+        Column("Spoke to the ward team", c.spoke_to_ward),
+        Column("Interpreter needed", c.interpreter_needed, "bool"),
+        Column("Legal hold", c.legal_hold, "bool"),
+        Column("Serious incident", c.serious_incident, "bool"),
+        Column("Complaint", c.complaint, "bool"),
+        Column("Personal data removed", c.purged_at, "time"),
+    ]
+    if identifiers:
+        columns += [
+            Column("Patient name", c.patient_name),
+            Column("Date of birth", c.patient_dob, "date"),
+            Column("Hospital number", c.hospital_number),
+            Column("Bed", c.bed),
+            Column("Caller name", c.caller_name),
+            Column("Caller relationship", c.caller_relationship),
+            Column("Callback number", c.callback_number, "phone"),
+            Column("Preferred language", c.preferred_language),
+            Column("Communication needs", c.communication_needs),
+            Column("What worries them", c.worry_details),
+            Column("What the ward team said", c.ward_response),
+        ]
+    return columns
+
+
+IDENTIFIER_HEADERS = [col.header for col in _concern_columns(True)[len(_concern_columns(False)):]]
+
+
+def _concern_conditions(filters: ConcernFilters, tz: str) -> list:
+    start, end = filters.period.bounds(tz)
+    conditions = [Concern.site_id == filters.site_id, Concern.raised_at >= start, Concern.raised_at < end]
+    if filters.ward_id is not None:
+        conditions.append(Concern.ward_id == filters.ward_id)
+    if filters.status is not None:
+        conditions.append(Concern.status == filters.status)
+    if filters.outcome == NOT_CODED:
+        conditions.append(Concern.concern_type.is_(None))
+    elif filters.outcome in {t.value for t in ConcernType}:
+        conditions.append(Concern.concern_type == ConcernType(filters.outcome))
+    elif filters.outcome in {o.value for o in DeteriorationOutcome}:
+        conditions.append(Concern.deterioration_outcome == DeteriorationOutcome(filters.outcome))
+    return conditions
+
+
+def count_concerns(filters: ConcernFilters, tz: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Concern).where(*_concern_conditions(filters, tz)))
+
+
+def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]):
+    return (select(*[col.expression for col in columns])
+            .select_from(Concern).join(Site, Site.id == Concern.site_id).join(Ward, Ward.id == Concern.ward_id)
+            .where(*_concern_conditions(filters, tz)).order_by(Concern.raised_at, Concern.id))
+
+
+def _cell_formatter(column: Column, zone: ZoneInfo, *, excel: bool) -> Callable:
+    if column.kind == "time":
+        if excel:  # a real date-time cell, in local time (Excel has no time zones)
+            return lambda v: v.astimezone(zone).replace(tzinfo=None, microsecond=0) if v is not None else None
+        return lambda v: v.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if v is not None else None
+    if column.kind == "date":
+        return (lambda v: v) if excel else (lambda v: v.isoformat() if v is not None else None)
+    if column.kind == "bool":
+        return lambda v: None if v is None else ("yes" if v else "no")
+    if column.kind == "list":
+        return lambda v: neutralise("; ".join(str(x) for x in v)) if v else None
+    if column.kind == "number":
+        return lambda v: v
+    if column.kind == "phone":
+        return lambda v: neutralise(display_phone(v)) if v else None
+    # Text: enums give their coded value; everything passes the spreadsheet rule.
+    return lambda v: neutralise(v.value if hasattr(v, "value") else v)
+
+
+def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[tuple], list]:
+    zone = ZoneInfo(tz)
+    formatters = [_cell_formatter(col, zone, excel=excel) for col in columns]
+    pairs = list(enumerate(formatters))
+    return lambda row: [fmt(row[i]) for i, fmt in pairs]
+
+
+def _streamed_rows(engine: Engine, statement) -> Iterator[list]:
+    """Batches of rows from a read-only transaction on a connection of our own, through a
+    server-side cursor on PostgreSQL."""
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
+        yield from result.partitions()
+
+
+def _csv_stream(header: list[str], batches: Iterator[list], transform: Callable[[tuple], list]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    yield UTF8_BOM + buffer.getvalue().encode()
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(map(transform, batch))
+        yield buffer.getvalue().encode()
+
+
+def concerns_csv(engine: Engine, filters: ConcernFilters, *, identifiers: bool, tz: str) -> Iterator[bytes]:
+    columns = _concern_columns(identifiers)
+    return _csv_stream([col.header for col in columns],
+                       _streamed_rows(engine, _concern_select(filters, tz, columns)),
+                       _row_transform(columns, tz, excel=False))
+
+
+def concerns_xlsx(engine: Engine, filters: ConcernFilters, *, identifiers: bool, tz: str) -> Iterator[bytes]:
+    """An Excel file written row by row in XlsxWriter's constant-memory mode to a temporary file,
+    then sent in chunks and deleted. (An .xlsx is a zip whose index comes last, so nothing can be
+    sent before it is complete.) The caller checks the row count against EXCEL_MAX_ROWS first."""
+    import xlsxwriter
+
+    columns = _concern_columns(identifiers)
+    transform = _row_transform(columns, tz, excel=True)
+    handle, path = tempfile.mkstemp(prefix="tracker-export-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        # Cells are written as what they are (strings stay strings, never formulas or links).
+        workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False, "strings_to_numbers": False,
+                                              "tmpdir": tempfile.gettempdir()})
+        sheet = workbook.add_worksheet("Concerns")
+        bold = workbook.add_format({"bold": True})
+        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        for index, col in enumerate(columns):
+            sheet.write_string(0, index, col.header, bold)
+            sheet.set_column(index, index, 22 if col.kind == "time" else 16)
+        sheet.freeze_panes(1, 0)
+        row_number = 0
+        for batch in _streamed_rows(engine, _concern_select(filters, tz, columns)):
+            for row in batch:
+                row_number += 1
+                for index, value in enumerate(transform(row)):
+                    if value is None:
+                        continue
+                    kind = columns[index].kind
+                    if kind == "time":
+                        sheet.write_datetime(row_number, index, value, when)
+                    elif kind == "date":
+                        sheet.write_datetime(row_number, index, datetime.combine(value, time(0)), day)
+                    elif kind == "number":
+                        sheet.write_number(row_number, index, value)
+                    else:
+                        sheet.write_string(row_number, index, value)
+        workbook.close()
+    except BaseException:
+        os.unlink(path)
+        raise
+    return _file_chunks(path)
+
+
+def _file_chunks(path: str) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(FILE_CHUNK_BYTES):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+AUDIT_HEADER = ["Event", "Time (UTC)", "Actor type", "Actor id", "Actor email", "Action", "Object type", "Object id",
+                "Concern reference", "Changes", "Previous hash", "Hash"]
+# Which of the columns above are text (each passes the spreadsheet rule).
+_AUDIT_TEXT = [False, False, True, False, True, True, True, False, True, True, False, False]
+# First characters that the spreadsheet rule acts on: a cheap test before calling it, since a
+# million rows have six text cells each.
+_DANGEROUS_FIRST_SET = frozenset(DANGEROUS_FIRST)
+
+
+def _audit_conditions(filters: AuditFilters, tz: str, concern) -> list:
+    start, end = filters.period.bounds(tz)
+    conditions = [AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end,
+                  or_(AuditEvent.concern_id.is_(None), concern.site_id == filters.site_id)]
+    if filters.user_id is not None:
+        conditions += [AuditEvent.actor_type == "user", AuditEvent.actor_id == filters.user_id]
+    if filters.action is not None:
+        conditions.append(AuditEvent.action == filters.action)
+    if filters.concern_id is not None:
+        conditions.append(AuditEvent.concern_id == filters.concern_id)
+    return conditions
+
+
+def _audit_select(filters: AuditFilters, tz: str, dialect: str):
+    concern = aliased(Concern, name="c")
+    person = aliased(User, name="u")
+    a = AuditEvent
+    if dialect == "sqlite":
+        # The stored text as it is: SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' and JSON as
+        # text, so neither is parsed and re-written for each of a million rows.
+        occurred, changes = type_coerce(a.occurred_at, String), type_coerce(a.changes, String)
+    else:
+        occurred = func.to_char(func.timezone("UTC", a.occurred_at), 'YYYY-MM-DD HH24:MI:SS.US')
+        changes = type_coerce(a.changes, String)  # the driver hands back a dict: dumped below
+    return (select(a.id, occurred, a.actor_type, a.actor_id, person.email, a.action, a.object_type, a.object_id,
+                   concern.reference, changes, a.prev_hash, a.hash)
+            .select_from(a)
+            .outerjoin(concern, concern.id == a.concern_id)
+            .outerjoin(person, and_(a.actor_type == "user", person.id == a.actor_id))
+            .where(*_audit_conditions(filters, tz, concern))
+            .order_by(a.id))
+
+
+def audit_csv(engine: Engine, filters: AuditFilters, *, tz: str) -> Iterator[bytes]:
+    """The audit log for a period, oldest first, as CSV. PostgreSQL writes it itself (COPY);
+    elsewhere rows stream through csv.writer."""
+    if engine.dialect.name == "postgresql":
+        return _audit_copy(engine, filters, tz)
+    return audit_csv_cursor(engine, filters, tz=tz)
+
+
+def audit_csv_cursor(engine: Engine, filters: AuditFilters, *, tz: str) -> Iterator[bytes]:
+    """The audit log through a cursor and csv.writer (any database; PostgreSQL uses it only in the
+    test that holds COPY to the same answers)."""
+    import json
+
+    text_columns = [i for i, is_text in enumerate(_AUDIT_TEXT) if is_text]
+    postgres = engine.dialect.name == "postgresql"
+
+    def transform(row):
+        values = list(row)
+        if postgres and values[9] is not None and not isinstance(values[9], str):
+            values[9] = json.dumps(values[9])
+        for i in text_columns:
+            value = values[i]
+            if value is not None and value[:1] in _DANGEROUS_FIRST_SET:
+                values[i] = neutralise(value)
+        return values
+
+    return _csv_stream(AUDIT_HEADER, _streamed_rows(engine, _audit_select(filters, tz, engine.dialect.name)),
+                       transform)
+
+
+def _audit_copy_sql(filters: AuditFilters, tz: str, engine: Engine) -> tuple[str, dict]:
+    """The COPY statement: the audit select with every text column wrapped in the SQL twin of the
+    spreadsheet rule, compiled by SQLAlchemy for psycopg (parameters bound by psycopg)."""
+    statement = _audit_select(filters, tz, "postgresql")
+    columns = list(statement.selected_columns)
+    wrapped = []
+    for column, is_text in zip(columns, _AUDIT_TEXT, strict=True):
+        if is_text:
+            # neutralise_sql takes an expression we write; the column is compiled by SQLAlchemy.
+            inner = column.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+            wrapped.append(literal_column(neutralise_sql(f"({inner})::text")).label(None))
+        else:
+            wrapped.append(column)
+    statement = statement.with_only_columns(*wrapped, maintain_column_froms=True)
+    compiled = statement.compile(dialect=engine.dialect)
+    sql = f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv, HEADER false)"
+    return sql, dict(compiled.params)
+
+
+def _audit_copy(engine: Engine, filters: AuditFilters, tz: str) -> Iterator[bytes]:
+    sql, params = _audit_copy_sql(filters, tz, engine)
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(AUDIT_HEADER)
+    yield UTF8_BOM + header.getvalue().encode()
+    raw = engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        with connection.cursor() as cursor, cursor.copy(sql, params) as copy:
+            for block in copy:
+                yield bytes(block)
+        connection.rollback()
+    finally:
+        raw.close()
