@@ -1,0 +1,110 @@
+"""The manager's reports in Chromium, on a ward-office tablet and on a phone: sign in with the
+authenticator code on the real pages, read the dashboard for October 2025 (every chart drawn by
+Chart.js from the table beside it, under the pages' Content Security Policy), meet a bad filter,
+open the NHS England monthly return for August 2025, record the site's implementation status and
+download the CSV. Every page passes axe-core's WCAG 2.2 AA rules and is saved as a screenshot for
+review; nothing leaves 127.0.0.1 and nothing breaks the CSP (a violation is a console error)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pyotp
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import create_staff
+from tests.reports.calls import ACUTE, CHANGE, CRITICAL_CARE, MEDICATION, F, P, S, call
+from tests.reports.test_dashboard_figures import october_calls
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.models import Ward
+
+pytestmark = pytest.mark.browser
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+MANAGER = "lead@test.invalid"
+OCTOBER = "/reports/?site=gen&from-day=1&from-month=10&from-year=2025&to-day=31&to-month=10&to-year=2025"
+CHARTS = ["route", "ward", "hour", "hours", "type", "outcome", "change", "trend"]
+
+
+@pytest.fixture
+def seeded(app, trust):
+    with app.app_context(), write_intent():
+        ward, beds = db.session.get(Ward, trust["ward"]), db.session.get(Ward, trust["beds_ward"])
+        october_calls(ward, beds)
+        call(ward, "2025-08-31 22:30", S, kind=ACUTE, outcome=CRITICAL_CARE)  # 23:30 BST on 31 August
+        call(beds, "2025-08-10 10:00", F, kind=ACUTE, outcome=CHANGE, changes=[MEDICATION])
+        call(ward, "2025-08-12 10:00", P)
+        db.session.commit()
+    _user_id, password = create_staff(app, "manager", email=MANAGER, site_id=trust["site"], totp_secret=SECRET)
+    return password
+
+
+def sign_in_as_manager(page: Page, password: str) -> None:
+    page.goto("/auth/sign-in")
+    page.get_by_label("Email address").fill(MANAGER)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Security code").fill(pyotp.TOTP(SECRET).now())
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/triage/")
+
+
+def test_the_dashboard_draws_every_chart_beside_its_table(tab, seeded):
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    page.get_by_role("link", name="Reports").first.click()
+    page.wait_for_url("**/reports/")
+    page.goto(OCTOBER)
+    expect(page.get_by_role("heading", name="Martha's Rule dashboard")).to_be_visible()
+    expect(page.get_by_text("calls raised October 2025")).to_be_visible()
+    for name in CHARTS:
+        canvas = page.locator(f"#{name}-chart")
+        expect(canvas).to_be_visible()
+        assert page.evaluate("id => Boolean(window.Chart.getChart(document.getElementById(id)))", f"{name}-chart"), name
+        expect(page.locator(f"#{name}-table")).to_be_visible()
+    # The chart is drawn from the table: Chart.js holds exactly the table's figures.
+    assert page.evaluate("() => window.Chart.getChart(document.getElementById('route-chart')).data.datasets[0].data") == [2, 5, 2]
+    assert page.evaluate("() => window.Chart.getChart(document.getElementById('hour-chart')).data.datasets[0].data")[:2] == [1, 2]
+    expect(page.locator("h3#breaches-acknowledge")).to_contain_text("Calls past the claim target: 3")
+    expect(page.locator("#breaches-acknowledge + table a").first).to_have_attribute("href", re.compile(r"^/triage/c/MR-T"))
+    tab.check("reports-dashboard", emergency=False)
+
+    page.goto("/reports/?colour=red")
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("This page has no filter called “colour”")
+    tab.check("reports-dashboard-bad-filter", emergency=False)
+    tab.assert_clean()
+
+
+def test_the_monthly_return_records_the_status_and_downloads_as_csv(tab, seeded):
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    page.goto("/reports/return?site=gen&month=8&year=2025")
+    expect(page.get_by_role("heading", name="NHS England monthly return")).to_be_visible()
+    expect(page.locator('[data-measure="calls_total"] [data-value]')).to_have_text("3")
+    expect(page.locator('[data-measure="outcome_critical_care"] [data-value]')).to_have_text("1")
+    expect(page.get_by_text("Implementation status not recorded")).to_be_visible()
+    tab.check("reports-return", emergency=False)
+
+    page.get_by_role("button", name="Save implementation status").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Say whether the patient and family route was live")
+    tab.check("reports-return-errors", emergency=False)
+
+    page.get_by_label("Yes, the route was live").check()
+    page.get_by_label("Partly live (for example some wards or some hours)").check()
+    page.get_by_role("button", name="Save implementation status").click()
+    expect(page.get_by_text("Implementation status for August 2025 saved.")).to_be_visible()
+    expect(page.locator('[data-measure="staff_route_status"] [data-value]')).to_have_text("Partly live")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this return as a spreadsheet (CSV)").click()
+    assert download.value.suggested_filename == "marthas-rule-return-gen-2025-08.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    values = {row[4]: row[5] for row in rows[1:]}
+    assert values["All escalation calls"] == "3" and values["Staff escalation route"] == "Partly live"
+    tab.assert_clean()
