@@ -100,6 +100,7 @@ def _timezone() -> str:
 def _register_blueprints(app: Flask) -> None:
     import tracker.auth.decorators  # noqa: F401  (the session loader)
     from tracker.auth import bp as auth_bp
+    from tracker.oncall import bp as oncall_bp
     from tracker.public import bp as public_bp
     from tracker.records import bp as records_bp
     from tracker.reports import bp as reports_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp)
+    app.register_blueprint(oncall_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(webhooks_bp)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.authz import admin as authz_admin
+from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
 from tests.authz import webhooks as authz_webhooks
@@ -55,7 +55,7 @@ MATRIX = {
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
-for _area in (authz_admin, authz_records, authz_reports, authz_webhooks):
+for _area in (authz_oncall, authz_records, authz_reports, authz_webhooks):
     assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
     MATRIX.update(_area.ROWS)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,11 +28,9 @@ from tracker.models import (
     Site,
     Team,
     Ward,
-    WorkerHeartbeat,
 )
 from tracker.public import view_helpers
-from tracker.services import audit, auth, triage
-from tracker.services.alarms import ALARM_TEXT, open_alarms
+from tracker.services import audit, auth, staff_warnings, triage
 from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
 from tracker.services.news2 import RESPONSE_TEXT, Response
 from tracker.services.phone import display_phone
@@ -61,14 +59,9 @@ def _queue_args():
     return view, site_id, site_code
 
 
-def warnings() -> list[str]:
-    """What staff must know now: open alarms and a worker that has stopped."""
-    notes = [ALARM_TEXT.get(alarm.kind, alarm.kind) for alarm in open_alarms()]
-    last = db.session.scalar(select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
-    if last is None or (utcnow() - last).total_seconds() > current_app.config["WORKER_STALE_SECONDS"]:
-        notes.insert(0, "The message worker is not running: no text alerts or messages are being sent. "
-                        "Phone the outreach team's duty phone and tell IT.")
-    return notes
+def warnings():
+    """What staff must know now (services/staff_warnings.py)."""
+    return staff_warnings.for_user(_user())
 
 
 def _teams_and_sites():
@@ -81,6 +74,12 @@ def _teams_and_sites():
     return teams, sites
 
 
+def _version(view: str, site_id: int | None, notes) -> str:
+    """The queue's version with the warnings' fingerprint: a worker that stops, or a rota gap
+    that opens, changes what the page must show even when no call has changed."""
+    return f"{triage.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
+
+
 @bp.get("/")
 @role_required(*CLINICAL)
 def queue_page():
@@ -88,9 +87,9 @@ def queue_page():
     view, site_id, site_code = _queue_args()
     teams, sites = _teams_and_sites()
     data = triage.queue(_user(), view, site_id)
+    notes = warnings()
     return render_template("triage/queue.html", queue=data, view=view, views=VIEWS, sites=sites, site_code=site_code,
-                           teams=teams, version=triage.queue_version(_user(), view, site_id), warnings=warnings(),
-                           now=utcnow())
+                           teams=teams, version=_version(view, site_id, notes), warnings=notes, now=utcnow())
 
 
 @bp.get("/queue/rows")
@@ -99,13 +98,14 @@ def queue_rows():
     """The queue's refresh: 304 when nothing has changed since the version the page last saw.
     Not audited and not counted as the person's activity."""
     view, site_id, _ = _queue_args()
-    version = triage.queue_version(_user(), view, site_id)
+    notes = warnings()
+    version = _version(view, site_id, notes)
     if request.if_none_match.contains(version):
         response = make_response("", 304)
     else:
         data = triage.queue(_user(), view, site_id)
         response = make_response(render_template("triage/_queue_rows.html", queue=data, now=utcnow(),
-                                                 warnings=warnings()))
+                                                 warnings=notes))
     # Cache-Control stays no-store (patient data): the page's script sends If-None-Match itself.
     response.set_etag(version)
     return response

@@ -1,0 +1,300 @@
+"""On-call views. Thin: find the team in the person's scope (404 otherwise), read the form, call
+one service function, commit, flash, redirect."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.auth.decorators import role_required
+from tracker.clock import local, utcnow
+from tracker.db import begin_write
+from tracker.extensions import db
+from tracker.models import (
+    AlertChannel,
+    EscalationPolicy,
+    Role,
+    RotaPattern,
+    Shift,
+    Team,
+    User,
+)
+from tracker.oncall import bp, forms
+from tracker.services import audit, failed_messages, rota, rota_check, staff_warnings
+from tracker.services.phone import display_phone
+from tracker.services.policy import DEFAULT_STEPS, PolicyProblem, policy_of, save_policy
+from tracker.services.rota import RotaProblem
+from tracker.services.settings import current_settings
+
+VIEWERS = (Role.OUTREACH, Role.MANAGER, Role.ADMIN)
+EDITORS = (Role.MANAGER, Role.ADMIN)
+CLINICAL = (Role.OUTREACH, Role.MANAGER)
+ROTA_DAYS = 7
+
+
+def _user() -> User:
+    return current_user.user
+
+
+def _teams_in_scope():
+    user = _user()
+    query = select(Team).where(Team.active.is_(True)).order_by(Team.name)
+    if user.role is Role.OUTREACH:
+        return query.where(Team.id.in_(user.team_ids or {-1}))
+    if user.role is Role.MANAGER:
+        return query.where(Team.site_id == (user.site_id or -1))
+    return query  # admin: every team
+
+
+def _team_or_404(code: str) -> Team:
+    team = db.session.scalar(_teams_in_scope().where(Team.code == code[:32].lower()))
+    if team is None:
+        abort(404)
+    return team
+
+
+def _may_edit() -> bool:
+    return _user().role in EDITORS
+
+
+def _warnings():
+    return staff_warnings.for_user(_user())
+
+
+def _members(team: Team) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.active.is_(True), User.teams.any(id=team.id))
+                                   .order_by(User.display_name)))
+
+
+@bp.get("/")
+@role_required(*VIEWERS)
+def teams():
+    """Every team in the person's scope with who is on call now."""
+    now = utcnow()
+    rows = [(team, rota.on_call(team.id, now), policy_of(team) is not None) for team in db.session.scalars(_teams_in_scope())]
+    return render_template("oncall/teams.html", rows=rows, warnings=_warnings(), tiers=forms.TIER_WORDS)
+
+
+@bp.get("/<code>/rota")
+@role_required(*VIEWERS)
+def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None, status: int = 200):
+    team = _team_or_404(code)
+    settings = current_settings()
+    now = utcnow()
+    start = local(now, settings.timezone).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = []
+    for offset in range(ROTA_DAYS):
+        day_start = start + timedelta(days=offset)
+        days.append((day_start, [s for s in rota.slots(team.id, day_start, day_start + timedelta(days=1))]))
+    names = {u.id: u for u in _members(team)}
+    names.update({u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({s.user_id for _d, slots in days for s in slots} or {-1})))})
+    patterns = db.session.scalars(select(RotaPattern).where(RotaPattern.team_id == team.id, RotaPattern.active.is_(True))
+                                  .order_by(RotaPattern.tier, RotaPattern.id)).all()
+    shifts = db.session.scalars(select(Shift).where(Shift.team_id == team.id, Shift.cancelled_at.is_(None),
+                                                    Shift.ends_at > now).order_by(Shift.starts_at)).all()
+    return render_template(
+        "oncall/rota.html", team=team, on_call=rota.on_call(team.id, now), days=days, names=names, patterns=patterns,
+        shifts=shifts, members_options=[(u.id, u.display_name) for u in _members(team)], can_edit=_may_edit(), tiers=forms.TIER_WORDS,
+        gaps=rota.gaps(team.id, now, now + staff_warnings.LOOK_AHEAD), problem=problem,
+        form=request.form if problem else {}, today=local(now, settings.timezone).date(), has_policy=policy_of(team)
+        is not None, display_phone=display_phone, warnings=_warnings(), can_test=_user().role in VIEWERS), status
+
+
+def _after_rota_change(team: Team, message: str):
+    db.session.commit()
+    staff_warnings.forget()
+    flash(message, "success")
+    return redirect(url_for("oncall.rota_page", code=team.code))
+
+
+@bp.post("/<code>/rota/patterns")
+@role_required(*EDITORS)
+def add_pattern(code: str):
+    team = _team_or_404(code)
+    try:
+        values = forms.pattern(request.form, {u.id for u in _members(team)})
+        rota.add_pattern(audit.Actor.user(_user().id), team, **values)
+    except (forms.FormProblem, RotaProblem) as problem:
+        db.session.rollback()
+        return rota_page(code, problem=_named(problem, "people"), status=400)
+    return _after_rota_change(team, "Pattern added to the rota.")
+
+
+@bp.post("/<code>/rota/patterns/<int:pattern_id>/end")
+@role_required(*EDITORS)
+def end_pattern(code: str, pattern_id: int):
+    team = _team_or_404(code)
+    pattern = db.session.scalar(select(RotaPattern).where(RotaPattern.id == pattern_id, RotaPattern.team_id == team.id,
+                                                          RotaPattern.active.is_(True)))
+    if pattern is None:
+        abort(404)
+    rota.end_pattern(audit.Actor.user(_user().id), pattern)
+    return _after_rota_change(team, f"{pattern.name} ended. Check the rota has no gaps.")
+
+
+@bp.post("/<code>/rota/shifts")
+@role_required(*EDITORS)
+def add_shift(code: str):
+    team = _team_or_404(code)
+    try:
+        values = forms.shift(request.form, {u.id for u in _members(team)}, current_settings().timezone)
+        rota.add_shift(audit.Actor.user(_user().id), team, **values)
+    except (forms.FormProblem, RotaProblem) as problem:
+        db.session.rollback()
+        return rota_page(code, problem=_named(problem, "end_time"), status=400)
+    return _after_rota_change(team, "Shift added to the rota.")
+
+
+@bp.post("/<code>/rota/shifts/<int:shift_id>/cancel")
+@role_required(*EDITORS)
+def cancel_shift(code: str, shift_id: int):
+    team = _team_or_404(code)
+    shift = db.session.scalar(select(Shift).where(Shift.id == shift_id, Shift.team_id == team.id,
+                                                  Shift.cancelled_at.is_(None)))
+    if shift is None:
+        abort(404)
+    rota.cancel_shift(audit.Actor.user(_user().id), shift)
+    return _after_rota_change(team, "Shift cancelled. Check the rota has no gaps.")
+
+
+def _named(problem, default_field: str) -> forms.FormProblem:
+    """Service refusals carry no field: show them at the form's last field."""
+    return problem if isinstance(problem, forms.FormProblem) else forms.FormProblem(default_field, str(problem))
+
+
+# --- the escalation policy -------------------------------------------------------------------
+
+
+@bp.route("/<code>/policy", methods=["GET", "POST"])
+@role_required(*VIEWERS)
+def policy(code: str):
+    team = _team_or_404(code)
+    current = policy_of(team)
+    problem = None
+    if request.method == "POST":
+        if not _may_edit():
+            abort(403)
+        try:
+            values = forms.policy(request.form)
+            save_policy(audit.Actor.user(_user().id), team, **values)
+        except (forms.FormProblem, PolicyProblem) as refused:
+            db.session.rollback()
+            problem = _named(refused, "fallback_number")
+        else:
+            db.session.commit()
+            staff_warnings.forget()
+            flash("Escalation policy saved. Calls already raised keep the policy they started with.", "success")
+            return redirect(url_for("oncall.policy", code=team.code))
+    return render_template("oncall/policy.html", team=team, policy=current, form=_policy_form(current, problem),
+                           problem=problem, can_edit=_may_edit(), tiers=forms.TIER_WORDS,
+                           channels=forms.CHANNEL_WORDS, max_steps=forms.MAX_STEPS, warnings=_warnings(),
+                           display_phone=display_phone), 400 if problem else 200
+
+
+def _policy_form(current: EscalationPolicy | None, problem) -> dict:
+    """What the form shows: what was typed (after a problem), else the saved policy, else the
+    suggested default."""
+    if problem is not None:
+        values = {key: request.form.get(key, "") for key in request.form}
+        for index in range(forms.MAX_STEPS):
+            values[f"step{index}_tiers"] = request.form.getlist(f"step{index}_tiers")
+        return values
+    steps = [(list(s.tiers), s.channel.value, s.wait_minutes) for s in current.steps] if current else \
+        [([t.value for t in s.tiers], s.channel.value, s.wait_minutes) for s in DEFAULT_STEPS]
+    values = {
+        "repeat_times": str(current.repeat_times if current else 1),
+        "fallback_name": current.fallback_name if current else "",
+        "fallback_number": display_phone(current.fallback_number) if current else "",
+        "fallback_channel": current.fallback_channel.value if current else AlertChannel.VOICE.value,
+        "fallback_wait_minutes": str(current.fallback_wait_minutes if current else 10),
+        "ack_pause_minutes": str(current.ack_pause_minutes if current else 5),
+        "alert_accept_seconds": str(current.alert_accept_seconds if current else 120),
+        "review_reminder_minutes": str(current.review_reminder_minutes if current else 10),
+    }
+    for index in range(forms.MAX_STEPS):
+        tiers, channel, wait = steps[index] if index < len(steps) else ([], AlertChannel.SMS.value, 5)
+        values[f"step{index}_tiers"] = tiers
+        values[f"step{index}_channel"] = channel
+        values[f"step{index}_wait"] = str(wait)
+    return values
+
+
+# --- test the rota ---------------------------------------------------------------------------
+
+
+@bp.post("/<code>/test")
+@role_required(*VIEWERS)
+def test_rota(code: str):
+    """Send a test text to everyone on call for the team now."""
+    team = _team_or_404(code)
+    run = rota_check.start(team, _user())
+    db.session.commit()
+    if not rota_check.run_exists(team, run):
+        flash("Nobody on call now has a mobile that can get texts, so no test was sent. Fix the rota.", "warning")
+        return redirect(url_for("oncall.rota_page", code=team.code))
+    return redirect(url_for("oncall.test_results", code=team.code, run=run))
+
+
+@bp.get("/<code>/test/<run>")
+@role_required(*VIEWERS)
+def test_results(code: str, run: str):
+    team = _team_or_404(code)
+    if not rota_check.run_exists(team, run):
+        abort(404)
+    results = rota_check.results(team, run)
+    waiting = any(r.outcome == "waiting" or (r.outcome == "sent" and r.message.delivery_status not in
+                                             {"delivered", "undelivered", "failed"}) for r in results)
+    return render_template("oncall/test_results.html", team=team, results=results, waiting=waiting,
+                           tiers=forms.TIER_WORDS, display_phone=display_phone, warnings=_warnings())
+
+
+# --- failed messages ---------------------------------------------------------------------------
+
+
+@bp.get("/failed-messages")
+@role_required(*CLINICAL)
+def failed_messages_page(problem: failed_messages.ResendProblem | None = None, problem_id: int | None = None,
+                         status: int = 200):
+    outstanding, dealt_with = failed_messages.listed(_user())
+    return render_template("oncall/failed_messages.html", outstanding=outstanding, dealt_with=dealt_with,
+                           problem=problem, problem_id=problem_id, typed=request.form.get("number", ""),
+                           display_phone=display_phone, warnings=_warnings(), days=failed_messages.LISTED_DAYS), status
+
+
+def _failed_or_404(message_id: int):
+    message = failed_messages.find(_user(), message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.post("/failed-messages/<int:message_id>/resend")
+@role_required(*CLINICAL)
+def resend(message_id: int):
+    message = _failed_or_404(message_id)
+    try:
+        failed_messages.resend(_user(), message, request.form.get("number", "")[:40])
+    except failed_messages.ResendProblem as problem:
+        db.session.rollback()
+        begin_write()
+        return failed_messages_page(problem=problem, problem_id=message_id, status=400)
+    db.session.commit()
+    staff_warnings.forget()
+    flash("Sent again. Its progress shows on the call's page; if it fails again it comes back here.", "success")
+    return redirect(url_for("oncall.failed_messages_page"))
+
+
+@bp.post("/failed-messages/<int:message_id>/dealt-with")
+@role_required(*CLINICAL)
+def dealt_with(message_id: int):
+    message = _failed_or_404(message_id)
+    failed_messages.mark_dealt_with(_user(), message)
+    db.session.commit()
+    staff_warnings.forget()
+    flash("Marked as dealt with.", "success")
+    return redirect(url_for("oncall.failed_messages_page"))
+
