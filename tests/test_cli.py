@@ -24,13 +24,33 @@ def test_seed_demo_builds_the_demo_trust_and_prints_one_time_passwords_once(app,
     users = read.all(User)
     assert {u.role for u in users} == set(Role)
     passwords = dict(re.findall(r"(\S+@demo-hospitals\.invalid)\s+(\S+)", result.output))
-    assert len(passwords) == len(users) == 5
+    assert len(passwords) == len(users) == 6
     with app.app_context():
         for user in users:
             assert verify_password(user.password_hash, passwords[user.email]) and user.must_change_password
             assert passwords[user.email] not in user.password_hash
     again = run(app, "seed-demo")
     assert again.exit_code != 0 and "already has sites" in again.output
+
+
+def test_the_demo_trust_has_someone_on_call_at_every_tier_around_the_clock(app, read):
+    from datetime import timedelta
+
+    from tracker.clock import utcnow
+    from tracker.extensions import db
+    from tracker.models import EscalationPolicy, Tier
+    from tracker.services import rota
+
+    assert run(app, "seed-demo").exit_code == 0
+    assert read.count(EscalationPolicy) == 2
+    with app.app_context():
+        adults = db.session.scalar(db.select(Team).where(Team.code == "ngh-ccot"))
+        now = utcnow()
+        assert rota.gaps(adults.id, now, now + timedelta(days=2)) == []
+        for hours in (0, 6, 12, 18):
+            people = rota.on_call(adults.id, now + timedelta(hours=hours))
+            assert all(people[tier] and people[tier][0].can_be_alerted for tier in Tier)
+            assert people[Tier.PRIMARY][0].user_id != people[Tier.SECONDARY][0].user_id
 
 
 def test_seed_demo_is_refused_in_production(app, monkeypatch):

@@ -7,12 +7,16 @@ looking numbers; the demo only ever sends through the console backend."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.models import Population, Role, Site
+from tracker.models import AlertChannel, Population, Role, Site, Tier
 from tracker.services import audit
+from tracker.services.policy import DEFAULT_STEPS, StepSpec, save_policy
+from tracker.services.rota import add_pattern
 from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
 from tracker.services.users import create_user
 
@@ -66,13 +70,40 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
         ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
         ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
         ("outreach@demo-hospitals.invalid", "Demo Outreach Nurse", Role.OUTREACH, {"teams": [ngh_adult], "mobile": "07400 900111"}),
+        ("charge.outreach@demo-hospitals.invalid", "Demo Outreach Charge Nurse", Role.OUTREACH,
+         {"teams": [ngh_adult], "mobile": "07400 900113"}),
         ("children.outreach@demo-hospitals.invalid", "Demo Children's Outreach Nurse", Role.OUTREACH,
          {"teams": [ngh_child], "mobile": "07400 900112"}),
         ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
     ]
     accounts = []
+    users = {}
     for email, name, role, scope in people:
         user, password = create_user(actor, email=email, display_name=name, role=role, **scope)
         accounts.append((user.email, role.value, password))
+        users[email.split("@")[0]] = user
+    _seed_on_call(actor, ngh_adult, ngh_child, users)
     audit.record("demo_seeded", actor, changes={"sites": 2, "wards": len(wards), "users": len(people)})
     return accounts
+
+
+def _seed_on_call(actor: audit.Actor, adults, children, users) -> None:
+    """Rotas and escalation policies for Northgate's two teams: the nurse and the charge nurse
+    take turns as primary and secondary on 12-hour days and nights, the charge nurse leads; the
+    hospital-at-night team is the voice fallback. Riverside has no policy, to show the simplest
+    set-up: its duty phone is texted until someone claims the call."""
+    nurse, charge, child = users["outreach"], users["charge.outreach"], users["children.outreach"]
+    start = date(2026, 1, 1)
+    add_pattern(actor, adults, tier=Tier.PRIMARY, name="Primary, days and nights", start_local="08:00", shift_hours=12,
+                anchor_date=start, people=[nurse.id, charge.id])
+    add_pattern(actor, adults, tier=Tier.SECONDARY, name="Secondary, days and nights", start_local="08:00",
+                shift_hours=12, anchor_date=start, people=[charge.id, nurse.id])
+    add_pattern(actor, adults, tier=Tier.LEAD, name="Lead", start_local="08:00", shift_hours=24, anchor_date=start,
+                people=[charge.id])
+    save_policy(actor, adults, steps=DEFAULT_STEPS, repeat_times=1, fallback_name="Hospital at night",
+                fallback_number="020 7946 0150", fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
+    add_pattern(actor, children, tier=Tier.PRIMARY, name="Children's outreach", start_local="08:00", shift_hours=24,
+                anchor_date=start, people=[child.id])
+    save_policy(actor, children, steps=[StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 5)], repeat_times=2,
+                fallback_name="Paediatric registrar on call", fallback_number="020 7946 0160",
+                fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
