@@ -9,6 +9,8 @@ NOT_WARD = {"anonymous": S, "ward_staff": 403}
 TEAM = "/on-call/gen-ccot"
 
 ROWS: dict = {
+    # Anyone signed in sets their own mobile for alerts (posted empty: removes it).
+    "auth.change_mobile": ("POST", "/auth/mobile", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "oncall.teams": ("GET", "/on-call/", {**NOT_WARD, "outreach": 200, "manager": 200, "admin": 200}),
     "oncall.rota_page": ("GET", f"{TEAM}/rota", {**NOT_WARD, "outreach": 200, "manager": 200, "admin": 200}),
     "oncall.add_pattern": ("POST", f"{TEAM}/rota/patterns", {**NOT_WARD, "outreach": 403, "manager": 400,

@@ -321,3 +321,32 @@ def test_a_stopped_worker_shows_on_the_next_queue_refresh(app, client, on_call):
     staff_warnings.forget()
     again = client.get("/triage/queue/rows", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and "message worker is not running" in again.get_data(as_text=True)
+
+
+# --- one's own mobile --------------------------------------------------------------------------------------
+
+
+def test_a_clinician_sets_the_mobile_their_alerts_go_to(app, client, read, on_call):
+    sign_in_directly(app, client, on_call["people"]["primary"])
+    assert post(client, "/auth/mobile", {"mobile": "07400 100555"}).status_code == 302
+    assert read.one(User, User.id == on_call["people"]["primary"]).mobile == "+447400100555"
+    assert "07400 100555" in client.get("/auth/account").get_data(as_text=True)
+    assert read.one(AuditEvent, AuditEvent.action == "user_mobile_changed").changes == {"removed": False}
+
+
+@pytest.mark.parametrize(("mobile", "message"), [
+    ("020 7946 0000", "Enter a mobile number that can get texts"),
+    ("call me", "Enter a mobile number, like 07700 900123"),
+    ("+1 202 555 0143", "Enter a mobile number that can get texts"),
+])
+def test_a_mobile_that_cannot_get_alerts_is_refused_plainly(app, client, read, on_call, mobile, message):
+    sign_in_directly(app, client, on_call["people"]["primary"])
+    response = post(client, "/auth/mobile", {"mobile": mobile})
+    assert response.status_code == 400 and message in html.unescape(response.get_data(as_text=True))
+    assert read.one(User, User.id == on_call["people"]["primary"]).mobile == "+447400100001"
+
+
+def test_removing_ones_mobile_shows_the_warning_to_the_team(app, client, on_call):
+    sign_in_directly(app, client, on_call["people"]["primary"])
+    assert post(client, "/auth/mobile", {"mobile": ""}).status_code == 302
+    assert "has no mobile number that can get texts" in client.get("/triage/").get_data(as_text=True)

@@ -15,7 +15,7 @@ from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services import abuse, auth
+from tracker.services import abuse, auth, staff_warnings, users
 from tracker.services.passwords import verify_password
 
 PENDING_SIGN_IN_SECONDS = 300
@@ -251,3 +251,21 @@ def confirm():
         status = 400
     return render_template("auth/confirm.html", form=form, errors=_error_list(form), with_code=with_code,
                            next=next_url), status
+
+
+@bp.post("/mobile")
+@signed_in_required
+def change_mobile():
+    """The person's own mobile, where on-call alerts go. Empty removes it."""
+    user = current_user.user
+    try:
+        users.set_mobile(user, request.form.get("mobile", "")[:40], auth.audit.Actor.user(user.id))
+    except users.MobileProblem as problem:
+        db.session.rollback()
+        return render_template("auth/account.html", sessions=auth.active_sessions(user),
+                               current_id=current_user.live.record.id, mobile_problem=str(problem),
+                               typed_mobile=request.form.get("mobile", "")[:40]), 400
+    db.session.commit()
+    staff_warnings.forget()
+    flash("Mobile number saved." if user.mobile else "Mobile number removed: you will get no text alerts.", "success")
+    return redirect(url_for(".account"))

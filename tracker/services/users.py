@@ -45,6 +45,34 @@ def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role
     return user, password
 
 
+class MobileProblem(ValueError):
+    """A mobile number that cannot get alerts; the message says why in plain English."""
+
+
+def set_mobile(user: User, raw: str, actor: audit.Actor) -> None:
+    """Set (or, with nothing typed, remove) the mobile where a person's on-call alerts go. It must
+    be a mobile in a country the trust texts, or alerts to it would fail at night."""
+    from tracker.services.phone import PhoneProblem, parse_phone
+    from tracker.services.settings import current_settings
+
+    raw = (raw or "").strip()
+    if not raw:
+        number = None
+    else:
+        try:
+            phone = parse_phone(raw)
+        except PhoneProblem:
+            raise MobileProblem("Enter a mobile number, like 07700 900123") from None
+        if not phone.textable(current_settings().allowed_regions):
+            raise MobileProblem("Enter a mobile number that can get texts (not a landline), in a country the trust "
+                                "texts")
+        number = phone.e164
+    if number != user.mobile:
+        user.mobile = number
+        audit.record("user_mobile_changed", actor, object_type="user", object_id=user.id,
+                     changes={"removed": number is None})
+
+
 def reset_password(actor: audit.Actor, email: str) -> tuple[User, str]:
     """A new one-time password (shown once) for a forgotten one; the person's sessions end and
     they must choose their own at the next sign-in. Their second factor is kept."""

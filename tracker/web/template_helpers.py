@@ -95,10 +95,17 @@ def timeline_words(action: str, changes: dict) -> str:
     return words
 
 
+def _display_phone(e164: str | None) -> str:
+    from tracker.services.phone import display_phone
+
+    return display_phone(e164) if e164 else ""
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timeline_words"] = timeline_words
     app.jinja_env.filters["tracker_lookup"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.globals["utcnow"] = utcnow
+    app.jinja_env.globals["display_phone"] = _display_phone
     app.jinja_env.filters["ward_option"] = lambda ward, chosen: {
         "value": str(ward.id), "text": f"{ward.name}, {ward.site.name}", "selected": str(ward.id) == str(chosen or "")}
