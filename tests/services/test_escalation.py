@@ -218,6 +218,13 @@ def test_an_unclaimed_call_climbs_the_policy_to_the_voice_fallback(team_on_call)
     assert [t for _s, n, _c, t in sent if n == SITE_MANAGER] == ["voice_alert", "voice_alert"]
     assert steps_fired(concern_id) == [(0, "step 1, round 1"), (1, "step 2, round 1"), (2, "step 1, round 2"),
                                        (3, "step 2, round 2"), (4, "fallback"), (5, "fallback")]
+    # Every alert is in the audit trail too, each tied to its message and the call.
+    queued = db.session.scalars(select(AuditEvent).where(AuditEvent.concern_id == concern_id,
+                                                         AuditEvent.action == "message_queued")).all()
+    alert_ids = set(db.session.scalars(select(Message.id).where(Message.concern_id == concern_id,
+                                                                Message.escalation_step.is_not(None))))
+    assert {e.object_id for e in queued} >= alert_ids and len(alert_ids) == 8
+    assert audit.verify_chain().ok
 
 
 def test_nothing_fires_before_its_time(team_on_call):
