@@ -92,12 +92,59 @@ def reset_password_command(email):
 def verify_audit_command():
     """Check the audit trail's hash chain from the first event to the last."""
     report = verify_chain()
+    _record_full_check(report)
     if report.ok:
         click.echo(f"Audit chain intact: {report.events_checked} events verified.")
         return
     click.echo(f"AUDIT CHAIN BROKEN at event {report.first_broken_id}: {report.problem}. "
                f"{report.events_checked} events before it verified.", err=True)
     sys.exit(1)
+
+
+def _record_full_check(report) -> None:
+    """Save the result as a full checkpoint: the audit viewer continues from it (services/audit_log.py)."""
+    from tracker.services import audit_log
+
+    db.session.commit()  # end the read; the checkpoint is a short write of its own
+    with write_intent():
+        db.session.add(audit_log.full_checkpoint(report))
+        db.session.commit()
+
+
+@tracker_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="List the calls that are due and those kept under legal hold; change nothing.")
+@click.option("--batch", type=click.IntRange(1, 5000), default=200, show_default=True,
+              help="Calls destroyed per transaction.")
+def purge_command(dry_run, batch):
+    """Destroy the personal data of calls past their retention period (domain §7.3), keeping a stub
+    (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
+    from tracker.services import retention
+
+    due = list(retention.candidates())
+    held = [c for c in due if c.held]
+    to_purge = [c for c in due if not c.held]
+    if dry_run:
+        click.echo(f"Due for destruction: {len(to_purge)} call{'s' if len(to_purge) != 1 else ''}.")
+        for c in to_purge:
+            click.echo(f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})")
+        click.echo(f"Kept under legal hold although due: {len(held)}.")
+        for c in held:
+            click.echo(f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})")
+        db.session.rollback()  # only read
+        return
+    db.session.commit()  # the list was a read; each batch below is a write transaction of its own
+    destroyed = skipped = 0
+    for start in range(0, len(to_purge), batch):
+        with write_intent():
+            for candidate in to_purge[start:start + batch]:
+                try:
+                    retention.purge(candidate, audit.Actor.cli())
+                    destroyed += 1
+                except retention.LegalHold:
+                    skipped += 1  # a hold set since the list was made
+            db.session.commit()
+    click.echo(f"Destroyed the personal data of {destroyed} call{'s' if destroyed != 1 else ''}; "
+               f"kept {len(held) + skipped} under legal hold.")
 
 
 @tracker_cli.command("worker")
@@ -133,6 +180,14 @@ def worker_command(once):
               help="Reports: when in hours ends on weekdays, local time (default 18:00; unchanged if omitted).")
 @click.option("--bank-holiday-region", type=click.Choice(["england-and-wales", "scotland", "northern-ireland"]),
               help="Reports: whose bank holidays are out of hours (default england-and-wales; unchanged if omitted).")
+@click.option("--retention-adult-years", type=int,
+              help="Keep an adult's call this many years after it ended (at least 8; unchanged if omitted).")
+@click.option("--retention-child-until-age", type=int,
+              help="Keep a child's call until this birthday (at least 25; unchanged if omitted).")
+@click.option("--retention-complaint-years", type=int,
+              help="Keep a call linked to a complaint this many years (at least 10; unchanged if omitted).")
+@click.option("--retention-serious-incident-years", type=int,
+              help="Keep a call linked to a serious incident this many years (at least 20; unchanged if omitted).")
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
     def action():
@@ -147,6 +202,7 @@ def setup_trust_command(**options):
                                           mfa_for_all_staff=options["mfa_for_all_staff"])
         if options["in_hours_start"] or options["in_hours_end"] or options["bank_holiday_region"]:
             _save_working_hours(settings, options)
+        _save_retention(options)
         return settings
     _commit_or_fail(action)
     click.echo("Trust settings saved.")
@@ -172,6 +228,18 @@ def _save_working_hours(settings, options) -> None:
                            region=options["bank_holiday_region"] or settings.bank_holiday_region or "england-and-wales")
     except HoursProblem as problem:
         raise SetupProblem(str(problem)) from None
+
+
+def _save_retention(options) -> None:
+    from tracker.services.retention import RetentionProblem, save_retention
+
+    periods = {name: options[name] for name in ("retention_adult_years", "retention_child_until_age",
+                                                "retention_complaint_years", "retention_serious_incident_years")}
+    if any(value is not None for value in periods.values()):
+        try:
+            save_retention(audit.Actor.cli(), **periods)
+        except RetentionProblem as problem:
+            raise SetupProblem(str(problem)) from None
 
 
 @tracker_cli.command("add-site")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 import time_machine
+
 from tests.conftest import ON_POSTGRES, create_staff, sign_in_directly
 from tests.records.conftest import code_now, csrf, make_concern, read_csv
 from tracker.clock import utcnow
@@ -22,7 +23,6 @@ from tracker.models import (
     ConcernStatus,
     ConcernType,
     DeteriorationOutcome,
-    ExportKind,
     ExportLog,
     Population,
 )

@@ -210,10 +210,11 @@ def _latest(*where) -> AuditCheckpoint | None:
     return db.session.scalar(select(AuditCheckpoint).where(*where).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
-def check_chain(limit: int = INCREMENTAL_LIMIT) -> tuple[ChainStatus, AuditCheckpoint | None]:
-    """Continue the check from the last good checkpoint (reads only). Returns the status and the
-    checkpoint to save (None when nothing new was checked), so the caller can save it in a
-    short write transaction of its own."""
+def check_chain(limit: int | None = None) -> tuple[ChainStatus, AuditCheckpoint | None]:
+    """Continue the check from the last good checkpoint (reads only), at most `limit` events
+    (default INCREMENTAL_LIMIT). Returns the status and the checkpoint to save (None when nothing
+    new was checked), so the caller can save it in a short write transaction of its own."""
+    limit = limit or INCREMENTAL_LIMIT
     last_full = _latest(AuditCheckpoint.full.is_(True))
     latest = _latest()
     head_id, head_hash = _head()

@@ -46,6 +46,10 @@ class RetentionProblem(ValueError):
     """A retention setting outside what the Code allows."""
 
 
+class LegalHold(Exception):
+    """The call is under legal hold: nothing of it is destroyed."""
+
+
 def _years_after(moment: date, years: int) -> date:
     try:
         return moment.replace(year=moment.year + years)
@@ -182,7 +186,7 @@ def purge(candidate: Candidate, actor: audit.Actor) -> dict:
     hold (read again here, so a hold set after the list was made still counts) refuses."""
     held = db.session.scalar(select(Concern.legal_hold).where(Concern.id == candidate.concern_id).with_for_update())
     if held:
-        raise ValueError(f"{candidate.reference} is under legal hold")
+        raise LegalHold(candidate.reference)
     removed: dict = {}
     for purger in PURGERS.values():
         removed.update(purger(candidate.concern_id))

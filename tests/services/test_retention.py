@@ -1,0 +1,282 @@
+"""Retention (domain §7.3, issue 5 item 5): when a call's personal data is due for destruction,
+and the purge that destroys it, keeping a stub and the audit trail whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from sqlalchemy import ForeignKey, select
+
+from tests.conftest import build_trust
+from tests.services.test_concerns import raise_one
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import (
+    AuditEvent,
+    Base,
+    Concern,
+    ConcernNote,
+    ConcernStatus,
+    ConcernType,
+    DeteriorationOutcome,
+    Message,
+    MessageEvent,
+    NoteKind,
+    Population,
+    Settings,
+)
+from tracker.services import audit, hospital, retention
+from tracker.services.concerns import Source
+
+CODE = SimpleNamespace(retention_adult_years=8, retention_child_until_age=25, retention_complaint_years=10,
+                       retention_serious_incident_years=20)
+ENDED = datetime(2016, 5, 1, 14, 0, tzinfo=UTC)
+
+
+def finished(**fields) -> Concern:
+    values = {"status": ConcernStatus.CLOSED, "closed_at": ENDED, "raised_at": ENDED, "updated_at": ENDED,
+              "patient_dob": None, "complaint": False, "serious_incident": False, "legal_hold": False}
+    values.update(fields)
+    return Concern(**values)
+
+
+# --- the rules ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fields", "paediatric", "expected"), [
+    ({}, False, (date(2024, 5, 1), "adult")),
+    ({"patient_dob": date(2010, 3, 1)}, False, (date(2024, 5, 1), "adult")),  # an adult ward: the adult rule
+    ({"patient_dob": date(2010, 3, 1)}, True, (date(2035, 3, 1), "child")),  # to the 25th birthday
+    ({"patient_dob": date(1998, 9, 1)}, True, (date(2024, 9, 1), "child")),  # 17 when care ended: the 26th
+    ({"patient_dob": date(1994, 1, 1)}, True, (date(2024, 5, 1), "adult")),  # never less than the adult period
+    ({}, True, (date(2041, 5, 1), "child_no_birth_date")),  # no date of birth: the longest period
+    ({"complaint": True}, False, (date(2026, 5, 1), "complaint")),
+    ({"serious_incident": True}, False, (date(2036, 5, 1), "serious_incident")),
+    ({"serious_incident": True, "complaint": True}, False, (date(2036, 5, 1), "serious_incident")),
+    ({"patient_dob": date(2016, 1, 1), "serious_incident": True}, True, (date(2041, 1, 1), "child")),
+    ({"status": ConcernStatus.CANCELLED, "closed_at": None}, False, (date(2024, 5, 1), "adult")),
+    ({"patient_dob": date(2008, 2, 29)}, True, (date(2033, 2, 28), "child")),
+])
+def test_the_destruction_date_follows_the_code_of_practice(fields, paediatric, expected):
+    due = retention.due(finished(**fields), CODE, paediatric)
+    assert (due.date, due.rule) == expected
+
+
+@pytest.mark.parametrize("status", [ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED])
+def test_a_call_still_in_use_is_never_due(status):
+    assert retention.due(finished(status=status, closed_at=None), CODE, False) is None
+
+
+def test_a_trust_that_keeps_records_longer_gets_its_longer_periods():
+    longer = SimpleNamespace(**{**vars(CODE), "retention_adult_years": 10})
+    assert retention.due(finished(), longer, False).date == date(2026, 5, 1)
+
+
+# --- the purge ----------------------------------------------------------------------------------
+
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # the dates below are worked out from this "today"
+
+
+@pytest.fixture
+def built(ctx):
+    with time_machine.travel(NOW, tick=True):
+        yield build_trust()
+
+
+def old_call(ward, n: int, *, when=ENDED, **fields) -> Concern:
+    """A call raised and closed at `when`, with a note, texts and an inbound reply."""
+    with time_machine.travel(when, tick=False):
+        concern = raise_one(ward, source=Source(device_id=f"old-{n}", address="10.9.9.9"), submission=f"old-{n:020d}",
+                            worry_details=f"Breathing fast and confused, call {n}", patient_name="Pat Jones",
+                            hospital_number="H12345", bed="Bay 3", caller_name="Sam Jones").concern
+        concern.patient_dob = date(1950, 1, 2)
+        concern.ward_response = "They said the doctor would come later."
+        concern.news2_total, concern.news2_parameters = 7, {"respiration_rate": 24}
+        concern.status, concern.closed_at = ConcernStatus.CLOSED, utcnow()
+        concern.concern_type, concern.clinical_review_needed = ConcernType.ACUTE_DETERIORATION, True
+        concern.deterioration_outcome = DeteriorationOutcome.CHANGE_IN_CARE
+        concern.change_in_care = ["oxygen"]
+        for name, value in fields.items():
+            setattr(concern, name, value)
+        db.session.add(ConcernNote(concern_id=concern.id, kind=NoteKind.FINDINGS, text="Pat looked grey and clammy."))
+        message = db.session.scalars(select(Message).where(Message.concern_id == concern.id)).first()
+        message.body = "Your reference is MR-... Pat Jones"
+        db.session.add(MessageEvent(message_id=message.id, kind="status", provider_sid="SM1", status="delivered",
+                                    from_number="+447400123456", payload={"To": "+447400123456"}))
+        db.session.add(MessageEvent(concern_id=concern.id, kind="inbound", from_number="+447400123456",
+                                    payload={"Body": "Mum is worse, please come", "From": "+447400123456"}))
+        audit.record("note_added", audit.Actor.system(), object_type="concern", object_id=concern.id,
+                     concern_id=concern.id, changes={"note_id": 1})
+        db.session.commit()
+        return concern
+
+
+def chain_rows() -> list[tuple]:
+    return db.session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)).all()
+
+
+def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
+    concern = old_call(built["ward"], 1)
+    concern_id, reference, raised, closed = concern.id, concern.reference, concern.raised_at, concern.closed_at
+    before = chain_rows()
+
+    due = list(retention.candidates())
+    assert [(c.reference, c.due.rule, c.held) for c in due] == [(reference, "adult", False)]
+    removed = retention.purge(due[0], audit.Actor.cli())
+    db.session.commit()
+    db.session.expire_all()
+
+    stub = db.session.get(Concern, concern_id)
+    assert (stub.reference, stub.raised_at, stub.closed_at, stub.status) == (reference, raised, closed,
+                                                                             ConcernStatus.CLOSED)
+    assert stub.concern_type is ConcernType.ACUTE_DETERIORATION and stub.clinical_review_needed
+    assert stub.deterioration_outcome is DeteriorationOutcome.CHANGE_IN_CARE and stub.change_in_care == ["oxygen"]
+    assert stub.purged_at is not None
+    for name in ("patient_name", "patient_dob", "hospital_number", "bed", "caller_name", "caller_relationship",
+                 "callback_number", "worry_details", "ward_response", "news2_total", "news2_parameters",
+                 "escalation_plan", "repeat_key"):
+        assert getattr(stub, name) is None, name
+    assert db.session.scalars(select(ConcernNote).where(ConcernNote.concern_id == concern_id)).all() == []
+    for message in db.session.scalars(select(Message).where(Message.concern_id == concern_id)):
+        assert (message.body, message.to_number, message.variables, message.error_reason) == (None, "", {}, None)
+    events = db.session.scalars(select(MessageEvent)).all()
+    assert events and all(e.payload == {} and e.from_number is None for e in events)
+    assert removed == {"notes": 1, "messages": 2, "message_events": 2}
+
+    # The audit trail is untouched, one row added for the destruction, and the chain still verifies.
+    after = chain_rows()
+    assert after[:len(before)] == before and len(after) == len(before) + 1
+    destroyed = db.session.get(AuditEvent, after[-1][0])
+    assert destroyed.action == "personal_data_destroyed" and destroyed.concern_id == concern_id
+    assert destroyed.changes == {"rule": "adult", "due": "2024-05-01", "notes": 1, "messages": 2,
+                                 "message_events": 2}
+    assert audit.verify_chain().ok
+    assert list(retention.candidates()) == []
+
+
+def test_nothing_personal_is_left_anywhere_in_the_database(built):
+    """Every text column of every table, read back after the purge: none holds the patient's or
+    caller's details."""
+    concern = old_call(built["ward"], 1)
+    retention.purge(next(retention.candidates()), audit.Actor.cli())
+    db.session.commit()
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for row in db.session.execute(select(table)).mappings():
+            text = repr(dict(row))
+            for secret in ("Pat Jones", "Sam Jones", "H12345", "clammy", "Mum is worse", "400123456", "1950-01-02",
+                           "Breathing fast", "doctor would come"):
+                if secret in text:
+                    found.append((table.name, secret))
+    assert found == []
+    assert db.session.get(Concern, concern.id).reference
+
+
+def test_a_legal_hold_stops_the_purge(built, read):
+    held = old_call(built["ward"], 1, legal_hold=True)
+    due = list(retention.candidates())
+    assert [(c.reference, c.held) for c in due] == [(held.reference, True)]
+    with pytest.raises(retention.LegalHold):
+        retention.purge(due[0], audit.Actor.cli())
+    db.session.rollback()
+    assert db.session.get(Concern, held.id).patient_name == "Pat Jones"
+
+
+def test_a_hold_set_after_the_list_was_made_still_stops_it(built):
+    concern = old_call(built["ward"], 1)
+    listed = next(retention.candidates())
+    db.session.get(Concern, concern.id).legal_hold = True
+    db.session.commit()
+    with pytest.raises(retention.LegalHold):
+        retention.purge(listed, audit.Actor.cli())
+
+
+def test_serious_incidents_and_complaints_are_kept_longer(built):
+    old_call(built["ward"], 1, serious_incident=True)
+    old_call(built["ward"], 2, complaint=True, when=datetime(2017, 6, 1, tzinfo=UTC))  # adult 2025, complaint 2027
+    old_call(built["ward"], 3, complaint=True, when=datetime(2014, 1, 5, tzinfo=UTC))  # complaint 2024: due
+    assert [c.due.rule for c in retention.candidates()] == ["complaint"]
+
+
+def test_calls_not_yet_due_and_open_calls_are_left_alone(built):
+    old_call(built["ward"], 1, when=datetime(2020, 1, 1, tzinfo=UTC))
+    old_call(built["ward"], 2, status=ConcernStatus.ACKNOWLEDGED, closed_at=None)
+    assert list(retention.candidates()) == []
+
+
+def test_a_paediatric_wards_calls_follow_the_childrens_rule(built):
+    actor = audit.Actor.cli()
+    team = hospital.add_team(actor, code="gen-pccot", site=built["site"], name="Children's Outreach",
+                             population=Population.PAEDIATRIC, public_phone="020 7946 0102",
+                             duty_phone="07400 900102")
+    ward = hospital.add_ward(actor, code="kids", name="Kingfisher Ward", site=built["site"], team=team,
+                             population=Population.PAEDIATRIC)
+    db.session.commit()
+    child = old_call(ward, 1, patient_dob=date(2012, 4, 4))  # 25th birthday in 2037
+    unknown = old_call(ward, 2, patient_dob=None)  # no date of birth: 25 years from 2016
+    grown = old_call(ward, 3, patient_dob=date(1996, 1, 1))  # 25th birthday in 2021, so the adult 8 years (2024)
+    due = {c.reference: c.due for c in retention.candidates()}
+    assert set(due) == {grown.reference}
+    assert (child.reference, unknown.reference) and due[grown.reference].rule == "adult"
+
+
+def test_every_table_that_refers_to_a_call_has_a_purger():
+    """The one place where personal data tied to a call is destroyed (retention.PURGERS): a new
+    table with a concern_id (daily checks, when they come) fails here until it is added."""
+    referring = {table.name for table in Base.metadata.sorted_tables
+                 for fk in table.foreign_keys if isinstance(fk, ForeignKey) and fk.column.table.name == "concern"}
+    assert referring - {"concern"} <= set(retention.PURGERS), referring - set(retention.PURGERS)
+    assert "concern" in retention.PURGERS
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_purge_dry_run_lists_without_changing_then_purge_destroys(app, built, read):
+    due = old_call(built["ward"], 1).reference
+    held = old_call(built["ward"], 2, legal_hold=True).reference
+    recent = old_call(built["ward"], 3, when=datetime(2022, 6, 1, tzinfo=UTC)).reference
+    db.session.commit()  # this test's own session lets go of SQLite's write lock: the command writes
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["tracker", "purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Due for destruction: 1 call." in dry.output and due in dry.output and "(adult)" in dry.output
+    assert "Kept under legal hold although due: 1." in dry.output and held in dry.output
+    assert recent not in dry.output
+    assert read.count(Concern, Concern.purged_at.is_not(None)) == 0
+
+    real = runner.invoke(args=["tracker", "purge"])
+    assert real.exit_code == 0, real.output
+    assert "Destroyed the personal data of 1 call; kept 1 under legal hold." in real.output
+    assert [c.reference for c in read.all(Concern, Concern.purged_at.is_not(None))] == [due]
+    assert read.count(AuditEvent, AuditEvent.action == "personal_data_destroyed") == 1
+    verify = runner.invoke(args=["tracker", "verify-audit"])
+    assert verify.exit_code == 0 and "Audit chain intact" in verify.output
+
+
+def setup_trust(runner, *extra):
+    return runner.invoke(args=["tracker", "setup-trust", "--name", "Test Trust", "--emergency-instruction",
+                               "Press the buzzer.", "--outreach-phone", "020 7946 0100", *extra])
+
+
+def test_retention_periods_are_set_with_setup_trust_and_never_below_the_minimums(app, built, read):
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = setup_trust(runner, "--retention-adult-years", "10", "--retention-serious-incident-years", "25")
+    assert result.exit_code == 0, result.output
+    settings = read.one(Settings)
+    assert (settings.retention_adult_years, settings.retention_serious_incident_years) == (10, 25)
+    assert settings.retention_child_until_age == 25 and settings.retention_complaint_years == 10
+    event = read.all(AuditEvent, AuditEvent.action == "retention_changed")[-1]
+    assert event.changes == {"retention_adult_years": 10, "retention_serious_incident_years": 25}
+
+    assert setup_trust(runner).exit_code == 0  # omitted: unchanged
+    assert read.one(Settings).retention_adult_years == 10
+
+    refused = setup_trust(runner, "--retention-adult-years", "5")
+    assert refused.exit_code != 0 and "must be between 8 and 100" in refused.output
+    assert read.one(Settings).retention_adult_years == 10
