@@ -223,3 +223,45 @@ def test_the_console_backend_prints_records_and_finds_what_it_sent(tmp_path):
     assert "--- SMS to +447400123456" in stream.getvalue() and "Hello" in stream.getvalue()
     assert ConsoleSender(str(tmp_path / "sms.jsonl")).find_sent(sms).sid == result.sid  # found after a restart
     assert sender.find_sent(OutgoingSms(2, "+447400123456", "Hello", "key-2", utcnow())) is None
+
+
+def test_the_worker_pings_the_trusts_heartbeat_url_and_carries_on_when_it_is_down():
+    """The dead man's switch: the trust's monitoring alarms when these calls stop."""
+    import http.server
+    import socket
+    import threading
+    import time
+
+    from tracker.worker import HeartbeatPinger
+
+    hits = []
+
+    class Monitor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Monitor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    stopping = threading.Event()
+    with socket.socket() as unused:  # a port nobody listens on: the monitoring is down
+        unused.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{unused.getsockname()[1]}/ping"
+    down = HeartbeatPinger(dead_url, 0.02, stopping)
+    up = HeartbeatPinger(f"http://127.0.0.1:{server.server_address[1]}/ping/tracker", 0.02, stopping)
+    down.start()
+    up.start()
+    deadline = time.monotonic() + 10
+    while len(hits) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stopping.set()
+    up.join(timeout=5)
+    down.join(timeout=5)
+    server.shutdown()
+    assert len(hits) >= 3 and set(hits) == {"/ping/tracker"}
+    assert not down.is_alive()  # a refused ping never killed the thread before it was told to stop
