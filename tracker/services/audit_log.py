@@ -83,16 +83,23 @@ def search(query: AuditSearch) -> AuditPage:
     about no concern), newest first."""
     concern = aliased(Concern, name="c")
     conditions = _scope(query, concern)
+    # One call's events are few: read them through the concern_id index in id order (the same
+    # order, since times follow ids). Otherwise newest first by time, through a time index.
+    by_call = query.concern_id is not None
+    order = [AuditEvent.id.desc()] if by_call else [AuditEvent.occurred_at.desc(), AuditEvent.id.desc()]
     if query.before_id is not None:
         last = db.session.get(AuditEvent, query.before_id)
         if last is None:
             return AuditPage([], None)
-        # The plain bound lets both databases read the occurred_at index as a range.
-        conditions += [AuditEvent.occurred_at <= last.occurred_at,
-                       tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(last.occurred_at, last.id)]
+        if by_call:
+            conditions.append(AuditEvent.id < last.id)
+        else:
+            # The plain bound lets both databases read the occurred_at index as a range.
+            conditions += [AuditEvent.occurred_at <= last.occurred_at,
+                           tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(last.occurred_at, last.id)]
     rows = db.session.execute(
         select(AuditEvent, concern.reference).outerjoin(concern, concern.id == AuditEvent.concern_id)
-        .where(*conditions).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
+        .where(*conditions).order_by(*order).limit(PAGE_SIZE + 1)
     ).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
