@@ -85,11 +85,52 @@ function updateAges(root = document) {
   });
 }
 
+// --- sound -----------------------------------------------------------------------------------------
+// Browsers play sound only after the person has pressed something, so the queue offers a button
+// (pressed again after each page load). The on-call phone stays the alerting channel.
+const chime = (() => {
+  const button = document.querySelector("[data-sound-toggle]");
+  let context = null;
+  let on = false;
+  const show = () => {
+    if (!button) return;
+    button.setAttribute("aria-pressed", String(on));
+    button.textContent = on ? "Sound on for new calls and warnings" : "Turn on sound for new calls and warnings";
+  };
+  const play = () => {
+    if (!on || !context) return;
+    const now = context.currentTime;
+    [0, 0.25].forEach((offset, index) => {
+      const tone = context.createOscillator();
+      const gain = context.createGain();
+      tone.frequency.value = index ? 660 : 880;
+      gain.gain.setValueAtTime(0.2, now + offset);
+      gain.gain.exponentialRampToValueAtTime(0.001, now + offset + 0.2);
+      tone.connect(gain).connect(context.destination);
+      tone.start(now + offset);
+      tone.stop(now + offset + 0.2);
+    });
+  };
+  if (button) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      on = !on;
+      if (on && !context) context = new AudioContext();
+      show();
+      play();
+    });
+    show();
+  }
+  return { play };
+})();
+
 // --- the live queue ------------------------------------------------------------------------------
 function liveQueue() {
   const queue = document.querySelector("[data-queue]");
   if (!queue) return;
   const status = document.querySelector("[data-refresh-status]");
+  const warningCount = () => queue.querySelectorAll("[data-alarm] li").length;
+  let warnings = warningCount();
   let version = queue.dataset.version;
   let failures = 0;
   const seen = new Set([...queue.querySelectorAll("[data-concern]")].map((row) => row.dataset.concern));
@@ -112,6 +153,9 @@ function liveQueue() {
         status.textContent = fresh.length
           ? `${fresh.length} new call${fresh.length > 1 ? "s" : ""} at ${time()}.`
           : `Updated at ${time()}.`;
+        const nowWarnings = warningCount();
+        if (fresh.length || nowWarnings > warnings) chime.play();
+        warnings = nowWarnings;
         updateAges(queue);
       } else if (response.status !== 304) {
         throw new Error(`status ${response.status}`);
