@@ -265,3 +265,27 @@ def test_the_worker_pings_the_trusts_heartbeat_url_and_carries_on_when_it_is_dow
     server.shutdown()
     assert len(hits) >= 3 and set(hits) == {"/ping/tracker"}
     assert not down.is_alive()  # a refused ping never killed the thread before it was told to stop
+
+
+@pytest.mark.postgres
+def test_a_new_message_wakes_a_listening_worker_at_once_on_postgres(app, ctx):
+    """NOTIFY at commit wakes the worker without waiting for its next poll (polling stays as the
+    safety net)."""
+    import time
+
+    from tracker.models import Audience, RecipientKind
+    from tracker.services.notifications import queue_message
+    from tracker.worker import Listener
+
+    listener = Listener.for_app(app)
+    assert listener is not None
+    try:
+        started = time.monotonic()
+        queue_message(concern=None, audience=Audience.CLINICIAN, recipient_kind=RecipientKind.CONTACT,
+                      to_number="+447400100001", template_id="rota_test", variables={"team": "T", "tier": "primary"},
+                      locale="en", idempotency_key="wake-up", actor=audit.Actor.system())
+        db.session.commit()
+        listener.wait(30)  # returns as soon as the notification arrives
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()
