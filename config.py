@@ -139,7 +139,9 @@ class Config:
     # SMS and the worker.
     SMS_BACKEND = env("SMS_BACKEND", "console")
     SMS_CONSOLE_LOG = env("SMS_CONSOLE_LOG")
-    SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)
+    # With the backoff's 5-minute cap, 20 attempts keep trying for 30 to 60 minutes, so a provider
+    # outage of that length loses no text (8 gave up after 2 to 4 minutes).
+    SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 20)
     SMS_RETRY_BASE_SECONDS = env_float("SMS_RETRY_BASE_SECONDS", 2.0)
     SMS_RETRY_CAP_SECONDS = env_float("SMS_RETRY_CAP_SECONDS", 300.0)
     SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 60)

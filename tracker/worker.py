@@ -5,6 +5,7 @@ killed worker loses nothing: its leases expire and the next run reconciles them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -104,14 +105,24 @@ class Worker:
 
 class Listener:
     """PostgreSQL LISTEN on the outbox channel: an insert's NOTIFY (sent at commit) wakes the
-    worker within a millisecond instead of at its next poll. Polling stays as the safety net."""
+    worker within a millisecond instead of at its next poll. Polling stays as the safety net.
+
+    A lost connection (the database restarted) is reported once and opened again, at most every
+    RECONNECT_SECONDS, while the worker polls meanwhile."""
 
     CHANNEL = "tracker_outbox"
+    RECONNECT_SECONDS = 5.0
 
     def __init__(self, url: str):
+        self.url = url
+        self.connection = None
+        self._retry_at = 0.0
+        self._connect()
+
+    def _connect(self) -> None:
         import psycopg
 
-        self.connection = psycopg.connect(url, autocommit=True)
+        self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
         self.connection.execute(f"LISTEN {self.CHANNEL}")
 
     @classmethod
@@ -127,15 +138,34 @@ class Listener:
             return None
 
     def wait(self, seconds: float) -> None:
+        if self.connection is None and time.monotonic() >= self._retry_at:
+            try:
+                self._connect()
+                log.info("listening for new messages again")
+            except Exception as exc:
+                self._drop()
+                log.warning("could not LISTEN for new messages (%s); polling meanwhile", exc)
+        if self.connection is None:
+            time.sleep(seconds)
+            return
         try:
             for _notification in self.connection.notifies(timeout=seconds, stop_after=1):
                 break
         except Exception:
-            log.exception("LISTEN connection lost; polling only")
+            log.exception("LISTEN connection lost; polling until it is back")
+            self._drop()
             time.sleep(seconds)
 
+    def _drop(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(Exception):  # already broken
+                self.connection.close()
+        self.connection = None
+        self._retry_at = time.monotonic() + self.RECONNECT_SECONDS
+
     def close(self) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
 
 
 class HeartbeatPinger(threading.Thread):

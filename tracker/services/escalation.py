@@ -252,17 +252,31 @@ def _move_on_after_unaccepted_alerts(now: datetime) -> None:
 
 
 def move_on_now(concern_id: int, reason: str, now: datetime | None = None) -> bool:
-    """Bring the next step forward to now (an alert failed). True if it was moved."""
+    """Bring the next step forward to now (an alert failed). True if it was moved.
+
+    Not once the fallback has been paged: only the fallback again comes next, on its own
+    interval. Bringing it forward whenever its alert fails would page it anew on every pass while
+    the provider is down (a loop of steps, texts and audit rows); its own retries go on instead."""
     now = now or utcnow()
+    current = db.session.execute(select(_CONCERNS.c.escalation_plan, _CONCERNS.c.escalation_position)
+                                 .where(_CONCERNS.c.id == concern_id)).first()
+    if current is None or _fallback_paged(current.escalation_plan, current.escalation_position):
+        return False
     moved = db.session.execute(
         update(_CONCERNS).where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status == ConcernStatus.NEW.value,
-                                _CONCERNS.c.next_escalation_at > now)
+                                _CONCERNS.c.next_escalation_at > now,
+                                _CONCERNS.c.escalation_position == current.escalation_position)
         .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
     ).rowcount
     if moved:
         audit.record("escalation_moved_on", audit.Actor.worker(), object_type="concern", object_id=concern_id,
                      concern_id=concern_id, changes={"reason": reason})
     return bool(moved)
+
+
+def _fallback_paged(plan: dict | None, position: int) -> bool:
+    step = step_at(plan, position - 1) if plan and plan.get("steps") and position > 0 else None
+    return step is not None and step["label"] == "fallback"
 
 
 def pause(concern_id: int, minutes: int, source: str, now: datetime | None = None) -> bool:
