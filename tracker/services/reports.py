@@ -217,13 +217,16 @@ def month_index(column, tz_name: str, first_month: date, months: int) -> ColumnE
     return case(*[(column < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
 
 
-def seconds_between(later, earlier) -> ColumnElement:
+def seconds_between(later, earlier, *, exact: bool = True) -> ColumnElement:
     """`later - earlier` in seconds (a float), NULL when either is NULL."""
     if db.session.get_bind().dialect.name == "postgresql":
         return extract("epoch", later - earlier)
+    days = func.julianday(later) - func.julianday(earlier)
+    if not exact:
+        return days * 86400.0  # within a few microseconds: enough for a median shown to the second
     # julianday() is a float of days: rounding to the millisecond removes its representation error,
     # so a call claimed exactly on its 5-minute target is 300.0 seconds, not 300.00000002 (a breach).
-    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3)
+    return func.round(days * 86400.0, 3)
 
 
 def _count(condition) -> ColumnElement:
@@ -408,7 +411,8 @@ def _trend(site_id: int, period: Period, tz: str) -> list[dict]:
 def _clocks(site_id: int, start_utc: datetime, end_utc: datetime, tally: dict, now: datetime) -> list[Clock]:
     calls = _calls(site_id, start_utc, end_utc)
     durations = {key: seconds_between(column, Concern.raised_at) for key, _label, column, _target in CLOCKS}
-    percentiles = _percentiles(calls, durations)
+    percentiles = _percentiles(calls, {key: seconds_between(column, Concern.raised_at, exact=False)
+                                       for key, _label, column, _target in CLOCKS})
     targets = _targets(site_id)
     clocks = []
     for key, label, column, target in CLOCKS:
