@@ -17,7 +17,7 @@ from tests.reports.test_dashboard_figures import NOW, october_calls
 from tests.triage.test_authorization_matrix import csrf_token
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, Population, SiteImplementation, Ward
+from tracker.models import AuditEvent, ConcernStatus, Population, SiteImplementation, Ward
 from tracker.services import audit, hospital
 
 
@@ -160,6 +160,16 @@ def test_the_return_page_shows_each_measure_with_its_definition(app, client, tru
     assert re.search(r'data-measure="outcome_critical_care".*?<strong data-value>2</strong>', html, flags=re.S)
     assert "Closed calls only, as coded by the clinician at close" in html
     assert 'href="/reports/return.csv?site=gen&amp;month=8&amp;year=2025"' in html
+
+
+def test_the_return_warns_while_calls_of_the_month_are_still_open(app, client, trust, manager):
+    seed_august(app, trust)
+    with app.app_context(), write_intent():
+        call(db.session.get(Ward, trust["ward"]), "2025-08-20 10:00", F, ConcernStatus.ACKNOWLEDGED)
+        db.session.commit()
+    html = page(client.get("/reports/return?month=8&year=2025"))
+    assert "Not final yet" in html and "1 call raised in August 2025 is still open" in html
+    assert re.search(r'data-measure="still_open".*?<strong data-value>1</strong>', html, flags=re.S)
 
 
 def test_the_return_csv_reads_back_with_the_csv_module_and_is_audited(app, client, trust, manager, read):
