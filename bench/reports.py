@@ -92,7 +92,7 @@ DUMP_SQL = (
     "LEFT OUTER JOIN concern AS c ON c.id = a.concern_id "
     "LEFT OUTER JOIN user_account AS u ON a.actor_type = 'user' AND u.id = a.actor_id "
     "WHERE a.occurred_at >= {lo} AND a.occurred_at < {hi} AND (a.concern_id IS NULL OR c.site_id = {site}) "
-    "ORDER BY a.id"
+    "ORDER BY a.occurred_at, a.id"
 )
 
 

@@ -253,15 +253,20 @@ def _streamed_rows(engine: Engine, statement) -> Iterator[list]:
 
 
 def _csv_stream(header: list[str], batches: Iterator[list], transform: Callable[[tuple], list]) -> Iterator[bytes]:
+    """The header goes out with the first batch of rows, so the first byte means the query is
+    answering (and a failing query fails the request, not a half-sent file)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    yield UTF8_BOM + buffer.getvalue().encode()
+    prefix = UTF8_BOM
     for batch in batches:
+        writer.writerows(map(transform, batch))
+        yield prefix + buffer.getvalue().encode()
+        prefix = b""
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(map(transform, batch))
-        yield buffer.getvalue().encode()
+    if prefix:  # no rows: the header alone
+        yield prefix + buffer.getvalue().encode()
 
 
 def concerns_csv(engine: Engine, filters: ConcernFilters, *, identifiers: bool, tz: str) -> Iterator[bytes]:
@@ -367,7 +372,10 @@ def _audit_select(filters: AuditFilters, tz: str, dialect: str):
             .outerjoin(concern, concern.id == a.concern_id)
             .outerjoin(person, and_(a.actor_type == "user", person.id == a.actor_id))
             .where(*_audit_conditions(filters, tz, concern))
-            .order_by(a.id))
+            # Chain order: times follow ids (appends lock the chain head before reading the
+            # clock). By time first, so the occurred_at index that picks the period also gives
+            # the order, and nothing is sorted before the first row.
+            .order_by(a.occurred_at, a.id))
 
 
 def audit_csv(engine: Engine, filters: AuditFilters, *, tz: str) -> Iterator[bytes]:
@@ -423,13 +431,16 @@ def _audit_copy(engine: Engine, filters: AuditFilters, tz: str) -> Iterator[byte
     sql, params = _audit_copy_sql(filters, tz, engine)
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(AUDIT_HEADER)
-    yield UTF8_BOM + header.getvalue().encode()
+    prefix = UTF8_BOM + header.getvalue().encode()  # sent with the first block (see _csv_stream)
     raw = engine.raw_connection()
     try:
         connection = raw.driver_connection
         with connection.cursor() as cursor, cursor.copy(sql, params) as copy:
             for block in copy:
-                yield bytes(block)
+                yield prefix + bytes(block)
+                prefix = b""
         connection.rollback()
     finally:
         raw.close()
+    if prefix:
+        yield prefix
