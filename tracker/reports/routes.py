@@ -113,7 +113,7 @@ def dashboard():
         return render_template("reports/dashboard.html", figures=None, errors=problems.problems, form=form,
                                site=site, sites=sites, shortcuts=_shortcuts(today), period_args=period_args,
                                chartjs_version=CHARTJS_VERSION, warnings=warnings()), 400
-    if not any(form.values()) or set(form) == {"site"}:
+    if not any(value for key, value in form.items() if key != "site"):  # the default period: show it in the form
         form.update({key: str(value) for key, value in period_args(period).items()})
     figures = reports.dashboard(site, period, settings)
     return render_template("reports/dashboard.html", figures=figures, errors=[], form=form, site=site, sites=sites,
