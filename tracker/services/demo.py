@@ -15,9 +15,9 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.models import AlertChannel, Population, Role, Site, Tier
 from tracker.services import audit
+from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
 from tracker.services.policy import DEFAULT_STEPS, StepSpec, save_policy
 from tracker.services.rota import add_pattern
-from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
 from tracker.services.users import create_user
 
 DEMO_TRUST = "Demo Hospitals NHS Trust"

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import insert, select
 
-from tracker.clock import local, utcnow
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Audience, CallerRoute, Message, RecipientKind, SendState
 from tracker.services import abuse, alarms, audit
