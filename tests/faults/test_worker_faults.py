@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, sign_in_directly
 from tests.faults.conftest import DEADLINE, all_final, settle, wait_for
 from tests.faults.helpers import (
     assert_each_accepted_message_reached_twilio_once,
@@ -21,6 +21,7 @@ from tests.faults.helpers import (
 )
 from tracker.extensions import db
 from tracker.models import SendState
+from tracker.services import staff_warnings
 
 LEASE = timedelta(seconds=60)  # SMS_LEASE_SECONDS, production's default
 PAST_THE_LEASE = LEASE + timedelta(seconds=10)  # and short of the 2-minute "not accepted" bound
@@ -37,7 +38,7 @@ def reconciled_ids(app) -> set[int]:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_no_step(
-        app, clock, twilio, workers, on_call):
+        app, clock, twilio, workers, on_call, client):
     calls = raise_calls(app, on_call["ward"], 3)  # an alert and a receipt each: one batch of six
     start = clock.now()
 
@@ -63,15 +64,19 @@ def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_n
     assert_each_accepted_message_reached_twilio_once(rows, twilio)
 
     # Five minutes on, the second step (the secondary and the lead) fires for each call; the new
-    # worker is killed in the middle of sending it too.
+    # worker is killed in the middle of sending it too, and nothing replaces it for a while: the
+    # queue tells staff, and the worker started later picks up where the database says.
     held = twilio.hold(nth=3)
     clock.advance(seconds=(start + STEP_WAIT - clock.now()).total_seconds() + 1)
     assert held.arrived.wait(DEADLINE), workers.logs()
     assert states(app).count("sending") == 4  # again mid-batch: two of the second step's six alerts recorded
     workers.kill(second)
     held.release()
+    clock.advance(seconds=PAST_THE_LEASE.total_seconds())  # a minute and more with no worker at all
+    sign_in_directly(app, client, on_call["people"]["primary"])
+    staff_warnings.forget()  # the banner is cached for a few seconds per process, across tests too
+    assert "The message worker is not running" in client.get("/triage/queue/rows").get_data(as_text=True)
     workers.start()
-    clock.advance(seconds=PAST_THE_LEASE.total_seconds())
     settle(app, workers, clock)
     all_final(app, workers)
     in_flight.append(next(m.id for m in messages(app) if m.provider_sid == held.record.sid))
