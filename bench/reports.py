@@ -294,8 +294,33 @@ class DbReport:
     dashboard: dict | None = None
 
 
-def start_server(env: dict, port: int, workdir: Path, db) -> sb.Server:
-    server = sb.Server(env, port, 1, workdir / f"gunicorn-{db.kind}.log")
+class Server(sb.Server):
+    """submit.py's gunicorn, with a worker timeout long enough for one large export (a sync worker
+    is killed when one request outlasts --timeout: gunicorn's default of 30 s is too short for an
+    Excel file of 200,000 calls on a busy machine)."""
+
+    TIMEOUT = 900
+
+    def start(self) -> None:
+        cmd = [PYTHON, "-m", "gunicorn", "-k", "sync", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+               "--timeout", str(self.TIMEOUT), "--log-level", "warning", "--no-control-socket", "wsgi:app"]
+        self.log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed by stop())
+        self.process = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self.log_file,  # noqa: S603
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+            with contextlib.suppress(urllib.error.URLError, OSError):
+                with urllib.request.urlopen(self.base + "/livez", timeout=2) as r:  # noqa: S310 (loopback)
+                    if r.status == 200 and len(self.worker_pids()) >= self.workers:
+                        return
+            time.sleep(0.2)
+        raise BenchError(f"gunicorn did not answer /livez within 30 s:\n{self.log_tail()}")
+
+
+def start_server(env: dict, port: int, workdir: Path, db) -> Server:
+    server = Server(env, port, 1, workdir / f"gunicorn-{db.kind}.log")
     server.start()
     return server
 
@@ -405,8 +430,13 @@ def measure_once(server, browser: Browser, db, session: dict, form: dict, opts, 
         server.stop()
         server.start()
         browser.base = server.base
-        result, baseline, peak = measure_export(server, browser, db, session["session_id"], "/records/exports/concerns",
-                                                {**form, "format": kind})
+        try:
+            result, baseline, peak = measure_export(server, browser, db, session["session_id"],
+                                                    "/records/exports/concerns", {**form, "format": kind})
+        except BenchError as problem:  # reported, and the rest still measured
+            extras[f"concerns_{kind}"] = {"error": str(problem)[:500]}
+            log(f"  calls export as {kind.upper()}: FAILED: {str(problem)[:300]}")
+            continue
         extras[f"concerns_{kind}"] = {**result, "rows": concerns, "growth_mib": (peak - baseline) / 1024}
         log(f"  calls export as {kind.upper()}: {concerns:,} calls in {result['seconds']:.2f} s "
             f"({concerns / result['seconds']:,.0f} rows/s), first byte {result['ttfb'] * 1000:.0f} ms, "
@@ -492,7 +522,7 @@ def verdict(ok: bool) -> str:
 def summarise(reports: list[DbReport], opts, info: dict) -> dict:
     log("\n=== SETTINGS ===")
     log(f"  data: {opts.concerns:,} calls, {opts.audit_rows:,} audit rows (bench/report_data.py, seed {opts.seed}); "
-        f"gunicorn -k sync -w 1 --timeout 600, restarted for every export; curl to /dev/null; {opts.rounds} rounds")
+        f"gunicorn -k sync -w 1 --timeout 900, restarted for every export; curl to /dev/null; {opts.rounds} rounds")
     for key, value in info.items():
         log(f"  {key}: {value}")
     summary = {}
