@@ -154,3 +154,52 @@ def test_the_trust_chooses_the_idle_timeout_and_who_needs_a_second_factor(app, r
     too_long = run(app, "setup-trust", "--name", "T", "--emergency-instruction", "Buzzer.", "--outreach-phone",
                    "020 7946 0100", "--idle-timeout-minutes", "60")
     assert too_long.exit_code != 0 and "between 5 and 30" in too_long.output
+
+
+def test_serve_runs_the_web_server_and_the_worker_on_the_port_asked_for(tmp_path):
+    """The README's first command: one process tree serving the app where it says, with the worker
+    beating; SIGTERM stops both."""
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "TRACKER_CONFIG": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+           "SECRET_KEY": "serve-test-secret-key-of-enough-length-0123456789", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "SMS_CONSOLE_LOG": str(tmp_path / "sms.jsonl"), "WORKER_HEARTBEAT_SECONDS": "0.5"}
+    env.pop("TEST_DATABASE_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "serve", "--port", str(port),
+                                "--workers", "1"], cwd=Path(__file__).resolve().parent.parent, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                    health = json.loads(response.read())
+                if health.get("worker") == "ok":
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, process.stdout.read().decode(errors="replace")
+            time.sleep(0.5)
+        assert health is not None, "nothing answered on the port serve was given"
+        assert health["worker"] == "ok", health
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/w/ngh-7b", timeout=10) as response:  # noqa: S310
+            assert response.status == 200 and "Northgate" in response.read().decode()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

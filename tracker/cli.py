@@ -321,8 +321,10 @@ def serve_command(host, port, workers):
     db.session.remove()
     env = dict(os.environ)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)  # noqa: S603
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn",  # noqa: S603 "--workers", str(workers), "--bind", f"{host}:{port}",
-                            "--access-logfile", "-", "wsgi:app"], env=env)
+    # A long timeout: a large Excel export is built before its first byte (the CSV streams).
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers),  # noqa: S603
+                            "--bind", f"{host}:{port}", "--timeout", "300", "--access-logfile", "-", "wsgi:app"],
+                           env=env)
     click.echo(f"Martha's Rule Tracker on http://{host}:{port} (worker pid {worker.pid}). Ctrl-C stops both.")
 
     def stop(*_args):
