@@ -22,7 +22,7 @@ from tracker import create_app
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Base, Population
-from tracker.services import abuse, audit, hospital
+from tracker.services import abuse, audit, hospital, staff_warnings
 from tracker.services.phone import parse_phone
 from tracker.services.settings import forget_settings
 from tracker.services.wards import forget_wards
@@ -143,6 +143,7 @@ def clean(request):
         abuse.reset_counts()
         forget_settings()
         forget_wards()
+        staff_warnings.forget()
     sms = app.extensions["tracker_sms"]
     sms.__init__()
     yield

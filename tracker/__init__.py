@@ -41,6 +41,8 @@ def _configure_logging(app: Flask) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # The Twilio SDK logs each request's query at INFO, phone numbers included (personal data).
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def _configure_jinja(app: Flask) -> None:
