@@ -114,14 +114,8 @@ def _after_rota_change(team: Team, message: str):
 @bp.post("/<code>/rota/patterns")
 @role_required(*EDITORS)
 def add_pattern(code: str):
-    team = _team_or_404(code)
-    try:
-        values = forms.pattern(request.form, {u.id for u in _members(team)})
-        rota.add_pattern(audit.Actor.user(_user().id), team, **values)
-    except (forms.FormProblem, RotaProblem) as problem:
-        db.session.rollback()
-        return rota_page(code, problem=_named(problem, "people"), status=400)
-    return _after_rota_change(team, "Pattern added to the rota.")
+    return _add_to_rota(code, lambda team, members: forms.pattern(request.form, members), rota.add_pattern,
+                        "people", "Pattern added to the rota.")
 
 
 @bp.post("/<code>/rota/patterns/<int:pattern_id>/end")
@@ -139,14 +133,21 @@ def end_pattern(code: str, pattern_id: int):
 @bp.post("/<code>/rota/shifts")
 @role_required(*EDITORS)
 def add_shift(code: str):
+    return _add_to_rota(code, lambda team, members: forms.shift(request.form, members, current_settings().timezone),
+                        rota.add_shift, "end_time", "Shift added to the rota.")
+
+
+def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
+    """Read a rota form, add what it describes, and come back to the rota (with the problem and
+    what was typed when it cannot be saved)."""
     team = _team_or_404(code)
     try:
-        values = forms.shift(request.form, {u.id for u in _members(team)}, current_settings().timezone)
-        rota.add_shift(audit.Actor.user(_user().id), team, **values)
+        values = read_form(team, {u.id for u in _members(team)})
+        add(audit.Actor.user(_user().id), team, **values)
     except (forms.FormProblem, RotaProblem) as problem:
         db.session.rollback()
-        return rota_page(code, problem=_named(problem, "end_time"), status=400)
-    return _after_rota_change(team, "Shift added to the rota.")
+        return rota_page(code, problem=_named(problem, problem_field), status=400)
+    return _after_rota_change(team, done)
 
 
 @bp.post("/<code>/rota/shifts/<int:shift_id>/cancel")
