@@ -38,21 +38,24 @@ class Worker:
         self._last_beat = 0.0
 
     def run_once(self) -> delivery.BatchReport:
-        """One pass: heartbeat if due, escalation steps and review reminders that are due, then
-        one batch of due messages."""
+        """One pass: heartbeat if due, one batch of due messages, then the escalation steps and
+        review reminders that are due. Sending comes first because a new call's first alert is
+        already in the outbox when the worker wakes: it leaves without waiting for the step
+        checks. Alerts a step adds are sent on the next pass, which follows at once (the pass
+        reports work done, so the loop does not sleep)."""
         report = delivery.BatchReport()
         with self.app.app_context(), write_intent():
             self._heartbeat_if_due()
-            fired = escalation.tick()
-            if fired:
-                report.add("escalation_steps")
-            db.session.commit()
             claimed = delivery.claim_due(self.worker_id, self.batch_size)
             db.session.commit()
             for item in claimed:
                 outcome, detail = delivery.attempt(item, self.sender)
                 report.add(delivery.record_outcome(item.sms.message_id, self.worker_id, outcome, detail))
                 db.session.commit()
+            fired = escalation.tick()
+            if fired:
+                report.add("escalation_steps")
+            db.session.commit()
         return report
 
     def run(self) -> None:
