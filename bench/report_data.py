@@ -21,7 +21,7 @@ import json
 import random
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,6 +30,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tracker.services.audit import canonical_bytes  # noqa: E402  (the app's own hash rule)
+from tracker.services.report_facts import raised_values  # noqa: E402  (the app's own report facts)
 
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ROUTES = (["family_carer_advocate"] * 72) + (["patient"] * 15) + (["staff"] * 13)
@@ -49,6 +50,9 @@ CONCERN_COLUMNS = [
     "reviewed_at", "caller_updated_at", "closed_at", "updated_at", "review_kind", "concern_type",
     "clinical_review_needed", "deterioration_outcome", "change_in_care", "caller_update_method", "cancel_kind",
     "claimed_by_id",
+    # Report facts (tracker/services/report_facts.py), worked out by the app's own function.
+    "raised_local_date", "raised_local_month", "raised_local_hour", "raised_local_seconds", "raised_local_weekday",
+    "to_first_alert_us", "to_acknowledge_us", "to_review_us", "to_caller_updated_us",
 ]
 MESSAGE_COLUMNS = [
     "id", "concern_id", "audience", "channel", "recipient_kind", "recipient_role", "to_number", "template_id",
@@ -111,6 +115,8 @@ def check_columns(conn, db, table: str, columns: list[str]) -> None:
 def _sqlite_value(value):
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, date):  # as SQLAlchemy stores a Date on SQLite
+        return value.isoformat()
     return value
 
 
@@ -140,7 +146,9 @@ def demo_trust(conn, db) -> dict:
         raise DataError("no wards or users: run `flask tracker seed-demo` first")
     main = [w for w in wards if w[3] == "ngh"]
     other = [w for w in wards if w[3] != "ngh"] or main
-    return {"main_wards": main, "other_wards": other, "users": users}
+    zone = rows_of(conn, db, "SELECT timezone FROM settings WHERE id = 1")
+    return {"main_wards": main, "other_wards": other, "users": users,
+            "timezone": zone[0][0] if zone and zone[0][0] else "Europe/London"}
 
 
 def reference(n: int) -> str:
@@ -207,6 +215,7 @@ def _concern(n: int, cid: int, trust: dict, rng: random.Random, now: datetime, r
         "deterioration_outcome": outcome, "change_in_care": json.dumps(changes), "caller_update_method": method,
         "cancel_kind": cancel, "claimed_by_id": claimed,
     }
+    values.update(raised_values(raised, trust["timezone"], values))
     return tuple(values[c] for c in CONCERN_COLUMNS)
 
 

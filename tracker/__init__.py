@@ -61,6 +61,7 @@ def _configure_jinja(app: Flask) -> None:
 def _register_extensions(app: Flask) -> None:
     from tracker.db import configure_engines
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from tracker.services import report_facts  # noqa: F401 (its ORM hook keeps each call's report facts)
     from tracker.sms import build_sender
 
     if (app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):

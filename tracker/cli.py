@@ -147,6 +147,35 @@ def purge_command(dry_run, batch):
                f"kept {len(held) + skipped} under legal hold.")
 
 
+@tracker_cli.command("report-facts")
+@click.option("--check", "check_only", is_flag=True, help="Only report calls whose facts disagree; change nothing.")
+def report_facts_command(check_only):
+    """Recompute each call's report facts (its local day, time and weekday in the trust's time zone,
+    and its clocks' durations) from its timestamps. Saving a new time zone does this by itself; run
+    it after restoring calls written by other means, or with --check to see whether any is wrong."""
+    from tracker.services import report_facts
+    from tracker.services.settings import current_settings
+
+    tz_name = current_settings().timezone
+    if check_only:
+        wrong, examples = report_facts.check(tz_name)
+        db.session.rollback()  # only read
+        for example in examples:
+            click.echo(f"  call {example['id']}: has {example['found']}, should have {example['expected']}")
+        if wrong:
+            click.echo(f"{wrong} call{'s' if wrong != 1 else ''} with report facts that disagree with their "
+                       f"timestamps (time zone {tz_name}): run flask tracker report-facts to fix them.", err=True)
+            sys.exit(1)
+        click.echo(f"Every call's report facts agree with its timestamps (time zone {tz_name}).")
+        return
+    with write_intent():
+        changed = report_facts.recompute(tz_name)
+        if changed:
+            audit.record("report_facts_recomputed", audit.Actor.cli(), changes={"calls": changed, "timezone": tz_name})
+        db.session.commit()
+    click.echo(f"Report facts rewritten for {changed} call{'s' if changed != 1 else ''} (time zone {tz_name}).")
+
+
 @tracker_cli.command("worker")
 @click.option("--once", is_flag=True, help="Process one batch and exit.")
 def worker_command(once):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -166,6 +166,15 @@ def next_status(current: ConcernStatus, action: str) -> ConcernStatus:
     return current if target is None else target
 
 
+# The report index's columns: site and local month (the range read), then the status and coding
+# the counts are grouped by, in that order, then the rest the dashboard reads.
+REPORT_GROUPS = ("status", "cancel_kind", "caller_route", "concern_type", "clinical_review_needed",
+                 "deterioration_outcome", "change_in_care")
+REPORT_INDEX = ("site_id", "raised_local_month", *REPORT_GROUPS, "raised_local_date", "team_id", "raised_local_seconds",
+                "raised_local_weekday", "to_first_alert_us", "to_acknowledge_us", "to_review_us",
+                "to_caller_updated_us", "raised_at", "id")
+
+
 class Concern(Base):
     __tablename__ = "concern"
     __table_args__ = (
@@ -176,7 +185,14 @@ class Concern(Base):
         Index("ix_concern_team_updated_at", "team_id", "updated_at"),
         Index("ix_concern_ward_repeat_key", "ward_id", "repeat_key"),
         Index("ix_concern_site_updated_at", "site_id", "updated_at"),
-        Index("ix_concern_site_raised_at", "site_id", "raised_at"),  # reports by site and period
+        Index("ix_concern_site_raised_at", "site_id", "raised_at"),  # exports by site and period
+        # The dashboard and the monthly return read a site's calls for a run of local months from
+        # these two indexes alone (no table rows), grouped in the indexes' own order (no sorting):
+        # the counts by status and coding, then everything else they filter, count or sort...
+        Index("ix_concern_report", *REPORT_INDEX),
+        # ... and the calls by hour of the day and ward.
+        Index("ix_concern_report_hour", "site_id", "raised_local_month", "raised_local_hour", "ward_id",
+              "raised_local_date", "status", "cancel_kind"),
         # A few hundred open calls among hundreds of thousands: the queue reads only this index.
         Index("ix_concern_open_team", "team_id", "raised_at",
               sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
@@ -242,6 +258,20 @@ class Concern(Base):
     reviewed_at: Mapped[datetime | None]
     caller_updated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Report facts (services/report_facts.py): derived from the clocks above when they are set, so
+    # the dashboard groups and sorts plain numbers. When the call was raised on the trust's wall
+    # clock (its day, the first day of its month, its hour, seconds since midnight, weekday with
+    # Monday 0), and each clock's duration from raising in whole microseconds (NULL until the step
+    # happens).
+    raised_local_date: Mapped[date | None] = mapped_column(Date)
+    raised_local_month: Mapped[date | None] = mapped_column(Date)
+    raised_local_hour: Mapped[int | None] = mapped_column(Integer)
+    raised_local_seconds: Mapped[int | None] = mapped_column(Integer)
+    raised_local_weekday: Mapped[int | None] = mapped_column(Integer)
+    to_first_alert_us: Mapped[int | None] = mapped_column(BigInteger)
+    to_acknowledge_us: Mapped[int | None] = mapped_column(BigInteger)
+    to_review_us: Mapped[int | None] = mapped_column(BigInteger)
+    to_caller_updated_us: Mapped[int | None] = mapped_column(BigInteger)
     # The last time anything shown in the queue changed (status, claim, a text's delivery):
     # the queue's refresh compares it to answer "nothing new" cheaply.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

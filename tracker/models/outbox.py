@@ -50,7 +50,12 @@ FINAL_SEND_STATES = frozenset({SendState.ACCEPTED, SendState.DEAD, SendState.CAN
 
 class Message(Base):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_due", "send_state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_message_due", "send_state", "next_attempt_at"),
+        # The dashboard's texts about a period's calls (services/reports.py), read without the table.
+        Index("ix_message_report", "concern_id", "channel", "audience", "send_state", "delivery_status", "error_code",
+              "to_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard
-from tracker.services import abuse, alarms, audit, escalation
+from tracker.services import abuse, alarms, audit, escalation, report_facts
 from tracker.services.notifications import (
     FamilyText,
     family_text_decision,
@@ -186,6 +186,7 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "next_escalation_at": now + timedelta(minutes=step["wait"]) if step else None,
         "review_nudges": 0,
         "unread_reply": False,
+        **report_facts.raised_values(now, settings.timezone),
     }
     concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
     concern = NewConcern(concern_id, values["reference"], values["callback_number"], values["callback_textable"],

@@ -20,7 +20,7 @@ from sqlalchemy import exists, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut
-from tracker.services import alarms, audit, escalation, inbound
+from tracker.services import alarms, audit, escalation, inbound, report_facts
 from tracker.services.sms_text import render
 from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, SendResult, SmsSender, TemporaryFailure
 
@@ -198,7 +198,8 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
                 clock = Concern.caller_updated_at
             if clock is not None:
                 db.session.execute(update(Concern).where(Concern.id == message.concern_id, clock.is_(None))
-                                   .values({clock: now}).execution_options(synchronize_session=False))
+                                   .values(report_facts.clock_update(message.concern_id, clock.key, now))
+                                   .execution_options(synchronize_session=False))
         audit.record("message_accepted", actor, **base,
                      changes={"template_id": message.template_id, "attempts": message.attempts,
                               "reconciled": outcome == "reconciled"})

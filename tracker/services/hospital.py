@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
-from tracker.services import audit
+from tracker.services import audit, report_facts
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.settings import forget_settings
 from tracker.services.wards import forget_wards
@@ -74,6 +74,9 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
     db.session.add(settings)
     db.session.flush()
     forget_settings()
+    if "timezone" in fields:
+        # Each call's local day, time and weekday were worked out in the old zone.
+        report_facts.recompute(timezone)
     audit.record("settings_changed", actor, object_type="settings", object_id=1,
                  changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions,
                           "idle_timeout_minutes": idle_timeout_minutes, "mfa_for_all_staff": mfa_for_all_staff})

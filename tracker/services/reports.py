@@ -9,23 +9,26 @@ Rules every figure follows (and the pages say so):
 - Outcome coding (type, clinical review, escalation) counts only once the call is **closed**; open
   and reopened calls are shown as "not coded yet", so an early report cannot look final.
 
-Counting happens in the database, in as few passes over the calls as possible (a year is tens of
-thousands of rows): one grouped query for the totals, wards and hours, one for the monthly trend.
-Percentiles use PostgreSQL's `percentile_cont`; on SQLite, which has none, one query of the calls'
-durations (plain numbers), sorted and interpolated as `percentile_cont` does. No Concern objects
-are loaded.
+Counting happens in the database over each call's report facts (services/report_facts.py: its
+local day, time of day and weekday, and its clocks' durations, written with the call), read from
+one covering index, in a few passes (a year is tens of thousands of calls): one for every total,
+one grouped by ward and hour, one per local day for the monthly trend, one for the texts.
+Percentiles use PostgreSQL's `percentile_cont`; on SQLite, which has none, one query returns the
+durations (plain numbers), sorted and interpolated here as `percentile_cont` does. No Concern
+objects are loaded. In or out of hours is decided when the figures are read, from the trust's
+current window and bank holidays.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, extract, func, literal, not_, or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import utcnow
@@ -52,7 +55,7 @@ from tracker.models import (
     User,
     Ward,
 )
-from tracker.services import audit
+from tracker.services import audit, report_facts
 from tracker.services.settings import TrustSettings
 from tracker.services.working_hours import WorkingHours, bank_holidays, covered
 
@@ -134,120 +137,29 @@ def check_period(period: Period, tz_name: str) -> Period:
     return period
 
 
-# --- local time in SQL ----------------------------------------------------------------------
-
-
-@lru_cache(maxsize=256)
-def utc_offsets(tz_name: str, start_utc: datetime, end_utc: datetime) -> tuple[tuple[datetime, datetime, int], ...]:
-    """The time zone's offset from UTC (minutes) over [start_utc, end_utc), as (from, to, offset)
-    segments, one more at each clock change (BST starts and ends)."""
-    zone = ZoneInfo(tz_name)
-
-    def offset(moment: datetime) -> int:
-        return int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
-
-    segments = []
-    begin, current = start_utc, offset(start_utc)
-    probe = start_utc
-    while probe < end_utc:
-        step = min(probe + timedelta(hours=12), end_utc)
-        last = step if step < end_utc else end_utc - timedelta(seconds=1)
-        if offset(last) == current:
-            probe = step
-            continue
-        # The clocks changed between probe and last: find the first second of the new offset.
-        low, high = int(probe.timestamp()), math.ceil(last.timestamp())
-        while high - low > 1:
-            middle = (low + high) // 2
-            if offset(datetime.fromtimestamp(middle, UTC)) == current:
-                low = middle
-            else:
-                high = middle
-        change = datetime.fromtimestamp(high, UTC)
-        segments.append((begin, change, current))
-        begin, current, probe = change, offset(change), change
-    segments.append((begin, end_utc, current))
-    return tuple(segments)
-
-
-class LocalClock:
-    """SQL for a UTC timestamp column seen in the trust's local time, for rows whose column lies in
-    [start_utc, end_utc), the same on both databases: whole seconds since the epoch plus the zone's
-    offset at that moment (from Python's zoneinfo, one CASE branch per clock change), then integer
-    arithmetic for the hour, the day and the weekday. Exact at every boundary (no floating point),
-    and much cheaper per row than date functions: the dashboard reads every call of a year."""
-
-    def __init__(self, column, tz_name: str, start_utc: datetime, end_utc: datetime):
-        self.column = column
-        self.segments = utc_offsets(tz_name, start_utc, end_utc)
-        if db.session.get_bind().dialect.name == "postgresql":
-            epoch = cast(func.floor(extract("epoch", column)), BigInteger)
-        else:
-            epoch = cast(func.strftime("%s", column), Integer)
-        if len(self.segments) == 1:
-            offset = literal(self.segments[0][2] * 60)
-        else:
-            offset = case(*[(column < end, minutes * 60) for _begin, end, minutes in self.segments[:-1]],
-                          else_=self.segments[-1][2] * 60)
-        self.seconds = epoch + offset  # local wall-clock seconds since 1970-01-01 00:00
-
-    def hour(self) -> ColumnElement:
-        return (self.seconds // 3600) % 24
-
-    def in_hours(self, hours: WorkingHours, holidays: Iterable[date]) -> ColumnElement:
-        day = self.seconds // 86400
-        weekday = (day + 3) % 7  # 1 January 1970 was a Thursday: Monday is 0
-        second = self.seconds % 86400
-        start = hours.start.hour * 3600 + hours.start.minute * 60 + hours.start.second
-        end = hours.end.hour * 3600 + hours.end.minute * 60 + hours.end.second
-        condition = and_(weekday < 5, second >= start, second < end)
-        epoch_days = [(d - EPOCH).days for d in sorted(holidays)]
-        return and_(condition, day.not_in(epoch_days)) if epoch_days else condition
-
-
-EPOCH = date(1970, 1, 1)
-
-
-def month_index(column, tz_name: str, first_month: date, months: int) -> ColumnElement:
-    """Which local month (0 = `first_month`) a UTC timestamp falls in, by comparing it with the UTC
-    instants of local midnight on each first of the month: exact, and cheap on both databases."""
-    bounds = [month_period(_add_months(first_month, i)).utc_bounds(tz_name)[0] for i in range(1, months)]
-    if not bounds:
-        return literal(0)
-    return case(*[(column < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
-
-
-def seconds_between(later, earlier, *, exact: bool = True) -> ColumnElement:
-    """`later - earlier` in seconds (a float), NULL when either is NULL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return extract("epoch", later - earlier)
-    days = func.julianday(later) - func.julianday(earlier)
-    if not exact:
-        return days * 86400.0  # within a few microseconds: enough for a median shown to the second
-    # julianday() is a float of days: rounding to the millisecond removes its representation error,
-    # so a call claimed exactly on its 5-minute target is 300.0 seconds, not 300.00000002 (a breach).
-    return func.round(days * 86400.0, 3)
-
-
-def _count(condition) -> ColumnElement:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _change_kind(kind: ChangeInCare) -> ColumnElement:
-    # change_in_care is a JSON list of codes; as text each code appears quoted, e.g. ["oxygen"].
-    return cast(Concern.change_in_care, Text).like(f'%"{kind.value}"%')
-
-
 # --- what counts ----------------------------------------------------------------------------
+#
+# Every figure reads the calls' report facts (services/report_facts.py): the local day, time of
+# day and weekday each call was raised, and each clock's duration in microseconds, written when
+# the timestamps were. So the database compares plain numbers, and the index ix_concern_report
+# (site, local month, the coding, then every other column read here) answers each query without
+# reading the table.
 
 DUPLICATE = and_(Concern.status == ConcernStatus.CANCELLED, Concern.cancel_kind == CancelKind.DUPLICATE)
 WITHDRAWN = and_(Concern.status == ConcernStatus.CANCELLED, Concern.cancel_kind != CancelKind.DUPLICATE)
 CLOSED = Concern.status == ConcernStatus.CLOSED
 STILL_OPEN = Concern.status.in_(sorted(OPEN_STATUSES, key=lambda s: s.value))
+ACUTE = and_(Concern.concern_type == ConcernType.ACUTE_DETERIORATION, CLOSED)
+MICROS = 1_000_000
 
 
-def _calls(site_id: int, start_utc: datetime, end_utc: datetime) -> list[ColumnElement]:
-    return [Concern.site_id == site_id, Concern.raised_at >= start_utc, Concern.raised_at < end_utc, not_(DUPLICATE)]
+def _calls(site_id: int, first: date, last: date) -> list[ColumnElement]:
+    """The calls raised at the site on local days `first` to `last`, duplicates left out. The local
+    months as well as the days: the report index is ordered by month, so the database reads only
+    the period's stretch of it."""
+    return [Concern.site_id == site_id, Concern.raised_local_month >= first.replace(day=1),
+            Concern.raised_local_month <= last.replace(day=1), Concern.raised_local_date >= first,
+            Concern.raised_local_date <= last, not_(DUPLICATE)]
 
 
 ROUTES = [CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF]
@@ -258,35 +170,86 @@ OUTCOMES = [DeteriorationOutcome.CRITICAL_CARE_ADMISSION, DeteriorationOutcome.T
 CHANGE_KINDS = [ChangeInCare.MEDICATION, ChangeInCare.OXYGEN, ChangeInCare.INVESTIGATIONS, ChangeInCare.OTHER]
 
 
-def _tally_columns() -> dict[str, ColumnElement]:
-    """Every count the dashboard and the return need, as conditional sums over calls."""
-    columns = {
-        "calls": func.count(),
-        "closed": _count(CLOSED),
-        "open": _count(STILL_OPEN),
-        "withdrawn": _count(WITHDRAWN),
-        "review_needed": _count(and_(CLOSED, Concern.clinical_review_needed.is_(True))),
-        "review_not_needed": _count(and_(CLOSED, Concern.clinical_review_needed.is_(False))),
-    }
-    for route in ROUTES:
-        columns[f"route:{route.value}"] = _count(Concern.caller_route == route)
-    for kind in TYPES:
-        columns[f"type:{kind.value}"] = _count(and_(CLOSED, Concern.concern_type == kind))
-    acute = and_(CLOSED, Concern.concern_type == ConcernType.ACUTE_DETERIORATION)
-    for outcome in OUTCOMES:
-        columns[f"outcome:{outcome.value}"] = _count(and_(acute, Concern.deterioration_outcome == outcome))
-    changed = and_(acute, Concern.deterioration_outcome == DeteriorationOutcome.CHANGE_IN_CARE)
-    for kind in CHANGE_KINDS:
-        columns[f"change:{kind.value}"] = _count(and_(changed, _change_kind(kind)))
-    return columns
+def _count(condition: ColumnElement | None = None) -> ColumnElement:
+    """count(*), or count(*) FILTER (WHERE condition): both databases skip the rows that do not
+    match without evaluating anything else for them (cheaper than SUM(CASE ...))."""
+    return func.count() if condition is None else func.count().filter(condition)
 
 
-def _tally(site_id: int, start_utc: datetime, end_utc: datetime) -> dict:
+# The coding every count depends on, in the report index's order after (site, month): grouping by
+# the month and these reads the index in order, so the database never sorts, and it evaluates a
+# handful of aggregates per call instead of one filtered count per figure (a year is ~90,000 calls:
+# sixty filtered counts per call took 0.4 s on SQLite; a few hundred groups added up here do not).
+CODING = [Concern.status, Concern.cancel_kind, Concern.caller_route, Concern.concern_type,
+          Concern.clinical_review_needed, Concern.deterioration_outcome, Concern.change_in_care]
+
+
+def _cube(site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None) -> list[tuple]:
+    """The period's calls grouped by local month and coding: rows of (month, *coding, calls, *extras)."""
+    extras = extras or {}
+    return db.session.execute(
+        select(Concern.raised_local_month, *CODING, func.count(), *[c.label(f"x{i}") for i, c in enumerate(extras.values())])
+        .where(*_calls(site_id, period.start, period.end))
+        .group_by(Concern.raised_local_month, *CODING)).all()
+
+
+def _tally_names() -> list[str]:
+    names = ["calls", "closed", "open", "withdrawn", "review_needed", "review_not_needed"]
+    names += [f"route:{route.value}" for route in ROUTES]
+    names += [f"type:{kind.value}" for kind in TYPES]
+    names += [f"outcome:{outcome.value}" for outcome in OUTCOMES]
+    names += [f"change:{kind.value}" for kind in CHANGE_KINDS]
+    return names
+
+
+def _counted_as(status, cancel_kind, route, concern_type, review_needed, outcome, changes) -> list[str]:
+    """The figures one call with this coding counts towards: the one place these rules live.
+    Coding counts only once the call is closed; duplicates never reach here (`_calls`)."""
+    status, cancel_kind, route, concern_type, outcome = (
+        getattr(value, "value", value) for value in (status, cancel_kind, route, concern_type, outcome))
+    names = ["calls", f"route:{route}"]
+    if status == ConcernStatus.CLOSED.value:
+        names.append("closed")
+        if review_needed is True:
+            names.append("review_needed")
+        elif review_needed is False:
+            names.append("review_not_needed")
+        if concern_type is not None:
+            names.append(f"type:{concern_type}")
+        if concern_type == ConcernType.ACUTE_DETERIORATION.value and outcome is not None:
+            names.append(f"outcome:{outcome}")
+            if outcome == DeteriorationOutcome.CHANGE_IN_CARE.value:
+                names += [f"change:{kind}" for kind in set(changes or ()) if kind in CHANGE_VALUES]
+    elif status in OPEN_VALUES:
+        names.append("open")
+    elif status == ConcernStatus.CANCELLED.value and cancel_kind is not None:
+        names.append("withdrawn")
+    return names
+
+
+CHANGE_VALUES = {kind.value for kind in CHANGE_KINDS}
+OPEN_VALUES = {status.value for status in OPEN_STATUSES}
+
+
+def _add_up(rows: Iterable[tuple], extra_names: Iterable[str] = ()) -> dict[str, int]:
+    """Every figure from cube rows: each group's calls added to the figures its coding counts
+    towards, and the extra aggregates summed."""
+    extra_names = list(extra_names)
+    tally = dict.fromkeys([*_tally_names(), *extra_names], 0)
+    width = len(CODING)
+    for row in rows:
+        coding, calls, extras = row[1:width + 1], row[width + 1], row[width + 2:]
+        for name in _counted_as(*coding):
+            if name in tally:  # an unknown route or type in the data counts in the total only
+                tally[name] += calls
+        for name, value in zip(extra_names, extras, strict=True):
+            tally[name] += int(value or 0)
+    return tally
+
+
+def _tally(site_id: int, period: Period) -> dict:
     """One pass over the period's calls: every count the monthly return needs."""
-    columns = _tally_columns()
-    row = db.session.execute(select(*[c.label(f"c{i}") for i, c in enumerate(columns.values())])
-                             .where(*_calls(site_id, start_utc, end_utc))).one()
-    return {name: int(value or 0) for name, value in zip(columns, row, strict=True)}
+    return _add_up(_cube(site_id, period))
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -304,11 +267,14 @@ class Clock:
     breach_list: list[dict] = field(default_factory=list)
 
 
+# (key, label, the clock's duration fact, the team's target in minutes, statuses still waiting for it)
 CLOCKS = [
-    ("first_alert", "Raised to first alert sent", Concern.first_alert_sent_at, None),
-    ("acknowledge", "Raised to claimed (acknowledged)", Concern.acknowledged_at, Team.ack_target_minutes),
-    ("review", "Raised to clinical review", Concern.reviewed_at, Team.review_target_minutes),
-    ("caller_updated", "Raised to caller updated", Concern.caller_updated_at, None),
+    ("first_alert", "Raised to first alert sent", Concern.to_first_alert_us, None, ()),
+    ("acknowledge", "Raised to claimed (acknowledged)", Concern.to_acknowledge_us, "ack_target_minutes",
+     (ConcernStatus.NEW,)),
+    ("review", "Raised to clinical review", Concern.to_review_us, "review_target_minutes",
+     (ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED)),
+    ("caller_updated", "Raised to caller updated", Concern.to_caller_updated_us, None, ()),
 ]
 
 
@@ -326,122 +292,145 @@ class Dashboard:
     holidays: dict[date, str]
     holidays_published: bool
     generated_at: datetime
+    facts_missing: bool = False  # some call at the site has no report facts: the figures leave it out
 
 
 def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     """Every dashboard figure for calls raised at `site` in `period` (local days)."""
-    tz = settings.timezone
-    start_utc, end_utc = period.utc_bounds(tz)
+    _plan_for_these_values()
     hours = WorkingHours(settings.in_hours_start, settings.in_hours_end, settings.bank_holiday_region)
     holidays = bank_holidays(hours.region, period.start, period.end_exclusive)
     now = utcnow()
-    tally, by_ward, by_hour = _cube(site.id, start_utc, end_utc, LocalClock(Concern.raised_at, tz, start_utc, end_utc),
-                                    hours, holidays, now)
+    teams = _team_targets()
+    wards = db.session.execute(select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site.id)
+                               .order_by(Ward.name)).all()
+    extras = {"in_hours": _count(_in_hours(hours, holidays))}
+    for key, _label, fact, target, waiting in CLOCKS:
+        extras[f"timed:{key}"] = func.count(fact)
+        if target is not None:
+            extras[f"breach:{key}"] = _count(_breached(fact, target, waiting, teams, now))
+    cube = _cube(site.id, period, extras)
+    tally = _add_up(cube, extras)
+    by_ward, by_hour = _by_ward_and_hour(site.id, period, wards)
     return Dashboard(
         site={"id": site.id, "code": site.code, "name": site.name},
         period=period,
         tally=tally,
         by_ward=by_ward,
         by_hour=by_hour,
-        trend=_trend(site.id, period, tz),
-        clocks=_clocks(site.id, start_utc, end_utc, tally, now),
-        sms=_sms(site.id, start_utc, end_utc),
+        trend=_trend(site.id, period, cube),
+        clocks=_clocks(site.id, period, settings.timezone, tally, teams, now),
+        sms=_sms(site.id, period),
         hours=hours,
         holidays=holidays,
         holidays_published=covered(hours.region, period.start, period.end_exclusive),
         generated_at=now,
+        facts_missing=report_facts.any_missing(site.id),
     )
 
 
-def _cube(site_id: int, start_utc: datetime, end_utc: datetime, clock: LocalClock, hours: WorkingHours,
-          holidays: dict, now: datetime) -> tuple[dict, list[tuple[str, int]], list[int]]:
-    """One pass over the period's calls, counted in SQL per ward and local hour (at most a few
-    hundred groups), then added up: the totals, the calls by ward and by hour. Reading every call
-    once, not once per chart, is what keeps a year's dashboard fast."""
-    columns = _tally_columns()
-    columns["in_hours"] = _count(clock.in_hours(hours, holidays))
-    for key, _label, column, target in CLOCKS:
-        columns[f"timed:{key}"] = func.count(column)
-        if target is not None:
-            columns[f"breach:{key}"] = _count(_breached(key, column, target, seconds_between(column, Concern.raised_at),
-                                                        now))
-    hour = clock.hour().label("hour")
-    rows = db.session.execute(
-        select(Concern.ward_id, hour, *[c.label(f"c{i}") for i, c in enumerate(columns.values())])
-        .join(Team, Team.id == Concern.team_id)
-        .where(*_calls(site_id, start_utc, end_utc)).group_by(Concern.ward_id, hour)).all()
-    tally = dict.fromkeys(columns, 0)
-    wards: dict[int, int] = {}
+def _plan_for_these_values() -> None:
+    """PostgreSQL: plan each query for the period it is given. psycopg prepares a statement run
+    often, and the server may then settle on one generic plan for every period; one fit for a
+    month can take ten times longer over a year (measured: a breach list 2 ms, then 80 ms)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def _in_hours(hours: WorkingHours, holidays: Iterable[date]) -> ColumnElement:
+    """Raised on a weekday, in the window, not on a bank holiday: all local time."""
+    def seconds(moment: time) -> int:
+        return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+    condition = and_(Concern.raised_local_weekday < 5, Concern.raised_local_seconds >= seconds(hours.start),
+                     Concern.raised_local_seconds < seconds(hours.end))
+    days = sorted(holidays)
+    return and_(condition, Concern.raised_local_date.not_in(days)) if days else condition
+
+
+def _team_targets() -> dict[int, tuple[int, int]]:
+    """Each team's (acknowledge, review) targets in minutes. A call is judged by the targets of the
+    team it was raised to (teams are few: their targets go into the query as constants)."""
+    return {team_id: (ack, review) for team_id, ack, review in db.session.execute(
+        select(Team.id, Team.ack_target_minutes, Team.review_target_minutes))}
+
+
+def _breached(fact, target: str, waiting: tuple, teams: dict[int, tuple[int, int]], now: datetime) -> ColumnElement:
+    """Past the team's target: done later than the target, or not done, still waiting for it, and
+    raised longer ago than the target."""
+    index = 0 if target == "ack_target_minutes" else 1
+    if not teams:
+        return literal(False)
+    limit = case({team_id: minutes[index] * 60 * MICROS for team_id, minutes in teams.items()}, value=Concern.team_id)
+    cutoff = case({team_id: literal(now - timedelta(minutes=minutes[index]), Concern.raised_at.type)
+                   for team_id, minutes in teams.items()}, value=Concern.team_id)
+    return or_(and_(fact.is_not(None), fact > limit),
+               and_(fact.is_(None), Concern.status.in_(waiting), Concern.raised_at < cutoff))
+
+
+def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[tuple[str, int]], list[int]]:
+    """Calls by ward and by local hour of the day, from one count grouped in the order of the
+    index on (site, month, hour, ward), which also holds what `_calls` filters on."""
+    by_ward: dict[int, int] = {}
     by_hour = [0] * 24
-    for ward_id, at_hour, *values in rows:
-        for name, value in zip(columns, values, strict=True):
-            tally[name] += int(value or 0)
-        calls = int(values[0])
-        wards[ward_id] = wards.get(ward_id, 0) + calls
-        by_hour[int(at_hour)] += calls
-    names = db.session.execute(select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site_id)
-                               .order_by(Ward.name)).all()
+    for _month, hour, ward_id, calls in db.session.execute(
+            select(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id, func.count())
+            .where(*_calls(site_id, period.start, period.end))
+            .group_by(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id)):
+        by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
+        by_hour[int(hour)] += calls
     # Retired wards appear only when they had calls in the period.
-    by_ward = [(name, wards.get(ward_id, 0)) for ward_id, name, retired in names if retired is None or wards.get(ward_id)]
-    return tally, by_ward, by_hour
+    return ([(name, by_ward.get(ward_id, 0)) for ward_id, name, retired in wards
+             if retired is None or by_ward.get(ward_id)], by_hour)
 
 
-def _trend(site_id: int, period: Period, tz: str) -> list[dict]:
+def _trend(site_id: int, period: Period, cube: list[tuple] | None = None) -> list[dict]:
     """Month by month: the twelve months ending with the period's last month (or every month of a
-    longer period)."""
+    longer period). From the period's own cube when it is exactly those months (a year of whole
+    months), else from a cube of its own."""
     last_month = period.end.replace(day=1)
     first_month = min(period.start.replace(day=1), _add_months(last_month, -(TREND_MONTHS - 1)))
     months = _months_between(first_month, _add_months(last_month, 1))
     span = Period(first_month, _add_months(last_month, 1) - timedelta(days=1))
-    start_utc, end_utc = span.utc_bounds(tz)
-    month = month_index(Concern.raised_at, tz, first_month, months).label("month")
-    acute = and_(CLOSED, Concern.concern_type == ConcernType.ACUTE_DETERIORATION)
-    rows = db.session.execute(
-        select(month, func.count(), *[_count(Concern.caller_route == route) for route in ROUTES], _count(acute))
-        .where(*_calls(site_id, start_utc, end_utc)).group_by(month)).all()
-    found = {int(row[0]): row[1:] for row in rows}
+    rows = cube if span == period and cube is not None else _cube(site_id, span)
+    by_month: dict[date, list[tuple]] = {}
+    for row in rows:
+        by_month.setdefault(row[0], []).append(row[:len(CODING) + 2])
     trend = []
     for index in range(months):
-        total, patient, family, staff, acute_count = found.get(index, (0, 0, 0, 0, 0))
-        trend.append({"month": _add_months(first_month, index), "calls": int(total), "patient": int(patient),
-                      "family": int(family), "staff": int(staff), "acute": int(acute_count)})
+        month = _add_months(first_month, index)
+        t = _add_up(by_month.get(month, []))
+        trend.append({"month": month, "calls": t["calls"], "patient": t["route:patient"],
+                      "family": t["route:family_carer_advocate"], "staff": t["route:staff"],
+                      "acute": t["type:acute_deterioration"]})
     return trend
 
 
-def _clocks(site_id: int, start_utc: datetime, end_utc: datetime, tally: dict, now: datetime) -> list[Clock]:
-    calls = _calls(site_id, start_utc, end_utc)
-    durations = {key: seconds_between(column, Concern.raised_at) for key, _label, column, _target in CLOCKS}
-    percentiles = _percentiles(calls, {key: seconds_between(column, Concern.raised_at, exact=False)
-                                       for key, _label, column, _target in CLOCKS})
+def _clocks(site_id: int, period: Period, tz_name: str, tally: dict, teams: dict, now: datetime) -> list[Clock]:
+    calls = _calls(site_id, period.start, period.end)
+    percentiles = _percentiles(calls, {key: fact for key, _label, fact, _target, _waiting in CLOCKS})
     targets = _targets(site_id)
+    start_utc, end_utc = period.utc_bounds(tz_name)
     clocks = []
-    for key, label, column, target in CLOCKS:
+    for key, label, fact, target, waiting in CLOCKS:
         median, p90 = percentiles[key]
         count = tally[f"timed:{key}"]
         if target is None:
             clocks.append(Clock(key, label, count, median, p90, None))
             continue
-        # The first calls past target, oldest first: the index on (site, raised) lets the
-        # database stop after the first hundred.
+        # The first calls past target, oldest first: with the period also given in UTC, the index
+        # on (site, raised) lets the database stop after the first hundred.
         listed = db.session.execute(
-            select(Concern.reference, Ward.name, Concern.raised_at, durations[key], target, Concern.status)
+            select(Concern.reference, Ward.name, Concern.raised_at, fact, getattr(Team, target), Concern.status)
             .join(Team, Team.id == Concern.team_id).join(Ward, Ward.id == Concern.ward_id)
-            .where(*calls, _breached(key, column, target, durations[key], now))
+            .where(*calls, Concern.raised_at >= start_utc, Concern.raised_at < end_utc,
+                   _breached(fact, target, waiting, teams, now))
             .order_by(Concern.raised_at, Concern.id).limit(BREACH_LIST_LIMIT)).all()
         clocks.append(Clock(key, label, count, median, p90, targets[key], tally[f"breach:{key}"], [
-            {"reference": ref, "ward": ward, "raised_at": raised, "seconds": None if secs is None else float(secs),
+            {"reference": ref, "ward": ward, "raised_at": raised, "seconds": None if micros is None else micros / MICROS,
              "target_minutes": int(minutes), "status": ConcernStatus(status).value if status else None}
-            for ref, ward, raised, secs, minutes, status in listed]))
+            for ref, ward, raised, micros, minutes, status in listed]))
     return clocks
-
-
-def _breached(key: str, column, target, duration, now: datetime) -> ColumnElement:
-    """Past the team's target: done later than the target, or not done, still waiting for it, and
-    already older than the target."""
-    waiting = ([ConcernStatus.NEW] if key == "acknowledge" else [ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED])
-    waited = seconds_between(literal(now, type_=Concern.raised_at.type), Concern.raised_at)
-    return or_(and_(column.is_not(None), duration > target * 60),
-               and_(column.is_(None), Concern.status.in_(waiting), waited > target * 60))
 
 
 def _targets(site_id: int) -> dict[str, str]:
@@ -459,28 +448,30 @@ def _targets(site_id: int) -> dict[str, str]:
 
 
 def _percentiles(calls: list, durations: dict) -> dict[str, tuple[float | None, float | None]]:
-    """(median, 90th percentile) in seconds for each clock."""
+    """(median, 90th percentile) in seconds for each clock, from its duration fact."""
     if db.session.get_bind().dialect.name == "postgresql":
         columns = []
         for duration in durations.values():
             columns += [func.percentile_cont(0.5).within_group(duration),
                         func.percentile_cont(0.9).within_group(duration)]
         row = db.session.execute(select(*columns).where(*calls)).one()
-        return {key: (_float(row[2 * i]), _float(row[2 * i + 1])) for i, key in enumerate(durations)}
-    # SQLite has no percentile function. One query returns each call's durations (plain numbers,
-    # never Concern objects) in a single pass over the calls; each column is sorted here and
-    # interpolated as percentile_cont does. (One ORDER BY query per clock read the calls four
-    # times and took four times as long on a year's 88,000 calls.)
-    rows = db.session.execute(select(*durations.values()).where(*calls)).all()
+        return {key: (_seconds(row[2 * i]), _seconds(row[2 * i + 1])) for i, key in enumerate(durations)}
+    # SQLite has no percentile function. One query over the report index returns each clock's
+    # durations (whole numbers, never Concern objects) as one comma-separated string per clock
+    # (far cheaper than a row per call); each is sorted here and interpolated as percentile_cont does.
+    row = db.session.execute(select(*[func.group_concat(duration) for duration in durations.values()])
+                             .where(*calls)).one()
     result = {}
-    for index, key in enumerate(durations):
-        values = sorted(row[index] for row in rows if row[index] is not None)
-        result[key] = (_percentile(values, 0.5), _percentile(values, 0.9))
+    for key, joined in zip(durations, row, strict=True):
+        values = json.loads(f"[{joined}]") if joined else []  # the C parser: faster than int() on each
+        values.sort()
+        median, p90 = _percentile(values, 0.5), _percentile(values, 0.9)
+        result[key] = (_seconds(median), _seconds(p90))
     return result
 
 
-def _float(value) -> float | None:
-    return None if value is None else float(value)
+def _seconds(micros) -> float | None:
+    return None if micros is None else float(micros) / MICROS
 
 
 def _percentile(ordered: list, p: float) -> float | None:
@@ -496,22 +487,31 @@ def _percentile(ordered: list, p: float) -> float | None:
 SMS_COLUMNS = ["queued", "sent", "delivered", "failed", "opted_out"]
 
 
-def _sms(site_id: int, start_utc: datetime, end_utc: datetime) -> dict[str, dict[str, int]]:
-    """Texts about the period's calls, for callers and for clinicians."""
+def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
+    """Texts about the period's calls, for callers and for clinicians: filtered counts per audience
+    in one pass (no grouping, so no sorting), reading the calls' and the texts' covering indexes."""
     opted_out = or_(Message.error_code == "21610",
                     Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))))
-    rows = db.session.execute(
-        select(Message.audience, func.count(), _count(Message.send_state == SendState.ACCEPTED),
-               _count(Message.delivery_status == "delivered"),
-               _count(or_(Message.send_state == SendState.DEAD, Message.delivery_status.in_(["undelivered", "failed"]))),
-               _count(and_(Message.audience == Audience.FAMILY,
-                           Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]), opted_out)))
-        .join(Concern, Concern.id == Message.concern_id)
-        .where(*_calls(site_id, start_utc, end_utc), Message.channel == MessageChannel.SMS)
-        .group_by(Message.audience)).all()
-    found = {Audience(audience).value: dict(zip(SMS_COLUMNS, [int(v or 0) for v in values], strict=True))
-             for audience, *values in rows}
-    return {audience.value: found.get(audience.value, dict.fromkeys(SMS_COLUMNS, 0)) for audience in Audience}
+    figures = {
+        "queued": None,
+        "sent": Message.send_state == SendState.ACCEPTED,
+        "delivered": Message.delivery_status == "delivered",
+        "failed": or_(Message.send_state == SendState.DEAD, Message.delivery_status.in_(["undelivered", "failed"])),
+        "opted_out": and_(Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]), opted_out),
+    }
+    columns = {}
+    for audience in Audience:
+        for name, condition in figures.items():
+            if name == "opted_out" and audience is not Audience.FAMILY:
+                continue  # only callers opt out
+            mine = Message.audience == audience
+            columns[(audience.value, name)] = _count(mine if condition is None else and_(mine, condition))
+    row = db.session.execute(select(*columns.values()).join_from(Message, Concern, Concern.id == Message.concern_id)
+                             .where(*_calls(site_id, period.start, period.end),
+                                    Message.channel == MessageChannel.SMS)).one()
+    found = dict(zip(columns, row, strict=True))
+    return {audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
+            for audience in Audience}
 
 
 # --- the NHS England monthly return ---------------------------------------------------------
@@ -542,6 +542,7 @@ class MonthlyReturn:
     withdrawn: int
     implementation: dict | None
     generated_at: datetime
+    facts_missing: bool = False  # some call at the site has no report facts: the figures leave it out
 
 
 FAMILY_ROUTE_WORDS = {FamilyRouteStatus.LIVE.value: "Live", FamilyRouteStatus.NOT_LIVE.value: "Not live"}
@@ -561,8 +562,7 @@ def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyR
     """Each measure NHS England collects (domain §2.1) for calls raised at `site` in `month`, with
     its definition in terms of our coding, and the site's implementation status for the month."""
     period = month_period(month)
-    start_utc, end_utc = period.utc_bounds(settings.timezone)
-    t = _tally(site.id, start_utc, end_utc)
+    t = _tally(site.id, period)
     calls = t["calls"]
     acute = t["type:acute_deterioration"]
     life_saving = t["outcome:critical_care_admission"] + t["outcome:transfer_enhanced_or_tertiary"]
@@ -650,7 +650,8 @@ def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyR
     ]))
     return MonthlyReturn(site={"id": site.id, "code": site.code, "name": site.name}, month=period.start,
                          sections=sections, calls=calls, still_open=t["open"], withdrawn=t["withdrawn"],
-                         implementation=implementation, generated_at=utcnow())
+                         implementation=implementation, generated_at=utcnow(),
+                         facts_missing=report_facts.any_missing(site.id))
 
 
 def implementation_status(site_id: int, month: date) -> dict | None:

@@ -39,7 +39,7 @@ from tracker.models import (
     User,
     next_status,
 )
-from tracker.services import audit, escalation
+from tracker.services import audit, escalation, report_facts
 from tracker.services.inbound import ALERT_FAILURE_STATUSES
 from tracker.services.news2 import Score
 from tracker.services.notifications import FamilyText, family_text_decision, queue_message
@@ -336,6 +336,8 @@ def _start_review_clock(concern: Concern, now: datetime) -> None:
     """Once claimed, the review is due by the team's target: the worker reminds the claimant,
     then tells the next tier (never taking the call away)."""
     values = escalation.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
+    # The first claim's duration (a claim after a release keeps the first acknowledged_at).
+    values.update(report_facts.clock_values("acknowledged_at", concern.acknowledged_at, concern.raised_at))
     db.session.execute(update(Concern).where(Concern.id == concern.id).values(**values)
                        .execution_options(synchronize_session=False))
     for field, value in values.items():
