@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
@@ -55,6 +56,10 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
     if not 5 <= idle_timeout_minutes <= 30:
         # ASVS L2 allows at most 30 minutes of inactivity; under 5 would sign clinicians out mid-task.
         raise SetupProblem("The idle timeout must be between 5 and 30 minutes")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SetupProblem(f"The time zone is not one the tz database knows: {timezone!r} (for example, Europe/London)") from None
     settings = db.session.get(Settings, 1) or Settings(id=1)
     changed = {
         "trust_name": trust_name.strip(),
