@@ -26,7 +26,17 @@ Usage (from the repository root):
 See bench/README.md for what it prints.
 """
 
+# ruff: noqa: E402 (the standard library is imported after sys.path is put right, below)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py (the name the issue gives it) shadows the standard library's `queue`, which
+# psycopg and concurrent.futures import, for scripts run from this folder: take the folder off
+# sys.path before importing anything else.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != _HERE]
 
 import argparse
 import contextlib
@@ -42,14 +52,12 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"

@@ -350,3 +350,24 @@ def test_removing_ones_mobile_shows_the_warning_to_the_team(app, client, on_call
     sign_in_directly(app, client, on_call["people"]["primary"])
     assert post(client, "/auth/mobile", {"mobile": ""}).status_code == 302
     assert "has no mobile number that can get texts" in client.get("/triage/").get_data(as_text=True)
+
+
+def test_the_warnings_fingerprint_is_the_same_in_every_process_and_changes_with_the_warnings():
+    # The queue's ETag carries it: a fingerprint that changed with each process's hash seed would
+    # make every open queue fetch its full rows again after each restart.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tracker.services.staff_warnings import StaffWarning, digest
+
+    made = "[StaffWarning('The message worker has stopped.'), StaffWarning('Nobody is on call now.', 'oncall.rota')]"
+    program = f"from tracker.services.staff_warnings import StaffWarning, digest; print(digest({made}))"
+    repository = Path(__file__).resolve().parents[2]
+    in_other_processes = {
+        subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=repository,
+                       env={"PYTHONHASHSEED": seed}).stdout.strip()
+        for seed in ("1", "2")}
+    warnings = [StaffWarning("The message worker has stopped."), StaffWarning("Nobody is on call now.", "oncall.rota")]
+    assert in_other_processes == {digest(warnings)}
+    assert digest(warnings[:1]) != digest(warnings) != digest([])

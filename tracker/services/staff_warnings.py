@@ -8,6 +8,7 @@ seconds per set of teams; rota and failed-message changes forget it at once in t
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,7 +69,10 @@ def for_user(user: User) -> list[StaffWarning]:
 
 def digest(warnings: list[StaffWarning]) -> str:
     """A short fingerprint, so the queue's refresh notices a new or cleared warning."""
-    return format(hash(tuple(warnings)) & 0xFFFFFFFF, "08x")
+    # A stable hash, not hash(): that differs between processes, so every restart (or a worker
+    # started with another seed) would make every open queue fetch the full rows again.
+    text = "\n".join(repr(warning) for warning in warnings)
+    return hashlib.blake2s(text.encode(), digest_size=4).hexdigest()
 
 
 def _worker_stopped() -> list[StaffWarning]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import case, exists, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,9 +23,11 @@ from tracker.models import (
     PRIORITIES,
     Audience,
     AuditEvent,
+    CallerRoute,
     CallerUpdateMethod,
     CancelKind,
     ChangeInCare,
+    Channel,
     Concern,
     ConcernNote,
     ConcernStatus,
@@ -36,7 +40,9 @@ from tracker.models import (
     ReviewKind,
     Role,
     SendState,
+    Team,
     User,
+    Ward,
     next_status,
 )
 from tracker.services import audit, escalation, report_facts
@@ -104,9 +110,26 @@ def find_visible(user: User, reference: str) -> Concern | None:
     return concern
 
 
-@dataclass
-class QueueRow:
-    concern: Concern
+class QueueRow(NamedTuple):
+    """One call as the queue shows it. Only the columns the queue needs, read with a plain select
+    (not a Concern with its seventy columns): every clinician's screen reads the queue every few
+    seconds."""
+
+    reference: str
+    status: ConcernStatus
+    priority: int | None
+    raised_at: datetime
+    ward_name: str
+    bed: str | None
+    caller_route: CallerRoute
+    channel: Channel
+    worry_categories: list[str]
+    worry_details: str | None
+    flagged: bool  # flagged_burst or flagged_automated
+    unread_reply: bool
+    escalation_paused_until: datetime | None
+    claimed_by_name: str | None
+    target_minutes: int | None  # what "waiting" is measured against (waiting_target)
     family_text: str | None  # the caller's latest text: state or delivery status, for the queue
     alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
 
@@ -115,6 +138,20 @@ class QueueRow:
 class Queue:
     open: list[QueueRow]
     recently_closed: list[QueueRow]
+
+    @property
+    def new_count(self) -> int:
+        return sum(1 for row in self.open if row.status is ConcernStatus.NEW)
+
+
+def waiting_target(status: ConcernStatus, ack_target_minutes: int, review_target_minutes: int) -> int | None:
+    """The minutes a call may wait in its state before it is late: to be claimed while new, to be
+    reviewed once claimed; None once reviewed or finished (nothing is then waited for)."""
+    if status is ConcernStatus.NEW:
+        return ack_target_minutes
+    if status is ConcernStatus.ACKNOWLEDGED:
+        return review_target_minutes
+    return None
 
 
 def _scope(user: User, view: str, site_id: int | None, *, open_only: bool = False):
@@ -132,25 +169,46 @@ def _scope(user: User, view: str, site_id: int | None, *, open_only: bool = Fals
     return conditions
 
 
+@cache
+def _queue_select():
+    """The queue's columns, with the ward's name, the team's targets and the claimant's name (built
+    once: a statement is immutable, each query adds its own conditions to a copy)."""
+    return (select(Concern.id, Concern.reference, Concern.status, Concern.priority, Concern.raised_at, Ward.name,
+                   Concern.bed, Concern.caller_route, Concern.channel, Concern.worry_categories,
+                   Concern.worry_details, Concern.flagged_burst, Concern.flagged_automated, Concern.unread_reply,
+                   Concern.escalation_paused_until, User.display_name, Team.ack_target_minutes,
+                   Team.review_target_minutes)
+            .select_from(Concern).join(Ward, Ward.id == Concern.ward_id).join(Team, Team.id == Concern.team_id)
+            .outerjoin(User, User.id == Concern.claimed_by_id))
+
+
 def queue(user: User, view: str = "all", site_id: int | None = None, recent_hours: int = 24) -> Queue:
     """Open calls, new first, then the clinician's priority, then the oldest; and the calls closed
     recently. A fixed number of queries however many rows (no N+1)."""
     scope = _scope(user, view, site_id)
-    eager = (joinedload(Concern.ward), joinedload(Concern.site), joinedload(Concern.claimed_by))
-    open_rows = db.session.scalars(
-        select(Concern).where(*_scope(user, view, site_id, open_only=True)).options(*eager).order_by(
+    open_rows = db.session.execute(
+        _queue_select().where(*_scope(user, view, site_id, open_only=True)).order_by(
             case((Concern.status == ConcernStatus.NEW, 0), else_=1),
             Concern.priority.is_(None), Concern.priority, Concern.raised_at)
     ).all()
-    closed_rows = [] if view == "unclaimed" else db.session.scalars(
-        select(Concern).where(Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
+    closed_rows = [] if view == "unclaimed" else db.session.execute(
+        _queue_select().where(Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
                               Concern.updated_at >= utcnow() - timedelta(hours=recent_hours), *scope)
-        .options(*eager).order_by(Concern.updated_at.desc()).limit(20)
+        .order_by(Concern.updated_at.desc()).limit(20)
     ).all()
-    texts = _family_text_states([c.id for c in [*open_rows, *closed_rows]])
-    failed = _failed_alerts([c.id for c in open_rows if c.status is ConcernStatus.NEW])
-    return Queue([QueueRow(c, texts.get(c.id), c.id in failed) for c in open_rows],
-                 [QueueRow(c, texts.get(c.id)) for c in closed_rows])
+    texts = _family_text_states([r[0] for r in [*open_rows, *closed_rows]])
+    failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW])
+    return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
+
+
+def _queue_row(row, texts: dict[int, str], failed: set[int] = frozenset()) -> QueueRow:
+    (concern_id, reference, status, priority, raised_at, ward_name, bed, caller_route, channel, worry_categories,
+     worry_details, flagged_burst, flagged_automated, unread_reply, paused_until, claimed_by_name, ack_target,
+     review_target) = row
+    return QueueRow(reference, status, priority, raised_at, ward_name, bed, caller_route, channel,
+                    worry_categories or [], worry_details, bool(flagged_burst or flagged_automated), bool(unread_reply),
+                    paused_until, claimed_by_name, waiting_target(status, ack_target, review_target),
+                    texts.get(concern_id), concern_id in failed)
 
 
 def _failed_alerts(concern_ids: list[int]) -> set[int]:

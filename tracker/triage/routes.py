@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -80,6 +81,13 @@ def _version(view: str, site_id: int | None, notes) -> str:
     return f"{triage.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
 
 
+def _concern_url():
+    """url_for("triage.concern_page") for a page of many rows: built once, then joined with each
+    reference (letters, digits and dashes; quoted all the same)."""
+    prefix = url_for("triage.concern_page", reference="_")[:-1]
+    return lambda reference: prefix + quote(reference, safe="")
+
+
 @bp.get("/")
 @role_required(*CLINICAL)
 def queue_page():
@@ -89,7 +97,8 @@ def queue_page():
     data = triage.queue(_user(), view, site_id)
     notes = warnings()
     return render_template("triage/queue.html", queue=data, view=view, views=VIEWS, sites=sites, site_code=site_code,
-                           teams=teams, version=_version(view, site_id, notes), warnings=notes, now=utcnow())
+                           teams=teams, version=_version(view, site_id, notes), warnings=notes, now=utcnow(),
+                           concern_url=_concern_url())
 
 
 @bp.get("/queue/rows")
@@ -105,7 +114,7 @@ def queue_rows():
     else:
         data = triage.queue(_user(), view, site_id)
         response = make_response(render_template("triage/_queue_rows.html", queue=data, now=utcnow(),
-                                                 warnings=notes))
+                                                 warnings=notes, concern_url=_concern_url()))
     # Cache-Control stays no-store (patient data): the page's script sends If-None-Match itself.
     response.set_etag(version)
     return response
@@ -155,6 +164,8 @@ def _render_concern(concern: Concern, *, restored: dict | None = None, problem: 
         textable=triage.family_text_decision(concern, settings).value == "queued",
         callback=display_phone(concern.callback_number), tz=settings.timezone, warnings=warnings(),
         replies=triage.caller_replies(concern), unread=unread, paging=triage.paging_state(concern),
+        waiting_target=triage.waiting_target(concern.status, concern.team.ack_target_minutes,
+                                             concern.team.review_target_minutes),
     ), status
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from markupsafe import Markup
 
 from tracker.clock import utcnow
 
@@ -61,6 +62,68 @@ ACTION_WORDS = {
 }
 
 
+# The staff pages' words for a call (the queue shows them on every row, so plain functions rather
+# than macros).
+CALLER_ROUTE_WORDS = {"patient": "Patient", "family_carer_advocate": "Family, carer or advocate", "staff": "Staff"}
+
+WORRY_WORDS = {"not_usual_self": "not usual self", "breathing": "breathing", "skin_or_sweating": "skin or sweating",
+               "little_urine": "little urine", "sleepy_or_confused": "sleepy or confused",
+               "hands_hot_or_cold": "hands hot or cold", "pain": "pain", "general_worry": "general worry"}
+
+TEXT_STATE_WORDS = {"pending": "Waiting to send", "sending": "Sending", "unknown": "Checking", "accepted": "Sent",
+                    "queued": "Sent", "sent": "Sent", "delivered": "Delivered", "undelivered": "Not delivered",
+                    "failed": "Failed", "dead": "Failed", "cancelled": "Cancelled", "held": "Held back"}
+
+
+# The tags of the staff pages' call lists: functions rather than macros, because the queue shows
+# them on every row of every refresh. Markup.format escapes what it is given.
+STATUS_TAGS = {"new": ("nhsuk-tag--red", "New"), "acknowledged": ("nhsuk-tag--blue", "Claimed"),
+               "reviewed": ("nhsuk-tag--purple", "Reviewed"), "closed": ("nhsuk-tag--grey", "Closed"),
+               "cancelled": ("nhsuk-tag--white", "Cancelled")}
+_STATUS_TAG = Markup('<strong class="nhsuk-tag {}">{}</strong>')
+
+AGE_STATES = {"red": ("nhsuk-tag--red", "past target"), "amber": ("nhsuk-tag--orange", "past half the target"),
+              "green": ("nhsuk-tag--green", "within target")}
+_AGE_TAG = Markup('<strong class="nhsuk-tag {} tracker-age"\n    data-raised-at="{}" data-target-minutes="{}">\n'
+                  '    <span data-age-text>{}</span>\n'
+                  '    <span class="nhsuk-u-visually-hidden" data-age-state>{}</span>\n  </strong>')
+_NO_AGE = Markup('<span class="tracker-muted">–</span>')
+
+
+def status_tag(concern) -> Markup:
+    """The call's status as a coloured tag, for anything with a `status` (a Concern, a queue row)."""
+    colour, words = STATUS_TAGS[concern.status.value]
+    return _STATUS_TAG.format(colour, words)
+
+
+def age_tag(raised_at: datetime, target: int | None, now: datetime) -> Markup:
+    """How long a call has waited against its target (services/triage.py: waiting_target): red
+    past it, amber past half of it, green within it; a dash when nothing is waited for.
+    static/app/staff.mjs moves the tag on in the browser, with the same thresholds."""
+    if target is None:
+        return _NO_AGE
+    minutes = int((now - raised_at).total_seconds() // 60)
+    colour, words = AGE_STATES["red" if minutes >= target else ("amber" if minutes * 2 >= target else "green")]
+    text = (f"{minutes // 60} h " if minutes >= 60 else "") + f"{minutes % 60} min"
+    return _AGE_TAG.format(colour, raised_at.isoformat(), target, text, words)
+
+
+def route_words(concern) -> str:
+    """Who raised the call, and "(by phone)" when staff took it on the phone: for anything with
+    `caller_route` and `channel` (a Concern, a queue row)."""
+    words = CALLER_ROUTE_WORDS[concern.caller_route.value]
+    return words + " (by phone)" if concern.channel.value == "phone_call" else words
+
+
+def worry_words(categories) -> str:
+    return ", ".join(WORRY_WORDS.get(key, key) for key in categories)
+
+
+def text_state(state: str | None) -> str:
+    """A text message's send state or delivery status, in words."""
+    return TEXT_STATE_WORDS.get(state, state) if state else "No text"
+
+
 def local_time(moment: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     if moment is None:
         return ""
@@ -105,6 +168,11 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timeline_words"] = timeline_words
     app.jinja_env.filters["tracker_lookup"] = lambda key, mapping: mapping.get(key, key)
+    app.jinja_env.filters["worry_words"] = worry_words
+    app.jinja_env.globals["route_words"] = route_words
+    app.jinja_env.globals["text_state"] = text_state
+    app.jinja_env.globals["status_tag"] = status_tag
+    app.jinja_env.globals["age_tag"] = age_tag
     app.jinja_env.globals["utcnow"] = utcnow
     app.jinja_env.globals["display_phone"] = _display_phone
     app.jinja_env.filters["ward_option"] = lambda ward, chosen: {
