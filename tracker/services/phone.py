@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -28,6 +29,7 @@ class Phone:
         return self.is_mobile and self.region in allowed_regions
 
 
+@lru_cache(maxsize=4096)  # a pure function of its text: each submission parses the same on-call numbers again
 def parse_phone(raw: str, default_region: str = "GB") -> Phone:
     """Parse what someone typed. Full-width digits and invisible characters are tidied first;
     letters are refused rather than read as a keypad word."""
