@@ -9,12 +9,14 @@ import re
 import shutil
 import socket
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config import TestingConfig
@@ -352,3 +354,22 @@ def login_as(app, client, trust):
         return user_id
 
     return login
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new, empty database of the kind under test (for tests that run the migrations themselves)."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = make_url(TEST_DATABASE_URL)
+    name = f"tracker_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

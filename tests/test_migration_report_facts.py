@@ -5,40 +5,19 @@ downgrading to 0008 takes the columns away again."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_config
+from tests.conftest import make_config
 from tracker import create_app
 from tracker.extensions import db
 from tracker.services import report_facts
 
 MONDAY, TUESDAY, WEDNESDAY, SUNDAY = 0, 1, 2, 6
 US = 1_000_000
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new, empty database of the kind under test (as in tests/test_migrations.py)."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = make_url(TEST_DATABASE_URL)
-    name = f"tracker_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 FACT_COLUMNS = {"raised_local_date", "raised_local_month", "raised_local_hour", "raised_local_seconds",

@@ -3,16 +3,13 @@ migrations build (so a missing migration fails here), and downgrade reverses it.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_config
+from tests.conftest import make_config
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Base
@@ -23,25 +20,6 @@ def test_the_models_match_the_schema_the_migrations_build(app):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == [], f"the models and migrations differ; add a migration: {differences}"
-
-
-@pytest.fixture
-def empty_database_url(tmp_path):
-    """A brand-new, empty database of the kind under test."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    url = make_url(TEST_DATABASE_URL)
-    name = f"tracker_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_upgrade_from_empty_then_downgrade_and_upgrade_again(empty_database_url):
