@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.conftest import create_staff
@@ -107,4 +108,26 @@ def test_the_monthly_return_records_the_status_and_downloads_as_csv(tab, seeded)
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     values = {row[4]: row[5] for row in rows[1:]}
     assert values["All escalation calls"] == "3" and values["Staff escalation route"] == "Partly live"
+    tab.assert_clean()
+
+
+def test_calls_without_report_facts_are_named_as_missing_on_both_pages(app, tab, seeded):
+    # A call restored around the app has no UK-time day or response times: the pages say some
+    # calls are missing from the figures rather than show a quietly smaller total.
+    with app.app_context(), write_intent():
+        db.session.execute(sa.text("UPDATE concern SET raised_local_date = NULL, raised_local_month = NULL, "
+                                   "raised_local_hour = NULL, raised_local_seconds = NULL, raised_local_weekday = NULL "
+                                   "WHERE raised_at < '2025-08-11'"))
+        db.session.commit()
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    for path, name in ((OCTOBER, "reports-dashboard-facts-missing"),
+                       ("/reports/return?site=gen&month=8&year=2025", "reports-return-facts-missing")):
+        page.goto(path)
+        heading = page.get_by_role("heading", name="Some calls are missing from these figures")
+        expect(heading).to_be_visible()
+        expect(page.get_by_text("An administrator should run flask tracker report-facts")).to_be_visible()
+        tab.check(name, emergency=False)
+        heading.scroll_into_view_if_needed()
+        tab.screenshot(f"{name}-in-view", full_page=False)
     tab.assert_clean()
