@@ -110,6 +110,10 @@ class Config:
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     DEVICE_COOKIE_NAME = "mr_device"
+    KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
+    # Older keys still accepted for sessions, known devices and sealed saved forms
+    # while a new SECRET_KEY takes over (comma-separated).
+    SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
     WTF_CSRF_TIME_LIMIT = env_int("WTF_CSRF_TIME_LIMIT", 3600)
     # Our messages are our own (marked for Flask-Babel); WTForms' built-in ones are never shown,
     # so skip loading its translations on every request.
@@ -199,6 +203,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     DEVICE_COOKIE_NAME = "__Host-mr_device"
+    KNOWN_DEVICE_COOKIE_NAME = "__Host-mr_known_device"
     HSTS = True
     SMS_BACKEND = env("SMS_BACKEND", "twilio")
     ALLOW_DEMO_SEED = False
@@ -265,6 +270,7 @@ class BenchmarkConfig(ProductionConfig):
     SESSION_COOKIE_NAME = "session"
     SESSION_COOKIE_SECURE = False
     DEVICE_COOKIE_NAME = "mr_device"
+    KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
     HSTS = False
     SMS_BACKEND = env("SMS_BACKEND", "console")
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -88,6 +88,24 @@ def reset_password_command(email):
     click.echo(f"New one-time password for {user_email} (shown once; must be changed at sign-in): {password}")
 
 
+@tracker_cli.command("reset-mfa")
+@click.argument("email")
+def reset_mfa_command(email):
+    """Reset a lost authenticator: the old one stops working, the person's sessions end, and their
+    next sign-in must set up a new one. Audited."""
+    from tracker.services.auth import reset_mfa
+
+    def reset():
+        try:
+            return reset_mfa(audit.Actor.cli(), email).email
+        except LookupError:
+            raise SetupProblem(f"No account has the email address {email!r}.") from None
+
+    user_email = _commit_or_fail(reset)
+    click.echo(f"Authenticator reset for {user_email}: their sessions have ended, and they must set up a new "
+               "authenticator app the next time they sign in.")
+
+
 @tracker_cli.command("verify-audit")
 def verify_audit_command():
     """Check the audit trail's hash chain from the first event to the last."""

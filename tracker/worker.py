@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -22,7 +23,7 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import WorkerHeartbeat
-from tracker.services import delivery, escalation
+from tracker.services import delivery, escalation, housekeeping
 from tracker.sms import SmsSender, build_sender
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stopping = threading.Event()
         self._last_beat = 0.0
+        self._last_housekeeping = None
 
     def run_once(self) -> delivery.BatchReport:
         """One pass: heartbeat if due, one batch of due messages, then the escalation steps and
@@ -56,7 +58,17 @@ class Worker:
             if fired:
                 report.add("escalation_steps")
             db.session.commit()
+            self._housekeeping_if_due()
         return report
+
+    def _housekeeping_if_due(self) -> None:
+        # By the app's clock, not the process's: the tests move the former (even backwards).
+        now = utcnow()
+        if self._last_housekeeping is not None and timedelta(0) <= now - self._last_housekeeping < housekeeping.INTERVAL:
+            return
+        housekeeping.run(now)
+        db.session.commit()
+        self._last_housekeeping = now
 
     def run(self) -> None:
         poll = self.app.config["WORKER_POLL_SECONDS"]

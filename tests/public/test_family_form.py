@@ -66,7 +66,7 @@ def test_a_valid_concern_gives_a_reference_and_one_concern_with_its_texts(family
     assert response.status_code == 303 and response.headers["Location"] == "/w/w7/sent"
     html = page(client.get("/w/w7/sent"))
     reference = re.search(r"MR-[A-Z0-9]{4}-[A-Z0-9]{2}", html).group(0)
-    assert "Request sent" in html and "07400 123456" in html
+    assert "Request sent" in html and "07••• ••• 456" in html  # masked: a shared tablet shows nothing personal
     concern = read.one(Concern)
     assert concern.reference == reference
     assert concern.caller_relationship == "daughter" and concern.channel.value == "own_device"
@@ -92,7 +92,7 @@ def test_a_patient_may_give_a_bed_instead_of_a_name(family, read):
 def test_a_landline_is_accepted_and_the_person_is_told_it_cannot_be_texted(family, client, read):
     family.submit(callback_number="020 7946 0000")
     html = page(client.get("/w/w7/sent"))
-    assert "We cannot send text messages to 020 7946 0000" in html
+    assert "We cannot send text messages to 02••• ••• 000" in html
     assert [m.template_id for m in read.all(Message)] == ["clinician_alert"]
 
 

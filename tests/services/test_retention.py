@@ -145,7 +145,7 @@ def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
         assert (message.body, message.to_number, message.variables, message.error_reason) == (None, "", {}, None)
     events = db.session.scalars(select(MessageEvent)).all()
     assert events and all(e.payload == {} and e.from_number is None for e in events)
-    assert removed == {"notes": 1, "messages": 2, "message_events": 2}
+    assert removed == {"notes": 1, "messages": 2, "message_events": 2, "confirmations": 0}
 
     # The audit trail is untouched, one row added for the destruction, and the chain still verifies.
     after = chain_rows()
@@ -153,7 +153,7 @@ def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
     destroyed = db.session.get(AuditEvent, after[-1][0])
     assert destroyed.action == "personal_data_destroyed" and destroyed.concern_id == concern_id
     assert destroyed.changes == {"rule": "adult", "due": "2024-05-01", "notes": 1, "messages": 2,
-                                 "message_events": 2}
+                                 "message_events": 2, "confirmations": 0}
     assert audit.verify_chain().ok
     assert list(retention.candidates()) == []
 

@@ -36,7 +36,10 @@ MATRIX = {
     "auth.sign_out_everywhere": ("POST", "/auth/sign-out-everywhere", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "auth.sign_out_others": ("POST", "/auth/sign-out-others", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "auth.change_password": ("GET", "/auth/password", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
-    "auth.enrol_mfa": ("GET", "/auth/mfa", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
+    # Managers and admins have an authenticator already: replacing it needs a fresh code first.
+    "auth.enrol_mfa": ("GET", "/auth/mfa", {"anonymous": S, "ward_staff": 200, "outreach": 200, "manager": 302,
+                                            "admin": 302}),
+    "auth.remove_mfa": ("POST", "/auth/mfa/remove", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "auth.keepalive": ("POST", "/auth/keepalive", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     "auth.session_status": ("GET", "/auth/session", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     "auth.account": ("GET", "/auth/account", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),

@@ -14,11 +14,18 @@ from flask_login import UserMixin, current_user
 
 from tracker.extensions import db, login_manager
 from tracker.models import Role
-from tracker.services import auth
+from tracker.services import auth, saved_forms
 
 # Requests the page makes by itself (the queue's refresh, the session clock): not the person's
 # activity, so they never keep an idle session alive.
 PASSIVE_ENDPOINTS = frozenset({"triage.queue_rows", "auth.session_status"})
+# Forms whose typed text is given back after a re-sign-in (on the call's page). Nothing typed
+# anywhere else is kept: above all not the password and code forms.
+RESTORES_TYPED_TEXT = frozenset({"triage.act"})
+# What a session that has not finished setting up (a one-time password, a missing
+# authenticator) may still do besides that set-up: sign out, and let the page's clock tick.
+ALLOWED_DURING_SETUP = frozenset({"auth.sign_out", "auth.sign_out_confirm", "auth.sign_out_everywhere",
+                                  "auth.session_status", "auth.keepalive"})
 
 # Where each role lands after signing in.
 HOME = {
@@ -83,11 +90,13 @@ def return_path() -> str:
 
 
 def keep_typed_text(user_id: int) -> None:
-    fields = {key: value for key, value in request.form.items() if key not in {"csrf_token"}}
+    if request.endpoint not in RESTORES_TYPED_TEXT:
+        return
+    fields = saved_forms.keepable(dict(request.form.items()))
     if not any(str(v).strip() for v in fields.values()):
         return
     fields["_action"] = (request.view_args or {}).get("action", "")
-    token = auth.save_form(user_id, urlsplit(return_path()).path, fields)
+    token = saved_forms.save(user_id, urlsplit(return_path()).path, fields)
     db.session.commit()
     session["saved_form"] = token
 
@@ -127,12 +136,17 @@ def role_required(*roles: Role):
 
 
 def signed_in_required(view):
-    """Any signed-in person (their own account pages)."""
+    """Any signed-in person (their own account pages). Until they have finished setting up their
+    account (a new password, then an authenticator where one is needed) they may only do that,
+    or sign out."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        pending = setup_pending()
+        if pending and request.endpoint != pending and request.endpoint not in ALLOWED_DURING_SETUP:
+            return redirect(url_for(pending))
         return view(*args, **kwargs)
 
     wrapped.allowed_roles = frozenset(Role)
@@ -144,6 +158,6 @@ def setup_pending() -> str | None:
     user = current_user.user
     if user.must_change_password:
         return "auth.change_password"
-    if auth.needs_mfa(user) and not user.totp_secret:
+    if (auth.needs_mfa(user) or user.must_enrol_mfa) and not user.totp_secret:
         return "auth.enrol_mfa"
     return None

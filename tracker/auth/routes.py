@@ -6,44 +6,63 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from tracker.auth import bp
+from tracker.auth import bp, devices
 from tracker.auth.decorators import HOME, SignedIn, safe_next, setup_pending, signed_in_required
 from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services import abuse, auth, staff_warnings, users
-from tracker.services.passwords import verify_password
+from tracker.services import auth, staff_warnings, users
 
 PENDING_SIGN_IN_SECONDS = 300
+CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
 
 
 def _home(user: User) -> str:
     return url_for(HOME[user.role])
 
 
-def _finish_sign_in(user: User, next_url: str | None):
-    """Start a new session (a new cookie: the old one is discarded, so no fixation)."""
+def _finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False):
+    """Start a new session (a new cookie: the old one is discarded, so no fixation), and mark
+    this browser as one its owner signs in from."""
     kept = session.get("saved_form")
     session.clear()
     if kept:
         session["saved_form"] = kept
-    token, record = auth.start_session(user, user_agent=request.user_agent.string, address=request.remote_addr)
+    token, record = auth.start_session(user, user_agent=request.user_agent.string, address=request.remote_addr,
+                                       mfa=with_code)
     db.session.commit()
     login_user(SignedIn(auth.LiveSession(record, user), token))
     pending = setup_pending()
     if pending:
         if next_url:
             session["after_setup"] = next_url
-        return redirect(url_for(pending))
-    return redirect(safe_next(next_url, _home(user)))
+        response = redirect(url_for(pending))
+    else:
+        response = redirect(safe_next(next_url, _home(user)))
+    devices.remember(response, user.id)
+    return response
 
 
 def _error_list(form) -> list[dict]:
     return [{"text": message, "href": f"#{field.id}"} for field in form for message in field.errors]
+
+
+def _wait_message(throttled: auth.Throttled) -> str:
+    seconds = throttled.retry_after
+    return (f"Too many attempts to sign in. Wait {seconds} second{'s' if seconds != 1 else ''} and try again. "
+            "On a device you have signed in from before, you can sign in at once.")
+
+
+def _slowed(template: str, throttled: auth.Throttled, **context):
+    """429 with Retry-After: nothing was checked. The form comes back with the wait in words."""
+    db.session.commit()  # the refusal's audit row
+    response = current_app.make_response((render_template(template, **context), 429))
+    response.headers["Retry-After"] = str(throttled.retry_after)
+    return response
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -55,12 +74,11 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            check = auth.check_password(form.email.data, form.password.data, request.remote_addr)
-        except auth.Throttled:
-            db.session.commit()
-            form.email.errors.append("Too many attempts to sign in. Wait 10 minutes and try again, or ask an "
-                                     "administrator to reset your password.")
-            return render_template("auth/sign_in.html", form=form, errors=_error_list(form), next=next_url), 429
+            check = auth.check_password(form.email.data, form.password.data, request.remote_addr,
+                                        devices.known_devices())
+        except auth.Throttled as throttled:
+            form.email.errors.append(_wait_message(throttled))
+            return _slowed("auth/sign_in.html", throttled, form=form, errors=_error_list(form), next=next_url)
         db.session.commit()
         if check.ok:
             user = check.user
@@ -86,14 +104,17 @@ def sign_in_code():
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        within = abuse.hit(auth.ACCOUNT_LIMIT, "sign-in-code", str(user.id)).within_limit
-        if within and user.active and auth.check_totp(user, form.code.data):
+        try:
+            right = user.active and auth.check_code(user, form.code.data, devices.known_devices().get(user.id))
+        except auth.Throttled as throttled:
+            form.code.errors.append(_wait_message(throttled))
+            return _slowed("auth/code.html", throttled, form=form, errors=_error_list(form))
+        if right:
             session.pop("pending_sign_in", None)
-            return _finish_sign_in(user, pending.get("next"))
+            return _finish_sign_in(user, pending.get("next"), with_code=True)
         db.session.commit()
-        form.code.errors.append("Enter the current 6-digit code from your authenticator app" if within else
-                                "Too many wrong codes. Wait 10 minutes and try again.")
-        status = 400 if within else 429
+        form.code.errors.append(CODE_ERROR)
+        status = 400
     elif request.method == "POST":
         status = 400
     return render_template("auth/code.html", form=form, errors=_error_list(form)), status
@@ -137,7 +158,15 @@ def change_password():
     user = current_user.user
     status = 200
     if form.validate_on_submit():
-        if not verify_password(user.password_hash, form.current.data):
+        try:
+            wrong = auth.reauthenticate(user, form.current.data, None, request.remote_addr,
+                                        devices.known_devices().get(user.id))
+        except auth.Throttled as throttled:
+            form.current.errors.append(_wait_message(throttled))
+            return _slowed("auth/password.html", throttled, form=form, errors=_error_list(form),
+                           first_time=user.must_change_password)
+        if wrong:
+            db.session.commit()  # the failure's audit row
             form.current.errors.append("Your current password is not right")
         else:
             try:
@@ -155,21 +184,32 @@ def change_password():
                            first_time=user.must_change_password), status
 
 
+def _fresh_code_needed(next_path: str):
+    flash("To change your authenticator app, sign in again with your password and a code from the app you "
+          "use now. If you have lost it, ask an administrator to reset it.", "information")
+    return redirect(url_for(".confirm", next=next_path))
+
+
 @bp.route("/mfa", methods=["GET", "POST"])
 @signed_in_required
 def enrol_mfa():
+    """Set up an authenticator, or replace one: replacing needs a code from the current one in the
+    last few minutes (a signed-in session alone must not be able to swap it)."""
     user = current_user.user
-    if user.must_change_password:
-        return redirect(url_for(".change_password"))
+    replacing = user.totp_secret is not None
+    if replacing and not current_user.live.fresh_code:
+        return _fresh_code_needed(url_for(".enrol_mfa"))
     secret = session.get("mfa_secret") or auth.new_totp_secret()
     session["mfa_secret"] = secret
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        if auth.enrol_totp(user, secret, form.code.data):
+        if auth.enrol_totp(user, secret, form.code.data, session=current_user.live.record):
             session.pop("mfa_secret", None)
             db.session.commit()
-            flash("Your authenticator app is set up. You will need a code from it each time you sign in.", "success")
+            flash("Your new authenticator app is set up. You have been signed out on your other devices." if replacing
+                  else "Your authenticator app is set up. You will need a code from it each time you sign in.",
+                  "success")
             return redirect(safe_next(session.pop("after_setup", None), _home(user)))
         form.code.errors.append("That code is not right. Check the app shows this account, then try the current code")
         status = 400
@@ -178,7 +218,24 @@ def enrol_mfa():
     uri = auth.totp_uri(user, secret)
     qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return render_template("auth/mfa.html", form=form, errors=_error_list(form), qr=qr, secret=grouped), status
+    return render_template("auth/mfa.html", form=form, errors=_error_list(form), qr=qr, secret=grouped,
+                           replacing=replacing), status
+
+
+@bp.post("/mfa/remove")
+@signed_in_required
+def remove_mfa():
+    """Remove one's own authenticator (roles that need one cannot): a fresh code first."""
+    user = current_user.user
+    if not current_user.live.fresh_code:
+        return _fresh_code_needed(url_for(".account"))
+    try:
+        auth.remove_totp(user, session=current_user.live.record)
+    except auth.AuthenticatorProblem as problem:
+        return _render_account(user, mfa_problem=str(problem)), 400
+    db.session.commit()
+    flash("Your authenticator app has been removed. You have been signed out on your other devices.", "success")
+    return redirect(url_for(".account"))
 
 
 @bp.post("/keepalive")
@@ -198,11 +255,15 @@ def session_status():
                    warning_seconds=int(auth.IDLE_WARNING.total_seconds()))
 
 
+def _render_account(user: User, **problems):
+    return render_template("auth/account.html", sessions=auth.active_sessions(user),
+                           current_id=current_user.live.record.id, needs_mfa=auth.needs_mfa(user), **problems)
+
+
 @bp.get("/account")
 @signed_in_required
 def account():
-    return render_template("auth/account.html", sessions=auth.active_sessions(current_user.user),
-                           current_id=current_user.live.record.id)
+    return _render_account(current_user.user)
 
 
 @bp.post("/sign-out-others")
@@ -218,39 +279,40 @@ def sign_out_others():
 @bp.route("/confirm", methods=["GET", "POST"])
 @signed_in_required
 def confirm():
-    """Sign in again within the session, for pages that need a recent sign-in (exports, design
-    §7): the password, and the code when the person has an authenticator. Throttled as sign-in
-    is (the same per-account and per-address counts); failures and the confirmation are audited."""
+    """Sign in again within the session, for what needs a recent sign-in (exports, changing the
+    authenticator): the password, and a code whenever the person has an authenticator. Slowed as
+    sign-in is; failures and the confirmation are audited."""
     user = current_user.user
     next_url = safe_next(request.values.get("next"), _home(user))
-    with_code = bool(user.totp_secret) and auth.needs_mfa(user)
+    with_code = bool(user.totp_secret)
     form = ConfirmForm()
     status = 200
+    context = {"with_code": with_code, "next": next_url}
     if form.validate_on_submit():
         try:
-            check = auth.check_password(user.email, form.password.data, request.remote_addr)
-        except auth.Throttled:
-            db.session.commit()
-            form.password.errors.append("Too many attempts. Wait 10 minutes and try again.")
-            return render_template("auth/confirm.html", form=form, errors=_error_list(form), with_code=with_code,
-                                   next=next_url), 429
-        if not check.ok or check.user.id != user.id:
+            wrong = auth.reauthenticate(user, form.password.data, (form.code.data or "") if with_code else None,
+                                        request.remote_addr, devices.known_devices().get(user.id))
+        except auth.Throttled as throttled:
+            form.password.errors.append(_wait_message(throttled))
+            return _slowed("auth/confirm.html", throttled, form=form, errors=_error_list(form), **context)
+        if wrong == "password":
             form.password.errors.append("Enter your correct password")
             status = 400
-        elif with_code and not auth.check_totp(user, form.code.data or ""):
-            form.code.errors.append("Enter the current 6-digit code from your authenticator app")
+        elif wrong == "code":
+            form.code.errors.append(CODE_ERROR)
             status = 400
         else:
-            current_user.live.record.authenticated_at = utcnow()
+            record = current_user.live.record
+            record.authenticated_at = utcnow()
+            record.mfa_at = record.authenticated_at if with_code else record.mfa_at
             auth.audit.record("sign_in_confirmed", auth.audit.Actor.user(user.id), object_type="session",
-                              object_id=current_user.live.record.id, changes={"mfa": with_code})
+                              object_id=record.id, changes={"mfa": with_code})
             db.session.commit()
             return redirect(next_url)
         db.session.commit()  # the failure's audit row
     elif request.method == "POST":
         status = 400
-    return render_template("auth/confirm.html", form=form, errors=_error_list(form), with_code=with_code,
-                           next=next_url), status
+    return render_template("auth/confirm.html", form=form, errors=_error_list(form), **context), status
 
 
 @bp.post("/mobile")
@@ -262,9 +324,7 @@ def change_mobile():
         users.set_mobile(user, request.form.get("mobile", "")[:40], auth.audit.Actor.user(user.id))
     except users.MobileProblem as problem:
         db.session.rollback()
-        return render_template("auth/account.html", sessions=auth.active_sessions(user),
-                               current_id=current_user.live.record.id, mobile_problem=str(problem),
-                               typed_mobile=request.form.get("mobile", "")[:40]), 400
+        return _render_account(user, mobile_problem=str(problem), typed_mobile=request.form.get("mobile", "")[:40]), 400
     db.session.commit()
     staff_warnings.forget()
     flash("Mobile number saved." if user.mobile else "Mobile number removed: you will get no text alerts.", "success")

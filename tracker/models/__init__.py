@@ -24,6 +24,7 @@ from tracker.models.concern import (
     WorryCategory,
     next_status,
 )
+from tracker.models.confirmation import Confirmation
 from tracker.models.hospital import (
     FamilyRouteStatus,
     Population,
@@ -43,7 +44,7 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
-from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, User, user_team
+from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
 from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
 from tracker.models.rota import (
     AlertChannel,
@@ -60,7 +61,7 @@ from tracker.models.system import SystemAlarm, WorkerHeartbeat
 __all__ = [
     "GENESIS_HASH", "OPEN_STATUS_SQL", "OPEN_STATUSES", "PRIORITIES", "TRANSITIONS", "FINAL_SEND_STATES", "MFA_ROLES",
     "CallerUpdateMethod", "CancelKind", "ChangeInCare", "ConcernNote", "ConcernType", "DeteriorationOutcome",
-    "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "user_team", "AlertChannel", "EscalationPolicy",
+    "NoteKind", "ReviewKind", "SavedForm", "SessionRecord", "SignInThrottle", "Confirmation", "user_team", "AlertChannel", "EscalationPolicy",
     "EscalationStep", "MessageEvent", "RotaPattern", "Shift", "ShiftKind", "SmsOptOut", "Tier",
     "Audience", "AuditChainHead", "AuditCheckpoint", "AuditEvent", "ExportKind", "ExportLog", "Base", "CallerRoute", "Channel", "Concern",
     "ConcernStatus", "ForbiddenTransition", "Message", "MessageChannel", "Population",

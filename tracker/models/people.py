@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -52,6 +52,9 @@ class User(Base):
     # TOTP (RFC 6238): the base32 seed, and the last time-step accepted, so a code works once.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Set by `flask tracker reset-mfa`: the next sign-in must set up a new authenticator, whatever
+    # the role (managers and admins must have one anyway).
+    must_enrol_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
 
     teams: Mapped[list[Team]] = relationship(secondary=user_team, order_by="Team.name")
     ward: Mapped[Ward | None] = relationship()
@@ -78,6 +81,9 @@ class SessionRecord(Base):
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the password (and code) were last checked: exports need a fresh sign-in.
     authenticated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When a code from the authenticator was last checked in this session: changing the
+    # authenticator needs one from the last few minutes.
+    mfa_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(24))
     user_agent: Mapped[str | None] = mapped_column(String(200))
@@ -87,8 +93,9 @@ class SessionRecord(Base):
 
 
 class SavedForm(Base):
-    """What someone typed into a staff form when their session had ended, kept for them (and
-    only them) until they sign in again, for at most an hour."""
+    """What someone typed into a call's forms when their session had ended, kept for them (and
+    only them) until they sign in again, for at most 15 minutes. The fields are sealed
+    (services/saved_forms.py): they may hold a patient's details. Passwords and codes are never kept."""
 
     __tablename__ = "saved_form"
 
@@ -96,5 +103,22 @@ class SavedForm(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(300))
-    fields: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SignInThrottle(Base):
+    """Wrong passwords and codes counted per account, per address and per known device, so that
+    guessing is slowed without locking anyone out (services/sign_in_throttle.py). Keys hold a hash
+    of the e-mail typed, an address, or a device's random id: never a password."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[datetime]
+    # Attempts let through in this window and not yet known to have succeeded.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Attempts answered "wait" in this window (a sign of an attack; never checked against a password).
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime]

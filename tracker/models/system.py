@@ -29,6 +29,8 @@ class SystemAlarm(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(48), index=True)
+    # What it is about, where one kind can be open for several things at once ("user:17").
+    subject: Mapped[str | None] = mapped_column(String(64))
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     cleared_at: Mapped[datetime | None]
     occurrences: Mapped[int] = mapped_column(Integer, default=1)

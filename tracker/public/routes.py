@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import time
+from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -20,7 +20,7 @@ from tracker.extensions import csrf, db
 from tracker.models import CallerRoute, Channel, Site, Ward
 from tracker.public import bp, contact, view_helpers
 from tracker.public.forms import ConcernForm
-from tracker.services import audit
+from tracker.services import audit, confirmations
 from tracker.services.concerns import (
     Intake,
     Source,
@@ -30,7 +30,6 @@ from tracker.services.concerns import (
     raise_concern,
 )
 from tracker.services.notifications import FamilyText
-from tracker.services.phone import display_phone
 from tracker.services.settings import current_settings
 from tracker.services.text import TextProblem, clean_line
 from tracker.services.wards import WardInfo, ward_by_code
@@ -38,7 +37,9 @@ from tracker.services.wards import WardInfo, ward_by_code
 log = logging.getLogger(__name__)
 
 WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-CONFIRMATION_KEPT_SECONDS = 30 * 60
+# How long the browser that sent the form can see its confirmation again (the record itself is
+# kept 24 hours, services/confirmations.py).
+CONFIRMATION_SHOWN_FOR = timedelta(minutes=30)
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -139,13 +140,15 @@ def concern_form(code: str):
     if ward is None or ward.is_retired:
         return _unavailable_ward(code, ward)
     if ward.code != code and request.method == "GET":
-        return redirect(url_for(".concern_form", code=ward.code, **request.args), 301)
+        # Built from what we know only: request arguments never reach url_for (`_external`,
+        # `_scheme` and the like would build links to any host).
+        return redirect(url_for(".concern_form", code=ward.code, **_kiosk_argument()), 301)
 
     if request.method == "GET":
         kiosk = _kiosk_requested(ward)
         if kiosk:
             # A fresh kiosk form: forget the last family's confirmation, so Back shows nothing.
-            session.pop("last_submission", None)
+            session.pop("confirmation", None)
         form = ConcernForm(bed_labels=ward.beds, data={"submission_id": _new_submission_id(), "kiosk": "1" if kiosk else ""})
         return _render_form(ward, form, kiosk)
 
@@ -169,7 +172,7 @@ def concern_form(code: str):
     for attempt in range(3):
         try:
             outcome = raise_concern(intake, source, audit.Actor.public())
-            confirmation = _confirmation(ward_code, outcome.reference, outcome.family_text,
+            confirmation = _confirmation(outcome.concern_id, ward_code, outcome.reference, outcome.family_text,
                                          outcome.callback_number, kiosk)
             db.session.commit()
             break
@@ -181,8 +184,9 @@ def concern_form(code: str):
             # The same form sent twice at once, and the other request won: show its concern.
             existing = find_by_submission(intake.submission_id)
             if existing is not None:
-                confirmation = _confirmation(ward_code, existing.reference, family_text_of(existing),
+                confirmation = _confirmation(existing.id, ward_code, existing.reference, family_text_of(existing),
                                              existing.callback_number, kiosk)
+                db.session.commit()
                 break
             # Otherwise a new reference clashed with an old one (about one in a billion): try again.
             log.warning("reference clash for ward %s (attempt %s)", ward_code, attempt + 1)
@@ -192,20 +196,20 @@ def concern_form(code: str):
             return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
     else:
         return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
-    session["last_submission"] = confirmation
+    session["confirmation"] = confirmation
     return redirect(url_for(".sent", code=ward_code), 303)
 
 
-def _confirmation(ward_code: str, reference: str, family_text: FamilyText, number: str | None, kiosk: bool) -> dict:
-    """What the confirmation page shows, read before commit so nothing is loaded again after it."""
-    return {
-        "reference": reference,
-        "ward": ward_code,
-        "family_text": family_text.value,
-        "number": number,
-        "kiosk": kiosk,
-        "at": int(time.time()),
-    }
+def _kiosk_argument() -> dict[str, str]:
+    return {"kiosk": "1"} if request.args.get("kiosk") == "1" else {}
+
+
+def _confirmation(concern_id: int, ward_code: str, reference: str, family_text: FamilyText, number: str | None,
+                  kiosk: bool) -> str:
+    """Keep what the confirmation page shows on the server, in the concern's transaction; the
+    browser's cookie gets only the random id (nothing personal on a shared tablet)."""
+    return confirmations.create(concern_id=concern_id, ward_code=ward_code, reference=reference,
+                                family_text=family_text.value, number=number, kiosk=kiosk)
 
 
 def _intake(form: ConcernForm, ward: WardInfo, kiosk: bool) -> Intake:
@@ -239,17 +243,17 @@ def sent(code: str):
     ward = _find_ward(code)
     if ward is None:
         return _unavailable_ward(code, None)
-    info = session.get("last_submission")
-    if not info or info.get("ward") != ward.code or time.time() - info.get("at", 0) > CONFIRMATION_KEPT_SECONDS:
+    shown = confirmations.find(session.get("confirmation"), ward.code, CONFIRMATION_SHOWN_FOR)
+    if shown is None:
         return redirect(url_for(".concern_form", code=ward.code, **({"kiosk": "1"} if _kiosk_requested(ward) else {})))
     settings = current_settings()
     return render_template(
         "public/sent.html",
         ward=ward,
-        reference=info["reference"],
-        family_text=FamilyText(info["family_text"]),
-        number=display_phone(info.get("number")),
-        kiosk=bool(info.get("kiosk")),
+        reference=shown.reference,
+        family_text=FamilyText(shown.family_text),
+        number=shown.number_masked or "",
+        kiosk=shown.kiosk,
         kiosk_timing=_kiosk_config(),
         contact=contact.for_ward(ward, settings),
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -26,33 +27,49 @@ ALARM_TEXT = {
                              "See the failed messages page.",
     "alert_not_sent": "Texts or calls to on-call clinicians could not be sent (the SMS provider could not be "
                       "reached or was busy): paging moved on to the next step and keeps trying.",
+    # Said with the account's address by staff_warnings; /healthz names the account by its id.
+    "sign_in_attack": "Someone may be trying to guess the password of {account}: many wrong passwords in the last "
+                      "hour. Its owner can still sign in from a device they have used before. Tell IT.",
 }
 
 
-def raise_alarm(kind: str) -> SystemAlarm:
-    """Open an alarm of this kind, or count one more occurrence of the open one."""
+def _open(kind: str, subject: str | None):
+    return select(SystemAlarm).where(SystemAlarm.kind == kind, SystemAlarm.cleared_at.is_(None),
+                                     SystemAlarm.subject.is_(None) if subject is None else SystemAlarm.subject == subject)
+
+
+def raise_alarm(kind: str, subject: str | None = None) -> SystemAlarm:
+    """Open an alarm of this kind (about this subject, e.g. "user:17"), or count one more
+    occurrence of the open one."""
     now = utcnow()
-    alarm = db.session.scalars(
-        select(SystemAlarm).where(SystemAlarm.kind == kind, SystemAlarm.cleared_at.is_(None))
-    ).first()
-    if alarm is None:
-        alarm = SystemAlarm(kind=kind, raised_at=now, last_seen_at=now, occurrences=1)
-        db.session.add(alarm)
-        db.session.flush()
-        audit.record("alarm_raised", audit.Actor.system(), object_type="alarm", object_id=alarm.id, changes={"kind": kind})
-        log.error("alarm raised: %s", kind)
-    else:
-        alarm.occurrences += 1
-        alarm.last_seen_at = now
+    alarm = db.session.scalars(_open(kind, subject)).first()
+    if alarm is not None:
+        # Counting one more is only for the display: never wait for a row another transaction is
+        # counting on (it may hold the audit chain head while we hold a concern: a deadlock).
+        db.session.execute(update(SystemAlarm).where(SystemAlarm.id.in_(
+            select(SystemAlarm.id).where(SystemAlarm.id == alarm.id).with_for_update(skip_locked=True).scalar_subquery()
+        )).values(occurrences=SystemAlarm.occurrences + 1, last_seen_at=now).execution_options(
+            synchronize_session=False))
+        return alarm
+    alarm = SystemAlarm(kind=kind, subject=subject, raised_at=now, last_seen_at=now, occurrences=1)
+    db.session.add(alarm)
+    db.session.flush()
+    changes = {"kind": kind} if subject is None else {"kind": kind, "subject": subject}
+    audit.record("alarm_raised", audit.Actor.system(), object_type="alarm", object_id=alarm.id, changes=changes)
+    log.error("alarm raised: %s%s", kind, f" ({subject})" if subject else "")
     return alarm
 
 
-def clear_alarm(kind: str) -> None:
-    for alarm in db.session.scalars(
-        select(SystemAlarm).where(SystemAlarm.kind == kind, SystemAlarm.cleared_at.is_(None))
-    ):
+def clear_alarm(kind: str, subject: str | None = None) -> None:
+    for alarm in db.session.scalars(_open(kind, subject)):
         alarm.cleared_at = utcnow()
         audit.record("alarm_cleared", audit.Actor.system(), object_type="alarm", object_id=alarm.id, changes={"kind": kind})
+
+
+def subject_user_id(alarm: SystemAlarm) -> int | None:
+    """The user an alarm is about ("user:17" -> 17), if it is about one."""
+    found = re.fullmatch(r"user:([0-9]{1,18})", alarm.subject or "")
+    return int(found.group(1)) if found else None
 
 
 def open_alarms() -> list[SystemAlarm]:

@@ -84,9 +84,15 @@ class Entry:
 
 def record_many(entries: list[Entry], session=None) -> list[AuditEvent]:
     """Append several events in order with two statements (one multi-row insert, one head update).
-    The events returned are records of what was written, not attached to the session."""
+    The events returned are records of what was written, not attached to the session.
+
+    The chain head is the last lock a transaction takes: pending changes are flushed first, so
+    their row locks are held before it (a transaction that took the head and then waited for a
+    concern row another held, while that one waited for the head, would deadlock on PostgreSQL)."""
     session = session if session is not None else db.session
     real = session() if isinstance(session, scoped_session) else session
+    if real.info.get(_HEAD_KEY) is None and (real.new or real.dirty or real.deleted):
+        real.flush()
     head = _locked_head(real)
     now = utcnow()
     events = []

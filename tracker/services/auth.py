@@ -1,16 +1,17 @@
-"""Signing staff in and keeping their sessions honest (design §7).
+"""Signing staff in and keeping their sessions honest (docs/architecture.md, "Sessions").
 
 Sessions live in the database: the browser holds a random token, the table holds its SHA-256,
 and every request checks the idle timeout (a trust setting, default 30 minutes), the absolute
 timeout (12 hours) and revocation, so sign-out, "sign out everywhere" and disabling an account
-really end sessions. Sign-in is throttled per account and per address before any hashing, and
-never locks anyone out: past the limit it asks them to wait."""
+really end sessions. Guessing is slowed before any hashing (services/sign_in_throttle.py), never
+by locking anyone out: the owner on a device they have signed in from before is never slowed."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,22 +22,22 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
-from tracker.db import write_intent, write_intent_active
+from tracker.db import begin_write, write_intent, write_intent_active
 from tracker.extensions import db
-from tracker.models import MFA_ROLES, SavedForm, SessionRecord, User
-from tracker.services import abuse, alarms, audit
+from tracker.models import MFA_ROLES, SessionRecord, User
+from tracker.services import alarms, audit
+from tracker.services import sign_in_throttle as throttle
 from tracker.services.passwords import hash_password, verify_password
 from tracker.services.settings import current_settings
 
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 IDLE_WARNING = timedelta(minutes=2)
 FRESH_SIGN_IN = timedelta(minutes=5)
-SAVED_FORM_KEPT = timedelta(hours=1)
 # A session's last activity is written at most this often, so most requests only read.
 ACTIVITY_WRITE_INTERVAL = timedelta(seconds=30)
-ACCOUNT_LIMIT = "10 per 10 minutes"
-ADDRESS_LIMIT = "60 per 10 minutes"  # generous: a hospital's staff share a few addresses
 TOTP_ISSUER = "Martha's Rule Tracker"
+# Six ASCII digits: `\d` would take any script's digits, which the code comparison cannot.
+SIX_DIGITS = re.compile(r"[0-9]{6}", re.ASCII)
 
 # A hash to check against when the account does not exist, so the answer takes as long.
 _DUMMY_HASH: dict[str, str] = {}
@@ -58,7 +59,12 @@ def needs_mfa(user: User) -> bool:
 
 
 class Throttled(Exception):
-    """Too many sign-in attempts for this account or address: wait, then try again."""
+    """Too many wrong attempts from this device or address: wait `retry_after` seconds, then try
+    again. Nothing was checked."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -70,33 +76,112 @@ class PasswordCheck:
         return self.user is not None
 
 
-def check_password(email: str, password: str, address: str | None) -> PasswordCheck:
-    """The first step of signing in. Raises Throttled before any hashing when over a limit."""
+def _find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+def check_password(email: str, password: str, address: str | None,
+                   known_devices: Mapping[int, str] | None = None) -> PasswordCheck:
+    """The first step of signing in.
+
+    `known_devices` maps user ids to the random ids this browser's known-device cookie holds for
+    them. From a known device the owner is never slowed; otherwise raises Throttled, before any
+    hashing, while a wait is due for this account or address. Leaves the session ready to write:
+    the write begins only after the hash, so SQLite's write lock is never held while hashing (the
+    view must be one that defers its write, see tracker/web/security.py)."""
     email = (email or "").strip().lower()[:254]
-    counts = [abuse.hit(ACCOUNT_LIMIT, "sign-in-account", email or "-")]
-    if address:
-        counts.append(abuse.hit(ADDRESS_LIMIT, "sign-in-address", address))
-    if any(c.storage_fallback for c in counts):
-        alarms.raise_alarm("rate_limit_storage_down")
-    if any(not c.within_limit for c in counts):
-        audit.record("sign_in_throttled", audit.Actor.public(), changes={"account_known": None})
-        raise Throttled()
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    user = _find_user(email)
+    nonce = (known_devices or {}).get(user.id) if user is not None else None
+    keys = _throttle_keys(email, address, nonce)
+    _admit(keys, user, "password")
     if user is None or not user.active:
-        verify_password(_dummy_hash(), password or "")
+        verify_password(_dummy_hash(), password or "")  # as long as a real check: no enumeration by timing
+        begin_write()
         audit.record("sign_in_failed", audit.Actor.public(), changes={"reason": "unknown_or_inactive"})
         return PasswordCheck(None)
-    if not verify_password(user.password_hash, password or ""):
-        audit.record("sign_in_failed", audit.Actor.user(user.id), object_type="user", object_id=user.id,
-                     changes={"reason": "password"})
-        return PasswordCheck(None)
-    return PasswordCheck(user)
+    right = verify_password(user.password_hash, password or "")
+    begin_write()
+    _settle(keys, user, nonce, right)
+    if not right:
+        _password_failed(user)
+    return PasswordCheck(user if right else None)
+
+
+def check_code(user: User, code: str, known_nonce: str | None = None) -> bool:
+    """The second step: a code from the authenticator, slowed like passwords (per account, unless
+    from the owner's known device). Raises Throttled, before checking, while a wait is due."""
+    keys = [] if throttle.device_trusted(known_nonce) else [throttle.code_key(user.id)]
+    _admit(keys, user, "code")
+    begin_write()
+    right = check_totp(user, code)
+    _settle(keys, user, known_nonce, right)
+    return right
+
+
+def reauthenticate(user: User, password: str, code: str | None, address: str | None,
+                   known_nonce: str | None = None) -> str | None:
+    """A signed-in person proves it is still them (the confirm page, the current password on the
+    password page): the password, and the code when `code` is given. Slowed as sign-in is.
+    Returns None when right, else which was wrong ("password" or "code"). Raises Throttled."""
+    keys = _throttle_keys(user.email, address, known_nonce)
+    if code is not None and keys:
+        keys.append(throttle.code_key(user.id))
+    _admit(keys, user, "confirm")
+    password_right = verify_password(user.password_hash, password or "")
+    begin_write()
+    wrong = None if password_right else "password"
+    if wrong is None and code is not None and not check_totp(user, code):
+        wrong = "code"
+    _settle(keys, user, known_nonce, wrong is None)
+    if wrong == "password":
+        _password_failed(user)
+    return wrong
+
+
+def _throttle_keys(email: str, address: str | None, nonce: str | None) -> list[str]:
+    """What an attempt counts against: nothing from the owner's own known device."""
+    if throttle.device_trusted(nonce):
+        return []
+    return [throttle.account_key(email)] + ([throttle.address_key(address)] if address else [])
+
+
+def _admit(keys: list[str], user: User | None, step: str) -> None:
+    wait = throttle.admit(keys) if keys else 0
+    if wait:
+        begin_write()
+        audit.record("sign_in_throttled", audit.Actor.public() if user is None else audit.Actor.user(user.id),
+                     changes={"step": step})
+        _alarm_if_attacked(user, keys[0])
+        raise Throttled(wait)
+
+
+def _settle(keys: list[str], user: User, nonce: str | None, right: bool) -> None:
+    """Record how an admitted attempt went: a success is no failure; a failure from a known device
+    counts against that device's pass; many failures at an account raise the alarm."""
+    if right:
+        throttle.succeeded(keys)
+    elif not keys and nonce is not None:
+        throttle.device_failed(nonce)
+    else:
+        _alarm_if_attacked(user, keys[0])
+
+
+def _password_failed(user: User) -> None:
+    audit.record("sign_in_failed", audit.Actor.user(user.id), object_type="user", object_id=user.id,
+                 changes={"reason": "password"})
+
+
+def _alarm_if_attacked(user: User | None, key: str) -> None:
+    """Many wrong or refused attempts at a real account: staff (the queue) and monitoring
+    (/healthz) are told which account, so its owner can be warned and IT can act."""
+    if user is not None and throttle.attempts_this_hour(key) >= throttle.ATTACK_ALARM_AT:
+        alarms.raise_alarm("sign_in_attack", subject=f"user:{user.id}")
 
 
 def check_totp(user: User, code: str) -> bool:
     """A six-digit code from the user's authenticator, usable once (ASVS 6.5.1)."""
     code = re.sub(r"\s", "", code or "")
-    if not user.totp_secret or not re.fullmatch(r"\d{6}", code):
+    if not user.totp_secret or not SIX_DIGITS.fullmatch(code):
         return _totp_failed(user)
     totp = pyotp.TOTP(user.totp_secret)
     now = utcnow()
@@ -125,23 +210,62 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def enrol_totp(user: User, secret: str, code: str) -> bool:
-    """Save a new second factor once the person proves their authenticator has it."""
+def enrol_totp(user: User, secret: str, code: str, *, session: SessionRecord | None = None) -> bool:
+    """Save a new second factor once the person proves their authenticator has it. Replacing an
+    existing one ends the person's other sessions (the caller has checked a fresh code first)."""
+    code = re.sub(r"\s", "", code or "")
     candidate = pyotp.TOTP(secret)
-    if not re.fullmatch(r"\d{6}", re.sub(r"\s", "", code or "")) or not candidate.verify(code.strip(), valid_window=1):
+    if not SIX_DIGITS.fullmatch(code) or not candidate.verify(code, valid_window=1):
         return False
+    replacing = user.totp_secret is not None
     user.totp_secret = secret
     user.totp_last_step = candidate.timecode(utcnow())
-    audit.record("mfa_enrolled", audit.Actor.user(user.id), object_type="user", object_id=user.id)
+    user.must_enrol_mfa = False
+    if session is not None:
+        session.mfa_at = utcnow()
+    audit.record("mfa_replaced" if replacing else "mfa_enrolled", audit.Actor.user(user.id), object_type="user",
+                 object_id=user.id)
+    if replacing:
+        end_all_sessions(user, "mfa_replaced", actor=audit.Actor.user(user.id), keep=session)
     return True
 
 
-def start_session(user: User, *, user_agent: str | None, address: str | None) -> tuple[str, SessionRecord]:
-    """Record a new signed-in session; returns its token (for the cookie, never stored) and row."""
+class AuthenticatorProblem(ValueError):
+    pass
+
+
+def remove_totp(user: User, *, session: SessionRecord) -> None:
+    """Remove the person's own authenticator (the caller has checked a fresh code first). Not
+    for roles that must have one: they replace it instead."""
+    if needs_mfa(user):
+        raise AuthenticatorProblem("Your role needs an authenticator app. To move to a new phone, set up the new one "
+                                   "instead.")
+    user.totp_secret, user.totp_last_step = None, None
+    audit.record("mfa_removed", audit.Actor.user(user.id), object_type="user", object_id=user.id)
+    end_all_sessions(user, "mfa_removed", actor=audit.Actor.user(user.id), keep=session)
+
+
+def reset_mfa(actor: audit.Actor, email: str) -> User:
+    """An administrator's reset of a lost authenticator: the old one stops working, every session
+    ends, and the next sign-in must set up a new one. Raises LookupError for an unknown address."""
+    user = _find_user((email or "").strip().lower())
+    if user is None:
+        raise LookupError(email)
+    user.totp_secret, user.totp_last_step, user.must_enrol_mfa = None, None, True
+    audit.record("mfa_reset", actor, object_type="user", object_id=user.id)
+    end_all_sessions(user, "mfa_reset", actor=actor)
+    return user
+
+
+def start_session(user: User, *, user_agent: str | None, address: str | None,
+                  mfa: bool = False) -> tuple[str, SessionRecord]:
+    """Record a new signed-in session; returns its token (for the cookie, never stored) and row.
+    `mfa` says a code from the authenticator was checked on the way in."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = SessionRecord(token_hash=token_hash(token), user_id=user.id, created_at=now, last_active_at=now,
-                           authenticated_at=now, user_agent=(user_agent or "")[:200], address=address)
+                           authenticated_at=now, mfa_at=now if mfa else None, user_agent=(user_agent or "")[:200],
+                           address=address)
     db.session.add(record)
     user.last_sign_in_at = now
     db.session.flush()
@@ -162,6 +286,11 @@ class LiveSession:
     @property
     def fresh(self) -> bool:
         return utcnow() - self.record.authenticated_at <= FRESH_SIGN_IN
+
+    @property
+    def fresh_code(self) -> bool:
+        """A code from the authenticator was checked in the last few minutes (changing it needs one)."""
+        return self.record.mfa_at is not None and utcnow() - self.record.mfa_at <= FRESH_SIGN_IN
 
 
 @dataclass(frozen=True)
@@ -301,31 +430,3 @@ def change_password(user: User, new_password: str, *, keep: SessionRecord | None
     user.password_changed_at = utcnow()
     audit.record("password_changed", audit.Actor.user(user.id), object_type="user", object_id=user.id)
     end_all_sessions(user, "password_changed", actor=audit.Actor.user(user.id), keep=keep)
-
-
-# --- what someone typed when their session ended -------------------------------------------------
-
-
-def save_form(user_id: int, path: str, fields: dict) -> str:
-    token = secrets.token_urlsafe(24)
-    db.session.add(SavedForm(token_hash=token_hash(token), user_id=user_id, path=path[:300], fields=fields))
-    return token
-
-
-def take_saved_form(token: str | None, user_id: int, path: str) -> dict | None:
-    """The fields saved for this user and page, once; anyone else gets nothing."""
-    if not token:
-        return None
-    saved = db.session.scalar(select(SavedForm).where(SavedForm.token_hash == token_hash(token)))
-    if saved is None or saved.user_id != user_id or saved.path != path or utcnow() - saved.created_at > SAVED_FORM_KEPT:
-        return None
-    fields = dict(saved.fields)
-    db.session.delete(saved)
-    return fields
-
-
-def purge_saved_forms() -> int:
-    old = db.session.scalars(select(SavedForm).where(SavedForm.created_at < utcnow() - SAVED_FORM_KEPT)).all()
-    for saved in old:
-        db.session.delete(saved)
-    return len(old)

@@ -1,5 +1,10 @@
 """Raising a concern: one transaction holds the concern, its audit rows and its outbox messages
-(design §3, §5, §7). The public form, and later the staff and phone routes, all come here."""
+(docs/architecture.md, "A concern's path"). The public form, the staff and phone routes all come here.
+
+Lock order, everywhere a concern is raised (so concurrent submissions can only queue, never
+deadlock or fail): (1) the ward's intake lock (PostgreSQL: a transaction-scoped advisory lock;
+SQLite: the database's write lock, already held); (2) concern rows (the merge's UPDATE); (3) the
+audit chain head, always last (services/audit.py flushes pending changes before taking it)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -124,7 +129,9 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     flag it, hold back the caller's text and coalesce alerts. Raises WardUnavailable.
 
     The writes are Core statements (a handful in all), so SQLite's write lock is held briefly
-    when many families send at once."""
+    when many families send at once. Submissions to one ward take their turn on the ward's intake
+    lock (see the module's lock order), so an identical repeat always finds the first one saved."""
+    _lock_intake(intake.ward_id)
     existing = find_by_submission(intake.submission_id)
     if existing is not None:
         return Outcome.of(existing, family_text_of(existing), "resubmitted")
@@ -135,13 +142,9 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     settings = current_settings()
 
     key = repeat_key(intake)
-    repeat = _identical_open_concern(intake, key)
-    if repeat is not None:
-        repeat.repeat_count += 1
-        repeat.last_repeat_at = utcnow()
-        audit.record("repeat_merged", actor, object_type="concern", object_id=repeat.id, concern_id=repeat.id,
-                     changes={"repeat_count": repeat.repeat_count, "channel": intake.channel.value})
-        return Outcome.of(repeat, family_text_of(repeat), "merged")
+    merged = _merge_into_identical_open_concern(intake, key, actor)
+    if merged is not None:
+        return merged
 
     flags = _abuse_flags(intake, source)
     now = utcnow()
@@ -215,13 +218,39 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
 
 
-def _identical_open_concern(intake: Intake, key: str) -> Concern | None:
+# Intake locks are PostgreSQL advisory locks in their own namespace ("MR"), one per ward.
+_INTAKE_LOCK_CLASS = 0x4D52
+_LOCK_INTAKE = select(func.pg_advisory_xact_lock(bindparam("lock_class"), bindparam("ward_id")))
+
+
+def _lock_intake(ward_id: int) -> None:
+    """Take this ward's intake lock until the transaction ends (lock 1 of the module's order)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_INTAKE, {"lock_class": _INTAKE_LOCK_CLASS, "ward_id": ward_id})
+
+
+def _merge_into_identical_open_concern(intake: Intake, key: str, actor: audit.Actor) -> Outcome | None:
     """An open concern raised in the last few minutes with the same patient, worry and call-back
-    number: a repeat to merge, not a new call for the team. One indexed lookup."""
-    since = utcnow() - timedelta(minutes=current_app.config["REPEAT_MERGE_MINUTES"])
-    concern_id = db.session.connection().execute(
-        _OPEN_REPEAT, {"ward_id": intake.ward_id, "key": key, "since": since}).scalar()
-    return db.session.get(Concern, concern_id) if concern_id is not None else None
+    number: a repeat to merge, not a new call for the team. One indexed lookup, then one UPDATE
+    that counts the repeat where it stands (not the ORM's versioned update: a repeat must never make
+    a clinician's open page stale, nor fail when a clinician changes the call meanwhile)."""
+    now = utcnow()
+    since = now - timedelta(minutes=current_app.config["REPEAT_MERGE_MINUTES"])
+    connection = db.session.connection()
+    concern_id = connection.execute(_OPEN_REPEAT, {"ward_id": intake.ward_id, "key": key, "since": since}).scalar()
+    if concern_id is None:
+        return None
+    count = connection.execute(
+        update(_CONCERNS).where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status.in_(list(OPEN_STATUSES)))
+        .values(repeat_count=_CONCERNS.c.repeat_count + 1, last_repeat_at=now, updated_at=now)
+        .returning(_CONCERNS.c.repeat_count)).scalar()
+    if count is None:
+        return None  # closed a moment ago: this one is a new concern
+    audit.record("repeat_merged", actor, object_type="concern", object_id=concern_id, concern_id=concern_id,
+                 changes={"repeat_count": count, "channel": intake.channel.value})
+    repeat = db.session.get(Concern, concern_id, populate_existing=True)
+    return Outcome.of(repeat, family_text_of(repeat), "merged")
 
 
 def repeat_key(intake: Intake) -> str:

@@ -241,7 +241,17 @@ def _move_on_after_unaccepted_alerts(now: datetime) -> None:
             Message.created_at < now - timedelta(seconds=MIN_ACCEPT_SECONDS),
         ).distinct()
     ).all()
+    if not stuck:
+        return
+    # Lock every call to move on before the first audit row takes the chain head, so this
+    # transaction never waits for a call's row while holding the head (lock order: rows, then
+    # head); a call a clinician holds right now is skipped and looked at again next pass.
+    lockable = set(db.session.execute(
+        select(_CONCERNS.c.id).where(_CONCERNS.c.id.in_([concern_id for concern_id, _plan in stuck]))
+        .order_by(_CONCERNS.c.id).with_for_update(skip_locked=True)).scalars())
     for concern_id, plan in stuck:
+        if concern_id not in lockable:
+            continue
         bound = timedelta(seconds=(plan or {}).get("alert_accept_seconds", 120))
         still_stuck = db.session.scalar(select(exists().where(
             Message.concern_id == concern_id, Message.audience == Audience.CLINICIAN,

@@ -66,3 +66,20 @@ def display_phone(e164: str | None, home_region: str = "GB") -> str:
 def mask_phone(e164: str | None) -> str:
     """For logs: the last three digits only."""
     return f"…{e164[-3:]}" if e164 else ""
+
+
+def masked_for_caller(e164: str | None, home_region: str = "GB") -> str:
+    """A number shown back to the family without showing it: "07••• ••• 456" at home,
+    "+33 ••• ••• 789" otherwise. Enough for them to recognise their own, nothing for the next
+    person at a shared tablet."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return f"••• ••• {e164[-3:]}"
+    if phonenumbers.region_code_for_number(number) == home_region:
+        start = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)[:2]
+    else:
+        start = f"+{number.country_code} "
+    return f"{start}••• ••• {e164[-3:]}"

@@ -29,7 +29,17 @@ from sqlalchemy import delete, func, null, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Concern, ConcernNote, ConcernStatus, Message, MessageEvent, Population, Settings, Ward
+from tracker.models import (
+    Concern,
+    ConcernNote,
+    ConcernStatus,
+    Confirmation,
+    Message,
+    MessageEvent,
+    Population,
+    Settings,
+    Ward,
+)
 from tracker.services import audit
 from tracker.services.settings import TrustSettings, current_settings, forget_settings
 
@@ -173,11 +183,19 @@ def _purge_message_events(concern_id: int) -> dict:
     return {"message_events": count}
 
 
+def _purge_confirmations(concern_id: int) -> dict:
+    # Gone after 24 hours anyway (the worker); a purge never leaves one behind.
+    count = db.session.execute(delete(Confirmation).where(Confirmation.concern_id == concern_id)
+                               .execution_options(synchronize_session=False)).rowcount
+    return {"confirmations": count}
+
+
 PURGERS: dict[str, Callable[[int], dict]] = {
     "concern": _purge_concern,
     "concern_note": _purge_notes,
     "message": _purge_messages,
     "message_event": _purge_message_events,
+    "confirmation": _purge_confirmations,
 }
 
 

@@ -20,7 +20,7 @@ from tracker.clock import local, utcnow
 from tracker.extensions import db
 from tracker.models import EscalationPolicy, Role, Team, User, WorkerHeartbeat
 from tracker.services import failed_messages, rota
-from tracker.services.alarms import ALARM_TEXT, open_alarms
+from tracker.services.alarms import ALARM_TEXT, open_alarms, subject_user_id
 from tracker.services.settings import current_settings
 
 CACHE_SECONDS = 10.0
@@ -84,8 +84,16 @@ def _worker_stopped() -> list[StaffWarning]:
 
 
 def _alarms() -> list[StaffWarning]:
-    return [StaffWarning(ALARM_TEXT.get(alarm.kind, alarm.kind)) for alarm in open_alarms()
-            if alarm.kind not in DESCRIBED_BELOW]
+    return [StaffWarning(_alarm_text(alarm)) for alarm in open_alarms() if alarm.kind not in DESCRIBED_BELOW]
+
+
+def _alarm_text(alarm) -> str:
+    text = ALARM_TEXT.get(alarm.kind, alarm.kind)
+    if alarm.kind == "sign_in_attack":
+        user_id = subject_user_id(alarm)
+        user = db.session.get(User, user_id) if user_id is not None else None
+        text = text.format(account=user.email if user else "an account")
+    return text
 
 
 def _rota(team_ids: tuple[int, ...]) -> list[StaffWarning]:

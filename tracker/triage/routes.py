@@ -31,7 +31,7 @@ from tracker.models import (
     Ward,
 )
 from tracker.public import view_helpers
-from tracker.services import audit, auth, staff_warnings, triage
+from tracker.services import audit, saved_forms, staff_warnings, triage
 from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
 from tracker.services.news2 import RESPONSE_TEXT, Response
 from tracker.services.phone import display_phone
@@ -141,7 +141,7 @@ def concern_page(reference: str):
     unread = concern.unread_reply
     if unread and _user().role is Role.OUTREACH:  # a clinician has now seen the caller's text
         triage.mark_replies_read(concern.id)
-    restored = auth.take_saved_form(session.pop("saved_form", None), _user().id, request.path)
+    restored = saved_forms.take(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
     return _render_concern(concern, restored=restored, unread=unread)
 

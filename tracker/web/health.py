@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.clock import utcnow
 from tracker.extensions import csrf, db, limiter
 from tracker.models import WorkerHeartbeat
-from tracker.services.alarms import open_alarms
+from tracker.services.alarms import open_alarms, subject_user_id
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
@@ -26,11 +26,16 @@ def livez():
 @bp.get("/healthz")
 def healthz():
     """503 when the database cannot be reached; otherwise 200 with the worker's heartbeat age
-    and any open alarms ("degraded" when either needs attention)."""
+    and any open alarms ("degraded" when either needs attention), with the ids of accounts whose
+    passwords someone seems to be guessing."""
     try:
         db.session.execute(text("SELECT 1"))
         last_beat = db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
-        alarms = [alarm.kind for alarm in open_alarms()]
+        open_now = open_alarms()
+        alarms = sorted({alarm.kind for alarm in open_now})
+        # Named by id, not address: /healthz is for monitoring and needs no sign-in.
+        under_attack = sorted(user_id for alarm in open_now if alarm.kind == "sign_in_attack"
+                              and (user_id := subject_user_id(alarm)) is not None)
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
@@ -38,4 +43,5 @@ def healthz():
     age = None if last_beat is None else round((utcnow() - last_beat).total_seconds(), 1)
     worker = "missing" if age is None else ("stale" if age > stale_after else "ok")
     status = "ok" if worker == "ok" and not alarms else "degraded"
-    return jsonify(status=status, database="ok", worker=worker, worker_heartbeat_age_seconds=age, alarms=alarms)
+    return jsonify(status=status, database="ok", worker=worker, worker_heartbeat_age_seconds=age, alarms=alarms,
+                   accounts_under_attack=under_attack)

@@ -11,9 +11,12 @@ from tracker.db import set_write_intent
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Views that validate first and call begin_write() themselves, so SQLite's write lock is held
-# only while they write (the family form, where a burst of submissions queues on that lock).
+# only while they write: the family form, where a burst of submissions queues on that lock, and
+# the views that check a password or code, which is never hashed while the lock is held (and
+# whose sign-in counts are kept in a short transaction of their own first).
 DEFERRED_WRITE_ENDPOINTS = frozenset({"public.concern_form", "webhooks.status", "webhooks.inbound_text",
-                                      "webhooks.voice"})
+                                      "webhooks.voice", "auth.sign_in", "auth.sign_in_code", "auth.confirm",
+                                      "auth.change_password"})
 
 
 def csp(nonce: str) -> str:
