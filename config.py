@@ -290,8 +290,10 @@ class BenchmarkConfig(ProductionConfig):
             return []
         if cls.SMS_BACKEND == "twilio" and cls._twilio_mock_on_loopback():
             return []  # Twilio's code path against a mock (Prism) on this machine: nothing leaves it
-        return ["the benchmark configuration sends no real texts: SMS_BACKEND must be console or fake, "
-                "or twilio with TWILIO_API_BASE on loopback (a Twilio mock such as Prism)"]
+        return [
+            "the benchmark configuration sends no real texts: SMS_BACKEND must be console or fake, "
+            "or twilio with TWILIO_API_BASE on loopback (a Twilio mock such as Prism)"
+        ]
 
     @classmethod
     def _twilio_mock_on_loopback(cls) -> bool:

@@ -42,13 +42,21 @@ FAMILY_MOBILE = "+447400123456"
 DUTY_MOBILE = "+447400900101"
 TEAM_LANDLINE = "+442079460101"
 
-SKIP_POSTGRES = "PostgreSQL-only test skipped: TEST_DATABASE_URL is not set (point it at a PostgreSQL database to run it)"
+SKIP_POSTGRES = (
+    "PostgreSQL-only test skipped: TEST_DATABASE_URL is not set (point it at a PostgreSQL database to run it)"
+)
 SKIP_BROWSER = f"browser test skipped: Chromium not found at {CHROMIUM} (apt-get install chromium fonts-liberation)"
 
 
 def pytest_report_header(config):
-    database = "PostgreSQL (TEST_DATABASE_URL)" if ON_POSTGRES else "SQLite (TEST_DATABASE_URL not set: PostgreSQL-only tests will be skipped)"
-    browser = f"Chromium at {CHROMIUM}" if HAVE_CHROMIUM else f"no Chromium at {CHROMIUM}: browser tests will be skipped"
+    database = (
+        "PostgreSQL (TEST_DATABASE_URL)"
+        if ON_POSTGRES
+        else "SQLite (TEST_DATABASE_URL not set: PostgreSQL-only tests will be skipped)"
+    )
+    browser = (
+        f"Chromium at {CHROMIUM}" if HAVE_CHROMIUM else f"no Chromium at {CHROMIUM}: browser tests will be skipped"
+    )
     return [f"database: {database}", f"browser: {browser}"]
 
 
@@ -128,8 +136,9 @@ def empty_tables(app) -> None:
         else:
             for name in tables:
                 db.session.execute(text(f"DELETE FROM {name}"))
-        db.session.execute(text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, 0, :h)"),
-                           {"h": "0" * 64})
+        db.session.execute(
+            text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+        )
         db.session.commit()
 
 
@@ -188,8 +197,11 @@ class Reader:
 
     def all(self, model, *where, order_by=None) -> list:
         with self.session() as session:
-            rows = session.scalars(select(model).where(*where).order_by(
-                order_by if order_by is not None else model.__mapper__.primary_key[0])).all()
+            rows = session.scalars(
+                select(model)
+                .where(*where)
+                .order_by(order_by if order_by is not None else model.__mapper__.primary_key[0])
+            ).all()
             session.expunge_all()
             return rows
 
@@ -211,16 +223,28 @@ def build_trust(*, text_relatives_allowed: bool = True, duty_phone: str | None =
     """Settings, one site, an adult team, two wards (one with beds) and a retired ward.
     Call inside an app context with write intent; commits."""
     actor = audit.Actor.cli()
-    settings = hospital.save_settings(actor, trust_name="Test Hospitals NHS Trust",
-                                      emergency_instruction="Press the red buzzer or ask any nurse now. Call 2222.",
-                                      outreach_phone="020 7946 0100", pals_phone="020 7946 0199",
-                                      text_relatives_allowed=text_relatives_allowed)
+    settings = hospital.save_settings(
+        actor,
+        trust_name="Test Hospitals NHS Trust",
+        emergency_instruction="Press the red buzzer or ask any nurse now. Call 2222.",
+        outreach_phone="020 7946 0100",
+        pals_phone="020 7946 0199",
+        text_relatives_allowed=text_relatives_allowed,
+    )
     site = hospital.add_site(actor, code="gen", name="General Hospital")
-    team = hospital.add_team(actor, code="gen-ccot", site=site, name="Outreach Team", population=Population.ADULT,
-                             public_phone=TEAM_LANDLINE, duty_phone=duty_phone)
+    team = hospital.add_team(
+        actor,
+        code="gen-ccot",
+        site=site,
+        name="Outreach Team",
+        population=Population.ADULT,
+        public_phone=TEAM_LANDLINE,
+        duty_phone=duty_phone,
+    )
     ward = hospital.add_ward(actor, code="w7", name="Ward 7", site=site, team=team, population=Population.ADULT)
-    beds = hospital.add_ward(actor, code="w8", name="Ward 8", site=site, team=team, population=Population.ADULT,
-                             beds=["Bay 1", "Bay 2"])
+    beds = hospital.add_ward(
+        actor, code="w8", name="Ward 8", site=site, team=team, population=Population.ADULT, beds=["Bay 1", "Bay 2"]
+    )
     old = hospital.add_ward(actor, code="w-old", name="Old Ward", site=site, team=team, population=Population.ADULT)
     hospital.retire_ward(actor, old, successor=ward)
     db.session.commit()
@@ -308,18 +332,36 @@ def live_server(app):
 # --- staff -------------------------------------------------------------------------------------
 
 
-def create_staff(app, role: str, *, email: str | None = None, team_ids=(), ward_id=None, site_id=None,
-                 must_change_password: bool = False, totp_secret: str | None = None, active: bool = True):
+def create_staff(
+    app,
+    role: str,
+    *,
+    email: str | None = None,
+    team_ids=(),
+    ward_id=None,
+    site_id=None,
+    must_change_password: bool = False,
+    totp_secret: str | None = None,
+    active: bool = True,
+):
     """A staff account; returns (user id, password)."""
     from tracker.models import Role, Team, User
     from tracker.services.passwords import hash_password
 
     password = "correct horse battery staple"
     with app.app_context(), write_intent():
-        user = User(email=email or f"{role}-{os.urandom(3).hex()}@test.invalid", display_name=f"Test {role}",
-                    role=Role(role), password_hash=hash_password(password), must_change_password=must_change_password,
-                    ward_id=ward_id, site_id=site_id, totp_secret=totp_secret, active=active,
-                    teams=[db.session.get(Team, t) for t in team_ids])
+        user = User(
+            email=email or f"{role}-{os.urandom(3).hex()}@test.invalid",
+            display_name=f"Test {role}",
+            role=Role(role),
+            password_hash=hash_password(password),
+            must_change_password=must_change_password,
+            ward_id=ward_id,
+            site_id=site_id,
+            totp_secret=totp_secret,
+            active=active,
+            teams=[db.session.get(Team, t) for t in team_ids],
+        )
         db.session.add(user)
         db.session.commit()
         return user.id, password
@@ -345,8 +387,12 @@ def login_as(app, client, trust):
     team, ward or site, and returns the user's id."""
 
     def login(role: str = "outreach", **kwargs) -> int:
-        scope = {"outreach": {"team_ids": [trust["team"]]}, "ward_staff": {"ward_id": trust["ward"]},
-                 "manager": {"site_id": trust["site"]}, "admin": {}}[role]
+        scope = {
+            "outreach": {"team_ids": [trust["team"]]},
+            "ward_staff": {"ward_id": trust["ward"]},
+            "manager": {"site_id": trust["site"]},
+            "admin": {},
+        }[role]
         if role in ("manager", "admin"):
             scope["totp_secret"] = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         user_id, _password = create_staff(app, role, **{**scope, **kwargs})

@@ -42,8 +42,9 @@ def test_a_clinician_signs_in_and_lands_on_the_queue(client, nurse, read):
     assert "signed_in" in [e.action for e in read.all(AuditEvent)]
 
 
-@pytest.mark.parametrize("email, password", [("nurse@test.invalid", "wrong password here"),
-                                             ("nobody@test.invalid", PASSWORD), ("", "")])
+@pytest.mark.parametrize(
+    "email, password", [("nurse@test.invalid", "wrong password here"), ("nobody@test.invalid", PASSWORD), ("", "")]
+)
 def test_a_wrong_email_or_password_gets_one_message(client, nurse, email, password):
     response = sign_in(client, email, password)
     assert response.status_code == 400
@@ -83,22 +84,39 @@ def test_a_one_time_password_must_be_changed_before_anything_else(client, app, t
     assert response.headers["Location"] == "/auth/password"
     assert client.get("/triage/").headers["Location"] == "/auth/password"
     token = csrf(client, "/auth/password")
-    weak = client.post("/auth/password", data={"csrf_token": token, "current": PASSWORD, "new": "password1234",
-                                                "confirm": "password1234"})
+    weak = client.post(
+        "/auth/password",
+        data={"csrf_token": token, "current": PASSWORD, "new": "password1234", "confirm": "password1234"},
+    )
     assert weak.status_code == 400 and "too easy to guess" in weak.get_data(as_text=True)
-    done = client.post("/auth/password", data={"csrf_token": token, "current": PASSWORD,
-                                                "new": "plum trolley lantern orbit", "confirm": "plum trolley lantern orbit"})
+    done = client.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "plum trolley lantern orbit",
+            "confirm": "plum trolley lantern orbit",
+        },
+    )
     assert done.status_code == 302
     assert client.get("/triage/").status_code == 200
 
 
-@pytest.mark.parametrize("new, message", [("short", "at least 12"), ("x" * 129, "128 characters"),
-                                          ("nurse-passwordxx", "email address"), ("aaaaaaaaaaaaaa", "too easy")])
+@pytest.mark.parametrize(
+    "new, message",
+    [
+        ("short", "at least 12"),
+        ("x" * 129, "128 characters"),
+        ("nurse-passwordxx", "email address"),
+        ("aaaaaaaaaaaaaa", "too easy"),
+    ],
+)
 def test_weak_new_passwords_are_refused_with_a_reason(client, nurse, new, message):
     sign_in(client, "nurse@test.invalid")
     token = csrf(client, "/auth/password")
-    response = client.post("/auth/password", data={"csrf_token": token, "current": PASSWORD, "new": new,
-                                                    "confirm": new})
+    response = client.post(
+        "/auth/password", data={"csrf_token": token, "current": PASSWORD, "new": new, "confirm": new}
+    )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
@@ -238,8 +256,18 @@ def test_signing_in_gives_a_new_session_cookie(client, nurse):
     assert client.get_cookie("session").value != before
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "https:evil.example",
-                                    "%2F%2Fevil.example", "javascript:alert(1)", "/%0d%0aSet-Cookie:x=y"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "/%0d%0aSet-Cookie:x=y",
+    ],
+)
 def test_next_only_goes_to_our_own_pages(client, nurse, target):
     response = sign_in(client, "nurse@test.invalid", next_url=target)
     location = response.headers["Location"]
@@ -261,8 +289,11 @@ def test_what_was_typed_when_the_session_ended_comes_back_after_signing_in_again
     page = client.get(f"/triage/c/{reference}")
     token = csrf(client, f"/triage/c/{reference}")
     with time_machine.travel(utcnow() + timedelta(minutes=40), tick=False):
-        response = client.post(f"/triage/c/{reference}/note", data={"csrf_token": token, "note": "Family very anxious"},
-                               headers={"Referer": f"http://localhost/triage/c/{reference}"})
+        response = client.post(
+            f"/triage/c/{reference}/note",
+            data={"csrf_token": token, "note": "Family very anxious"},
+            headers={"Referer": f"http://localhost/triage/c/{reference}"},
+        )
         assert response.status_code == 302 and response.headers["Location"].startswith("/auth/sign-in")
         again = sign_in(client, "nurse@test.invalid", next_url=f"/triage/c/{reference}")
         assert again.headers["Location"] == f"/triage/c/{reference}"
@@ -278,8 +309,11 @@ def test_typed_text_is_never_given_to_someone_else(client, nurse, app, trust, fa
     token = csrf(client, f"/triage/c/{reference}")
     create_staff(app, "outreach", email="other@test.invalid", team_ids=[trust["team"]])
     with time_machine.travel(utcnow() + timedelta(minutes=40), tick=False):
-        client.post(f"/triage/c/{reference}/note", data={"csrf_token": token, "note": "Private note text"},
-                    headers={"Referer": f"http://localhost/triage/c/{reference}"})
+        client.post(
+            f"/triage/c/{reference}/note",
+            data={"csrf_token": token, "note": "Private note text"},
+            headers={"Referer": f"http://localhost/triage/c/{reference}"},
+        )
         sign_in(client, "other@test.invalid")
         assert "Private note text" not in client.get(f"/triage/c/{reference}").get_data(as_text=True)
 

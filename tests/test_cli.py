@@ -60,14 +60,53 @@ def test_seed_demo_is_refused_in_production(app, monkeypatch):
 
 
 def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
-    assert run(app, "setup-trust", "--name", "Example NHS Trust", "--emergency-instruction",
-               "Press the buzzer or call 2222.", "--outreach-phone", "020 7946 0100",
-               "--text-relatives").exit_code == 0
+    assert (
+        run(
+            app,
+            "setup-trust",
+            "--name",
+            "Example NHS Trust",
+            "--emergency-instruction",
+            "Press the buzzer or call 2222.",
+            "--outreach-phone",
+            "020 7946 0100",
+            "--text-relatives",
+        ).exit_code
+        == 0
+    )
     assert run(app, "add-site", "--code", "main", "--name", "Main Hospital").exit_code == 0
-    assert run(app, "add-team", "--code", "main-ccot", "--site", "main", "--name", "CCOT", "--public-phone",
-               "020 7946 0101", "--duty-phone", "07400 900101").exit_code == 0
-    result = run(app, "add-ward", "--code", "Ward-5", "--name", "Ward 5", "--site", "main", "--team", "main-ccot",
-                 "--beds", "Bay 1, Bay 2", "--kiosk")
+    assert (
+        run(
+            app,
+            "add-team",
+            "--code",
+            "main-ccot",
+            "--site",
+            "main",
+            "--name",
+            "CCOT",
+            "--public-phone",
+            "020 7946 0101",
+            "--duty-phone",
+            "07400 900101",
+        ).exit_code
+        == 0
+    )
+    result = run(
+        app,
+        "add-ward",
+        "--code",
+        "Ward-5",
+        "--name",
+        "Ward 5",
+        "--site",
+        "main",
+        "--team",
+        "main-ccot",
+        "--beds",
+        "Bay 1, Bay 2",
+        "--kiosk",
+    )
     assert result.exit_code == 0, result.output
     assert "/w/ward-5" in result.output
     ward = read.one(Ward)
@@ -79,18 +118,55 @@ def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
     assert actions == ["settings_changed", "site_added", "team_added", "ward_added"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["add-ward", "--code", "bad code!", "--name", "X", "--site", "gen", "--team", "gen-ccot"], "lower-case letters"),
-    (["add-ward", "--code", "w7", "--name", "Again", "--site", "gen", "--team", "gen-ccot"], "never reused"),
-    (["add-ward", "--code", "kids", "--name", "Kids", "--site", "gen", "--team", "gen-ccot", "--population",
-      "paediatric"], "paediatric outreach team"),
-    (["add-team", "--code", "t2", "--site", "gen", "--name", "T", "--public-phone", "020 7946 0101",
-      "--duty-phone", "020 7946 0102"], "must be a mobile"),
-    (["add-team", "--code", "t3", "--site", "nowhere", "--name", "T", "--public-phone", "020 7946 0101"], "No site"),
-    (["create-user", "--email", "not-an-email", "--name", "X", "--role", "admin"], "not an email address"),
-    (["create-user", "--email", "a@b.invalid", "--name", "X", "--role", "outreach"], "needs a team"),
-    (["retire-ward", "w-old"], "already retired"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["add-ward", "--code", "bad code!", "--name", "X", "--site", "gen", "--team", "gen-ccot"],
+            "lower-case letters",
+        ),
+        (["add-ward", "--code", "w7", "--name", "Again", "--site", "gen", "--team", "gen-ccot"], "never reused"),
+        (
+            [
+                "add-ward",
+                "--code",
+                "kids",
+                "--name",
+                "Kids",
+                "--site",
+                "gen",
+                "--team",
+                "gen-ccot",
+                "--population",
+                "paediatric",
+            ],
+            "paediatric outreach team",
+        ),
+        (
+            [
+                "add-team",
+                "--code",
+                "t2",
+                "--site",
+                "gen",
+                "--name",
+                "T",
+                "--public-phone",
+                "020 7946 0101",
+                "--duty-phone",
+                "020 7946 0102",
+            ],
+            "must be a mobile",
+        ),
+        (
+            ["add-team", "--code", "t3", "--site", "nowhere", "--name", "T", "--public-phone", "020 7946 0101"],
+            "No site",
+        ),
+        (["create-user", "--email", "not-an-email", "--name", "X", "--role", "admin"], "not an email address"),
+        (["create-user", "--email", "a@b.invalid", "--name", "X", "--role", "outreach"], "needs a team"),
+        (["retire-ward", "w-old"], "already retired"),
+    ],
+)
 def test_setup_commands_refuse_bad_input_with_a_plain_message(app, trust, args, message):
     result = run(app, *args)
     assert result.exit_code != 0
@@ -98,8 +174,20 @@ def test_setup_commands_refuse_bad_input_with_a_plain_message(app, trust, args, 
 
 
 def test_create_user_prints_a_one_time_password_and_stores_only_its_hash(app, trust, read):
-    result = run(app, "create-user", "--email", "Nurse@Example.NHS.uk", "--name", "A Nurse", "--role", "outreach",
-                 "--team", "gen-ccot", "--mobile", "07400 900555")
+    result = run(
+        app,
+        "create-user",
+        "--email",
+        "Nurse@Example.NHS.uk",
+        "--name",
+        "A Nurse",
+        "--role",
+        "outreach",
+        "--team",
+        "gen-ccot",
+        "--mobile",
+        "07400 900555",
+    )
     assert result.exit_code == 0, result.output
     password = result.output.strip().rsplit(" ", 1)[-1]
     user = read.one(User)
@@ -146,13 +234,34 @@ def test_reset_password_gives_a_new_one_time_password_and_ends_sessions(app, tru
 
 
 def test_the_trust_chooses_the_idle_timeout_and_who_needs_a_second_factor(app, read):
-    ok = run(app, "setup-trust", "--name", "T", "--emergency-instruction", "Buzzer.", "--outreach-phone",
-             "020 7946 0100", "--idle-timeout-minutes", "15", "--mfa-for-all-staff")
+    ok = run(
+        app,
+        "setup-trust",
+        "--name",
+        "T",
+        "--emergency-instruction",
+        "Buzzer.",
+        "--outreach-phone",
+        "020 7946 0100",
+        "--idle-timeout-minutes",
+        "15",
+        "--mfa-for-all-staff",
+    )
     assert ok.exit_code == 0, ok.output
     settings = read.one(Settings)
     assert settings.idle_timeout_minutes == 15 and settings.mfa_for_all_staff
-    too_long = run(app, "setup-trust", "--name", "T", "--emergency-instruction", "Buzzer.", "--outreach-phone",
-                   "020 7946 0100", "--idle-timeout-minutes", "60")
+    too_long = run(
+        app,
+        "setup-trust",
+        "--name",
+        "T",
+        "--emergency-instruction",
+        "Buzzer.",
+        "--outreach-phone",
+        "020 7946 0100",
+        "--idle-timeout-minutes",
+        "60",
+    )
     assert too_long.exit_code != 0 and "between 5 and 30" in too_long.output
 
 
@@ -172,13 +281,24 @@ def test_serve_runs_the_web_server_and_the_worker_on_the_port_asked_for(tmp_path
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "TRACKER_CONFIG": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-           "SECRET_KEY": "serve-test-secret-key-of-enough-length-0123456789", "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "SMS_CONSOLE_LOG": str(tmp_path / "sms.jsonl"), "WORKER_HEARTBEAT_SECONDS": "0.5"}
+    env = {
+        **os.environ,
+        "TRACKER_CONFIG": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "SECRET_KEY": "serve-test-secret-key-of-enough-length-0123456789",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SMS_CONSOLE_LOG": str(tmp_path / "sms.jsonl"),
+        "WORKER_HEARTBEAT_SECONDS": "0.5",
+    }
     env.pop("TEST_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "serve", "--port", str(port),
-                                "--workers", "1"], cwd=Path(__file__).resolve().parent.parent, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "serve", "--port", str(port), "--workers", "1"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         health = None

@@ -22,8 +22,12 @@ def one_family(base_url: str, n: int, start: threading.Barrier) -> int:
     session.trust_env = False
     hidden = hidden_fields(session.get(f"{base_url}/w/w7", timeout=30).text)
     start.wait(timeout=60)
-    response = session.post(f"{base_url}/w/w7", data={**hidden, **valid_answers(worry_details=f"Family {n} worried")},
-                            allow_redirects=False, timeout=60)
+    response = session.post(
+        f"{base_url}/w/w7",
+        data={**hidden, **valid_answers(worry_details=f"Family {n} worried")},
+        allow_redirects=False,
+        timeout=60,
+    )
     return response.status_code
 
 

@@ -51,8 +51,9 @@ def test_production_refuses_to_start_with_weak_or_missing_settings(changes, comp
 
 
 def test_production_accepts_a_messaging_service_instead_of_a_number():
-    production(TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32,
-               TWILIO_VOICE_FROM_NUMBER="+442079460999").validate()
+    production(
+        TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32, TWILIO_VOICE_FROM_NUMBER="+442079460999"
+    ).validate()
 
 
 def test_production_needs_a_number_for_voice_calls_beside_a_messaging_service():
@@ -84,8 +85,16 @@ def test_production_cookies_are_host_only_and_secure():
 
 
 def benchmark(**changes) -> type[BenchmarkConfig]:
-    return type("B", (BenchmarkConfig,), {"SECRET_KEY": "b" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite:////tmp/b.db",
-                                          "PUBLIC_BASE_URL": "http://127.0.0.1:8000", **changes})
+    return type(
+        "B",
+        (BenchmarkConfig,),
+        {
+            "SECRET_KEY": "b" * 48,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:////tmp/b.db",
+            "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+            **changes,
+        },
+    )
 
 
 def test_the_benchmark_configuration_allows_sqlite_and_plain_http_on_loopback():
@@ -113,13 +122,16 @@ def test_the_benchmark_configuration_sends_through_twilio_to_a_mock_on_loopback(
     benchmark(SMS_BACKEND="twilio", TWILIO_API_BASE=api_base).validate()
 
 
-@pytest.mark.parametrize("api_base", [
-    None,  # the real https://api.twilio.com
-    "https://api.twilio.com",
-    "http://10.0.0.5:4010",
-    "http://127.0.0.1.example.com:4010",
-    "http://prism.example.nhs.uk:4010",
-])
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        None,  # the real https://api.twilio.com
+        "https://api.twilio.com",
+        "http://10.0.0.5:4010",
+        "http://127.0.0.1.example.com:4010",
+        "http://prism.example.nhs.uk:4010",
+    ],
+)
 def test_the_benchmark_configuration_refuses_twilio_anywhere_but_loopback(api_base):
     with pytest.raises(ConfigError, match="no real texts"):
         benchmark(SMS_BACKEND="twilio", TWILIO_API_BASE=api_base).validate()
@@ -136,8 +148,11 @@ def test_create_app_refuses_an_unsafe_production_configuration():
 
 
 def test_the_embedded_default_uses_sqlite_with_wal_and_a_busy_timeout(tmp_path):
-    config = type("D", (DevelopmentConfig,), {"SECRET_KEY": "d" * 48,
-                                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"})
+    config = type(
+        "D",
+        (DevelopmentConfig,),
+        {"SECRET_KEY": "d" * 48, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}"},
+    )
     app = create_app(config)
     assert app.config["SMS_BACKEND"] == "console"
     with app.app_context():

@@ -19,8 +19,17 @@ def test_every_hazard_has_the_dcb0129_fields_and_at_least_one_test():
     found = hazards()
     assert found, "no hazards in the log"
     for hazard_id, section in found.items():
-        for field in ["Hazard description", "Potential clinical impact", "Possible causes", "Initial risk",
-                      "Added controls: design", "Added controls: test", "Residual risk", "Owner", "Status"]:
+        for field in [
+            "Hazard description",
+            "Potential clinical impact",
+            "Possible causes",
+            "Initial risk",
+            "Added controls: design",
+            "Added controls: test",
+            "Residual risk",
+            "Owner",
+            "Status",
+        ]:
             assert f"| {field} |" in section, f"{hazard_id} lacks {field}"
         assert REFERENCE.search(section), f"{hazard_id} names no test"
 

@@ -67,8 +67,9 @@ def _register_extensions(app: Flask) -> None:
     if (app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
         # A file on this machine: nothing to ping before each use (PostgreSQL keeps pre_ping,
         # so a restarted server costs one failed request, not a 500).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
-                                                   if k != "pool_pre_ping"}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if k != "pool_pre_ping"
+        }
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)

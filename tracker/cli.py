@@ -64,15 +64,20 @@ def _print_accounts(accounts):
 @click.option("--mobile", help="Mobile number for alerts.")
 def create_user_command(email, display_name, role, team_codes, ward_code, site_code, mobile):
     """Create a staff account and print its one-time password (once)."""
+
     def action():
         user, password = create_user(
-            audit.Actor.cli(), email=email, display_name=display_name, role=Role(role),
+            audit.Actor.cli(),
+            email=email,
+            display_name=display_name,
+            role=Role(role),
             teams=[hospital.team_by_code(code) for code in team_codes],
             ward=hospital.ward_by_code(ward_code) if ward_code else None,
             site=hospital.site_by_code(site_code) if site_code else None,
             mobile=mobile,
         )
         return user.email, password
+
     email, password = _commit_or_fail(action)
     click.echo(f"Created {email}. One-time password (shown once; must be changed at first sign-in): {password}")
 
@@ -83,8 +88,9 @@ def reset_password_command(email):
     """Give someone a new one-time password (shown once) and end their sessions."""
     from tracker.services.users import reset_password
 
-    user_email, password = _commit_or_fail(lambda: (lambda pair: (pair[0].email, pair[1]))(
-        reset_password(audit.Actor.cli(), email)))
+    user_email, password = _commit_or_fail(
+        lambda: (lambda pair: (pair[0].email, pair[1]))(reset_password(audit.Actor.cli(), email))
+    )
     click.echo(f"New one-time password for {user_email} (shown once; must be changed at sign-in): {password}")
 
 
@@ -102,8 +108,10 @@ def reset_mfa_command(email):
             raise SetupProblem(f"No account has the email address {email!r}.") from None
 
     user_email = _commit_or_fail(reset)
-    click.echo(f"Authenticator reset for {user_email}: their sessions have ended, and they must set up a new "
-               "authenticator app the next time they sign in.")
+    click.echo(
+        f"Authenticator reset for {user_email}: their sessions have ended, and they must set up a new "
+        "authenticator app the next time they sign in."
+    )
 
 
 @tracker_cli.command("verify-audit")
@@ -114,8 +122,11 @@ def verify_audit_command():
     if report.ok:
         click.echo(f"Audit chain intact: {report.events_checked} events verified.")
         return
-    click.echo(f"AUDIT CHAIN BROKEN at event {report.first_broken_id}: {report.problem}. "
-               f"{report.events_checked} events before it verified.", err=True)
+    click.echo(
+        f"AUDIT CHAIN BROKEN at event {report.first_broken_id}: {report.problem}. "
+        f"{report.events_checked} events before it verified.",
+        err=True,
+    )
     sys.exit(1)
 
 
@@ -130,9 +141,12 @@ def _record_full_check(report) -> None:
 
 
 @tracker_cli.command("purge")
-@click.option("--dry-run", is_flag=True, help="List the calls that are due and those kept under legal hold; change nothing.")
-@click.option("--batch", type=click.IntRange(1, 5000), default=200, show_default=True,
-              help="Calls destroyed per transaction.")
+@click.option(
+    "--dry-run", is_flag=True, help="List the calls that are due and those kept under legal hold; change nothing."
+)
+@click.option(
+    "--batch", type=click.IntRange(1, 5000), default=200, show_default=True, help="Calls destroyed per transaction."
+)
 def purge_command(dry_run, batch):
     """Destroy the personal data of calls past their retention period (domain §7.3), keeping a stub
     (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
@@ -144,25 +158,31 @@ def purge_command(dry_run, batch):
     if dry_run:
         click.echo(f"Due for destruction: {len(to_purge)} call{'s' if len(to_purge) != 1 else ''}.")
         for c in to_purge:
-            click.echo(f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})")
+            click.echo(
+                f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})"
+            )
         click.echo(f"Kept under legal hold although due: {len(held)}.")
         for c in held:
-            click.echo(f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})")
+            click.echo(
+                f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})"
+            )
         db.session.rollback()  # only read
         return
     db.session.commit()  # the list was a read; each batch below is a write transaction of its own
     destroyed = skipped = 0
     for start in range(0, len(to_purge), batch):
         with write_intent():
-            for candidate in to_purge[start:start + batch]:
+            for candidate in to_purge[start : start + batch]:
                 try:
                     retention.purge(candidate, audit.Actor.cli())
                     destroyed += 1
                 except retention.LegalHold:
                     skipped += 1  # a hold set since the list was made
             db.session.commit()
-    click.echo(f"Destroyed the personal data of {destroyed} call{'s' if destroyed != 1 else ''}; "
-               f"kept {len(held) + skipped} under legal hold.")
+    click.echo(
+        f"Destroyed the personal data of {destroyed} call{'s' if destroyed != 1 else ''}; "
+        f"kept {len(held) + skipped} under legal hold."
+    )
 
 
 @tracker_cli.command("report-facts")
@@ -181,8 +201,11 @@ def report_facts_command(check_only):
         for example in examples:
             click.echo(f"  call {example['id']}: has {example['found']}, should have {example['expected']}")
         if wrong:
-            click.echo(f"{wrong} call{'s' if wrong != 1 else ''} with report facts that disagree with their "
-                       f"timestamps (time zone {tz_name}): run flask tracker report-facts to fix them.", err=True)
+            click.echo(
+                f"{wrong} call{'s' if wrong != 1 else ''} with report facts that disagree with their "
+                f"timestamps (time zone {tz_name}): run flask tracker report-facts to fix them.",
+                err=True,
+            )
             sys.exit(1)
         click.echo(f"Every call's report facts agree with its timestamps (time zone {tz_name}).")
         return
@@ -217,40 +240,74 @@ def worker_command(once):
 @click.option("--text-relatives/--no-text-relatives", default=False, help="Your IG decision: may relatives be texted?")
 @click.option("--sms-regions", default="GB", show_default=True, help="Countries whose mobiles may be texted.")
 @click.option("--privacy-contact")
-@click.option("--idle-timeout-minutes", type=int, default=30, show_default=True,
-              help="Staff are signed out after this long without using the tracker (5–30).")
-@click.option("--mfa-for-all-staff/--mfa-for-managers-and-admins", default=False,
-              help="Require an authenticator code from every staff role, not only managers and admins.")
-@click.option("--in-hours-start", metavar="HH:MM",
-              help="Reports: when in hours begins on weekdays, local time (default 08:00; unchanged if omitted).")
-@click.option("--in-hours-end", metavar="HH:MM",
-              help="Reports: when in hours ends on weekdays, local time (default 18:00; unchanged if omitted).")
-@click.option("--bank-holiday-region", type=click.Choice(["england-and-wales", "scotland", "northern-ireland"]),
-              help="Reports: whose bank holidays are out of hours (default england-and-wales; unchanged if omitted).")
-@click.option("--retention-adult-years", type=int,
-              help="Keep an adult's call this many years after it ended (at least 8; unchanged if omitted).")
-@click.option("--retention-child-until-age", type=int,
-              help="Keep a child's call until this birthday (at least 25; unchanged if omitted).")
-@click.option("--retention-complaint-years", type=int,
-              help="Keep a call linked to a complaint this many years (at least 10; unchanged if omitted).")
-@click.option("--retention-serious-incident-years", type=int,
-              help="Keep a call linked to a serious incident this many years (at least 20; unchanged if omitted).")
+@click.option(
+    "--idle-timeout-minutes",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Staff are signed out after this long without using the tracker (5–30).",
+)
+@click.option(
+    "--mfa-for-all-staff/--mfa-for-managers-and-admins",
+    default=False,
+    help="Require an authenticator code from every staff role, not only managers and admins.",
+)
+@click.option(
+    "--in-hours-start",
+    metavar="HH:MM",
+    help="Reports: when in hours begins on weekdays, local time (default 08:00; unchanged if omitted).",
+)
+@click.option(
+    "--in-hours-end",
+    metavar="HH:MM",
+    help="Reports: when in hours ends on weekdays, local time (default 18:00; unchanged if omitted).",
+)
+@click.option(
+    "--bank-holiday-region",
+    type=click.Choice(["england-and-wales", "scotland", "northern-ireland"]),
+    help="Reports: whose bank holidays are out of hours (default england-and-wales; unchanged if omitted).",
+)
+@click.option(
+    "--retention-adult-years",
+    type=int,
+    help="Keep an adult's call this many years after it ended (at least 8; unchanged if omitted).",
+)
+@click.option(
+    "--retention-child-until-age",
+    type=int,
+    help="Keep a child's call until this birthday (at least 25; unchanged if omitted).",
+)
+@click.option(
+    "--retention-complaint-years",
+    type=int,
+    help="Keep a call linked to a complaint this many years (at least 10; unchanged if omitted).",
+)
+@click.option(
+    "--retention-serious-incident-years",
+    type=int,
+    help="Keep a call linked to a serious incident this many years (at least 20; unchanged if omitted).",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
+
     def action():
-        settings = hospital.save_settings(audit.Actor.cli(), trust_name=options["trust_name"],
-                                          emergency_instruction=options["emergency_instruction"],
-                                          outreach_phone=options["outreach_phone"],
-                                          pals_phone=options["pals_phone"],
-                                          text_relatives_allowed=options["text_relatives"],
-                                          sms_allowed_regions=options["sms_regions"],
-                                          privacy_contact=options["privacy_contact"],
-                                          idle_timeout_minutes=options["idle_timeout_minutes"],
-                                          mfa_for_all_staff=options["mfa_for_all_staff"])
+        settings = hospital.save_settings(
+            audit.Actor.cli(),
+            trust_name=options["trust_name"],
+            emergency_instruction=options["emergency_instruction"],
+            outreach_phone=options["outreach_phone"],
+            pals_phone=options["pals_phone"],
+            text_relatives_allowed=options["text_relatives"],
+            sms_allowed_regions=options["sms_regions"],
+            privacy_contact=options["privacy_contact"],
+            idle_timeout_minutes=options["idle_timeout_minutes"],
+            mfa_for_all_staff=options["mfa_for_all_staff"],
+        )
         if options["in_hours_start"] or options["in_hours_end"] or options["bank_holiday_region"]:
             _save_working_hours(settings, options)
         _save_retention(options)
         return settings
+
     _commit_or_fail(action)
     click.echo("Trust settings saved.")
 
@@ -266,13 +323,17 @@ def _save_working_hours(settings, options) -> None:
         try:
             return datetime.strptime(value.strip(), "%H:%M").time()
         except ValueError:
-            raise SetupProblem(f"Times are given as HH:MM on the 24-hour clock, like 08:00 or 18:30, not {value!r}")\
-                from None
+            raise SetupProblem(
+                f"Times are given as HH:MM on the 24-hour clock, like 08:00 or 18:30, not {value!r}"
+            ) from None
 
     try:
-        save_working_hours(audit.Actor.cli(), start=clock(options["in_hours_start"], settings.in_hours_start, time(8)),
-                           end=clock(options["in_hours_end"], settings.in_hours_end, time(18)),
-                           region=options["bank_holiday_region"] or settings.bank_holiday_region or "england-and-wales")
+        save_working_hours(
+            audit.Actor.cli(),
+            start=clock(options["in_hours_start"], settings.in_hours_start, time(8)),
+            end=clock(options["in_hours_end"], settings.in_hours_end, time(18)),
+            region=options["bank_holiday_region"] or settings.bank_holiday_region or "england-and-wales",
+        )
     except HoursProblem as problem:
         raise SetupProblem(str(problem)) from None
 
@@ -280,8 +341,15 @@ def _save_working_hours(settings, options) -> None:
 def _save_retention(options) -> None:
     from tracker.services.retention import RetentionProblem, save_retention
 
-    periods = {name: options[name] for name in ("retention_adult_years", "retention_child_until_age",
-                                                "retention_complaint_years", "retention_serious_incident_years")}
+    periods = {
+        name: options[name]
+        for name in (
+            "retention_adult_years",
+            "retention_child_until_age",
+            "retention_complaint_years",
+            "retention_serious_incident_years",
+        )
+    }
     if any(value is not None for value in periods.values()):
         try:
             save_retention(audit.Actor.cli(), **periods)
@@ -309,10 +377,19 @@ def add_site_command(code, name):
 @click.option("--review-minutes", type=int, default=30, show_default=True)
 def add_team_command(code, site_code, name, population, public_phone, duty_phone, ack_minutes, review_minutes):
     """Add an outreach team."""
-    team = _commit_or_fail(lambda: hospital.add_team(
-        audit.Actor.cli(), code=code, site=hospital.site_by_code(site_code), name=name, population=Population(population),
-        public_phone=public_phone, duty_phone=duty_phone, ack_target_minutes=ack_minutes,
-        review_target_minutes=review_minutes))
+    team = _commit_or_fail(
+        lambda: hospital.add_team(
+            audit.Actor.cli(),
+            code=code,
+            site=hospital.site_by_code(site_code),
+            name=name,
+            population=Population(population),
+            public_phone=public_phone,
+            duty_phone=duty_phone,
+            ack_target_minutes=ack_minutes,
+            review_target_minutes=review_minutes,
+        )
+    )
     click.echo(f"Added team {team.code}.")
 
 
@@ -327,11 +404,19 @@ def add_team_command(code, site_code, name, population, public_phone, duty_phone
 @click.option("--kiosk/--no-kiosk", default=False, help="Open its link in kiosk mode (a ward tablet).")
 def add_ward_command(code, name, site_code, team_code, population, beds, nurse_in_charge_phone, kiosk):
     """Add a ward and print its permanent link (for the poster's QR code)."""
-    ward = _commit_or_fail(lambda: hospital.add_ward(
-        audit.Actor.cli(), code=code, name=name, site=hospital.site_by_code(site_code),
-        team=hospital.team_by_code(team_code), population=Population(population),
-        beds=[b for b in beds.split(",") if b.strip()], nurse_in_charge_phone=nurse_in_charge_phone,
-        kiosk_default=kiosk))
+    ward = _commit_or_fail(
+        lambda: hospital.add_ward(
+            audit.Actor.cli(),
+            code=code,
+            name=name,
+            site=hospital.site_by_code(site_code),
+            team=hospital.team_by_code(team_code),
+            population=Population(population),
+            beds=[b for b in beds.split(",") if b.strip()],
+            nurse_in_charge_phone=nurse_in_charge_phone,
+            kiosk_default=kiosk,
+        )
+    )
     click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
 
 
@@ -340,9 +425,13 @@ def add_ward_command(code, name, site_code, team_code, population, beds, nurse_i
 @click.option("--successor", "successor_code", help="The ward its patients moved to (offered on the old link).")
 def retire_ward_command(code, successor_code):
     """Retire a ward: its link keeps working and explains, offering the other wards."""
-    _commit_or_fail(lambda: hospital.retire_ward(
-        audit.Actor.cli(), hospital.ward_by_code(code),
-        hospital.ward_by_code(successor_code) if successor_code else None))
+    _commit_or_fail(
+        lambda: hospital.retire_ward(
+            audit.Actor.cli(),
+            hospital.ward_by_code(code),
+            hospital.ward_by_code(successor_code) if successor_code else None,
+        )
+    )
     click.echo(f"Retired ward {code}.")
 
 
@@ -369,9 +458,23 @@ def serve_command(host, port, workers):
     env = dict(os.environ)
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)  # noqa: S603
     # A long timeout: a large Excel export is built before its first byte (the CSV streams).
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers),  # noqa: S603
-                            "--bind", f"{host}:{port}", "--timeout", "300", "--access-logfile", "-", "wsgi:app"],
-                           env=env)
+    web = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),  # noqa: S603
+            "--bind",
+            f"{host}:{port}",
+            "--timeout",
+            "300",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ],
+        env=env,
+    )
     click.echo(f"Martha's Rule Tracker on http://{host}:{port} (worker pid {worker.pid}). Ctrl-C stops both.")
 
     def stop(*_args):

@@ -64,7 +64,10 @@ class Worker:
     def _housekeeping_if_due(self) -> None:
         # By the app's clock, not the process's: the tests move the former (even backwards).
         now = utcnow()
-        if self._last_housekeeping is not None and timedelta(0) <= now - self._last_housekeeping < housekeeping.INTERVAL:
+        if (
+            self._last_housekeeping is not None
+            and timedelta(0) <= now - self._last_housekeeping < housekeeping.INTERVAL
+        ):
             return
         housekeeping.run(now)
         db.session.commit()
@@ -111,8 +114,15 @@ class Worker:
             return
         beat = db.session.get(WorkerHeartbeat, self.worker_id)
         if beat is None:
-            db.session.add(WorkerHeartbeat(worker_id=self.worker_id, hostname=socket.gethostname()[:120],
-                                           pid=os.getpid(), started_at=utcnow(), beat_at=utcnow()))
+            db.session.add(
+                WorkerHeartbeat(
+                    worker_id=self.worker_id,
+                    hostname=socket.gethostname()[:120],
+                    pid=os.getpid(),
+                    started_at=utcnow(),
+                    beat_at=utcnow(),
+                )
+            )
         else:
             beat.beat_at = utcnow()
         self._last_beat = time.monotonic()

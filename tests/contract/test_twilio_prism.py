@@ -27,8 +27,13 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 def sender(prism_url: str, **settings) -> TwilioSender:
-    config = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": "contract-test-token",
-              "TWILIO_FROM_NUMBER": FROM, "TWILIO_API_BASE": prism_url, **settings}
+    config = {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": "contract-test-token",
+        "TWILIO_FROM_NUMBER": FROM,
+        "TWILIO_API_BASE": prism_url,
+        **settings,
+    }
     return TwilioSender.from_config(config)
 
 
@@ -52,8 +57,13 @@ def recorded(twilio: TwilioSender) -> list[dict]:
 
 
 def outgoing(**changes) -> OutgoingSms:
-    values = {"message_id": 7, "to": TO, "body": "Martha's Rule: urgent review asked for on Ward 7B. Ref K7M-4PX.",
-              "idempotency_key": "concern:1:clinician_alert:1", "created_at": NOW}
+    values = {
+        "message_id": 7,
+        "to": TO,
+        "body": "Martha's Rule: urgent review asked for on Ward 7B. Ref K7M-4PX.",
+        "idempotency_key": "concern:1:clinician_alert:1",
+        "created_at": NOW,
+    }
     return OutgoingSms(**{**values, **changes})
 
 
@@ -72,8 +82,7 @@ def test_prism_enforces_what_these_tests_rely_on(prism_url):
     assert session.post(url, data=form, timeout=10).status_code == 401  # no Basic auth
     assert session.post(url, json=form, auth=(ACCOUNT, "t"), timeout=10).status_code == 415  # not a form
     assert session.post(url, data={"From": FROM, "Body": "x"}, auth=(ACCOUNT, "t"), timeout=10).status_code == 422
-    assert session.post(url, data={**form, "ValidityPeriod": "ten"}, auth=(ACCOUNT, "t"),
-                        timeout=10).status_code == 422
+    assert session.post(url, data={**form, "ValidityPeriod": "ten"}, auth=(ACCOUNT, "t"), timeout=10).status_code == 422
 
 
 def test_a_text_from_our_number_is_accepted(prism_url):
@@ -82,13 +91,19 @@ def test_a_text_from_our_number_is_accepted(prism_url):
     assert result == SendResult("SM" + "a" * 32, "queued")
     sent = sent_form(twilio)
     assert sent["url"] == f"{prism_url}/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
-    assert sent["data"] == {"To": TO, "From": FROM, "Body": outgoing().body, "ValidityPeriod": 600,
-                            "StatusCallback": "https://tracker.example.nhs.uk/webhooks/twilio/status?m=7"}
+    assert sent["data"] == {
+        "To": TO,
+        "From": FROM,
+        "Body": outgoing().body,
+        "ValidityPeriod": 600,
+        "StatusCallback": "https://tracker.example.nhs.uk/webhooks/twilio/status?m=7",
+    }
 
 
 def test_a_text_through_a_messaging_service_is_accepted(prism_url):
-    twilio = sender(prism_url, TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID=SERVICE,
-                    TWILIO_VALIDITY_SECONDS=120)
+    twilio = sender(
+        prism_url, TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID=SERVICE, TWILIO_VALIDITY_SECONDS=120
+    )
     assert twilio.send(outgoing()) == SendResult("SM" + "a" * 32, "queued")
     data = sent_form(twilio)["data"]
     assert data["MessagingServiceSid"] == SERVICE and "From" not in data
@@ -97,18 +112,24 @@ def test_a_text_through_a_messaging_service_is_accepted(prism_url):
 
 def test_a_voice_call_with_a_keypress_is_accepted(prism_url):
     twilio = sender(prism_url, TWILIO_VOICE_FROM_NUMBER="+442079460999", TWILIO_RING_SECONDS=25)
-    result = twilio.send(outgoing(
-        channel="voice", body="Urgent review on Ward 7B & C. Reference K 7 M. Press 1 to acknowledge.",
-        status_callback="https://tracker.example.nhs.uk/webhooks/twilio/status?m=7",
-        gather_url="https://tracker.example.nhs.uk/webhooks/twilio/voice?m=7"))
+    result = twilio.send(
+        outgoing(
+            channel="voice",
+            body="Urgent review on Ward 7B & C. Reference K 7 M. Press 1 to acknowledge.",
+            status_callback="https://tracker.example.nhs.uk/webhooks/twilio/status?m=7",
+            gather_url="https://tracker.example.nhs.uk/webhooks/twilio/voice?m=7",
+        )
+    )
     assert result.sid == "CA" + "a" * 32 and result.delivery_status  # whatever the example's status is
     sent = sent_form(twilio)
     assert sent["url"].endswith(f"/Accounts/{ACCOUNT}/Calls.json")
     data = sent["data"]
     assert data["To"] == TO and data["From"] == "+442079460999" and data["Timeout"] == 25
     assert data["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
-    assert '<Gather action="https://tracker.example.nhs.uk/webhooks/twilio/voice?m=7" method="POST" ' \
-           'numDigits="1" timeout="10">' in data["Twiml"]
+    assert (
+        '<Gather action="https://tracker.example.nhs.uk/webhooks/twilio/voice?m=7" method="POST" '
+        'numDigits="1" timeout="10">' in data["Twiml"]
+    )
     assert "Ward 7B &amp; C." in data["Twiml"]  # escaped by the SDK's VoiceResponse
 
 
@@ -122,11 +143,15 @@ def test_reconciling_finds_a_text_twilio_has(prism_url):
     """Prism's list example holds an outbound "testing" to +18182008801, created 24 May 2019."""
     twilio = sender(prism_url)
     made = recorded(twilio)
-    found = twilio.find_sent(outgoing(to="+18182008801", body="testing",
-                                      created_at=datetime(2019, 5, 24, 17, 44, 30, tzinfo=UTC)))
+    found = twilio.find_sent(
+        outgoing(to="+18182008801", body="testing", created_at=datetime(2019, 5, 24, 17, 44, 30, tzinfo=UTC))
+    )
     assert found == SendResult("SMded05904ccb347238880ca9264e8fe1c", "sent")
     first = made[0]
-    assert first["method"] == "GET" and first["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+    assert (
+        first["method"] == "GET"
+        and first["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
+    )
     assert first["params"]["To"] == "+18182008801" and first["params"]["DateSent>"] == "2019-05-24T17:43:30Z"
     assert first["params"]["PageSize"] == 20
     # One page, never more: Prism's example list never ends (every page links to another).
@@ -143,8 +168,9 @@ def test_reconciling_a_call_finds_the_outbound_call_to_that_number(prism_url):
     inbound one."""
     twilio = sender(prism_url)
     made = recorded(twilio)
-    found = twilio.find_sent(outgoing(channel="voice", to="+13051913581",
-                                      created_at=datetime(2019, 10, 18, 16, 59, 30, tzinfo=UTC)))
+    found = twilio.find_sent(
+        outgoing(channel="voice", to="+13051913581", created_at=datetime(2019, 10, 18, 16, 59, 30, tzinfo=UTC))
+    )
     assert found == SendResult("CA" + "a" * 32, "completed")
     assert made[0]["url"].endswith(f"/Accounts/{ACCOUNT}/Calls.json")
     assert made[0]["params"]["To"] == "+13051913581" and made[0]["params"]["StartTime>"] == "2019-10-18T16:58:30Z"

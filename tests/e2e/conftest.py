@@ -49,8 +49,12 @@ def design_system_known_issue(rule: dict, node: dict) -> bool:
         return False
     html = node["html"]
     failing = [data for check in node["all"] + node["any"] + node["none"] for data in (check.get("data") or [])]
-    return ('class="nhsuk-radios__input"' in html and 'aria-controls="conditional-' in html
-            and bool(failing) and all(str(data).startswith("aria-expanded=") for data in failing))
+    return (
+        'class="nhsuk-radios__input"' in html
+        and 'aria-controls="conditional-' in html
+        and bool(failing)
+        and all(str(data).startswith("aria-expanded=") for data in failing)
+    )
 
 
 def axe_violations(page) -> list[dict]:
@@ -129,7 +133,8 @@ class Tab:
             return
         violations = axe_violations(page)
         assert violations == [], f"{name} at {self.viewport}: " + "; ".join(
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in violations)
+            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in violations
+        )
 
     def screenshot(self, name: str, *, full_page: bool = True) -> None:
         """Save test-artifacts/screenshots/<name>-<viewport>.png for people to review. A full-page
@@ -175,7 +180,9 @@ class Tab:
             if urlsplit(response.url).hostname != LOCAL_HOST:
                 continue
             headers = response.headers
-            assert headers.get("cache-control") == "no-store", f"{response.url}: Cache-Control {headers.get('cache-control')!r}"
+            assert headers.get("cache-control") == "no-store", (
+                f"{response.url}: Cache-Control {headers.get('cache-control')!r}"
+            )
             assert "refresh" not in headers, f"{response.url}: a Refresh header"
 
     def assert_clean(self) -> None:

@@ -38,16 +38,32 @@ POLL = 5000  # ms: the queue's refresh interval in staff.mjs
 # The observations of the review, and NEWS2 worked out by hand from the RCP 2017 chart:
 # RR 22 → 2, SpO2 95 (Scale 1) → 1, on oxygen → 2, systolic 105 → 1, pulse 112 → 2,
 # Alert → 0, temperature 38.4 → 1: 9, and 7 or more is a high score (emergency response).
-OBSERVATIONS = {"Respiration rate": "22", "SpO2": "95", "Systolic blood pressure": "105", "Pulse": "112",
-                "Temperature": "38.4"}
+OBSERVATIONS = {
+    "Respiration rate": "22",
+    "SpO2": "95",
+    "Systolic blood pressure": "105",
+    "Pulse": "112",
+    "Temperature": "38.4",
+}
 NEWS2_BY_HAND = 2 + 1 + 2 + 1 + 2 + 0 + 1
 assert NEWS2_BY_HAND == 9
 
 # What a canned text to the family must never say: the patient's name (the family fixture's "Pat
 # Jones") or anything clinical, nor the ward.
 PATIENT_NAME = re.compile(r"\b(Pat|Jones)\b")
-CLINICAL_WORDS = ("news2", "oxygen", "deterioration", "breathing", "confus", "score", "tachyp", "febrile",
-                  "sepsis", "critical care", "ward 7")
+CLINICAL_WORDS = (
+    "news2",
+    "oxygen",
+    "deterioration",
+    "breathing",
+    "confus",
+    "score",
+    "tachyp",
+    "febrile",
+    "sepsis",
+    "critical care",
+    "ward 7",
+)
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
@@ -183,8 +199,10 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     assert not PATIENT_NAME.search(body), body
     for word in CLINICAL_WORDS:
         assert word not in body.lower(), f"{word!r} in the family's text: {body}"
-    assert body == (f"The outreach team has seen the patient (ref {reference}). Ask the ward staff if you have "
-                    "questions, or call 020 7946 0101."), body  # the canned words and nothing else
+    assert body == (
+        f"The outreach team has seen the patient (ref {reference}). Ask the ward staff if you have "
+        "questions, or call 020 7946 0101."
+    ), body  # the canned words and nothing else
     assert (tmp_path / "sms.jsonl").read_text().count(reference) >= 2  # the receipt and this update
 
     # Close it with the outcome coding.
@@ -249,7 +267,8 @@ def test_the_pages_around_the_queue(tab, app, trust, family, open_tab):
     page.wait_for_url("**/triage/raise")
     expect(page.get_by_role("heading", name="Raise a call for the outreach team")).to_be_visible()
     expect(page.get_by_label("Ward", exact=True).locator("option")).to_have_text(
-        ["Choose the ward", re.compile("Ward 7"), re.compile("Ward 8")])
+        ["Choose the ward", re.compile("Ward 7"), re.compile("Ward 8")]
+    )
     tab.check("raise-a-call", emergency=False)
 
     # The account page and the sign-out confirmation.
@@ -278,8 +297,7 @@ def test_the_pages_around_the_queue(tab, app, trust, family, open_tab):
 
 
 @TABLET_ONLY
-def test_the_idle_warning_comes_two_minutes_before_sign_out_and_stay_signed_in_keeps_the_session(tab, app, trust,
-                                                                                                   read):
+def test_the_idle_warning_comes_two_minutes_before_sign_out_and_stay_signed_in_keeps_the_session(tab, app, trust, read):
     page = open_queue(tab, app, trust)
     dialog = page.get_by_role("alertdialog", name="You are about to be signed out")
     stay = dialog.get_by_role("button", name="Stay signed in")
@@ -334,8 +352,11 @@ def test_the_queue_says_when_it_cannot_update_and_recovers(tab, app, trust):
     expect(status).not_to_contain_class("tracker-refresh--failing")
 
     # The aborted refresh is the one console error this test caused on purpose.
-    aborted = [m for m in tab.console_errors if "/triage/queue/rows" in (m.location.get("url") or m.text)
-               or "net::ERR_FAILED" in m.text]
+    aborted = [
+        m
+        for m in tab.console_errors
+        if "/triage/queue/rows" in (m.location.get("url") or m.text) or "net::ERR_FAILED" in m.text
+    ]
     assert aborted, "the aborted refresh was not seen"
     tab.console_errors[:] = [m for m in tab.console_errors if m not in aborted]
     tab.assert_clean()

@@ -64,11 +64,13 @@ def test_family_raises_a_concern_and_the_worker_sends_both_texts(tab, read, app,
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
     links = summary.get_by_role("link")
-    expect(links).to_have_text([
-        "Select who you are",
-        "Enter the patient's name, or their bed or bay if you do not know their name",
-        "Tell us what worries you: tick a box or write it in your own words",
-    ])
+    expect(links).to_have_text(
+        [
+            "Select who you are",
+            "Enter the patient's name, or their bed or bay if you do not know their name",
+            "Tell us what worries you: tick a box or write it in your own words",
+        ]
+    )
     tab.check("family-form-errors")
     for index, field_id in enumerate(["caller_route", "patient_name", "worry_details"]):
         assert links.nth(index).get_attribute("href") == f"#{field_id}"

@@ -31,8 +31,9 @@ SECRET = pyotp.random_base32()
 def signed_in_manager(app, tab, trust, base_url, *, stale: bool) -> tuple[int, str]:
     """A manager with an authenticator, signed in (cookie set in the browser); `stale` makes the
     sign-in older than the 5 minutes exports allow. Returns (user id, password)."""
-    user_id, password = create_staff(app, "manager", email="manager@test.invalid", site_id=trust["site"],
-                                     totp_secret=SECRET)
+    user_id, password = create_staff(
+        app, "manager", email="manager@test.invalid", site_id=trust["site"], totp_secret=SECRET
+    )
     with app.app_context(), write_intent():
         from tracker.models import User
 
@@ -63,9 +64,16 @@ def download(page: Page, button: str) -> bytes:
 def test_manager_confirms_sign_in_exports_and_checks_the_audit_log(tab, app, trust, base_url, read):
     page = tab.page
     _, password = signed_in_manager(app, tab, trust, base_url, stale=True)
-    _, reference = make_concern(app, trust["ward"], patient_name="Pat Jones", caller_relationship="=HYPERLINK(1)",
-                                status=ConcernStatus.CLOSED, concern_type=ConcernType.COMMUNICATION,
-                                clinical_review_needed=False, closed_at=utcnow())
+    _, reference = make_concern(
+        app,
+        trust["ward"],
+        patient_name="Pat Jones",
+        caller_relationship="=HYPERLINK(1)",
+        status=ConcernStatus.CLOSED,
+        concern_type=ConcernType.COMMUNICATION,
+        clinical_review_needed=False,
+        closed_at=utcnow(),
+    )
 
     # Exports need a recent sign-in: the page asks for the password and a code first.
     page.goto("/records/exports")
@@ -84,7 +92,9 @@ def test_manager_confirms_sign_in_exports_and_checks_the_audit_log(tab, app, tru
     today = utcnow().date()
     fill_period(page, "c", today, today - timedelta(days=3))
     page.locator("#download-calls").click()
-    expect(page.locator(".nhsuk-error-summary")).to_contain_text("The end date must be the same as or after the start date")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "The end date must be the same as or after the start date"
+    )
     tab.check("records-exports-error", emergency=False)
 
     # Calls as CSV, without patient details, with the formula made inert.

@@ -69,10 +69,16 @@ def test_the_dashboard_draws_every_chart_beside_its_table(tab, seeded):
         assert page.evaluate("id => Boolean(window.Chart.getChart(document.getElementById(id)))", f"{name}-chart"), name
         expect(page.locator(f"#{name}-table")).to_be_visible()
     # The chart is drawn from the table: Chart.js holds exactly the table's figures.
-    assert page.evaluate("() => window.Chart.getChart(document.getElementById('route-chart')).data.datasets[0].data") == [2, 5, 2]
-    assert page.evaluate("() => window.Chart.getChart(document.getElementById('hour-chart')).data.datasets[0].data")[:2] == [1, 2]
+    assert page.evaluate(
+        "() => window.Chart.getChart(document.getElementById('route-chart')).data.datasets[0].data"
+    ) == [2, 5, 2]
+    assert page.evaluate("() => window.Chart.getChart(document.getElementById('hour-chart')).data.datasets[0].data")[
+        :2
+    ] == [1, 2]
     expect(page.locator("h3#breaches-acknowledge")).to_contain_text("Calls past the claim target: 3")
-    expect(page.locator("#breaches-acknowledge + table a").first).to_have_attribute("href", re.compile(r"^/triage/c/MR-T"))
+    expect(page.locator("#breaches-acknowledge + table a").first).to_have_attribute(
+        "href", re.compile(r"^/triage/c/MR-T")
+    )
     tab.check("reports-dashboard", emergency=False)
 
     page.goto("/reports/?colour=red")
@@ -115,14 +121,20 @@ def test_calls_without_report_facts_are_named_as_missing_on_both_pages(app, tab,
     # A call restored around the app has no UK-time day or response times: the pages say some
     # calls are missing from the figures rather than show a quietly smaller total.
     with app.app_context(), write_intent():
-        db.session.execute(sa.text("UPDATE concern SET raised_local_date = NULL, raised_local_month = NULL, "
-                                   "raised_local_hour = NULL, raised_local_seconds = NULL, raised_local_weekday = NULL "
-                                   "WHERE raised_at < '2025-08-11'"))
+        db.session.execute(
+            sa.text(
+                "UPDATE concern SET raised_local_date = NULL, raised_local_month = NULL, "
+                "raised_local_hour = NULL, raised_local_seconds = NULL, raised_local_weekday = NULL "
+                "WHERE raised_at < '2025-08-11'"
+            )
+        )
         db.session.commit()
     page = tab.page
     sign_in_as_manager(page, seeded)
-    for path, name in ((OCTOBER, "reports-dashboard-facts-missing"),
-                       ("/reports/return?site=gen&month=8&year=2025", "reports-return-facts-missing")):
+    for path, name in (
+        (OCTOBER, "reports-dashboard-facts-missing"),
+        ("/reports/return?site=gen&month=8&year=2025", "reports-return-facts-missing"),
+    ):
         page.goto(path)
         heading = page.get_by_role("heading", name="Some calls are missing from these figures")
         expect(heading).to_be_visible()

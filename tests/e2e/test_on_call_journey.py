@@ -96,8 +96,11 @@ def signed_delivery_report(app, base_url: str, callback: str, sid: str, status: 
     signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(callback, params)
     public = urlsplit(callback)
     assert base_url.startswith("http://127.0.0.1:")
-    request = urllib.request.Request(f"{base_url}{public.path}?{public.query}",  # noqa: S310 (the live server)
-                                     data=urlencode(params).encode(), headers={"X-Twilio-Signature": signature})
+    request = urllib.request.Request(  # noqa: S310 (the live server)
+        f"{base_url}{public.path}?{public.query}",
+        data=urlencode(params).encode(),
+        headers={"X-Twilio-Signature": signature},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the live server)
         return response.status
 
@@ -145,7 +148,9 @@ def test_a_clinician_tests_the_rota_and_sees_who_got_the_text(tab, app, on_call,
     for tier in ("primary", "secondary"):
         expect(result_row(page, NAMES[tier]).locator(".nhsuk-tag")).to_have_text("Sending")
     expect(result_row(page, NAMES["lead"]).locator(".nhsuk-tag")).to_have_text("Not sent")
-    expect(result_row(page, NAMES["lead"])).to_contain_text("Not sent No mobile that can get texts: add one to their account.")
+    expect(result_row(page, NAMES["lead"])).to_contain_text(
+        "Not sent No mobile that can get texts: add one to their account."
+    )
     tab.check("oncall-test-sending", emergency=False)
 
     # The worker sends both texts; the network reports the primary's as delivered.
@@ -161,7 +166,9 @@ def test_a_clinician_tests_the_rota_and_sees_who_got_the_text(tab, app, on_call,
     assert page.url == results_url
     expect(result_row(page, NAMES["primary"]).locator(".nhsuk-tag")).to_have_text("Received")
     expect(result_row(page, NAMES["secondary"]).locator(".nhsuk-tag")).to_have_text("Sent")
-    expect(result_row(page, NAMES["secondary"])).to_contain_text("The network has not confirmed it reached the phone yet.")
+    expect(result_row(page, NAMES["secondary"])).to_contain_text(
+        "The network has not confirmed it reached the phone yet."
+    )
     expect(result_row(page, NAMES["lead"]).locator(".nhsuk-tag")).to_have_text("Not sent")
     tab.check("oncall-test-results", emergency=False)
 

@@ -125,8 +125,14 @@ class WorkerProcess:
         self.log_path = log_path
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], cwd=ROOT, env=env,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     @property
     def pid(self) -> int:
@@ -155,7 +161,11 @@ class Workers:
         self.processes: list[WorkerProcess] = []
         self.expected_dead: set[int] = set()
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_", "WORKER_", "FLASK_", "HEARTBEAT_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("TWILIO_", "SMS_", "WORKER_", "FLASK_", "HEARTBEAT_"))
+            },
             "TRACKER_CONFIG": "development",
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(48),
@@ -257,12 +267,19 @@ def nothing_due(app, moment: datetime, live_pids: set[int]) -> bool:
     lease is not due until it expires), no escalation step or review reminder due."""
     with app.app_context():
         session = db.session
-        due = session.scalar(select(func.count()).select_from(Message).where(
-            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]), Message.next_attempt_at <= moment))
-        leases = session.execute(select(Message.lease_owner, Message.lease_until)
-                                 .where(Message.send_state == SendState.SENDING)).all()
-        due_steps = session.scalar(select(func.count()).select_from(Concern).where(
-            (Concern.next_escalation_at <= moment) | (Concern.next_review_nudge_at <= moment)))
+        due = session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]), Message.next_attempt_at <= moment)
+        )
+        leases = session.execute(
+            select(Message.lease_owner, Message.lease_until).where(Message.send_state == SendState.SENDING)
+        ).all()
+        due_steps = session.scalar(
+            select(func.count())
+            .select_from(Concern)
+            .where((Concern.next_escalation_at <= moment) | (Concern.next_review_nudge_at <= moment))
+        )
         session.rollback()
     sending = [owner for owner, until in leases if lease_pid(owner) in live_pids or aware(until) <= moment]
     return due == 0 and not sending and due_steps == 0
@@ -299,9 +316,25 @@ def on_call(app, clock) -> dict:
         team = db.session.get(Team, team_id)
         actor = audit.Actor.cli()
         for tier, user_id in people.items():
-            rota.add_pattern(actor, team, tier=Tier(tier), name=f"{tier} all day", start_local="00:00",
-                             shift_hours=24, anchor_date=date(2026, 1, 1), people=[user_id])
-        save_policy(actor, team, steps=DEFAULT_STEPS, repeat_times=1, fallback_name="Site manager",
-                    fallback_number=SITE_MANAGER, fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
+            rota.add_pattern(
+                actor,
+                team,
+                tier=Tier(tier),
+                name=f"{tier} all day",
+                start_local="00:00",
+                shift_hours=24,
+                anchor_date=date(2026, 1, 1),
+                people=[user_id],
+            )
+        save_policy(
+            actor,
+            team,
+            steps=DEFAULT_STEPS,
+            repeat_times=1,
+            fallback_name="Site manager",
+            fallback_number=SITE_MANAGER,
+            fallback_channel=AlertChannel.VOICE,
+            fallback_wait_minutes=10,
+        )
         db.session.commit()
     return {"team": team_id, "ward": ward_id, "people": people}

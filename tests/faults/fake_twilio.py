@@ -53,14 +53,32 @@ class Record:
 
     def resource(self) -> dict:
         stamp = format_datetime(self.created_at.astimezone(UTC), usegmt=True)
-        common = {"sid": self.sid, "account_sid": ACCOUNT_SID, "to": self.to, "from": self.sender,
-                  "direction": "outbound-api", "date_created": stamp, "date_updated": stamp, "api_version": "2010-04-01",
-                  "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/{self.kind}/{self.sid}.json"}
+        common = {
+            "sid": self.sid,
+            "account_sid": ACCOUNT_SID,
+            "to": self.to,
+            "from": self.sender,
+            "direction": "outbound-api",
+            "date_created": stamp,
+            "date_updated": stamp,
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/{self.kind}/{self.sid}.json",
+        }
         if self.kind == "Calls":
             return {**common, "status": "queued", "start_time": None, "end_time": None, "duration": None}
-        return {**common, "body": self.body, "status": "queued", "date_sent": stamp, "num_segments": "1",
-                "num_media": "0", "error_code": None, "error_message": None, "price": None, "price_unit": "GBP",
-                "messaging_service_sid": (self.form.get("MessagingServiceSid") or [None])[0]}
+        return {
+            **common,
+            "body": self.body,
+            "status": "queued",
+            "date_sent": stamp,
+            "num_segments": "1",
+            "num_media": "0",
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "GBP",
+            "messaging_service_sid": (self.form.get("MessagingServiceSid") or [None])[0],
+        }
 
 
 @dataclass
@@ -131,8 +149,9 @@ class FakeTwilio:
         Handler.fake = fake
         self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="fake-twilio")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-twilio"
+        )
         self._thread.start()
 
     def down(self) -> None:
@@ -195,8 +214,15 @@ class FakeTwilio:
     def _create(self, kind: str, form: dict[str, list[str]]) -> Record:
         one = {name: values[0] for name, values in form.items() if values}
         prefix = "CA" if kind == "Calls" else "SM"
-        record = Record(sid=prefix + secrets.token_hex(16), kind=kind, to=one.get("To", ""), sender=one.get("From"),
-                        body=one.get("Twiml") if kind == "Calls" else one.get("Body"), created_at=utcnow(), form=form)
+        record = Record(
+            sid=prefix + secrets.token_hex(16),
+            kind=kind,
+            to=one.get("To", ""),
+            sender=one.get("From"),
+            body=one.get("Twiml") if kind == "Calls" else one.get("Body"),
+            created_at=utcnow(),
+            form=form,
+        )
         with self._lock:
             self.records.append(record)
         return record
@@ -208,19 +234,34 @@ class FakeTwilio:
         since_at = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
         size = int((query.get("PageSize") or ["50"])[0])
         with self._lock:
-            found = [r for r in self.records if r.kind == kind and (to is None or r.to == to)
-                     and (since_at is None or r.created_at >= since_at)]
+            found = [
+                r
+                for r in self.records
+                if r.kind == kind and (to is None or r.to == to) and (since_at is None or r.created_at >= since_at)
+            ]
         found = sorted(found, key=lambda r: r.created_at, reverse=True)[:size]  # newest first, as Twilio
         uri = f"/2010-04-01/Accounts/{ACCOUNT_SID}/{kind}.json"
-        return {kind.lower(): [r.resource() for r in found], "end": max(len(found) - 1, 0),
-                "first_page_uri": f"{uri}?PageSize={size}&Page=0", "next_page_uri": None, "page": 0,
-                "page_size": size, "previous_page_uri": None, "start": 0, "uri": f"{uri}?PageSize={size}&Page=0"}
+        return {
+            kind.lower(): [r.resource() for r in found],
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{uri}?PageSize={size}&Page=0",
+        }
 
 
 def error_body(status: int, code: int | None) -> dict:
     code = code or {429: 20429, 401: 20003}.get(status, 20500 if status >= 500 else 21999)
-    return {"code": code, "message": f"fake Twilio error {code}", "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": f"fake Twilio error {code}",
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):

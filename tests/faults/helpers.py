@@ -27,13 +27,23 @@ def raise_calls(app, ward_id: int, count: int, first: int = 0) -> list[Raised]:
     raised = []
     for n in range(first, first + count):
         number = f"+4474001234{n:02d}"
-        intake = Intake(ward_id=ward_id, submission_id=f"fault-{n:04d}".ljust(24, "x"), caller_route=CallerRoute.FAMILY,
-                        channel=Channel.OWN_DEVICE, worry_categories=("breathing",),
-                        worry_details=f"Breathing fast ({n})", patient_name=f"Patient {n}", caller_name=f"Caller {n}",
-                        callback=mobile(number), sms_consent=True, spoke_to_ward=SpokeToWard.YES)
+        intake = Intake(
+            ward_id=ward_id,
+            submission_id=f"fault-{n:04d}".ljust(24, "x"),
+            caller_route=CallerRoute.FAMILY,
+            channel=Channel.OWN_DEVICE,
+            worry_categories=("breathing",),
+            worry_details=f"Breathing fast ({n})",
+            patient_name=f"Patient {n}",
+            caller_name=f"Caller {n}",
+            callback=mobile(number),
+            sms_consent=True,
+            spoke_to_ward=SpokeToWard.YES,
+        )
         with app.app_context(), write_intent():
-            outcome = raise_concern(intake, Source(device_id=f"tablet-{n}", address=f"10.0.1.{n}"),
-                                    audit.Actor.public())
+            outcome = raise_concern(
+                intake, Source(device_id=f"tablet-{n}", address=f"10.0.1.{n}"), audit.Actor.public()
+            )
             db.session.commit()
             raised.append(Raised(outcome.concern_id, outcome.reference, number))
     return raised

@@ -30,7 +30,8 @@ def final(rows) -> bool:
 
 
 def test_provider_down_for_ten_minutes_at_night_then_back_sends_what_is_still_wanted_once(
-        app, clock, twilio, workers, on_call, client):
+    app, clock, twilio, workers, on_call, client
+):
     twilio.down()
     claimed, unclaimed = raise_calls(app, on_call["ward"], 2)
     workers.start()
@@ -69,7 +70,8 @@ def test_provider_down_for_ten_minutes_at_night_then_back_sends_what_is_still_wa
     assert_each_accepted_message_reached_twilio_once(rows, twilio)
     for call in (claimed, unclaimed):  # each family's receipt, once
         assert [r.body for r in twilio.sent_to(call.family_number)] == [
-            m.body for m in rows if m.concern_id == call.id and m.audience is Audience.FAMILY]
+            m.body for m in rows if m.concern_id == call.id and m.audience is Audience.FAMILY
+        ]
         assert call.reference in twilio.sent_to(call.family_number)[0].body
     # The claimed call's alerts, and the steps escalated past, were cancelled, not sent late: the
     # on-call clinicians got nothing after the outage; the site manager got the current call.
@@ -85,7 +87,8 @@ def test_provider_down_for_ten_minutes_at_night_then_back_sends_what_is_still_wa
             assert cancelled.get(alert.id) == "escalated_past", alert.id
     sent_alerts = [m for m in alerts if m.send_state is SendState.ACCEPTED]
     assert sent_alerts and {(m.concern_id, m.to_number, m.channel.value) for m in sent_alerts} == {
-        (unclaimed.id, SITE_MANAGER, "voice")}
+        (unclaimed.id, SITE_MANAGER, "voice")
+    }
 
 
 def test_an_answer_slower_than_the_timeout_is_reconciled_and_not_sent_twice(app, clock, twilio, workers, on_call):

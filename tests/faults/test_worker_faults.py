@@ -38,7 +38,8 @@ def reconciled_ids(app) -> set[int]:
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_no_step(
-        app, clock, twilio, workers, on_call, client):
+    app, clock, twilio, workers, on_call, client
+):
     calls = raise_calls(app, on_call["ward"], 3)  # an alert and a receipt each: one batch of six
     start = clock.now()
 
@@ -95,7 +96,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_n
 
 @pytest.mark.postgres
 def test_two_worker_processes_on_postgres_fire_each_step_once_and_send_each_text_once(
-        app, clock, twilio, workers, on_call):
+    app, clock, twilio, workers, on_call
+):
     twilio.create_delay = 0.1  # each send takes a moment, so both workers are busy at once
     workers.start()
     workers.start()
@@ -122,8 +124,9 @@ def test_the_database_unavailable_for_a_moment_does_not_stop_the_worker(app, clo
         pass
     assert "database unavailable; retrying" in worker.log()
     if ON_POSTGRES:  # its LISTEN connection was cut too: it says so once, polls, and listens again
-        wait_for(lambda: "listening for new messages again" in worker.log(), "the worker to LISTEN again",
-                 workers=workers)
+        wait_for(
+            lambda: "listening for new messages again" in worker.log(), "the worker to LISTEN again", workers=workers
+        )
         assert worker.log().count("LISTEN connection lost") == 1
     assert worker.alive()
     calls = raise_calls(app, on_call["ward"], 2)  # the same worker carries on
@@ -158,8 +161,11 @@ class interrupted_database:
         connection = sqlite3.connect(path, timeout=30, isolation_level=None)
         try:
             connection.execute("BEGIN EXCLUSIVE")
-            wait_for(lambda: "database unavailable; retrying" in self.workers.live()[0].log(),
-                     "the worker to find the database locked", workers=self.workers)
+            wait_for(
+                lambda: "database unavailable; retrying" in self.workers.live()[0].log(),
+                "the worker to find the database locked",
+                workers=self.workers,
+            )
             time.sleep(0.5)  # a few more refused passes
         finally:
             connection.execute("ROLLBACK")
@@ -173,23 +179,30 @@ class interrupted_database:
             try:
                 transaction = blocker.begin()
                 blocker.execute(text("LOCK TABLE worker_heartbeat IN ACCESS EXCLUSIVE MODE"))
-                waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                               "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
-                wait_for(lambda: self._scalar(waiting), "a worker to wait for the heartbeat table",
-                         workers=self.workers)
-                terminated = blocker.execute(text(  # from the blocker itself, which is spared
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-                )).scalar()
+                waiting = text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+                wait_for(
+                    lambda: self._scalar(waiting), "a worker to wait for the heartbeat table", workers=self.workers
+                )
+                terminated = blocker.execute(
+                    text(  # from the blocker itself, which is spared
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    )
+                ).scalar()
                 assert terminated >= 1
                 transaction.rollback()
             finally:
                 blocker.close()
-        wait_for(lambda: "database unavailable; retrying" in self.workers.live()[0].log(),
-                 "the worker to notice its connection was lost", workers=self.workers)
+        wait_for(
+            lambda: "database unavailable; retrying" in self.workers.live()[0].log(),
+            "the worker to notice its connection was lost",
+            workers=self.workers,
+        )
 
     def _scalar(self, query):
         engine = db.engine
         with engine.connect() as connection:
             return connection.execute(query).scalar()
-

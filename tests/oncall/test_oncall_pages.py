@@ -57,8 +57,9 @@ def post(client, path, data=None):
 
 
 def problem_text(response) -> str:
-    found = re.search(r'<span class="nhsuk-error-message"[^>]*>.*?</span>\s*(.*?)</span>', response.get_data(as_text=True),
-                      re.S)
+    found = re.search(
+        r'<span class="nhsuk-error-message"[^>]*>.*?</span>\s*(.*?)</span>', response.get_data(as_text=True), re.S
+    )
     return html.unescape(found.group(1).strip()) if found else ""
 
 
@@ -76,35 +77,104 @@ def test_the_rota_page_shows_who_is_on_call_now_and_the_next_week(app, client, o
 def test_a_manager_adds_a_night_pattern_and_cover(app, client, read, on_call):
     sign_in_directly(app, client, on_call["manager"])
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
-    response = post(client, f"{TEAM}/rota/patterns", {
-        "form": "pattern", "name": "Secondary nights", "tier": "secondary", "start_local": "20:00", "shift_hours": "12",
-        "anchor_date": tomorrow, "people": [str(on_call["people"]["secondary"]), "", str(on_call["people"]["lead"])]})
+    response = post(
+        client,
+        f"{TEAM}/rota/patterns",
+        {
+            "form": "pattern",
+            "name": "Secondary nights",
+            "tier": "secondary",
+            "start_local": "20:00",
+            "shift_hours": "12",
+            "anchor_date": tomorrow,
+            "people": [str(on_call["people"]["secondary"]), "", str(on_call["people"]["lead"])],
+        },
+    )
     assert response.status_code == 302
     pattern = read.one(RotaPattern, RotaPattern.name == "Secondary nights")
     assert pattern.people == [on_call["people"]["secondary"], on_call["people"]["lead"]]
     assert pattern.start_local == "20:00" and pattern.shift_hours == 12
-    response = post(client, f"{TEAM}/rota/shifts", {
-        "form": "shift", "tier": "primary", "kind": "override", "user_id": str(on_call["people"]["lead"]),
-        "start_date": tomorrow, "start_time": "08:00", "end_date": tomorrow, "end_time": "20:00"})
+    response = post(
+        client,
+        f"{TEAM}/rota/shifts",
+        {
+            "form": "shift",
+            "tier": "primary",
+            "kind": "override",
+            "user_id": str(on_call["people"]["lead"]),
+            "start_date": tomorrow,
+            "start_time": "08:00",
+            "end_date": tomorrow,
+            "end_time": "20:00",
+        },
+    )
     assert response.status_code == 302
     shift = read.one(Shift)
     assert (shift.tier, shift.user_id) == (Tier.PRIMARY, on_call["people"]["lead"])
     assert {"rota_pattern_added", "shift_added"} <= {e.action for e in read.all(AuditEvent)}
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"tier": "primary", "kind": "override", "start_date": "2026-12-01", "start_time": "08:00",
-      "end_date": "2026-12-01", "end_time": "20:00"}, "Choose someone from this team"),
-    ({"tier": "primary", "kind": "override", "start_date": "1 Dec", "start_time": "08:00", "end_date": "2026-12-01",
-      "end_time": "20:00"}, "Enter the start date as a date, like 2026-12-01"),
-    ({"tier": "primary", "kind": "override", "start_date": "2027-03-28", "start_time": "01:30",
-      "end_date": "2027-03-28", "end_time": "08:00"}, "01:30 does not exist on 28 March 2027"),
-    ({"tier": "primary", "kind": "override", "start_date": "2026-12-02", "start_time": "20:00",
-      "end_date": "2026-12-02", "end_time": "08:00"}, "The shift must end after it starts"),
-    ({"tier": "chief", "kind": "override"}, "Choose the tier"),
-    ({"tier": "primary", "kind": "override", "start_date": "2026-12-01", "start_time": "25:00",
-      "end_date": "2026-12-01", "end_time": "20:00"}, "Enter the start time as a 24-hour time"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {
+                "tier": "primary",
+                "kind": "override",
+                "start_date": "2026-12-01",
+                "start_time": "08:00",
+                "end_date": "2026-12-01",
+                "end_time": "20:00",
+            },
+            "Choose someone from this team",
+        ),
+        (
+            {
+                "tier": "primary",
+                "kind": "override",
+                "start_date": "1 Dec",
+                "start_time": "08:00",
+                "end_date": "2026-12-01",
+                "end_time": "20:00",
+            },
+            "Enter the start date as a date, like 2026-12-01",
+        ),
+        (
+            {
+                "tier": "primary",
+                "kind": "override",
+                "start_date": "2027-03-28",
+                "start_time": "01:30",
+                "end_date": "2027-03-28",
+                "end_time": "08:00",
+            },
+            "01:30 does not exist on 28 March 2027",
+        ),
+        (
+            {
+                "tier": "primary",
+                "kind": "override",
+                "start_date": "2026-12-02",
+                "start_time": "20:00",
+                "end_date": "2026-12-02",
+                "end_time": "08:00",
+            },
+            "The shift must end after it starts",
+        ),
+        ({"tier": "chief", "kind": "override"}, "Choose the tier"),
+        (
+            {
+                "tier": "primary",
+                "kind": "override",
+                "start_date": "2026-12-01",
+                "start_time": "25:00",
+                "end_date": "2026-12-01",
+                "end_time": "20:00",
+            },
+            "Enter the start time as a 24-hour time",
+        ),
+    ],
+)
 def test_a_bad_shift_comes_back_with_a_plain_message_and_nothing_saved(app, client, read, on_call, data, message):
     sign_in_directly(app, client, on_call["manager"])
     if "start_date" in data and "user_id" not in data and message != "Choose someone from this team":
@@ -118,9 +188,18 @@ def test_a_bad_shift_comes_back_with_a_plain_message_and_nothing_saved(app, clie
 def test_someone_from_another_team_cannot_be_put_on_the_rota(app, client, read, on_call):
     stranger, _ = create_staff(app, "outreach")
     sign_in_directly(app, client, on_call["manager"])
-    response = post(client, f"{TEAM}/rota/patterns", {
-        "form": "pattern", "tier": "primary", "start_local": "08:00", "shift_hours": "12",
-        "anchor_date": date.today().isoformat(), "people": [str(stranger)]})
+    response = post(
+        client,
+        f"{TEAM}/rota/patterns",
+        {
+            "form": "pattern",
+            "tier": "primary",
+            "start_local": "08:00",
+            "shift_hours": "12",
+            "anchor_date": date.today().isoformat(),
+            "people": [str(stranger)],
+        },
+    )
     assert response.status_code == 400 and "Choose people from this team" in problem_text(response)
 
 
@@ -139,8 +218,15 @@ def test_a_team_elsewhere_is_not_found(app, client, on_call):
         from tracker.services import audit, hospital
 
         site = hospital.add_site(audit.Actor.cli(), code="far", name="Far Hospital")
-        hospital.add_team(audit.Actor.cli(), code="far-ccot", site=db.session.get(Site, site.id), name="Far Team",
-                          population=Population.ADULT, public_phone="020 7946 0555", duty_phone="07400 900555")
+        hospital.add_team(
+            audit.Actor.cli(),
+            code="far-ccot",
+            site=db.session.get(Site, site.id),
+            name="Far Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
         db.session.commit()
     sign_in_directly(app, client, on_call["manager"])
     assert client.get("/on-call/far-ccot/rota").status_code == 404
@@ -151,11 +237,22 @@ def test_a_team_elsewhere_is_not_found(app, client, on_call):
 
 
 def policy_form(**changes):
-    form = {"step0_tiers": ["primary"], "step0_channel": "sms", "step0_wait": "5",
-            "step1_tiers": ["secondary", "lead"], "step1_channel": "sms", "step1_wait": "5",
-            "repeat_times": "1", "fallback_name": "Hospital at night", "fallback_number": "020 7946 0999",
-            "fallback_channel": "voice", "fallback_wait_minutes": "10", "ack_pause_minutes": "5",
-            "alert_accept_seconds": "120", "review_reminder_minutes": "10"}
+    form = {
+        "step0_tiers": ["primary"],
+        "step0_channel": "sms",
+        "step0_wait": "5",
+        "step1_tiers": ["secondary", "lead"],
+        "step1_channel": "sms",
+        "step1_wait": "5",
+        "repeat_times": "1",
+        "fallback_name": "Hospital at night",
+        "fallback_number": "020 7946 0999",
+        "fallback_channel": "voice",
+        "fallback_wait_minutes": "10",
+        "ack_pause_minutes": "5",
+        "alert_accept_seconds": "120",
+        "review_reminder_minutes": "10",
+    }
     form.update(changes)
     return form
 
@@ -170,15 +267,18 @@ def test_a_manager_saves_a_policy_with_a_voice_fallback(app, client, read, on_ca
     assert "Hospital at night" in page and "020 7946 0999" in page
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"step0_tiers": [], "step1_tiers": []}, "Tick at least one tier in the first step"),
-    ({"step0_wait": "0"}, "Step 1: the wait must be a whole number from 1 to 60"),
-    ({"fallback_number": "not a number"}, "The fallback's phone number is not a valid number"),
-    ({"fallback_number": "020 7946 0999", "fallback_channel": "sms"}, "The fallback must be a mobile to be texted"),
-    ({"repeat_times": "9"}, "Repeats must be a whole number from 0 to 5"),
-    ({"fallback_name": ""}, "Name the fallback"),
-    ({"ack_pause_minutes": "-1"}, "The ACK pause must be a whole number from 1 to 30"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"step0_tiers": [], "step1_tiers": []}, "Tick at least one tier in the first step"),
+        ({"step0_wait": "0"}, "Step 1: the wait must be a whole number from 1 to 60"),
+        ({"fallback_number": "not a number"}, "The fallback's phone number is not a valid number"),
+        ({"fallback_number": "020 7946 0999", "fallback_channel": "sms"}, "The fallback must be a mobile to be texted"),
+        ({"repeat_times": "9"}, "Repeats must be a whole number from 0 to 5"),
+        ({"fallback_name": ""}, "Name the fallback"),
+        ({"ack_pause_minutes": "-1"}, "The ACK pause must be a whole number from 1 to 30"),
+    ],
+)
 def test_a_policy_that_cannot_work_comes_back_with_the_reason(app, client, read, on_call, changes, message):
     sign_in_directly(app, client, on_call["manager"])
     before = read.one(EscalationPolicy).fallback_name
@@ -191,7 +291,8 @@ def test_a_policy_that_cannot_work_comes_back_with_the_reason(app, client, read,
 def test_outreach_may_read_the_policy_but_not_change_it(app, client, on_call):
     sign_in_directly(app, client, on_call["people"]["primary"])
     assert "Only managers and administrators can change the policy" in client.get(f"{TEAM}/policy").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert post(client, f"{TEAM}/policy", policy_form()).status_code == 403
 
 
@@ -212,8 +313,9 @@ def test_the_rota_test_texts_everyone_on_call_and_shows_who_got_it(app, client, 
     assert sorted(text.to for text in sms.sent) == ["+447400100001", "+447400100002"]
     assert all("No action needed" in text.body for text in sms.sent)
     with app.app_context(), write_intent():
-        db.session.execute(update(Message).where(Message.to_number == "+447400100001")
-                           .values(delivery_status="delivered"))
+        db.session.execute(
+            update(Message).where(Message.to_number == "+447400100001").values(delivery_status="delivered")
+        )
         db.session.commit()
     page = client.get(results_url).get_data(as_text=True)
     assert "Received" in page and "Sent" in page and "Not sent" in page
@@ -231,8 +333,9 @@ def failed_receipt(app, on_call):
         from tracker.models import Ward
 
         concern = raise_one(db.session.get(Ward, on_call["ward_id"])).concern
-        receipt = db.session.scalar(select(Message).where(Message.concern_id == concern.id,
-                                                          Message.audience == Audience.FAMILY))
+        receipt = db.session.scalar(
+            select(Message).where(Message.concern_id == concern.id, Message.audience == Audience.FAMILY)
+        )
         receipt.send_state, receipt.error_code = SendState.DEAD, "21614"
         receipt.error_reason = "This number cannot receive texts: it is not a mobile number. Phone the caller instead."
         db.session.commit()
@@ -261,11 +364,14 @@ def test_correcting_the_number_resends_and_fixes_it_on_the_call(app, client, rea
     assert "To deal with (0)" in client.get("/on-call/failed-messages").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("number", "message"), [
-    ("hello", "Enter a valid phone number"),
-    ("020 7946 0000", "Texts can only go to a mobile number"),
-    ("07400 555000", "This number replied STOP"),
-])
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("hello", "Enter a valid phone number"),
+        ("020 7946 0000", "Texts can only go to a mobile number"),
+        ("07400 555000", "This number replied STOP"),
+    ],
+)
 def test_a_resend_that_cannot_work_says_why(app, client, read, on_call, failed_receipt, number, message):
     with app.app_context(), write_intent():
         db.session.add(SmsOptOut(number="+447400555000", opted_out=True, changed_at=utcnow(), keyword="STOP"))
@@ -281,15 +387,24 @@ def test_dealt_with_another_way_takes_it_off_the_list(app, client, read, on_call
     assert post(client, f"/on-call/failed-messages/{failed_receipt['message']}/dealt-with").status_code == 302
     page = client.get("/on-call/failed-messages").get_data(as_text=True)
     assert "To deal with (0)" in page and "Dealt with" in page
-    assert read.one(AuditEvent, AuditEvent.action == "failed_message_dealt_with").changes == {"how": "handled_otherwise"}
+    assert read.one(AuditEvent, AuditEvent.action == "failed_message_dealt_with").changes == {
+        "how": "handled_otherwise"
+    }
 
 
 def test_a_colleagues_corrected_mobile_is_saved_on_their_account(app, client, read, on_call):
     with app.app_context(), write_intent():
-        alert = Message(audience=Audience.CLINICIAN, recipient_kind=RecipientKind.USER,
-                        recipient_user_id=on_call["people"]["secondary"], to_number="+447400100002",
-                        template_id="rota_test", variables={"team": "Outreach Team", "tier": "secondary"},
-                        idempotency_key="rota-test:x", send_state=SendState.DEAD, error_reason="Unknown number")
+        alert = Message(
+            audience=Audience.CLINICIAN,
+            recipient_kind=RecipientKind.USER,
+            recipient_user_id=on_call["people"]["secondary"],
+            to_number="+447400100002",
+            template_id="rota_test",
+            variables={"team": "Outreach Team", "tier": "secondary"},
+            idempotency_key="rota-test:x",
+            send_state=SendState.DEAD,
+            error_reason="Unknown number",
+        )
         db.session.add(alert)
         db.session.commit()
         alert_id = alert.id
@@ -308,7 +423,8 @@ def test_someone_on_call_without_a_mobile_is_a_warning(app, client, on_call):
     sign_in_directly(app, client, on_call["people"]["primary"])
     staff_warnings.forget()
     assert "is on call for Outreach Team (lead) but has no mobile number" in client.get("/triage/").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_a_stopped_worker_shows_on_the_next_queue_refresh(app, client, on_call):
@@ -334,11 +450,14 @@ def test_a_clinician_sets_the_mobile_their_alerts_go_to(app, client, read, on_ca
     assert read.one(AuditEvent, AuditEvent.action == "user_mobile_changed").changes == {"removed": False}
 
 
-@pytest.mark.parametrize(("mobile", "message"), [
-    ("020 7946 0000", "Enter a mobile number that can get texts"),
-    ("call me", "Enter a mobile number, like 07700 900123"),
-    ("+1 202 555 0143", "Enter a mobile number that can get texts"),
-])
+@pytest.mark.parametrize(
+    ("mobile", "message"),
+    [
+        ("020 7946 0000", "Enter a mobile number that can get texts"),
+        ("call me", "Enter a mobile number, like 07700 900123"),
+        ("+1 202 555 0143", "Enter a mobile number that can get texts"),
+    ],
+)
 def test_a_mobile_that_cannot_get_alerts_is_refused_plainly(app, client, read, on_call, mobile, message):
     sign_in_directly(app, client, on_call["people"]["primary"])
     response = post(client, "/auth/mobile", {"mobile": mobile})
@@ -365,9 +484,16 @@ def test_the_warnings_fingerprint_is_the_same_in_every_process_and_changes_with_
     program = f"from tracker.services.staff_warnings import StaffWarning, digest; print(digest({made}))"
     repository = Path(__file__).resolve().parents[2]
     in_other_processes = {
-        subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=repository,
-                       env={"PYTHONHASHSEED": seed}).stdout.strip()
-        for seed in ("1", "2")}
+        subprocess.run(
+            [sys.executable, "-c", program],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=repository,
+            env={"PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
     warnings = [StaffWarning("The message worker has stopped."), StaffWarning("Nobody is on call now.", "oncall.rota")]
     assert in_other_processes == {digest(warnings)}
     assert digest(warnings[:1]) != digest(warnings) != digest([])

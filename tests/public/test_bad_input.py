@@ -15,8 +15,18 @@ def page(response) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("field", ["patient_name", "caller_name", "worry_details", "ward_response",
-                                   "communication_needs", "bed", "caller_relationship"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "patient_name",
+        "caller_name",
+        "worry_details",
+        "ward_response",
+        "communication_needs",
+        "bed",
+        "caller_relationship",
+    ],
+)
 @pytest.mark.parametrize("bad", ["abc\x00def", "bell\x07", "\x1b[2J", "x\x7f"])
 def test_control_characters_get_a_clear_message_and_nothing_is_saved(family, read, field, bad):
     response = family.submit(**{field: bad})
@@ -30,8 +40,17 @@ def test_a_name_with_a_new_line_is_refused_with_a_message(family, read):
     assert response.status_code == 400 and "must be on one line" in page(response)
 
 
-@pytest.mark.parametrize("field, limit", [("patient_name", 120), ("caller_name", 120), ("worry_details", 2000),
-                                          ("ward_response", 1000), ("communication_needs", 500), ("bed", 60)])
+@pytest.mark.parametrize(
+    "field, limit",
+    [
+        ("patient_name", 120),
+        ("caller_name", 120),
+        ("worry_details", 2000),
+        ("ward_response", 1000),
+        ("communication_needs", 500),
+        ("bed", 60),
+    ],
+)
 def test_every_field_has_a_length_limit_and_a_message(family, read, field, limit):
     assert family.submit(**{field: "é" * limit}).status_code == 303  # the limit is in characters, not bytes
     response = family.submit(**{field: "a" * (limit + 1)})
@@ -59,7 +78,8 @@ def test_textarea_breakout_is_escaped_when_the_form_comes_back(family):
 def test_invalid_utf8_never_causes_an_error(family, client, read):
     hidden = family.open()
     body = "&".join(f"{k}={v}" for k, v in hidden.items()).encode() + (
-        b"&caller_route=patient&patient_name=Pat&worry_details=%C3%28%FF+and+\xff\xfe+raw")
+        b"&caller_route=patient&patient_name=Pat&worry_details=%C3%28%FF+and+\xff\xfe+raw"
+    )
     response = client.post("/w/w7", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in (303, 400)
     if response.status_code == 303:
@@ -88,14 +108,17 @@ def test_a_number_that_is_not_a_phone_number_gets_a_message_and_keeps_the_text(f
     assert read.count(Concern) == 0
 
 
-@pytest.mark.parametrize("day, month, year, message", [
-    ("31", "2", "2000", "must be a real date"),
-    ("1", "1", "2999", "must be in the past"),
-    ("1", "1", "1850", "must be after 1900"),
-    ("a", "b", "c", "must be numbers"),
-    ("1", "", "1950", "must include a day, month and year"),
-    ("١", "٢", "١٩٥٠", "must be numbers"),
-])
+@pytest.mark.parametrize(
+    "day, month, year, message",
+    [
+        ("31", "2", "2000", "must be a real date"),
+        ("1", "1", "2999", "must be in the past"),
+        ("1", "1", "1850", "must be after 1900"),
+        ("a", "b", "c", "must be numbers"),
+        ("1", "", "1950", "must include a day, month and year"),
+        ("١", "٢", "١٩٥٠", "must be numbers"),
+    ],
+)
 def test_a_bad_date_of_birth_gets_a_message(family, day, month, year, message):
     response = family.submit(dob_day=day, dob_month=month, dob_year=year)
     assert response.status_code == 400 and message in page(response)
@@ -106,13 +129,16 @@ def test_a_good_date_of_birth_is_kept(family, read):
     assert str(read.one(Concern).patient_dob) == "1947-03-15"
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("caller_route", "doctor", "Select who you are"),
-    ("worry_categories", ["breathing", "made_up"], "Select what worries you from the list"),
-    ("preferred_language", "Klingon", "Select a language from the list"),
-    ("spoke_to_ward", "maybe", "Select yes or no"),
-    ("interpreter_needed", "perhaps", "Select yes or no"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("caller_route", "doctor", "Select who you are"),
+        ("worry_categories", ["breathing", "made_up"], "Select what worries you from the list"),
+        ("preferred_language", "Klingon", "Select a language from the list"),
+        ("spoke_to_ward", "maybe", "Select yes or no"),
+        ("interpreter_needed", "perhaps", "Select yes or no"),
+    ],
+)
 def test_choices_outside_the_lists_are_refused(family, field, value, message):
     response = family.submit(**{field: value})
     assert response.status_code == 400 and message in page(response)
@@ -134,8 +160,9 @@ def test_another_language_needs_its_name(family, read):
 
 
 def test_fields_the_form_does_not_have_are_ignored(family, read):
-    response = family.submit(status="closed", reference="MR-AAAA-AA", flagged_burst="1", priority="1",
-                             team_id="999", claimed_by_id="1")
+    response = family.submit(
+        status="closed", reference="MR-AAAA-AA", flagged_burst="1", priority="1", team_id="999", claimed_by_id="1"
+    )
     assert response.status_code == 303
     concern = read.one(Concern)
     assert concern.status.value == "new" and concern.reference != "MR-AAAA-AA"

@@ -97,21 +97,36 @@ def test_a_landline_is_accepted_and_the_person_is_told_it_cannot_be_texted(famil
 
 
 def test_the_ward_team_question_never_blocks_a_concern(family, read):
-    response = family.submit(spoke_to_ward=None, ward_response=None, callback_number="", sms_consent=None,
-                             caller_name="", caller_relationship="", interpreter_needed=None)
+    response = family.submit(
+        spoke_to_ward=None,
+        ward_response=None,
+        callback_number="",
+        sms_consent=None,
+        caller_name="",
+        caller_relationship="",
+        interpreter_needed=None,
+    )
     assert response.status_code == 303
     assert read.one(Concern).spoke_to_ward is None
 
 
 def test_missing_answers_come_back_in_the_error_summary_with_what_was_typed(family):
-    response = family.submit(caller_route=None, patient_name="", worry_categories=[], worry_details="",
-                             caller_name="Keep Me", communication_needs="Large print please")
+    response = family.submit(
+        caller_route=None,
+        patient_name="",
+        worry_categories=[],
+        worry_details="",
+        caller_name="Keep Me",
+        communication_needs="Large print please",
+    )
     html = page(response)
     assert response.status_code == 400
     assert "<title>Error:" in html and "There is a problem" in html
-    for message in ["Select who you are",
-                    "Enter the patient&#39;s name, or their bed or bay if you do not know their name",
-                    "Tell us what worries you: tick a box or write it in your own words"]:
+    for message in [
+        "Select who you are",
+        "Enter the patient&#39;s name, or their bed or bay if you do not know their name",
+        "Tell us what worries you: tick a box or write it in your own words",
+    ]:
         assert message in html
     assert 'href="#caller_route"' in html and 'href="#patient_name"' in html and 'href="#worry_details"' in html
     assert 'value="Keep Me"' in html and "Large print please" in html

@@ -65,8 +65,13 @@ def test_pages_carry_the_security_headers(client, trust):
     response = client.get("/w/w7")
     headers = response.headers
     csp = headers["Content-Security-Policy"]
-    for directive in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                      "form-action 'self'"]:
+    for directive in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]:
         assert directive in csp
     assert "unsafe-inline" not in csp and "https:" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -100,9 +105,14 @@ def production_app(tmp_path):
     from tests.test_config import production
     from tracker import create_app
 
-    return create_app(production(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.db'}", SMS_BACKEND="fake",
-                                 _allows_sqlite=classmethod(lambda cls: True),
-                                 _sms_problems=classmethod(lambda cls: [])))
+    return create_app(
+        production(
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.db'}",
+            SMS_BACKEND="fake",
+            _allows_sqlite=classmethod(lambda cls: True),
+            _sms_problems=classmethod(lambda cls: []),
+        )
+    )
 
 
 def test_production_sends_hsts_and_host_only_cookies(tmp_path):

@@ -35,8 +35,12 @@ def make_concern(app, ward_id: int, **fields) -> tuple[int, str]:
     intake.setdefault("worry_details", f"Breathing fast, call {n}")
     with app.app_context(), write_intent():
         ward = db.session.get(Ward, ward_id)
-        outcome = raise_one(ward, source=Source(device_id=f"device-{n}", address=f"10.1.{n // 250}.{n % 250}"),
-                            submission=f"records-{n:016d}", **intake)
+        outcome = raise_one(
+            ward,
+            source=Source(device_id=f"device-{n}", address=f"10.1.{n // 250}.{n % 250}"),
+            submission=f"records-{n:016d}",
+            **intake,
+        )
         concern = db.session.get(Concern, outcome.concern.id)
         for name, value in fields.items():
             setattr(concern, name, value)

@@ -61,7 +61,7 @@ def test_searching_by_call_shows_its_events_and_the_fields_they_changed(app, cli
 def test_each_row_lists_the_fields_that_changed(app, client, trust, manager):
     record_events(app, 1, "retention_flags_set", legal_hold=True, complaint=False)
     html = client.get("/records/audit?action=retention_flags_set").get_data(as_text=True)
-    assert 'legal hold:</span> yes' in html and 'complaint:</span> no' in html
+    assert "legal hold:</span> yes" in html and "complaint:</span> no" in html
 
 
 def test_searching_by_person_action_and_time(app, client, trust, manager, login_as):
@@ -95,10 +95,18 @@ def test_another_sites_calls_are_not_shown(app, client, trust, manager):
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()
         site = hospital.add_site(actor, code="far", name="Far Hospital")
-        team = hospital.add_team(actor, code="far-ccot", site=site, name="Far Team", population=Population.ADULT,
-                                 public_phone="020 7946 0555", duty_phone="07400 900555")
-        far = hospital.add_ward(actor, code="far1", name="Far Ward", site=site, team=team,
-                                population=Population.ADULT).id
+        team = hospital.add_team(
+            actor,
+            code="far-ccot",
+            site=site,
+            name="Far Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
+        far = hospital.add_ward(
+            actor, code="far1", name="Far Ward", site=site, team=team, population=Population.ADULT
+        ).id
         db.session.commit()
     _, elsewhere = make_concern(app, far)
     _, mine = make_concern(app, trust["ward"])
@@ -115,16 +123,21 @@ def test_looking_at_the_audit_log_is_itself_audited(app, client, trust, manager,
     assert event.changes["action"] == "signed_in"
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("from-day=31&from-month=12&from-year=2026&to-day=1&to-month=1&to-year=2026",
-     "The end date must be the same as or after the start date"),
-    ("from-day=1&from-month=1&from-year=1900", "The start date must be between"),
-    ("to-day=1&to-month=1&to-year=9999", "The end date must be between"),
-    ("from-day=aa&from-month=bb&from-year=cccc", "The start date must be a real date"),
-    ("action=%3Dcmd", "Choose an action from the list"),
-    ("user=%3Cscript%3E", "No staff account has that email address"),
-    ("reference=..%2F..%2Fetc", "No call with that reference at your site"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "from-day=31&from-month=12&from-year=2026&to-day=1&to-month=1&to-year=2026",
+            "The end date must be the same as or after the start date",
+        ),
+        ("from-day=1&from-month=1&from-year=1900", "The start date must be between"),
+        ("to-day=1&to-month=1&to-year=9999", "The end date must be between"),
+        ("from-day=aa&from-month=bb&from-year=cccc", "The start date must be a real date"),
+        ("action=%3Dcmd", "Choose an action from the list"),
+        ("user=%3Cscript%3E", "No staff account has that email address"),
+        ("reference=..%2F..%2Fetc", "No call with that reference at your site"),
+    ],
+)
 def test_bad_searches_get_a_clear_message(client, trust, manager, query, message):
     response = client.get(f"/records/audit?{query}")
     assert response.status_code == 400
@@ -165,7 +178,7 @@ def test_an_edited_event_is_found_and_shown(app, client, trust, manager):
 
 def test_an_edit_behind_the_last_checkpoint_is_caught_by_the_full_check(app, client, trust, manager):
     record_events(app, 10)
-    assert 'Verified' in client.get("/records/audit").get_data(as_text=True)
+    assert "Verified" in client.get("/records/audit").get_data(as_text=True)
     tamper(app, 3)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["tracker", "verify-audit"])
@@ -188,10 +201,12 @@ def test_a_rewritten_tail_is_caught_at_the_checkpoint(app, client, trust, manage
     with app.app_context(), write_intent():
         if ON_POSTGRES:
             db.session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
-        db.session.execute(text("UPDATE audit_event SET action = 'rewritten', hash = :h WHERE id = :id"),
-                           {"h": new_hash, "id": last})
-        db.session.execute(text("UPDATE audit_chain_head SET last_hash = :h WHERE last_event_id = :id"),
-                           {"h": new_hash, "id": last})
+        db.session.execute(
+            text("UPDATE audit_event SET action = 'rewritten', hash = :h WHERE id = :id"), {"h": new_hash, "id": last}
+        )
+        db.session.execute(
+            text("UPDATE audit_chain_head SET last_hash = :h WHERE last_event_id = :id"), {"h": new_hash, "id": last}
+        )
         if ON_POSTGRES:
             db.session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
         db.session.commit()

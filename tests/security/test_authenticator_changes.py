@@ -32,8 +32,9 @@ def test_a_signed_in_manager_cannot_replace_the_authenticator_without_a_fresh_co
     attacker_secret = pyotp.random_base32()
     with client.session_transaction() as session:
         session["mfa_secret"] = attacker_secret
-    response = client.post("/auth/mfa", data={"csrf_token": csrf(client, "/auth/account"),
-                                               "code": pyotp.TOTP(attacker_secret).now()})
+    response = client.post(
+        "/auth/mfa", data={"csrf_token": csrf(client, "/auth/account"), "code": pyotp.TOTP(attacker_secret).now()}
+    )
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/confirm")
     assert read.one(User).totp_secret == TOTP_SECRET
 
@@ -44,14 +45,17 @@ def test_after_signing_in_again_with_the_current_code_the_authenticator_can_be_r
     sign_in_directly(app, other_device, lead)
     token = csrf(client, "/auth/confirm?next=/auth/mfa")
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):  # a new code, not one already used
-        confirmed = client.post("/auth/confirm?next=/auth/mfa", data={
-            "csrf_token": token, "password": PASSWORD, "code": pyotp.TOTP(TOTP_SECRET).now()})
+        confirmed = client.post(
+            "/auth/confirm?next=/auth/mfa",
+            data={"csrf_token": token, "password": PASSWORD, "code": pyotp.TOTP(TOTP_SECRET).now()},
+        )
         assert confirmed.headers["Location"] == "/auth/mfa"
         page = client.get("/auth/mfa").get_data(as_text=True)
         assert "Replace your authenticator app" in page
         secret = new_secret_from(page)
-        done = client.post("/auth/mfa", data={"csrf_token": csrf(client, "/auth/account"),
-                                               "code": pyotp.TOTP(secret).now()})
+        done = client.post(
+            "/auth/mfa", data={"csrf_token": csrf(client, "/auth/account"), "code": pyotp.TOTP(secret).now()}
+        )
     assert done.status_code == 302
     assert read.one(User).totp_secret == secret
     assert "mfa_replaced" in [event.action for event in read.all(AuditEvent)]
@@ -67,16 +71,18 @@ def test_a_password_alone_does_not_allow_a_change_of_authenticator(client, app, 
 
 
 def test_a_clinician_whose_role_does_not_need_one_may_remove_it_after_a_fresh_code(client, app, trust, read):
-    nurse = create_staff(app, "outreach", email="nurse@test.invalid", team_ids=[trust["team"]],
-                         totp_secret=TOTP_SECRET)[0]
+    nurse = create_staff(
+        app, "outreach", email="nurse@test.invalid", team_ids=[trust["team"]], totp_secret=TOTP_SECRET
+    )[0]
     sign_in_directly(app, client, nurse)
     refused = client.post("/auth/mfa/remove", data={"csrf_token": csrf(client, "/auth/account")})
     assert refused.headers["Location"].startswith("/auth/confirm")
     assert read.one(User).totp_secret == TOTP_SECRET
     token = csrf(client, "/auth/confirm")
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
-        client.post("/auth/confirm", data={"csrf_token": token, "password": PASSWORD,
-                                           "code": pyotp.TOTP(TOTP_SECRET).now()})
+        client.post(
+            "/auth/confirm", data={"csrf_token": token, "password": PASSWORD, "code": pyotp.TOTP(TOTP_SECRET).now()}
+        )
         removed = client.post("/auth/mfa/remove", data={"csrf_token": csrf(client, "/auth/account")})
     assert removed.status_code == 302
     assert read.one(User).totp_secret is None
@@ -87,16 +93,18 @@ def test_a_manager_cannot_remove_the_authenticator_their_role_needs(client, app,
     sign_in_directly(app, client, lead)
     token = csrf(client, "/auth/confirm")
     with time_machine.travel(utcnow() + timedelta(seconds=31), tick=False):
-        client.post("/auth/confirm", data={"csrf_token": token, "password": PASSWORD,
-                                           "code": pyotp.TOTP(TOTP_SECRET).now()})
+        client.post(
+            "/auth/confirm", data={"csrf_token": token, "password": PASSWORD, "code": pyotp.TOTP(TOTP_SECRET).now()}
+        )
         response = client.post("/auth/mfa/remove", data={"csrf_token": csrf(client, "/auth/account")})
     assert response.status_code == 400
     assert read.one(User).totp_secret == TOTP_SECRET
 
 
 def test_an_administrator_resets_a_lost_authenticator_with_a_command_that_forces_a_new_one(app, trust, read):
-    nurse = create_staff(app, "outreach", email="nurse@test.invalid", team_ids=[trust["team"]],
-                         totp_secret=TOTP_SECRET)[0]
+    nurse = create_staff(
+        app, "outreach", email="nurse@test.invalid", team_ids=[trust["team"]], totp_secret=TOTP_SECRET
+    )[0]
     phone = app.test_client()
     sign_in_directly(app, phone, nurse)
     result = app.test_cli_runner().invoke(args=["tracker", "reset-mfa", "Nurse@Test.invalid"])

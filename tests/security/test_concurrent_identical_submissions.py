@@ -44,7 +44,8 @@ def no_burst_limits(app, monkeypatch):
 
 @pytest.mark.postgres
 def test_sixty_identical_and_two_hundred_distinct_submissions_at_once_are_each_a_concern_or_a_merge(
-        app, trust, read, no_burst_limits):
+    app, trust, read, no_burst_limits
+):
     answers = [valid_answers() for _ in range(IDENTICAL)]
     answers += [valid_answers(worry_details=f"Family {n} is worried about breathing") for n in range(DISTINCT)]
     statuses = burst(app, answers)

@@ -18,8 +18,7 @@ def lead(app, trust):
 @pytest.mark.parametrize("code", NOT_ASCII)
 def test_the_sign_in_code_step_refuses_digits_that_are_not_ascii(client, lead, code):
     sign_in(client, "lead@test.invalid")
-    response = client.post("/auth/sign-in/code", data={"csrf_token": csrf(client, "/auth/sign-in/code"),
-                                                        "code": code})
+    response = client.post("/auth/sign-in/code", data={"csrf_token": csrf(client, "/auth/sign-in/code"), "code": code})
     assert response.status_code == 400
     assert "6-digit code" in response.get_data(as_text=True)
 
@@ -29,8 +28,9 @@ def test_signing_in_again_refuses_digits_that_are_not_ascii(app, client, lead, c
     from tests.security.helpers import PASSWORD
 
     sign_in_directly(app, client, lead)
-    response = client.post("/auth/confirm", data={"csrf_token": csrf(client, "/auth/confirm"), "password": PASSWORD,
-                                                   "code": code})
+    response = client.post(
+        "/auth/confirm", data={"csrf_token": csrf(client, "/auth/confirm"), "password": PASSWORD, "code": code}
+    )
     assert response.status_code == 400
     assert "6-digit code" in response.get_data(as_text=True)
 

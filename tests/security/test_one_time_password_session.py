@@ -11,8 +11,9 @@ from tracker.models import User
 
 @pytest.fixture
 def newcomer(app, trust):
-    return create_staff(app, "outreach", email="new@test.invalid", team_ids=[trust["team"]],
-                        must_change_password=True)[0]
+    return create_staff(app, "outreach", email="new@test.invalid", team_ids=[trust["team"]], must_change_password=True)[
+        0
+    ]
 
 
 def test_the_alert_mobile_cannot_be_changed_before_the_one_time_password_is(client, newcomer, read):

@@ -44,11 +44,21 @@ def test_a_password_or_code_typed_as_the_session_ended_is_never_kept(client, nur
     confirm_token = csrf(client, "/auth/confirm")
     password_token = csrf(client, "/auth/password")
     with time_machine.travel(utcnow() + timedelta(minutes=40), tick=False):
-        client.post("/auth/confirm", data={"csrf_token": confirm_token, "password": SECRET_TYPED, "code": "123456"},
-                    headers=referer("/auth/confirm"))
-        client.post("/auth/password", data={"csrf_token": password_token, "current": SECRET_TYPED,
-                                             "new": "plum trolley lantern orbit", "confirm": "plum trolley lantern orbit"},
-                    headers=referer("/auth/password"))
+        client.post(
+            "/auth/confirm",
+            data={"csrf_token": confirm_token, "password": SECRET_TYPED, "code": "123456"},
+            headers=referer("/auth/confirm"),
+        )
+        client.post(
+            "/auth/password",
+            data={
+                "csrf_token": password_token,
+                "current": SECRET_TYPED,
+                "new": "plum trolley lantern orbit",
+                "confirm": "plum trolley lantern orbit",
+            },
+            headers=referer("/auth/password"),
+        )
     assert not any(SECRET_TYPED in row or "123456" in row or "lantern" in row for row in raw_saved_rows(app))
 
 
@@ -57,10 +67,11 @@ def test_typed_text_is_sealed_in_the_database_and_fields_named_like_secrets_are_
     reference = a_reference(client, family)
     token = csrf(client, f"/triage/c/{reference}")
     with time_machine.travel(utcnow() + timedelta(minutes=40), tick=False):
-        client.post(f"/triage/c/{reference}/note",
-                    data={"csrf_token": token, "note": "Family very anxious", "password": SECRET_TYPED,
-                          "pin_code": "4321"},
-                    headers=referer(f"/triage/c/{reference}"))
+        client.post(
+            f"/triage/c/{reference}/note",
+            data={"csrf_token": token, "note": "Family very anxious", "password": SECRET_TYPED, "pin_code": "4321"},
+            headers=referer(f"/triage/c/{reference}"),
+        )
         rows = raw_saved_rows(app)
         assert len(rows) == 1
         assert "Family very anxious" not in rows[0] and SECRET_TYPED not in rows[0] and "4321" not in rows[0]
@@ -78,8 +89,11 @@ def test_the_worker_deletes_saved_forms_after_fifteen_minutes(client, nurse, app
     token = csrf(client, f"/triage/c/{reference}")
     start = utcnow()
     with time_machine.travel(start + timedelta(minutes=40), tick=False):
-        client.post(f"/triage/c/{reference}/note", data={"csrf_token": token, "note": "Family very anxious"},
-                    headers=referer(f"/triage/c/{reference}"))
+        client.post(
+            f"/triage/c/{reference}/note",
+            data={"csrf_token": token, "note": "Family very anxious"},
+            headers=referer(f"/triage/c/{reference}"),
+        )
     assert len(raw_saved_rows(app)) == 1
     worker = Worker(app)
     with time_machine.travel(start + timedelta(minutes=40 + 14), tick=False):
@@ -112,21 +126,26 @@ def test_a_saved_form_sealed_with_an_unknown_key_is_simply_not_restored(app, ctx
     assert db.session.query(SavedForm).count() == 0  # unreadable: deleted, not kept
 
 
-def test_the_migration_deletes_saved_forms_and_asks_whoever_had_a_password_kept_to_choose_a_new_one(
-        empty_database_url):
+def test_the_migration_deletes_saved_forms_and_asks_whoever_had_a_password_kept_to_choose_a_new_one(empty_database_url):
     app = create_app(make_config(empty_database_url))
     with app.app_context():
         upgrade(revision="0009")
         for user_id in (1, 2):
-            db.session.execute(text(
-                "INSERT INTO user_account (id, email, display_name, role, password_hash, must_change_password, "
-                "active, created_at) VALUES (:id, :email, 'A', 'outreach', 'x', false, true, '2026-01-01 00:00:00')"),
-                {"id": user_id, "email": f"user{user_id}@test.invalid"})
-        db.session.execute(text(
-            "INSERT INTO saved_form (token_hash, user_id, path, fields, created_at) VALUES "
-            "('a', 1, '/auth/confirm', :secret, '2026-01-01 00:00:00'), "
-            "('b', 2, '/triage/c/MR-AAAA-AA', :note, '2026-01-01 00:00:00')"),
-            {"secret": f'{{"password": "{PASSWORD}", "code": "123456"}}', "note": '{"note": "Family anxious"}'})
+            db.session.execute(
+                text(
+                    "INSERT INTO user_account (id, email, display_name, role, password_hash, must_change_password, "
+                    "active, created_at) VALUES (:id, :email, 'A', 'outreach', 'x', false, true, '2026-01-01 00:00:00')"
+                ),
+                {"id": user_id, "email": f"user{user_id}@test.invalid"},
+            )
+        db.session.execute(
+            text(
+                "INSERT INTO saved_form (token_hash, user_id, path, fields, created_at) VALUES "
+                "('a', 1, '/auth/confirm', :secret, '2026-01-01 00:00:00'), "
+                "('b', 2, '/triage/c/MR-AAAA-AA', :note, '2026-01-01 00:00:00')"
+            ),
+            {"secret": f'{{"password": "{PASSWORD}", "code": "123456"}}', "note": '{"note": "Family anxious"}'},
+        )
         db.session.commit()
         upgrade()
         assert db.session.execute(text("SELECT count(*) FROM saved_form")).scalar() == 0

@@ -46,8 +46,11 @@ def attack(app, count: int, email="nurse@test.invalid") -> list[int]:
     statuses = []
     for n in range(count):
         attacker = app.test_client()
-        statuses.append(sign_in(attacker, email, "not the password at all",
-                                address=ATTACKER_ADDRESSES[n % len(ATTACKER_ADDRESSES)]).status_code)
+        statuses.append(
+            sign_in(
+                attacker, email, "not the password at all", address=ATTACKER_ADDRESSES[n % len(ATTACKER_ADDRESSES)]
+            ).status_code
+        )
     return statuses
 
 
@@ -93,8 +96,12 @@ def test_no_more_than_100_wrong_passwords_an_hour_can_be_tried_against_one_accou
     moment = start
     n = 0
     while moment < start + timedelta(minutes=90):
-        response = sign_in(app.test_client(), "nurse@test.invalid", f"wrong guess number {n}",
-                           address=ATTACKER_ADDRESSES[n % len(ATTACKER_ADDRESSES)])
+        response = sign_in(
+            app.test_client(),
+            "nurse@test.invalid",
+            f"wrong guess number {n}",
+            address=ATTACKER_ADDRESSES[n % len(ATTACKER_ADDRESSES)],
+        )
         n += 1
         if response.status_code == 429:
             wait = timedelta(seconds=int(response.headers["Retry-After"]))
@@ -108,11 +115,12 @@ def test_no_more_than_100_wrong_passwords_an_hour_can_be_tried_against_one_accou
     assert len(checked_at) > 20  # the attacker was slowed, never shut out for good
 
 
-def test_wrong_passwords_from_one_address_slow_it_down_and_never_refuse_a_known_device(app, nurse, owners_phone,
-                                                                                       clock):
+def test_wrong_passwords_from_one_address_slow_it_down_and_never_refuse_a_known_device(app, nurse, owners_phone, clock):
     # A password spray from the hospital's own address: one guess at each of many accounts.
-    statuses = [sign_in(app.test_client(), f"person{n}@test.invalid", f"spray {n}", address=HOSPITAL_NAT).status_code
-                for n in range(60)]
+    statuses = [
+        sign_in(app.test_client(), f"person{n}@test.invalid", f"spray {n}", address=HOSPITAL_NAT).status_code
+        for n in range(60)
+    ]
     slowed = [n for n, status in enumerate(statuses) if status == 429]
     assert slowed and slowed[0] >= 30, "the address was slowed too early, or not at all"
     response = sign_in(app.test_client(), "nurse@test.invalid", PASSWORD, address=HOSPITAL_NAT)
@@ -123,14 +131,16 @@ def test_wrong_passwords_from_one_address_slow_it_down_and_never_refuse_a_known_
 
 
 def test_a_known_device_used_for_guessing_loses_its_pass(app, nurse, owners_phone):
-    statuses = [sign_in(owners_phone, "nurse@test.invalid", f"guess {n}", address=HOSPITAL_NAT).status_code
-                for n in range(20)]
+    statuses = [
+        sign_in(owners_phone, "nurse@test.invalid", f"guess {n}", address=HOSPITAL_NAT).status_code for n in range(20)
+    ]
     assert statuses[:10] == [400] * 10
     assert 429 in statuses[10:]
 
 
-def test_an_attack_raises_an_alarm_naming_the_account_on_the_queue_and_in_healthz(app, nurse, trust, client,
-                                                                                   login_as, read):
+def test_an_attack_raises_an_alarm_naming_the_account_on_the_queue_and_in_healthz(
+    app, nurse, trust, client, login_as, read
+):
     attack(app, 40)
     alarm = read.one(SystemAlarm, SystemAlarm.kind == "sign_in_attack")
     assert alarm.subject == f"user:{nurse}"
@@ -162,17 +172,33 @@ def test_the_current_password_on_the_password_page_is_throttled_the_same_way(app
     statuses = []
     for n in range(20):
         token = csrf(browser, "/auth/password")
-        statuses.append(browser.post("/auth/password", data={
-            "csrf_token": token, "current": f"guess {n}", "new": "plum trolley lantern orbit",
-            "confirm": "plum trolley lantern orbit"}, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code)
+        statuses.append(
+            browser.post(
+                "/auth/password",
+                data={
+                    "csrf_token": token,
+                    "current": f"guess {n}",
+                    "new": "plum trolley lantern orbit",
+                    "confirm": "plum trolley lantern orbit",
+                },
+                environ_base={"REMOTE_ADDR": "203.0.113.7"},
+            ).status_code
+        )
     assert 429 in statuses
     checks = []
     real = auth.verify_password
     monkeypatch.setattr(auth, "verify_password", lambda *a: checks.append(1) or real(*a))
     token = csrf(browser, "/auth/password")
-    response = browser.post("/auth/password", data={
-        "csrf_token": token, "current": PASSWORD, "new": "plum trolley lantern orbit",
-        "confirm": "plum trolley lantern orbit"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    response = browser.post(
+        "/auth/password",
+        data={
+            "csrf_token": token,
+            "current": PASSWORD,
+            "new": "plum trolley lantern orbit",
+            "confirm": "plum trolley lantern orbit",
+        },
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    )
     assert response.status_code == 429 and "Retry-After" in response.headers and checks == []
 
 

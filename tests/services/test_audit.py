@@ -18,8 +18,14 @@ from tracker.services import audit
 
 def test_each_event_links_to_the_one_before(ctx):
     first = audit.record("first", audit.Actor.system())
-    second = audit.record("second", audit.Actor.user(7), object_type="concern", object_id=3, concern_id=3,
-                          changes={"status": "acknowledged"})
+    second = audit.record(
+        "second",
+        audit.Actor.user(7),
+        object_type="concern",
+        object_id=3,
+        concern_id=3,
+        changes={"status": "acknowledged"},
+    )
     db.session.commit()
     assert (first.id, second.id) == (1, 2)
     assert first.prev_hash == GENESIS_HASH
@@ -30,9 +36,18 @@ def test_each_event_links_to_the_one_before(ctx):
 
 
 def test_the_hash_covers_a_canonical_encoding_that_both_databases_share():
-    event = AuditEvent(id=1, occurred_at=datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC), actor_type="user",
-                       actor_id=4, action="claim", object_type="concern", object_id=9, concern_id=9,
-                       changes={"b": 1, "a": ["x", True, None]}, prev_hash=GENESIS_HASH)
+    event = AuditEvent(
+        id=1,
+        occurred_at=datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC),
+        actor_type="user",
+        actor_id=4,
+        action="claim",
+        object_type="concern",
+        object_id=9,
+        concern_id=9,
+        changes={"b": 1, "a": ["x", True, None]},
+        prev_hash=GENESIS_HASH,
+    )
     expected = (
         b'{"action":"claim","actor_id":4,"actor_type":"user","changes":{"a":["x",true,null],"b":1},'
         b'"concern_id":9,"id":1,"object_id":9,"object_type":"concern","occurred_at":"2026-03-29T01:30:00.123456Z",'

@@ -33,9 +33,17 @@ def built(ctx):
 
 def intake(ward, submission="s" * 24, **overrides) -> Intake:
     values = dict(
-        ward_id=ward.id, submission_id=submission, caller_route=CallerRoute.FAMILY, channel=Channel.OWN_DEVICE,
-        worry_categories=("breathing",), worry_details="Breathing fast", patient_name="Pat Jones",
-        caller_name="Sam", callback=mobile(), sms_consent=True, spoke_to_ward=SpokeToWard.YES,
+        ward_id=ward.id,
+        submission_id=submission,
+        caller_route=CallerRoute.FAMILY,
+        channel=Channel.OWN_DEVICE,
+        worry_categories=("breathing",),
+        worry_details="Breathing fast",
+        patient_name="Pat Jones",
+        caller_name="Sam",
+        callback=mobile(),
+        sms_consent=True,
+        spoke_to_ward=SpokeToWard.YES,
     )
     values.update(overrides)
     return Intake(**values)
@@ -68,7 +76,9 @@ def test_a_concern_is_saved_with_its_audit_rows_and_both_texts(built):
     assert concern.callback_number == "+447400123456" and concern.callback_textable
     sent = messages(concern.id)
     assert [(m.template_id, m.send_state) for m in sent] == [
-        ("clinician_alert", SendState.PENDING), ("family_receipt", SendState.PENDING)]
+        ("clinician_alert", SendState.PENDING),
+        ("family_receipt", SendState.PENDING),
+    ]
     assert sent[0].to_number == DUTY_MOBILE and sent[1].to_number == "+447400123456"
     assert actions()[before:] == ["concern_raised", "message_queued", "escalation_step_fired", "message_queued"]
     assert audit.verify_chain().ok
@@ -149,8 +159,12 @@ def test_a_hospital_wifi_address_does_not_flag_families_on_different_tablets(bui
     monkeypatch.setitem(app.config, "ADDRESS_CONCERN_LIMIT", "30 per 10 minutes")
     monkeypatch.setitem(app.config, "DEVICE_CONCERN_LIMIT", "3 per 10 minutes")
     for n in range(10):
-        outcome = raise_one(built["ward"], source=Source(device_id=f"tablet-{n}", address="10.1.1.1"),
-                            submission=f"{n}" * 24, worry_details=f"Worry {n}")
+        outcome = raise_one(
+            built["ward"],
+            source=Source(device_id=f"tablet-{n}", address="10.1.1.1"),
+            submission=f"{n}" * 24,
+            worry_details=f"Worry {n}",
+        )
         assert not outcome.concern.flagged_burst
 
 

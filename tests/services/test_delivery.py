@@ -53,8 +53,10 @@ def test_due_messages_are_sent_and_recorded(concern, worker, sms):
     report = worker.run_once()
     assert report.outcomes == {"accepted": 2}
     sent = states()
-    assert {t: m.send_state for t, m in sent.items()} == {"clinician_alert": SendState.ACCEPTED,
-                                                          "family_receipt": SendState.ACCEPTED}
+    assert {t: m.send_state for t, m in sent.items()} == {
+        "clinician_alert": SendState.ACCEPTED,
+        "family_receipt": SendState.ACCEPTED,
+    }
     assert all(m.provider_sid and m.body and m.attempts == 1 for m in sent.values())
     assert concern.reference in sms.texts_to("+447400123456")[0]
     assert "Pat Jones" not in sms.texts_to("+447400123456")[0]
@@ -133,10 +135,17 @@ def test_a_look_up_never_mistakes_an_earlier_identical_text_for_this_one(concern
 
     worker.run_once()  # the receipt goes; the provider has it
     receipt = states()["family_receipt"]
-    queue_message(concern=db.session.get(Concern, concern.id), audience=Audience.FAMILY,
-                  recipient_kind=RecipientKind.CALLER, to_number=receipt.to_number, template_id="family_receipt",
-                  variables=receipt.variables, locale="en", idempotency_key="the-same-words-again",
-                  actor=audit.Actor.system())
+    queue_message(
+        concern=db.session.get(Concern, concern.id),
+        audience=Audience.FAMILY,
+        recipient_kind=RecipientKind.CALLER,
+        to_number=receipt.to_number,
+        template_id="family_receipt",
+        variables=receipt.variables,
+        locale="en",
+        idempotency_key="the-same-words-again",
+        actor=audit.Actor.system(),
+    )
     db.session.commit()
     sms.fail_next(AmbiguousFailure("read timed out"))  # ... and the provider never got the second one
     worker.run_once()
@@ -203,8 +212,7 @@ def test_a_late_result_from_a_worker_whose_lease_expired_changes_nothing(concern
     db.session.commit()
     with time_machine.travel(utcnow() + timedelta(minutes=5), tick=False):
         Worker(app, sender=sms).run_once()
-    outcome = delivery.record_outcome(claimed[0].sms.message_id, slow.worker_id, "accepted",
-                                      sms.send(claimed[0].sms))
+    outcome = delivery.record_outcome(claimed[0].sms.message_id, slow.worker_id, "accepted", sms.send(claimed[0].sms))
     assert outcome == "lease_lost"
 
 
@@ -281,9 +289,17 @@ def test_a_new_message_wakes_a_listening_worker_at_once_on_postgres(app, ctx):
     assert listener is not None
     try:
         started = time.monotonic()
-        queue_message(concern=None, audience=Audience.CLINICIAN, recipient_kind=RecipientKind.CONTACT,
-                      to_number="+447400100001", template_id="rota_test", variables={"team": "T", "tier": "primary"},
-                      locale="en", idempotency_key="wake-up", actor=audit.Actor.system())
+        queue_message(
+            concern=None,
+            audience=Audience.CLINICIAN,
+            recipient_kind=RecipientKind.CONTACT,
+            to_number="+447400100001",
+            template_id="rota_test",
+            variables={"team": "T", "tier": "primary"},
+            locale="en",
+            idempotency_key="wake-up",
+            actor=audit.Actor.system(),
+        )
         db.session.commit()
         listener.wait(30)  # returns as soon as the notification arrives
         assert time.monotonic() - started < 10

@@ -56,18 +56,37 @@ def build_team_on_call(app) -> dict:
     team = db.session.get(Team, team_id)
     actor = audit.Actor.cli()
     for tier, user_id in people.items():
-        rota.add_pattern(actor, team, tier=Tier(tier), name=f"{tier} days", start_local="00:00", shift_hours=24,
-                         anchor_date=date(2026, 1, 1), people=[user_id])
-    save_policy(actor, team, steps=DEFAULT_STEPS, repeat_times=1, fallback_name="Site manager",
-                fallback_number=SITE_MANAGER, fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
+        rota.add_pattern(
+            actor,
+            team,
+            tier=Tier(tier),
+            name=f"{tier} days",
+            start_local="00:00",
+            shift_hours=24,
+            anchor_date=date(2026, 1, 1),
+            people=[user_id],
+        )
+    save_policy(
+        actor,
+        team,
+        steps=DEFAULT_STEPS,
+        repeat_times=1,
+        fallback_name="Site manager",
+        fallback_number=SITE_MANAGER,
+        fallback_channel=AlertChannel.VOICE,
+        fallback_wait_minutes=10,
+    )
     db.session.commit()
     return {"team": team, "ward": built["ward"], "people": people}
 
 
 def deliver_all():
     """The provider accepts every waiting text (as a working worker would)."""
-    db.session.execute(update(Message).where(Message.send_state == SendState.PENDING)
-                       .values(send_state=SendState.ACCEPTED, accepted_at=utcnow()))
+    db.session.execute(
+        update(Message)
+        .where(Message.send_state == SendState.PENDING)
+        .values(send_state=SendState.ACCEPTED, accepted_at=utcnow())
+    )
     db.session.commit()
 
 
@@ -79,14 +98,20 @@ def pages(concern_id):
 def alerts(concern_id):
     return db.session.execute(
         select(Message.escalation_step, Message.to_number, Message.channel, Message.template_id)
-        .where(Message.concern_id == concern_id, Message.template_id != "family_receipt").order_by(Message.id)
+        .where(Message.concern_id == concern_id, Message.template_id != "family_receipt")
+        .order_by(Message.id)
     ).all()
 
 
 def steps_fired(concern_id):
-    return [(e.changes["position"], e.changes["label"]) for e in db.session.scalars(
-        select(AuditEvent).where(AuditEvent.concern_id == concern_id, AuditEvent.action == "escalation_step_fired")
-        .order_by(AuditEvent.id))]
+    return [
+        (e.changes["position"], e.changes["label"])
+        for e in db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.concern_id == concern_id, AuditEvent.action == "escalation_step_fired")
+            .order_by(AuditEvent.id)
+        )
+    ]
 
 
 def tick_at(moment):
@@ -104,8 +129,16 @@ def test_a_day_night_pattern_follows_local_time_across_the_clock_changes(ctx, ap
     day, _ = create_staff(app, "outreach", team_ids=[team_id])
     night, _ = create_staff(app, "outreach", team_ids=[team_id])
     team = db.session.get(Team, team_id)
-    rota.add_pattern(audit.Actor.cli(), team, tier=Tier.PRIMARY, name="12-hour",
-                     start_local="08:00", shift_hours=12, anchor_date=date(2026, 3, 1), people=[day, night])
+    rota.add_pattern(
+        audit.Actor.cli(),
+        team,
+        tier=Tier.PRIMARY,
+        name="12-hour",
+        start_local="08:00",
+        shift_hours=12,
+        anchor_date=date(2026, 3, 1),
+        people=[day, night],
+    )
     db.session.commit()
     # 08:00 and 20:00 London time, in winter (UTC+0) and in summer (UTC+1).
     cases = [
@@ -134,10 +167,23 @@ def test_an_override_replaces_the_patterns_person_and_an_extra_adds_one(team_on_
     helper, _ = create_staff(app, "outreach", team_ids=[team_id])
     team = db.session.get(Team, team_id)
     now = utcnow()
-    rota.add_shift(audit.Actor.cli(), team, tier=Tier.PRIMARY, user_id=cover, starts_at=now - timedelta(hours=1),
-                   ends_at=now + timedelta(hours=2))
-    rota.add_shift(audit.Actor.cli(), team, tier=Tier.SECONDARY, user_id=helper, starts_at=now - timedelta(hours=1),
-                   ends_at=now + timedelta(hours=2), kind=ShiftKind.EXTRA)
+    rota.add_shift(
+        audit.Actor.cli(),
+        team,
+        tier=Tier.PRIMARY,
+        user_id=cover,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=2),
+    )
+    rota.add_shift(
+        audit.Actor.cli(),
+        team,
+        tier=Tier.SECONDARY,
+        user_id=helper,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(hours=2),
+        kind=ShiftKind.EXTRA,
+    )
     db.session.commit()
     people = rota.on_call(team.id, now)
     assert [p.user_id for p in people[Tier.PRIMARY]] == [cover]
@@ -162,11 +208,18 @@ def test_gaps_in_the_next_day_are_found(team_on_call, app):
     db.session.commit()
     assert rota.gaps(team_id, now, now + timedelta(hours=24)) == [rota.Gap(now, now + timedelta(hours=24), "nobody")]
     # Cover for the next four hours by the lead, who has a mobile: the gap starts when it ends.
-    rota.add_shift(audit.Actor.cli(), team_on_call["team"], tier=Tier.PRIMARY, user_id=team_on_call["people"]["lead"],
-                   starts_at=now, ends_at=now + timedelta(hours=4))
+    rota.add_shift(
+        audit.Actor.cli(),
+        team_on_call["team"],
+        tier=Tier.PRIMARY,
+        user_id=team_on_call["people"]["lead"],
+        starts_at=now,
+        ends_at=now + timedelta(hours=4),
+    )
     db.session.commit()
     assert rota.gaps(team_id, now, now + timedelta(hours=24)) == [
-        rota.Gap(now + timedelta(hours=4), now + timedelta(hours=24), "nobody")]
+        rota.Gap(now + timedelta(hours=4), now + timedelta(hours=24), "nobody")
+    ]
     db.session.get(User, team_on_call["people"]["lead"]).mobile = None
     db.session.commit()
     assert [g.reason for g in rota.gaps(team_id, now, now + timedelta(hours=24))] == ["no_mobile", "nobody"]
@@ -177,25 +230,46 @@ def test_shifts_outside_the_team_or_backwards_are_refused(team_on_call, app):
     outsider, _ = create_staff(app, "outreach")
     now = utcnow()
     with pytest.raises(rota.RotaProblem, match="this team"):
-        rota.add_shift(audit.Actor.cli(), team_on_call["team"], tier=Tier.PRIMARY, user_id=outsider, starts_at=now,
-                       ends_at=now + timedelta(hours=1))
+        rota.add_shift(
+            audit.Actor.cli(),
+            team_on_call["team"],
+            tier=Tier.PRIMARY,
+            user_id=outsider,
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+        )
     with pytest.raises(rota.RotaProblem, match="end after it starts"):
-        rota.add_shift(audit.Actor.cli(), team_on_call["team"], tier=Tier.PRIMARY,
-                       user_id=team_on_call["people"]["primary"], starts_at=now, ends_at=now - timedelta(hours=1))
+        rota.add_shift(
+            audit.Actor.cli(),
+            team_on_call["team"],
+            tier=Tier.PRIMARY,
+            user_id=team_on_call["people"]["primary"],
+            starts_at=now,
+            ends_at=now - timedelta(hours=1),
+        )
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"steps": []}, "at least one step"),
-    ({"steps": [StepSpec((), AlertChannel.SMS, 5)]}, "at least one tier"),
-    ({"steps": [StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 0)]}, "wait between"),
-    ({"repeat_times": 9}, "between 0 and 5"),
-    ({"fallback_number": "999"}, "not a valid number"),
-    ({"fallback_number": "020 7946 0999", "fallback_channel": AlertChannel.SMS}, "mobile to be texted"),
-    ({"alert_accept_seconds": 5}, "30 to 600"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"steps": []}, "at least one step"),
+        ({"steps": [StepSpec((), AlertChannel.SMS, 5)]}, "at least one tier"),
+        ({"steps": [StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 0)]}, "wait between"),
+        ({"repeat_times": 9}, "between 0 and 5"),
+        ({"fallback_number": "999"}, "not a valid number"),
+        ({"fallback_number": "020 7946 0999", "fallback_channel": AlertChannel.SMS}, "mobile to be texted"),
+        ({"alert_accept_seconds": 5}, "30 to 600"),
+    ],
+)
 def test_a_policy_that_cannot_work_is_refused(team_on_call, changes, message):
-    values = {"steps": DEFAULT_STEPS, "repeat_times": 1, "fallback_name": "Site manager",
-              "fallback_number": SITE_MANAGER, "fallback_channel": AlertChannel.VOICE, **changes}
+    values = {
+        "steps": DEFAULT_STEPS,
+        "repeat_times": 1,
+        "fallback_name": "Site manager",
+        "fallback_number": SITE_MANAGER,
+        "fallback_channel": AlertChannel.VOICE,
+        **changes,
+    }
     with pytest.raises(PolicyProblem, match=message):
         save_policy(audit.Actor.cli(), team_on_call["team"], **values)
 
@@ -212,17 +286,34 @@ def test_an_unclaimed_call_climbs_the_policy_to_the_voice_fallback(team_on_call)
         tick_at(start + timedelta(minutes=minutes, seconds=1))
     sent = alerts(concern_id)
     assert [(s, n) for s, n, _c, _t in sent] == [
-        (0, primary), (1, secondary), (1, lead), (2, primary), (3, secondary), (3, lead), (4, SITE_MANAGER),
-        (5, SITE_MANAGER)]
+        (0, primary),
+        (1, secondary),
+        (1, lead),
+        (2, primary),
+        (3, secondary),
+        (3, lead),
+        (4, SITE_MANAGER),
+        (5, SITE_MANAGER),
+    ]
     assert [c.value for _s, n, c, _t in sent if n == SITE_MANAGER] == ["voice", "voice"]
     assert [t for _s, n, _c, t in sent if n == SITE_MANAGER] == ["voice_alert", "voice_alert"]
-    assert steps_fired(concern_id) == [(0, "step 1, round 1"), (1, "step 2, round 1"), (2, "step 1, round 2"),
-                                       (3, "step 2, round 2"), (4, "fallback"), (5, "fallback")]
+    assert steps_fired(concern_id) == [
+        (0, "step 1, round 1"),
+        (1, "step 2, round 1"),
+        (2, "step 1, round 2"),
+        (3, "step 2, round 2"),
+        (4, "fallback"),
+        (5, "fallback"),
+    ]
     # Every alert is in the audit trail too, each tied to its message and the call.
-    queued = db.session.scalars(select(AuditEvent).where(AuditEvent.concern_id == concern_id,
-                                                         AuditEvent.action == "message_queued")).all()
-    alert_ids = set(db.session.scalars(select(Message.id).where(Message.concern_id == concern_id,
-                                                                Message.escalation_step.is_not(None))))
+    queued = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.concern_id == concern_id, AuditEvent.action == "message_queued")
+    ).all()
+    alert_ids = set(
+        db.session.scalars(
+            select(Message.id).where(Message.concern_id == concern_id, Message.escalation_step.is_not(None))
+        )
+    )
     assert {e.object_id for e in queued} >= alert_ids and len(alert_ids) == 8
     assert audit.verify_chain().ok
 
@@ -297,8 +388,12 @@ def test_an_alert_escalated_past_is_cancelled_not_sent_late(team_on_call, app, s
     db.session.rollback()
     with time_machine.travel(start + timedelta(minutes=5, seconds=2), tick=False):
         Worker(app, sender=sms).run_once()
-    states = {(m.escalation_step, m.to_number): m.send_state for m in db.session.scalars(
-        select(Message).where(Message.concern_id == concern_id, Message.escalation_step.is_not(None)))}
+    states = {
+        (m.escalation_step, m.to_number): m.send_state
+        for m in db.session.scalars(
+            select(Message).where(Message.concern_id == concern_id, Message.escalation_step.is_not(None))
+        )
+    }
     db.session.rollback()
     assert states[(0, "+447400100001")] is SendState.CANCELLED
     assert states[(1, "+447400100002")] is SendState.ACCEPTED
@@ -334,8 +429,14 @@ def test_the_plan_is_frozen_when_the_call_is_raised(team_on_call, app):
     team_id = team_on_call["team"].id
     db.session.commit()
     newcomer, _ = create_staff(app, "outreach", team_ids=[team_id])
-    rota.add_shift(audit.Actor.cli(), team_on_call["team"], tier=Tier.SECONDARY, user_id=newcomer, starts_at=start,
-                   ends_at=start + timedelta(hours=4))
+    rota.add_shift(
+        audit.Actor.cli(),
+        team_on_call["team"],
+        tier=Tier.SECONDARY,
+        user_id=newcomer,
+        starts_at=start,
+        ends_at=start + timedelta(hours=4),
+    )
     db.session.commit()
     tick_at(start + timedelta(minutes=5, seconds=1))
     assert [n for s, n, *_ in alerts(concern_id) if s == 1] == ["+447400100002", "+447400100003"]
@@ -353,8 +454,11 @@ def test_a_claimed_call_not_reviewed_reminds_the_claimant_then_tells_the_next_ti
     tick_at(raised + timedelta(minutes=30, seconds=1))
     tick_at(raised + timedelta(minutes=40, seconds=2))
     reminders = [(n, t) for _s, n, _c, t in alerts(concern_id) if t.startswith("review")]
-    assert reminders == [("+447400100001", "review_reminder"), ("+447400100002", "review_overdue"),
-                         ("+447400100003", "review_overdue")]
+    assert reminders == [
+        ("+447400100001", "review_reminder"),
+        ("+447400100002", "review_overdue"),
+        ("+447400100003", "review_overdue"),
+    ]
     concern = db.session.get(Concern, concern_id)
     assert concern.claimed_by_id == primary.id  # never taken away
 
@@ -366,8 +470,14 @@ def test_a_review_stops_the_reminders(team_on_call):
     primary = db.session.get(User, team_on_call["people"]["primary"])
     triage.claim(concern_id, primary)
     db.session.commit()
-    triage.record_review(concern_id, primary, kind=ReviewKind.PHONE_ADVICE, findings="Fine", news2=None,
-                         version=db.session.get(Concern, concern_id).version)
+    triage.record_review(
+        concern_id,
+        primary,
+        kind=ReviewKind.PHONE_ADVICE,
+        findings="Fine",
+        news2=None,
+        version=db.session.get(Concern, concern_id).version,
+    )
     db.session.commit()
     tick_at(utcnow() + timedelta(hours=1))
     assert not [t for *_r, t in alerts(concern_id) if t.startswith("review")]
@@ -376,8 +486,15 @@ def test_a_review_stops_the_reminders(team_on_call):
 @pytest.mark.postgres
 def test_two_workers_on_postgres_fire_each_step_once(team_on_call, app):
     start = utcnow()
-    concern_ids = [raise_one(team_on_call["ward"], source=Source(device_id=f"tablet-{n}", address=f"10.0.0.{n}"),
-                             submission=f"{n}" * 24, worry_details=f"W{n}").concern.id for n in range(6)]
+    concern_ids = [
+        raise_one(
+            team_on_call["ward"],
+            source=Source(device_id=f"tablet-{n}", address=f"10.0.0.{n}"),
+            submission=f"{n}" * 24,
+            worry_details=f"W{n}",
+        ).concern.id
+        for n in range(6)
+    ]
     deliver_all()
     db.session.commit()
     moment = start + timedelta(minutes=5, seconds=1)

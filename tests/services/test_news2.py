@@ -34,13 +34,33 @@ def test_spo2_scale_1_band_edges(spo2, points):
     assert spo2_scale_1_score(spo2) == points
 
 
-@pytest.mark.parametrize("spo2, on_oxygen, points", [
-    (83, False, 3), (84, False, 2), (85, False, 2), (86, False, 1), (87, False, 1), (88, False, 0), (92, False, 0),
-    (83, True, 3), (84, True, 2), (86, True, 1), (88, True, 0), (92, True, 0),
-    # The on-air / on-oxygen split above 92%:
-    (93, False, 0), (97, False, 0), (100, False, 0),
-    (93, True, 1), (94, True, 1), (95, True, 2), (96, True, 2), (97, True, 3), (100, True, 3),
-])
+@pytest.mark.parametrize(
+    "spo2, on_oxygen, points",
+    [
+        (83, False, 3),
+        (84, False, 2),
+        (85, False, 2),
+        (86, False, 1),
+        (87, False, 1),
+        (88, False, 0),
+        (92, False, 0),
+        (83, True, 3),
+        (84, True, 2),
+        (86, True, 1),
+        (88, True, 0),
+        (92, True, 0),
+        # The on-air / on-oxygen split above 92%:
+        (93, False, 0),
+        (97, False, 0),
+        (100, False, 0),
+        (93, True, 1),
+        (94, True, 1),
+        (95, True, 2),
+        (96, True, 2),
+        (97, True, 3),
+        (100, True, 3),
+    ],
+)
 def test_spo2_scale_2_band_edges_and_the_air_oxygen_split(spo2, on_oxygen, points):
     assert spo2_scale_2_score(spo2, on_oxygen) == points
 
@@ -50,14 +70,17 @@ def test_systolic_blood_pressure_band_edges(bp, points):
     assert systolic_score(bp) == points
 
 
-@pytest.mark.parametrize("pulse, points", [(40, 3), (41, 1), (50, 1), (51, 0), (90, 0), (91, 1), (110, 1), (111, 2),
-                                           (130, 2), (131, 3)])
+@pytest.mark.parametrize(
+    "pulse, points", [(40, 3), (41, 1), (50, 1), (51, 0), (90, 0), (91, 1), (110, 1), (111, 2), (130, 2), (131, 3)]
+)
 def test_pulse_band_edges(pulse, points):
     assert pulse_score(pulse) == points
 
 
-@pytest.mark.parametrize("temperature, points", [("35.0", 3), ("35.1", 1), ("36.0", 1), ("36.1", 0), ("38.0", 0),
-                                                 ("38.1", 1), ("39.0", 1), ("39.1", 2)])
+@pytest.mark.parametrize(
+    "temperature, points",
+    [("35.0", 3), ("35.1", 1), ("36.0", 1), ("36.1", 0), ("38.0", 0), ("38.1", 1), ("39.0", 1), ("39.1", 2)],
+)
 def test_temperature_band_edges(temperature, points):
     assert temperature_score(Decimal(temperature)) == points
 
@@ -116,8 +139,15 @@ def test_news2_applies_to_adults_of_16_and_over():
     check_applicable(age_years=None, pregnant=False)
 
 
-GOOD = {"respiration_rate": "18", "spo2": "96", "on_oxygen": "no", "systolic_bp": "120", "pulse": "80",
-        "consciousness": "A", "temperature": "37.2"}
+GOOD = {
+    "respiration_rate": "18",
+    "spo2": "96",
+    "on_oxygen": "no",
+    "systolic_bp": "120",
+    "pulse": "80",
+    "consciousness": "A",
+    "temperature": "37.2",
+}
 
 
 def test_form_text_becomes_observations():
@@ -125,24 +155,27 @@ def test_form_text_becomes_observations():
     assert observations.temperature == Decimal("37.2") and observations.respiration_rate == 18
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("respiration_rate", "0", "between 1 and 80"),
-    ("respiration_rate", "120", "between 1 and 80"),
-    ("spo2", "101", "between 50 and 100"),
-    ("spo2", "45", "between 50 and 100"),
-    ("systolic_bp", "400", "between 40 and 300"),
-    ("pulse", "5", "between 20 and 300"),
-    ("temperature", "47", "between 25.0 and 45.0"),
-    ("temperature", "98.6", "between 25.0 and 45.0"),
-    ("temperature", "37.25", "at most one decimal place"),
-    ("temperature", "warm", "must be a number"),
-    ("temperature", "NaN", "at most one decimal place"),
-    ("pulse", "-5", "whole number"),
-    ("pulse", "80.5", "whole number"),
-    ("spo2", "", "whole number"),
-    ("consciousness", "Z", "ACVPU"),
-    ("on_oxygen", "", "air or oxygen"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("respiration_rate", "0", "between 1 and 80"),
+        ("respiration_rate", "120", "between 1 and 80"),
+        ("spo2", "101", "between 50 and 100"),
+        ("spo2", "45", "between 50 and 100"),
+        ("systolic_bp", "400", "between 40 and 300"),
+        ("pulse", "5", "between 20 and 300"),
+        ("temperature", "47", "between 25.0 and 45.0"),
+        ("temperature", "98.6", "between 25.0 and 45.0"),
+        ("temperature", "37.25", "at most one decimal place"),
+        ("temperature", "warm", "must be a number"),
+        ("temperature", "NaN", "at most one decimal place"),
+        ("pulse", "-5", "whole number"),
+        ("pulse", "80.5", "whole number"),
+        ("spo2", "", "whole number"),
+        ("consciousness", "Z", "ACVPU"),
+        ("on_oxygen", "", "air or oxygen"),
+    ],
+)
 def test_observations_out_of_physiological_range_get_a_clear_message(field, value, message):
     with pytest.raises(News2InputProblem, match=message) as problem:
         parse_observations({**GOOD, field: value}, scale_2=False)

@@ -20,7 +20,9 @@ from tracker.models import Concern, SystemAlarm
 from tracker.services import abuse
 
 REDIS_SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    REDIS_SERVER is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 def free_port() -> int:
@@ -35,8 +37,10 @@ class ThrowawayRedis:
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -67,8 +71,9 @@ def redis_server():
 @pytest.fixture
 def redis_app(app, database_url, redis_server):
     """A second app on the same database whose limits live in the throwaway Redis."""
-    other = create_app(make_config(database_url, RATELIMIT_STORAGE_URI=redis_server.url,
-                                   DEVICE_CONCERN_LIMIT="2 per 10 minutes"))
+    other = create_app(
+        make_config(database_url, RATELIMIT_STORAGE_URI=redis_server.url, DEVICE_CONCERN_LIMIT="2 per 10 minutes")
+    )
     abuse.reset_counts()
     yield other
     limiter.init_app(app)  # the limiter is one object: give it back to the session's app

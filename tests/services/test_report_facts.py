@@ -29,8 +29,9 @@ US = 1_000_000  # microseconds in a second
 
 def facts(concern_id: int) -> dict:
     """The call's facts as stored now (a plain SELECT, never the session's copy of the call)."""
-    row = db.session.execute(select(*[getattr(Concern, name) for name in report_facts.ALL_FACTS])
-                             .where(Concern.id == concern_id)).one()
+    row = db.session.execute(
+        select(*[getattr(Concern, name) for name in report_facts.ALL_FACTS]).where(Concern.id == concern_id)
+    ).one()
     return dict(zip(report_facts.ALL_FACTS, row, strict=True))
 
 
@@ -54,23 +55,41 @@ def fresh(concern_id: int) -> Concern:
 # (raised at, UTC) -> (local date, first day of its month, hour, seconds since local midnight, weekday)
 LONDON_CASES = {
     "winter, GMT is UTC": (
-        "2026-01-15 12:34:56", (date(2026, 1, 15), date(2026, 1, 1), 12, 12 * 3600 + 34 * 60 + 56, THURSDAY)),
+        "2026-01-15 12:34:56",
+        (date(2026, 1, 15), date(2026, 1, 1), 12, 12 * 3600 + 34 * 60 + 56, THURSDAY),
+    ),
     "BST: 23:30 UTC on 30 June is 00:30 on Tuesday 1 July, the next month": (
-        "2025-06-30 23:30:00", (date(2025, 7, 1), date(2025, 7, 1), 0, 1800, TUESDAY)),
+        "2025-06-30 23:30:00",
+        (date(2025, 7, 1), date(2025, 7, 1), 0, 1800, TUESDAY),
+    ),
     "spring forward: the last second of GMT on Sunday 30 March": (
-        "2025-03-30 00:59:59", (date(2025, 3, 30), date(2025, 3, 1), 0, 3599, SUNDAY)),
+        "2025-03-30 00:59:59",
+        (date(2025, 3, 30), date(2025, 3, 1), 0, 3599, SUNDAY),
+    ),
     "spring forward: one second later it is 02:00 BST (there is no 01:xx that night)": (
-        "2025-03-30 01:00:00", (date(2025, 3, 30), date(2025, 3, 1), 2, 7200, SUNDAY)),
+        "2025-03-30 01:00:00",
+        (date(2025, 3, 30), date(2025, 3, 1), 2, 7200, SUNDAY),
+    ),
     "BST begins: 23:00 UTC on Saturday 25 October is already Sunday 00:00 locally": (
-        "2025-10-25 23:00:00", (date(2025, 10, 26), date(2025, 10, 1), 0, 0, SUNDAY)),
+        "2025-10-25 23:00:00",
+        (date(2025, 10, 26), date(2025, 10, 1), 0, 0, SUNDAY),
+    ),
     "clocks go back: 01:30 BST on Sunday 26 October, the first time": (
-        "2025-10-26 00:30:00", (date(2025, 10, 26), date(2025, 10, 1), 1, 5400, SUNDAY)),
+        "2025-10-26 00:30:00",
+        (date(2025, 10, 26), date(2025, 10, 1), 1, 5400, SUNDAY),
+    ),
     "clocks go back: 01:30 GMT, the second time, is hour 1 again": (
-        "2025-10-26 01:30:00", (date(2025, 10, 26), date(2025, 10, 1), 1, 5400, SUNDAY)),
+        "2025-10-26 01:30:00",
+        (date(2025, 10, 26), date(2025, 10, 1), 1, 5400, SUNDAY),
+    ),
     "New Year's Eve in winter: 23:59:59 UTC is still Wednesday 31 December (and December)": (
-        "2025-12-31 23:59:59", (date(2025, 12, 31), date(2025, 12, 1), 23, 86399, WEDNESDAY)),
+        "2025-12-31 23:59:59",
+        (date(2025, 12, 31), date(2025, 12, 1), 23, 86399, WEDNESDAY),
+    ),
     "the last microsecond of the year is still 31 December (seconds are whole, rounded down)": (
-        "2025-12-31 23:59:59.999999", (date(2025, 12, 31), date(2025, 12, 1), 23, 86399, WEDNESDAY)),
+        "2025-12-31 23:59:59.999999",
+        (date(2025, 12, 31), date(2025, 12, 1), 23, 86399, WEDNESDAY),
+    ),
 }
 
 
@@ -109,8 +128,12 @@ def test_durations_are_exact_whole_microseconds_and_null_until_each_clock_is_set
     raised = concern.raised_at
     concern.first_alert_sent_at = raised + timedelta(microseconds=1)
     db.session.commit()
-    assert durations(concern.id) == {"first_alert_sent_at": 1, "acknowledged_at": None, "reviewed_at": None,
-                                     "caller_updated_at": None}
+    assert durations(concern.id) == {
+        "first_alert_sent_at": 1,
+        "acknowledged_at": None,
+        "reviewed_at": None,
+        "caller_updated_at": None,
+    }
 
     # 01:30 GMT: the same wall clock time, one real hour later: durations are real time, not wall clock.
     concern.acknowledged_at = utc("2025-10-26 01:30:00.000001")
@@ -119,8 +142,12 @@ def test_durations_are_exact_whole_microseconds_and_null_until_each_clock_is_set
     # 1.000001 s: a float of seconds times a million truncates it to 1,000,000.
     concern.caller_updated_at = raised + timedelta(seconds=1, microseconds=1)
     db.session.commit()
-    assert durations(concern.id) == {"first_alert_sent_at": 1, "acknowledged_at": 3600 * US,
-                                     "reviewed_at": 400 * 86400 * US + 999_998, "caller_updated_at": 1_000_001}
+    assert durations(concern.id) == {
+        "first_alert_sent_at": 1,
+        "acknowledged_at": 3600 * US,
+        "reviewed_at": 400 * 86400 * US + 999_998,
+        "caller_updated_at": 1_000_001,
+    }
     assert all(isinstance(value, int) for value in durations(concern.id).values())
 
     concern.first_alert_sent_at = None  # a clock taken away takes its duration with it
@@ -137,8 +164,12 @@ def test_moving_a_calls_raised_time_through_the_orm_recomputes_every_fact(ctx):
     concern.raised_at = utc("2025-06-30 22:30:00")
     db.session.commit()
     assert local_facts(concern.id) == (date(2025, 6, 30), date(2025, 6, 1), 23, 23 * 3600 + 1800, MONDAY)
-    assert durations(concern.id) == {"first_alert_sent_at": 3630 * US, "acknowledged_at": 3900 * US,
-                                     "reviewed_at": None, "caller_updated_at": None}
+    assert durations(concern.id) == {
+        "first_alert_sent_at": 3630 * US,
+        "acknowledged_at": 3900 * US,
+        "reviewed_at": None,
+        "caller_updated_at": None,
+    }
     assert report_facts.check() == (0, [])
 
 
@@ -162,8 +193,12 @@ def story(ctx, app, sms):
     colleague_id, _ = create_staff(app, "outreach", team_ids=[team])
     with at():
         concern_id = raise_one(built["ward"]).concern.id
-    return {"id": concern_id, "nurse": db.session.get(User, nurse_id), "colleague": db.session.get(User, colleague_id),
-            "worker": Worker(app, sender=sms)}
+    return {
+        "id": concern_id,
+        "nurse": db.session.get(User, nurse_id),
+        "colleague": db.session.get(User, colleague_id),
+        "worker": Worker(app, sender=sms),
+    }
 
 
 def run_worker(story) -> dict:
@@ -182,8 +217,12 @@ def test_the_first_alert_accepted_by_the_provider_sets_the_time_to_first_alert(s
     concern = fresh(story["id"])
     assert concern.first_alert_sent_at == T0 + timedelta(seconds=30, microseconds=250_000)
     # The caller's receipt is not an update: only the first alert's clock is set.
-    assert durations(story["id"]) == {"first_alert_sent_at": 30_250_000, "acknowledged_at": None,
-                                      "reviewed_at": None, "caller_updated_at": None}
+    assert durations(story["id"]) == {
+        "first_alert_sent_at": 30_250_000,
+        "acknowledged_at": None,
+        "reviewed_at": None,
+        "caller_updated_at": None,
+    }
 
 
 def test_a_claim_sets_the_time_to_acknowledge_and_a_claim_after_a_release_keeps_the_first(story):
@@ -209,11 +248,21 @@ def test_a_recorded_review_sets_the_time_to_review(story):
         triage.claim(story["id"], story["nurse"])
         db.session.commit()
     with at(minutes=25, microseconds=999_999):
-        triage.record_review(story["id"], story["nurse"], kind=ReviewKind.SEEN_ON_WARD, findings="RR 24, new O2",
-                             news2=None, version=fresh(story["id"]).version)
+        triage.record_review(
+            story["id"],
+            story["nurse"],
+            kind=ReviewKind.SEEN_ON_WARD,
+            findings="RR 24, new O2",
+            news2=None,
+            version=fresh(story["id"]).version,
+        )
         db.session.commit()
-    assert durations(story["id"]) == {"first_alert_sent_at": None, "acknowledged_at": 300 * US,
-                                      "reviewed_at": 1500 * US + 999_999, "caller_updated_at": None}
+    assert durations(story["id"]) == {
+        "first_alert_sent_at": None,
+        "acknowledged_at": 300 * US,
+        "reviewed_at": 1500 * US + 999_999,
+        "caller_updated_at": None,
+    }
 
 
 def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_updated(story):
@@ -228,12 +277,22 @@ def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_update
     assert durations(story["id"])["caller_updated_at"] == 180 * US
     with at(minutes=30):
         concern = fresh(story["id"])
-        triage.record_review(concern.id, story["nurse"], kind=ReviewKind.PHONE_ADVICE, findings="Advice given",
-                             news2=None, version=concern.version)
+        triage.record_review(
+            concern.id,
+            story["nurse"],
+            kind=ReviewKind.PHONE_ADVICE,
+            findings="Advice given",
+            news2=None,
+            version=concern.version,
+        )
         db.session.commit()
     with at(minutes=40):
-        coding = triage.Coding(ConcernType.COMMUNICATION, False, caller_update_method=CallerUpdateMethod.PHONE,
-                               caller_updated_at=T0 + timedelta(minutes=35))
+        coding = triage.Coding(
+            ConcernType.COMMUNICATION,
+            False,
+            caller_update_method=CallerUpdateMethod.PHONE,
+            caller_updated_at=T0 + timedelta(minutes=35),
+        )
         triage.close(story["id"], story["nurse"], coding, "", fresh(story["id"]).version)
         db.session.commit()
     # The time given at close (the ORM path) is the one kept, and its duration with it.
@@ -247,10 +306,15 @@ def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_update
 
 def save_time_zone(zone: str):
     """The test trust's settings (tests/conftest.py: build_trust) with only the time zone changed."""
-    return hospital.save_settings(audit.Actor.cli(), trust_name="Test Hospitals NHS Trust",
-                                  emergency_instruction="Press the red buzzer or ask any nurse now. Call 2222.",
-                                  outreach_phone="020 7946 0100", pals_phone="020 7946 0199",
-                                  text_relatives_allowed=True, timezone=zone)
+    return hospital.save_settings(
+        audit.Actor.cli(),
+        trust_name="Test Hospitals NHS Trust",
+        emergency_instruction="Press the red buzzer or ask any nurse now. Call 2222.",
+        outreach_phone="020 7946 0100",
+        pals_phone="020 7946 0199",
+        text_relatives_allowed=True,
+        timezone=zone,
+    )
 
 
 def test_changing_the_trusts_time_zone_recomputes_every_calls_local_facts_in_the_same_transaction(ctx):
@@ -268,8 +332,9 @@ def test_changing_the_trusts_time_zone_recomputes_every_calls_local_facts_in_the
     assert local_facts(summer) == (date(2025, 6, 30), date(2025, 6, 1), 19, 19 * 3600 + 1800, MONDAY)
     assert local_facts(new_year) == (date(2025, 12, 31), date(2025, 12, 1), 23, 23 * 3600 + 1800, WEDNESDAY)
     assert {summer: durations(summer), new_year: durations(new_year)} == times  # real time does not move
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "settings_changed")
-                               .order_by(AuditEvent.id.desc()).limit(1)).one()
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "settings_changed").order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
     assert event.changes["fields"] == ["timezone"]
 
     db.session.rollback()  # not saved after all: the facts go back with the zone
@@ -301,7 +366,9 @@ def test_a_time_zone_the_tz_database_does_not_know_is_refused_and_nothing_is_rec
 # --- 5. finding and repairing wrong facts ---------------------------------------------------------
 
 
-def corrupt(concern_id: int, wrong: str = "raised_local_hour = 5, raised_local_weekday = 4, to_first_alert_us = 1") -> None:
+def corrupt(
+    concern_id: int, wrong: str = "raised_local_hour = 5, raised_local_weekday = 4, to_first_alert_us = 1"
+) -> None:
     """What a restore or a hand-made fix might leave: facts that disagree with the timestamps."""
     db.session.execute(text(f"UPDATE concern SET {wrong} WHERE id = :id"), {"id": concern_id})
     db.session.commit()
@@ -387,8 +454,10 @@ def test_a_call_without_facts_is_flagged_on_the_dashboard_until_they_are_recompu
     assert before.facts_missing is False and before.tally["calls"] == 1
 
     # As a call written by something that bypassed report_facts would be: no facts at all.
-    db.session.execute(text(f"UPDATE concern SET {', '.join(f'{name} = NULL' for name in report_facts.ALL_FACTS)} "
-                            "WHERE id = :id"), {"id": concern_id})
+    db.session.execute(
+        text(f"UPDATE concern SET {', '.join(f'{name} = NULL' for name in report_facts.ALL_FACTS)} WHERE id = :id"),
+        {"id": concern_id},
+    )
     db.session.commit()
     missing = reports.dashboard(site, july, current_settings())
     assert missing.facts_missing is True and missing.tally["calls"] == 0  # left out of the figures, and said so

@@ -31,14 +31,26 @@ from tracker.models import (
 from tracker.services import audit, hospital, retention
 from tracker.services.concerns import Source
 
-CODE = SimpleNamespace(retention_adult_years=8, retention_child_until_age=25, retention_complaint_years=10,
-                       retention_serious_incident_years=20)
+CODE = SimpleNamespace(
+    retention_adult_years=8,
+    retention_child_until_age=25,
+    retention_complaint_years=10,
+    retention_serious_incident_years=20,
+)
 ENDED = datetime(2016, 5, 1, 14, 0, tzinfo=UTC)
 
 
 def finished(**fields) -> Concern:
-    values = {"status": ConcernStatus.CLOSED, "closed_at": ENDED, "raised_at": ENDED, "updated_at": ENDED,
-              "patient_dob": None, "complaint": False, "serious_incident": False, "legal_hold": False}
+    values = {
+        "status": ConcernStatus.CLOSED,
+        "closed_at": ENDED,
+        "raised_at": ENDED,
+        "updated_at": ENDED,
+        "patient_dob": None,
+        "complaint": False,
+        "serious_incident": False,
+        "legal_hold": False,
+    }
     values.update(fields)
     return Concern(**values)
 
@@ -46,20 +58,23 @@ def finished(**fields) -> Concern:
 # --- the rules ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fields", "paediatric", "expected"), [
-    ({}, False, (date(2024, 5, 1), "adult")),
-    ({"patient_dob": date(2010, 3, 1)}, False, (date(2024, 5, 1), "adult")),  # an adult ward: the adult rule
-    ({"patient_dob": date(2010, 3, 1)}, True, (date(2035, 3, 1), "child")),  # to the 25th birthday
-    ({"patient_dob": date(1998, 9, 1)}, True, (date(2024, 9, 1), "child")),  # 17 when care ended: the 26th
-    ({"patient_dob": date(1994, 1, 1)}, True, (date(2024, 5, 1), "adult")),  # never less than the adult period
-    ({}, True, (date(2041, 5, 1), "child_no_birth_date")),  # no date of birth: the longest period
-    ({"complaint": True}, False, (date(2026, 5, 1), "complaint")),
-    ({"serious_incident": True}, False, (date(2036, 5, 1), "serious_incident")),
-    ({"serious_incident": True, "complaint": True}, False, (date(2036, 5, 1), "serious_incident")),
-    ({"patient_dob": date(2016, 1, 1), "serious_incident": True}, True, (date(2041, 1, 1), "child")),
-    ({"status": ConcernStatus.CANCELLED, "closed_at": None}, False, (date(2024, 5, 1), "adult")),
-    ({"patient_dob": date(2008, 2, 29)}, True, (date(2033, 2, 28), "child")),
-])
+@pytest.mark.parametrize(
+    ("fields", "paediatric", "expected"),
+    [
+        ({}, False, (date(2024, 5, 1), "adult")),
+        ({"patient_dob": date(2010, 3, 1)}, False, (date(2024, 5, 1), "adult")),  # an adult ward: the adult rule
+        ({"patient_dob": date(2010, 3, 1)}, True, (date(2035, 3, 1), "child")),  # to the 25th birthday
+        ({"patient_dob": date(1998, 9, 1)}, True, (date(2024, 9, 1), "child")),  # 17 when care ended: the 26th
+        ({"patient_dob": date(1994, 1, 1)}, True, (date(2024, 5, 1), "adult")),  # never less than the adult period
+        ({}, True, (date(2041, 5, 1), "child_no_birth_date")),  # no date of birth: the longest period
+        ({"complaint": True}, False, (date(2026, 5, 1), "complaint")),
+        ({"serious_incident": True}, False, (date(2036, 5, 1), "serious_incident")),
+        ({"serious_incident": True, "complaint": True}, False, (date(2036, 5, 1), "serious_incident")),
+        ({"patient_dob": date(2016, 1, 1), "serious_incident": True}, True, (date(2041, 1, 1), "child")),
+        ({"status": ConcernStatus.CANCELLED, "closed_at": None}, False, (date(2024, 5, 1), "adult")),
+        ({"patient_dob": date(2008, 2, 29)}, True, (date(2033, 2, 28), "child")),
+    ],
+)
 def test_the_destruction_date_follows_the_code_of_practice(fields, paediatric, expected):
     due = retention.due(finished(**fields), CODE, paediatric)
     assert (due.date, due.rule) == expected
@@ -90,9 +105,16 @@ def built(ctx):
 def old_call(ward, n: int, *, when=ENDED, **fields) -> Concern:
     """A call raised and closed at `when`, with a note, texts and an inbound reply."""
     with time_machine.travel(when, tick=False):
-        concern = raise_one(ward, source=Source(device_id=f"old-{n}", address="10.9.9.9"), submission=f"old-{n:020d}",
-                            worry_details=f"Breathing fast and confused, call {n}", patient_name="Pat Jones",
-                            hospital_number="H12345", bed="Bay 3", caller_name="Sam Jones").concern
+        concern = raise_one(
+            ward,
+            source=Source(device_id=f"old-{n}", address="10.9.9.9"),
+            submission=f"old-{n:020d}",
+            worry_details=f"Breathing fast and confused, call {n}",
+            patient_name="Pat Jones",
+            hospital_number="H12345",
+            bed="Bay 3",
+            caller_name="Sam Jones",
+        ).concern
         concern.patient_dob = date(1950, 1, 2)
         concern.ward_response = "They said the doctor would come later."
         concern.news2_total, concern.news2_parameters = 7, {"respiration_rate": 24}
@@ -105,12 +127,32 @@ def old_call(ward, n: int, *, when=ENDED, **fields) -> Concern:
         db.session.add(ConcernNote(concern_id=concern.id, kind=NoteKind.FINDINGS, text="Pat looked grey and clammy."))
         message = db.session.scalars(select(Message).where(Message.concern_id == concern.id)).first()
         message.body = "Your reference is MR-... Pat Jones"
-        db.session.add(MessageEvent(message_id=message.id, kind="status", provider_sid="SM1", status="delivered",
-                                    from_number="+447400123456", payload={"To": "+447400123456"}))
-        db.session.add(MessageEvent(concern_id=concern.id, kind="inbound", from_number="+447400123456",
-                                    payload={"Body": "Mum is worse, please come", "From": "+447400123456"}))
-        audit.record("note_added", audit.Actor.system(), object_type="concern", object_id=concern.id,
-                     concern_id=concern.id, changes={"note_id": 1})
+        db.session.add(
+            MessageEvent(
+                message_id=message.id,
+                kind="status",
+                provider_sid="SM1",
+                status="delivered",
+                from_number="+447400123456",
+                payload={"To": "+447400123456"},
+            )
+        )
+        db.session.add(
+            MessageEvent(
+                concern_id=concern.id,
+                kind="inbound",
+                from_number="+447400123456",
+                payload={"Body": "Mum is worse, please come", "From": "+447400123456"},
+            )
+        )
+        audit.record(
+            "note_added",
+            audit.Actor.system(),
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"note_id": 1},
+        )
         db.session.commit()
         return concern
 
@@ -131,14 +173,30 @@ def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
     db.session.expire_all()
 
     stub = db.session.get(Concern, concern_id)
-    assert (stub.reference, stub.raised_at, stub.closed_at, stub.status) == (reference, raised, closed,
-                                                                             ConcernStatus.CLOSED)
+    assert (stub.reference, stub.raised_at, stub.closed_at, stub.status) == (
+        reference,
+        raised,
+        closed,
+        ConcernStatus.CLOSED,
+    )
     assert stub.concern_type is ConcernType.ACUTE_DETERIORATION and stub.clinical_review_needed
     assert stub.deterioration_outcome is DeteriorationOutcome.CHANGE_IN_CARE and stub.change_in_care == ["oxygen"]
     assert stub.purged_at is not None
-    for name in ("patient_name", "patient_dob", "hospital_number", "bed", "caller_name", "caller_relationship",
-                 "callback_number", "worry_details", "ward_response", "news2_total", "news2_parameters",
-                 "escalation_plan", "repeat_key"):
+    for name in (
+        "patient_name",
+        "patient_dob",
+        "hospital_number",
+        "bed",
+        "caller_name",
+        "caller_relationship",
+        "callback_number",
+        "worry_details",
+        "ward_response",
+        "news2_total",
+        "news2_parameters",
+        "escalation_plan",
+        "repeat_key",
+    ):
         assert getattr(stub, name) is None, name
     assert db.session.scalars(select(ConcernNote).where(ConcernNote.concern_id == concern_id)).all() == []
     for message in db.session.scalars(select(Message).where(Message.concern_id == concern_id)):
@@ -149,11 +207,17 @@ def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
 
     # The audit trail is untouched, one row added for the destruction, and the chain still verifies.
     after = chain_rows()
-    assert after[:len(before)] == before and len(after) == len(before) + 1
+    assert after[: len(before)] == before and len(after) == len(before) + 1
     destroyed = db.session.get(AuditEvent, after[-1][0])
     assert destroyed.action == "personal_data_destroyed" and destroyed.concern_id == concern_id
-    assert destroyed.changes == {"rule": "adult", "due": "2024-05-01", "notes": 1, "messages": 2,
-                                 "message_events": 2, "confirmations": 0}
+    assert destroyed.changes == {
+        "rule": "adult",
+        "due": "2024-05-01",
+        "notes": 1,
+        "messages": 2,
+        "message_events": 2,
+        "confirmations": 0,
+    }
     assert audit.verify_chain().ok
     assert list(retention.candidates()) == []
 
@@ -168,8 +232,17 @@ def test_nothing_personal_is_left_anywhere_in_the_database(built):
     for table in Base.metadata.sorted_tables:
         for row in db.session.execute(select(table)).mappings():
             text = repr(dict(row))
-            for secret in ("Pat Jones", "Sam Jones", "H12345", "clammy", "Mum is worse", "400123456", "1950-01-02",
-                           "Breathing fast", "doctor would come"):
+            for secret in (
+                "Pat Jones",
+                "Sam Jones",
+                "H12345",
+                "clammy",
+                "Mum is worse",
+                "400123456",
+                "1950-01-02",
+                "Breathing fast",
+                "doctor would come",
+            ):
                 if secret in text:
                     found.append((table.name, secret))
     assert found == []
@@ -210,11 +283,18 @@ def test_calls_not_yet_due_and_open_calls_are_left_alone(built):
 
 def test_a_paediatric_wards_calls_follow_the_childrens_rule(built):
     actor = audit.Actor.cli()
-    team = hospital.add_team(actor, code="gen-pccot", site=built["site"], name="Children's Outreach",
-                             population=Population.PAEDIATRIC, public_phone="020 7946 0102",
-                             duty_phone="07400 900102")
-    ward = hospital.add_ward(actor, code="kids", name="Kingfisher Ward", site=built["site"], team=team,
-                             population=Population.PAEDIATRIC)
+    team = hospital.add_team(
+        actor,
+        code="gen-pccot",
+        site=built["site"],
+        name="Children's Outreach",
+        population=Population.PAEDIATRIC,
+        public_phone="020 7946 0102",
+        duty_phone="07400 900102",
+    )
+    ward = hospital.add_ward(
+        actor, code="kids", name="Kingfisher Ward", site=built["site"], team=team, population=Population.PAEDIATRIC
+    )
     db.session.commit()
     child = old_call(ward, 1, patient_dob=date(2012, 4, 4))  # 25th birthday in 2037
     unknown = old_call(ward, 2, patient_dob=None)  # no date of birth: 25 years from 2016
@@ -227,8 +307,12 @@ def test_a_paediatric_wards_calls_follow_the_childrens_rule(built):
 def test_every_table_that_refers_to_a_call_has_a_purger():
     """The one place where personal data tied to a call is destroyed (retention.PURGERS): a new
     table with a concern_id (daily checks, when they come) fails here until it is added."""
-    referring = {table.name for table in Base.metadata.sorted_tables
-                 for fk in table.foreign_keys if isinstance(fk, ForeignKey) and fk.column.table.name == "concern"}
+    referring = {
+        table.name
+        for table in Base.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if isinstance(fk, ForeignKey) and fk.column.table.name == "concern"
+    }
     assert referring - {"concern"} <= set(retention.PURGERS), referring - set(retention.PURGERS)
     assert "concern" in retention.PURGERS
 
@@ -259,8 +343,19 @@ def test_purge_dry_run_lists_without_changing_then_purge_destroys(app, built, re
 
 
 def setup_trust(runner, *extra):
-    return runner.invoke(args=["tracker", "setup-trust", "--name", "Test Trust", "--emergency-instruction",
-                               "Press the buzzer.", "--outreach-phone", "020 7946 0100", *extra])
+    return runner.invoke(
+        args=[
+            "tracker",
+            "setup-trust",
+            "--name",
+            "Test Trust",
+            "--emergency-instruction",
+            "Press the buzzer.",
+            "--outreach-phone",
+            "020 7946 0100",
+            *extra,
+        ]
+    )
 
 
 def test_retention_periods_are_set_with_setup_trust_and_never_below_the_minimums(app, built, read):

@@ -53,7 +53,7 @@ def test_segments_are_counted_as_the_network_counts_them():
     assert measure("a" * 306).count == 2
     assert measure("€" * 80).units == 160  # extension characters cost two
     assert measure("é" * 160).encoding == "GSM-7"  # é is in the GSM basic set
-    assert measure("ł" * 70) .count == 1 and measure("ł" * 70).encoding == "UCS-2"
+    assert measure("ł" * 70).count == 1 and measure("ł" * 70).encoding == "UCS-2"
     assert measure("ł" * 71).count == 2
     assert measure("😀" * 35).units == 70  # astral characters take two UTF-16 units
 

@@ -7,8 +7,27 @@ from sqlalchemy import text
 
 from tracker.services.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
 
-CELLS = ["=1+1", "+SUM(1)", "-2+3", "@SUM(1)", "|calc", "%0A", "\t=1", "\r=1", "\n=1", "'already", "plain",
-         "", " =leading space", "MR-7QK4-92", "Zoë", "=cmd|' /C calc'!A0", "-", "a=b", "😀=1"]
+CELLS = [
+    "=1+1",
+    "+SUM(1)",
+    "-2+3",
+    "@SUM(1)",
+    "|calc",
+    "%0A",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "'already",
+    "plain",
+    "",
+    " =leading space",
+    "MR-7QK4-92",
+    "Zoë",
+    "=cmd|' /C calc'!A0",
+    "-",
+    "a=b",
+    "😀=1",
+]
 
 
 @pytest.mark.parametrize("cell", CELLS)

@@ -61,8 +61,18 @@ def test_comparable_ignores_case_spacing_and_punctuation():
 
 
 class TestPhone:
-    @pytest.mark.parametrize("typed", ["07400 123456", "+44 7400 123456", "447400123456", "+44 (0)7400 123456",
-                                       "０７４００ １２３４５６", "07400\u200b123456", "07400-123-456"])
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "07400 123456",
+            "+44 7400 123456",
+            "447400123456",
+            "+44 (0)7400 123456",
+            "０７４００ １２３４５６",
+            "07400\u200b123456",
+            "07400-123-456",
+        ],
+    )
     def test_uk_mobiles_in_any_common_form_become_e164(self, typed):
         phone = parse_phone(typed)
         assert (phone.e164, phone.region, phone.is_mobile) == ("+447400123456", "GB", True)
@@ -76,8 +86,22 @@ class TestPhone:
         phone = parse_phone("+33 6 12 34 56 78")
         assert not phone.textable({"GB"}) and phone.textable({"GB", "FR"})
 
-    @pytest.mark.parametrize("typed", ["07700 900 12", "999", "+4477009", "+447700900123456", "07400 12345a",
-                                       "phone me", "", "   ", "0", "++447400123456", "07700 900123"])
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "07700 900 12",
+            "999",
+            "+4477009",
+            "+447700900123456",
+            "07400 12345a",
+            "phone me",
+            "",
+            "   ",
+            "0",
+            "++447400123456",
+            "07700 900123",
+        ],
+    )
     def test_invalid_numbers_are_refused(self, typed):
         with pytest.raises(PhoneProblem):
             parse_phone(typed)

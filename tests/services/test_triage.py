@@ -43,8 +43,12 @@ def setup(ctx, app):
     colleague_id, _ = create_staff(app, "outreach", team_ids=[team])
     db.session.expire_all()
     concern = raise_one(built["ward"]).concern
-    return {"concern_id": concern.id, "nurse": db.session.get(User, nurse_id),
-            "colleague": db.session.get(User, colleague_id), "ward": built["ward"]}
+    return {
+        "concern_id": concern.id,
+        "nurse": db.session.get(User, nurse_id),
+        "colleague": db.session.get(User, colleague_id),
+        "ward": built["ward"],
+    }
 
 
 def fresh(concern_id) -> Concern:
@@ -53,12 +57,22 @@ def fresh(concern_id) -> Concern:
 
 
 def actions(concern_id):
-    return [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.concern_id == concern_id)
-                                                  .order_by(AuditEvent.id))]
+    return [
+        e.action
+        for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.concern_id == concern_id).order_by(AuditEvent.id)
+        )
+    ]
 
 
-GOOD_CODING = triage.Coding(ConcernType.ACUTE_DETERIORATION, True, DeteriorationOutcome.CHANGE_IN_CARE,
-                            (ChangeInCare.OXYGEN,), CallerUpdateMethod.PHONE, None)
+GOOD_CODING = triage.Coding(
+    ConcernType.ACUTE_DETERIORATION,
+    True,
+    DeteriorationOutcome.CHANGE_IN_CARE,
+    (ChangeInCare.OXYGEN,),
+    CallerUpdateMethod.PHONE,
+    None,
+)
 
 
 def coding(**changes) -> triage.Coding:
@@ -74,8 +88,14 @@ def claimed(setup):
 
 def reviewed(setup):
     concern = claimed(setup)
-    triage.record_review(concern.id, setup["nurse"], kind=ReviewKind.SEEN_ON_WARD, findings="RR 24, new O2",
-                         news2=None, version=concern.version)
+    triage.record_review(
+        concern.id,
+        setup["nurse"],
+        kind=ReviewKind.SEEN_ON_WARD,
+        findings="RR 24, new O2",
+        news2=None,
+        version=concern.version,
+    )
     db.session.commit()
     return fresh(concern.id)
 
@@ -165,10 +185,13 @@ def test_release_puts_the_call_back_with_a_reason_in_a_note(setup):
 def test_only_the_claimant_may_release_hand_over_review_or_close(setup):
     concern = claimed(setup)
     other = setup["colleague"]
-    for attempt in (lambda: triage.release(concern.id, other, "x", concern.version),
-                    lambda: triage.hand_over(concern.id, other, setup["nurse"].id, "x", concern.version),
-                    lambda: triage.record_review(concern.id, other, kind=ReviewKind.PHONE_ADVICE, findings="x",
-                                                 news2=None, version=concern.version)):
+    for attempt in (
+        lambda: triage.release(concern.id, other, "x", concern.version),
+        lambda: triage.hand_over(concern.id, other, setup["nurse"].id, "x", concern.version),
+        lambda: triage.record_review(
+            concern.id, other, kind=ReviewKind.PHONE_ADVICE, findings="x", news2=None, version=concern.version
+        ),
+    ):
         with pytest.raises(triage.TriageProblem, match="Only the clinician who has this call"):
             attempt()
         db.session.rollback()
@@ -223,12 +246,22 @@ def test_a_decision_made_on_a_stale_page_is_refused(setup):
 def test_a_review_with_news2_records_the_score_and_the_clock(setup):
     concern = claimed(setup)
     result = score(Observations(22, 95, True, 105, 112, Consciousness.ALERT, Decimal("38.4")))
-    triage.record_review(concern.id, setup["nurse"], kind=ReviewKind.SEEN_ON_WARD, findings="Tachypnoeic on O2",
-                         news2=result, version=concern.version)
+    triage.record_review(
+        concern.id,
+        setup["nurse"],
+        kind=ReviewKind.SEEN_ON_WARD,
+        findings="Tachypnoeic on O2",
+        news2=result,
+        version=concern.version,
+    )
     db.session.commit()
     concern = fresh(concern.id)
     assert concern.status is ConcernStatus.REVIEWED and concern.reviewed_at is not None
-    assert (concern.news2_total, concern.news2_scale, concern.news2_response) == (result.total, 1, result.response.value)
+    assert (concern.news2_total, concern.news2_scale, concern.news2_response) == (
+        result.total,
+        1,
+        result.response.value,
+    )
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "review_recorded")).one()
     assert event.changes["news2_total"] == result.total
 
@@ -236,15 +269,17 @@ def test_a_review_with_news2_records_the_score_and_the_clock(setup):
 def test_a_review_needs_findings(setup):
     concern = claimed(setup)
     with pytest.raises(triage.TriageProblem, match="Write what you found"):
-        triage.record_review(concern.id, setup["nurse"], kind=ReviewKind.PHONE_ADVICE, findings=" ", news2=None,
-                             version=concern.version)
+        triage.record_review(
+            concern.id, setup["nurse"], kind=ReviewKind.PHONE_ADVICE, findings=" ", news2=None, version=concern.version
+        )
 
 
 def test_a_new_call_cannot_be_reviewed_or_closed(setup):
     concern = fresh(setup["concern_id"])
     with pytest.raises(ForbiddenTransition, match="new"):
-        triage.record_review(concern.id, setup["nurse"], kind=ReviewKind.PHONE_ADVICE, findings="x", news2=None,
-                             version=concern.version)
+        triage.record_review(
+            concern.id, setup["nurse"], kind=ReviewKind.PHONE_ADVICE, findings="x", news2=None, version=concern.version
+        )
     with pytest.raises(ForbiddenTransition, match="new, so it cannot be closed"):
         triage.close(concern.id, setup["nurse"], coding(), "", concern.version)
 
@@ -259,17 +294,26 @@ def test_close_records_the_outcome_coding_and_the_clocks(setup):
     assert event.changes["concern_type"] == "acute_deterioration"
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"deterioration_outcome": None, "change_in_care": ()}, "Choose what happened"),
-    ({"clinical_review_needed": False}, "always needs a clinical review"),
-    ({"change_in_care": ()}, "Choose what changed"),
-    ({"concern_type": ConcernType.COMMUNICATION}, "Only an acute deterioration"),
-    ({"concern_type": ConcernType.COMMUNICATION, "deterioration_outcome": None, "change_in_care": (ChangeInCare.OXYGEN,)},
-     "Choose what changed"),
-    ({"caller_update_method": None}, "how the caller was updated"),
-    ({"caller_updated_at": utcnow() + timedelta(hours=2)}, "not in the future"),
-    ({"caller_updated_at": utcnow() - timedelta(days=2)}, "after the call was raised"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"deterioration_outcome": None, "change_in_care": ()}, "Choose what happened"),
+        ({"clinical_review_needed": False}, "always needs a clinical review"),
+        ({"change_in_care": ()}, "Choose what changed"),
+        ({"concern_type": ConcernType.COMMUNICATION}, "Only an acute deterioration"),
+        (
+            {
+                "concern_type": ConcernType.COMMUNICATION,
+                "deterioration_outcome": None,
+                "change_in_care": (ChangeInCare.OXYGEN,),
+            },
+            "Choose what changed",
+        ),
+        ({"caller_update_method": None}, "how the caller was updated"),
+        ({"caller_updated_at": utcnow() + timedelta(hours=2)}, "not in the future"),
+        ({"caller_updated_at": utcnow() - timedelta(days=2)}, "after the call was raised"),
+    ],
+)
 def test_wrong_outcome_coding_is_refused_with_a_reason(setup, changes, message):
     concern = reviewed(setup)
     with pytest.raises(triage.TriageProblem, match=message):
@@ -278,23 +322,37 @@ def test_wrong_outcome_coding_is_refused_with_a_reason(setup, changes, message):
 
 def test_could_not_contact_the_caller_needs_no_time(setup):
     concern = reviewed(setup)
-    triage.close(concern.id, setup["nurse"], coding(caller_update_method=CallerUpdateMethod.COULD_NOT_CONTACT,
-                                                    caller_updated_at=None), "", concern.version)
+    triage.close(
+        concern.id,
+        setup["nurse"],
+        coding(caller_update_method=CallerUpdateMethod.COULD_NOT_CONTACT, caller_updated_at=None),
+        "",
+        concern.version,
+    )
     db.session.commit()
     assert fresh(concern.id).caller_updated_at is None
 
 
 def test_close_without_review_only_when_no_clinical_review_was_needed(setup):
     concern = claimed(setup)
-    signposted = coding(concern_type=ConcernType.OTHER_SIGNPOSTED, clinical_review_needed=False,
-                        deterioration_outcome=None, change_in_care=())
+    signposted = coding(
+        concern_type=ConcernType.OTHER_SIGNPOSTED,
+        clinical_review_needed=False,
+        deterioration_outcome=None,
+        change_in_care=(),
+    )
     with pytest.raises(triage.TriageProblem, match="must have its review recorded"):
-        triage.close_without_review(concern.id, setup["nurse"], coding(concern_type=ConcernType.CLINICAL_CONCERN,
-                                                                         deterioration_outcome=None, change_in_care=()),
-                                    "Parking", concern.version)
+        triage.close_without_review(
+            concern.id,
+            setup["nurse"],
+            coding(concern_type=ConcernType.CLINICAL_CONCERN, deterioration_outcome=None, change_in_care=()),
+            "Parking",
+            concern.version,
+        )
     db.session.rollback()
-    triage.close_without_review(concern.id, setup["nurse"], signposted, "Parking question, sent to PALS",
-                                concern.version)
+    triage.close_without_review(
+        concern.id, setup["nurse"], signposted, "Parking question, sent to PALS", concern.version
+    )
     db.session.commit()
     concern = fresh(concern.id)
     assert concern.status is ConcernStatus.CLOSED and concern.clinical_review_needed is False
@@ -304,8 +362,9 @@ def test_close_without_review_only_when_no_clinical_review_was_needed(setup):
 def test_a_reviewed_call_cannot_be_closed_without_review(setup):
     concern = reviewed(setup)
     with pytest.raises(ForbiddenTransition):
-        triage.close_without_review(concern.id, setup["nurse"], coding(clinical_review_needed=False), "x",
-                                    concern.version)
+        triage.close_without_review(
+            concern.id, setup["nurse"], coding(clinical_review_needed=False), "x", concern.version
+        )
 
 
 # --- cancel and reopen ------------------------------------------------------------------------------
@@ -314,8 +373,14 @@ def test_a_reviewed_call_cannot_be_closed_without_review(setup):
 def test_cancel_as_a_duplicate_links_the_original(setup):
     original = fresh(setup["concern_id"])
     repeat = raise_one(setup["ward"], submission="r" * 24, worry_details="Another worry").concern
-    triage.cancel(repeat.id, setup["nurse"], CancelKind.DUPLICATE, "Same patient", repeat.version,
-                  duplicate_of_reference=original.reference)
+    triage.cancel(
+        repeat.id,
+        setup["nurse"],
+        CancelKind.DUPLICATE,
+        "Same patient",
+        repeat.version,
+        duplicate_of_reference=original.reference,
+    )
     db.session.commit()
     repeat = fresh(repeat.id)
     assert repeat.status is ConcernStatus.CANCELLED and repeat.duplicate_of_id == original.id
@@ -324,8 +389,14 @@ def test_cancel_as_a_duplicate_links_the_original(setup):
 def test_a_duplicate_must_name_a_real_other_call(setup):
     concern = fresh(setup["concern_id"])
     with pytest.raises(triage.TriageProblem, match="reference of the call"):
-        triage.cancel(concern.id, setup["nurse"], CancelKind.DUPLICATE, "x", concern.version,
-                      duplicate_of_reference=concern.reference)
+        triage.cancel(
+            concern.id,
+            setup["nurse"],
+            CancelKind.DUPLICATE,
+            "x",
+            concern.version,
+            duplicate_of_reference=concern.reference,
+        )
 
 
 def test_a_withdrawn_call_is_cancelled_and_its_alerts_stop(setup):
@@ -333,8 +404,10 @@ def test_a_withdrawn_call_is_cancelled_and_its_alerts_stop(setup):
     triage.cancel(concern.id, setup["nurse"], CancelKind.WITHDRAWN, "Family says the patient is fine", concern.version)
     db.session.commit()
     assert fresh(concern.id).status is ConcernStatus.CANCELLED
-    assert db.session.scalars(select(Message.send_state).where(Message.template_id == "clinician_alert")).one() \
+    assert (
+        db.session.scalars(select(Message.send_state).where(Message.template_id == "clinician_alert")).one()
         is SendState.CANCELLED
+    )
 
 
 def test_reviewed_or_closed_calls_cannot_be_cancelled(setup):

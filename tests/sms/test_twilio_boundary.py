@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "12345678901234567890123456789012"
 URL = "https://tracker.example.nhs.uk/webhooks/twilio/status?m=42"
 # A status callback as Twilio posts it: ErrorCode is sent empty, and must be signed as such.
-FORM = MultiDict([("MessageSid", "SM" + "1" * 32), ("MessageStatus", "delivered"), ("ErrorCode", ""),
-                  ("To", "+447400123456")])
+FORM = MultiDict(
+    [("MessageSid", "SM" + "1" * 32), ("MessageStatus", "delivered"), ("ErrorCode", ""), ("To", "+447400123456")]
+)
 
 
 def twilio_imports(path: Path) -> list[str]:
@@ -41,7 +42,7 @@ def test_nothing_loads_the_sdk_by_name_either():
         if path.name == "twilio.py" and path.parent.name == "sms":
             continue
         text = path.read_text(encoding="utf-8")
-        assert "import_module(\"twilio" not in text and "__import__(\"twilio" not in text, path
+        assert 'import_module("twilio' not in text and '__import__("twilio' not in text, path
 
 
 def sign(url: str = URL, form=FORM, token: str = TOKEN) -> str:
@@ -60,26 +61,34 @@ def test_a_genuine_signature_on_a_url_without_a_query_passes():
 
 
 def test_repeated_fields_are_all_signed():
-    form = MultiDict([*FORM.items(multi=True), ("MediaUrl", "https://a.example/1"), ("MediaUrl", "https://a.example/2")])
+    form = MultiDict(
+        [*FORM.items(multi=True), ("MediaUrl", "https://a.example/1"), ("MediaUrl", "https://a.example/2")]
+    )
     signature = sign(form=form)
     assert validate_signature(TOKEN, URL, form, signature)
     one_dropped = MultiDict([(k, v) for k, v in form.items(multi=True) if v != "https://a.example/2"])
     assert not validate_signature(TOKEN, URL, one_dropped, signature)
 
 
-@pytest.mark.parametrize("token, url, form, signature", [
-    pytest.param("another-token-another-token-0000", URL, FORM, None, id="wrong token"),
-    pytest.param(TOKEN, URL, MultiDict({**FORM.to_dict(), "MessageStatus": "failed"}), None, id="tampered field"),
-    pytest.param(TOKEN, URL, MultiDict({k: v for k, v in FORM.items() if k != "ErrorCode"}), None,
-                 id="empty field dropped"),
-    pytest.param(TOKEN, URL.replace("https://", "http://"), FORM, None, id="http instead of https"),
-    pytest.param(TOKEN, URL.replace("m=42", "m=43"), FORM, None, id="another message's URL"),
-    pytest.param(TOKEN, "https://tracker.example.nhs.uk/webhooks/twilio/inbound?m=42", FORM, None, id="another path"),
-    pytest.param(TOKEN, "https://other.example/webhooks/twilio/status?m=42", FORM, None, id="another host"),
-    pytest.param(TOKEN, URL, FORM, "", id="empty signature"),
-    pytest.param(TOKEN, URL, FORM, "missing", id="missing signature"),
-    pytest.param("", URL, FORM, None, id="no token configured"),
-])
+@pytest.mark.parametrize(
+    "token, url, form, signature",
+    [
+        pytest.param("another-token-another-token-0000", URL, FORM, None, id="wrong token"),
+        pytest.param(TOKEN, URL, MultiDict({**FORM.to_dict(), "MessageStatus": "failed"}), None, id="tampered field"),
+        pytest.param(
+            TOKEN, URL, MultiDict({k: v for k, v in FORM.items() if k != "ErrorCode"}), None, id="empty field dropped"
+        ),
+        pytest.param(TOKEN, URL.replace("https://", "http://"), FORM, None, id="http instead of https"),
+        pytest.param(TOKEN, URL.replace("m=42", "m=43"), FORM, None, id="another message's URL"),
+        pytest.param(
+            TOKEN, "https://tracker.example.nhs.uk/webhooks/twilio/inbound?m=42", FORM, None, id="another path"
+        ),
+        pytest.param(TOKEN, "https://other.example/webhooks/twilio/status?m=42", FORM, None, id="another host"),
+        pytest.param(TOKEN, URL, FORM, "", id="empty signature"),
+        pytest.param(TOKEN, URL, FORM, "missing", id="missing signature"),
+        pytest.param("", URL, FORM, None, id="no token configured"),
+    ],
+)
 def test_anything_but_the_genuine_request_is_refused(token, url, form, signature):
     genuine = sign()
     if signature == "missing":

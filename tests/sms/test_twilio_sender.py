@@ -32,8 +32,14 @@ TO = "+447400123456"
 BASE = "http://127.0.0.1:9"  # never contacted: the fake transport answers
 CREATED = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 BODY = "Martha's Rule: urgent review asked for on Ward 7B. Ref K7M-4PX."
-MESSAGE = {"sid": "SM" + "1" * 32, "status": "queued", "to": TO, "body": BODY, "direction": "outbound-api",
-           "date_created": format_datetime(CREATED + timedelta(seconds=2))}
+MESSAGE = {
+    "sid": "SM" + "1" * 32,
+    "status": "queued",
+    "to": TO,
+    "body": BODY,
+    "direction": "outbound-api",
+    "date_created": format_datetime(CREATED + timedelta(seconds=2)),
+}
 
 
 class FakeTwilio(BaseAdapter):
@@ -71,8 +77,14 @@ class FakeTwilio(BaseAdapter):
 
 
 def make_sender(base: str = BASE, timeout: float = 10, **settings) -> TwilioSender:
-    config = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": "token", "TWILIO_FROM_NUMBER": FROM,
-              "TWILIO_API_BASE": base, "TWILIO_TIMEOUT_SECONDS": timeout, **settings}
+    config = {
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_FROM_NUMBER": FROM,
+        "TWILIO_API_BASE": base,
+        "TWILIO_TIMEOUT_SECONDS": timeout,
+        **settings,
+    }
     return TwilioSender.from_config(config)
 
 
@@ -99,22 +111,34 @@ def error(code: int, message: str = "refused") -> dict:
 def test_a_text_goes_to_twilio_with_our_number_a_short_validity_and_the_callback(twilio):
     sender, fake = twilio
     fake.answers.append((201, MESSAGE))
-    assert sender.send(sms(status_callback="https://t.example/webhooks/twilio/status?m=1")) == \
-        SendResult("SM" + "1" * 32, "queued")
+    assert sender.send(sms(status_callback="https://t.example/webhooks/twilio/status?m=1")) == SendResult(
+        "SM" + "1" * 32, "queued"
+    )
     request = fake.requests[0]
     assert request.method == "POST"
     assert request.url == f"{BASE}/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.headers["Authorization"].startswith("Basic ")
-    assert fake.form() == {"To": [TO], "From": [FROM], "Body": [BODY], "ValidityPeriod": ["600"],
-                           "StatusCallback": ["https://t.example/webhooks/twilio/status?m=1"]}
+    assert fake.form() == {
+        "To": [TO],
+        "From": [FROM],
+        "Body": [BODY],
+        "ValidityPeriod": ["600"],
+        "StatusCallback": ["https://t.example/webhooks/twilio/status?m=1"],
+    }
 
 
 def test_a_voice_call_reads_the_message_listens_for_one_key_and_reports_progress(twilio):
     sender, fake = twilio
     fake.answers.append((201, {"sid": "CA" + "2" * 32, "status": "queued"}))
-    result = sender.send(sms(channel="voice", body="Ward <7B> & \"C\". Press 1 to acknowledge.",
-                             status_callback="https://t.example/s?m=1", gather_url="https://t.example/v?m=1"))
+    result = sender.send(
+        sms(
+            channel="voice",
+            body='Ward <7B> & "C". Press 1 to acknowledge.',
+            status_callback="https://t.example/s?m=1",
+            gather_url="https://t.example/v?m=1",
+        )
+    )
     assert result == SendResult("CA" + "2" * 32, "queued")
     form = fake.form()
     assert form["From"] == [FROM] and form["Timeout"] == ["30"]
@@ -132,8 +156,9 @@ def test_a_voice_call_without_a_keypress_address_just_reads_the_message():
 
 
 def test_voice_calls_come_from_the_voice_number_when_one_is_set():
-    sender = make_sender(TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32,
-                         TWILIO_VOICE_FROM_NUMBER="+442079460999")
+    sender = make_sender(
+        TWILIO_FROM_NUMBER=None, TWILIO_MESSAGING_SERVICE_SID="MG" + "0" * 32, TWILIO_VOICE_FROM_NUMBER="+442079460999"
+    )
     fake = FakeTwilio()
     sender.client.http_client.session.mount("http://", fake)
     fake.answers += [(201, {"sid": "CA" + "3" * 32, "status": "queued"}), (201, MESSAGE)]
@@ -146,11 +171,14 @@ def test_voice_calls_come_from_the_voice_number_when_one_is_set():
 # --- what Twilio refuses ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status, body", [
-    (429, error(20429, "Too Many Requests")),
-    (429, "Too Many Requests"),  # not even JSON
-    (400, error(21611, "This 'From' number has exceeded the maximum number of queued messages")),
-])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (429, error(20429, "Too Many Requests")),
+        (429, "Too Many Requests"),  # not even JSON
+        (400, error(21611, "This 'From' number has exceeded the maximum number of queued messages")),
+    ],
+)
 def test_too_many_requests_is_safe_to_retry(twilio, status, body):
     sender, fake = twilio
     fake.answers.append((status, body))
@@ -160,15 +188,18 @@ def test_too_many_requests_is_safe_to_retry(twilio, status, body):
     assert "nothing was sent" in failure.value.reason
 
 
-@pytest.mark.parametrize("code, plain_words", [
-    (21211, "This phone number is not valid"),
-    (21610, "replied STOP"),
-    (21614, "not a mobile number. Phone the caller instead."),
-    (21635, "it is a landline"),
-    (21408, "not allowed to text or call numbers in this country"),
-    (21606, "Tell the system administrator"),
-    (13224, "not valid for a phone call"),
-])
+@pytest.mark.parametrize(
+    "code, plain_words",
+    [
+        (21211, "This phone number is not valid"),
+        (21610, "replied STOP"),
+        (21614, "not a mobile number. Phone the caller instead."),
+        (21635, "it is a landline"),
+        (21408, "not allowed to text or call numbers in this country"),
+        (21606, "Tell the system administrator"),
+        (13224, "not valid for a phone call"),
+    ],
+)
 def test_permanent_errors_end_the_message_with_a_reason_staff_can_act_on(twilio, code, plain_words):
     sender, fake = twilio
     fake.answers.append((400, error(code)))
@@ -203,8 +234,9 @@ def test_an_unknown_refusal_is_permanent_and_points_to_twilios_page(twilio):
 def test_a_problem_details_refusal_is_understood_too(twilio):
     """The SDK turns RFC 9457 answers into TwilioServiceException, not TwilioRestException."""
     sender, fake = twilio
-    fake.answers.append((400, {"type": "https://www.twilio.com/docs/errors/21211", "title": "Invalid To",
-                               "status": 400, "code": 21211}))
+    fake.answers.append(
+        (400, {"type": "https://www.twilio.com/docs/errors/21211", "title": "Invalid To", "status": 400, "code": 21211})
+    )
     with pytest.raises(PermanentFailure) as failure:
         sender.send(sms())
     assert failure.value.code == "21211"
@@ -310,8 +342,13 @@ def test_a_connection_reset_after_the_request_went_may_have_sent_it():
 
 
 def page(*records: dict, key: str = "messages") -> dict:
-    return {key: list(records), "next_page_uri": "/2010-04-01/Accounts/x/Messages.json?Page=1", "page": 0,
-            "page_size": 20, "uri": "/"}
+    return {
+        key: list(records),
+        "next_page_uri": "/2010-04-01/Accounts/x/Messages.json?Page=1",
+        "page": 0,
+        "page_size": 20,
+        "uri": "/",
+    }
 
 
 def test_reconciling_finds_the_text_and_asks_for_one_bounded_page(twilio):
@@ -340,21 +377,36 @@ def test_reconciling_a_database_time_without_a_zone_reads_it_as_utc(twilio):
 
 def test_reconciling_a_call_takes_the_latest_outbound_call_to_that_number(twilio):
     sender, fake = twilio
-    call = {"sid": "CA" + "4" * 32, "status": "no-answer", "to": TO, "direction": "outbound-api",
-            "date_created": format_datetime(CREATED + timedelta(seconds=1))}
-    later = {**call, "sid": "CA" + "5" * 32, "status": "ringing", "date_created": format_datetime(CREATED + timedelta(seconds=9))}
-    fake.answers.append((200, page(call, later, {**later, "sid": "CA" + "6" * 32, "direction": "inbound"}, key="calls")))
+    call = {
+        "sid": "CA" + "4" * 32,
+        "status": "no-answer",
+        "to": TO,
+        "direction": "outbound-api",
+        "date_created": format_datetime(CREATED + timedelta(seconds=1)),
+    }
+    later = {
+        **call,
+        "sid": "CA" + "5" * 32,
+        "status": "ringing",
+        "date_created": format_datetime(CREATED + timedelta(seconds=9)),
+    }
+    fake.answers.append(
+        (200, page(call, later, {**later, "sid": "CA" + "6" * 32, "direction": "inbound"}, key="calls"))
+    )
     assert sender.find_sent(sms(channel="voice")) == SendResult("CA" + "5" * 32, "ringing")
     assert fake.requests[0].url.split("?")[0].endswith("/Calls.json")
     assert fake.query()["StartTime>"] == ["2026-11-30T08:59:00Z"]
 
 
-@pytest.mark.parametrize("answer", [
-    (500, {"code": 20500, "message": "Internal Server Error", "status": 500}),
-    (429, {"code": 20429, "message": "Too Many Requests", "status": 429}),
-    requests.exceptions.ReadTimeout("read timed out"),
-    (200, "not json"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (500, {"code": 20500, "message": "Internal Server Error", "status": 500}),
+        (429, {"code": 20429, "message": "Too Many Requests", "status": 429}),
+        requests.exceptions.ReadTimeout("read timed out"),
+        (200, "not json"),
+    ],
+)
 def test_a_failed_look_up_raises_so_the_worker_tries_again_later(twilio, answer):
     sender, fake = twilio
     fake.answers.append(answer)
@@ -374,15 +426,21 @@ def test_a_look_up_to_an_unreachable_twilio_raises():
 def test_the_redirecting_client_refuses_any_host_but_twilios_api():
     client = RedirectedHttpClient("http://127.0.0.1:4010")
     assert client.session.trust_env is False
-    for url in ["https://evil.example/2010-04-01/Accounts.json", "http://api.twilio.com/x",
-                "https://api.twilio.com.evil.example/x", "https://messaging.twilio.com/v1/Services",
-                "https://api.twilio.com:8443/x"]:
+    for url in [
+        "https://evil.example/2010-04-01/Accounts.json",
+        "http://api.twilio.com/x",
+        "https://api.twilio.com.evil.example/x",
+        "https://messaging.twilio.com/v1/Services",
+        "https://api.twilio.com:8443/x",
+    ]:
         with pytest.raises(ForeignHostRefused):
             client.request("GET", url)
 
 
-@pytest.mark.parametrize("base", ["127.0.0.1:4010", "ftp://127.0.0.1", "http://127.0.0.1:4010/prefix",
-                                  "http://127.0.0.1:4010/?x=1", "http://"])
+@pytest.mark.parametrize(
+    "base",
+    ["127.0.0.1:4010", "ftp://127.0.0.1", "http://127.0.0.1:4010/prefix", "http://127.0.0.1:4010/?x=1", "http://"],
+)
 def test_a_malformed_api_base_is_refused_at_start(base):
     with pytest.raises(ConfigError, match="TWILIO_API_BASE"):
         build_client(ACCOUNT, "token", timeout=10, api_base=base)
@@ -394,12 +452,15 @@ def test_without_an_api_base_the_sdk_talks_to_twilio_with_our_timeout():
     assert client.edge is None and client.region is None  # never read from the environment
 
 
-@pytest.mark.parametrize("settings, complaint", [
-    ({"TWILIO_AUTH_TOKEN": None}, "TWILIO_AUTH_TOKEN"),
-    ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
-    ({"TWILIO_VALIDITY_SECONDS": 36_001}, "TWILIO_VALIDITY_SECONDS"),
-    ({"TWILIO_RING_SECONDS": 0}, "TWILIO_RING_SECONDS"),
-])
+@pytest.mark.parametrize(
+    "settings, complaint",
+    [
+        ({"TWILIO_AUTH_TOKEN": None}, "TWILIO_AUTH_TOKEN"),
+        ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
+        ({"TWILIO_VALIDITY_SECONDS": 36_001}, "TWILIO_VALIDITY_SECONDS"),
+        ({"TWILIO_RING_SECONDS": 0}, "TWILIO_RING_SECONDS"),
+    ],
+)
 def test_incomplete_settings_stop_the_app_at_start(settings, complaint):
     with pytest.raises(ConfigError, match=complaint):
         make_sender(**settings)
@@ -407,7 +468,13 @@ def test_incomplete_settings_stop_the_app_at_start(settings, complaint):
 
 def test_the_app_builds_the_twilio_backend_from_its_configuration():
     app = Flask(__name__)
-    app.config.update(SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN="token",
-                      TWILIO_FROM_NUMBER=FROM, TWILIO_API_BASE=BASE, TWILIO_VALIDITY_SECONDS=300)
+    app.config.update(
+        SMS_BACKEND="twilio",
+        TWILIO_ACCOUNT_SID=ACCOUNT,
+        TWILIO_AUTH_TOKEN="token",
+        TWILIO_FROM_NUMBER=FROM,
+        TWILIO_API_BASE=BASE,
+        TWILIO_VALIDITY_SECONDS=300,
+    )
     sender = build_sender(app)
     assert isinstance(sender, TwilioSender) and sender.name == "twilio" and sender.validity_seconds == 300

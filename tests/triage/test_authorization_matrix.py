@@ -28,33 +28,61 @@ MATRIX = {
     "health.livez": ("GET", "/livez", dict.fromkeys(ROLES, 200)),
     "health.healthz": ("GET", "/healthz", dict.fromkeys(ROLES, 200)),
     "static": ("GET", "/assets/app/tracker.css", dict.fromkeys(ROLES, 200)),
-    "auth.sign_in": ("GET", "/auth/sign-in", {"anonymous": 200, "ward_staff": 302, "outreach": 302, "manager": 302,
-                                              "admin": 302}),
+    "auth.sign_in": (
+        "GET",
+        "/auth/sign-in",
+        {"anonymous": 200, "ward_staff": 302, "outreach": 302, "manager": 302, "admin": 302},
+    ),
     "auth.sign_in_code": ("GET", "/auth/sign-in/code", dict.fromkeys(ROLES, 302)),
     "auth.sign_out_confirm": ("GET", "/auth/sign-out", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     "auth.sign_out": ("POST", "/auth/sign-out", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
-    "auth.sign_out_everywhere": ("POST", "/auth/sign-out-everywhere", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
+    "auth.sign_out_everywhere": (
+        "POST",
+        "/auth/sign-out-everywhere",
+        {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)},
+    ),
     "auth.sign_out_others": ("POST", "/auth/sign-out-others", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "auth.change_password": ("GET", "/auth/password", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     # Managers and admins have an authenticator already: replacing it needs a fresh code first.
-    "auth.enrol_mfa": ("GET", "/auth/mfa", {"anonymous": S, "ward_staff": 200, "outreach": 200, "manager": 302,
-                                            "admin": 302}),
+    "auth.enrol_mfa": (
+        "GET",
+        "/auth/mfa",
+        {"anonymous": S, "ward_staff": 200, "outreach": 200, "manager": 302, "admin": 302},
+    ),
     "auth.remove_mfa": ("POST", "/auth/mfa/remove", {"anonymous": S, **dict.fromkeys(ROLES[1:], 302)}),
     "auth.keepalive": ("POST", "/auth/keepalive", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     "auth.session_status": ("GET", "/auth/session", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
     "auth.account": ("GET", "/auth/account", {"anonymous": S, **dict.fromkeys(ROLES[1:], 200)}),
-    "triage.queue_page": ("GET", "/triage/", {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200,
-                                              "admin": 403}),
-    "triage.queue_rows": ("GET", "/triage/queue/rows", {"anonymous": S, "ward_staff": 403, "outreach": 200,
-                                                        "manager": 200, "admin": 403}),
-    "triage.concern_page": ("GET", "/triage/c/{ref}", {"anonymous": S, "ward_staff": 403, "outreach": 200,
-                                                       "manager": 200, "admin": 403}),
-    "triage.act": ("POST", "/triage/c/{ref}/claim", {"anonymous": S, "ward_staff": 403, "outreach": 302,
-                                                     "manager": 403, "admin": 403}),
-    "triage.raise_call": ("GET", "/triage/raise", {"anonymous": S, "ward_staff": 200, "outreach": 200,
-                                                   "manager": 403, "admin": 403}),
-    "triage.ward_page": ("GET", "/triage/ward", {"anonymous": S, "ward_staff": 200, "outreach": 403,
-                                                 "manager": 403, "admin": 403}),
+    "triage.queue_page": (
+        "GET",
+        "/triage/",
+        {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200, "admin": 403},
+    ),
+    "triage.queue_rows": (
+        "GET",
+        "/triage/queue/rows",
+        {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200, "admin": 403},
+    ),
+    "triage.concern_page": (
+        "GET",
+        "/triage/c/{ref}",
+        {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200, "admin": 403},
+    ),
+    "triage.act": (
+        "POST",
+        "/triage/c/{ref}/claim",
+        {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
+    ),
+    "triage.raise_call": (
+        "GET",
+        "/triage/raise",
+        {"anonymous": S, "ward_staff": 200, "outreach": 200, "manager": 403, "admin": 403},
+    ),
+    "triage.ward_page": (
+        "GET",
+        "/triage/ward",
+        {"anonymous": S, "ward_staff": 200, "outreach": 403, "manager": 403, "admin": 403},
+    ),
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
@@ -99,8 +127,10 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
         response = client.get(path)
     want = expected[role]
     if want == S:
-        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/sign-in"), \
-            (response.status_code, response.headers.get("Location"))
+        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/sign-in"), (
+            response.status_code,
+            response.headers.get("Location"),
+        )
     else:
         assert response.status_code == want, (endpoint, role, response.status_code, response.headers.get("Location"))
     for secret in NEVER_SHOWN.get(role, []):
@@ -117,10 +147,18 @@ def other_team_concern(app, trust):
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()
         site = hospital.add_site(actor, code="other", name="Other Hospital")
-        team = hospital.add_team(actor, code="other-ccot", site=site, name="Other Team", population=Population.ADULT,
-                                 public_phone="020 7946 0555", duty_phone="07400 900555")
-        ward = hospital.add_ward(actor, code="ow1", name="Other Ward", site=site, team=team,
-                                 population=Population.ADULT)
+        team = hospital.add_team(
+            actor,
+            code="other-ccot",
+            site=site,
+            name="Other Team",
+            population=Population.ADULT,
+            public_phone="020 7946 0555",
+            duty_phone="07400 900555",
+        )
+        ward = hospital.add_ward(
+            actor, code="ow1", name="Other Ward", site=site, team=team, population=Population.ADULT
+        )
         db.session.commit()
         return raise_one(ward, submission="o" * 24).concern.reference
 
@@ -187,5 +225,3 @@ def test_admins_see_no_clinical_content(client, login_as, family):
     login_as("admin")
     assert client.get("/triage/").status_code == 403
     assert "Pat Jones" not in client.get("/auth/account").get_data(as_text=True)
-
-

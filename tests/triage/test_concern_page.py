@@ -51,14 +51,24 @@ def act(client, reference, action, **fields):
 
 def test_the_page_shows_everything_the_caller_gave(client, nurse, call):
     html = open_page(client, call)
-    for text in ["Pat Jones", "Sam Jones", "daughter", "Breathing has changed", "Sleepier or confused",
-                 "Mum is breathing fast and is not making sense.", "They said the doctor would come later.",
-                 "07400 123456", "can be texted", "Claim this call", "Raised"]:
+    for text in [
+        "Pat Jones",
+        "Sam Jones",
+        "daughter",
+        "Breathing has changed",
+        "Sleepier or confused",
+        "Mum is breathing fast and is not making sense.",
+        "They said the doctor would come later.",
+        "07400 123456",
+        "can be texted",
+        "Claim this call",
+        "Raised",
+    ]:
         assert text in html, text
 
 
 def test_what_people_typed_is_shown_as_text_in_an_isolated_block(client, nurse, family, app):
-    family.submit(worry_details='<img src=x onerror=alert(1)>', patient_name="Ali\u202egnp")
+    family.submit(worry_details="<img src=x onerror=alert(1)>", patient_name="Ali\u202egnp")
     with app.app_context():
         reference = db.session.scalar(db.select(Concern.reference))
     html = open_page(client, reference)
@@ -69,36 +79,97 @@ def test_what_people_typed_is_shown_as_text_in_an_isolated_block(client, nurse, 
 def test_claim_then_review_with_news2_then_close(client, nurse, call, read):
     assert act(client, call, "claim").status_code == 302
     assert "You have claimed this call" in open_page(client, call)
-    preview = act(client, call, "review", intent="calculate", review_kind="seen_on_ward", findings="On O2",
-                  news2="yes", age="70", pregnant="no", respiration_rate="22", spo2="95", scale_2="no", on_oxygen="yes",
-                  systolic_bp="105", pulse="112", consciousness="A", temperature="38.4")
+    preview = act(
+        client,
+        call,
+        "review",
+        intent="calculate",
+        review_kind="seen_on_ward",
+        findings="On O2",
+        news2="yes",
+        age="70",
+        pregnant="no",
+        respiration_rate="22",
+        spo2="95",
+        scale_2="no",
+        on_oxygen="yes",
+        systolic_bp="105",
+        pulse="112",
+        consciousness="A",
+        temperature="38.4",
+    )
     assert preview.status_code == 200 and "NEWS2: 9" in preview.get_data(as_text=True)
     assert read.one(Concern).status is ConcernStatus.ACKNOWLEDGED  # calculating saves nothing
-    saved = act(client, call, "review", intent="save", review_kind="seen_on_ward", findings="On O2", news2="yes",
-                age="70", pregnant="no", respiration_rate="22", spo2="95", scale_2="no", on_oxygen="yes",
-                systolic_bp="105", pulse="112", consciousness="A", temperature="38.4")
+    saved = act(
+        client,
+        call,
+        "review",
+        intent="save",
+        review_kind="seen_on_ward",
+        findings="On O2",
+        news2="yes",
+        age="70",
+        pregnant="no",
+        respiration_rate="22",
+        spo2="95",
+        scale_2="no",
+        on_oxygen="yes",
+        systolic_bp="105",
+        pulse="112",
+        consciousness="A",
+        temperature="38.4",
+    )
     assert saved.status_code == 302
     assert "NEWS2 at review: 9" in open_page(client, call)
-    closed = act(client, call, "close", concern_type="acute_deterioration", clinical_review_needed="yes",
-                 deterioration_outcome="change_in_care", change_in_care=["oxygen", "medication"],
-                 caller_update_method="phone", caller_updated_time="")
+    closed = act(
+        client,
+        call,
+        "close",
+        concern_type="acute_deterioration",
+        clinical_review_needed="yes",
+        deterioration_outcome="change_in_care",
+        change_in_care=["oxygen", "medication"],
+        caller_update_method="phone",
+        caller_updated_time="",
+    )
     assert closed.status_code == 302
     concern = read.one(Concern)
     assert concern.status is ConcernStatus.CLOSED and concern.change_in_care == ["oxygen", "medication"]
     assert concern.news2_total == 9 and concern.caller_updated_at is not None
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"review_kind": "", "findings": "x"}, "Choose how the patient was reviewed"),
-    ({"review_kind": "seen_on_ward", "findings": ""}, "Write what you found"),
-    ({"review_kind": "seen_on_ward", "findings": "x", "news2": "yes", "age": "12", "pregnant": "no"},
-     "not valid for under-16s"),
-    ({"review_kind": "seen_on_ward", "findings": "x", "news2": "yes", "age": "40", "pregnant": "yes"},
-     "not valid in pregnancy"),
-    ({"review_kind": "seen_on_ward", "findings": "x", "news2": "yes", "age": "40", "pregnant": "no",
-      "respiration_rate": "500", "spo2": "95", "on_oxygen": "no", "systolic_bp": "120", "pulse": "80",
-      "consciousness": "A", "temperature": "37"}, "Respiration rate must be between 1 and 80"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"review_kind": "", "findings": "x"}, "Choose how the patient was reviewed"),
+        ({"review_kind": "seen_on_ward", "findings": ""}, "Write what you found"),
+        (
+            {"review_kind": "seen_on_ward", "findings": "x", "news2": "yes", "age": "12", "pregnant": "no"},
+            "not valid for under-16s",
+        ),
+        (
+            {"review_kind": "seen_on_ward", "findings": "x", "news2": "yes", "age": "40", "pregnant": "yes"},
+            "not valid in pregnancy",
+        ),
+        (
+            {
+                "review_kind": "seen_on_ward",
+                "findings": "x",
+                "news2": "yes",
+                "age": "40",
+                "pregnant": "no",
+                "respiration_rate": "500",
+                "spo2": "95",
+                "on_oxygen": "no",
+                "systolic_bp": "120",
+                "pulse": "80",
+                "consciousness": "A",
+                "temperature": "37",
+            },
+            "Respiration rate must be between 1 and 80",
+        ),
+    ],
+)
 def test_review_problems_come_back_with_a_clear_message_and_the_text_kept(client, nurse, call, fields, message):
     act(client, call, "claim")
     response = act(client, call, "review", intent="save", **fields)
@@ -124,15 +195,17 @@ def test_a_decision_on_a_stale_page_is_refused_with_a_clear_message(client, nurs
     html = open_page(client, call)
     old_version = version(html)
     act(client, call, "priority", priority="1")
-    response = client.post(f"/triage/c/{call}/release", data={"csrf_token": token(html), "version": old_version,
-                                                              "reason": "Busy"})
+    response = client.post(
+        f"/triage/c/{call}/release", data={"csrf_token": token(html), "version": old_version, "reason": "Busy"}
+    )
     assert response.status_code == 302
     assert "changed since you opened it, so nothing was saved" in open_page(client, call)
 
 
 def test_a_forbidden_move_is_refused_with_a_clear_message(client, nurse, call):
-    response = act(client, call, "close", concern_type="communication", clinical_review_needed="no",
-                   caller_update_method="phone")
+    response = act(
+        client, call, "close", concern_type="communication", clinical_review_needed="no", caller_update_method="phone"
+    )
     assert response.status_code == 302
     assert "This call is new, so it cannot be closed" in open_page(client, call)
 
@@ -180,10 +253,21 @@ def test_staff_raise_a_call_on_the_staff_route(client, login_as, read):
     html = client.get("/triage/raise").get_data(as_text=True)
     submission = re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
     ward_id = re.search(r'<option value="(\d+)"', html).group(1)
-    response = client.post("/triage/raise", data={
-        "csrf_token": token(html), "submission_id": submission, "ward_id": ward_id, "caller_route": "staff",
-        "patient_name": "Jo Bloggs", "hospital_number": "RX1234567", "worry_categories": ["breathing"],
-        "worry_details": "RR 28, not improving", "callback_number": "020 7946 0123", "preferred_language": ""})
+    response = client.post(
+        "/triage/raise",
+        data={
+            "csrf_token": token(html),
+            "submission_id": submission,
+            "ward_id": ward_id,
+            "caller_route": "staff",
+            "patient_name": "Jo Bloggs",
+            "hospital_number": "RX1234567",
+            "worry_categories": ["breathing"],
+            "worry_details": "RR 28, not improving",
+            "callback_number": "020 7946 0123",
+            "preferred_language": "",
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/triage/ward"
     concern = read.one(Concern)
     assert concern.caller_route.value == "staff" and concern.channel.value == "staff"
@@ -194,11 +278,22 @@ def test_staff_raise_a_call_on_the_staff_route(client, login_as, read):
 def test_outreach_log_a_call_taken_by_phone_for_a_family(client, login_as, read):
     login_as("outreach")
     html = client.get("/triage/raise").get_data(as_text=True)
-    response = client.post("/triage/raise", data={
-        "csrf_token": token(html), "submission_id": re.search(r'name="submission_id" value="([^"]+)"', html).group(1),
-        "ward_id": re.search(r'<option value="(\d+)"', html).group(1), "caller_route": "family_carer_advocate",
-        "caller_name": "Mo", "caller_relationship": "son", "patient_name": "Dee", "worry_categories": ["pain"],
-        "callback_number": "07400 765432", "sms_consent": "y", "preferred_language": ""})
+    response = client.post(
+        "/triage/raise",
+        data={
+            "csrf_token": token(html),
+            "submission_id": re.search(r'name="submission_id" value="([^"]+)"', html).group(1),
+            "ward_id": re.search(r'<option value="(\d+)"', html).group(1),
+            "caller_route": "family_carer_advocate",
+            "caller_name": "Mo",
+            "caller_relationship": "son",
+            "patient_name": "Dee",
+            "worry_categories": ["pain"],
+            "callback_number": "07400 765432",
+            "sms_consent": "y",
+            "preferred_language": "",
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"].startswith("/triage/c/MR-")
     concern = read.one(Concern)
     assert concern.channel.value == "phone_call" and concern.caller_route.value == "family_carer_advocate"
@@ -207,9 +302,18 @@ def test_outreach_log_a_call_taken_by_phone_for_a_family(client, login_as, read)
 def test_ward_staff_can_raise_only_for_their_own_ward(client, login_as, trust, read):
     login_as("ward_staff")
     html = client.get("/triage/raise").get_data(as_text=True)
-    response = client.post("/triage/raise", data={
-        "csrf_token": token(html), "submission_id": "x" * 24, "ward_id": str(trust["beds_ward"]),
-        "caller_route": "staff", "patient_name": "Jo", "worry_details": "x", "preferred_language": ""})
+    response = client.post(
+        "/triage/raise",
+        data={
+            "csrf_token": token(html),
+            "submission_id": "x" * 24,
+            "ward_id": str(trust["beds_ward"]),
+            "caller_route": "staff",
+            "patient_name": "Jo",
+            "worry_details": "x",
+            "preferred_language": "",
+        },
+    )
     assert response.status_code == 400 and "Choose the patient" in response.get_data(as_text=True)
     assert read.count(Concern) == 0
 
@@ -231,8 +335,9 @@ def test_twenty_clinicians_pressing_claim_at_once_over_http_give_one_winner(app,
         def claim(pair):
             browser, csrf = pair
             start.wait(timeout=60)
-            return browser.post(f"{base}/triage/c/{call}/claim", data={"csrf_token": csrf}, allow_redirects=True,
-                                timeout=60).text
+            return browser.post(
+                f"{base}/triage/c/{call}/claim", data={"csrf_token": csrf}, allow_redirects=True, timeout=60
+            ).text
 
         with ThreadPoolExecutor(max_workers=len(sessions)) as pool:
             pages = list(pool.map(claim, sessions))

@@ -31,8 +31,9 @@ def three_calls(family, app):
         rows = db.session.execute(db.select(Concern.id, Concern.reference).order_by(Concern.id)).all()
         # Age them: the first is oldest.
         for minutes, (concern_id, reference) in zip((50, 30, 10), rows, strict=True):
-            db.session.execute(update(Concern).where(Concern.id == concern_id)
-                               .values(raised_at=utcnow() - timedelta(minutes=minutes)))
+            db.session.execute(
+                update(Concern).where(Concern.id == concern_id).values(raised_at=utcnow() - timedelta(minutes=minutes))
+            )
             references.append(reference)
         db.session.commit()
     return references
@@ -41,8 +42,7 @@ def three_calls(family, app):
 def test_new_calls_come_first_then_priority_then_age(client, login_as, three_calls, app):
     oldest, middle, newest = three_calls
     with app.app_context():
-        db.session.execute(update(Concern).where(Concern.reference == oldest)
-                           .values(status=ConcernStatus.ACKNOWLEDGED))
+        db.session.execute(update(Concern).where(Concern.reference == oldest).values(status=ConcernStatus.ACKNOWLEDGED))
         db.session.execute(update(Concern).where(Concern.reference == newest).values(priority=1))
         db.session.commit()
     login_as("outreach")
@@ -62,8 +62,11 @@ def test_each_row_shows_where_who_what_how_long_and_the_text_state(client, login
 def test_filters_show_mine_unclaimed_and_by_site(client, login_as, three_calls, app):
     user_id = login_as("outreach")
     with app.app_context():
-        db.session.execute(update(Concern).where(Concern.reference == three_calls[0])
-                           .values(status=ConcernStatus.ACKNOWLEDGED, claimed_by_id=user_id))
+        db.session.execute(
+            update(Concern)
+            .where(Concern.reference == three_calls[0])
+            .values(status=ConcernStatus.ACKNOWLEDGED, claimed_by_id=user_id)
+        )
         db.session.commit()
     assert refs(client.get("/triage/?view=mine").get_data(as_text=True)) == [three_calls[0]]
     assert set(refs(client.get("/triage/?view=unclaimed").get_data(as_text=True))) == set(three_calls[1:])
@@ -74,10 +77,16 @@ def test_filters_show_mine_unclaimed_and_by_site(client, login_as, three_calls, 
 
 def test_closed_calls_are_listed_below_for_a_day(client, login_as, three_calls, app):
     with app.app_context():
-        db.session.execute(update(Concern).where(Concern.reference == three_calls[0])
-                           .values(status=ConcernStatus.CLOSED, updated_at=utcnow()))
-        db.session.execute(update(Concern).where(Concern.reference == three_calls[1])
-                           .values(status=ConcernStatus.CLOSED, updated_at=utcnow() - timedelta(days=2)))
+        db.session.execute(
+            update(Concern)
+            .where(Concern.reference == three_calls[0])
+            .values(status=ConcernStatus.CLOSED, updated_at=utcnow())
+        )
+        db.session.execute(
+            update(Concern)
+            .where(Concern.reference == three_calls[1])
+            .values(status=ConcernStatus.CLOSED, updated_at=utcnow() - timedelta(days=2))
+        )
         db.session.commit()
     login_as("outreach")
     html = client.get("/triage/").get_data(as_text=True)
@@ -169,21 +178,41 @@ def test_the_queue_query_uses_an_index_on_a_large_table(app, trust):
     (status, raised_at) index rather than scan the table."""
     with app.app_context(), write_intent():
         now = utcnow()
-        rows = [{"reference": f"MR-{n:04d}-{n % 97:02d}"[:10], "submission_id": f"hist-{n}", "ward_id": trust["ward"],
-                 "site_id": trust["site"], "team_id": trust["team"], "caller_route": "family_carer_advocate",
-                 "callback_textable": False, "sms_consent": False, "locale": "en", "interpreter_needed": False,
-                 "worry_categories": [], "channel": "tablet", "status": "closed" if n > 20 else "new", "version": 1,
-                 "repeat_count": 0, "flagged_burst": False, "flagged_automated": False,
-                 "raised_at": now - timedelta(minutes=n), "updated_at": now - timedelta(minutes=n),
-                 "change_in_care": []} for n in range(5000)]
+        rows = [
+            {
+                "reference": f"MR-{n:04d}-{n % 97:02d}"[:10],
+                "submission_id": f"hist-{n}",
+                "ward_id": trust["ward"],
+                "site_id": trust["site"],
+                "team_id": trust["team"],
+                "caller_route": "family_carer_advocate",
+                "callback_textable": False,
+                "sms_consent": False,
+                "locale": "en",
+                "interpreter_needed": False,
+                "worry_categories": [],
+                "channel": "tablet",
+                "status": "closed" if n > 20 else "new",
+                "version": 1,
+                "repeat_count": 0,
+                "flagged_burst": False,
+                "flagged_automated": False,
+                "raised_at": now - timedelta(minutes=n),
+                "updated_at": now - timedelta(minutes=n),
+                "change_in_care": [],
+            }
+            for n in range(5000)
+        ]
         for row in rows:
             row["reference"] = f"MR-{row['submission_id'][-4:].rjust(4, 'A')}-AA"
         db.session.execute(Concern.__table__.insert(), rows)
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-        plan = _plan(f"SELECT id FROM concern WHERE team_id = :team AND concern.{OPEN_STATUS_SQL} "
-                     "ORDER BY raised_at", {"team": trust["team"]})
+        plan = _plan(
+            f"SELECT id FROM concern WHERE team_id = :team AND concern.{OPEN_STATUS_SQL} ORDER BY raised_at",
+            {"team": trust["team"]},
+        )
         assert "ix_concern_open_team" in plan, plan
         version_plan = _plan("SELECT max(updated_at) FROM concern WHERE team_id = :team", {"team": trust["team"]})
         assert "ix_concern_team_updated_at" in version_plan, version_plan

@@ -52,32 +52,54 @@ def paged(app):
     with app.app_context(), write_intent():
         team = build_team_on_call(app)
         concern = raise_one(team["ward"]).concern
-        alert = db.session.scalar(select(Message).where(Message.concern_id == concern.id,
-                                                        Message.audience == Audience.CLINICIAN))
-        receipt = db.session.scalar(select(Message).where(Message.concern_id == concern.id,
-                                                          Message.audience == Audience.FAMILY))
+        alert = db.session.scalar(
+            select(Message).where(Message.concern_id == concern.id, Message.audience == Audience.CLINICIAN)
+        )
+        receipt = db.session.scalar(
+            select(Message).where(Message.concern_id == concern.id, Message.audience == Audience.FAMILY)
+        )
         for message, sid in ((alert, "SM" + "a" * 32), (receipt, "SM" + "b" * 32)):
             message.send_state, message.provider_sid, message.accepted_at = SendState.ACCEPTED, sid, utcnow()
         db.session.commit()
-        return {"concern": concern.id, "reference": concern.reference, "alert": alert.id, "receipt": receipt.id,
-                "people": team["people"]}
+        return {
+            "concern": concern.id,
+            "reference": concern.reference,
+            "alert": alert.id,
+            "receipt": receipt.id,
+            "people": team["people"],
+        }
 
 
 def status_params(sid, status, error_code=""):
-    return {"MessageSid": sid, "MessageStatus": status, "ErrorCode": error_code, "AccountSid": "AC" + "0" * 32,
-            "From": "+447700900001", "To": PRIMARY, "ApiVersion": "2010-04-01"}
+    return {
+        "MessageSid": sid,
+        "MessageStatus": status,
+        "ErrorCode": error_code,
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+447700900001",
+        "To": PRIMARY,
+        "ApiVersion": "2010-04-01",
+    }
 
 
 def inbound_params(sender, body, sid="SM" + "c" * 32, **extra):
-    return {"MessageSid": sid, "From": sender, "To": "+447700900001", "Body": body, "NumMedia": "0",
-            "AccountSid": "AC" + "0" * 32, **extra}
+    return {
+        "MessageSid": sid,
+        "From": sender,
+        "To": "+447700900001",
+        "Body": body,
+        "NumMedia": "0",
+        "AccountSid": "AC" + "0" * 32,
+        **extra,
+    }
 
 
 # --- signatures -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("forgery", ["wrong_token", "tampered_field", "other_url", "empty", "missing",
-                                     "bare_question_mark"])
+@pytest.mark.parametrize(
+    "forgery", ["wrong_token", "tampered_field", "other_url", "empty", "missing", "bare_question_mark"]
+)
 def test_a_forged_or_unsigned_webhook_is_refused_and_changes_nothing(app, client, read, paged, forgery):
     path = f"/webhooks/twilio/status?m={paged['alert']}"
     params = status_params("SM" + "a" * 32, "failed", "30003")
@@ -109,8 +131,9 @@ def test_a_webhook_without_a_query_is_signed_over_the_bare_path(app, client, rea
 
 
 def test_webhooks_need_no_csrf_token_but_every_other_post_does(app, client, paged):
-    response = signed_post(client, app, f"/webhooks/twilio/status?m={paged['alert']}",
-                           status_params("SM" + "a" * 32, "sent"))
+    response = signed_post(
+        client, app, f"/webhooks/twilio/status?m={paged['alert']}", status_params("SM" + "a" * 32, "sent")
+    )
     assert response.status_code == 204
 
 
@@ -145,8 +168,12 @@ def test_a_failure_is_final(app, client, read, paged):
 
 def test_an_undelivered_alert_moves_escalation_on_at_once_and_raises_the_alarm(app, client, read, paged):
     before = read.one(Concern, Concern.id == paged["concern"]).next_escalation_at
-    signed_post(client, app, f"/webhooks/twilio/status?m={paged['alert']}",
-                status_params("SM" + "a" * 32, "undelivered", "30005"))
+    signed_post(
+        client,
+        app,
+        f"/webhooks/twilio/status?m={paged['alert']}",
+        status_params("SM" + "a" * 32, "undelivered", "30005"),
+    )
     concern = read.one(Concern, Concern.id == paged["concern"])
     assert concern.next_escalation_at < before
     assert concern.next_escalation_at <= utcnow()
@@ -162,9 +189,19 @@ def test_an_unanswered_voice_alert_moves_escalation_on_without_an_alarm(app, cli
         alert.channel = MessageChannel.VOICE
         alert.provider_sid = "CA" + "a" * 32
         db.session.commit()
-    response = signed_post(client, app, f"/webhooks/twilio/status?m={paged['alert']}",
-                           {"CallSid": "CA" + "a" * 32, "CallStatus": "no-answer", "AccountSid": "AC" + "0" * 32,
-                            "To": PRIMARY, "From": "+447700900001", "CallDuration": "0"})
+    response = signed_post(
+        client,
+        app,
+        f"/webhooks/twilio/status?m={paged['alert']}",
+        {
+            "CallSid": "CA" + "a" * 32,
+            "CallStatus": "no-answer",
+            "AccountSid": "AC" + "0" * 32,
+            "To": PRIMARY,
+            "From": "+447700900001",
+            "CallDuration": "0",
+        },
+    )
     assert response.status_code == 204
     alert = read.one(Message, Message.id == paged["alert"])
     assert alert.delivery_status == "no-answer" and alert.error_reason == "Nobody answered the call."
@@ -173,8 +210,7 @@ def test_an_unanswered_voice_alert_moves_escalation_on_without_an_alarm(app, cli
 
 
 def test_a_report_for_a_message_we_never_sent_is_kept_and_ignored(app, client, read, paged):
-    response = signed_post(client, app, "/webhooks/twilio/status?m=987654",
-                           status_params("SM" + "f" * 32, "delivered"))
+    response = signed_post(client, app, "/webhooks/twilio/status?m=987654", status_params("SM" + "f" * 32, "delivered"))
     assert response.status_code == 204 and response.headers["X-Outcome"] == "unknown_message"
     assert read.one(MessageEvent).message_id is None
 
@@ -186,8 +222,11 @@ def test_a_report_settles_a_text_whose_outcome_was_unclear(app, client, read, pa
         db.session.commit()
     signed_post(client, app, f"/webhooks/twilio/status?m={paged['receipt']}", status_params("SM" + "e" * 32, "sent"))
     receipt = read.one(Message, Message.id == paged["receipt"])
-    assert (receipt.send_state, receipt.provider_sid, receipt.delivery_status) == (SendState.ACCEPTED, "SM" + "e" * 32,
-                                                                                   "sent")
+    assert (receipt.send_state, receipt.provider_sid, receipt.delivery_status) == (
+        SendState.ACCEPTED,
+        "SM" + "e" * 32,
+        "sent",
+    )
 
 
 def test_the_worker_recording_queued_after_a_faster_callback_does_not_move_the_status_back(app, paged):
@@ -221,8 +260,10 @@ def test_start_opts_back_in(app, client, read, paged):
     signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "STOP", sid="SM" + "1" * 32))
     signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "START", sid="SM" + "2" * 32))
     assert read.one(SmsOptOut, SmsOptOut.number == FAMILY).opted_out is False
-    assert [e.action for e in read.all(AuditEvent) if e.action.startswith("sms_opted")] == ["sms_opted_out",
-                                                                                              "sms_opted_in"]
+    assert [e.action for e in read.all(AuditEvent) if e.action.startswith("sms_opted")] == [
+        "sms_opted_out",
+        "sms_opted_in",
+    ]
 
 
 def test_twilios_own_opt_out_classification_is_honoured(app, client, read, paged):
@@ -262,8 +303,12 @@ def test_ack_from_the_paged_phone_pauses_paging_and_never_claims(app, client, re
 
 
 def test_ack_with_a_reference_pauses_that_call(app, client, read, paged):
-    signed_post(client, app, "/webhooks/twilio/inbound",
-                inbound_params(PRIMARY, f"ACK {paged['reference'].replace('-', '').lower()}"))
+    signed_post(
+        client,
+        app,
+        "/webhooks/twilio/inbound",
+        inbound_params(PRIMARY, f"ACK {paged['reference'].replace('-', '').lower()}"),
+    )
     assert read.one(Concern, Concern.id == paged["concern"]).escalation_paused_until is not None
 
 
@@ -286,8 +331,9 @@ def test_ack_and_then_no_claim_resumes_paging_after_the_pause(app, client, read,
 
 
 def test_ack_from_a_phone_that_was_not_paged_pauses_nothing(app, client, read, paged):
-    body = signed_post(client, app, "/webhooks/twilio/inbound",
-                       inbound_params("+447400999999", "ACK")).get_data(as_text=True)
+    body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params("+447400999999", "ACK")).get_data(
+        as_text=True
+    )
     assert "Nothing was paused" in body
     assert read.one(Concern, Concern.id == paged["concern"]).escalation_paused_until is None
 
@@ -295,8 +341,12 @@ def test_ack_from_a_phone_that_was_not_paged_pauses_nothing(app, client, read, p
 def test_a_familys_reply_goes_on_their_open_call_flagged_for_the_clinician(app, client, read, paged):
     signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "She is more confused now"))
     note = read.one(ConcernNote)
-    assert (note.concern_id, note.kind, note.text, note.author_id) == (paged["concern"], NoteKind.CALLER_REPLY,
-                                                                       "She is more confused now", None)
+    assert (note.concern_id, note.kind, note.text, note.author_id) == (
+        paged["concern"],
+        NoteKind.CALLER_REPLY,
+        "She is more confused now",
+        None,
+    )
     assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is True
     replied = read.one(AuditEvent, AuditEvent.action == "caller_replied")
     assert replied.changes == {"note_id": note.id}  # the words are in the note, never in the audit trail
@@ -337,8 +387,18 @@ def test_an_inbound_text_without_a_sender_is_a_clear_400(app, client, read, page
 
 def keypress(client, app, message_id, digits):
     path = f"/webhooks/twilio/voice?m={message_id}"
-    return signed_post(client, app, path, {"CallSid": "CA" + "a" * 32, "Digits": digits, "From": "+447700900001",
-                                           "To": PRIMARY, "AccountSid": "AC" + "0" * 32})
+    return signed_post(
+        client,
+        app,
+        path,
+        {
+            "CallSid": "CA" + "a" * 32,
+            "Digits": digits,
+            "From": "+447700900001",
+            "To": PRIMARY,
+            "AccountSid": "AC" + "0" * 32,
+        },
+    )
 
 
 def test_pressing_1_on_a_voice_alert_pauses_paging(app, client, read, paged):
@@ -375,8 +435,9 @@ def test_a_new_reply_is_flagged_in_the_queue_until_a_clinician_opens_the_call(ap
 
 
 def test_the_queue_shows_a_failed_alert_and_an_acknowledged_one(app, client, read, paged):
-    signed_post(client, app, f"/webhooks/twilio/status?m={paged['alert']}",
-                status_params("SM" + "a" * 32, "failed", "30008"))
+    signed_post(
+        client, app, f"/webhooks/twilio/status?m={paged['alert']}", status_params("SM" + "a" * 32, "failed", "30008")
+    )
     signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(PRIMARY, "ACK"))
     sign_in_directly(app, client, paged["people"]["secondary"])
     queue = client.get("/triage/").get_data(as_text=True)
@@ -389,12 +450,23 @@ def test_whoever_was_paged_may_open_the_call_even_from_another_team(app, client,
     from tests.conftest import create_staff
 
     with app.app_context(), write_intent():
-        site_manager_id, _ = create_staff(app, "manager", email="night@test.invalid",
-                                          totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
-        db.session.add(Message(concern_id=paged["concern"], audience=Audience.CLINICIAN,
-                               recipient_kind="user", recipient_user_id=site_manager_id, to_number="+447400100009",
-                               template_id="voice_alert", variables={}, idempotency_key="fallback-test",
-                               escalation_step=4, send_state=SendState.ACCEPTED))
+        site_manager_id, _ = create_staff(
+            app, "manager", email="night@test.invalid", totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+        )
+        db.session.add(
+            Message(
+                concern_id=paged["concern"],
+                audience=Audience.CLINICIAN,
+                recipient_kind="user",
+                recipient_user_id=site_manager_id,
+                to_number="+447400100009",
+                template_id="voice_alert",
+                variables={},
+                idempotency_key="fallback-test",
+                escalation_step=4,
+                send_state=SendState.ACCEPTED,
+            )
+        )
         db.session.commit()
     sign_in_directly(app, client, site_manager_id)
     assert client.get(f"/triage/c/{paged['reference']}").status_code == 200

@@ -24,8 +24,9 @@ PASSIVE_ENDPOINTS = frozenset({"triage.queue_rows", "auth.session_status"})
 RESTORES_TYPED_TEXT = frozenset({"triage.act"})
 # What a session that has not finished setting up (a one-time password, a missing
 # authenticator) may still do besides that set-up: sign out, and let the page's clock tick.
-ALLOWED_DURING_SETUP = frozenset({"auth.sign_out", "auth.sign_out_confirm", "auth.sign_out_everywhere",
-                                  "auth.session_status", "auth.keepalive"})
+ALLOWED_DURING_SETUP = frozenset(
+    {"auth.sign_out", "auth.sign_out_confirm", "auth.sign_out_everywhere", "auth.session_status", "auth.keepalive"}
+)
 
 # Where each role lands after signing in.
 HOME = {
@@ -70,8 +71,11 @@ def unauthorized():
     ended = g.get("ended_session")
     if request.method == "POST" and ended is not None:
         keep_typed_text(ended.user_id)
-        flash("You were signed out because you had not used the tracker for a while. Sign in again: "
-              "what you typed has been kept.", "information")
+        flash(
+            "You were signed out because you had not used the tracker for a while. Sign in again: "
+            "what you typed has been kept.",
+            "information",
+        )
     elif ended is not None:
         flash("You were signed out because you had not used the tracker for a while. Sign in again.", "information")
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):

@@ -35,14 +35,22 @@ def known_devices() -> dict[int, str]:
         return {}
     if not isinstance(entries, list):
         return {}
-    return {int(user_id): str(nonce) for user_id, nonce in entries
-            if isinstance(user_id, int) and isinstance(nonce, str)}
+    return {
+        int(user_id): str(nonce) for user_id, nonce in entries if isinstance(user_id, int) and isinstance(nonce, str)
+    }
 
 
 def remember(response: Response, user_id: int) -> None:
     """Mark this browser as one where this person has signed in (a fresh id each time)."""
     entries = [(uid, nonce) for uid, nonce in known_devices().items() if uid != user_id]
-    entries = [*entries[-(MAX_ACCOUNTS - 1):], (user_id, secrets.token_urlsafe(16))]
+    entries = [*entries[-(MAX_ACCOUNTS - 1) :], (user_id, secrets.token_urlsafe(16))]
     config = current_app.config
-    response.set_cookie(config["KNOWN_DEVICE_COOKIE_NAME"], _serializer().dumps(entries), max_age=MAX_AGE_SECONDS,
-                        path="/", secure=config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+    response.set_cookie(
+        config["KNOWN_DEVICE_COOKIE_NAME"],
+        _serializer().dumps(entries),
+        max_age=MAX_AGE_SECONDS,
+        path="/",
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )

@@ -14,16 +14,23 @@ class SignInForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app"),
-                                                    Length(max=20)])
+    code = StringField(
+        "Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app"), Length(max=20)]
+    )
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired("Enter your current password"),
-                                                            Length(max=1000)])
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password"), Length(max=1000)]
+    )
     new = PasswordField("New password", validators=[DataRequired("Enter a new password"), Length(max=1000)])
-    confirm = PasswordField("New password again", validators=[
-        DataRequired("Enter your new password again"), EqualTo("new", "The two new passwords do not match")])
+    confirm = PasswordField(
+        "New password again",
+        validators=[
+            DataRequired("Enter your new password again"),
+            EqualTo("new", "The two new passwords do not match"),
+        ],
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -32,8 +32,9 @@ def _finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False
     session.clear()
     if kept:
         session["saved_form"] = kept
-    token, record = auth.start_session(user, user_agent=request.user_agent.string, address=request.remote_addr,
-                                       mfa=with_code)
+    token, record = auth.start_session(
+        user, user_agent=request.user_agent.string, address=request.remote_addr, mfa=with_code
+    )
     db.session.commit()
     login_user(SignedIn(auth.LiveSession(record, user), token))
     pending = setup_pending()
@@ -53,8 +54,10 @@ def _error_list(form) -> list[dict]:
 
 def _wait_message(throttled: auth.Throttled) -> str:
     seconds = throttled.retry_after
-    return (f"Too many attempts to sign in. Wait {seconds} second{'s' if seconds != 1 else ''} and try again. "
-            "On a device you have signed in from before, you can sign in at once.")
+    return (
+        f"Too many attempts to sign in. Wait {seconds} second{'s' if seconds != 1 else ''} and try again. "
+        "On a device you have signed in from before, you can sign in at once."
+    )
 
 
 def _slowed(template: str, throttled: auth.Throttled, **context):
@@ -74,8 +77,9 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            check = auth.check_password(form.email.data, form.password.data, request.remote_addr,
-                                        devices.known_devices())
+            check = auth.check_password(
+                form.email.data, form.password.data, request.remote_addr, devices.known_devices()
+            )
         except auth.Throttled as throttled:
             form.email.errors.append(_wait_message(throttled))
             return _slowed("auth/sign_in.html", throttled, form=form, errors=_error_list(form), next=next_url)
@@ -159,12 +163,18 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            wrong = auth.reauthenticate(user, form.current.data, None, request.remote_addr,
-                                        devices.known_devices().get(user.id))
+            wrong = auth.reauthenticate(
+                user, form.current.data, None, request.remote_addr, devices.known_devices().get(user.id)
+            )
         except auth.Throttled as throttled:
             form.current.errors.append(_wait_message(throttled))
-            return _slowed("auth/password.html", throttled, form=form, errors=_error_list(form),
-                           first_time=user.must_change_password)
+            return _slowed(
+                "auth/password.html",
+                throttled,
+                form=form,
+                errors=_error_list(form),
+                first_time=user.must_change_password,
+            )
         if wrong:
             db.session.commit()  # the failure's audit row
             form.current.errors.append("Your current password is not right")
@@ -173,20 +183,27 @@ def change_password():
                 auth.change_password(user, form.new.data, keep=current_user.live.record)
                 db.session.commit()
                 flash("Your password has been changed. You have been signed out on your other devices.", "success")
-                return redirect(url_for(setup_pending() or HOME[user.role]) if setup_pending()
-                                else safe_next(session.pop("after_setup", None), _home(user)))
+                return redirect(
+                    url_for(setup_pending() or HOME[user.role])
+                    if setup_pending()
+                    else safe_next(session.pop("after_setup", None), _home(user))
+                )
             except auth.PasswordProblem as problem:
                 form.new.errors.append(str(problem))
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("auth/password.html", form=form, errors=_error_list(form),
-                           first_time=user.must_change_password), status
+    return render_template(
+        "auth/password.html", form=form, errors=_error_list(form), first_time=user.must_change_password
+    ), status
 
 
 def _fresh_code_needed(next_path: str):
-    flash("To change your authenticator app, sign in again with your password and a code from the app you "
-          "use now. If you have lost it, ask an administrator to reset it.", "information")
+    flash(
+        "To change your authenticator app, sign in again with your password and a code from the app you "
+        "use now. If you have lost it, ask an administrator to reset it.",
+        "information",
+    )
     return redirect(url_for(".confirm", next=next_path))
 
 
@@ -207,9 +224,12 @@ def enrol_mfa():
         if auth.enrol_totp(user, secret, form.code.data, session=current_user.live.record):
             session.pop("mfa_secret", None)
             db.session.commit()
-            flash("Your new authenticator app is set up. You have been signed out on your other devices." if replacing
-                  else "Your authenticator app is set up. You will need a code from it each time you sign in.",
-                  "success")
+            flash(
+                "Your new authenticator app is set up. You have been signed out on your other devices."
+                if replacing
+                else "Your authenticator app is set up. You will need a code from it each time you sign in.",
+                "success",
+            )
             return redirect(safe_next(session.pop("after_setup", None), _home(user)))
         form.code.errors.append("That code is not right. Check the app shows this account, then try the current code")
         status = 400
@@ -217,9 +237,10 @@ def enrol_mfa():
         status = 400
     uri = auth.totp_uri(user, secret)
     qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
-    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return render_template("auth/mfa.html", form=form, errors=_error_list(form), qr=qr, secret=grouped,
-                           replacing=replacing), status
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render_template(
+        "auth/mfa.html", form=form, errors=_error_list(form), qr=qr, secret=grouped, replacing=replacing
+    ), status
 
 
 @bp.post("/mfa/remove")
@@ -241,7 +262,7 @@ def remove_mfa():
 @bp.post("/keepalive")
 @signed_in_required
 def keepalive():
-    """"Stay signed in": the person pressed the button (or is typing)."""
+    """ "Stay signed in": the person pressed the button (or is typing)."""
     auth.extend(current_user.live)
     db.session.commit()
     return jsonify(signed_in=True, idle_expires_at=current_user.live.idle_expires_at.isoformat())
@@ -251,13 +272,21 @@ def keepalive():
 @signed_in_required
 def session_status():
     """The session clock, for the staff pages' warning; asking does not count as activity."""
-    return jsonify(signed_in=True, idle_expires_at=current_user.live.idle_expires_at.isoformat(),
-                   warning_seconds=int(auth.IDLE_WARNING.total_seconds()))
+    return jsonify(
+        signed_in=True,
+        idle_expires_at=current_user.live.idle_expires_at.isoformat(),
+        warning_seconds=int(auth.IDLE_WARNING.total_seconds()),
+    )
 
 
 def _render_account(user: User, **problems):
-    return render_template("auth/account.html", sessions=auth.active_sessions(user),
-                           current_id=current_user.live.record.id, needs_mfa=auth.needs_mfa(user), **problems)
+    return render_template(
+        "auth/account.html",
+        sessions=auth.active_sessions(user),
+        current_id=current_user.live.record.id,
+        needs_mfa=auth.needs_mfa(user),
+        **problems,
+    )
 
 
 @bp.get("/account")
@@ -269,8 +298,12 @@ def account():
 @bp.post("/sign-out-others")
 @signed_in_required
 def sign_out_others():
-    count = auth.end_all_sessions(current_user.user, "signed_out_elsewhere",
-                                  actor=auth.audit.Actor.user(current_user.user.id), keep=current_user.live.record)
+    count = auth.end_all_sessions(
+        current_user.user,
+        "signed_out_elsewhere",
+        actor=auth.audit.Actor.user(current_user.user.id),
+        keep=current_user.live.record,
+    )
     db.session.commit()
     flash(f"Signed out on {count} other device{'s' if count != 1 else ''}.", "success")
     return redirect(url_for(".account"))
@@ -290,8 +323,13 @@ def confirm():
     context = {"with_code": with_code, "next": next_url}
     if form.validate_on_submit():
         try:
-            wrong = auth.reauthenticate(user, form.password.data, (form.code.data or "") if with_code else None,
-                                        request.remote_addr, devices.known_devices().get(user.id))
+            wrong = auth.reauthenticate(
+                user,
+                form.password.data,
+                (form.code.data or "") if with_code else None,
+                request.remote_addr,
+                devices.known_devices().get(user.id),
+            )
         except auth.Throttled as throttled:
             form.password.errors.append(_wait_message(throttled))
             return _slowed("auth/confirm.html", throttled, form=form, errors=_error_list(form), **context)
@@ -305,8 +343,13 @@ def confirm():
             record = current_user.live.record
             record.authenticated_at = utcnow()
             record.mfa_at = record.authenticated_at if with_code else record.mfa_at
-            auth.audit.record("sign_in_confirmed", auth.audit.Actor.user(user.id), object_type="session",
-                              object_id=record.id, changes={"mfa": with_code})
+            auth.audit.record(
+                "sign_in_confirmed",
+                auth.audit.Actor.user(user.id),
+                object_type="session",
+                object_id=record.id,
+                changes={"mfa": with_code},
+            )
             db.session.commit()
             return redirect(next_url)
         db.session.commit()  # the failure's audit row

@@ -168,11 +168,30 @@ def next_status(current: ConcernStatus, action: str) -> ConcernStatus:
 
 # The report index's columns: site and local month (the range read), then the status and coding
 # the counts are grouped by, in that order, then the rest the dashboard reads.
-REPORT_GROUPS = ("status", "cancel_kind", "caller_route", "concern_type", "clinical_review_needed",
-                 "deterioration_outcome", "change_in_care")
-REPORT_INDEX = ("site_id", "raised_local_month", *REPORT_GROUPS, "raised_local_date", "team_id", "raised_local_seconds",
-                "raised_local_weekday", "to_first_alert_us", "to_acknowledge_us", "to_review_us",
-                "to_caller_updated_us", "raised_at", "id")
+REPORT_GROUPS = (
+    "status",
+    "cancel_kind",
+    "caller_route",
+    "concern_type",
+    "clinical_review_needed",
+    "deterioration_outcome",
+    "change_in_care",
+)
+REPORT_INDEX = (
+    "site_id",
+    "raised_local_month",
+    *REPORT_GROUPS,
+    "raised_local_date",
+    "team_id",
+    "raised_local_seconds",
+    "raised_local_weekday",
+    "to_first_alert_us",
+    "to_acknowledge_us",
+    "to_review_us",
+    "to_caller_updated_us",
+    "raised_at",
+    "id",
+)
 
 
 class Concern(Base):
@@ -191,11 +210,24 @@ class Concern(Base):
         # the counts by status and coding, then everything else they filter, count or sort...
         Index("ix_concern_report", *REPORT_INDEX),
         # ... and the calls by hour of the day and ward.
-        Index("ix_concern_report_hour", "site_id", "raised_local_month", "raised_local_hour", "ward_id",
-              "raised_local_date", "status", "cancel_kind"),
+        Index(
+            "ix_concern_report_hour",
+            "site_id",
+            "raised_local_month",
+            "raised_local_hour",
+            "ward_id",
+            "raised_local_date",
+            "status",
+            "cancel_kind",
+        ),
         # A few hundred open calls among hundreds of thousands: the queue reads only this index.
-        Index("ix_concern_open_team", "team_id", "raised_at",
-              sqlite_where=text(OPEN_STATUS_SQL), postgresql_where=text(OPEN_STATUS_SQL)),
+        Index(
+            "ix_concern_open_team",
+            "team_id",
+            "raised_at",
+            sqlite_where=text(OPEN_STATUS_SQL),
+            postgresql_where=text(OPEN_STATUS_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -53,8 +53,16 @@ class Message(Base):
     __table_args__ = (
         Index("ix_message_due", "send_state", "next_attempt_at"),
         # The dashboard's texts about a period's calls (services/reports.py), read without the table.
-        Index("ix_message_report", "concern_id", "channel", "audience", "send_state", "delivery_status", "error_code",
-              "to_number"),
+        Index(
+            "ix_message_report",
+            "concern_id",
+            "channel",
+            "audience",
+            "send_state",
+            "delivery_status",
+            "error_code",
+            "to_number",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

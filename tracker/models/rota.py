@@ -96,8 +96,9 @@ class EscalationPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     team: Mapped[Team] = relationship()
-    steps: Mapped[list[EscalationStep]] = relationship(order_by="EscalationStep.position",
-                                                       cascade="all, delete-orphan", back_populates="policy")
+    steps: Mapped[list[EscalationStep]] = relationship(
+        order_by="EscalationStep.position", cascade="all, delete-orphan", back_populates="policy"
+    )
 
 
 class EscalationStep(Base):

@@ -61,8 +61,9 @@ def local_moment(day: date, at: time, tz_name: str, field: str) -> datetime:
     wall = datetime.combine(day, at)
     moment = wall.replace(tzinfo=tz)
     if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-        raise FormProblem(field, f"{at:%H:%M} does not exist on {day:%-d %B %Y}: the clocks go forward an hour. "
-                                 "Choose another time")
+        raise FormProblem(
+            field, f"{at:%H:%M} does not exist on {day:%-d %B %Y}: the clocks go forward an hour. Choose another time"
+        )
     return moment.astimezone(UTC)
 
 
@@ -84,8 +85,14 @@ def pattern(form: MultiDict, team_member_ids: set[int]) -> dict:
             people.append(int(raw))
     if not people:
         raise FormProblem("people", "Choose who takes turns on this pattern, in order")
-    return {"tier": Tier(tier), "name": name, "start_local": f"{start_local:%H:%M}", "shift_hours": shift_hours,
-            "anchor_date": anchor, "people": people}
+    return {
+        "tier": Tier(tier),
+        "name": name,
+        "start_local": f"{start_local:%H:%M}",
+        "shift_hours": shift_hours,
+        "anchor_date": anchor,
+        "people": people,
+    }
 
 
 def shift(form: MultiDict, team_member_ids: set[int], tz_name: str) -> dict:
@@ -94,10 +101,18 @@ def shift(form: MultiDict, team_member_ids: set[int], tz_name: str) -> dict:
     raw = form.get("user_id") or ""
     if not raw.isdigit() or int(raw) not in team_member_ids:
         raise FormProblem("user_id", "Choose someone from this team")
-    starts = local_moment(_date(form.get("start_date", ""), "start_date", "start date"),
-                          _time(form.get("start_time", ""), "start_time", "start time"), tz_name, "start_time")
-    ends = local_moment(_date(form.get("end_date", ""), "end_date", "end date"),
-                        _time(form.get("end_time", ""), "end_time", "end time"), tz_name, "end_time")
+    starts = local_moment(
+        _date(form.get("start_date", ""), "start_date", "start date"),
+        _time(form.get("start_time", ""), "start_time", "start time"),
+        tz_name,
+        "start_time",
+    )
+    ends = local_moment(
+        _date(form.get("end_date", ""), "end_date", "end date"),
+        _time(form.get("end_time", ""), "end_time", "end time"),
+        tz_name,
+        "end_time",
+    )
     if ends <= starts:
         raise FormProblem("end_time", "The shift must end after it starts")
     return {"tier": Tier(tier), "kind": ShiftKind(kind), "user_id": int(raw), "starts_at": starts, "ends_at": ends}
@@ -124,11 +139,13 @@ def policy(form: MultiDict) -> dict:
         "repeat_times": _int(form, "repeat_times", "Repeats", 0, 5),
         "fallback_name": fallback_name,
         "fallback_number": (form.get("fallback_number") or "").strip()[:40],
-        "fallback_channel": AlertChannel(_choice(form, "fallback_channel", CHANNEL_WORDS,
-                                                 "Choose how the fallback is alerted")),
+        "fallback_channel": AlertChannel(
+            _choice(form, "fallback_channel", CHANNEL_WORDS, "Choose how the fallback is alerted")
+        ),
         "fallback_wait_minutes": _int(form, "fallback_wait_minutes", "The fallback's repeat", 1, 60),
         "ack_pause_minutes": _int(form, "ack_pause_minutes", "The ACK pause", 1, 30),
         "alert_accept_seconds": _int(form, "alert_accept_seconds", "The time an alert has to be accepted", 30, 600),
-        "review_reminder_minutes": _int(form, "review_reminder_minutes", "The time before the next tier is told",
-                                        1, 120),
+        "review_reminder_minutes": _int(
+            form, "review_reminder_minutes", "The time before the next tier is told", 1, 120
+        ),
     }

@@ -65,8 +65,11 @@ def _warnings():
 
 
 def _members(team: Team) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.active.is_(True), User.teams.any(id=team.id))
-                                   .order_by(User.display_name)))
+    return list(
+        db.session.scalars(
+            select(User).where(User.active.is_(True), User.teams.any(id=team.id)).order_by(User.display_name)
+        )
+    )
 
 
 @bp.get("/")
@@ -74,7 +77,10 @@ def _members(team: Team) -> list[User]:
 def teams():
     """Every team in the person's scope with who is on call now."""
     now = utcnow()
-    rows = [(team, rota.on_call(team.id, now), policy_of(team) is not None) for team in db.session.scalars(_teams_in_scope())]
+    rows = [
+        (team, rota.on_call(team.id, now), policy_of(team) is not None)
+        for team in db.session.scalars(_teams_in_scope())
+    ]
     return render_template("oncall/teams.html", rows=rows, warnings=_warnings(), tiers=forms.TIER_WORDS)
 
 
@@ -90,18 +96,44 @@ def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None,
         day_start = start + timedelta(days=offset)
         days.append((day_start, [s for s in rota.slots(team.id, day_start, day_start + timedelta(days=1))]))
     names = {u.id: u for u in _members(team)}
-    names.update({u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_({s.user_id for _d, slots in days for s in slots} or {-1})))})
-    patterns = db.session.scalars(select(RotaPattern).where(RotaPattern.team_id == team.id, RotaPattern.active.is_(True))
-                                  .order_by(RotaPattern.tier, RotaPattern.id)).all()
-    shifts = db.session.scalars(select(Shift).where(Shift.team_id == team.id, Shift.cancelled_at.is_(None),
-                                                    Shift.ends_at > now).order_by(Shift.starts_at)).all()
+    names.update(
+        {
+            u.id: u
+            for u in db.session.scalars(
+                select(User).where(User.id.in_({s.user_id for _d, slots in days for s in slots} or {-1}))
+            )
+        }
+    )
+    patterns = db.session.scalars(
+        select(RotaPattern)
+        .where(RotaPattern.team_id == team.id, RotaPattern.active.is_(True))
+        .order_by(RotaPattern.tier, RotaPattern.id)
+    ).all()
+    shifts = db.session.scalars(
+        select(Shift)
+        .where(Shift.team_id == team.id, Shift.cancelled_at.is_(None), Shift.ends_at > now)
+        .order_by(Shift.starts_at)
+    ).all()
     return render_template(
-        "oncall/rota.html", team=team, on_call=rota.on_call(team.id, now), days=days, names=names, patterns=patterns,
-        shifts=shifts, members_options=[(u.id, u.display_name) for u in _members(team)], can_edit=_may_edit(), tiers=forms.TIER_WORDS,
-        gaps=rota.gaps(team.id, now, now + staff_warnings.LOOK_AHEAD), problem=problem,
-        form=request.form if problem else {}, today=local(now, settings.timezone).date(), has_policy=policy_of(team)
-        is not None, display_phone=display_phone, warnings=_warnings(), can_test=_user().role in VIEWERS), status
+        "oncall/rota.html",
+        team=team,
+        on_call=rota.on_call(team.id, now),
+        days=days,
+        names=names,
+        patterns=patterns,
+        shifts=shifts,
+        members_options=[(u.id, u.display_name) for u in _members(team)],
+        can_edit=_may_edit(),
+        tiers=forms.TIER_WORDS,
+        gaps=rota.gaps(team.id, now, now + staff_warnings.LOOK_AHEAD),
+        problem=problem,
+        form=request.form if problem else {},
+        today=local(now, settings.timezone).date(),
+        has_policy=policy_of(team) is not None,
+        display_phone=display_phone,
+        warnings=_warnings(),
+        can_test=_user().role in VIEWERS,
+    ), status
 
 
 def _after_rota_change(team: Team, message: str):
@@ -114,16 +146,24 @@ def _after_rota_change(team: Team, message: str):
 @bp.post("/<code>/rota/patterns")
 @role_required(*EDITORS)
 def add_pattern(code: str):
-    return _add_to_rota(code, lambda team, members: forms.pattern(request.form, members), rota.add_pattern,
-                        "people", "Pattern added to the rota.")
+    return _add_to_rota(
+        code,
+        lambda team, members: forms.pattern(request.form, members),
+        rota.add_pattern,
+        "people",
+        "Pattern added to the rota.",
+    )
 
 
 @bp.post("/<code>/rota/patterns/<int:pattern_id>/end")
 @role_required(*EDITORS)
 def end_pattern(code: str, pattern_id: int):
     team = _team_or_404(code)
-    pattern = db.session.scalar(select(RotaPattern).where(RotaPattern.id == pattern_id, RotaPattern.team_id == team.id,
-                                                          RotaPattern.active.is_(True)))
+    pattern = db.session.scalar(
+        select(RotaPattern).where(
+            RotaPattern.id == pattern_id, RotaPattern.team_id == team.id, RotaPattern.active.is_(True)
+        )
+    )
     if pattern is None:
         abort(404)
     rota.end_pattern(audit.Actor.user(_user().id), pattern)
@@ -133,8 +173,13 @@ def end_pattern(code: str, pattern_id: int):
 @bp.post("/<code>/rota/shifts")
 @role_required(*EDITORS)
 def add_shift(code: str):
-    return _add_to_rota(code, lambda team, members: forms.shift(request.form, members, current_settings().timezone),
-                        rota.add_shift, "end_time", "Shift added to the rota.")
+    return _add_to_rota(
+        code,
+        lambda team, members: forms.shift(request.form, members, current_settings().timezone),
+        rota.add_shift,
+        "end_time",
+        "Shift added to the rota.",
+    )
 
 
 def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
@@ -154,8 +199,9 @@ def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
 @role_required(*EDITORS)
 def cancel_shift(code: str, shift_id: int):
     team = _team_or_404(code)
-    shift = db.session.scalar(select(Shift).where(Shift.id == shift_id, Shift.team_id == team.id,
-                                                  Shift.cancelled_at.is_(None)))
+    shift = db.session.scalar(
+        select(Shift).where(Shift.id == shift_id, Shift.team_id == team.id, Shift.cancelled_at.is_(None))
+    )
     if shift is None:
         abort(404)
     rota.cancel_shift(audit.Actor.user(_user().id), shift)
@@ -190,10 +236,19 @@ def policy(code: str):
             staff_warnings.forget()
             flash("Escalation policy saved. Calls already raised keep the policy they started with.", "success")
             return redirect(url_for("oncall.policy", code=team.code))
-    return render_template("oncall/policy.html", team=team, policy=current, form=_policy_form(current, problem),
-                           problem=problem, can_edit=_may_edit(), tiers=forms.TIER_WORDS,
-                           channels=forms.CHANNEL_WORDS, max_steps=forms.MAX_STEPS, warnings=_warnings(),
-                           display_phone=display_phone), 400 if problem else 200
+    return render_template(
+        "oncall/policy.html",
+        team=team,
+        policy=current,
+        form=_policy_form(current, problem),
+        problem=problem,
+        can_edit=_may_edit(),
+        tiers=forms.TIER_WORDS,
+        channels=forms.CHANNEL_WORDS,
+        max_steps=forms.MAX_STEPS,
+        warnings=_warnings(),
+        display_phone=display_phone,
+    ), 400 if problem else 200
 
 
 def _policy_form(current: EscalationPolicy | None, problem) -> dict:
@@ -204,8 +259,11 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
         for index in range(forms.MAX_STEPS):
             values[f"step{index}_tiers"] = request.form.getlist(f"step{index}_tiers")
         return values
-    steps = [(list(s.tiers), s.channel.value, s.wait_minutes) for s in current.steps] if current else \
-        [([t.value for t in s.tiers], s.channel.value, s.wait_minutes) for s in DEFAULT_STEPS]
+    steps = (
+        [(list(s.tiers), s.channel.value, s.wait_minutes) for s in current.steps]
+        if current
+        else [([t.value for t in s.tiers], s.channel.value, s.wait_minutes) for s in DEFAULT_STEPS]
+    )
     values = {
         "repeat_times": str(current.repeat_times if current else 1),
         "fallback_name": current.fallback_name if current else "",
@@ -247,10 +305,20 @@ def test_results(code: str, run: str):
     if not rota_check.run_exists(team, run):
         abort(404)
     results = rota_check.results(team, run)
-    waiting = any(r.outcome == "waiting" or (r.outcome == "sent" and r.message.delivery_status not in
-                                             {"delivered", "undelivered", "failed"}) for r in results)
-    return render_template("oncall/test_results.html", team=team, results=results, waiting=waiting,
-                           tiers=forms.TIER_WORDS, display_phone=display_phone, warnings=_warnings())
+    waiting = any(
+        r.outcome == "waiting"
+        or (r.outcome == "sent" and r.message.delivery_status not in {"delivered", "undelivered", "failed"})
+        for r in results
+    )
+    return render_template(
+        "oncall/test_results.html",
+        team=team,
+        results=results,
+        waiting=waiting,
+        tiers=forms.TIER_WORDS,
+        display_phone=display_phone,
+        warnings=_warnings(),
+    )
 
 
 # --- failed messages ---------------------------------------------------------------------------
@@ -258,12 +326,21 @@ def test_results(code: str, run: str):
 
 @bp.get("/failed-messages")
 @role_required(*CLINICAL)
-def failed_messages_page(problem: failed_messages.ResendProblem | None = None, problem_id: int | None = None,
-                         status: int = 200):
+def failed_messages_page(
+    problem: failed_messages.ResendProblem | None = None, problem_id: int | None = None, status: int = 200
+):
     outstanding, dealt_with = failed_messages.listed(_user())
-    return render_template("oncall/failed_messages.html", outstanding=outstanding, dealt_with=dealt_with,
-                           problem=problem, problem_id=problem_id, typed=request.form.get("number", ""),
-                           display_phone=display_phone, warnings=_warnings(), days=failed_messages.LISTED_DAYS), status
+    return render_template(
+        "oncall/failed_messages.html",
+        outstanding=outstanding,
+        dealt_with=dealt_with,
+        problem=problem,
+        problem_id=problem_id,
+        typed=request.form.get("number", ""),
+        display_phone=display_phone,
+        warnings=_warnings(),
+        days=failed_messages.LISTED_DAYS,
+    ), status
 
 
 def _failed_or_404(message_id: int):
@@ -298,4 +375,3 @@ def dealt_with(message_id: int):
     staff_warnings.forget()
     flash("Marked as dealt with.", "success")
     return redirect(url_for("oncall.failed_messages_page"))
-

@@ -68,5 +68,9 @@ def fallback(ward_code: str | None = None) -> Contact:
         return _last_known[_TRUST]
     config = current_app.config
     phone = config["FALLBACK_PHONE"]
-    return Contact(trust_name="NHS hospital", emergency_instruction=config["FALLBACK_EMERGENCY_INSTRUCTION"],
-                   phone=display_phone(_e164(phone)) or phone, phone_e164=_e164(phone))
+    return Contact(
+        trust_name="NHS hospital",
+        emergency_instruction=config["FALLBACK_EMERGENCY_INSTRUCTION"],
+        phone=display_phone(_e164(phone)) or phone,
+        phone_e164=_e164(phone),
+    )

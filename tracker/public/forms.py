@@ -103,26 +103,31 @@ class ConcernForm(FlaskForm):
 
     caller_route = RadioField(_l("Who are you?"), validate_choice=False)
     caller_name = StringField(_l("Your name (optional)"), validators=[Clean(_l("Your name"))])
-    caller_relationship = StringField(_l("How do you know the patient? (optional)"),
-                                      validators=[Clean(_l("How you know the patient"))])
+    caller_relationship = StringField(
+        _l("How do you know the patient? (optional)"), validators=[Clean(_l("How you know the patient"))]
+    )
     patient_name = StringField(_l("Patient's full name"), validators=[Clean(_l("The patient's name"))])
     bed = StringField(_l("Bed or bay (optional)"), validators=[Clean(_l("Bed or bay"))])
     dob_day = StringField(_l("Day"))
     dob_month = StringField(_l("Month"))
     dob_year = StringField(_l("Year"))
     worry_categories = SelectMultipleField(_l("What worries you?"), validate_choice=False)
-    worry_details = TextAreaField(_l("Tell us what worries you most right now"),
-                                  validators=[Clean(_l("What worries you"), multiline=True)])
+    worry_details = TextAreaField(
+        _l("Tell us what worries you most right now"), validators=[Clean(_l("What worries you"), multiline=True)]
+    )
     spoke_to_ward = RadioField(_l("Have you talked to the ward staff about this?"), validate_choice=False)
-    ward_response = TextAreaField(_l("What happened when you talked to them? (optional)"),
-                                  validators=[Clean(_l("What happened"), multiline=True)])
+    ward_response = TextAreaField(
+        _l("What happened when you talked to them? (optional)"), validators=[Clean(_l("What happened"), multiline=True)]
+    )
     callback_number = StringField(_l("Phone number (optional)"))
     sms_consent = BooleanField(_l("Yes, send me text messages about this request"))
     preferred_language = SelectField(_l("Which language do you prefer to speak?"), validate_choice=False)
     other_language = StringField(_l("Which language?"), validators=[Clean(_l("The language"))])
     interpreter_needed = RadioField(_l("Do you need an interpreter?"), validate_choice=False)
-    communication_needs = TextAreaField(_l("Do you have any communication needs? (optional)"),
-                                        validators=[Clean(_l("Communication needs"), multiline=True)])
+    communication_needs = TextAreaField(
+        _l("Do you have any communication needs? (optional)"),
+        validators=[Clean(_l("Communication needs"), multiline=True)],
+    )
     submission_id = HiddenField()
     kiosk = HiddenField()
     # The honeypot: hidden from people and assistive technology, filled in by naive bots.
@@ -179,18 +184,28 @@ class ConcernForm(FlaskForm):
     def validate_callback_number(self, field):
         raw = field.data or ""
         if len(raw) > LIMITS["callback_number"]:
-            raise ValidationError(_l("Phone number must be %(limit)s characters or fewer", limit=LIMITS["callback_number"]))
+            raise ValidationError(
+                _l("Phone number must be %(limit)s characters or fewer", limit=LIMITS["callback_number"])
+            )
         if not raw.strip():
             self.phone = None
             return
         try:
             self.phone = parse_phone(raw)
         except PhoneProblem:
-            raise ValidationError(_l("Enter a phone number in the right format, like 07123 456 789 or 020 7946 0000. "
-                                     "You can leave it empty")) from None
+            raise ValidationError(
+                _l(
+                    "Enter a phone number in the right format, like 07123 456 789 or 020 7946 0000. "
+                    "You can leave it empty"
+                )
+            ) from None
 
     def validate_dob_day(self, _field):
-        parts = [(self.dob_day.data or "").strip(), (self.dob_month.data or "").strip(), (self.dob_year.data or "").strip()]
+        parts = [
+            (self.dob_day.data or "").strip(),
+            (self.dob_month.data or "").strip(),
+            (self.dob_year.data or "").strip(),
+        ]
         self.dob = None
         if not any(parts):
             return

@@ -61,8 +61,12 @@ def _wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
     needle = query.casefold()
     grouped = []
     for site in sites:
-        wards = [w for w in site.wards if not w.is_retired and (
-            not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)]
+        wards = [
+            w
+            for w in site.wards
+            if not w.is_retired
+            and (not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)
+        ]
         if wards:
             grouped.append((site, wards))
     return grouped
@@ -110,25 +114,44 @@ def _unavailable_ward(code: str, ward: WardInfo | None):
     ), status
 
 
-def _render_form(ward: WardInfo, form: ConcernForm, kiosk: bool, status: int = 200, *, csrf_expired: bool = False,
-                 send_failed: bool = False):
+def _render_form(
+    ward: WardInfo,
+    form: ConcernForm,
+    kiosk: bool,
+    status: int = 200,
+    *,
+    csrf_expired: bool = False,
+    send_failed: bool = False,
+):
     settings = current_settings()
-    response = current_app.make_response((render_template(
-        "public/concern_form.html",
-        ward=ward,
-        form=form,
-        kiosk=kiosk,
-        kiosk_timing=_kiosk_config(),
-        errors=form.error_list(),
-        csrf_expired=csrf_expired,
-        send_failed=send_failed,
-        text_relatives_allowed=settings.text_relatives_allowed,
-        contact=contact.for_ward(ward, settings),
-    ), status))
+    response = current_app.make_response(
+        (
+            render_template(
+                "public/concern_form.html",
+                ward=ward,
+                form=form,
+                kiosk=kiosk,
+                kiosk_timing=_kiosk_config(),
+                errors=form.error_list(),
+                csrf_expired=csrf_expired,
+                send_failed=send_failed,
+                text_relatives_allowed=settings.text_relatives_allowed,
+                contact=contact.for_ward(ward, settings),
+            ),
+            status,
+        )
+    )
     name = current_app.config["DEVICE_COOKIE_NAME"]
     if not request.cookies.get(name):
-        response.set_cookie(name, secrets.token_urlsafe(16), max_age=DEVICE_COOKIE_MAX_AGE, path="/",
-                            secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Lax")
+        response.set_cookie(
+            name,
+            secrets.token_urlsafe(16),
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            path="/",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 
@@ -149,7 +172,9 @@ def concern_form(code: str):
         if kiosk:
             # A fresh kiosk form: forget the last family's confirmation, so Back shows nothing.
             session.pop("confirmation", None)
-        form = ConcernForm(bed_labels=ward.beds, data={"submission_id": _new_submission_id(), "kiosk": "1" if kiosk else ""})
+        form = ConcernForm(
+            bed_labels=ward.beds, data={"submission_id": _new_submission_id(), "kiosk": "1" if kiosk else ""}
+        )
         return _render_form(ward, form, kiosk)
 
     form = ConcernForm(request.form, bed_labels=ward.beds)
@@ -165,15 +190,18 @@ def concern_form(code: str):
         return _render_form(ward, form, kiosk, 400, csrf_expired=csrf_expired)
 
     intake = _intake(form, ward, kiosk)
-    source = Source(device_id=request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), address=request.remote_addr)
+    source = Source(
+        device_id=request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), address=request.remote_addr
+    )
     ward_code = ward.code
     # Validation is done: only now take SQLite's write lock, for the shortest time.
     begin_write()
     for attempt in range(3):
         try:
             outcome = raise_concern(intake, source, audit.Actor.public())
-            confirmation = _confirmation(outcome.concern_id, ward_code, outcome.reference, outcome.family_text,
-                                         outcome.callback_number, kiosk)
+            confirmation = _confirmation(
+                outcome.concern_id, ward_code, outcome.reference, outcome.family_text, outcome.callback_number, kiosk
+            )
             db.session.commit()
             break
         except WardUnavailable:
@@ -184,8 +212,14 @@ def concern_form(code: str):
             # The same form sent twice at once, and the other request won: show its concern.
             existing = find_by_submission(intake.submission_id)
             if existing is not None:
-                confirmation = _confirmation(existing.id, ward_code, existing.reference, family_text_of(existing),
-                                             existing.callback_number, kiosk)
+                confirmation = _confirmation(
+                    existing.id,
+                    ward_code,
+                    existing.reference,
+                    family_text_of(existing),
+                    existing.callback_number,
+                    kiosk,
+                )
                 db.session.commit()
                 break
             # Otherwise a new reference clashed with an old one (about one in a billion): try again.
@@ -204,12 +238,19 @@ def _kiosk_argument() -> dict[str, str]:
     return {"kiosk": "1"} if request.args.get("kiosk") == "1" else {}
 
 
-def _confirmation(concern_id: int, ward_code: str, reference: str, family_text: FamilyText, number: str | None,
-                  kiosk: bool) -> str:
+def _confirmation(
+    concern_id: int, ward_code: str, reference: str, family_text: FamilyText, number: str | None, kiosk: bool
+) -> str:
     """Keep what the confirmation page shows on the server, in the concern's transaction; the
     browser's cookie gets only the random id (nothing personal on a shared tablet)."""
-    return confirmations.create(concern_id=concern_id, ward_code=ward_code, reference=reference,
-                                family_text=family_text.value, number=number, kiosk=kiosk)
+    return confirmations.create(
+        concern_id=concern_id,
+        ward_code=ward_code,
+        reference=reference,
+        family_text=family_text.value,
+        number=number,
+        kiosk=kiosk,
+    )
 
 
 def _intake(form: ConcernForm, ward: WardInfo, kiosk: bool) -> Intake:
@@ -224,7 +265,9 @@ def _intake(form: ConcernForm, ward: WardInfo, kiosk: bool) -> Intake:
         bed=form.bed.data or "",
         patient_dob=form.dob,
         caller_name=form.caller_name.data or "",
-        caller_relationship=(form.caller_relationship.data or "") if form.caller_route.data == CallerRoute.FAMILY.value else "",
+        caller_relationship=(form.caller_relationship.data or "")
+        if form.caller_route.data == CallerRoute.FAMILY.value
+        else "",
         callback=form.phone,
         sms_consent=bool(form.sms_consent.data and form.phone),
         locale=str(get_locale() or "en"),
@@ -276,8 +319,9 @@ def privacy():
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("public/accessibility.html", contact=contact.for_trust(current_settings()),
-                           back=_back_to_kiosk())
+    return render_template(
+        "public/accessibility.html", contact=contact.for_trust(current_settings()), back=_back_to_kiosk()
+    )
 
 
 @bp.context_processor

@@ -33,8 +33,7 @@ def sms_hint() -> str:
     regions = current_settings().allowed_regions
     where = _("UK mobile numbers") if regions == {"GB"} else _("mobile numbers")
     if current_settings().text_relatives_allowed:
-        return _("We will text you to say we got your request. We can only text %(where)s.",
-                 where=where)
+        return _("We will text you to say we got your request. We can only text %(where)s.", where=where)
     return _("We can only send texts to patients, not to family or friends, and only to %(where)s.", where=where)
 
 

@@ -34,7 +34,9 @@ def latest_date(today: date) -> date:
     return date(today.year + 1, 12, 31)
 
 
-def read_date(values, prefix: str, label: str, problems: Problems, today: date, *, required: bool = True) -> date | None:
+def read_date(
+    values, prefix: str, label: str, problems: Problems, today: date, *, required: bool = True
+) -> date | None:
     """A date from <prefix>-day, <prefix>-month and <prefix>-year. `label` names it in messages
     ("The start date")."""
     parts = [(values.get(f"{prefix}-{name}") or "").strip() for name in ("day", "month", "year")]
@@ -95,8 +97,12 @@ def reason(values, problems: Problems) -> str | None:
     try:
         text = clean_block(values.get("reason"), REASON_LIMIT)
     except TextProblem as problem:
-        problems.add("reason", f"The reason must be {REASON_LIMIT} characters or fewer" if problem.kind == "too_long"
-                     else "The reason contains characters that cannot be saved. Type it again")
+        problems.add(
+            "reason",
+            f"The reason must be {REASON_LIMIT} characters or fewer"
+            if problem.kind == "too_long"
+            else "The reason contains characters that cannot be saved. Type it again",
+        )
         return None
     if not text:
         problems.add("reason", "Say why this export needs patient details")

@@ -23,15 +23,38 @@ from tracker.triage.forms import LABELS
 from tracker.web.template_helpers import ACTION_WORDS
 
 CONCERN_FORMATS = {"csv": ExportKind.CONCERNS_CSV, "xlsx": ExportKind.CONCERNS_XLSX}
-STATUS_WORDS = {"new": "New", "acknowledged": "Claimed", "reviewed": "Reviewed", "closed": "Closed",
-                "cancelled": "Cancelled"}
-OUTCOME_WORDS = {**{t.value: LABELS[t.value] for t in ConcernType},
-                 **{o.value: "Acute deterioration: " + LABELS[o.value][0].lower() + LABELS[o.value][1:]
-                    for o in DeteriorationOutcome},
-                 exports.NOT_CODED: "Not coded yet (still open, or cancelled)"}
+STATUS_WORDS = {
+    "new": "New",
+    "acknowledged": "Claimed",
+    "reviewed": "Reviewed",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+OUTCOME_WORDS = {
+    **{t.value: LABELS[t.value] for t in ConcernType},
+    **{
+        o.value: "Acute deterioration: " + LABELS[o.value][0].lower() + LABELS[o.value][1:]
+        for o in DeteriorationOutcome
+    },
+    exports.NOT_CODED: "Not coded yet (still open, or cancelled)",
+}
 # The fields each form may carry in a link back to it (never the free-text reason).
-CARRIED = ("from-day", "from-month", "from-year", "to-day", "to-month", "to-year", "site", "ward", "status",
-           "outcome", "format", "user", "action", "reference")
+CARRIED = (
+    "from-day",
+    "from-month",
+    "from-year",
+    "to-day",
+    "to-month",
+    "to-year",
+    "site",
+    "ward",
+    "status",
+    "outcome",
+    "format",
+    "user",
+    "action",
+    "reference",
+)
 
 
 def _user():
@@ -82,19 +105,30 @@ def _render_exports(values, problems: forms.Problems | None = None, which: str |
     start, end = forms.month_so_far(today)
     wards = list(db.session.scalars(select(Ward).where(Ward.site_id == site.id).order_by(Ward.name)))
     return render_template(
-        "records/exports.html", site=site, site_options=[(site.code, site.name)],
+        "records/exports.html",
+        site=site,
+        site_options=[(site.code, site.name)],
         ward_options=[(str(w.id), w.name + (" (closed)" if w.is_retired else "")) for w in wards],
-        statuses=STATUS_WORDS, outcomes=OUTCOME_WORDS, action_options=action_options(),
-        values=values, problems=problems or forms.Problems(), which=which,
-        dates={prefix: forms.date_fields(prefix, default, values) for prefix, default in (("from", start), ("to", end))},
-        excel_limit=exports.EXCEL_MAX_ROWS, identifier_headers=exports.IDENTIFIER_HEADERS,
+        statuses=STATUS_WORDS,
+        outcomes=OUTCOME_WORDS,
+        action_options=action_options(),
+        values=values,
+        problems=problems or forms.Problems(),
+        which=which,
+        dates={
+            prefix: forms.date_fields(prefix, default, values) for prefix, default in (("from", start), ("to", end))
+        },
+        excel_limit=exports.EXCEL_MAX_ROWS,
+        identifier_headers=exports.IDENTIFIER_HEADERS,
     ), status
 
 
 def action_options() -> list[tuple[str, str]]:
     """The actions in the log, each with words (the code too: the export file holds codes)."""
-    return [(action, f"{ACTION_WORDS.get(action, action.replace('_', ' ').capitalize())} ({action})")
-            for action in audit_log.actions()]
+    return [
+        (action, f"{ACTION_WORDS.get(action, action.replace('_', ' ').capitalize())} ({action})")
+        for action in audit_log.actions()
+    ]
 
 
 def _period(values, problems: forms.Problems) -> exports.Period | None:
@@ -131,15 +165,19 @@ def export_concerns():
     reason = forms.reason(values, problems) if identifiers else None
     if problems:
         return _render_exports(values, problems, "concerns", 400)
-    filters = exports.ConcernFilters(period, site.id, ward_ids[ward] if ward else None,
-                                     ConcernStatus(status) if status else None, outcome)
+    filters = exports.ConcernFilters(
+        period, site.id, ward_ids[ward] if ward else None, ConcernStatus(status) if status else None, outcome
+    )
     tz = current_settings().timezone
     kind = CONCERN_FORMATS[file_format]
     if kind is ExportKind.CONCERNS_XLSX:
         count = exports.count_concerns(filters, tz)
         if count >= exports.EXCEL_MAX_ROWS:
-            problems.add("format", f"That is {count:,} calls: more than an Excel sheet can hold "
-                                   f"({exports.EXCEL_MAX_ROWS:,} rows). Choose CSV, or a shorter period")
+            problems.add(
+                "format",
+                f"That is {count:,} calls: more than an Excel sheet can hold "
+                f"({exports.EXCEL_MAX_ROWS:,} rows). Choose CSV, or a shorter period",
+            )
             return _render_exports(values, problems, "concerns", 400)
     name = exports.file_name(kind, site.code, period)
     exports.record_export(_user(), kind, filters.coded(), identifiers=identifiers, reason=reason)
@@ -199,8 +237,11 @@ def _audit_filters(values, problems: forms.Problems, site: Site) -> tuple[int | 
     typed = (values.get("reference") or "").strip()
     if typed:
         reference = normalise_reference(typed)
-        concern_id = db.session.scalar(select(Concern.id).where(Concern.reference == reference,
-                                                                Concern.site_id == site.id)) if reference else None
+        concern_id = (
+            db.session.scalar(select(Concern.id).where(Concern.reference == reference, Concern.site_id == site.id))
+            if reference
+            else None
+        )
         if concern_id is None:
             problems.add("reference", "No call with that reference at your site. Check it, for example MR-7QK4-92")
     return user_id, action, concern_id
@@ -234,25 +275,42 @@ def audit_page():
     if not problems:
         period = exports.Period(start or forms.EARLIEST, end or forms.latest_date(today))
         lower, upper = period.bounds(tz)
-        page = audit_log.search(audit_log.AuditSearch(
-            site.id, concern_id, user_id, action, lower if start else None, upper if end else None, before_id))
+        page = audit_log.search(
+            audit_log.AuditSearch(
+                site.id, concern_id, user_id, action, lower if start else None, upper if end else None, before_id
+            )
+        )
     status, checkpoint = audit_log.check_chain()
     kept = {name: values.get(name) for name in CARRIED if values.get(name)}
     # Drawn before the commit below, which would expire the rows it shows.
     html = render_template(
-        "records/audit.html", page=page, chain=status, problems=problems, values=values, action_options=action_options(),
+        "records/audit.html",
+        page=page,
+        chain=status,
+        problems=problems,
+        values=values,
+        action_options=action_options(),
         dates={prefix: forms.date_fields(prefix, None, values) for prefix in ("from", "to")},
         next_url=url_for(".audit_page", **kept, before=page.next_before_id) if page and page.next_before_id else None,
-        first_url=url_for(".audit_page", **kept) if before_id else None, site=site,
+        first_url=url_for(".audit_page", **kept) if before_id else None,
+        site=site,
     )
     # Reading is done: now a short write (SQLite's write lock is taken only here).
     begin_write()
     if checkpoint is not None:
         db.session.add(checkpoint)
-    audit.record("audit_log_viewed", audit.Actor.user(_user().id),
-                 changes={"user_id": user_id, "action": action, "concern_id": concern_id,
-                          "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
-                          "page_after": before_id})
+    audit.record(
+        "audit_log_viewed",
+        audit.Actor.user(_user().id),
+        changes={
+            "user_id": user_id,
+            "action": action,
+            "concern_id": concern_id,
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "page_after": before_id,
+        },
+    )
     db.session.commit()
     return html, (400 if problems else 200)
 
@@ -266,16 +324,25 @@ def retention_flags(reference: str):
     """Set a call's legal hold, serious incident and complaint flags (which stop or lengthen its
     retention). Calls outside the manager's site are not found."""
     normalised = normalise_reference(reference)
-    concern = db.session.scalar(select(Concern).where(Concern.reference == normalised,
-                                                      Concern.site_id == (_user().site_id or -1))) if normalised else None
+    concern = (
+        db.session.scalar(
+            select(Concern).where(Concern.reference == normalised, Concern.site_id == (_user().site_id or -1))
+        )
+        if normalised
+        else None
+    )
     if concern is None:
         audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
         db.session.commit()
         abort(404)
     values = request.form
-    changed = retention.set_flags(concern, audit.Actor.user(_user().id), legal_hold=values.get("legal_hold") == "yes",
-                                  serious_incident=values.get("serious_incident") == "yes",
-                                  complaint=values.get("complaint") == "yes")
+    changed = retention.set_flags(
+        concern,
+        audit.Actor.user(_user().id),
+        legal_hold=values.get("legal_hold") == "yes",
+        serious_incident=values.get("serious_incident") == "yes",
+        complaint=values.get("complaint") == "yes",
+    )
     db.session.commit()
     flash("Retention flags saved." if changed else "Nothing changed.", "success" if changed else "information")
     return redirect(url_for("triage.concern_page", reference=concern.reference) + "#retention")

@@ -67,7 +67,9 @@ def dashboard_period(args: Mapping, tz_name: str, today: date) -> Period:
         return month_period(today)
     start, start_problem = _date(args, "from", "start")
     end, end_problem = _date(args, "to", "end")
-    problems += [(f"{name}-day", message) for name, message in (("from", start_problem), ("to", end_problem)) if message]
+    problems += [
+        (f"{name}-day", message) for name, message in (("from", start_problem), ("to", end_problem)) if message
+    ]
     if not problems:
         try:
             return check_period(Period(start, end), tz_name)

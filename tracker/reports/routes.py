@@ -83,13 +83,26 @@ def _shortcuts(today: date) -> list[dict]:
     last_month = reports.month_period(this_month.start - timedelta(days=1))
     twelve = reports.Period(reports._add_months(this_month.start, -11), this_month.end)
     year = reports.Period(date(today.year, 1, 1), date(today.year, 12, 31))
-    return [{"text": text, "period": period} for text, period in (
-        ("This month", this_month), ("Last month", last_month), ("Last 12 months", twelve), (f"{today.year}", year))]
+    return [
+        {"text": text, "period": period}
+        for text, period in (
+            ("This month", this_month),
+            ("Last month", last_month),
+            ("Last 12 months", twelve),
+            (f"{today.year}", year),
+        )
+    ]
 
 
 def period_args(period: reports.Period, site: Site | None = None) -> dict:
-    args = {"from-day": period.start.day, "from-month": period.start.month, "from-year": period.start.year,
-            "to-day": period.end.day, "to-month": period.end.month, "to-year": period.end.year}
+    args = {
+        "from-day": period.start.day,
+        "from-month": period.start.month,
+        "from-year": period.start.year,
+        "to-day": period.end.day,
+        "to-month": period.end.month,
+        "to-year": period.end.year,
+    }
     if site is not None:
         args["site"] = site.code
     return args
@@ -110,24 +123,52 @@ def dashboard():
     try:
         period = filters.dashboard_period(request.args, settings.timezone, today)
     except filters.FilterProblems as problems:
-        return render_template("reports/dashboard.html", figures=None, errors=problems.problems, form=form,
-                               site=site, sites=sites, shortcuts=_shortcuts(today), period_args=period_args,
-                               chartjs_version=CHARTJS_VERSION, warnings=warnings()), 400
+        return render_template(
+            "reports/dashboard.html",
+            figures=None,
+            errors=problems.problems,
+            form=form,
+            site=site,
+            sites=sites,
+            shortcuts=_shortcuts(today),
+            period_args=period_args,
+            chartjs_version=CHARTJS_VERSION,
+            warnings=warnings(),
+        ), 400
     if not any(value for key, value in form.items() if key != "site"):  # the default period: show it in the form
         form.update({key: str(value) for key, value in period_args(period).items()})
     figures = reports.dashboard(site, period, settings)
-    return render_template("reports/dashboard.html", figures=figures, errors=[], form=form, site=site, sites=sites,
-                           shortcuts=_shortcuts(today), period_args=period_args, labels=LABELS,
-                           region_names=REGION_NAMES, chartjs_version=CHARTJS_VERSION, warnings=warnings())
+    return render_template(
+        "reports/dashboard.html",
+        figures=figures,
+        errors=[],
+        form=form,
+        site=site,
+        sites=sites,
+        shortcuts=_shortcuts(today),
+        period_args=period_args,
+        labels=LABELS,
+        region_names=REGION_NAMES,
+        chartjs_version=CHARTJS_VERSION,
+        warnings=warnings(),
+    )
 
 
-def _return_page(site: Site, sites: list[Site], month: date | None, *, errors=(), status: int = 200,
-                 form: dict | None = None):
+def _return_page(
+    site: Site, sites: list[Site], month: date | None, *, errors=(), status: int = 200, form: dict | None = None
+):
     settings = current_settings()
     report = reports.monthly_return(site, month, settings) if month else None
-    return render_template("reports/monthly_return.html", report=report, site=site, sites=sites,
-                           errors=list(errors), form=form or {}, month=month,
-                           today=reports.today_local(settings.timezone)), status
+    return render_template(
+        "reports/monthly_return.html",
+        report=report,
+        site=site,
+        sites=sites,
+        errors=list(errors),
+        form=form or {},
+        month=month,
+        today=reports.today_local(settings.timezone),
+    ), status
 
 
 @bp.get("/return")
@@ -163,20 +204,33 @@ def monthly_return_csv():
     try:
         month = filters.return_month(request.args, settings.timezone, reports.today_local(settings.timezone))
     except filters.FilterProblems as problems:
-        return _return_page(site, sites, None, errors=problems.problems, status=400,
-                            form={"month": request.args.get("month", ""), "year": request.args.get("year", "")})
+        return _return_page(
+            site,
+            sites,
+            None,
+            errors=problems.problems,
+            status=400,
+            form={"month": request.args.get("month", ""), "year": request.args.get("year", "")},
+        )
     report = reports.monthly_return(site, month, settings)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in reports.return_rows(report):
         writer.writerow([neutralise(cell) for cell in row])
-    audit.record("monthly_return_downloaded", audit.Actor.user(_user().id), object_type="site", object_id=site.id,
-                 changes={"month": f"{month:%Y-%m}", "format": "csv"})
+    audit.record(
+        "monthly_return_downloaded",
+        audit.Actor.user(_user().id),
+        object_type="site",
+        object_id=site.id,
+        changes={"month": f"{month:%Y-%m}", "format": "csv"},
+    )
     db.session.commit()
     response = make_response(buffer.getvalue())
     response.mimetype = "text/csv"
     response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="marthas-rule-return-{site.code}-{month:%Y-%m}.csv"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="marthas-rule-return-{site.code}-{month:%Y-%m}.csv"'
+    )
     return response
 
 
@@ -193,10 +247,19 @@ def record_implementation():
         month, family, staff = filters.implementation_form(request.form, settings.timezone)
     except filters.FilterProblems as problems:
         month = _month_or_none(request.form.get("month", ""))
-        return _return_page(site, sites, month, errors=problems.problems, status=400,
-                            form={"month": str(month.month) if month else "", "year": str(month.year) if month else "",
-                                  "family_route": request.form.get("family_route", ""),
-                                  "staff_route": request.form.get("staff_route", "")})
+        return _return_page(
+            site,
+            sites,
+            month,
+            errors=problems.problems,
+            status=400,
+            form={
+                "month": str(month.month) if month else "",
+                "year": str(month.year) if month else "",
+                "family_route": request.form.get("family_route", ""),
+                "staff_route": request.form.get("staff_route", ""),
+            },
+        )
     reports.record_implementation(_user(), site.id, month, family, staff)
     db.session.commit()
     flash(f"Implementation status for {month:%B %Y} saved.", "success")
@@ -206,7 +269,9 @@ def record_implementation():
 def _month_or_none(text: str) -> date | None:
     try:
         year, month = text.split("-", 1)
-        return filters.implementation_form({"month": f"{int(year)}-{int(month)}", "family_route": "live",
-                                            "staff_route": "not_live"}, current_settings().timezone)[0]
+        return filters.implementation_form(
+            {"month": f"{int(year)}-{int(month)}", "family_route": "live", "staff_route": "not_live"},
+            current_settings().timezone,
+        )[0]
     except (ValueError, filters.FilterProblems):
         return None

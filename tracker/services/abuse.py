@@ -46,7 +46,9 @@ def hit(limit: str, *keys: str) -> Count:
             return Count(limiter.limiter.hit(item, *keys))
         except Exception:  # any storage failure: Redis refused, timed out, or lost the reply
             _state.primary_down_until = time.monotonic() + _RETRY_PRIMARY_SECONDS
-            log.exception("rate-limit storage %s failed; counting in memory", current_app.config["RATELIMIT_STORAGE_URI"])
+            log.exception(
+                "rate-limit storage %s failed; counting in memory", current_app.config["RATELIMIT_STORAGE_URI"]
+            )
     return Count(_state.fallback.hit(item, *keys), storage_fallback=True)
 
 

@@ -22,20 +22,23 @@ ALARM_TEXT = {
     "rota_gap": "Nobody was on call for a step of a team's escalation: that step was skipped.",
     "alert_failed": "A text or call to an on-call clinician failed: see the failed messages page.",
     "sms_account_refused": "Twilio refused our account details: no alerts or texts can be sent. Phone the outreach "
-                           "team's duty phone about new calls, and tell the system administrator now.",
+    "team's duty phone about new calls, and tell the system administrator now.",
     "sms_reconcile_failing": "Texts whose outcome was unclear could not be checked with Twilio: they were given up. "
-                             "See the failed messages page.",
+    "See the failed messages page.",
     "alert_not_sent": "Texts or calls to on-call clinicians could not be sent (the SMS provider could not be "
-                      "reached or was busy): paging moved on to the next step and keeps trying.",
+    "reached or was busy): paging moved on to the next step and keeps trying.",
     # Said with the account's address by staff_warnings; /healthz names the account by its id.
     "sign_in_attack": "Someone may be trying to guess the password of {account}: many wrong passwords in the last "
-                      "hour. Its owner can still sign in from a device they have used before. Tell IT.",
+    "hour. Its owner can still sign in from a device they have used before. Tell IT.",
 }
 
 
 def _open(kind: str, subject: str | None):
-    return select(SystemAlarm).where(SystemAlarm.kind == kind, SystemAlarm.cleared_at.is_(None),
-                                     SystemAlarm.subject.is_(None) if subject is None else SystemAlarm.subject == subject)
+    return select(SystemAlarm).where(
+        SystemAlarm.kind == kind,
+        SystemAlarm.cleared_at.is_(None),
+        SystemAlarm.subject.is_(None) if subject is None else SystemAlarm.subject == subject,
+    )
 
 
 def raise_alarm(kind: str, subject: str | None = None) -> SystemAlarm:
@@ -46,10 +49,19 @@ def raise_alarm(kind: str, subject: str | None = None) -> SystemAlarm:
     if alarm is not None:
         # Counting one more is only for the display: never wait for a row another transaction is
         # counting on (it may hold the audit chain head while we hold a concern: a deadlock).
-        db.session.execute(update(SystemAlarm).where(SystemAlarm.id.in_(
-            select(SystemAlarm.id).where(SystemAlarm.id == alarm.id).with_for_update(skip_locked=True).scalar_subquery()
-        )).values(occurrences=SystemAlarm.occurrences + 1, last_seen_at=now).execution_options(
-            synchronize_session=False))
+        db.session.execute(
+            update(SystemAlarm)
+            .where(
+                SystemAlarm.id.in_(
+                    select(SystemAlarm.id)
+                    .where(SystemAlarm.id == alarm.id)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+            )
+            .values(occurrences=SystemAlarm.occurrences + 1, last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
         return alarm
     alarm = SystemAlarm(kind=kind, subject=subject, raised_at=now, last_seen_at=now, occurrences=1)
     db.session.add(alarm)
@@ -63,7 +75,9 @@ def raise_alarm(kind: str, subject: str | None = None) -> SystemAlarm:
 def clear_alarm(kind: str, subject: str | None = None) -> None:
     for alarm in db.session.scalars(_open(kind, subject)):
         alarm.cleared_at = utcnow()
-        audit.record("alarm_cleared", audit.Actor.system(), object_type="alarm", object_id=alarm.id, changes={"kind": kind})
+        audit.record(
+            "alarm_cleared", audit.Actor.system(), object_type="alarm", object_id=alarm.id, changes={"kind": kind}
+        )
 
 
 def subject_user_id(alarm: SystemAlarm) -> int | None:
@@ -73,4 +87,6 @@ def subject_user_id(alarm: SystemAlarm) -> int | None:
 
 
 def open_alarms() -> list[SystemAlarm]:
-    return list(db.session.scalars(select(SystemAlarm).where(SystemAlarm.cleared_at.is_(None)).order_by(SystemAlarm.raised_at)))
+    return list(
+        db.session.scalars(select(SystemAlarm).where(SystemAlarm.cleared_at.is_(None)).order_by(SystemAlarm.raised_at))
+    )

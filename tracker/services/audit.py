@@ -99,17 +99,41 @@ def record_many(entries: list[Entry], session=None) -> list[AuditEvent]:
     for entry in entries:
         changes = dict(entry.changes or {})
         _check_coded(changes)
-        event = AuditEvent(id=head[0] + 1, occurred_at=now, actor_type=entry.actor.type, actor_id=entry.actor.id,
-                           action=entry.action, object_type=entry.object_type, object_id=entry.object_id,
-                           concern_id=entry.concern_id, changes=changes, prev_hash=head[1])
+        event = AuditEvent(
+            id=head[0] + 1,
+            occurred_at=now,
+            actor_type=entry.actor.type,
+            actor_id=entry.actor.id,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            concern_id=entry.concern_id,
+            changes=changes,
+            prev_hash=head[1],
+        )
         event.hash = event_hash(event)
         head[0], head[1] = event.id, event.hash
         events.append(event)
     connection = real.connection()
-    connection.execute(_INSERT_EVENTS, [
-        {"id": e.id, "occurred_at": e.occurred_at, "actor_type": e.actor_type, "actor_id": e.actor_id,
-         "action": e.action, "object_type": e.object_type, "object_id": e.object_id, "concern_id": e.concern_id,
-         "changes": e.changes, "prev_hash": e.prev_hash, "hash": e.hash} for e in events])
+    connection.execute(
+        _INSERT_EVENTS,
+        [
+            {
+                "id": e.id,
+                "occurred_at": e.occurred_at,
+                "actor_type": e.actor_type,
+                "actor_id": e.actor_id,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": e.object_id,
+                "concern_id": e.concern_id,
+                "changes": e.changes,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+            for e in events
+        ],
+    )
     connection.execute(_UPDATE_HEAD, {"last_event_id": head[0], "last_hash": head[1]})
     return events
 
@@ -137,8 +161,11 @@ def _locked_head(session) -> list:
 
 
 _HEAD_KEY = "tracker_audit_chain_head"
-_LOCK_HEAD = (select(AuditChainHead.__table__.c.last_event_id, AuditChainHead.__table__.c.last_hash)
-              .where(AuditChainHead.__table__.c.id == 1).with_for_update())
+_LOCK_HEAD = (
+    select(AuditChainHead.__table__.c.last_event_id, AuditChainHead.__table__.c.last_hash)
+    .where(AuditChainHead.__table__.c.id == 1)
+    .with_for_update()
+)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -198,7 +225,9 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     expected_prev, expected_id, count = GENESIS_HASH, 1, 0
     for row in rows:
         if row.id != expected_id:
-            return ChainReport(False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)")
+            return ChainReport(
+                False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)"
+            )
         if row.prev_hash != expected_prev:
             return ChainReport(False, count, row.id, "its link to the previous event does not match")
         if event_hash(row) != row.hash:
@@ -207,5 +236,7 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     head = db.session.get(AuditChainHead, 1)
     last_id, last_hash = (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
     if (last_id, last_hash) != (expected_id - 1, expected_prev):
-        return ChainReport(False, count, expected_id, "the chain head does not match the last event (rows removed from the end)")
+        return ChainReport(
+            False, count, expected_id, "the chain head does not match the last event (rows removed from the end)"
+        )
     return ChainReport(True, count)

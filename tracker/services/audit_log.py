@@ -95,30 +95,52 @@ def search(query: AuditSearch) -> AuditPage:
             conditions.append(AuditEvent.id < last.id)
         else:
             # The plain bound lets both databases read the occurred_at index as a range.
-            conditions += [AuditEvent.occurred_at <= last.occurred_at,
-                           tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(last.occurred_at, last.id)]
+            conditions += [
+                AuditEvent.occurred_at <= last.occurred_at,
+                tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(last.occurred_at, last.id),
+            ]
     rows = db.session.execute(
-        select(AuditEvent, concern.reference).outerjoin(concern, concern.id == AuditEvent.concern_id)
-        .where(*conditions).order_by(*order).limit(PAGE_SIZE + 1)
+        select(AuditEvent, concern.reference)
+        .outerjoin(concern, concern.id == AuditEvent.concern_id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(PAGE_SIZE + 1)
     ).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     people = _names({event.actor_id for event, _ in rows if event.actor_type == "user"})
-    page = [AuditRow(event, people.get(event.actor_id, f"user {event.actor_id}") if event.actor_type == "user"
-                     else ACTOR_WORDS.get(event.actor_type, event.actor_type), reference, describe(event.changes))
-            for event, reference in rows]
+    page = [
+        AuditRow(
+            event,
+            people.get(event.actor_id, f"user {event.actor_id}")
+            if event.actor_type == "user"
+            else ACTOR_WORDS.get(event.actor_type, event.actor_type),
+            reference,
+            describe(event.changes),
+        )
+        for event, reference in rows
+    ]
     return AuditPage(page, rows[-1][0].id if more else None)
 
 
-ACTOR_WORDS = {"public": "A member of the public", "worker": "The message worker", "system": "The system",
-               "cli": "A command on the server", "twilio": "Twilio (the text message service)"}
+ACTOR_WORDS = {
+    "public": "A member of the public",
+    "worker": "The message worker",
+    "system": "The system",
+    "cli": "A command on the server",
+    "twilio": "Twilio (the text message service)",
+}
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return {uid: f"{name} ({email})" for uid, name, email in db.session.execute(
-        select(User.id, User.display_name, User.email).where(User.id.in_(user_ids)))}
+    return {
+        uid: f"{name} ({email})"
+        for uid, name, email in db.session.execute(
+            select(User.id, User.display_name, User.email).where(User.id.in_(user_ids))
+        )
+    }
 
 
 def describe(changes: dict | None) -> list[tuple[str, str]]:
@@ -175,16 +197,24 @@ def walk(after_id: int, after_hash: str, limit: int | None = None) -> Walk:
     for row in result:
         if row.id != expected_id:
             result.close()
-            return Walk(False, expected_id - 1, expected_prev, count, row.id,
-                        f"expected event {expected_id} next, found {row.id} (events missing)")
+            return Walk(
+                False,
+                expected_id - 1,
+                expected_prev,
+                count,
+                row.id,
+                f"expected event {expected_id} next, found {row.id} (events missing)",
+            )
         if row.prev_hash != expected_prev:
             result.close()
-            return Walk(False, expected_id - 1, expected_prev, count, row.id,
-                        "its link to the previous event does not match")
+            return Walk(
+                False, expected_id - 1, expected_prev, count, row.id, "its link to the previous event does not match"
+            )
         if event_hash(row) != row.hash:
             result.close()
-            return Walk(False, expected_id - 1, expected_prev, count, row.id,
-                        "its contents do not match its hash (edited)")
+            return Walk(
+                False, expected_id - 1, expected_prev, count, row.id, "its contents do not match its hash (edited)"
+            )
         expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
     return Walk(True, expected_id - 1, expected_prev, count)
 
@@ -227,7 +257,9 @@ def check_chain(limit: int | None = None) -> tuple[ChainStatus, AuditCheckpoint 
     head_id, head_hash = _head()
     if latest is not None and not latest.ok:
         # A break stays reported until a full check finds the chain whole again.
-        return ChainStatus(False, latest.to_event_id, head_id, 0, last_full, latest.first_broken_id, latest.problem), None
+        return ChainStatus(
+            False, latest.to_event_id, head_id, 0, last_full, latest.first_broken_id, latest.problem
+        ), None
     base = _latest(AuditCheckpoint.ok.is_(True))
     after_id, after_hash = (base.to_event_id, base.to_hash) if base else (0, GENESIS_HASH)
     if after_id:
@@ -242,21 +274,52 @@ def check_chain(limit: int | None = None) -> tuple[ChainStatus, AuditCheckpoint 
             return status, _checkpoint(False, after_id, 0, GENESIS_HASH, 0, after_id, problem)
     result = walk(after_id, after_hash, limit)
     if result.ok and result.last_id == head_id and result.last_hash != head_hash:
-        result = Walk(False, result.last_id, result.last_hash, result.checked, head_id,
-                      "the chain head does not match the last event")
-    status = ChainStatus(result.ok, result.last_id, max(head_id, result.last_id), result.checked, last_full,
-                         result.broken_id, result.problem)
+        result = Walk(
+            False,
+            result.last_id,
+            result.last_hash,
+            result.checked,
+            head_id,
+            "the chain head does not match the last event",
+        )
+    status = ChainStatus(
+        result.ok,
+        result.last_id,
+        max(head_id, result.last_id),
+        result.checked,
+        last_full,
+        result.broken_id,
+        result.problem,
+    )
     if result.checked == 0 and result.ok:
         return status, None
-    return status, _checkpoint(result.ok, after_id + 1, result.last_id, result.last_hash, result.checked,
-                               result.broken_id, result.problem)
+    return status, _checkpoint(
+        result.ok, after_id + 1, result.last_id, result.last_hash, result.checked, result.broken_id, result.problem
+    )
 
 
-def _checkpoint(ok: bool, from_id: int, to_id: int, to_hash: str, checked: int, broken_id: int | None,
-                problem: str | None, *, full: bool = False) -> AuditCheckpoint:
-    return AuditCheckpoint(checked_at=utcnow(), full=full, from_event_id=from_id, to_event_id=to_id, to_hash=to_hash,
-                           events_checked=checked, ok=ok, first_broken_id=broken_id,
-                           problem=problem[:200] if problem else None)
+def _checkpoint(
+    ok: bool,
+    from_id: int,
+    to_id: int,
+    to_hash: str,
+    checked: int,
+    broken_id: int | None,
+    problem: str | None,
+    *,
+    full: bool = False,
+) -> AuditCheckpoint:
+    return AuditCheckpoint(
+        checked_at=utcnow(),
+        full=full,
+        from_event_id=from_id,
+        to_event_id=to_id,
+        to_hash=to_hash,
+        events_checked=checked,
+        ok=ok,
+        first_broken_id=broken_id,
+        problem=problem[:200] if problem else None,
+    )
 
 
 def full_checkpoint(report: ChainReport) -> AuditCheckpoint:
@@ -265,5 +328,13 @@ def full_checkpoint(report: ChainReport) -> AuditCheckpoint:
     if report.ok:
         return _checkpoint(True, 1, head_id, head_hash, report.events_checked, None, None, full=True)
     before = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == (report.first_broken_id or 1) - 1))
-    return _checkpoint(False, 1, max(0, (report.first_broken_id or 1) - 1), before or GENESIS_HASH,
-                       report.events_checked, report.first_broken_id, report.problem, full=True)
+    return _checkpoint(
+        False,
+        1,
+        max(0, (report.first_broken_id or 1) - 1),
+        before or GENESIS_HASH,
+        report.events_checked,
+        report.first_broken_id,
+        report.problem,
+        full=True,
+    )

@@ -80,8 +80,9 @@ def _find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email))
 
 
-def check_password(email: str, password: str, address: str | None,
-                   known_devices: Mapping[int, str] | None = None) -> PasswordCheck:
+def check_password(
+    email: str, password: str, address: str | None, known_devices: Mapping[int, str] | None = None
+) -> PasswordCheck:
     """The first step of signing in.
 
     `known_devices` maps user ids to the random ids this browser's known-device cookie holds for
@@ -118,8 +119,9 @@ def check_code(user: User, code: str, known_nonce: str | None = None) -> bool:
     return right
 
 
-def reauthenticate(user: User, password: str, code: str | None, address: str | None,
-                   known_nonce: str | None = None) -> str | None:
+def reauthenticate(
+    user: User, password: str, code: str | None, address: str | None, known_nonce: str | None = None
+) -> str | None:
     """A signed-in person proves it is still them (the confirm page, the current password on the
     password page): the password, and the code when `code` is given. Slowed as sign-in is.
     Returns None when right, else which was wrong ("password" or "code"). Raises Throttled."""
@@ -149,8 +151,11 @@ def _admit(keys: list[str], user: User | None, step: str) -> None:
     wait = throttle.admit(keys) if keys else 0
     if wait:
         begin_write()
-        audit.record("sign_in_throttled", audit.Actor.public() if user is None else audit.Actor.user(user.id),
-                     changes={"step": step})
+        audit.record(
+            "sign_in_throttled",
+            audit.Actor.public() if user is None else audit.Actor.user(user.id),
+            changes={"step": step},
+        )
         _alarm_if_attacked(user, keys[0])
         raise Throttled(wait)
 
@@ -167,8 +172,13 @@ def _settle(keys: list[str], user: User, nonce: str | None, right: bool) -> None
 
 
 def _password_failed(user: User) -> None:
-    audit.record("sign_in_failed", audit.Actor.user(user.id), object_type="user", object_id=user.id,
-                 changes={"reason": "password"})
+    audit.record(
+        "sign_in_failed",
+        audit.Actor.user(user.id),
+        object_type="user",
+        object_id=user.id,
+        changes={"reason": "password"},
+    )
 
 
 def _alarm_if_attacked(user: User | None, key: str) -> None:
@@ -197,8 +207,13 @@ def check_totp(user: User, code: str) -> bool:
 
 
 def _totp_failed(user: User, reason: str = "code") -> bool:
-    audit.record("sign_in_failed", audit.Actor.user(user.id), object_type="user", object_id=user.id,
-                 changes={"reason": f"totp_{reason}"})
+    audit.record(
+        "sign_in_failed",
+        audit.Actor.user(user.id),
+        object_type="user",
+        object_id=user.id,
+        changes={"reason": f"totp_{reason}"},
+    )
     return False
 
 
@@ -223,8 +238,12 @@ def enrol_totp(user: User, secret: str, code: str, *, session: SessionRecord | N
     user.must_enrol_mfa = False
     if session is not None:
         session.mfa_at = utcnow()
-    audit.record("mfa_replaced" if replacing else "mfa_enrolled", audit.Actor.user(user.id), object_type="user",
-                 object_id=user.id)
+    audit.record(
+        "mfa_replaced" if replacing else "mfa_enrolled",
+        audit.Actor.user(user.id),
+        object_type="user",
+        object_id=user.id,
+    )
     if replacing:
         end_all_sessions(user, "mfa_replaced", actor=audit.Actor.user(user.id), keep=session)
     return True
@@ -238,8 +257,9 @@ def remove_totp(user: User, *, session: SessionRecord) -> None:
     """Remove the person's own authenticator (the caller has checked a fresh code first). Not
     for roles that must have one: they replace it instead."""
     if needs_mfa(user):
-        raise AuthenticatorProblem("Your role needs an authenticator app. To move to a new phone, set up the new one "
-                                   "instead.")
+        raise AuthenticatorProblem(
+            "Your role needs an authenticator app. To move to a new phone, set up the new one instead."
+        )
     user.totp_secret, user.totp_last_step = None, None
     audit.record("mfa_removed", audit.Actor.user(user.id), object_type="user", object_id=user.id)
     end_all_sessions(user, "mfa_removed", actor=audit.Actor.user(user.id), keep=session)
@@ -257,20 +277,33 @@ def reset_mfa(actor: audit.Actor, email: str) -> User:
     return user
 
 
-def start_session(user: User, *, user_agent: str | None, address: str | None,
-                  mfa: bool = False) -> tuple[str, SessionRecord]:
+def start_session(
+    user: User, *, user_agent: str | None, address: str | None, mfa: bool = False
+) -> tuple[str, SessionRecord]:
     """Record a new signed-in session; returns its token (for the cookie, never stored) and row.
     `mfa` says a code from the authenticator was checked on the way in."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    record = SessionRecord(token_hash=token_hash(token), user_id=user.id, created_at=now, last_active_at=now,
-                           authenticated_at=now, mfa_at=now if mfa else None, user_agent=(user_agent or "")[:200],
-                           address=address)
+    record = SessionRecord(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        created_at=now,
+        last_active_at=now,
+        authenticated_at=now,
+        mfa_at=now if mfa else None,
+        user_agent=(user_agent or "")[:200],
+        address=address,
+    )
     db.session.add(record)
     user.last_sign_in_at = now
     db.session.flush()
-    audit.record("signed_in", audit.Actor.user(user.id), object_type="session", object_id=record.id,
-                 changes={"mfa": bool(user.totp_secret) and needs_mfa(user)})
+    audit.record(
+        "signed_in",
+        audit.Actor.user(user.id),
+        object_type="session",
+        object_id=record.id,
+        changes={"mfa": bool(user.totp_secret) and needs_mfa(user)},
+    )
     return token, record
 
 
@@ -328,8 +361,13 @@ def load_session(token: str, *, activity: bool) -> LiveSession | Ended | None:
     if reason:
         if write_intent_active():
             record.revoked_at, record.revoked_reason = now, reason
-            audit.record("session_ended", audit.Actor.user(record.user_id), object_type="session",
-                         object_id=record.id, changes={"reason": reason})
+            audit.record(
+                "session_ended",
+                audit.Actor.user(record.user_id),
+                object_type="session",
+                object_id=record.id,
+                changes={"reason": reason},
+            )
         else:
             _revoke_in_own_transaction(record.id, record.user_id, reason)
         return Ended(record.user_id, reason)
@@ -351,25 +389,38 @@ def _touch_in_own_transaction(record_id: int, now) -> None:
 
 def _revoke_in_own_transaction(record_id: int, user_id: int, reason: str) -> None:
     with write_intent(), Session(db.engine) as own:
-        ended = own.execute(update(SessionRecord)
-                            .where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
-                            .values(revoked_at=utcnow(), revoked_reason=reason)).rowcount
+        ended = own.execute(
+            update(SessionRecord)
+            .where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason)
+        ).rowcount
         if ended:
-            audit.record("session_ended", audit.Actor.user(user_id), object_type="session", object_id=record_id,
-                         changes={"reason": reason}, session=own)
+            audit.record(
+                "session_ended",
+                audit.Actor.user(user_id),
+                object_type="session",
+                object_id=record_id,
+                changes={"reason": reason},
+                session=own,
+            )
         own.commit()
 
 
 def extend(live: LiveSession) -> None:
-    """"Stay signed in": the person is here, whatever the idle clock says."""
+    """ "Stay signed in": the person is here, whatever the idle clock says."""
     live.record.last_active_at = utcnow()
 
 
 def end_session(live: LiveSession, reason: str = "signed_out") -> None:
     live.record.revoked_at = utcnow()
     live.record.revoked_reason = reason
-    audit.record("signed_out", audit.Actor.user(live.user.id), object_type="session", object_id=live.record.id,
-                 changes={"reason": reason})
+    audit.record(
+        "signed_out",
+        audit.Actor.user(live.user.id),
+        object_type="session",
+        object_id=live.record.id,
+        changes={"reason": reason},
+    )
 
 
 def end_all_sessions(user: User, reason: str, *, actor: audit.Actor, keep: SessionRecord | None = None) -> int:
@@ -378,25 +429,61 @@ def end_all_sessions(user: User, reason: str, *, actor: audit.Actor, keep: Sessi
     if keep is not None:
         query = query.where(SessionRecord.id != keep.id)
     ended = db.session.execute(query.values(revoked_at=now, revoked_reason=reason)).rowcount
-    audit.record("sessions_ended", actor, object_type="user", object_id=user.id, changes={"reason": reason, "count": ended})
+    audit.record(
+        "sessions_ended", actor, object_type="user", object_id=user.id, changes={"reason": reason, "count": ended}
+    )
     return ended
 
 
 def active_sessions(user: User) -> list[SessionRecord]:
-    return list(db.session.scalars(select(SessionRecord).where(SessionRecord.user_id == user.id,
-                                                                SessionRecord.revoked_at.is_(None))
-                                   .order_by(SessionRecord.last_active_at.desc())))
+    return list(
+        db.session.scalars(
+            select(SessionRecord)
+            .where(SessionRecord.user_id == user.id, SessionRecord.revoked_at.is_(None))
+            .order_by(SessionRecord.last_active_at.desc())
+        )
+    )
 
 
 # --- passwords ---------------------------------------------------------------------------------
 
 COMMON = {
-    "password1234", "passwordpassword", "qwertyuiop12", "qwertyuiop123", "123456789012", "1234567890123",
-    "iloveyou1234", "administrator", "letmein12345", "welcome12345", "changeme1234", "password123!",
-    "qwerty123456", "abc123456789", "nhspassword1", "trustno1trustno1", "monkey123456", "football1234",
-    "sunshine1234", "princess1234", "liverpool123", "manchester12", "chelsea12345", "superman1234",
-    "1q2w3e4r5t6y", "zaq12wsxcde3", "qazwsxedcrfv", "asdfghjkl123", "password2024", "password2025",
-    "password2026", "summer2026!!", "winter2026!!", "hospital1234", "nurse1234567", "doctor123456",
+    "password1234",
+    "passwordpassword",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "123456789012",
+    "1234567890123",
+    "iloveyou1234",
+    "administrator",
+    "letmein12345",
+    "welcome12345",
+    "changeme1234",
+    "password123!",
+    "qwerty123456",
+    "abc123456789",
+    "nhspassword1",
+    "trustno1trustno1",
+    "monkey123456",
+    "football1234",
+    "sunshine1234",
+    "princess1234",
+    "liverpool123",
+    "manchester12",
+    "chelsea12345",
+    "superman1234",
+    "1q2w3e4r5t6y",
+    "zaq12wsxcde3",
+    "qazwsxedcrfv",
+    "asdfghjkl123",
+    "password2024",
+    "password2025",
+    "password2026",
+    "summer2026!!",
+    "winter2026!!",
+    "hospital1234",
+    "nurse1234567",
+    "doctor123456",
 }
 CONTEXT_WORDS = ("martha", "password", "nhs", "outreach", "hospital", "tracker")
 
@@ -416,8 +503,9 @@ def check_new_password(user: User, password: str) -> None:
     if folded in COMMON or len(set(folded)) < 4:
         raise PasswordProblem("That password is too easy to guess. Try three or four random words")
     local = user.email.split("@", 1)[0].casefold()
-    if (len(local) >= 4 and local in folded) or any(word in folded and len(folded) - len(word) < 8
-                                                    for word in CONTEXT_WORDS):
+    if (len(local) >= 4 and local in folded) or any(
+        word in folded and len(folded) - len(word) < 8 for word in CONTEXT_WORDS
+    ):
         raise PasswordProblem("Your password must not be built from your email address or the name of this service")
     if verify_password(user.password_hash, password):
         raise PasswordProblem("Choose a password you have not used here before")

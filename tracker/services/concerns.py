@@ -112,10 +112,17 @@ class NewConcern:
 _CONCERNS = Concern.__table__
 _INSERT_CONCERN = insert(_CONCERNS).returning(_CONCERNS.c.id)
 _BY_SUBMISSION = select(_CONCERNS.c.id).where(_CONCERNS.c.submission_id == bindparam("submission_id"))
-_OPEN_REPEAT = (select(_CONCERNS.c.id)
-                .where(_CONCERNS.c.ward_id == bindparam("ward_id"), _CONCERNS.c.repeat_key == bindparam("key"),
-                       _CONCERNS.c.raised_at >= bindparam("since"), _CONCERNS.c.status.in_(list(OPEN_STATUSES)))
-                .order_by(_CONCERNS.c.id).limit(1))
+_OPEN_REPEAT = (
+    select(_CONCERNS.c.id)
+    .where(
+        _CONCERNS.c.ward_id == bindparam("ward_id"),
+        _CONCERNS.c.repeat_key == bindparam("key"),
+        _CONCERNS.c.raised_at >= bindparam("since"),
+        _CONCERNS.c.status.in_(list(OPEN_STATUSES)),
+    )
+    .order_by(_CONCERNS.c.id)
+    .limit(1)
+)
 
 
 def find_by_submission(submission_id: str) -> Concern | None:
@@ -192,8 +199,19 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         **report_facts.raised_values(now, settings.timezone),
     }
     concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
-    concern = NewConcern(concern_id, values["reference"], values["callback_number"], values["callback_textable"],
-                         intake.sms_consent, intake.caller_route, intake.locale, now, ward, ward.site, ward.team)
+    concern = NewConcern(
+        concern_id,
+        values["reference"],
+        values["callback_number"],
+        values["callback_textable"],
+        intake.sms_consent,
+        intake.caller_route,
+        intake.locale,
+        now,
+        ward,
+        ward.site,
+        ward.team,
+    )
     changes = {
         "ward_id": ward.id,
         "team_id": ward.team_id,
@@ -208,8 +226,9 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "locale": intake.locale,
         "flags": flags,
     }
-    audit.record("concern_raised", actor, object_type="concern", object_id=concern_id, concern_id=concern_id,
-                 changes=changes)
+    audit.record(
+        "concern_raised", actor, object_type="concern", object_id=concern_id, concern_id=concern_id, changes=changes
+    )
     escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
     hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
     family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
@@ -242,20 +261,33 @@ def _merge_into_identical_open_concern(intake: Intake, key: str, actor: audit.Ac
     if concern_id is None:
         return None
     count = connection.execute(
-        update(_CONCERNS).where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status.in_(list(OPEN_STATUSES)))
+        update(_CONCERNS)
+        .where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status.in_(list(OPEN_STATUSES)))
         .values(repeat_count=_CONCERNS.c.repeat_count + 1, last_repeat_at=now, updated_at=now)
-        .returning(_CONCERNS.c.repeat_count)).scalar()
+        .returning(_CONCERNS.c.repeat_count)
+    ).scalar()
     if count is None:
         return None  # closed a moment ago: this one is a new concern
-    audit.record("repeat_merged", actor, object_type="concern", object_id=concern_id, concern_id=concern_id,
-                 changes={"repeat_count": count, "channel": intake.channel.value})
+    audit.record(
+        "repeat_merged",
+        actor,
+        object_type="concern",
+        object_id=concern_id,
+        concern_id=concern_id,
+        changes={"repeat_count": count, "channel": intake.channel.value},
+    )
     repeat = db.session.get(Concern, concern_id, populate_existing=True)
     return Outcome.of(repeat, family_text_of(repeat), "merged")
 
 
 def repeat_key(intake: Intake) -> str:
-    parts = [comparable(intake.patient_name), comparable(intake.bed), comparable(intake.worry_details),
-             ",".join(sorted(intake.worry_categories)), intake.callback.e164 if intake.callback else ""]
+    parts = [
+        comparable(intake.patient_name),
+        comparable(intake.bed),
+        comparable(intake.worry_details),
+        ",".join(sorted(intake.worry_categories)),
+        intake.callback.e164 if intake.callback else "",
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

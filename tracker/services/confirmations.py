@@ -21,13 +21,23 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(*, concern_id: int, ward_code: str, reference: str, family_text: str, number: str | None,
-           kiosk: bool) -> str:
+def create(
+    *, concern_id: int, ward_code: str, reference: str, family_text: str, number: str | None, kiosk: bool
+) -> str:
     """Keep what the confirmation page shows; returns the random id for the browser's cookie."""
     token = secrets.token_urlsafe(24)
-    db.session.add(Confirmation(token_hash=_hash(token), concern_id=concern_id, ward_code=ward_code,
-                                reference=reference, family_text=family_text, number_masked=masked_for_caller(number)
-                                or None, kiosk=kiosk, created_at=utcnow()))
+    db.session.add(
+        Confirmation(
+            token_hash=_hash(token),
+            concern_id=concern_id,
+            ward_code=ward_code,
+            reference=reference,
+            family_text=family_text,
+            number_masked=masked_for_caller(number) or None,
+            kiosk=kiosk,
+            created_at=utcnow(),
+        )
+    )
     return token
 
 

@@ -65,8 +65,9 @@ def unwanted_reason(message: Message) -> str | None:
         return None
     concern = message.concern
     if message.template_id == "clinician_alert_burst":
-        still_new = db.session.scalar(select(exists().where(
-            Concern.team_id == concern.team_id, Concern.status == ConcernStatus.NEW)))
+        still_new = db.session.scalar(
+            select(exists().where(Concern.team_id == concern.team_id, Concern.status == ConcernStatus.NEW))
+        )
         return None if still_new else "no_longer_wanted"
     if concern.status != ConcernStatus.NEW:
         return "no_longer_wanted"
@@ -100,8 +101,14 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
         if reason:
             message.send_state = SendState.CANCELLED
             message.lease_owner = message.lease_until = None
-            audit.record("message_cancelled", audit.Actor.worker(), object_type="message", object_id=message.id,
-                         concern_id=message.concern_id, changes={"reason": reason})
+            audit.record(
+                "message_cancelled",
+                audit.Actor.worker(),
+                object_type="message",
+                object_id=message.id,
+                concern_id=message.concern_id,
+                changes={"reason": reason},
+            )
             continue
         if message.body is None:
             message.body = render(message.template_id, message.variables, message.locale)
@@ -118,9 +125,16 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
 
 def _recorded_sids(message: Message) -> frozenset[str]:
     """Provider references of our other messages to the same number around the same time."""
-    return frozenset(db.session.scalars(select(Message.provider_sid).where(
-        Message.to_number == message.to_number, Message.id != message.id, Message.provider_sid.is_not(None),
-        Message.created_at >= message.created_at - timedelta(minutes=5))))
+    return frozenset(
+        db.session.scalars(
+            select(Message.provider_sid).where(
+                Message.to_number == message.to_number,
+                Message.id != message.id,
+                Message.provider_sid.is_not(None),
+                Message.created_at >= message.created_at - timedelta(minutes=5),
+            )
+        )
+    )
 
 
 def outgoing(message: Message) -> OutgoingSms:
@@ -128,7 +142,11 @@ def outgoing(message: Message) -> OutgoingSms:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     callbacks = current_app.config.get("SMS_STATUS_CALLBACKS", True)
     return OutgoingSms(
-        message.id, message.to_number, message.body, message.idempotency_key, message.created_at,
+        message.id,
+        message.to_number,
+        message.body,
+        message.idempotency_key,
+        message.created_at,
         channel=message.channel.value,
         status_callback=f"{base}/webhooks/twilio/status?m={message.id}" if callbacks else None,
         gather_url=f"{base}/webhooks/twilio/voice?m={message.id}" if message.channel.value == "voice" else None,
@@ -144,8 +162,14 @@ def _expire_leases(now: datetime) -> None:
     for message in stale:
         message.send_state = SendState.UNKNOWN
         message.lease_owner = message.lease_until = None
-        audit.record("message_lease_expired", audit.Actor.worker(), object_type="message", object_id=message.id,
-                     concern_id=message.concern_id, changes={"attempts": message.attempts})
+        audit.record(
+            "message_lease_expired",
+            audit.Actor.worker(),
+            object_type="message",
+            object_id=message.id,
+            concern_id=message.concern_id,
+            changes={"attempts": message.attempts},
+        )
 
 
 def attempt(claimed: Claimed, sender: SmsSender) -> tuple[str, SendResult | Exception]:
@@ -177,8 +201,12 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     actor = audit.Actor.worker()
     base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
     if message.concern_id is not None:  # the queue shows each text's state
-        db.session.execute(update(Concern).where(Concern.id == message.concern_id).values(updated_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Concern)
+            .where(Concern.id == message.concern_id)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     if outcome in {"accepted", "reconciled"}:
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
@@ -197,12 +225,22 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
             elif message.template_id.startswith("update_"):
                 clock = Concern.caller_updated_at
             if clock is not None:
-                db.session.execute(update(Concern).where(Concern.id == message.concern_id, clock.is_(None))
-                                   .values(report_facts.clock_update(message.concern_id, clock.key, now))
-                                   .execution_options(synchronize_session=False))
-        audit.record("message_accepted", actor, **base,
-                     changes={"template_id": message.template_id, "attempts": message.attempts,
-                              "reconciled": outcome == "reconciled"})
+                db.session.execute(
+                    update(Concern)
+                    .where(Concern.id == message.concern_id, clock.is_(None))
+                    .values(report_facts.clock_update(message.concern_id, clock.key, now))
+                    .execution_options(synchronize_session=False)
+                )
+        audit.record(
+            "message_accepted",
+            actor,
+            **base,
+            changes={
+                "template_id": message.template_id,
+                "attempts": message.attempts,
+                "reconciled": outcome == "reconciled",
+            },
+        )
         return outcome
     failure = detail if isinstance(detail, Exception) else None
     code = getattr(failure, "code", None)
@@ -230,8 +268,12 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
             alarms.raise_alarm("alert_failed")
         if outcome != "PermanentFailure":
             message.error_reason = f"Gave up after {message.attempts} attempts. Last problem: {reason}"[:300]
-        audit.record("message_dead", actor, **base,
-                     changes={"template_id": message.template_id, "attempts": message.attempts, "error_code": code})
+        audit.record(
+            "message_dead",
+            actor,
+            **base,
+            changes={"template_id": message.template_id, "attempts": message.attempts, "error_code": code},
+        )
         return "dead"
     message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
     if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome == "TemporaryFailure":
@@ -240,6 +282,10 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
         escalation.move_on_now(message.concern_id, "alert_not_sent", now)
         alarms.raise_alarm("alert_not_sent")
     message.next_attempt_at = now + backoff(message.attempts)
-    audit.record("message_unknown" if outcome == "AmbiguousFailure" else "message_retry", actor, **base,
-                 changes={"attempts": message.attempts, "error_code": code})
+    audit.record(
+        "message_unknown" if outcome == "AmbiguousFailure" else "message_retry",
+        actor,
+        **base,
+        changes={"attempts": message.attempts, "error_code": code},
+    )
     return "unknown" if outcome == "AmbiguousFailure" else "retry"

@@ -37,7 +37,7 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
         actor,
         trust_name=DEMO_TRUST,
         emergency_instruction="If the patient is suddenly very unwell, press the emergency buzzer by the bed or "
-                              "ask any nurse now. From a hospital phone, call 2222.",
+        "ask any nurse now. From a hospital phone, call 2222.",
         outreach_phone="020 7946 0100",
         pals_phone="020 7946 0199",
         text_relatives_allowed=True,
@@ -46,17 +46,54 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     )
     north = add_site(actor, code="ngh", name="Northgate General Hospital")
     river = add_site(actor, code="rch", name="Riverside Community Hospital")
-    ngh_adult = add_team(actor, code="ngh-ccot", site=north, name="Critical Care Outreach Team", population=Population.ADULT,
-                         public_phone="020 7946 0101", duty_phone="07400 900101")
-    ngh_child = add_team(actor, code="ngh-pccot", site=north, name="Children's Outreach Team",
-                         population=Population.PAEDIATRIC, public_phone="020 7946 0102", duty_phone="07400 900102")
-    rch_adult = add_team(actor, code="rch-ccot", site=river, name="Critical Care Outreach Team",
-                         population=Population.ADULT, public_phone="020 7946 0201", duty_phone="07400 900201")
+    ngh_adult = add_team(
+        actor,
+        code="ngh-ccot",
+        site=north,
+        name="Critical Care Outreach Team",
+        population=Population.ADULT,
+        public_phone="020 7946 0101",
+        duty_phone="07400 900101",
+    )
+    ngh_child = add_team(
+        actor,
+        code="ngh-pccot",
+        site=north,
+        name="Children's Outreach Team",
+        population=Population.PAEDIATRIC,
+        public_phone="020 7946 0102",
+        duty_phone="07400 900102",
+    )
+    rch_adult = add_team(
+        actor,
+        code="rch-ccot",
+        site=river,
+        name="Critical Care Outreach Team",
+        population=Population.ADULT,
+        public_phone="020 7946 0201",
+        duty_phone="07400 900201",
+    )
     wards = [
-        ("ngh-7b", "Ward 7B (Respiratory)", north, ngh_adult, Population.ADULT, ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"], False),
+        (
+            "ngh-7b",
+            "Ward 7B (Respiratory)",
+            north,
+            ngh_adult,
+            Population.ADULT,
+            ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"],
+            False,
+        ),
         ("ngh-9", "Ward 9 (Surgical)", north, ngh_adult, Population.ADULT, [], False),
         ("ngh-amu", "Acute Medical Unit", north, ngh_adult, Population.ADULT, [], True),
-        ("ngh-rainbow", "Rainbow Ward (Children)", north, ngh_child, Population.PAEDIATRIC, ["Bed 1", "Bed 2", "Bed 3", "Bed 4"], False),
+        (
+            "ngh-rainbow",
+            "Rainbow Ward (Children)",
+            north,
+            ngh_child,
+            Population.PAEDIATRIC,
+            ["Bed 1", "Bed 2", "Bed 3", "Bed 4"],
+            False,
+        ),
         ("ngh-starlight", "Starlight Ward (Children's Surgery)", north, ngh_child, Population.PAEDIATRIC, [], False),
         ("rch-oak", "Oak Ward", river, rch_adult, Population.ADULT, [], False),
         ("rch-willow", "Willow Ward", river, rch_adult, Population.ADULT, [], False),
@@ -64,16 +101,38 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     ]
     created = {}
     for code, name, site, team, population, beds, kiosk in wards:
-        created[code] = add_ward(actor, code=code, name=name, site=site, team=team, population=population, beds=beds,
-                                 nurse_in_charge_phone="020 7946 0300", kiosk_default=kiosk)
+        created[code] = add_ward(
+            actor,
+            code=code,
+            name=name,
+            site=site,
+            team=team,
+            population=population,
+            beds=beds,
+            nurse_in_charge_phone="020 7946 0300",
+            kiosk_default=kiosk,
+        )
     people = [
         ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
         ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
-        ("outreach@demo-hospitals.invalid", "Demo Outreach Nurse", Role.OUTREACH, {"teams": [ngh_adult], "mobile": "07400 900111"}),
-        ("charge.outreach@demo-hospitals.invalid", "Demo Outreach Charge Nurse", Role.OUTREACH,
-         {"teams": [ngh_adult], "mobile": "07400 900113"}),
-        ("children.outreach@demo-hospitals.invalid", "Demo Children's Outreach Nurse", Role.OUTREACH,
-         {"teams": [ngh_child], "mobile": "07400 900112"}),
+        (
+            "outreach@demo-hospitals.invalid",
+            "Demo Outreach Nurse",
+            Role.OUTREACH,
+            {"teams": [ngh_adult], "mobile": "07400 900111"},
+        ),
+        (
+            "charge.outreach@demo-hospitals.invalid",
+            "Demo Outreach Charge Nurse",
+            Role.OUTREACH,
+            {"teams": [ngh_adult], "mobile": "07400 900113"},
+        ),
+        (
+            "children.outreach@demo-hospitals.invalid",
+            "Demo Children's Outreach Nurse",
+            Role.OUTREACH,
+            {"teams": [ngh_child], "mobile": "07400 900112"},
+        ),
         ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
     ]
     accounts = []
@@ -94,16 +153,63 @@ def _seed_on_call(actor: audit.Actor, adults, children, users) -> None:
     set-up: its duty phone is texted until someone claims the call."""
     nurse, charge, child = users["outreach"], users["charge.outreach"], users["children.outreach"]
     start = date(2026, 1, 1)
-    add_pattern(actor, adults, tier=Tier.PRIMARY, name="Primary, days and nights", start_local="08:00", shift_hours=12,
-                anchor_date=start, people=[nurse.id, charge.id])
-    add_pattern(actor, adults, tier=Tier.SECONDARY, name="Secondary, days and nights", start_local="08:00",
-                shift_hours=12, anchor_date=start, people=[charge.id, nurse.id])
-    add_pattern(actor, adults, tier=Tier.LEAD, name="Lead", start_local="08:00", shift_hours=24, anchor_date=start,
-                people=[charge.id])
-    save_policy(actor, adults, steps=DEFAULT_STEPS, repeat_times=1, fallback_name="Hospital at night",
-                fallback_number="020 7946 0150", fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
-    add_pattern(actor, children, tier=Tier.PRIMARY, name="Children's outreach", start_local="08:00", shift_hours=24,
-                anchor_date=start, people=[child.id])
-    save_policy(actor, children, steps=[StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 5)], repeat_times=2,
-                fallback_name="Paediatric registrar on call", fallback_number="020 7946 0160",
-                fallback_channel=AlertChannel.VOICE, fallback_wait_minutes=10)
+    add_pattern(
+        actor,
+        adults,
+        tier=Tier.PRIMARY,
+        name="Primary, days and nights",
+        start_local="08:00",
+        shift_hours=12,
+        anchor_date=start,
+        people=[nurse.id, charge.id],
+    )
+    add_pattern(
+        actor,
+        adults,
+        tier=Tier.SECONDARY,
+        name="Secondary, days and nights",
+        start_local="08:00",
+        shift_hours=12,
+        anchor_date=start,
+        people=[charge.id, nurse.id],
+    )
+    add_pattern(
+        actor,
+        adults,
+        tier=Tier.LEAD,
+        name="Lead",
+        start_local="08:00",
+        shift_hours=24,
+        anchor_date=start,
+        people=[charge.id],
+    )
+    save_policy(
+        actor,
+        adults,
+        steps=DEFAULT_STEPS,
+        repeat_times=1,
+        fallback_name="Hospital at night",
+        fallback_number="020 7946 0150",
+        fallback_channel=AlertChannel.VOICE,
+        fallback_wait_minutes=10,
+    )
+    add_pattern(
+        actor,
+        children,
+        tier=Tier.PRIMARY,
+        name="Children's outreach",
+        start_local="08:00",
+        shift_hours=24,
+        anchor_date=start,
+        people=[child.id],
+    )
+    save_policy(
+        actor,
+        children,
+        steps=[StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 5)],
+        repeat_times=2,
+        fallback_name="Paediatric registrar on call",
+        fallback_number="020 7946 0160",
+        fallback_channel=AlertChannel.VOICE,
+        fallback_wait_minutes=10,
+    )

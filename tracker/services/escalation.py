@@ -58,32 +58,65 @@ def plan_for(team, at: datetime) -> dict:
     the call (what trusts do today, without the risk of nobody noticing)."""
     policy = db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
     if policy is None:
-        duty = [{"user_id": None, "name": f"{team.name} duty phone", "number": team.duty_phone}] if team.duty_phone else []
-        return {"steps": [{"tiers": ["duty_phone"], "recipients": duty, "channel": "sms",
-                           "wait": DEFAULT_WAIT_MINUTES}],
-                "repeat_times": 0,
-                "fallback": {"name": f"{team.name} duty phone", "number": team.duty_phone, "channel": "sms",
-                             "wait": DEFAULT_WAIT_MINUTES} if team.duty_phone else None,
-                "ack_pause_minutes": 5, "alert_accept_seconds": 120, "review_reminder_minutes": 10,
-                "review_target_minutes": team.review_target_minutes, "next_tier": duty, "policy_id": None}
+        duty = (
+            [{"user_id": None, "name": f"{team.name} duty phone", "number": team.duty_phone}] if team.duty_phone else []
+        )
+        return {
+            "steps": [{"tiers": ["duty_phone"], "recipients": duty, "channel": "sms", "wait": DEFAULT_WAIT_MINUTES}],
+            "repeat_times": 0,
+            "fallback": {
+                "name": f"{team.name} duty phone",
+                "number": team.duty_phone,
+                "channel": "sms",
+                "wait": DEFAULT_WAIT_MINUTES,
+            }
+            if team.duty_phone
+            else None,
+            "ack_pause_minutes": 5,
+            "alert_accept_seconds": 120,
+            "review_reminder_minutes": 10,
+            "review_target_minutes": team.review_target_minutes,
+            "next_tier": duty,
+            "policy_id": None,
+        }
     people = on_call(team.id, at)
     steps = []
     for step in policy.steps:
         recipients = []
         for tier in step.tiers:
             for person in people.get(Tier(tier), []):
-                recipients.append({"user_id": person.user_id, "name": person.name, "number": person.mobile,
-                                   "tier": tier})
-        steps.append({"tiers": list(step.tiers), "recipients": recipients, "channel": step.channel.value,
-                      "wait": step.wait_minutes})
-    next_tier = [{"user_id": p.user_id, "name": p.name, "number": p.mobile, "tier": p.tier.value}
-                 for tier in (Tier.SECONDARY, Tier.LEAD) for p in people.get(tier, [])]
-    return {"steps": steps, "repeat_times": policy.repeat_times,
-            "fallback": {"name": policy.fallback_name, "number": policy.fallback_number,
-                         "channel": policy.fallback_channel.value, "wait": policy.fallback_wait_minutes},
-            "ack_pause_minutes": policy.ack_pause_minutes, "alert_accept_seconds": policy.alert_accept_seconds,
-            "review_reminder_minutes": policy.review_reminder_minutes,
-            "review_target_minutes": team.review_target_minutes, "next_tier": next_tier, "policy_id": policy.id}
+                recipients.append(
+                    {"user_id": person.user_id, "name": person.name, "number": person.mobile, "tier": tier}
+                )
+        steps.append(
+            {
+                "tiers": list(step.tiers),
+                "recipients": recipients,
+                "channel": step.channel.value,
+                "wait": step.wait_minutes,
+            }
+        )
+    next_tier = [
+        {"user_id": p.user_id, "name": p.name, "number": p.mobile, "tier": p.tier.value}
+        for tier in (Tier.SECONDARY, Tier.LEAD)
+        for p in people.get(tier, [])
+    ]
+    return {
+        "steps": steps,
+        "repeat_times": policy.repeat_times,
+        "fallback": {
+            "name": policy.fallback_name,
+            "number": policy.fallback_number,
+            "channel": policy.fallback_channel.value,
+            "wait": policy.fallback_wait_minutes,
+        },
+        "ack_pause_minutes": policy.ack_pause_minutes,
+        "alert_accept_seconds": policy.alert_accept_seconds,
+        "review_reminder_minutes": policy.review_reminder_minutes,
+        "review_target_minutes": team.review_target_minutes,
+        "next_tier": next_tier,
+        "policy_id": policy.id,
+    }
 
 
 def step_at(plan: dict, position: int) -> dict | None:
@@ -92,14 +125,20 @@ def step_at(plan: dict, position: int) -> dict | None:
     rounds = len(steps) * (plan["repeat_times"] + 1)
     if position < rounds:
         step = dict(steps[position % len(steps)])
-        step["label"] = f"step {position % len(steps) + 1}" + (f", round {position // len(steps) + 1}"
-                                                               if plan["repeat_times"] else "")
+        step["label"] = f"step {position % len(steps) + 1}" + (
+            f", round {position // len(steps) + 1}" if plan["repeat_times"] else ""
+        )
         return step
     fallback = plan.get("fallback")
     if not fallback or not fallback.get("number"):
         return None
-    return {"tiers": ["fallback"], "channel": fallback["channel"], "wait": fallback["wait"], "label": "fallback",
-            "recipients": [{"user_id": None, "name": fallback["name"], "number": fallback["number"]}]}
+    return {
+        "tiers": ["fallback"],
+        "channel": fallback["channel"],
+        "wait": fallback["wait"],
+        "label": "fallback",
+        "recipients": [{"user_id": None, "name": fallback["name"], "number": fallback["number"]}],
+    }
 
 
 # --- firing a step ----------------------------------------------------------------------------
@@ -134,11 +173,18 @@ def alert_rows(concern, plan: dict, position: int, *, coalesce: bool, now: datet
             key = f"concern:{concern.id}:step:{position}:{who}"
             template = "voice_alert" if voice else "clinician_alert"
         row = prepare_message(
-            concern_id=concern.id, audience=Audience.CLINICIAN,
+            concern_id=concern.id,
+            audience=Audience.CLINICIAN,
             recipient_kind=RecipientKind.USER if person["user_id"] else RecipientKind.CONTACT,
-            recipient_user_id=person["user_id"], recipient_role=None if person["user_id"] else "escalation_contact",
-            to_number=person["number"], template_id=template, variables=variables,
-            locale=current_app.config["BABEL_DEFAULT_LOCALE"], idempotency_key=key, new_key=not coalesce)
+            recipient_user_id=person["user_id"],
+            recipient_role=None if person["user_id"] else "escalation_contact",
+            to_number=person["number"],
+            template_id=template,
+            variables=variables,
+            locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+            idempotency_key=key,
+            new_key=not coalesce,
+        )
         if row is not None:
             row["escalation_step"] = position
             row["channel"] = MessageChannel.VOICE if voice else MessageChannel.SMS
@@ -158,40 +204,79 @@ def choose_first_step(plan: dict, *, coalesce: bool) -> tuple[int, dict | None, 
         position += 1
 
 
-def fire_first_step(concern, plan: dict, position: int, step: dict | None, skipped: list[int],
-                    actor: audit.Actor, *, coalesce: bool, now: datetime) -> None:
+def fire_first_step(
+    concern,
+    plan: dict,
+    position: int,
+    step: dict | None,
+    skipped: list[int],
+    actor: audit.Actor,
+    *,
+    coalesce: bool,
+    now: datetime,
+) -> None:
     """Queue the first step's alerts in the intake's own transaction (so the alert is on its way
     the moment the concern is saved), and record what was skipped or impossible."""
     for gap in skipped:
-        audit.record("escalation_step_skipped", actor, object_type="concern", object_id=concern.id,
-                     concern_id=concern.id, changes={"position": gap, "reason": "nobody_on_call"})
+        audit.record(
+            "escalation_step_skipped",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"position": gap, "reason": "nobody_on_call"},
+        )
     if skipped and plan.get("policy_id"):
         alarms.raise_alarm("rota_gap")
     rows = alert_rows(concern, plan, position, coalesce=coalesce, now=now)[0] if step else []
     if coalesce and step and not rows and any(p.get("number") for p in step["recipients"]):
         # The flagged calls of the last few minutes share one alert (see alert_rows).
-        audit.record("alert_coalesced", actor, object_type="concern", object_id=concern.id, concern_id=concern.id,
-                     changes={"position": position})
+        audit.record(
+            "alert_coalesced",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"position": position},
+        )
         return
     if not rows:
         alarms.raise_alarm("alert_recipient_missing")
-        audit.record("alert_not_possible", actor, object_type="concern", object_id=concern.id,
-                     concern_id=concern.id, changes={"reason": "nobody_to_alert"})
+        audit.record(
+            "alert_not_possible",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"reason": "nobody_to_alert"},
+        )
         return
     insert_messages(rows, actor)
-    audit.record("escalation_step_fired", actor, object_type="concern", object_id=concern.id,
-                 concern_id=concern.id, changes={"position": position, "label": step["label"],
-                                                 "channel": step["channel"], "recipients": len(rows)})
+    audit.record(
+        "escalation_step_fired",
+        actor,
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+        changes={"position": position, "label": step["label"], "channel": step["channel"], "recipients": len(rows)},
+    )
 
 
 def tick(now: datetime | None = None, limit: int = 20) -> int:
     """Fire every step that is due (the worker calls this each pass). Returns steps fired."""
     now = now or utcnow()
     _move_on_after_unaccepted_alerts(now)
-    due = db.session.execute(
-        select(_CONCERNS.c.id).where(_CONCERNS.c.next_escalation_at <= now)
-        .order_by(_CONCERNS.c.next_escalation_at).limit(limit).with_for_update(skip_locked=True)
-    ).scalars().all()
+    due = (
+        db.session.execute(
+            select(_CONCERNS.c.id)
+            .where(_CONCERNS.c.next_escalation_at <= now)
+            .order_by(_CONCERNS.c.next_escalation_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
     fired = 0
     actor = audit.Actor.worker()
     for concern_id in due:
@@ -203,23 +288,31 @@ def tick(now: datetime | None = None, limit: int = 20) -> int:
             _set(concern_id, next_escalation_at=concern.escalation_paused_until)
             continue
         position = concern.escalation_position
-        rows, step = alert_rows(concern, concern.escalation_plan, position,
-                                coalesce=concern.flagged_burst or concern.flagged_automated, now=now)
+        rows, step = alert_rows(
+            concern,
+            concern.escalation_plan,
+            position,
+            coalesce=concern.flagged_burst or concern.flagged_automated,
+            now=now,
+        )
         if step is None:
             _set(concern_id, next_escalation_at=None)
             continue
         if rows:
             insert_messages(rows, actor)
             fired += 1
-        audit.record("escalation_step_fired" if rows else "escalation_step_skipped", actor, object_type="concern",
-                     object_id=concern_id, concern_id=concern_id,
-                     changes={"position": position, "label": step["label"], "channel": step["channel"],
-                              "recipients": len(rows)})
+        audit.record(
+            "escalation_step_fired" if rows else "escalation_step_skipped",
+            actor,
+            object_type="concern",
+            object_id=concern_id,
+            concern_id=concern_id,
+            changes={"position": position, "label": step["label"], "channel": step["channel"], "recipients": len(rows)},
+        )
         if not rows and step["label"] != "fallback":
             alarms.raise_alarm("rota_gap")
         wait = timedelta(minutes=step["wait"]) if rows or step["label"] == "fallback" else timedelta(0)
-        _set(concern_id, escalation_position=position + 1, next_escalation_at=now + wait,
-             escalation_paused_until=None)
+        _set(concern_id, escalation_position=position + 1, next_escalation_at=now + wait, escalation_paused_until=None)
     _review_nudges(now, actor)
     return fired
 
@@ -233,30 +326,45 @@ def _move_on_after_unaccepted_alerts(now: datetime) -> None:
     """An alert the provider has not accepted within the policy's bound (default 2 minutes)
     counts as failed: the next step is due now (design §5)."""
     stuck = db.session.execute(
-        select(Message.concern_id, Concern.escalation_plan).join(Concern, Concern.id == Message.concern_id).where(
-            Concern.status == ConcernStatus.NEW, Concern.next_escalation_at > now,
+        select(Message.concern_id, Concern.escalation_plan)
+        .join(Concern, Concern.id == Message.concern_id)
+        .where(
+            Concern.status == ConcernStatus.NEW,
+            Concern.next_escalation_at > now,
             Message.audience == Audience.CLINICIAN,
             Message.escalation_step == Concern.escalation_position - 1,
             Message.send_state.in_([SendState.PENDING, SendState.SENDING, SendState.UNKNOWN]),
             Message.created_at < now - timedelta(seconds=MIN_ACCEPT_SECONDS),
-        ).distinct()
+        )
+        .distinct()
     ).all()
     if not stuck:
         return
     # Lock every call to move on before the first audit row takes the chain head, so this
     # transaction never waits for a call's row while holding the head (lock order: rows, then
     # head); a call a clinician holds right now is skipped and looked at again next pass.
-    lockable = set(db.session.execute(
-        select(_CONCERNS.c.id).where(_CONCERNS.c.id.in_([concern_id for concern_id, _plan in stuck]))
-        .order_by(_CONCERNS.c.id).with_for_update(skip_locked=True)).scalars())
+    lockable = set(
+        db.session.execute(
+            select(_CONCERNS.c.id)
+            .where(_CONCERNS.c.id.in_([concern_id for concern_id, _plan in stuck]))
+            .order_by(_CONCERNS.c.id)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
     for concern_id, plan in stuck:
         if concern_id not in lockable:
             continue
         bound = timedelta(seconds=(plan or {}).get("alert_accept_seconds", 120))
-        still_stuck = db.session.scalar(select(exists().where(
-            Message.concern_id == concern_id, Message.audience == Audience.CLINICIAN,
-            Message.send_state.in_([SendState.PENDING, SendState.SENDING, SendState.UNKNOWN]),
-            Message.created_at < now - bound)))
+        still_stuck = db.session.scalar(
+            select(
+                exists().where(
+                    Message.concern_id == concern_id,
+                    Message.audience == Audience.CLINICIAN,
+                    Message.send_state.in_([SendState.PENDING, SendState.SENDING, SendState.UNKNOWN]),
+                    Message.created_at < now - bound,
+                )
+            )
+        )
         if still_stuck:
             move_on_now(concern_id, "alert_not_accepted", now)
 
@@ -268,19 +376,30 @@ def move_on_now(concern_id: int, reason: str, now: datetime | None = None) -> bo
     interval. Bringing it forward whenever its alert fails would page it anew on every pass while
     the provider is down (a loop of steps, texts and audit rows); its own retries go on instead."""
     now = now or utcnow()
-    current = db.session.execute(select(_CONCERNS.c.escalation_plan, _CONCERNS.c.escalation_position)
-                                 .where(_CONCERNS.c.id == concern_id)).first()
+    current = db.session.execute(
+        select(_CONCERNS.c.escalation_plan, _CONCERNS.c.escalation_position).where(_CONCERNS.c.id == concern_id)
+    ).first()
     if current is None or _fallback_paged(current.escalation_plan, current.escalation_position):
         return False
     moved = db.session.execute(
-        update(_CONCERNS).where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status == ConcernStatus.NEW.value,
-                                _CONCERNS.c.next_escalation_at > now,
-                                _CONCERNS.c.escalation_position == current.escalation_position)
+        update(_CONCERNS)
+        .where(
+            _CONCERNS.c.id == concern_id,
+            _CONCERNS.c.status == ConcernStatus.NEW.value,
+            _CONCERNS.c.next_escalation_at > now,
+            _CONCERNS.c.escalation_position == current.escalation_position,
+        )
         .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
     ).rowcount
     if moved:
-        audit.record("escalation_moved_on", audit.Actor.worker(), object_type="concern", object_id=concern_id,
-                     concern_id=concern_id, changes={"reason": reason})
+        audit.record(
+            "escalation_moved_on",
+            audit.Actor.worker(),
+            object_type="concern",
+            object_id=concern_id,
+            concern_id=concern_id,
+            changes={"reason": reason},
+        )
     return bool(moved)
 
 
@@ -294,13 +413,23 @@ def pause(concern_id: int, minutes: int, source: str, now: datetime | None = Non
     now = now or utcnow()
     until = now + timedelta(minutes=minutes)
     paused = db.session.execute(
-        update(_CONCERNS).where(_CONCERNS.c.id == concern_id, _CONCERNS.c.status == ConcernStatus.NEW.value,
-                                _CONCERNS.c.next_escalation_at.is_not(None))
+        update(_CONCERNS)
+        .where(
+            _CONCERNS.c.id == concern_id,
+            _CONCERNS.c.status == ConcernStatus.NEW.value,
+            _CONCERNS.c.next_escalation_at.is_not(None),
+        )
         .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
     ).rowcount
     if paused:
-        audit.record("escalation_paused", audit.Actor.system(), object_type="concern", object_id=concern_id,
-                     concern_id=concern_id, changes={"source": source, "minutes": minutes})
+        audit.record(
+            "escalation_paused",
+            audit.Actor.system(),
+            object_type="concern",
+            object_id=concern_id,
+            concern_id=concern_id,
+            changes={"source": source, "minutes": minutes},
+        )
     return bool(paused)
 
 
@@ -325,10 +454,17 @@ def review_due_at(concern) -> datetime:
 def _review_nudges(now: datetime, actor: audit.Actor) -> None:
     """Remind the claimant when the review is overdue, then tell the next tier. The call is never
     taken away from the claimant."""
-    due = db.session.execute(
-        select(_CONCERNS.c.id).where(_CONCERNS.c.next_review_nudge_at <= now)
-        .order_by(_CONCERNS.c.next_review_nudge_at).limit(20).with_for_update(skip_locked=True)
-    ).scalars().all()
+    due = (
+        db.session.execute(
+            select(_CONCERNS.c.id)
+            .where(_CONCERNS.c.next_review_nudge_at <= now)
+            .order_by(_CONCERNS.c.next_review_nudge_at)
+            .limit(20)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
     for concern_id in due:
         concern = db.session.get(Concern, concern_id, populate_existing=True)
         if concern.status is not ConcernStatus.ACKNOWLEDGED or concern.reviewed_at is not None:
@@ -338,28 +474,44 @@ def _review_nudges(now: datetime, actor: audit.Actor) -> None:
         if concern.review_nudges == 0:
             claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
             recipients = [{"user_id": claimant.id, "number": claimant.mobile}] if claimant and claimant.mobile else []
-            template, stage, next_at = "review_reminder", 1, now + timedelta(minutes=plan.get("review_reminder_minutes", 10))
+            template, stage, next_at = (
+                "review_reminder",
+                1,
+                now + timedelta(minutes=plan.get("review_reminder_minutes", 10)),
+            )
         else:
             recipients = [p for p in plan.get("next_tier", []) if p.get("number")]
             template, stage, next_at = "review_overdue", 2, None
         rows = []
         for person in recipients:
             row = prepare_message(
-                concern_id=concern.id, audience=Audience.CLINICIAN,
+                concern_id=concern.id,
+                audience=Audience.CLINICIAN,
                 recipient_kind=RecipientKind.USER if person.get("user_id") else RecipientKind.CONTACT,
-                recipient_user_id=person.get("user_id"), to_number=person["number"], template_id=template,
-                variables={"reference": concern.reference, "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
-                           "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
-                           "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}"},
+                recipient_user_id=person.get("user_id"),
+                to_number=person["number"],
+                template_id=template,
+                variables={
+                    "reference": concern.reference,
+                    "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
+                    "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
+                    "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}",
+                },
                 locale=current_app.config["BABEL_DEFAULT_LOCALE"],
                 idempotency_key=f"concern:{concern.id}:{template}:{concern.acknowledged_at:%Y%m%d%H%M%S}:"
-                                f"{person.get('user_id') or person['number']}")
+                f"{person.get('user_id') or person['number']}",
+            )
             if row is not None:
                 rows.append(row)
         insert_messages(rows, actor)
-        audit.record("review_overdue_reminder" if stage == 1 else "review_overdue_escalated", actor,
-                     object_type="concern", object_id=concern.id, concern_id=concern.id,
-                     changes={"recipients": len(rows)})
+        audit.record(
+            "review_overdue_reminder" if stage == 1 else "review_overdue_escalated",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"recipients": len(rows)},
+        )
         _set(concern_id, review_nudges=stage, next_review_nudge_at=next_at)
 
 
@@ -373,9 +525,16 @@ def find_paged_concern(number: str, now: datetime | None = None, reference: str 
     """The unclaimed concern that paged this number most recently in the last 12 hours (for an
     ACK), or the one with this reference if it paged the number."""
     now = now or utcnow()
-    query = (select(Message.concern_id).join(Concern, Concern.id == Message.concern_id)
-             .where(Message.to_number == number, Message.audience == Audience.CLINICIAN,
-                    Message.created_at >= now - timedelta(hours=12), Concern.status == ConcernStatus.NEW))
+    query = (
+        select(Message.concern_id)
+        .join(Concern, Concern.id == Message.concern_id)
+        .where(
+            Message.to_number == number,
+            Message.audience == Audience.CLINICIAN,
+            Message.created_at >= now - timedelta(hours=12),
+            Concern.status == ConcernStatus.NEW,
+        )
+    )
     if reference:
         query = query.where(Concern.reference == reference)
     return db.session.scalar(query.order_by(Message.created_at.desc()).limit(1))

@@ -83,8 +83,13 @@ class ConcernFilters:
     outcome: str | None = None
 
     def coded(self) -> dict:
-        return {**self.period.coded(), "site_id": self.site_id, "ward_id": self.ward_id,
-                "status": self.status.value if self.status else None, "outcome": self.outcome}
+        return {
+            **self.period.coded(),
+            "site_id": self.site_id,
+            "ward_id": self.ward_id,
+            "status": self.status.value if self.status else None,
+            "outcome": self.outcome,
+        }
 
 
 @dataclass(frozen=True)
@@ -99,30 +104,45 @@ class AuditFilters:
     concern_id: int | None = None
 
     def coded(self) -> dict:
-        return {**self.period.coded(), "site_id": self.site_id, "user_id": self.user_id, "action": self.action,
-                "concern_id": self.concern_id}
+        return {
+            **self.period.coded(),
+            "site_id": self.site_id,
+            "user_id": self.user_id,
+            "action": self.action,
+            "concern_id": self.concern_id,
+        }
 
 
 # --- recording ---------------------------------------------------------------------------------
 
 
-def record_export(user: User, kind: ExportKind, filters: dict, *, identifiers: bool = False,
-                  reason: str | None = None) -> ExportLog:
+def record_export(
+    user: User, kind: ExportKind, filters: dict, *, identifiers: bool = False, reason: str | None = None
+) -> ExportLog:
     """The export log row and its audit row, in the caller's transaction. The reason (free text)
     stays in export_log; the audit row holds only coded values and the log's id."""
-    log = ExportLog(user_id=user.id, kind=kind, filters=filters, identifiers=identifiers,
-                    reason=(reason or "").strip() or None)
+    log = ExportLog(
+        user_id=user.id, kind=kind, filters=filters, identifiers=identifiers, reason=(reason or "").strip() or None
+    )
     db.session.add(log)
     db.session.flush()
-    audit.record("exported", audit.Actor.user(user.id), object_type="export", object_id=log.id,
-                 changes={"kind": kind.value, "identifiers": identifiers, **filters})
+    audit.record(
+        "exported",
+        audit.Actor.user(user.id),
+        object_type="export",
+        object_id=log.id,
+        changes={"kind": kind.value, "identifiers": identifiers, **filters},
+    )
     return log
 
 
 def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
     """A name made here from codes we hold, never from the request: letters, digits and dashes."""
-    stem = {ExportKind.CONCERNS_CSV: "concerns", ExportKind.CONCERNS_XLSX: "concerns",
-            ExportKind.AUDIT_CSV: "audit-log"}[kind]
+    stem = {
+        ExportKind.CONCERNS_CSV: "concerns",
+        ExportKind.CONCERNS_XLSX: "concerns",
+        ExportKind.AUDIT_CSV: "audit-log",
+    }[kind]
     site = re.sub(r"[^a-z0-9-]+", "-", site_code.lower()).strip("-") or "site"
     extension = "xlsx" if kind is ExportKind.CONCERNS_XLSX else "csv"
     return f"{stem}-{site}-{period.start.isoformat()}-to-{period.end.isoformat()}.{extension}"
@@ -189,7 +209,7 @@ def _concern_columns(identifiers: bool) -> list[Column]:
     return columns
 
 
-IDENTIFIER_HEADERS = [col.header for col in _concern_columns(True)[len(_concern_columns(False)):]]
+IDENTIFIER_HEADERS = [col.header for col in _concern_columns(True)[len(_concern_columns(False)) :]]
 
 
 def _concern_conditions(filters: ConcernFilters, tz: str) -> list:
@@ -213,9 +233,14 @@ def count_concerns(filters: ConcernFilters, tz: str) -> int:
 
 
 def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]):
-    return (select(*[col.expression for col in columns])
-            .select_from(Concern).join(Site, Site.id == Concern.site_id).join(Ward, Ward.id == Concern.ward_id)
-            .where(*_concern_conditions(filters, tz)).order_by(Concern.raised_at, Concern.id))
+    return (
+        select(*[col.expression for col in columns])
+        .select_from(Concern)
+        .join(Site, Site.id == Concern.site_id)
+        .join(Ward, Ward.id == Concern.ward_id)
+        .where(*_concern_conditions(filters, tz))
+        .order_by(Concern.raised_at, Concern.id)
+    )
 
 
 def _cell_formatter(column: Column, zone: ZoneInfo, *, excel: bool) -> Callable:
@@ -271,9 +296,11 @@ def _csv_stream(header: list[str], batches: Iterator[list], transform: Callable[
 
 def concerns_csv(engine: Engine, filters: ConcernFilters, *, identifiers: bool, tz: str) -> Iterator[bytes]:
     columns = _concern_columns(identifiers)
-    return _csv_stream([col.header for col in columns],
-                       _streamed_rows(engine, _concern_select(filters, tz, columns)),
-                       _row_transform(columns, tz, excel=False))
+    return _csv_stream(
+        [col.header for col in columns],
+        _streamed_rows(engine, _concern_select(filters, tz, columns)),
+        _row_transform(columns, tz, excel=False),
+    )
 
 
 def concerns_xlsx(engine: Engine, filters: ConcernFilters, *, identifiers: bool, tz: str) -> Iterator[bytes]:
@@ -288,9 +315,16 @@ def concerns_xlsx(engine: Engine, filters: ConcernFilters, *, identifiers: bool,
     os.close(handle)
     try:
         # Cells are written as what they are (strings stay strings, never formulas or links).
-        workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
-                                              "strings_to_urls": False, "strings_to_numbers": False,
-                                              "tmpdir": tempfile.gettempdir()})
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "tmpdir": tempfile.gettempdir(),
+            },
+        )
         sheet = workbook.add_worksheet("Concerns")
         bold = workbook.add_format({"bold": True})
         when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
@@ -333,8 +367,20 @@ def _file_chunks(path: str) -> Iterator[bytes]:
 
 # --- the audit log -----------------------------------------------------------------------------
 
-AUDIT_HEADER = ["Event", "Time (UTC)", "Actor type", "Actor id", "Actor email", "Action", "Object type", "Object id",
-                "Concern reference", "Changes", "Previous hash", "Hash"]
+AUDIT_HEADER = [
+    "Event",
+    "Time (UTC)",
+    "Actor type",
+    "Actor id",
+    "Actor email",
+    "Action",
+    "Object type",
+    "Object id",
+    "Concern reference",
+    "Changes",
+    "Previous hash",
+    "Hash",
+]
 # Which of the columns above are text (each passes the spreadsheet rule).
 _AUDIT_TEXT = [False, False, True, False, True, True, True, False, True, True, False, False]
 # First characters that the spreadsheet rule acts on: a cheap test before calling it, since a
@@ -344,8 +390,11 @@ _DANGEROUS_FIRST_SET = frozenset(DANGEROUS_FIRST)
 
 def _audit_conditions(filters: AuditFilters, tz: str, concern) -> list:
     start, end = filters.period.bounds(tz)
-    conditions = [AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end,
-                  or_(AuditEvent.concern_id.is_(None), concern.site_id == filters.site_id)]
+    conditions = [
+        AuditEvent.occurred_at >= start,
+        AuditEvent.occurred_at < end,
+        or_(AuditEvent.concern_id.is_(None), concern.site_id == filters.site_id),
+    ]
     if filters.user_id is not None:
         conditions += [AuditEvent.actor_type == "user", AuditEvent.actor_id == filters.user_id]
     if filters.action is not None:
@@ -364,19 +413,33 @@ def _audit_select(filters: AuditFilters, tz: str, dialect: str):
         # text, so neither is parsed and re-written for each of a million rows.
         occurred, changes = type_coerce(a.occurred_at, String), type_coerce(a.changes, String)
     else:
-        occurred = func.to_char(func.timezone("UTC", a.occurred_at), 'YYYY-MM-DD HH24:MI:SS.US')
+        occurred = func.to_char(func.timezone("UTC", a.occurred_at), "YYYY-MM-DD HH24:MI:SS.US")
         changes = type_coerce(a.changes, String)  # the driver hands back a dict: dumped below
-    return (select(a.id, occurred, a.actor_type, a.actor_id, person.email, a.action, a.object_type, a.object_id,
-                   concern.reference, changes, a.prev_hash, a.hash)
-            .select_from(a)
-            .outerjoin(concern, concern.id == a.concern_id)
-            .outerjoin(person, and_(a.actor_type == "user", person.id == a.actor_id))
-            .where(*_audit_conditions(filters, tz, concern))
-            # Chain order (times follow ids: appends lock the chain head before reading the clock),
-            # read from an index so nothing is sorted before the first row: on SQLite the
-            # occurred_at index that picks the period gives it; on PostgreSQL the primary key
-            # (_audit_copy keeps the planner from sorting instead).
-            .order_by(*((a.id,) if dialect == "postgresql" else (a.occurred_at, a.id))))
+    return (
+        select(
+            a.id,
+            occurred,
+            a.actor_type,
+            a.actor_id,
+            person.email,
+            a.action,
+            a.object_type,
+            a.object_id,
+            concern.reference,
+            changes,
+            a.prev_hash,
+            a.hash,
+        )
+        .select_from(a)
+        .outerjoin(concern, concern.id == a.concern_id)
+        .outerjoin(person, and_(a.actor_type == "user", person.id == a.actor_id))
+        .where(*_audit_conditions(filters, tz, concern))
+        # Chain order (times follow ids: appends lock the chain head before reading the clock),
+        # read from an index so nothing is sorted before the first row: on SQLite the
+        # occurred_at index that picks the period gives it; on PostgreSQL the primary key
+        # (_audit_copy keeps the planner from sorting instead).
+        .order_by(*((a.id,) if dialect == "postgresql" else (a.occurred_at, a.id)))
+    )
 
 
 def audit_csv(engine: Engine, filters: AuditFilters, *, tz: str) -> Iterator[bytes]:
@@ -405,8 +468,7 @@ def audit_csv_cursor(engine: Engine, filters: AuditFilters, *, tz: str) -> Itera
                 values[i] = neutralise(value)
         return values
 
-    return _csv_stream(AUDIT_HEADER, _streamed_rows(engine, _audit_select(filters, tz, engine.dialect.name)),
-                       transform)
+    return _csv_stream(AUDIT_HEADER, _streamed_rows(engine, _audit_select(filters, tz, engine.dialect.name)), transform)
 
 
 def _audit_copy_sql(filters: AuditFilters, tz: str, engine: Engine) -> tuple[str, dict]:

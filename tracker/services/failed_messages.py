@@ -41,10 +41,16 @@ class ResendProblem(ValueError):
 
 
 def failed_clause():
-    return or_(Message.send_state == SendState.DEAD,
-               and_(Message.send_state == SendState.ACCEPTED,
-                    or_(and_(Message.channel == MessageChannel.SMS, Message.delivery_status.in_(sorted(SMS_FAILURES))),
-                        and_(Message.channel == MessageChannel.VOICE, Message.delivery_status == "failed"))))
+    return or_(
+        Message.send_state == SendState.DEAD,
+        and_(
+            Message.send_state == SendState.ACCEPTED,
+            or_(
+                and_(Message.channel == MessageChannel.SMS, Message.delivery_status.in_(sorted(SMS_FAILURES))),
+                and_(Message.channel == MessageChannel.VOICE, Message.delivery_status == "failed"),
+            ),
+        ),
+    )
 
 
 def _scope(user: User):
@@ -57,20 +63,31 @@ def _scope(user: User):
     elif user.role is Role.MANAGER:
         site_teams = select(Team.id).where(Team.site_id == (user.site_id or -1))
         concern_in_scope = Concern.site_id == (user.site_id or -1)
-        colleague = exists().where(user_team.c.user_id == Message.recipient_user_id, user_team.c.team_id.in_(site_teams))
+        colleague = exists().where(
+            user_team.c.user_id == Message.recipient_user_id, user_team.c.team_id.in_(site_teams)
+        )
     else:
         return Message.id.is_(None)
-    return or_(Message.concern_id.in_(select(Concern.id).where(concern_in_scope)),
-               and_(Message.concern_id.is_(None), colleague))
+    return or_(
+        Message.concern_id.in_(select(Concern.id).where(concern_in_scope)),
+        and_(Message.concern_id.is_(None), colleague),
+    )
 
 
 def listed(user: User) -> tuple[list[Message], list[Message]]:
     """(still to deal with, dealt with) among the failed messages of the last LISTED_DAYS days."""
     since = utcnow() - timedelta(days=LISTED_DAYS)
-    rows = db.session.scalars(
-        select(Message).where(failed_clause(), _scope(user), Message.created_at >= since)
-        .options(joinedload(Message.concern).joinedload(Concern.ward), joinedload(Message.recipient_user))
-        .order_by(Message.created_at.desc()).limit(500)).unique().all()
+    rows = (
+        db.session.scalars(
+            select(Message)
+            .where(failed_clause(), _scope(user), Message.created_at >= since)
+            .options(joinedload(Message.concern).joinedload(Concern.ward), joinedload(Message.recipient_user))
+            .order_by(Message.created_at.desc())
+            .limit(500)
+        )
+        .unique()
+        .all()
+    )
     return [m for m in rows if m.dealt_with_at is None], [m for m in rows if m.dealt_with_at is not None]
 
 
@@ -79,10 +96,17 @@ def outstanding_count(team_ids: list[int] | None = None, site_id: int | None = N
     since = utcnow() - timedelta(days=LISTED_DAYS)
     query = select(Message.id).where(failed_clause(), Message.dealt_with_at.is_(None), Message.created_at >= since)
     if team_ids is not None:
-        query = query.where(or_(
-            Message.concern_id.in_(select(Concern.id).where(Concern.team_id.in_(team_ids or [-1]))),
-            and_(Message.concern_id.is_(None), exists().where(user_team.c.user_id == Message.recipient_user_id,
-                                                              user_team.c.team_id.in_(team_ids or [-1])))))
+        query = query.where(
+            or_(
+                Message.concern_id.in_(select(Concern.id).where(Concern.team_id.in_(team_ids or [-1]))),
+                and_(
+                    Message.concern_id.is_(None),
+                    exists().where(
+                        user_team.c.user_id == Message.recipient_user_id, user_team.c.team_id.in_(team_ids or [-1])
+                    ),
+                ),
+            )
+        )
     elif site_id is not None:
         query = query.where(Message.concern_id.in_(select(Concern.id).where(Concern.site_id == site_id)))
     return len(db.session.scalars(query.limit(100)).all())
@@ -90,8 +114,9 @@ def outstanding_count(team_ids: list[int] | None = None, site_id: int | None = N
 
 def find(user: User, message_id: int) -> Message | None:
     """A failed message this person may act on, or None (a 404)."""
-    return db.session.scalar(select(Message).where(Message.id == message_id, failed_clause(), _scope(user))
-                             .with_for_update())
+    return db.session.scalar(
+        select(Message).where(Message.id == message_id, failed_clause(), _scope(user)).with_for_update()
+    )
 
 
 def resend(user: User, message: Message, raw_number: str) -> Message:
@@ -105,26 +130,38 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
         raise ResendProblem("Enter a valid phone number, like 07700 900123") from None
     if message.channel is MessageChannel.SMS and not phone.textable(current_settings().allowed_regions):
         raise ResendProblem("Texts can only go to a mobile number in a country the trust allows")
-    if message.audience is Audience.FAMILY and db.session.scalar(select(SmsOptOut.opted_out).where(
-            SmsOptOut.number == phone.e164)):
+    if message.audience is Audience.FAMILY and db.session.scalar(
+        select(SmsOptOut.opted_out).where(SmsOptOut.number == phone.e164)
+    ):
         raise ResendProblem("This number replied STOP, so it cannot be texted. Phone them instead")
     actor = audit.Actor.user(user.id)
     number_changed = phone.e164 != message.to_number
     if number_changed and message.recipient_kind is RecipientKind.CALLER and message.concern_id is not None:
         concern = db.session.get(Concern, message.concern_id)
-        concern.callback_number, concern.callback_textable = phone.e164, phone.textable(current_settings().allowed_regions)
-        audit.record("caller_number_corrected", actor, object_type="concern", object_id=concern.id,
-                     concern_id=concern.id)
+        concern.callback_number, concern.callback_textable = (
+            phone.e164,
+            phone.textable(current_settings().allowed_regions),
+        )
+        audit.record(
+            "caller_number_corrected", actor, object_type="concern", object_id=concern.id, concern_id=concern.id
+        )
     elif number_changed and message.recipient_kind is RecipientKind.USER and message.recipient_user_id is not None:
         colleague = db.session.get(User, message.recipient_user_id)
         colleague.mobile = phone.e164
         audit.record("user_mobile_changed", actor, object_type="user", object_id=colleague.id)
     attempt = 1 + len(db.session.scalars(select(Message.id).where(Message.resend_of_id == message.id)).all())
     row = prepare_message(
-        concern_id=message.concern_id, audience=message.audience, recipient_kind=message.recipient_kind,
-        recipient_user_id=message.recipient_user_id, recipient_role=message.recipient_role, to_number=phone.e164,
-        template_id=message.template_id, variables=dict(message.variables or {}), locale=message.locale,
-        idempotency_key=f"resend:{message.id}:{attempt}")
+        concern_id=message.concern_id,
+        audience=message.audience,
+        recipient_kind=message.recipient_kind,
+        recipient_user_id=message.recipient_user_id,
+        recipient_role=message.recipient_role,
+        to_number=phone.e164,
+        template_id=message.template_id,
+        variables=dict(message.variables or {}),
+        locale=message.locale,
+        idempotency_key=f"resend:{message.id}:{attempt}",
+    )
     if row is None:
         raise ResendProblem("This message has just been sent again")
     row["channel"] = message.channel
@@ -143,8 +180,14 @@ def mark_dealt_with(user: User, message: Message) -> None:
 def _deal_with(user: User, message: Message, how: str) -> None:
     message.dealt_with_at = utcnow()
     message.dealt_with_by_id = user.id
-    audit.record("failed_message_dealt_with", audit.Actor.user(user.id), object_type="message", object_id=message.id,
-                 concern_id=message.concern_id, changes={"how": how})
+    audit.record(
+        "failed_message_dealt_with",
+        audit.Actor.user(user.id),
+        object_type="message",
+        object_id=message.id,
+        concern_id=message.concern_id,
+        changes={"how": how},
+    )
     db.session.flush()
     if outstanding_count() == 0:
         alarms.clear_alarm("alert_failed")

@@ -44,10 +44,20 @@ def _phone(value: str | None, what: str, *, mobile: bool = False, required: bool
     return phone.e164
 
 
-def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction: str, outreach_phone: str,
-                  pals_phone: str | None = None, text_relatives_allowed: bool = False, sms_allowed_regions: str = "GB",
-                  privacy_contact: str | None = None, timezone: str = "Europe/London",
-                  idle_timeout_minutes: int = 30, mfa_for_all_staff: bool = False) -> Settings:
+def save_settings(
+    actor: audit.Actor,
+    *,
+    trust_name: str,
+    emergency_instruction: str,
+    outreach_phone: str,
+    pals_phone: str | None = None,
+    text_relatives_allowed: bool = False,
+    sms_allowed_regions: str = "GB",
+    privacy_contact: str | None = None,
+    timezone: str = "Europe/London",
+    idle_timeout_minutes: int = 30,
+    mfa_for_all_staff: bool = False,
+) -> Settings:
     if not trust_name.strip() or not emergency_instruction.strip():
         raise SetupProblem("The trust name and the emergency instruction are required")
     regions = ",".join(sorted({r.strip().upper() for r in sms_allowed_regions.split(",") if r.strip()}))
@@ -59,7 +69,9 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SetupProblem(f"The time zone is not one the tz database knows: {timezone!r} (for example, Europe/London)") from None
+        raise SetupProblem(
+            f"The time zone is not one the tz database knows: {timezone!r} (for example, Europe/London)"
+        ) from None
     settings = db.session.get(Settings, 1) or Settings(id=1)
     changed = {
         "trust_name": trust_name.strip(),
@@ -82,9 +94,19 @@ def save_settings(actor: audit.Actor, *, trust_name: str, emergency_instruction:
     if "timezone" in fields:
         # Each call's local day, time and weekday were worked out in the old zone.
         report_facts.recompute(timezone)
-    audit.record("settings_changed", actor, object_type="settings", object_id=1,
-                 changes={"fields": fields, "text_relatives_allowed": text_relatives_allowed, "sms_allowed_regions": regions,
-                          "idle_timeout_minutes": idle_timeout_minutes, "mfa_for_all_staff": mfa_for_all_staff})
+    audit.record(
+        "settings_changed",
+        actor,
+        object_type="settings",
+        object_id=1,
+        changes={
+            "fields": fields,
+            "text_relatives_allowed": text_relatives_allowed,
+            "sms_allowed_regions": regions,
+            "idle_timeout_minutes": idle_timeout_minutes,
+            "mfa_for_all_staff": mfa_for_all_staff,
+        },
+    )
     return settings
 
 
@@ -99,27 +121,62 @@ def add_site(actor: audit.Actor, *, code: str, name: str) -> Site:
     return site
 
 
-def add_team(actor: audit.Actor, *, code: str, site: Site, name: str, population: Population, public_phone: str,
-             duty_phone: str | None, ack_target_minutes: int = 5, review_target_minutes: int = 30) -> Team:
+def add_team(
+    actor: audit.Actor,
+    *,
+    code: str,
+    site: Site,
+    name: str,
+    population: Population,
+    public_phone: str,
+    duty_phone: str | None,
+    ack_target_minutes: int = 5,
+    review_target_minutes: int = 30,
+) -> Team:
     code = _code(code, "The team")
     if db.session.scalar(select(Team.id).where(Team.code == code)):
         raise SetupProblem(f"There is already a team with the code {code}")
     if not (0 < ack_target_minutes <= review_target_minutes <= 24 * 60):
         raise SetupProblem("Targets must be minutes, with acknowledging no later than reviewing")
-    team = Team(code=code, site_id=site.id, name=name.strip(), population=population,
-                public_phone=_phone(public_phone, "The team's public phone number"),
-                duty_phone=_phone(duty_phone, "The team's duty phone", mobile=True, required=False),
-                ack_target_minutes=ack_target_minutes, review_target_minutes=review_target_minutes)
+    team = Team(
+        code=code,
+        site_id=site.id,
+        name=name.strip(),
+        population=population,
+        public_phone=_phone(public_phone, "The team's public phone number"),
+        duty_phone=_phone(duty_phone, "The team's duty phone", mobile=True, required=False),
+        ack_target_minutes=ack_target_minutes,
+        review_target_minutes=review_target_minutes,
+    )
     db.session.add(team)
     db.session.flush()
-    audit.record("team_added", actor, object_type="team", object_id=team.id,
-                 changes={"code": code, "site_id": site.id, "population": population.value,
-                          "has_duty_phone": team.duty_phone is not None})
+    audit.record(
+        "team_added",
+        actor,
+        object_type="team",
+        object_id=team.id,
+        changes={
+            "code": code,
+            "site_id": site.id,
+            "population": population.value,
+            "has_duty_phone": team.duty_phone is not None,
+        },
+    )
     return team
 
 
-def add_ward(actor: audit.Actor, *, code: str, name: str, site: Site, team: Team, population: Population,
-             beds: list[str] | None = None, nurse_in_charge_phone: str | None = None, kiosk_default: bool = False) -> Ward:
+def add_ward(
+    actor: audit.Actor,
+    *,
+    code: str,
+    name: str,
+    site: Site,
+    team: Team,
+    population: Population,
+    beds: list[str] | None = None,
+    nurse_in_charge_phone: str | None = None,
+    kiosk_default: bool = False,
+) -> Ward:
     """A ward's code becomes its permanent link (/w/<code>): it can never be reused, even after
     the ward is retired."""
     code = _code(code, "The ward")
@@ -129,16 +186,32 @@ def add_ward(actor: audit.Actor, *, code: str, name: str, site: Site, team: Team
         raise SetupProblem("The ward's team must belong to the ward's site")
     if team.population != population:
         raise SetupProblem(f"A {population.value} ward needs a {population.value} outreach team")
-    ward = Ward(code=code, name=name.strip(), site_id=site.id, team_id=team.id, population=population,
-                bed_labels="\n".join(b.strip() for b in (beds or []) if b.strip()) or None,
-                nurse_in_charge_phone=_phone(nurse_in_charge_phone, "The nurse in charge's number", required=False),
-                kiosk_default=kiosk_default)
+    ward = Ward(
+        code=code,
+        name=name.strip(),
+        site_id=site.id,
+        team_id=team.id,
+        population=population,
+        bed_labels="\n".join(b.strip() for b in (beds or []) if b.strip()) or None,
+        nurse_in_charge_phone=_phone(nurse_in_charge_phone, "The nurse in charge's number", required=False),
+        kiosk_default=kiosk_default,
+    )
     db.session.add(ward)
     db.session.flush()
     forget_wards()
-    audit.record("ward_added", actor, object_type="ward", object_id=ward.id,
-                 changes={"code": code, "site_id": site.id, "team_id": team.id, "population": population.value,
-                          "kiosk_default": kiosk_default})
+    audit.record(
+        "ward_added",
+        actor,
+        object_type="ward",
+        object_id=ward.id,
+        changes={
+            "code": code,
+            "site_id": site.id,
+            "team_id": team.id,
+            "population": population.value,
+            "kiosk_default": kiosk_default,
+        },
+    )
     return ward
 
 
@@ -152,8 +225,13 @@ def retire_ward(actor: audit.Actor, ward: Ward, successor: Ward | None = None) -
     ward.retired_at = utcnow()
     ward.successor_id = successor.id if successor else None
     forget_wards()
-    audit.record("ward_retired", actor, object_type="ward", object_id=ward.id,
-                 changes={"code": ward.code, "successor_id": ward.successor_id})
+    audit.record(
+        "ward_retired",
+        actor,
+        object_type="ward",
+        object_id=ward.id,
+        changes={"code": ward.code, "successor_id": ward.successor_id},
+    )
     return ward
 
 

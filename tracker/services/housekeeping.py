@@ -31,8 +31,9 @@ def run(now: datetime | None = None) -> dict[str, int]:
 def _clear_quiet_attack_alarms(now: datetime) -> int:
     """An account-under-attack alarm clears an hour after the last attempt at that account."""
     cleared = 0
-    for alarm in db.session.scalars(select(SystemAlarm).where(SystemAlarm.kind == "sign_in_attack",
-                                                              SystemAlarm.cleared_at.is_(None))):
+    for alarm in db.session.scalars(
+        select(SystemAlarm).where(SystemAlarm.kind == "sign_in_attack", SystemAlarm.cleared_at.is_(None))
+    ):
         user_id = alarms.subject_user_id(alarm)
         user = db.session.get(User, user_id) if user_id is not None else None
         last = throttle.quiet_since(throttle.account_key(user.email)) if user is not None else None

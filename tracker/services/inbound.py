@@ -41,11 +41,24 @@ from tracker.services.sms_text import render
 FINAL = 9
 STATUS_RANK = {
     # texts
-    "accepted": 1, "scheduled": 1, "queued": 2, "sending": 3, "sent": 4, "delivered": 5, "read": 6,
-    "undelivered": FINAL, "failed": FINAL, "canceled": FINAL,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "read": 6,
+    "undelivered": FINAL,
+    "failed": FINAL,
+    "canceled": FINAL,
     # calls
-    "initiated": 2, "ringing": 3, "in-progress": 4, "answered": 4, "completed": 5,
-    "busy": FINAL, "no-answer": FINAL,
+    "initiated": 2,
+    "ringing": 3,
+    "in-progress": 4,
+    "answered": 4,
+    "completed": 5,
+    "busy": FINAL,
+    "no-answer": FINAL,
 }
 SMS_FAILURES = frozenset({"undelivered", "failed", "canceled"})
 CALL_FAILURES = frozenset({"busy", "no-answer", "failed", "canceled"})
@@ -89,15 +102,22 @@ def record_status(report: StatusReport) -> str:
     if report.message_id is not None:
         message = db.session.get(Message, report.message_id, with_for_update=True)
     if message is None and report.provider_sid:
-        message = db.session.scalar(select(Message).where(Message.provider_sid == report.provider_sid)
-                                    .with_for_update())
+        message = db.session.scalar(
+            select(Message).where(Message.provider_sid == report.provider_sid).with_for_update()
+        )
     now = utcnow()
-    db.session.add(MessageEvent(message_id=message.id if message else None,
-                                concern_id=message.concern_id if message else None, kind="status",
-                                provider_sid=(report.provider_sid or "")[:64] or None,
-                                status=(report.status or "")[:20] or None,
-                                error_code=(report.error_code or "")[:20] or None,
-                                payload=report.payload, received_at=now))
+    db.session.add(
+        MessageEvent(
+            message_id=message.id if message else None,
+            concern_id=message.concern_id if message else None,
+            kind="status",
+            provider_sid=(report.provider_sid or "")[:64] or None,
+            status=(report.status or "")[:20] or None,
+            error_code=(report.error_code or "")[:20] or None,
+            payload=report.payload,
+            received_at=now,
+        )
+    )
     if message is None:
         return "unknown_message"
     if message.provider_sid and report.provider_sid and message.provider_sid != report.provider_sid:
@@ -108,28 +128,44 @@ def record_status(report: StatusReport) -> str:
         message.provider_sid = report.provider_sid[:64]
         message.send_state = SendState.ACCEPTED
         message.accepted_at = now
-        audit.record("message_accepted", audit.Actor.system(), object_type="message", object_id=message.id,
-                     concern_id=message.concern_id,
-                     changes={"template_id": message.template_id, "attempts": message.attempts, "reconciled": True})
+        audit.record(
+            "message_accepted",
+            audit.Actor.system(),
+            object_type="message",
+            object_id=message.id,
+            concern_id=message.concern_id,
+            changes={"template_id": message.template_id, "attempts": message.attempts, "reconciled": True},
+        )
     if not moves_forward(message.delivery_status, report.status):
         return "ignored"
     message.delivery_status = report.status
     message.delivery_status_at = now
     base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
     if message.concern_id is not None:  # the queue and the concern page show each message's state
-        db.session.execute(update(Concern).where(Concern.id == message.concern_id).values(updated_at=now)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Concern)
+            .where(Concern.id == message.concern_id)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     if is_delivery_failure(message.channel, report.status):
         not_answered = message.channel is MessageChannel.VOICE and report.status in CALL_NOT_ANSWERED
         message.error_code = (report.error_code or "")[:20] or None
-        message.error_reason = (NOT_ANSWERED_REASON.get(report.status) if not_answered else
-                                report.error_reason or "The phone network could not deliver it.")[:300]
-        audit.record("call_not_answered" if not_answered else "message_delivery_failed", audit.Actor.system(),
-                     **base, changes={"template_id": message.template_id, "status": report.status,
-                                      "error_code": message.error_code})
+        message.error_reason = (
+            NOT_ANSWERED_REASON.get(report.status)
+            if not_answered
+            else report.error_reason or "The phone network could not deliver it."
+        )[:300]
+        audit.record(
+            "call_not_answered" if not_answered else "message_delivery_failed",
+            audit.Actor.system(),
+            **base,
+            changes={"template_id": message.template_id, "status": report.status, "error_code": message.error_code},
+        )
         if message.audience is Audience.CLINICIAN and message.concern_id is not None:
-            escalation.move_on_now(message.concern_id, "alert_not_answered" if not_answered else "alert_undelivered",
-                                   now)
+            escalation.move_on_now(
+                message.concern_id, "alert_not_answered" if not_answered else "alert_undelivered", now
+            )
             if not not_answered:
                 alarms.raise_alarm("alert_failed")
         return "failed"
@@ -142,8 +178,9 @@ def record_status(report: StatusReport) -> str:
 
 # The provider's standard opt-out, opt-in and help words (Twilio's defaults, including the
 # words added for the 2025 US rules), matched as the whole message, in any case.
-STOP_WORDS = frozenset({"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT",
-                        "REVOKE"})
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT OUT", "REVOKE"}
+)
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 ACK_WORD = "ACK"
@@ -181,8 +218,9 @@ def keyword(body: str) -> str:
 
 def receive_text(text: InboundText) -> Reply:
     """Handle one text sent to our number. Idempotent: the provider may deliver it twice."""
-    if text.provider_sid and db.session.scalar(select(exists().where(
-            MessageEvent.kind == "inbound", MessageEvent.idempotency_token == text.provider_sid))):
+    if text.provider_sid and db.session.scalar(
+        select(exists().where(MessageEvent.kind == "inbound", MessageEvent.idempotency_token == text.provider_sid))
+    ):
         return Reply()
     body = clean_incoming(text.body)
     word = keyword(body)
@@ -199,8 +237,13 @@ def receive_text(text: InboundText) -> Reply:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "HELP"})
         audit.record("sms_help_requested", audit.Actor.public())
         settings = current_settings()
-        return Reply(render("help_reply", {"trust": settings.trust_name[:60], "phone": settings.outreach_phone},
-                            current_app.config["BABEL_DEFAULT_LOCALE"]))
+        return Reply(
+            render(
+                "help_reply",
+                {"trust": settings.trust_name[:60], "phone": settings.outreach_phone},
+                current_app.config["BABEL_DEFAULT_LOCALE"],
+            )
+        )
     if word == ACK_WORD or word.startswith(ACK_WORD + " "):
         return _acknowledge(text, word)
     return _caller_reply(text, body)
@@ -217,13 +260,25 @@ def set_opt_out(number: str, *, opted_out: bool, word: str) -> None:
     audit.record("sms_opted_out" if opted_out else "sms_opted_in", audit.Actor.public(), object_type="sms_opt_out")
     if not opted_out:
         return
-    waiting = db.session.scalars(select(Message).where(
-        Message.to_number == number, Message.audience == Audience.FAMILY,
-        Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN])).with_for_update()).all()
+    waiting = db.session.scalars(
+        select(Message)
+        .where(
+            Message.to_number == number,
+            Message.audience == Audience.FAMILY,
+            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]),
+        )
+        .with_for_update()
+    ).all()
     for message in waiting:
         message.send_state = SendState.CANCELLED
-        audit.record("message_cancelled", audit.Actor.system(), object_type="message", object_id=message.id,
-                     concern_id=message.concern_id, changes={"reason": "opted_out"})
+        audit.record(
+            "message_cancelled",
+            audit.Actor.system(),
+            object_type="message",
+            object_id=message.id,
+            concern_id=message.concern_id,
+            changes={"reason": "opted_out"},
+        )
 
 
 def _acknowledge(text: InboundText, word: str) -> Reply:
@@ -231,8 +286,9 @@ def _acknowledge(text: InboundText, word: str) -> Reply:
     caller ID can be spoofed and nobody signed in (design §4)."""
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = _REFERENCE.search(word)
-    concern_id = escalation.find_paged_concern(text.from_number, reference=_tidy_reference(wanted.group(0))
-                                               if wanted else None)
+    concern_id = escalation.find_paged_concern(
+        text.from_number, reference=_tidy_reference(wanted.group(0)) if wanted else None
+    )
     if concern_id is None:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "ACK", "matched": False})
         audit.record("ack_unmatched", audit.Actor.public())
@@ -253,8 +309,11 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
     """Anything else: if it comes from the number on an open call, it goes on that call, flagged
     for the clinician. The reply itself is personal data, so an unmatched text is not kept."""
     concern = db.session.scalar(
-        select(Concern).where(Concern.callback_number == text.from_number, Concern.status.in_(OPEN_STATUSES))
-        .order_by(Concern.raised_at.desc()).limit(1))
+        select(Concern)
+        .where(Concern.callback_number == text.from_number, Concern.status.in_(OPEN_STATUSES))
+        .order_by(Concern.raised_at.desc())
+        .limit(1)
+    )
     if concern is None or not body:
         _event(text, kind="inbound", concern_id=None, payload={"matched": False})
         audit.record("inbound_unmatched", audit.Actor.public())
@@ -264,17 +323,35 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
     db.session.add(note)
     db.session.flush()
     _event(text, kind="inbound", concern_id=concern.id, payload={"matched": True, "note_id": note.id})
-    db.session.execute(update(Concern).where(Concern.id == concern.id).values(unread_reply=True, updated_at=now)
-                       .execution_options(synchronize_session=False))
-    audit.record("caller_replied", audit.Actor.public(), object_type="concern", object_id=concern.id,
-                 concern_id=concern.id, changes={"note_id": note.id})
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern.id)
+        .values(unread_reply=True, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        "caller_replied",
+        audit.Actor.public(),
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+        changes={"note_id": note.id},
+    )
     return Reply()
 
 
 def _event(text: InboundText, *, kind: str, concern_id: int | None, payload: dict) -> None:
-    db.session.add(MessageEvent(kind=kind, concern_id=concern_id, provider_sid=(text.provider_sid or "")[:64] or None,
-                                from_number=text.from_number[:20], payload=payload,
-                                idempotency_token=(text.provider_sid or "")[:100] or None, received_at=utcnow()))
+    db.session.add(
+        MessageEvent(
+            kind=kind,
+            concern_id=concern_id,
+            provider_sid=(text.provider_sid or "")[:64] or None,
+            from_number=text.from_number[:20],
+            payload=payload,
+            idempotency_token=(text.provider_sid or "")[:100] or None,
+            received_at=utcnow(),
+        )
+    )
 
 
 # --- a key pressed on a voice alert --------------------------------------------------------------
@@ -285,9 +362,17 @@ def receive_keypress(message_id: int | None, digits: str | None, call_sid: str |
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     message = db.session.get(Message, message_id) if message_id is not None else None
     concern_id = message.concern_id if message and message.audience is Audience.CLINICIAN else None
-    db.session.add(MessageEvent(message_id=message.id if message else None, concern_id=concern_id, kind="keypress",
-                                provider_sid=(call_sid or "")[:64] or None, status=None,
-                                payload={"digits": (digits or "")[:4]}, received_at=utcnow()))
+    db.session.add(
+        MessageEvent(
+            message_id=message.id if message else None,
+            concern_id=concern_id,
+            kind="keypress",
+            provider_sid=(call_sid or "")[:64] or None,
+            status=None,
+            payload={"digits": (digits or "")[:4]},
+            received_at=utcnow(),
+        )
+    )
     if concern_id is None:
         return render("voice_not_waiting", {}, locale)
     if digits != "1":

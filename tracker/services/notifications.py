@@ -50,10 +50,20 @@ def queue_message(
     """Add one message to the outbox and audit it, or nothing if one with this key already exists.
     `new_key` says the key cannot exist yet (it names a concern created in this transaction)."""
     row = prepare_message(
-        concern_id=concern.id if concern is not None else None, audience=audience, recipient_kind=recipient_kind,
-        to_number=to_number, template_id=template_id, variables=variables, locale=locale,
-        idempotency_key=idempotency_key, recipient_user_id=recipient_user_id, recipient_role=recipient_role,
-        hold_reason=hold_reason, due_at=due_at, new_key=new_key)
+        concern_id=concern.id if concern is not None else None,
+        audience=audience,
+        recipient_kind=recipient_kind,
+        to_number=to_number,
+        template_id=template_id,
+        variables=variables,
+        locale=locale,
+        idempotency_key=idempotency_key,
+        recipient_user_id=recipient_user_id,
+        recipient_role=recipient_role,
+        hold_reason=hold_reason,
+        due_at=due_at,
+        new_key=new_key,
+    )
     if row is None:
         return None
     (message_id,) = insert_messages([row], actor)
@@ -84,11 +94,22 @@ def prepare_message(
             return None
     now = utcnow()
     return {
-        "concern_id": concern_id, "audience": audience, "recipient_kind": recipient_kind,
-        "recipient_user_id": recipient_user_id, "recipient_role": recipient_role, "to_number": to_number,
-        "template_id": template_id, "variables": variables, "locale": locale, "idempotency_key": idempotency_key,
-        "send_state": SendState.HELD if hold_reason else SendState.PENDING, "hold_reason": hold_reason,
-        "attempts": 0, "next_attempt_at": due_at or now, "created_at": now, "updated_at": now,
+        "concern_id": concern_id,
+        "audience": audience,
+        "recipient_kind": recipient_kind,
+        "recipient_user_id": recipient_user_id,
+        "recipient_role": recipient_role,
+        "to_number": to_number,
+        "template_id": template_id,
+        "variables": variables,
+        "locale": locale,
+        "idempotency_key": idempotency_key,
+        "send_state": SendState.HELD if hold_reason else SendState.PENDING,
+        "hold_reason": hold_reason,
+        "attempts": 0,
+        "next_attempt_at": due_at or now,
+        "created_at": now,
+        "updated_at": now,
     }
 
 
@@ -102,15 +123,24 @@ def insert_messages(rows: list[dict], actor: audit.Actor) -> list[int]:
     if connection.dialect.name == "postgresql":
         # Delivered at commit: wakes a waiting worker at once (tracker.worker.Listener).
         connection.exec_driver_sql("SELECT pg_notify('tracker_outbox', '')")
-    audit.record_many([
-        audit.Entry("message_held" if row["hold_reason"] else "message_queued", actor, "message", message_id,
-                    row["concern_id"], {
-                        "template_id": row["template_id"],
-                        "audience": row["audience"].value,
-                        "recipient": row["recipient_role"] or row["recipient_kind"].value,
-                        **({"hold_reason": row["hold_reason"]} if row["hold_reason"] else {}),
-                    })
-        for row, message_id in zip(rows, ids, strict=True)])
+    audit.record_many(
+        [
+            audit.Entry(
+                "message_held" if row["hold_reason"] else "message_queued",
+                actor,
+                "message",
+                message_id,
+                row["concern_id"],
+                {
+                    "template_id": row["template_id"],
+                    "audience": row["audience"].value,
+                    "recipient": row["recipient_role"] or row["recipient_kind"].value,
+                    **({"hold_reason": row["hold_reason"]} if row["hold_reason"] else {}),
+                },
+            )
+            for row, message_id in zip(rows, ids, strict=True)
+        ]
+    )
     return ids
 
 

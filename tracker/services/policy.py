@@ -27,10 +27,20 @@ def policy_of(team: Team) -> EscalationPolicy | None:
     return db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
 
 
-def save_policy(actor: audit.Actor, team: Team, *, steps: list[StepSpec], repeat_times: int, fallback_name: str,
-                fallback_number: str, fallback_channel: AlertChannel, fallback_wait_minutes: int = 10,
-                ack_pause_minutes: int = 5, alert_accept_seconds: int = 120,
-                review_reminder_minutes: int = 10) -> EscalationPolicy:
+def save_policy(
+    actor: audit.Actor,
+    team: Team,
+    *,
+    steps: list[StepSpec],
+    repeat_times: int,
+    fallback_name: str,
+    fallback_number: str,
+    fallback_channel: AlertChannel,
+    fallback_wait_minutes: int = 10,
+    ack_pause_minutes: int = 5,
+    alert_accept_seconds: int = 120,
+    review_reminder_minutes: int = 10,
+) -> EscalationPolicy:
     """Replace the team's policy. Calls already raised keep the plan frozen on them."""
     if not steps:
         raise PolicyProblem("A policy needs at least one step")
@@ -68,13 +78,26 @@ def save_policy(actor: audit.Actor, team: Team, *, steps: list[StepSpec], repeat
     policy.ack_pause_minutes = ack_pause_minutes
     policy.alert_accept_seconds = alert_accept_seconds
     policy.review_reminder_minutes = review_reminder_minutes
-    policy.steps = [EscalationStep(position=i, tiers=[t.value for t in step.tiers], channel=step.channel,
-                                   wait_minutes=step.wait_minutes) for i, step in enumerate(steps)]
+    policy.steps = [
+        EscalationStep(
+            position=i, tiers=[t.value for t in step.tiers], channel=step.channel, wait_minutes=step.wait_minutes
+        )
+        for i, step in enumerate(steps)
+    ]
     db.session.add(policy)
     db.session.flush()
-    audit.record("escalation_policy_saved", actor, object_type="escalation_policy", object_id=policy.id,
-                 changes={"team_id": team.id, "steps": len(steps), "repeat_times": repeat_times,
-                          "fallback_channel": fallback_channel.value})
+    audit.record(
+        "escalation_policy_saved",
+        actor,
+        object_type="escalation_policy",
+        object_id=policy.id,
+        changes={
+            "team_id": team.id,
+            "steps": len(steps),
+            "repeat_times": repeat_times,
+            "fallback_channel": fallback_channel.value,
+        },
+    )
     return policy
 
 

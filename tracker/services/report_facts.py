@@ -48,8 +48,13 @@ from tracker.models import Concern
 
 log = logging.getLogger(__name__)
 
-LOCAL_FACTS = ("raised_local_date", "raised_local_month", "raised_local_hour", "raised_local_seconds",
-               "raised_local_weekday")
+LOCAL_FACTS = (
+    "raised_local_date",
+    "raised_local_month",
+    "raised_local_hour",
+    "raised_local_seconds",
+    "raised_local_weekday",
+)
 # Each clock and the fact that holds its duration.
 CLOCK_FACTS = {
     "first_alert_sent_at": "to_first_alert_us",
@@ -69,10 +74,13 @@ def _zone(tz_name: str) -> ZoneInfo:
 def local_values(raised_at: datetime, tz_name: str) -> dict:
     """The local facts of a call raised at `raised_at` (an aware UTC moment)."""
     moment = raised_at.astimezone(_zone(tz_name))
-    return {"raised_local_date": moment.date(), "raised_local_month": moment.date().replace(day=1),
-            "raised_local_hour": moment.hour,
-            "raised_local_seconds": moment.hour * 3600 + moment.minute * 60 + moment.second,
-            "raised_local_weekday": moment.weekday()}
+    return {
+        "raised_local_date": moment.date(),
+        "raised_local_month": moment.date().replace(day=1),
+        "raised_local_hour": moment.hour,
+        "raised_local_seconds": moment.hour * 3600 + moment.minute * 60 + moment.second,
+        "raised_local_weekday": moment.weekday(),
+    }
 
 
 def micros_between(later: datetime | None, earlier: datetime) -> int | None:
@@ -138,15 +146,20 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 # --- recomputing and checking ------------------------------------------------------------------------
 
-_COLUMNS = [Concern.id, Concern.raised_at, *[getattr(Concern, clock) for clock in CLOCK_FACTS],
-            *[getattr(Concern, fact) for fact in ALL_FACTS]]
+_COLUMNS = [
+    Concern.id,
+    Concern.raised_at,
+    *[getattr(Concern, clock) for clock in CLOCK_FACTS],
+    *[getattr(Concern, fact) for fact in ALL_FACTS],
+]
 
 
 def _batches(batch_size: int) -> Iterable[list]:
     last = 0
     while True:
-        rows = db.session.execute(select(*_COLUMNS).where(Concern.id > last).order_by(Concern.id)
-                                  .limit(batch_size)).all()
+        rows = db.session.execute(
+            select(*_COLUMNS).where(Concern.id > last).order_by(Concern.id).limit(batch_size)
+        ).all()
         if not rows:
             return
         yield rows
@@ -173,8 +186,9 @@ def check(tz_name: str | None = None, batch_size: int = 5000, limit: int = 20) -
 
 
 _TABLE = Concern.__table__
-_UPDATE_FACTS = (update(_TABLE).where(_TABLE.c.id == bindparam("fact_id"))
-                 .values({fact: bindparam(fact) for fact in ALL_FACTS}))
+_UPDATE_FACTS = (
+    update(_TABLE).where(_TABLE.c.id == bindparam("fact_id")).values({fact: bindparam(fact) for fact in ALL_FACTS})
+)
 
 
 def recompute(tz_name: str | None = None, batch_size: int = 5000) -> int:
@@ -201,5 +215,9 @@ def any_missing(site_id: int) -> bool:
     """Whether a call at the site has no local facts (written by something that bypassed this
     module): the reports would leave it out, so they say so. One probe of the report index."""
     # The month, not the day: it is second in the report index, so this is one index probe.
-    return db.session.scalar(select(Concern.id).where(Concern.site_id == site_id,
-                                                      Concern.raised_local_month.is_(None)).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Concern.id).where(Concern.site_id == site_id, Concern.raised_local_month.is_(None)).limit(1)
+        )
+        is not None
+    )

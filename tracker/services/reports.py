@@ -91,8 +91,10 @@ class Period:
     def utc_bounds(self, tz_name: str) -> tuple[datetime, datetime]:
         """The UTC instants of local midnight at the start and just after the end."""
         zone = ZoneInfo(tz_name)
-        return (datetime.combine(self.start, time(0), tzinfo=zone).astimezone(UTC),
-                datetime.combine(self.end_exclusive, time(0), tzinfo=zone).astimezone(UTC))
+        return (
+            datetime.combine(self.start, time(0), tzinfo=zone).astimezone(UTC),
+            datetime.combine(self.end_exclusive, time(0), tzinfo=zone).astimezone(UTC),
+        )
 
     def describe(self) -> str:
         if self.start.day == 1 and self.end_exclusive.day == 1 and _months_between(self.start, self.end_exclusive) == 1:
@@ -128,8 +130,10 @@ def check_period(period: Period, tz_name: str) -> Period:
     last = latest_allowed(tz_name)
     for name, day in (("from", period.start), ("to", period.end)):
         if not EARLIEST <= day <= last:
-            raise ReportProblem(name, f"Dates must be between {EARLIEST.day} January {EARLIEST.year} and "
-                                      f"{last.day} December {last.year}")
+            raise ReportProblem(
+                name,
+                f"Dates must be between {EARLIEST.day} January {EARLIEST.year} and {last.day} December {last.year}",
+            )
     if period.end < period.start:
         raise ReportProblem("to", "The end date must be the same as or after the start date")
     if (period.end - period.start).days + 1 > MAX_DAYS:
@@ -157,16 +161,30 @@ def _calls(site_id: int, first: date, last: date) -> list[ColumnElement]:
     """The calls raised at the site on local days `first` to `last`, duplicates left out. The local
     months as well as the days: the report index is ordered by month, so the database reads only
     the period's stretch of it."""
-    return [Concern.site_id == site_id, Concern.raised_local_month >= first.replace(day=1),
-            Concern.raised_local_month <= last.replace(day=1), Concern.raised_local_date >= first,
-            Concern.raised_local_date <= last, not_(DUPLICATE)]
+    return [
+        Concern.site_id == site_id,
+        Concern.raised_local_month >= first.replace(day=1),
+        Concern.raised_local_month <= last.replace(day=1),
+        Concern.raised_local_date >= first,
+        Concern.raised_local_date <= last,
+        not_(DUPLICATE),
+    ]
 
 
 ROUTES = [CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF]
-TYPES = [ConcernType.ACUTE_DETERIORATION, ConcernType.CLINICAL_CONCERN, ConcernType.COMMUNICATION,
-         ConcernType.DISCHARGE_PLANNING, ConcernType.OTHER_SIGNPOSTED]
-OUTCOMES = [DeteriorationOutcome.CRITICAL_CARE_ADMISSION, DeteriorationOutcome.TRANSFER_ENHANCED_OR_TERTIARY,
-            DeteriorationOutcome.CHANGE_IN_CARE, DeteriorationOutcome.NO_CHANGE]
+TYPES = [
+    ConcernType.ACUTE_DETERIORATION,
+    ConcernType.CLINICAL_CONCERN,
+    ConcernType.COMMUNICATION,
+    ConcernType.DISCHARGE_PLANNING,
+    ConcernType.OTHER_SIGNPOSTED,
+]
+OUTCOMES = [
+    DeteriorationOutcome.CRITICAL_CARE_ADMISSION,
+    DeteriorationOutcome.TRANSFER_ENHANCED_OR_TERTIARY,
+    DeteriorationOutcome.CHANGE_IN_CARE,
+    DeteriorationOutcome.NO_CHANGE,
+]
 CHANGE_KINDS = [ChangeInCare.MEDICATION, ChangeInCare.OXYGEN, ChangeInCare.INVESTIGATIONS, ChangeInCare.OTHER]
 
 
@@ -180,17 +198,30 @@ def _count(condition: ColumnElement | None = None) -> ColumnElement:
 # the month and these reads the index in order, so the database never sorts, and it evaluates a
 # handful of aggregates per call instead of one filtered count per figure (a year is ~90,000 calls:
 # sixty filtered counts per call took 0.4 s on SQLite; a few hundred groups added up here do not).
-CODING = [Concern.status, Concern.cancel_kind, Concern.caller_route, Concern.concern_type,
-          Concern.clinical_review_needed, Concern.deterioration_outcome, Concern.change_in_care]
+CODING = [
+    Concern.status,
+    Concern.cancel_kind,
+    Concern.caller_route,
+    Concern.concern_type,
+    Concern.clinical_review_needed,
+    Concern.deterioration_outcome,
+    Concern.change_in_care,
+]
 
 
 def _cube(site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None) -> list[tuple]:
     """The period's calls grouped by local month and coding: rows of (month, *coding, calls, *extras)."""
     extras = extras or {}
     return db.session.execute(
-        select(Concern.raised_local_month, *CODING, func.count(), *[c.label(f"x{i}") for i, c in enumerate(extras.values())])
+        select(
+            Concern.raised_local_month,
+            *CODING,
+            func.count(),
+            *[c.label(f"x{i}") for i, c in enumerate(extras.values())],
+        )
         .where(*_calls(site_id, period.start, period.end))
-        .group_by(Concern.raised_local_month, *CODING)).all()
+        .group_by(Concern.raised_local_month, *CODING)
+    ).all()
 
 
 def _tally_names() -> list[str]:
@@ -206,7 +237,8 @@ def _counted_as(status, cancel_kind, route, concern_type, review_needed, outcome
     """The figures one call with this coding counts towards: the one place these rules live.
     Coding counts only once the call is closed; duplicates never reach here (`_calls`)."""
     status, cancel_kind, route, concern_type, outcome = (
-        getattr(value, "value", value) for value in (status, cancel_kind, route, concern_type, outcome))
+        getattr(value, "value", value) for value in (status, cancel_kind, route, concern_type, outcome)
+    )
     names = ["calls", f"route:{route}"]
     if status == ConcernStatus.CLOSED.value:
         names.append("closed")
@@ -238,7 +270,7 @@ def _add_up(rows: Iterable[tuple], extra_names: Iterable[str] = ()) -> dict[str,
     tally = dict.fromkeys([*_tally_names(), *extra_names], 0)
     width = len(CODING)
     for row in rows:
-        coding, calls, extras = row[1:width + 1], row[width + 1], row[width + 2:]
+        coding, calls, extras = row[1 : width + 1], row[width + 1], row[width + 2 :]
         for name in _counted_as(*coding):
             if name in tally:  # an unknown route or type in the data counts in the total only
                 tally[name] += calls
@@ -270,10 +302,20 @@ class Clock:
 # (key, label, the clock's duration fact, the team's target in minutes, statuses still waiting for it)
 CLOCKS = [
     ("first_alert", "Raised to first alert sent", Concern.to_first_alert_us, None, ()),
-    ("acknowledge", "Raised to claimed (acknowledged)", Concern.to_acknowledge_us, "ack_target_minutes",
-     (ConcernStatus.NEW,)),
-    ("review", "Raised to clinical review", Concern.to_review_us, "review_target_minutes",
-     (ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED)),
+    (
+        "acknowledge",
+        "Raised to claimed (acknowledged)",
+        Concern.to_acknowledge_us,
+        "ack_target_minutes",
+        (ConcernStatus.NEW,),
+    ),
+    (
+        "review",
+        "Raised to clinical review",
+        Concern.to_review_us,
+        "review_target_minutes",
+        (ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED),
+    ),
     ("caller_updated", "Raised to caller updated", Concern.to_caller_updated_us, None, ()),
 ]
 
@@ -302,8 +344,9 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     holidays = bank_holidays(hours.region, period.start, period.end_exclusive)
     now = utcnow()
     teams = _team_targets()
-    wards = db.session.execute(select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site.id)
-                               .order_by(Ward.name)).all()
+    wards = db.session.execute(
+        select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site.id).order_by(Ward.name)
+    ).all()
     extras = {"in_hours": _count(_in_hours(hours, holidays))}
     for key, _label, fact, target, waiting in CLOCKS:
         extras[f"timed:{key}"] = func.count(fact)
@@ -339,11 +382,15 @@ def _plan_for_these_values() -> None:
 
 def _in_hours(hours: WorkingHours, holidays: Iterable[date]) -> ColumnElement:
     """Raised on a weekday, in the window, not on a bank holiday: all local time."""
+
     def seconds(moment: time) -> int:
         return moment.hour * 3600 + moment.minute * 60 + moment.second
 
-    condition = and_(Concern.raised_local_weekday < 5, Concern.raised_local_seconds >= seconds(hours.start),
-                     Concern.raised_local_seconds < seconds(hours.end))
+    condition = and_(
+        Concern.raised_local_weekday < 5,
+        Concern.raised_local_seconds >= seconds(hours.start),
+        Concern.raised_local_seconds < seconds(hours.end),
+    )
     days = sorted(holidays)
     return and_(condition, Concern.raised_local_date.not_in(days)) if days else condition
 
@@ -351,8 +398,12 @@ def _in_hours(hours: WorkingHours, holidays: Iterable[date]) -> ColumnElement:
 def _team_targets() -> dict[int, tuple[int, int]]:
     """Each team's (acknowledge, review) targets in minutes. A call is judged by the targets of the
     team it was raised to (teams are few: their targets go into the query as constants)."""
-    return {team_id: (ack, review) for team_id, ack, review in db.session.execute(
-        select(Team.id, Team.ack_target_minutes, Team.review_target_minutes))}
+    return {
+        team_id: (ack, review)
+        for team_id, ack, review in db.session.execute(
+            select(Team.id, Team.ack_target_minutes, Team.review_target_minutes)
+        )
+    }
 
 
 def _breached(fact, target: str, waiting: tuple, teams: dict[int, tuple[int, int]], now: datetime) -> ColumnElement:
@@ -362,10 +413,17 @@ def _breached(fact, target: str, waiting: tuple, teams: dict[int, tuple[int, int
     if not teams:
         return literal(False)
     limit = case({team_id: minutes[index] * 60 * MICROS for team_id, minutes in teams.items()}, value=Concern.team_id)
-    cutoff = case({team_id: literal(now - timedelta(minutes=minutes[index]), Concern.raised_at.type)
-                   for team_id, minutes in teams.items()}, value=Concern.team_id)
-    return or_(and_(fact.is_not(None), fact > limit),
-               and_(fact.is_(None), Concern.status.in_(waiting), Concern.raised_at < cutoff))
+    cutoff = case(
+        {
+            team_id: literal(now - timedelta(minutes=minutes[index]), Concern.raised_at.type)
+            for team_id, minutes in teams.items()
+        },
+        value=Concern.team_id,
+    )
+    return or_(
+        and_(fact.is_not(None), fact > limit),
+        and_(fact.is_(None), Concern.status.in_(waiting), Concern.raised_at < cutoff),
+    )
 
 
 def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[tuple[str, int]], list[int]]:
@@ -374,14 +432,21 @@ def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[t
     by_ward: dict[int, int] = {}
     by_hour = [0] * 24
     for _month, hour, ward_id, calls in db.session.execute(
-            select(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id, func.count())
-            .where(*_calls(site_id, period.start, period.end))
-            .group_by(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id)):
+        select(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id, func.count())
+        .where(*_calls(site_id, period.start, period.end))
+        .group_by(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id)
+    ):
         by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
         by_hour[int(hour)] += calls
     # Retired wards appear only when they had calls in the period.
-    return ([(name, by_ward.get(ward_id, 0)) for ward_id, name, retired in wards
-             if retired is None or by_ward.get(ward_id)], by_hour)
+    return (
+        [
+            (name, by_ward.get(ward_id, 0))
+            for ward_id, name, retired in wards
+            if retired is None or by_ward.get(ward_id)
+        ],
+        by_hour,
+    )
 
 
 TREND_CODING = 4  # status, cancel kind, route, type: all the trend's figures depend on
@@ -402,19 +467,31 @@ def _trend(site_id: int, period: Period, cube: list[tuple] | None = None) -> lis
         # leading columns alone (the index's order again), twelve months cost a fraction of a cube.
         lead = CODING[:TREND_CODING]
         unused = (None,) * (len(CODING) - TREND_CODING)
-        rows = [(month, *coding, *unused, calls) for month, *coding, calls in db.session.execute(
-            select(Concern.raised_local_month, *lead, func.count()).where(*_calls(site_id, span.start, span.end))
-            .group_by(Concern.raised_local_month, *lead))]
+        rows = [
+            (month, *coding, *unused, calls)
+            for month, *coding, calls in db.session.execute(
+                select(Concern.raised_local_month, *lead, func.count())
+                .where(*_calls(site_id, span.start, span.end))
+                .group_by(Concern.raised_local_month, *lead)
+            )
+        ]
     by_month: dict[date, list[tuple]] = {}
     for row in rows:
-        by_month.setdefault(row[0], []).append(row[:len(CODING) + 2])  # without the cube's extras
+        by_month.setdefault(row[0], []).append(row[: len(CODING) + 2])  # without the cube's extras
     trend = []
     for index in range(months):
         month = _add_months(first_month, index)
         t = _add_up(by_month.get(month, []))
-        trend.append({"month": month, "calls": t["calls"], "patient": t["route:patient"],
-                      "family": t["route:family_carer_advocate"], "staff": t["route:staff"],
-                      "acute": t["type:acute_deterioration"]})
+        trend.append(
+            {
+                "month": month,
+                "calls": t["calls"],
+                "patient": t["route:patient"],
+                "family": t["route:family_carer_advocate"],
+                "staff": t["route:staff"],
+                "acute": t["type:acute_deterioration"],
+            }
+        )
     return trend
 
 
@@ -434,22 +511,51 @@ def _clocks(site_id: int, period: Period, tz_name: str, tally: dict, teams: dict
         # on (site, raised) lets the database stop after the first hundred.
         listed = db.session.execute(
             select(Concern.reference, Ward.name, Concern.raised_at, fact, getattr(Team, target), Concern.status)
-            .join(Team, Team.id == Concern.team_id).join(Ward, Ward.id == Concern.ward_id)
-            .where(*calls, Concern.raised_at >= start_utc, Concern.raised_at < end_utc,
-                   _breached(fact, target, waiting, teams, now))
-            .order_by(Concern.raised_at, Concern.id).limit(BREACH_LIST_LIMIT)).all()
-        clocks.append(Clock(key, label, count, median, p90, targets[key], tally[f"breach:{key}"], [
-            {"reference": ref, "ward": ward, "raised_at": raised, "seconds": None if micros is None else micros / MICROS,
-             "target_minutes": int(minutes), "status": ConcernStatus(status).value if status else None}
-            for ref, ward, raised, micros, minutes, status in listed]))
+            .join(Team, Team.id == Concern.team_id)
+            .join(Ward, Ward.id == Concern.ward_id)
+            .where(
+                *calls,
+                Concern.raised_at >= start_utc,
+                Concern.raised_at < end_utc,
+                _breached(fact, target, waiting, teams, now),
+            )
+            .order_by(Concern.raised_at, Concern.id)
+            .limit(BREACH_LIST_LIMIT)
+        ).all()
+        clocks.append(
+            Clock(
+                key,
+                label,
+                count,
+                median,
+                p90,
+                targets[key],
+                tally[f"breach:{key}"],
+                [
+                    {
+                        "reference": ref,
+                        "ward": ward,
+                        "raised_at": raised,
+                        "seconds": None if micros is None else micros / MICROS,
+                        "target_minutes": int(minutes),
+                        "status": ConcernStatus(status).value if status else None,
+                    }
+                    for ref, ward, raised, micros, minutes, status in listed
+                ],
+            )
+        )
     return clocks
 
 
 def _targets(site_id: int) -> dict[str, str]:
     low_ack, high_ack, low_review, high_review = db.session.execute(
-        select(func.min(Team.ack_target_minutes), func.max(Team.ack_target_minutes),
-               func.min(Team.review_target_minutes), func.max(Team.review_target_minutes))
-        .where(Team.site_id == site_id)).one()
+        select(
+            func.min(Team.ack_target_minutes),
+            func.max(Team.ack_target_minutes),
+            func.min(Team.review_target_minutes),
+            func.max(Team.review_target_minutes),
+        ).where(Team.site_id == site_id)
+    ).one()
 
     def words(low, high):
         if low is None:
@@ -464,15 +570,18 @@ def _percentiles(calls: list, durations: dict) -> dict[str, tuple[float | None, 
     if db.session.get_bind().dialect.name == "postgresql":
         columns = []
         for duration in durations.values():
-            columns += [func.percentile_cont(0.5).within_group(duration),
-                        func.percentile_cont(0.9).within_group(duration)]
+            columns += [
+                func.percentile_cont(0.5).within_group(duration),
+                func.percentile_cont(0.9).within_group(duration),
+            ]
         row = db.session.execute(select(*columns).where(*calls)).one()
         return {key: (_seconds(row[2 * i]), _seconds(row[2 * i + 1])) for i, key in enumerate(durations)}
     # SQLite has no percentile function. One query over the report index returns each clock's
     # durations (whole numbers, never Concern objects) as one comma-separated string per clock
     # (far cheaper than a row per call); each is sorted here and interpolated as percentile_cont does.
-    row = db.session.execute(select(*[func.group_concat(duration) for duration in durations.values()])
-                             .where(*calls)).one()
+    row = db.session.execute(
+        select(*[func.group_concat(duration) for duration in durations.values()]).where(*calls)
+    ).one()
     result = {}
     for key, joined in zip(durations, row, strict=True):
         values = json.loads(f"[{joined}]") if joined else []  # the C parser: faster than int() on each
@@ -502,8 +611,10 @@ SMS_COLUMNS = ["queued", "sent", "delivered", "failed", "opted_out"]
 def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
     """Texts about the period's calls, for callers and for clinicians: filtered counts per audience
     in one pass (no grouping, so no sorting), reading the calls' and the texts' covering indexes."""
-    opted_out = or_(Message.error_code == "21610",
-                    Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))))
+    opted_out = or_(
+        Message.error_code == "21610",
+        Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))),
+    )
     figures = {
         "queued": None,
         "sent": Message.send_state == SendState.ACCEPTED,
@@ -518,12 +629,16 @@ def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
                 continue  # only callers opt out
             mine = Message.audience == audience
             columns[(audience.value, name)] = _count(mine if condition is None else and_(mine, condition))
-    row = db.session.execute(select(*columns.values()).join_from(Message, Concern, Concern.id == Message.concern_id)
-                             .where(*_calls(site_id, period.start, period.end),
-                                    Message.channel == MessageChannel.SMS)).one()
+    row = db.session.execute(
+        select(*columns.values())
+        .join_from(Message, Concern, Concern.id == Message.concern_id)
+        .where(*_calls(site_id, period.start, period.end), Message.channel == MessageChannel.SMS)
+    ).one()
     found = dict(zip(columns, row, strict=True))
-    return {audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
-            for audience in Audience}
+    return {
+        audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
+        for audience in Audience
+    }
 
 
 # --- the NHS England monthly return ---------------------------------------------------------
@@ -558,11 +673,16 @@ class MonthlyReturn:
 
 
 FAMILY_ROUTE_WORDS = {FamilyRouteStatus.LIVE.value: "Live", FamilyRouteStatus.NOT_LIVE.value: "Not live"}
-STAFF_ROUTE_WORDS = {StaffRouteStatus.FULLY_LIVE.value: "Fully live", StaffRouteStatus.PARTLY_LIVE.value: "Partly live",
-                     StaffRouteStatus.NOT_LIVE.value: "Not live"}
+STAFF_ROUTE_WORDS = {
+    StaffRouteStatus.FULLY_LIVE.value: "Fully live",
+    StaffRouteStatus.PARTLY_LIVE.value: "Partly live",
+    StaffRouteStatus.NOT_LIVE.value: "Not live",
+}
 
-COUNTED = ("Counts every call raised at this site in the month (UK time, by when it was raised), except calls "
-           "cancelled as a duplicate of another.")
+COUNTED = (
+    "Counts every call raised at this site in the month (UK time, by when it was raised), except calls "
+    "cancelled as a duplicate of another."
+)
 CODED = "Closed calls only, as coded by the clinician at close; calls still open are not counted yet."
 
 
@@ -579,113 +699,243 @@ def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyR
     acute = t["type:acute_deterioration"]
     life_saving = t["outcome:critical_care_admission"] + t["outcome:transfer_enhanced_or_tertiary"]
     sections = [
-        Section("Escalation calls by route", [
-            Measure("route_patient", "Patient escalation process", t["route:patient"],
-                    f"Calls the patient raised themselves (caller: patient). {COUNTED}", _percent(t["route:patient"], calls)),
-            Measure("route_family", "Family (including carers and advocates) escalation process",
+        Section(
+            "Escalation calls by route",
+            [
+                Measure(
+                    "route_patient",
+                    "Patient escalation process",
+                    t["route:patient"],
+                    f"Calls the patient raised themselves (caller: patient). {COUNTED}",
+                    _percent(t["route:patient"], calls),
+                ),
+                Measure(
+                    "route_family",
+                    "Family (including carers and advocates) escalation process",
                     t["route:family_carer_advocate"],
                     f"Calls raised by a relative, friend, carer or advocate (caller: family, carer or advocate), "
-                    f"including those they phoned in. {COUNTED}", _percent(t["route:family_carer_advocate"], calls)),
-            Measure("route_staff", "Staff escalation process", t["route:staff"],
+                    f"including those they phoned in. {COUNTED}",
+                    _percent(t["route:family_carer_advocate"], calls),
+                ),
+                Measure(
+                    "route_staff",
+                    "Staff escalation process",
+                    t["route:staff"],
                     f"Calls raised by a member of staff on the staff route (caller: staff). {COUNTED}",
-                    _percent(t["route:staff"], calls)),
-            Measure("calls_total", "All escalation calls", calls,
-                    f"The three routes added together. {COUNTED} Withdrawn calls are included."),
-        ]),
-        Section("Clinical review and acute deterioration", [
-            Measure("clinical_review", "Calls that needed a clinical review", t["review_needed"],
-                    f"Calls coded \"clinical review needed: yes\". {CODED}", _percent(t["review_needed"], calls)),
-            Measure("acute_deterioration", "Calls related to acute deterioration", acute,
+                    _percent(t["route:staff"], calls),
+                ),
+                Measure(
+                    "calls_total",
+                    "All escalation calls",
+                    calls,
+                    f"The three routes added together. {COUNTED} Withdrawn calls are included.",
+                ),
+            ],
+        ),
+        Section(
+            "Clinical review and acute deterioration",
+            [
+                Measure(
+                    "clinical_review",
+                    "Calls that needed a clinical review",
+                    t["review_needed"],
+                    f'Calls coded "clinical review needed: yes". {CODED}',
+                    _percent(t["review_needed"], calls),
+                ),
+                Measure(
+                    "acute_deterioration",
+                    "Calls related to acute deterioration",
+                    acute,
                     f"Calls coded as acute deterioration. The percentage is of all escalation calls. {CODED}",
-                    _percent(acute, calls)),
-        ]),
-        Section("Outcome of acute deterioration calls", [
-            Measure("outcome_critical_care", "Urgent admission to HDU or ICU", t["outcome:critical_care_admission"],
-                    f"Acute deterioration calls coded \"admitted to critical care (HDU or ICU)\". {CODED}"),
-            Measure("outcome_transfer", "Transfer to another enhanced level of care or a tertiary centre",
+                    _percent(acute, calls),
+                ),
+            ],
+        ),
+        Section(
+            "Outcome of acute deterioration calls",
+            [
+                Measure(
+                    "outcome_critical_care",
+                    "Urgent admission to HDU or ICU",
+                    t["outcome:critical_care_admission"],
+                    f'Acute deterioration calls coded "admitted to critical care (HDU or ICU)". {CODED}',
+                ),
+                Measure(
+                    "outcome_transfer",
+                    "Transfer to another enhanced level of care or a tertiary centre",
                     t["outcome:transfer_enhanced_or_tertiary"],
-                    f"Acute deterioration calls coded \"transferred to enhanced care or a tertiary centre\". {CODED}"),
-            Measure("outcome_life_saving", "Potentially life-saving escalations of care", life_saving,
+                    f'Acute deterioration calls coded "transferred to enhanced care or a tertiary centre". {CODED}',
+                ),
+                Measure(
+                    "outcome_life_saving",
+                    "Potentially life-saving escalations of care",
+                    life_saving,
                     "The two rows above added together (urgent HDU or ICU admission, and transfer). Each call has "
-                    "one outcome, so no call is counted twice."),
-            Measure("outcome_change_in_care", "Change in care on the current ward", t["outcome:change_in_care"],
-                    f"Acute deterioration calls coded \"change in care on the ward\" (for example new medication "
+                    "one outcome, so no call is counted twice.",
+                ),
+                Measure(
+                    "outcome_change_in_care",
+                    "Change in care on the current ward",
+                    t["outcome:change_in_care"],
+                    f'Acute deterioration calls coded "change in care on the ward" (for example new medication '
                     f"such as antibiotics, oxygen, investigations or other treatment). It does not include the "
-                    f"escalations above. {CODED}"),
-            Measure("change_medication", "Change in care: medication (for example antibiotics)",
-                    t["change:medication"], "Of the changes in care, those that included new or changed medication. "
-                    "A change can include more than one kind, so these four rows can add up to more than the row above."),
-            Measure("change_oxygen", "Change in care: oxygen", t["change:oxygen"],
-                    "Of the changes in care, those that included oxygen."),
-            Measure("change_investigations", "Change in care: investigations", t["change:investigations"],
-                    "Of the changes in care, those that included investigations."),
-            Measure("change_other", "Change in care: other treatment", t["change:other"],
-                    "Of the changes in care, those that included other treatment."),
-            Measure("outcome_no_change", "No change in care", t["outcome:no_change"],
-                    f"Acute deterioration calls coded \"no change in care\". With the rows above (except the kinds of "
-                    f"change) it adds up to all acute deterioration calls. {CODED}"),
-        ]),
-        Section("Calls not about acute deterioration", [
-            Measure("not_acute_clinical", "Clinical concerns addressed (for example delays in medication or "
-                    "investigations)", t["type:clinical_concern"],
-                    f"Calls coded \"clinical concern\". {CODED}"),
-            Measure("not_acute_communication", "Communication issues resolved", t["type:communication"],
-                    f"Calls coded \"communication\". {CODED}"),
-            Measure("not_acute_discharge", "Discharge planning issues resolved", t["type:discharge_planning"],
-                    f"Calls coded \"discharge planning\". {CODED}"),
-            Measure("not_acute_communication_discharge", "Communication and discharge planning issues resolved",
+                    f"escalations above. {CODED}",
+                ),
+                Measure(
+                    "change_medication",
+                    "Change in care: medication (for example antibiotics)",
+                    t["change:medication"],
+                    "Of the changes in care, those that included new or changed medication. "
+                    "A change can include more than one kind, so these four rows can add up to more than the row above.",
+                ),
+                Measure(
+                    "change_oxygen",
+                    "Change in care: oxygen",
+                    t["change:oxygen"],
+                    "Of the changes in care, those that included oxygen.",
+                ),
+                Measure(
+                    "change_investigations",
+                    "Change in care: investigations",
+                    t["change:investigations"],
+                    "Of the changes in care, those that included investigations.",
+                ),
+                Measure(
+                    "change_other",
+                    "Change in care: other treatment",
+                    t["change:other"],
+                    "Of the changes in care, those that included other treatment.",
+                ),
+                Measure(
+                    "outcome_no_change",
+                    "No change in care",
+                    t["outcome:no_change"],
+                    f'Acute deterioration calls coded "no change in care". With the rows above (except the kinds of '
+                    f"change) it adds up to all acute deterioration calls. {CODED}",
+                ),
+            ],
+        ),
+        Section(
+            "Calls not about acute deterioration",
+            [
+                Measure(
+                    "not_acute_clinical",
+                    "Clinical concerns addressed (for example delays in medication or investigations)",
+                    t["type:clinical_concern"],
+                    f'Calls coded "clinical concern". {CODED}',
+                ),
+                Measure(
+                    "not_acute_communication",
+                    "Communication issues resolved",
+                    t["type:communication"],
+                    f'Calls coded "communication". {CODED}',
+                ),
+                Measure(
+                    "not_acute_discharge",
+                    "Discharge planning issues resolved",
+                    t["type:discharge_planning"],
+                    f'Calls coded "discharge planning". {CODED}',
+                ),
+                Measure(
+                    "not_acute_communication_discharge",
+                    "Communication and discharge planning issues resolved",
                     t["type:communication"] + t["type:discharge_planning"],
-                    "The two rows above added together, as NHS England publishes them."),
-            Measure("not_acute_other", "Other concerns, signposted (PALS, complaints, non-clinical)",
+                    "The two rows above added together, as NHS England publishes them.",
+                ),
+                Measure(
+                    "not_acute_other",
+                    "Other concerns, signposted (PALS, complaints, non-clinical)",
                     t["type:other_signposted"],
-                    f"Calls coded \"other, signposted\". NHS England does not publish this group; it is here so "
-                    f"that every coded call is counted somewhere. {CODED}"),
-        ]),
-        Section("Calls without an outcome yet", [
-            Measure("still_open", "Calls still open", t["open"],
+                    f'Calls coded "other, signposted". NHS England does not publish this group; it is here so '
+                    f"that every coded call is counted somewhere. {CODED}",
+                ),
+            ],
+        ),
+        Section(
+            "Calls without an outcome yet",
+            [
+                Measure(
+                    "still_open",
+                    "Calls still open",
+                    t["open"],
                     "Calls raised in the month that are not closed yet (including reopened calls). Their type and "
-                    "outcome are not in the figures above until they are closed: close them before you submit."),
-            Measure("withdrawn", "Calls withdrawn by the caller", t["withdrawn"],
-                    "Calls the caller withdrew. They count as calls by route but have no outcome."),
-        ]),
+                    "outcome are not in the figures above until they are closed: close them before you submit.",
+                ),
+                Measure(
+                    "withdrawn",
+                    "Calls withdrawn by the caller",
+                    t["withdrawn"],
+                    "Calls the caller withdrew. They count as calls by route but have no outcome.",
+                ),
+            ],
+        ),
     ]
     implementation = implementation_status(site.id, period.start)
-    sections.append(Section("Site implementation status", [
-        Measure("family_route_status", "Patient and family escalation route",
-                FAMILY_ROUTE_WORDS[implementation["family_route"]] if implementation else "Not recorded",
-                "Whether patients, families and carers could call for a review at this site during the month, as you "
-                "recorded it below. No call can tell this."),
-        Measure("staff_route_status", "Staff escalation route",
-                STAFF_ROUTE_WORDS[implementation["staff_route"]] if implementation else "Not recorded",
-                "Whether staff could call a different team for a review at any time during the month (fully, partly "
-                "or not live), as you recorded it below."),
-    ]))
-    return MonthlyReturn(site={"id": site.id, "code": site.code, "name": site.name}, month=period.start,
-                         sections=sections, calls=calls, still_open=t["open"], withdrawn=t["withdrawn"],
-                         implementation=implementation, generated_at=utcnow(),
-                         facts_missing=report_facts.any_missing(site.id))
+    sections.append(
+        Section(
+            "Site implementation status",
+            [
+                Measure(
+                    "family_route_status",
+                    "Patient and family escalation route",
+                    FAMILY_ROUTE_WORDS[implementation["family_route"]] if implementation else "Not recorded",
+                    "Whether patients, families and carers could call for a review at this site during the month, as you "
+                    "recorded it below. No call can tell this.",
+                ),
+                Measure(
+                    "staff_route_status",
+                    "Staff escalation route",
+                    STAFF_ROUTE_WORDS[implementation["staff_route"]] if implementation else "Not recorded",
+                    "Whether staff could call a different team for a review at any time during the month (fully, partly "
+                    "or not live), as you recorded it below.",
+                ),
+            ],
+        )
+    )
+    return MonthlyReturn(
+        site={"id": site.id, "code": site.code, "name": site.name},
+        month=period.start,
+        sections=sections,
+        calls=calls,
+        still_open=t["open"],
+        withdrawn=t["withdrawn"],
+        implementation=implementation,
+        generated_at=utcnow(),
+        facts_missing=report_facts.any_missing(site.id),
+    )
 
 
 def implementation_status(site_id: int, month: date) -> dict | None:
     row = db.session.execute(
-        select(SiteImplementation.family_route, SiteImplementation.staff_route, SiteImplementation.recorded_at,
-               User.display_name)
+        select(
+            SiteImplementation.family_route,
+            SiteImplementation.staff_route,
+            SiteImplementation.recorded_at,
+            User.display_name,
+        )
         .outerjoin(User, User.id == SiteImplementation.recorded_by_id)
-        .where(SiteImplementation.site_id == site_id, SiteImplementation.month == month.replace(day=1))).first()
+        .where(SiteImplementation.site_id == site_id, SiteImplementation.month == month.replace(day=1))
+    ).first()
     if row is None:
         return None
     family, staff, recorded_at, name = row
-    return {"family_route": FamilyRouteStatus(family).value, "staff_route": StaffRouteStatus(staff).value,
-            "recorded_at": recorded_at, "recorded_by": name}
+    return {
+        "family_route": FamilyRouteStatus(family).value,
+        "staff_route": StaffRouteStatus(staff).value,
+        "recorded_at": recorded_at,
+        "recorded_by": name,
+    }
 
 
-def record_implementation(user: User, site_id: int, month: date, family_route: FamilyRouteStatus,
-                          staff_route: StaffRouteStatus) -> SiteImplementation:
+def record_implementation(
+    user: User, site_id: int, month: date, family_route: FamilyRouteStatus, staff_route: StaffRouteStatus
+) -> SiteImplementation:
     """Record (or correct) a site's implementation status for a month, audited with the old and
     new values. The caller checks the site is the user's."""
     first = month.replace(day=1)
-    row = db.session.scalar(select(SiteImplementation).where(SiteImplementation.site_id == site_id,
-                                                             SiteImplementation.month == first))
+    row = db.session.scalar(
+        select(SiteImplementation).where(SiteImplementation.site_id == site_id, SiteImplementation.month == first)
+    )
     before = None
     if row is None:
         row = SiteImplementation(site_id=site_id, month=first)
@@ -695,12 +945,21 @@ def record_implementation(user: User, site_id: int, month: date, family_route: F
     row.family_route, row.staff_route = family_route, staff_route
     row.recorded_by_id, row.recorded_at = user.id, utcnow()
     db.session.flush()
-    changes = {"site_id": site_id, "month": first.isoformat(), "family_route": family_route.value,
-               "staff_route": staff_route.value}
+    changes = {
+        "site_id": site_id,
+        "month": first.isoformat(),
+        "family_route": family_route.value,
+        "staff_route": staff_route.value,
+    }
     if before:
         changes.update({f"previous_{name}": value for name, value in before.items()})
-    audit.record("implementation_status_recorded", audit.Actor.user(user.id), object_type="site_implementation",
-                 object_id=row.id, changes=changes)
+    audit.record(
+        "implementation_status_recorded",
+        audit.Actor.user(user.id),
+        object_type="site_implementation",
+        object_id=row.id,
+        changes=changes,
+    )
     return row
 
 
@@ -709,7 +968,16 @@ def return_rows(report: MonthlyReturn) -> list[list]:
     rows = [["Site code", "Site", "Month", "Section", "Measure", "Value", "Percentage of all calls", "Definition"]]
     for section in report.sections:
         for measure in section.measures:
-            rows.append([report.site["code"], report.site["name"], f"{report.month:%Y-%m}", section.title,
-                         measure.label, measure.value, measure.percent or "", measure.definition])
+            rows.append(
+                [
+                    report.site["code"],
+                    report.site["name"],
+                    f"{report.month:%Y-%m}",
+                    section.title,
+                    measure.label,
+                    measure.value,
+                    measure.percent or "",
+                    measure.definition,
+                ]
+            )
     return rows
-

@@ -46,10 +46,18 @@ from tracker.services.settings import TrustSettings, current_settings, forget_se
 FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
 
 # The minimums a trust may lengthen but never shorten (domain §7.3).
-MINIMUMS = {"retention_adult_years": 8, "retention_child_until_age": 25, "retention_complaint_years": 10,
-            "retention_serious_incident_years": 20}
-MAXIMUMS = {"retention_adult_years": 100, "retention_child_until_age": 100, "retention_complaint_years": 100,
-            "retention_serious_incident_years": 100}
+MINIMUMS = {
+    "retention_adult_years": 8,
+    "retention_child_until_age": 25,
+    "retention_complaint_years": 10,
+    "retention_serious_incident_years": 20,
+}
+MAXIMUMS = {
+    "retention_adult_years": 100,
+    "retention_child_until_age": 100,
+    "retention_complaint_years": 100,
+    "retention_serious_incident_years": 100,
+}
 
 
 class RetentionProblem(ValueError):
@@ -97,8 +105,12 @@ def due(concern: Concern, settings: TrustSettings, paediatric: bool) -> Due | No
             until = settings.retention_child_until_age + (1 if age == 17 else 0)
             candidates.append(Due(_years_after(dob, until), "child"))
         else:
-            longest = max(settings.retention_adult_years, settings.retention_child_until_age,
-                          settings.retention_complaint_years, settings.retention_serious_incident_years)
+            longest = max(
+                settings.retention_adult_years,
+                settings.retention_child_until_age,
+                settings.retention_complaint_years,
+                settings.retention_serious_incident_years,
+            )
             candidates.append(Due(_years_after(ended, longest), "child_no_birth_date"))
     if concern.complaint:
         candidates.append(Due(_years_after(ended, settings.retention_complaint_years), "complaint"))
@@ -125,9 +137,12 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
     today = today or utcnow().date()
     cutoff = datetime.combine(_years_after(today, -settings.retention_adult_years), time(23, 59, 59), UTC)
     ended = func.coalesce(Concern.closed_at, Concern.updated_at)
-    query = (select(Concern, Ward.population).join(Ward, Ward.id == Concern.ward_id)
-             .where(Concern.status.in_(FINISHED), Concern.purged_at.is_(None), ended <= cutoff)
-             .order_by(Concern.id))
+    query = (
+        select(Concern, Ward.population)
+        .join(Ward, Ward.id == Concern.ward_id)
+        .where(Concern.status.in_(FINISHED), Concern.purged_at.is_(None), ended <= cutoff)
+        .order_by(Concern.id)
+    )
     last_id = 0
     while True:
         rows = db.session.execute(query.where(Concern.id > last_id).limit(batch)).all()
@@ -151,42 +166,74 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
 
 def _purge_concern(concern_id: int) -> dict:
     """Blank the concern's personal fields, keeping the stub."""
-    db.session.execute(update(Concern).where(Concern.id == concern_id).values(
-        patient_name=None, patient_dob=None, hospital_number=None, bed=None,
-        caller_name=None, caller_relationship=None, callback_number=None, preferred_language=None,
-        communication_needs=None, worry_details=None, ward_response=None, repeat_key=None,
-        news2_total=None, news2_scale=None, news2_response=None,
-        # JSON columns: SQL NULL, not the JSON value null.
-        news2_parameters=null(), escalation_plan=null(), purged_at=utcnow(), version=Concern.version + 1,
-    ).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(
+            patient_name=None,
+            patient_dob=None,
+            hospital_number=None,
+            bed=None,
+            caller_name=None,
+            caller_relationship=None,
+            callback_number=None,
+            preferred_language=None,
+            communication_needs=None,
+            worry_details=None,
+            ward_response=None,
+            repeat_key=None,
+            news2_total=None,
+            news2_scale=None,
+            news2_response=None,
+            # JSON columns: SQL NULL, not the JSON value null.
+            news2_parameters=null(),
+            escalation_plan=null(),
+            purged_at=utcnow(),
+            version=Concern.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     return {}
 
 
 def _purge_notes(concern_id: int) -> dict:
-    count = db.session.execute(delete(ConcernNote).where(ConcernNote.concern_id == concern_id)
-                               .execution_options(synchronize_session=False)).rowcount
+    count = db.session.execute(
+        delete(ConcernNote).where(ConcernNote.concern_id == concern_id).execution_options(synchronize_session=False)
+    ).rowcount
     return {"notes": count}
 
 
 def _purge_messages(concern_id: int) -> dict:
-    count = db.session.execute(update(Message).where(Message.concern_id == concern_id).values(
-        body=None, to_number="", variables={}, error_reason=None,
-    ).execution_options(synchronize_session=False)).rowcount
+    count = db.session.execute(
+        update(Message)
+        .where(Message.concern_id == concern_id)
+        .values(
+            body=None,
+            to_number="",
+            variables={},
+            error_reason=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return {"messages": count}
 
 
 def _purge_message_events(concern_id: int) -> dict:
     message_ids = select(Message.id).where(Message.concern_id == concern_id).scalar_subquery()
-    count = db.session.execute(update(MessageEvent).where(
-        (MessageEvent.concern_id == concern_id) | MessageEvent.message_id.in_(message_ids)
-    ).values(payload={}, from_number=None).execution_options(synchronize_session=False)).rowcount
+    count = db.session.execute(
+        update(MessageEvent)
+        .where((MessageEvent.concern_id == concern_id) | MessageEvent.message_id.in_(message_ids))
+        .values(payload={}, from_number=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return {"message_events": count}
 
 
 def _purge_confirmations(concern_id: int) -> dict:
     # Gone after 24 hours anyway (the worker); a purge never leaves one behind.
-    count = db.session.execute(delete(Confirmation).where(Confirmation.concern_id == concern_id)
-                               .execution_options(synchronize_session=False)).rowcount
+    count = db.session.execute(
+        delete(Confirmation).where(Confirmation.concern_id == concern_id).execution_options(synchronize_session=False)
+    ).rowcount
     return {"confirmations": count}
 
 
@@ -208,9 +255,14 @@ def purge(candidate: Candidate, actor: audit.Actor) -> dict:
     removed: dict = {}
     for purger in PURGERS.values():
         removed.update(purger(candidate.concern_id))
-    audit.record("personal_data_destroyed", actor, object_type="concern", object_id=candidate.concern_id,
-                 concern_id=candidate.concern_id,
-                 changes={"rule": candidate.due.rule, "due": candidate.due.date.isoformat(), **removed})
+    audit.record(
+        "personal_data_destroyed",
+        actor,
+        object_type="concern",
+        object_id=candidate.concern_id,
+        concern_id=candidate.concern_id,
+        changes={"rule": candidate.due.rule, "due": candidate.due.date.isoformat(), **removed},
+    )
     return removed
 
 
@@ -231,8 +283,10 @@ def save_retention(actor: audit.Actor, **periods: int | None) -> dict:
             continue
         if not MINIMUMS[name] <= value <= MAXIMUMS[name]:
             words = name.removeprefix("retention_").replace("_", " ")
-            raise RetentionProblem(f"The retention setting '{words}' must be between {MINIMUMS[name]} and "
-                                   f"{MAXIMUMS[name]}: the Records Management Code's periods are minimums")
+            raise RetentionProblem(
+                f"The retention setting '{words}' must be between {MINIMUMS[name]} and "
+                f"{MAXIMUMS[name]}: the Records Management Code's periods are minimums"
+            )
         if getattr(settings, name) != value:
             changed[name] = value
             setattr(settings, name, value)
@@ -243,15 +297,26 @@ def save_retention(actor: audit.Actor, **periods: int | None) -> dict:
     return changed
 
 
-def set_flags(concern: Concern, actor: audit.Actor, *, legal_hold: bool, serious_incident: bool,
-              complaint: bool) -> dict:
+def set_flags(
+    concern: Concern, actor: audit.Actor, *, legal_hold: bool, serious_incident: bool, complaint: bool
+) -> dict:
     """A manager's retention flags on a call. Not a clinical change, so it does not bump the
     call's version (a clinician's open page stays current)."""
     wanted = {"legal_hold": legal_hold, "serious_incident": serious_incident, "complaint": complaint}
     changed = {name: value for name, value in wanted.items() if getattr(concern, name) != value}
     if changed:
-        db.session.execute(update(Concern).where(Concern.id == concern.id).values(**changed)
-                           .execution_options(synchronize_session=False))
-        audit.record("retention_flags_set", actor, object_type="concern", object_id=concern.id,
-                     concern_id=concern.id, changes=changed)
+        db.session.execute(
+            update(Concern)
+            .where(Concern.id == concern.id)
+            .values(**changed)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(
+            "retention_flags_set",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes=changed,
+        )
     return changed

@@ -70,8 +70,13 @@ def pattern_slot(pattern: RotaPattern, at: datetime) -> Slot | None:
     length = timedelta(hours=pattern.shift_hours)
     index = int((wall - anchor) // length)
     start_wall = anchor + index * length
-    return Slot(pattern.tier, pattern.people[index % len(pattern.people)],
-                _to_utc(start_wall, tz), _to_utc(start_wall + length, tz), "pattern")
+    return Slot(
+        pattern.tier,
+        pattern.people[index % len(pattern.people)],
+        _to_utc(start_wall, tz),
+        _to_utc(start_wall + length, tz),
+        "pattern",
+    )
 
 
 def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -82,8 +87,9 @@ def _to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
 def slots(team_id: int, start: datetime, end: datetime) -> list[Slot]:
     """Every shift touching [start, end): patterns, overrides and extras, by tier and time."""
     found: list[Slot] = []
-    for pattern in db.session.scalars(select(RotaPattern).where(RotaPattern.team_id == team_id,
-                                                                RotaPattern.active.is_(True))):
+    for pattern in db.session.scalars(
+        select(RotaPattern).where(RotaPattern.team_id == team_id, RotaPattern.active.is_(True))
+    ):
         at = start
         seen = set()
         while at < end:
@@ -95,8 +101,11 @@ def slots(team_id: int, start: datetime, end: datetime) -> list[Slot]:
                 seen.add(slot.starts_at)
                 found.append(slot)
             at = slot.ends_at
-    for shift in db.session.scalars(select(Shift).where(Shift.team_id == team_id, Shift.cancelled_at.is_(None),
-                                                        Shift.starts_at < end, Shift.ends_at > start)):
+    for shift in db.session.scalars(
+        select(Shift).where(
+            Shift.team_id == team_id, Shift.cancelled_at.is_(None), Shift.starts_at < end, Shift.ends_at > start
+        )
+    ):
         found.append(Slot(shift.tier, shift.user_id, shift.starts_at, shift.ends_at, shift.kind.value, shift.id))
     return sorted(found, key=lambda s: (TIER_ORDER.index(s.tier), s.starts_at, s.source))
 
@@ -107,11 +116,15 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
     at = at or utcnow()
     people: dict[Tier, list[int]] = {tier: [] for tier in TIER_ORDER}
     overrides: dict[Tier, list[int]] = {tier: [] for tier in TIER_ORDER}
-    for shift in db.session.scalars(select(Shift).where(Shift.team_id == team_id, Shift.cancelled_at.is_(None),
-                                                        Shift.starts_at <= at, Shift.ends_at > at)):
+    for shift in db.session.scalars(
+        select(Shift).where(
+            Shift.team_id == team_id, Shift.cancelled_at.is_(None), Shift.starts_at <= at, Shift.ends_at > at
+        )
+    ):
         (overrides if shift.kind is ShiftKind.OVERRIDE else people)[shift.tier].append(shift.user_id)
-    for pattern in db.session.scalars(select(RotaPattern).where(RotaPattern.team_id == team_id,
-                                                                RotaPattern.active.is_(True))):
+    for pattern in db.session.scalars(
+        select(RotaPattern).where(RotaPattern.team_id == team_id, RotaPattern.active.is_(True))
+    ):
         if overrides[pattern.tier]:
             continue
         slot = pattern_slot(pattern, at)
@@ -187,8 +200,17 @@ def _team_member(team: Team, user_id: int) -> User:
     return user
 
 
-def add_pattern(actor: audit.Actor, team: Team, *, tier: Tier, name: str, start_local: str, shift_hours: int,
-                anchor_date: date, people: list[int]) -> RotaPattern:
+def add_pattern(
+    actor: audit.Actor,
+    team: Team,
+    *,
+    tier: Tier,
+    name: str,
+    start_local: str,
+    shift_hours: int,
+    anchor_date: date,
+    people: list[int],
+) -> RotaPattern:
     try:
         hours, minutes = (int(part) for part in start_local.split(":"))
         time(hours, minutes)
@@ -200,24 +222,49 @@ def add_pattern(actor: audit.Actor, team: Team, *, tier: Tier, name: str, start_
         raise RotaProblem("Choose who takes turns on this pattern")
     for user_id in people:
         _team_member(team, user_id)
-    pattern = RotaPattern(team_id=team.id, tier=tier, name=(name or "").strip()[:80] or f"{tier.value} rota",
-                          start_local=f"{hours:02d}:{minutes:02d}", shift_hours=shift_hours, anchor_date=anchor_date,
-                          people=list(people), active=True)
+    pattern = RotaPattern(
+        team_id=team.id,
+        tier=tier,
+        name=(name or "").strip()[:80] or f"{tier.value} rota",
+        start_local=f"{hours:02d}:{minutes:02d}",
+        shift_hours=shift_hours,
+        anchor_date=anchor_date,
+        people=list(people),
+        active=True,
+    )
     db.session.add(pattern)
     db.session.flush()
-    audit.record("rota_pattern_added", actor, object_type="rota_pattern", object_id=pattern.id,
-                 changes={"team_id": team.id, "tier": tier.value, "shift_hours": shift_hours, "people": list(people)})
+    audit.record(
+        "rota_pattern_added",
+        actor,
+        object_type="rota_pattern",
+        object_id=pattern.id,
+        changes={"team_id": team.id, "tier": tier.value, "shift_hours": shift_hours, "people": list(people)},
+    )
     return pattern
 
 
 def end_pattern(actor: audit.Actor, pattern: RotaPattern) -> None:
     pattern.active = False
-    audit.record("rota_pattern_ended", actor, object_type="rota_pattern", object_id=pattern.id,
-                 changes={"team_id": pattern.team_id})
+    audit.record(
+        "rota_pattern_ended",
+        actor,
+        object_type="rota_pattern",
+        object_id=pattern.id,
+        changes={"team_id": pattern.team_id},
+    )
 
 
-def add_shift(actor: audit.Actor, team: Team, *, tier: Tier, user_id: int, starts_at: datetime, ends_at: datetime,
-              kind: ShiftKind = ShiftKind.OVERRIDE) -> Shift:
+def add_shift(
+    actor: audit.Actor,
+    team: Team,
+    *,
+    tier: Tier,
+    user_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    kind: ShiftKind = ShiftKind.OVERRIDE,
+) -> Shift:
     """An override (cover or a swap: replaces the pattern's person) or an extra person."""
     _team_member(team, user_id)
     if ends_at <= starts_at:
@@ -226,12 +273,24 @@ def add_shift(actor: audit.Actor, team: Team, *, tier: Tier, user_id: int, start
         raise RotaProblem("A one-off shift can be at most 14 days long")
     if ends_at <= utcnow():
         raise RotaProblem("The shift has already ended")
-    shift = Shift(team_id=team.id, tier=tier, user_id=user_id, kind=kind, starts_at=starts_at, ends_at=ends_at,
-                  created_by_id=actor.id if actor.type == "user" else None)
+    shift = Shift(
+        team_id=team.id,
+        tier=tier,
+        user_id=user_id,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by_id=actor.id if actor.type == "user" else None,
+    )
     db.session.add(shift)
     db.session.flush()
-    audit.record("shift_added", actor, object_type="shift", object_id=shift.id,
-                 changes={"team_id": team.id, "tier": tier.value, "user_id": user_id, "kind": kind.value})
+    audit.record(
+        "shift_added",
+        actor,
+        object_type="shift",
+        object_id=shift.id,
+        changes={"team_id": team.id, "tier": tier.value, "user_id": user_id, "kind": kind.value},
+    )
     return shift
 
 

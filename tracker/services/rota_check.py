@@ -1,4 +1,4 @@
-""""Test the rota" (issue 4): a test text to everyone on call for a team now, and who got it.
+""" "Test the rota" (issue 4): a test text to everyone on call for a team now, and who got it.
 
 Each test is a run with its own id; its texts are ordinary outbox messages (so they go through
 the same worker, provider and delivery reports as a real alert), found again by their keys."""
@@ -55,28 +55,44 @@ def start(team: Team, user: User) -> str:
         if not person.can_be_alerted:
             continue
         row = prepare_message(
-            concern_id=None, audience=Audience.CLINICIAN, recipient_kind=RecipientKind.USER,
-            recipient_user_id=person.user_id, to_number=person.mobile, template_id=TEMPLATE,
+            concern_id=None,
+            audience=Audience.CLINICIAN,
+            recipient_kind=RecipientKind.USER,
+            recipient_user_id=person.user_id,
+            to_number=person.mobile,
+            template_id=TEMPLATE,
             variables={"team": team.name[:60], "tier": person.tier.value},
             locale=current_app.config["BABEL_DEFAULT_LOCALE"],
-            idempotency_key=f"{_key(team, run)}{person.user_id}:{person.tier.value}", new_key=True)
+            idempotency_key=f"{_key(team, run)}{person.user_id}:{person.tier.value}",
+            new_key=True,
+        )
         rows.append(row)
     insert_messages(rows, actor)
-    audit.record("rota_tested", actor, object_type="team", object_id=team.id,
-                 changes={"run": run, "people": len(people), "texts": len(rows)})
+    audit.record(
+        "rota_tested",
+        actor,
+        object_type="team",
+        object_id=team.id,
+        changes={"run": run, "people": len(people), "texts": len(rows)},
+    )
     return run
 
 
 def results(team: Team, run: str) -> list[Result]:
     """What happened to each text of a run, with the people on call now who could not be sent one."""
-    messages = db.session.scalars(select(Message).where(Message.idempotency_key.startswith(_key(team, run)))
-                                  .order_by(Message.id)).all()
+    messages = db.session.scalars(
+        select(Message).where(Message.idempotency_key.startswith(_key(team, run))).order_by(Message.id)
+    ).all()
     if not messages:
         return []
-    names = {u.id: u.display_name for u in db.session.scalars(
-        select(User).where(User.id.in_({m.recipient_user_id for m in messages} or {-1})))}
-    found = [Result(names.get(m.recipient_user_id, "Unknown"), Tier(m.variables.get("tier", "primary")), m.to_number, m)
-             for m in messages]
+    names = {
+        u.id: u.display_name
+        for u in db.session.scalars(select(User).where(User.id.in_({m.recipient_user_id for m in messages} or {-1})))
+    }
+    found = [
+        Result(names.get(m.recipient_user_id, "Unknown"), Tier(m.variables.get("tier", "primary")), m.to_number, m)
+        for m in messages
+    ]
     sent_to = {(m.recipient_user_id, m.variables.get("tier")) for m in messages}
     for people in rota.on_call(team.id).values():
         for person in people:
@@ -86,5 +102,9 @@ def results(team: Team, run: str) -> list[Result]:
 
 
 def run_exists(team: Team, run: str) -> bool:
-    return len(run) == 8 and all(c in "0123456789abcdef" for c in run) and db.session.scalar(
-        select(Message.id).where(Message.idempotency_key.startswith(_key(team, run))).limit(1)) is not None
+    return (
+        len(run) == 8
+        and all(c in "0123456789abcdef" for c in run)
+        and db.session.scalar(select(Message.id).where(Message.idempotency_key.startswith(_key(team, run))).limit(1))
+        is not None
+    )

@@ -37,8 +37,11 @@ def _hash(token: str) -> str:
 def save(user_id: int, path: str, fields: dict[str, str]) -> str:
     """Seal and keep these fields for this person and page; returns the token for their cookie."""
     token = secrets.token_urlsafe(24)
-    db.session.add(SavedForm(token_hash=_hash(token), user_id=user_id, path=path[:300],
-                             sealed=sealing.seal(PURPOSE, keepable(fields))))
+    db.session.add(
+        SavedForm(
+            token_hash=_hash(token), user_id=user_id, path=path[:300], sealed=sealing.seal(PURPOSE, keepable(fields))
+        )
+    )
     return token
 
 

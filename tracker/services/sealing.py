@@ -21,8 +21,9 @@ class Unreadable(ValueError):
 
 def _fernet(secret: str | bytes, purpose: str) -> Fernet:
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=f"marthas-rule-tracker {purpose} v1".encode()).derive(secret_bytes)
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"marthas-rule-tracker {purpose} v1".encode()
+    ).derive(secret_bytes)
     return Fernet(base64.urlsafe_b64encode(key))
 
 

@@ -74,11 +74,20 @@ def _load() -> TrustSettings:
     if row is not None:
         return TrustSettings(**{name: getattr(row, name) for name in _NAMES})
     config = current_app.config
-    return TrustSettings(id=None, trust_name="NHS hospital", timezone="Europe/London",
-                         emergency_instruction=config["FALLBACK_EMERGENCY_INSTRUCTION"],
-                         outreach_phone=config["FALLBACK_PHONE"], pals_phone=None, text_relatives_allowed=False,
-                         sms_allowed_regions="GB", languages_enabled="en", privacy_contact=None,
-                         idle_timeout_minutes=30, mfa_for_all_staff=False)
+    return TrustSettings(
+        id=None,
+        trust_name="NHS hospital",
+        timezone="Europe/London",
+        emergency_instruction=config["FALLBACK_EMERGENCY_INSTRUCTION"],
+        outreach_phone=config["FALLBACK_PHONE"],
+        pals_phone=None,
+        text_relatives_allowed=False,
+        sms_allowed_regions="GB",
+        languages_enabled="en",
+        privacy_contact=None,
+        idle_timeout_minutes=30,
+        mfa_for_all_staff=False,
+    )
 
 
 def forget_settings() -> None:

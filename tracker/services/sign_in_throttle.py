@@ -79,8 +79,7 @@ def _policy(key: str) -> Policy:
 def _insert_missing(session: Session, keys: list[str], now: datetime) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = [{"key": key, "window_started_at": now, "failures": 0, "refused": 0, "last_attempt_at": now}
-            for key in keys]
+    rows = [{"key": key, "window_started_at": now, "failures": 0, "refused": 0, "last_attempt_at": now} for key in keys]
     session.execute(insert(SignInThrottle).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 
@@ -89,8 +88,11 @@ def _locked(session: Session, keys: list[str], now: datetime) -> list[SignInThro
     keys cannot deadlock), with any window older than an hour started afresh."""
     keys = sorted(set(keys))
     _insert_missing(session, keys, now)
-    rows = list(session.scalars(select(SignInThrottle).where(SignInThrottle.key.in_(keys))
-                                .order_by(SignInThrottle.key).with_for_update()))
+    rows = list(
+        session.scalars(
+            select(SignInThrottle).where(SignInThrottle.key.in_(keys)).order_by(SignInThrottle.key).with_for_update()
+        )
+    )
     for row in rows:
         if now - row.window_started_at >= WINDOW:
             row.window_started_at, row.failures, row.refused, row.next_attempt_at = now, 0, 0, None
@@ -105,8 +107,11 @@ def admit(keys: list[str]) -> int:
     now = utcnow()
     with write_intent(), Session(db.engine, expire_on_commit=False) as own:
         rows = _locked(own, keys, now)
-        waits = [math.ceil((row.next_attempt_at - now).total_seconds()) for row in rows
-                 if row.next_attempt_at is not None and row.next_attempt_at > now]
+        waits = [
+            math.ceil((row.next_attempt_at - now).total_seconds())
+            for row in rows
+            if row.next_attempt_at is not None and row.next_attempt_at > now
+        ]
         for row in rows:
             row.last_attempt_at = now
             if waits:

@@ -27,5 +27,7 @@ def neutralise_sql(column: str) -> str:
     an expression we wrote, never user input. (PostgreSQL text cannot hold NUL, so chr(0) is
     left out: it could not be there.)"""
     starters = ", ".join(f"'{ch}'" for ch in DANGEROUS_FIRST if ch.isprintable())
-    return (f"CASE WHEN left({column}, 1) = ANY (ARRAY[{starters}, chr(9), chr(13), chr(10)]) "
-            f"THEN '''' || {column} ELSE {column} END")
+    return (
+        f"CASE WHEN left({column}, 1) = ANY (ARRAY[{starters}, chr(9), chr(13), chr(10)]) "
+        f"THEN '''' || {column} ELSE {column} END"
+    )

@@ -50,8 +50,11 @@ def for_user(user: User) -> list[StaffWarning]:
     if user.role is Role.OUTREACH:
         team_ids = tuple(sorted(user.team_ids))
     elif user.role is Role.MANAGER:
-        team_ids = tuple(db.session.scalars(select(Team.id).where(Team.site_id == (user.site_id or -1),
-                                                                   Team.active.is_(True)).order_by(Team.id)))
+        team_ids = tuple(
+            db.session.scalars(
+                select(Team.id).where(Team.site_id == (user.site_id or -1), Team.active.is_(True)).order_by(Team.id)
+            )
+        )
     elif user.role is Role.ADMIN:
         team_ids = tuple(db.session.scalars(select(Team.id).where(Team.active.is_(True)).order_by(Team.id)))
     else:
@@ -79,8 +82,12 @@ def _worker_stopped() -> list[StaffWarning]:
     last = db.session.scalar(select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
     if last is not None and (utcnow() - last).total_seconds() <= current_app.config["WORKER_STALE_SECONDS"]:
         return []
-    return [StaffWarning("The message worker is not running: no alerts or texts are being sent. Phone the outreach "
-                         "team's duty phone about new calls, and tell IT.")]
+    return [
+        StaffWarning(
+            "The message worker is not running: no alerts or texts are being sent. Phone the outreach "
+            "team's duty phone about new calls, and tell IT."
+        )
+    ]
 
 
 def _alarms() -> list[StaffWarning]:
@@ -100,31 +107,46 @@ def _rota(team_ids: tuple[int, ...]) -> list[StaffWarning]:
     now = utcnow()
     tz = current_settings().timezone
     found = []
-    with_policy = set(db.session.scalars(select(EscalationPolicy.team_id).where(
-        EscalationPolicy.team_id.in_(team_ids or (-1,)))))
+    with_policy = set(
+        db.session.scalars(select(EscalationPolicy.team_id).where(EscalationPolicy.team_id.in_(team_ids or (-1,))))
+    )
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids or (-1,))).order_by(Team.name)):
         args = (("code", team.code),)
         if team.id not in with_policy:
             # No rota in use: calls page the team's duty phone (escalation.plan_for).
             if not team.duty_phone:
-                found.append(StaffWarning(f"{team.name} has no escalation policy and no duty phone, so new calls "
-                                          "cannot alert anyone.", "oncall.policy", "Set up the policy", args))
+                found.append(
+                    StaffWarning(
+                        f"{team.name} has no escalation policy and no duty phone, so new calls cannot alert anyone.",
+                        "oncall.policy",
+                        "Set up the policy",
+                        args,
+                    )
+                )
             continue
         for gap in rota.gaps(team.id, now, now + LOOK_AHEAD):
             who = "nobody on the rota" if gap.reason == "nobody" else "nobody with a mobile that can get texts"
             if gap.starts_at <= now:
-                text = (f"{team.name}: {who} is on call now, so new calls cannot alert anyone"
-                        f"{' until ' + _when(gap.ends_at, tz) if gap.ends_at < now + LOOK_AHEAD else ''}. "
-                        "The policy's fallback is called instead. Fix the rota.")
+                text = (
+                    f"{team.name}: {who} is on call now, so new calls cannot alert anyone"
+                    f"{' until ' + _when(gap.ends_at, tz) if gap.ends_at < now + LOOK_AHEAD else ''}. "
+                    "The policy's fallback is called instead. Fix the rota."
+                )
             else:
                 text = f"{team.name}: {who} is on call from {_when(gap.starts_at, tz)} to {_when(gap.ends_at, tz)}."
             found.append(StaffWarning(text, "oncall.rota_page", "Open the rota", args))
         for people in rota.on_call(team.id, now).values():
             for person in people:
                 if not person.can_be_alerted:
-                    found.append(StaffWarning(
-                        f"{person.name} is on call for {team.name} ({person.tier.value}) but has no mobile number "
-                        "that can get texts, so they cannot be alerted.", "oncall.rota_page", "Open the rota", args))
+                    found.append(
+                        StaffWarning(
+                            f"{person.name} is on call for {team.name} ({person.tier.value}) but has no mobile number "
+                            "that can get texts, so they cannot be alerted.",
+                            "oncall.rota_page",
+                            "Open the rota",
+                            args,
+                        )
+                    )
     return found
 
 
@@ -136,14 +158,22 @@ def _failed(user: User, team_ids: tuple[int, ...]) -> list[StaffWarning]:
     if not count:
         return []
     many = "100 or more" if count >= 100 else str(count)
-    return [StaffWarning(f"{many} alert{'s' if count != 1 else ''} or text{'s' if count != 1 else ''} did not get "
-                         "through and nobody has dealt with them yet.", "oncall.failed_messages_page",
-                         "See the failed messages")]
+    return [
+        StaffWarning(
+            f"{many} alert{'s' if count != 1 else ''} or text{'s' if count != 1 else ''} did not get "
+            "through and nobody has dealt with them yet.",
+            "oncall.failed_messages_page",
+            "See the failed messages",
+        )
+    ]
 
 
 def _when(moment, tz: str) -> str:
     at = local(moment, tz)
     today = local(utcnow(), tz).date()
-    day = "today" if at.date() == today else ("tomorrow" if at.date() == today + timedelta(days=1)
-                                              else at.strftime("%a %-d %b"))
+    day = (
+        "today"
+        if at.date() == today
+        else ("tomorrow" if at.date() == today + timedelta(days=1) else at.strftime("%a %-d %b"))
+    )
     return f"{at:%H:%M} {day}"

@@ -99,14 +99,26 @@ def find_visible(user: User, reference: str) -> Concern | None:
     """The concern with this reference if the user may see it; None (so a 404) otherwise.
     Whoever was paged for a call (a secondary from another team, a site manager) may open it
     too (design §4)."""
-    eager = (joinedload(Concern.ward), joinedload(Concern.site), joinedload(Concern.team),
-             joinedload(Concern.claimed_by))
+    eager = (
+        joinedload(Concern.ward),
+        joinedload(Concern.site),
+        joinedload(Concern.team),
+        joinedload(Concern.claimed_by),
+    )
     concern = db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(*eager))
     if concern is None and user.role in (Role.OUTREACH, Role.MANAGER):
-        concern = db.session.scalar(select(Concern).where(
-            Concern.reference == reference,
-            exists().where(Message.concern_id == Concern.id, Message.recipient_user_id == user.id,
-                           Message.audience == Audience.CLINICIAN)).options(*eager))
+        concern = db.session.scalar(
+            select(Concern)
+            .where(
+                Concern.reference == reference,
+                exists().where(
+                    Message.concern_id == Concern.id,
+                    Message.recipient_user_id == user.id,
+                    Message.audience == Audience.CLINICIAN,
+                ),
+            )
+            .options(*eager)
+        )
     return concern
 
 
@@ -173,13 +185,32 @@ def _scope(user: User, view: str, site_id: int | None, *, open_only: bool = Fals
 def _queue_select():
     """The queue's columns, with the ward's name, the team's targets and the claimant's name (built
     once: a statement is immutable, each query adds its own conditions to a copy)."""
-    return (select(Concern.id, Concern.reference, Concern.status, Concern.priority, Concern.raised_at, Ward.name,
-                   Concern.bed, Concern.caller_route, Concern.channel, Concern.worry_categories,
-                   Concern.worry_details, Concern.flagged_burst, Concern.flagged_automated, Concern.unread_reply,
-                   Concern.escalation_paused_until, User.display_name, Team.ack_target_minutes,
-                   Team.review_target_minutes)
-            .select_from(Concern).join(Ward, Ward.id == Concern.ward_id).join(Team, Team.id == Concern.team_id)
-            .outerjoin(User, User.id == Concern.claimed_by_id))
+    return (
+        select(
+            Concern.id,
+            Concern.reference,
+            Concern.status,
+            Concern.priority,
+            Concern.raised_at,
+            Ward.name,
+            Concern.bed,
+            Concern.caller_route,
+            Concern.channel,
+            Concern.worry_categories,
+            Concern.worry_details,
+            Concern.flagged_burst,
+            Concern.flagged_automated,
+            Concern.unread_reply,
+            Concern.escalation_paused_until,
+            User.display_name,
+            Team.ack_target_minutes,
+            Team.review_target_minutes,
+        )
+        .select_from(Concern)
+        .join(Ward, Ward.id == Concern.ward_id)
+        .join(Team, Team.id == Concern.team_id)
+        .outerjoin(User, User.id == Concern.claimed_by_id)
+    )
 
 
 def queue(user: User, view: str = "all", site_id: int | None = None, recent_hours: int = 24) -> Queue:
@@ -187,28 +218,74 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
     recently. A fixed number of queries however many rows (no N+1)."""
     scope = _scope(user, view, site_id)
     open_rows = db.session.execute(
-        _queue_select().where(*_scope(user, view, site_id, open_only=True)).order_by(
+        _queue_select()
+        .where(*_scope(user, view, site_id, open_only=True))
+        .order_by(
             case((Concern.status == ConcernStatus.NEW, 0), else_=1),
-            Concern.priority.is_(None), Concern.priority, Concern.raised_at)
+            Concern.priority.is_(None),
+            Concern.priority,
+            Concern.raised_at,
+        )
     ).all()
-    closed_rows = [] if view == "unclaimed" else db.session.execute(
-        _queue_select().where(Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
-                              Concern.updated_at >= utcnow() - timedelta(hours=recent_hours), *scope)
-        .order_by(Concern.updated_at.desc()).limit(20)
-    ).all()
+    closed_rows = (
+        []
+        if view == "unclaimed"
+        else db.session.execute(
+            _queue_select()
+            .where(
+                Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
+                Concern.updated_at >= utcnow() - timedelta(hours=recent_hours),
+                *scope,
+            )
+            .order_by(Concern.updated_at.desc())
+            .limit(20)
+        ).all()
+    )
     texts = _family_text_states([r[0] for r in [*open_rows, *closed_rows]])
     failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW])
     return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
 
 
 def _queue_row(row, texts: dict[int, str], failed: set[int] = frozenset()) -> QueueRow:
-    (concern_id, reference, status, priority, raised_at, ward_name, bed, caller_route, channel, worry_categories,
-     worry_details, flagged_burst, flagged_automated, unread_reply, paused_until, claimed_by_name, ack_target,
-     review_target) = row
-    return QueueRow(reference, status, priority, raised_at, ward_name, bed, caller_route, channel,
-                    worry_categories or [], worry_details, bool(flagged_burst or flagged_automated), bool(unread_reply),
-                    paused_until, claimed_by_name, waiting_target(status, ack_target, review_target),
-                    texts.get(concern_id), concern_id in failed)
+    (
+        concern_id,
+        reference,
+        status,
+        priority,
+        raised_at,
+        ward_name,
+        bed,
+        caller_route,
+        channel,
+        worry_categories,
+        worry_details,
+        flagged_burst,
+        flagged_automated,
+        unread_reply,
+        paused_until,
+        claimed_by_name,
+        ack_target,
+        review_target,
+    ) = row
+    return QueueRow(
+        reference,
+        status,
+        priority,
+        raised_at,
+        ward_name,
+        bed,
+        caller_route,
+        channel,
+        worry_categories or [],
+        worry_details,
+        bool(flagged_burst or flagged_automated),
+        bool(unread_reply),
+        paused_until,
+        claimed_by_name,
+        waiting_target(status, ack_target, review_target),
+        texts.get(concern_id),
+        concern_id in failed,
+    )
 
 
 def _failed_alerts(concern_ids: list[int]) -> set[int]:
@@ -216,11 +293,17 @@ def _failed_alerts(concern_ids: list[int]) -> set[int]:
     on; the queue says so)."""
     if not concern_ids:
         return set()
-    return set(db.session.scalars(
-        select(Message.concern_id).where(
-            Message.concern_id.in_(concern_ids), Message.audience == Audience.CLINICIAN,
-            (Message.send_state == SendState.DEAD) | Message.delivery_status.in_(sorted(ALERT_FAILURE_STATUSES)))
-        .distinct()))
+    return set(
+        db.session.scalars(
+            select(Message.concern_id)
+            .where(
+                Message.concern_id.in_(concern_ids),
+                Message.audience == Audience.CLINICIAN,
+                (Message.send_state == SendState.DEAD) | Message.delivery_status.in_(sorted(ALERT_FAILURE_STATUSES)),
+            )
+            .distinct()
+        )
+    )
 
 
 def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
@@ -228,7 +311,8 @@ def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(
         select(Message.concern_id, Message.send_state, Message.delivery_status)
-        .where(Message.concern_id.in_(concern_ids), Message.audience == Audience.FAMILY).order_by(Message.id)
+        .where(Message.concern_id.in_(concern_ids), Message.audience == Audience.FAMILY)
+        .order_by(Message.id)
     ).all()
     states = {}
     for concern_id, send_state, delivery in rows:
@@ -243,8 +327,10 @@ def queue_version(user: User, view: str, site_id: int | None) -> str:
     The hour is included because closed calls leave the list after a day without a change."""
     column = Concern.updated_at
     if user.role is Role.OUTREACH:
-        stamps = [db.session.scalar(select(func.max(column)).where(Concern.team_id == team_id))
-                  for team_id in sorted(user.team_ids)]
+        stamps = [
+            db.session.scalar(select(func.max(column)).where(Concern.team_id == team_id))
+            for team_id in sorted(user.team_ids)
+        ]
     else:
         stamps = [db.session.scalar(select(func.max(column)).where(Concern.site_id == (user.site_id or -1)))]
     latest = max((stamp for stamp in stamps if stamp is not None), default=None)
@@ -254,39 +340,66 @@ def queue_version(user: User, view: str, site_id: int | None) -> str:
 
 def timeline(concern: Concern) -> list[dict]:
     """The concern's story: its audit events and notes, oldest first, with people's names."""
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.concern_id == concern.id)
-                                .order_by(AuditEvent.id)).all()
-    notes = {note.id: note for note in db.session.scalars(
-        select(ConcernNote).where(ConcernNote.concern_id == concern.id).options(selectinload(ConcernNote.author)))}
-    people = {user.id: user.display_name for user in db.session.scalars(
-        select(User).where(User.id.in_({e.actor_id for e in events if e.actor_type == "user"} or {-1})))}
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.concern_id == concern.id).order_by(AuditEvent.id)
+    ).all()
+    notes = {
+        note.id: note
+        for note in db.session.scalars(
+            select(ConcernNote).where(ConcernNote.concern_id == concern.id).options(selectinload(ConcernNote.author))
+        )
+    }
+    people = {
+        user.id: user.display_name
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({e.actor_id for e in events if e.actor_type == "user"} or {-1}))
+        )
+    }
     items = []
     last_by_person: dict[int, object] = {}
     for event in events:
         # Every action is followed by a view of the page it returns to: not worth a line.
-        if event.action == "viewed" and event.actor_id in last_by_person and \
-                event.occurred_at - last_by_person[event.actor_id] < timedelta(minutes=5):
+        if (
+            event.action == "viewed"
+            and event.actor_id in last_by_person
+            and event.occurred_at - last_by_person[event.actor_id] < timedelta(minutes=5)
+        ):
             continue
         if event.actor_type == "user":
             last_by_person[event.actor_id] = event.occurred_at
         note = notes.pop(event.changes.get("note_id"), None) if event.changes else None
-        items.append({"at": event.occurred_at, "action": event.action, "changes": event.changes or {},
-                      "who": people.get(event.actor_id) if event.actor_type == "user" else event.actor_type,
-                      "note": note})
+        items.append(
+            {
+                "at": event.occurred_at,
+                "action": event.action,
+                "changes": event.changes or {},
+                "who": people.get(event.actor_id) if event.actor_type == "user" else event.actor_type,
+                "note": note,
+            }
+        )
     return items
 
 
 def caller_replies(concern: Concern) -> list[ConcernNote]:
     """Texts the caller sent back, newest first."""
-    return list(db.session.scalars(select(ConcernNote).where(
-        ConcernNote.concern_id == concern.id, ConcernNote.kind == NoteKind.CALLER_REPLY).order_by(ConcernNote.id.desc())))
+    return list(
+        db.session.scalars(
+            select(ConcernNote)
+            .where(ConcernNote.concern_id == concern.id, ConcernNote.kind == NoteKind.CALLER_REPLY)
+            .order_by(ConcernNote.id.desc())
+        )
+    )
 
 
 def mark_replies_read(concern_id: int) -> None:
     """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
     page becomes stale)."""
-    db.session.execute(update(Concern).where(Concern.id == concern_id).values(unread_reply=False, updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(unread_reply=False, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -304,8 +417,11 @@ def paging_state(concern: Concern) -> Paging | None:
     position = concern.escalation_position - 1
     step = escalation.step_at(concern.escalation_plan, position) if position >= 0 else None
     now = utcnow()
-    paused = concern.escalation_paused_until if concern.escalation_paused_until and \
-        concern.escalation_paused_until > now else None
+    paused = (
+        concern.escalation_paused_until
+        if concern.escalation_paused_until and concern.escalation_paused_until > now
+        else None
+    )
     return Paging(step["label"] if step else None, concern.next_escalation_at, paused)
 
 
@@ -315,9 +431,13 @@ def messages_for(concern: Concern) -> list[Message]:
 
 def team_clinicians(concern: Concern) -> list[User]:
     """Active outreach clinicians of the concern's team (for hand over)."""
-    return list(db.session.scalars(
-        select(User).where(User.role == Role.OUTREACH, User.active.is_(True),
-                           User.teams.any(id=concern.team_id)).order_by(User.display_name)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.OUTREACH, User.active.is_(True), User.teams.any(id=concern.team_id))
+            .order_by(User.display_name)
+        )
+    )
 
 
 # --- changing ------------------------------------------------------------------------------------
@@ -335,8 +455,10 @@ def _locked(concern_id: int, expected_version: int | None) -> Concern:
 def _require_claimant(concern: Concern, user: User, action: str) -> None:
     if concern.claimed_by_id != user.id:
         who = concern.claimed_by.display_name if concern.claimed_by else "nobody"
-        raise TriageProblem(f"Only the clinician who has this call can {action}. It is with {who}: claim it or "
-                            "ask them to hand it over.")
+        raise TriageProblem(
+            f"Only the clinician who has this call can {action}. It is with {who}: claim it or "
+            "ask them to hand it over."
+        )
 
 
 def _note(concern: Concern, user: User, kind: NoteKind, text: str) -> ConcernNote:
@@ -352,19 +474,35 @@ def _note(concern: Concern, user: User, kind: NoteKind, text: str) -> ConcernNot
 
 
 def _record(action: str, user: User, concern: Concern, **changes) -> None:
-    audit.record(action, audit.Actor.user(user.id), object_type="concern", object_id=concern.id,
-                 concern_id=concern.id, changes=changes)
+    audit.record(
+        action,
+        audit.Actor.user(user.id),
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+        changes=changes,
+    )
 
 
 def _cancel_pending_alerts(concern: Concern, user: User, reason: str) -> None:
     """Once someone has the call, alerts still waiting to go are not wanted (design §4)."""
-    waiting = db.session.scalars(select(Message).where(
-        Message.concern_id == concern.id, Message.audience == Audience.CLINICIAN,
-        Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]))).all()
+    waiting = db.session.scalars(
+        select(Message).where(
+            Message.concern_id == concern.id,
+            Message.audience == Audience.CLINICIAN,
+            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]),
+        )
+    ).all()
     for message in waiting:
         message.send_state = SendState.CANCELLED
-        audit.record("message_cancelled", audit.Actor.user(user.id), object_type="message", object_id=message.id,
-                     concern_id=concern.id, changes={"reason": reason})
+        audit.record(
+            "message_cancelled",
+            audit.Actor.user(user.id),
+            object_type="message",
+            object_id=message.id,
+            concern_id=concern.id,
+            changes={"reason": reason},
+        )
 
 
 def claim(concern_id: int, user: User) -> Concern:
@@ -373,9 +511,14 @@ def claim(concern_id: int, user: User) -> Concern:
     won = db.session.execute(
         update(Concern)
         .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
-        .values(status=ConcernStatus.ACKNOWLEDGED, claimed_by_id=user.id, version=Concern.version + 1,
-                acknowledged_at=func.coalesce(Concern.acknowledged_at, now), updated_at=now,
-                **escalation.stop_values())
+        .values(
+            status=ConcernStatus.ACKNOWLEDGED,
+            claimed_by_id=user.id,
+            version=Concern.version + 1,
+            acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
+            updated_at=now,
+            **escalation.stop_values(),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     concern = db.session.get(Concern, concern_id, populate_existing=True)
@@ -396,8 +539,9 @@ def _start_review_clock(concern: Concern, now: datetime) -> None:
     values = escalation.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
     # The first claim's duration (a claim after a release keeps the first acknowledged_at).
     values.update(report_facts.clock_values("acknowledged_at", concern.acknowledged_at, concern.raised_at))
-    db.session.execute(update(Concern).where(Concern.id == concern.id).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Concern).where(Concern.id == concern.id).values(**values).execution_options(synchronize_session=False)
+    )
     for field, value in values.items():
         set_committed_value(concern, field, value)
 
@@ -440,8 +584,9 @@ def set_priority(concern_id: int, user: User, priority: int | None, version: int
     return concern
 
 
-def record_review(concern_id: int, user: User, *, kind: ReviewKind, findings: str, news2: Score | None,
-                  version: int | None) -> Concern:
+def record_review(
+    concern_id: int, user: User, *, kind: ReviewKind, findings: str, news2: Score | None, version: int | None
+) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "record_review")
     _require_claimant(concern, user, "record the review")
@@ -456,8 +601,15 @@ def record_review(concern_id: int, user: User, *, kind: ReviewKind, findings: st
     if news2 is not None:
         concern.news2_total, concern.news2_scale = news2.total, news2.scale
         concern.news2_response, concern.news2_parameters = news2.response.value, dict(news2.parameters)
-    _record("review_recorded", user, concern, review_kind=kind.value, note_id=note.id,
-            news2_total=news2.total if news2 else None, news2_scale=news2.scale if news2 else None)
+    _record(
+        "review_recorded",
+        user,
+        concern,
+        review_kind=kind.value,
+        note_id=note.id,
+        news2_total=news2.total if news2 else None,
+        news2_scale=news2.scale if news2 else None,
+    )
     return concern
 
 
@@ -487,8 +639,9 @@ class Coding:
         if self.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT:
             when = self.caller_updated_at
             if when is None or when > utcnow() + timedelta(minutes=1) or when < concern.raised_at:
-                raise TriageProblem("The time the caller was updated must be after the call was raised, and not "
-                                    "in the future")
+                raise TriageProblem(
+                    "The time the caller was updated must be after the call was raised, and not in the future"
+                )
 
 
 def _apply_coding(concern: Concern, coding: Coding) -> None:
@@ -504,10 +657,13 @@ def _apply_coding(concern: Concern, coding: Coding) -> None:
 
 
 def _coding_changes(coding: Coding) -> dict:
-    return {"concern_type": coding.concern_type.value, "clinical_review_needed": coding.clinical_review_needed,
-            "deterioration_outcome": coding.deterioration_outcome.value if coding.deterioration_outcome else None,
-            "change_in_care": [c.value for c in coding.change_in_care],
-            "caller_update_method": coding.caller_update_method.value if coding.caller_update_method else None}
+    return {
+        "concern_type": coding.concern_type.value,
+        "clinical_review_needed": coding.clinical_review_needed,
+        "deterioration_outcome": coding.deterioration_outcome.value if coding.deterioration_outcome else None,
+        "change_in_care": [c.value for c in coding.change_in_care],
+        "caller_update_method": coding.caller_update_method.value if coding.caller_update_method else None,
+    }
 
 
 def close(concern_id: int, user: User, coding: Coding, summary: str, version: int | None) -> Concern:
@@ -538,8 +694,14 @@ def close_without_review(concern_id: int, user: User, coding: Coding, reason: st
     return concern
 
 
-def cancel(concern_id: int, user: User, kind: CancelKind, reason: str, version: int | None,
-           duplicate_of_reference: str | None = None) -> Concern:
+def cancel(
+    concern_id: int,
+    user: User,
+    kind: CancelKind,
+    reason: str,
+    version: int | None,
+    duplicate_of_reference: str | None = None,
+) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "cancel")
     original = None
@@ -554,7 +716,9 @@ def cancel(concern_id: int, user: User, kind: CancelKind, reason: str, version: 
         setattr(concern, field, value)
     concern.cancel_kind = kind
     concern.duplicate_of_id = original.id if original else None
-    _record("cancelled", user, concern, cancel_kind=kind.value, duplicate_of_id=concern.duplicate_of_id, note_id=note.id)
+    _record(
+        "cancelled", user, concern, cancel_kind=kind.value, duplicate_of_id=concern.duplicate_of_id, note_id=note.id
+    )
     _cancel_pending_alerts(concern, user, "cancelled")
     return concern
 
@@ -588,14 +752,20 @@ def update_caller(concern_id: int, user: User, template_id: str) -> Message:
     decision = family_text_decision(concern, current_settings())
     if decision is not FamilyText.QUEUED:
         raise TriageProblem(CANNOT_TEXT[decision])
-    count = db.session.scalar(select(func.count(Message.id)).where(Message.concern_id == concern.id,
-                                                                    Message.template_id.in_(CALLER_UPDATES)))
+    count = db.session.scalar(
+        select(func.count(Message.id)).where(Message.concern_id == concern.id, Message.template_id.in_(CALLER_UPDATES))
+    )
     message = queue_message(
-        concern=concern, audience=Audience.FAMILY, recipient_kind=RecipientKind.CALLER, to_number=concern.callback_number,
+        concern=concern,
+        audience=Audience.FAMILY,
+        recipient_kind=RecipientKind.CALLER,
+        to_number=concern.callback_number,
         template_id=template_id,
         variables={"reference": concern.reference, "team_phone": display_phone(concern.team.public_phone)},
-        locale=concern.locale, idempotency_key=f"concern:{concern.id}:caller_update:{count + 1}",
-        actor=audit.Actor.user(user.id))
+        locale=concern.locale,
+        idempotency_key=f"concern:{concern.id}:caller_update:{count + 1}",
+        actor=audit.Actor.user(user.id),
+    )
     touch(concern.id)
     return message
 
@@ -603,8 +773,12 @@ def update_caller(concern_id: int, user: User, template_id: str) -> Message:
 def touch(concern_id: int) -> None:
     """Mark the concern as changed for the queue, without counting as an edit (no version bump,
     so nobody's open form goes stale because a text was sent)."""
-    db.session.execute(update(Concern).where(Concern.id == concern_id).values(updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 CANNOT_TEXT = {

@@ -15,8 +15,17 @@ from tracker.services.passwords import hash_password, one_time_password
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
-def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role, teams: list[Team] | None = None,
-                ward: Ward | None = None, site: Site | None = None, mobile: str | None = None) -> tuple[User, str]:
+def create_user(
+    actor: audit.Actor,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    teams: list[Team] | None = None,
+    ward: Ward | None = None,
+    site: Site | None = None,
+    mobile: str | None = None,
+) -> tuple[User, str]:
     """Create an account with a random one-time password; returns the user and the password,
     which is shown once and never stored in clear."""
     email = (email or "").strip().lower()
@@ -32,16 +41,32 @@ def create_user(actor: audit.Actor, *, email: str, display_name: str, role: Role
     if role is Role.MANAGER and site is None:
         raise SetupProblem("A manager needs the site they manage")
     password = one_time_password()
-    user = User(email=email, display_name=display_name.strip() or email, role=role, teams=teams,
-                ward_id=ward.id if ward else None,
-                site_id=site.id if site else (ward.site_id if ward else (teams[0].site_id if teams else None)),
-                mobile=_phone(mobile, "The mobile number", mobile=True, required=False),
-                password_hash=hash_password(password), must_change_password=True, active=True)
+    user = User(
+        email=email,
+        display_name=display_name.strip() or email,
+        role=role,
+        teams=teams,
+        ward_id=ward.id if ward else None,
+        site_id=site.id if site else (ward.site_id if ward else (teams[0].site_id if teams else None)),
+        mobile=_phone(mobile, "The mobile number", mobile=True, required=False),
+        password_hash=hash_password(password),
+        must_change_password=True,
+        active=True,
+    )
     db.session.add(user)
     db.session.flush()
-    audit.record("user_created", actor, object_type="user", object_id=user.id,
-                 changes={"role": role.value, "team_ids": sorted(t.id for t in teams), "ward_id": user.ward_id,
-                          "site_id": user.site_id})
+    audit.record(
+        "user_created",
+        actor,
+        object_type="user",
+        object_id=user.id,
+        changes={
+            "role": role.value,
+            "team_ids": sorted(t.id for t in teams),
+            "ward_id": user.ward_id,
+            "site_id": user.site_id,
+        },
+    )
     return user, password
 
 
@@ -64,13 +89,15 @@ def set_mobile(user: User, raw: str, actor: audit.Actor) -> None:
         except PhoneProblem:
             raise MobileProblem("Enter a mobile number, like 07700 900123") from None
         if not phone.textable(current_settings().allowed_regions):
-            raise MobileProblem("Enter a mobile number that can get texts (not a landline), in a country the trust "
-                                "texts")
+            raise MobileProblem(
+                "Enter a mobile number that can get texts (not a landline), in a country the trust texts"
+            )
         number = phone.e164
     if number != user.mobile:
         user.mobile = number
-        audit.record("user_mobile_changed", actor, object_type="user", object_id=user.id,
-                     changes={"removed": number is None})
+        audit.record(
+            "user_mobile_changed", actor, object_type="user", object_id=user.id, changes={"removed": number is None}
+        )
 
 
 def reset_password(actor: audit.Actor, email: str) -> tuple[User, str]:

@@ -65,11 +65,28 @@ class WardInfo:
 
 _successor = aliased(Ward)
 _QUERY = (
-    select(Ward.id, Ward.code, Ward.name, Ward.bed_labels, Ward.kiosk_default, Ward.retired_at,
-           Site.id, Site.code, Site.name, Team.id, Team.name, Team.public_phone, Team.duty_phone,
-           Team.review_target_minutes,
-           _successor.id, _successor.code, _successor.name, _successor.retired_at)
-    .join(Site, Site.id == Ward.site_id).join(Team, Team.id == Ward.team_id)
+    select(
+        Ward.id,
+        Ward.code,
+        Ward.name,
+        Ward.bed_labels,
+        Ward.kiosk_default,
+        Ward.retired_at,
+        Site.id,
+        Site.code,
+        Site.name,
+        Team.id,
+        Team.name,
+        Team.public_phone,
+        Team.duty_phone,
+        Team.review_target_minutes,
+        _successor.id,
+        _successor.code,
+        _successor.name,
+        _successor.retired_at,
+    )
+    .join(Site, Site.id == Ward.site_id)
+    .join(Team, Team.id == Ward.team_id)
     .outerjoin(_successor, _successor.id == Ward.successor_id)
 )
 _BY_CODE = _QUERY.where(Ward.code == bindparam("code"))
@@ -78,8 +95,26 @@ _cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
 
 
 def _info(row) -> WardInfo:
-    (ward_id, code, name, beds, kiosk, retired, site_id, site_code, site_name, team_id, team_name, team_phone,
-     duty_phone, review_target, successor_id, successor_code, successor_name, successor_retired) = row
+    (
+        ward_id,
+        code,
+        name,
+        beds,
+        kiosk,
+        retired,
+        site_id,
+        site_code,
+        site_name,
+        team_id,
+        team_name,
+        team_phone,
+        duty_phone,
+        review_target,
+        successor_id,
+        successor_code,
+        successor_name,
+        successor_retired,
+    ) = row
     site = SiteInfo(site_id, site_code, site_name)
     team = TeamInfo(team_id, team_name, team_phone, duty_phone, review_target)
     successor = None

@@ -49,15 +49,18 @@ class WorkingHours:
     region: str = "england-and-wales"
 
     def describe(self) -> str:
-        return (f"Monday to Friday, {self.start:%H:%M} to {self.end:%H:%M}, except bank holidays in "
-                f"{REGION_NAMES.get(self.region, self.region)}")
+        return (
+            f"Monday to Friday, {self.start:%H:%M} to {self.end:%H:%M}, except bank holidays in "
+            f"{REGION_NAMES.get(self.region, self.region)}"
+        )
 
 
 @lru_cache(maxsize=1)
 def _published() -> dict[str, dict[date, str]]:
     document = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    return {region: {date.fromisoformat(e["date"]): e["title"] for e in document[region]["events"]}
-            for region in REGIONS}
+    return {
+        region: {date.fromisoformat(e["date"]): e["title"] for e in document[region]["events"]} for region in REGIONS
+    }
 
 
 def published_years(region: str) -> range:
@@ -109,7 +112,15 @@ def save_working_hours(actor: audit.Actor, *, start: time, end: time, region: st
     settings.in_hours_start, settings.in_hours_end, settings.bank_holiday_region = start, end, region
     db.session.flush()
     forget_settings()
-    audit.record("working_hours_changed", actor, object_type="settings", object_id=1,
-                 changes={"in_hours_start": start.strftime("%H:%M"), "in_hours_end": end.strftime("%H:%M"),
-                          "bank_holiday_region": region})
+    audit.record(
+        "working_hours_changed",
+        actor,
+        object_type="settings",
+        object_id=1,
+        changes={
+            "in_hours_start": start.strftime("%H:%M"),
+            "in_hours_end": end.strftime("%H:%M"),
+            "bank_holiday_region": region,
+        },
+    )
     return settings

@@ -27,8 +27,13 @@ class ConsoleSender:
         return "CONSOLE" + hashlib.sha256(sms.idempotency_key.encode()).hexdigest()[:26]
 
     def send(self, sms: OutgoingSms) -> SendResult:
-        record = {"sid": self._sid(sms), "to": sms.to, "body": sms.body, "key": sms.idempotency_key,
-                  "at": utcnow().isoformat()}
+        record = {
+            "sid": self._sid(sms),
+            "to": sms.to,
+            "body": sms.body,
+            "key": sms.idempotency_key,
+            "at": utcnow().isoformat(),
+        }
         with self._lock:
             self.sent.append(record)
             if self.log_path:

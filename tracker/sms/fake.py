@@ -42,9 +42,11 @@ class FakeSender:
         than our record less a minute, and not one of the references already recorded."""
         with self._lock:
             for sent in reversed(self.sent):
-                if (sent.to, sent.channel, sent.body) == (sms.to, sms.channel, sms.body) and \
-                        sent.created_at >= sms.created_at - timedelta(minutes=1) and \
-                        self._sid(sent) not in sms.exclude_sids:
+                if (
+                    (sent.to, sent.channel, sent.body) == (sms.to, sms.channel, sms.body)
+                    and sent.created_at >= sms.created_at - timedelta(minutes=1)
+                    and self._sid(sent) not in sms.exclude_sids
+                ):
                     return SendResult(self._sid(sent), "sent")
         return None
 

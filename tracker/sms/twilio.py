@@ -53,16 +53,16 @@ PERMANENT_REASONS: dict[int, str] = {
     13224: "This phone number is not valid for a phone call. Check the number.",
     13223: "This phone number is not valid for a phone call. Check the number.",
     21610: "The person has replied STOP to texts from this number, so no more texts can reach them. "
-           "Phone them instead.",
+    "Phone them instead.",
     21614: "This number cannot receive texts: it is not a mobile number. Phone the caller instead.",
     21635: "This number cannot receive texts: it is a landline. Phone the caller instead.",
     21612: "Texts cannot be sent between our number and this number. Phone the person instead. " + ADMIN,
     21408: "Our Twilio account is not allowed to text or call numbers in this country. Phone the person "
-           "from a hospital phone instead. " + ADMIN,
+    "from a hospital phone instead. " + ADMIN,
     21215: "Our Twilio account is not allowed to call numbers in this country. Phone the person from a "
-           "hospital phone instead. " + ADMIN,
+    "hospital phone instead. " + ADMIN,
     13227: "Our Twilio account is not allowed to call numbers in this country. Phone the person from a "
-           "hospital phone instead. " + ADMIN,
+    "hospital phone instead. " + ADMIN,
     21214: "This number cannot be called. Check the number, or text instead.",
     13225: "Twilio blocks calls to this number. Phone it from a hospital phone instead.",
     21216: "Twilio blocks calls to this number. Phone it from a hospital phone instead.",
@@ -122,8 +122,13 @@ class RedirectedHttpClient(TwilioHttpClient):
     def __init__(self, base_url: str, timeout: float | None = None):
         super().__init__(timeout=timeout)
         parts = urlsplit(base_url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"} \
-                or parts.query or parts.fragment:
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+        ):
             raise ConfigError(f"TWILIO_API_BASE must be a base URL such as http://127.0.0.1:4010, not {base_url!r}")
         self.scheme, self.netloc = parts.scheme, parts.netloc
         self.session.trust_env = False
@@ -132,8 +137,9 @@ class RedirectedHttpClient(TwilioHttpClient):
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.hostname != TWILIO_API_HOST or parts.port not in (None, 443):
             raise ForeignHostRefused(f"refusing to send a Twilio request to {parts.scheme}://{parts.netloc}")
-        return super().request(method, urlunsplit((self.scheme, self.netloc, parts.path, parts.query, "")),
-                               *args, **kwargs)
+        return super().request(
+            method, urlunsplit((self.scheme, self.netloc, parts.path, parts.query, "")), *args, **kwargs
+        )
 
 
 class ForeignHostRefused(RuntimeError):
@@ -161,8 +167,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        stack += [current.__cause__, getattr(current, "reason", None),
-                  getattr(current, "original_error", None)]
+        stack += [current.__cause__, getattr(current, "reason", None), getattr(current, "original_error", None)]
         stack += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
 
 
@@ -180,15 +185,21 @@ def transport_failure(exc: requests.RequestException) -> TemporaryFailure | Ambi
     if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
         return not_sent
     if isinstance(exc, requests.exceptions.Timeout):  # a read timeout: the request went
-        return AmbiguousFailure("Twilio did not answer in time, so it may or may not have been sent. "
-                                "It will be checked with Twilio before any resend.")
+        return AmbiguousFailure(
+            "Twilio did not answer in time, so it may or may not have been sent. "
+            "It will be checked with Twilio before any resend."
+        )
     if any(isinstance(cause, _NOT_SENT) for cause in _causes(exc)):
         return not_sent
-    return AmbiguousFailure("The connection to Twilio broke after the request was sent, so it may or may not "
-                            "have been sent. It will be checked with Twilio before any resend.")
+    return AmbiguousFailure(
+        "The connection to Twilio broke after the request was sent, so it may or may not "
+        "have been sent. It will be checked with Twilio before any resend."
+    )
 
 
-def api_failure(exc: TwilioRestException | TwilioServiceException) -> TemporaryFailure | AmbiguousFailure | PermanentFailure:
+def api_failure(
+    exc: TwilioRestException | TwilioServiceException,
+) -> TemporaryFailure | AmbiguousFailure | PermanentFailure:
     """An HTTP error answer from Twilio."""
     status = int(exc.status or 0)
     try:
@@ -197,17 +208,22 @@ def api_failure(exc: TwilioRestException | TwilioServiceException) -> TemporaryF
         code = None
     code_text = str(code if code is not None else status)
     if code in ACCOUNT_REFUSED or (status == 401 and code is None):
-        return TemporaryFailure(ACCOUNT_REFUSED.get(code, ACCOUNT_REFUSED[20003]), code_text, alarm="sms_account_refused")
+        return TemporaryFailure(
+            ACCOUNT_REFUSED.get(code, ACCOUNT_REFUSED[20003]), code_text, alarm="sms_account_refused"
+        )
     if status == 429 or code in TEMPORARY_CODES:
-        return TemporaryFailure("Twilio is busy and asked us to slow down; nothing was sent. "
-                                "It will be tried again shortly.", code_text)
+        return TemporaryFailure(
+            "Twilio is busy and asked us to slow down; nothing was sent. It will be tried again shortly.", code_text
+        )
     if status >= 500 or status < 400:
-        return AmbiguousFailure(f"Twilio had a problem of its own (HTTP {status}), so it may or may not have "
-                                "been sent. It will be checked with Twilio before any resend.", code_text)
+        return AmbiguousFailure(
+            f"Twilio had a problem of its own (HTTP {status}), so it may or may not have "
+            "been sent. It will be checked with Twilio before any resend.",
+            code_text,
+        )
     reason = PERMANENT_REASONS.get(code) if code is not None else None
     if reason is None:
-        reason = (f"Twilio refused to send it (error {code_text}, see twilio.com/docs/errors/{code_text}). "
-                  + ADMIN)
+        reason = f"Twilio refused to send it (error {code_text}, see twilio.com/docs/errors/{code_text}). " + ADMIN
     return PermanentFailure(reason, code_text)
 
 
@@ -217,8 +233,16 @@ def api_failure(exc: TwilioRestException | TwilioServiceException) -> TemporaryF
 class TwilioSender:
     name = "twilio"
 
-    def __init__(self, client: Client, *, from_number: str | None = None, messaging_service_sid: str | None = None,
-                 voice_from_number: str | None = None, validity_seconds: int = 600, ring_seconds: int = 30):
+    def __init__(
+        self,
+        client: Client,
+        *,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        voice_from_number: str | None = None,
+        validity_seconds: int = 600,
+        ring_seconds: int = 30,
+    ):
         if not (from_number or messaging_service_sid):
             raise ConfigError("Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send texts")
         if not 1 <= validity_seconds <= MAX_VALIDITY_SECONDS:
@@ -237,6 +261,7 @@ class TwilioSender:
         sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
         if not (sid and token):
             raise ConfigError("SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+
         def number(name: str, default: float) -> float:
             value = config.get(name)
             return default if value is None else value
@@ -245,11 +270,14 @@ class TwilioSender:
         if timeout <= 0:
             raise ConfigError("TWILIO_TIMEOUT_SECONDS must be more than 0")
         client = build_client(sid, token, timeout=timeout, api_base=config.get("TWILIO_API_BASE"))
-        return cls(client, from_number=config.get("TWILIO_FROM_NUMBER"),
-                   messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID"),
-                   voice_from_number=config.get("TWILIO_VOICE_FROM_NUMBER"),
-                   validity_seconds=int(number("TWILIO_VALIDITY_SECONDS", 600)),
-                   ring_seconds=int(number("TWILIO_RING_SECONDS", 30)))
+        return cls(
+            client,
+            from_number=config.get("TWILIO_FROM_NUMBER"),
+            messaging_service_sid=config.get("TWILIO_MESSAGING_SERVICE_SID"),
+            voice_from_number=config.get("TWILIO_VOICE_FROM_NUMBER"),
+            validity_seconds=int(number("TWILIO_VALIDITY_SECONDS", 600)),
+            ring_seconds=int(number("TWILIO_RING_SECONDS", 30)),
+        )
 
     # Sending.
 
@@ -269,25 +297,41 @@ class TwilioSender:
         except requests.RequestException as exc:
             raise transport_failure(exc) from exc
         except (TwilioException, json.JSONDecodeError) as exc:
-            raise AmbiguousFailure("Twilio's answer could not be read, so it may or may not have been sent. "
-                                   "It will be checked with Twilio before any resend.") from exc
+            raise AmbiguousFailure(
+                "Twilio's answer could not be read, so it may or may not have been sent. "
+                "It will be checked with Twilio before any resend."
+            ) from exc
         if not record.sid:
-            raise AmbiguousFailure("Twilio's answer had no reference, so it may or may not have been sent. "
-                                   "It will be checked with Twilio before any resend.")
+            raise AmbiguousFailure(
+                "Twilio's answer had no reference, so it may or may not have been sent. "
+                "It will be checked with Twilio before any resend."
+            )
         return SendResult(record.sid, record.status)
 
     def _text(self, sms: OutgoingSms):
-        sender = ({"messaging_service_sid": self.messaging_service_sid} if self.messaging_service_sid
-                  else {"from_": self.from_number})
+        sender = (
+            {"messaging_service_sid": self.messaging_service_sid}
+            if self.messaging_service_sid
+            else {"from_": self.from_number}
+        )
         optional = {"status_callback": sms.status_callback} if sms.status_callback else {}
-        return self.client.messages.create(to=sms.to, body=sms.body, validity_period=self.validity_seconds,
-                                           **sender, **optional)
+        return self.client.messages.create(
+            to=sms.to, body=sms.body, validity_period=self.validity_seconds, **sender, **optional
+        )
 
     def _call(self, sms: OutgoingSms):
-        optional = ({"status_callback": sms.status_callback, "status_callback_event": CALL_EVENTS,
-                     "status_callback_method": "POST"} if sms.status_callback else {})
-        return self.client.calls.create(to=sms.to, from_=self.voice_from_number, twiml=self.twiml(sms),
-                                        timeout=self.ring_seconds, **optional)
+        optional = (
+            {
+                "status_callback": sms.status_callback,
+                "status_callback_event": CALL_EVENTS,
+                "status_callback_method": "POST",
+            }
+            if sms.status_callback
+            else {}
+        )
+        return self.client.calls.create(
+            to=sms.to, from_=self.voice_from_number, twiml=self.twiml(sms), timeout=self.ring_seconds, **optional
+        )
 
     @staticmethod
     def twiml(sms: OutgoingSms) -> str:
@@ -317,18 +361,25 @@ class TwilioSender:
                 matches = [r for r in page if self._ours(r, sms, since) and r.sid not in sms.exclude_sids]
             else:
                 page = self.client.messages.page(to=sms.to, date_sent_after=since, page_size=LOOKUP_LIMIT)
-                matches = [r for r in page if self._ours(r, sms, since) and r.body == sms.body
-                           and r.sid not in sms.exclude_sids]
+                matches = [
+                    r
+                    for r in page
+                    if self._ours(r, sms, since) and r.body == sms.body and r.sid not in sms.exclude_sids
+                ]
         except (TwilioRestException, TwilioServiceException) as exc:
-            raise AmbiguousFailure(f"Could not check with Twilio whether it was sent (HTTP {exc.status}).",
-                                   str(exc.code or exc.status)) from exc
+            raise AmbiguousFailure(
+                f"Could not check with Twilio whether it was sent (HTTP {exc.status}).", str(exc.code or exc.status)
+            ) from exc
         except requests.RequestException as exc:
-            raise AmbiguousFailure("Could not check with Twilio whether it was sent: Twilio could not be reached.") \
-                from exc
+            raise AmbiguousFailure(
+                "Could not check with Twilio whether it was sent: Twilio could not be reached."
+            ) from exc
         except (TwilioException, json.JSONDecodeError) as exc:  # a page's error is a bare TwilioException
             status = next((a.status_code for a in exc.args if hasattr(a, "status_code")), None)
-            raise AmbiguousFailure(f"Could not check with Twilio whether it was sent (HTTP {status or 'answer unreadable'}).",
-                                   str(status) if status else None) from exc
+            raise AmbiguousFailure(
+                f"Could not check with Twilio whether it was sent (HTTP {status or 'answer unreadable'}).",
+                str(status) if status else None,
+            ) from exc
         if not matches:
             return None
         latest = max(matches, key=lambda r: r.date_created or since)
@@ -336,8 +387,12 @@ class TwilioSender:
 
     @staticmethod
     def _ours(record, sms: OutgoingSms, since: datetime) -> bool:
-        return (bool(record.sid) and record.to == sms.to and str(record.direction or "").startswith("outbound")
-                and (record.date_created is None or record.date_created >= since))
+        return (
+            bool(record.sid)
+            and record.to == sms.to
+            and str(record.direction or "").startswith("outbound")
+            and (record.date_created is None or record.date_created >= since)
+        )
 
 
 # --- reading and answering webhooks ------------------------------------------------------------
@@ -351,8 +406,11 @@ def delivery_reason(code: str | None) -> str | None:
         number = int(code)
     except ValueError:
         return f"The text was not delivered (error {code[:10]})."
-    return DELIVERY_REASONS.get(number) or PERMANENT_REASONS.get(number) or \
-        f"The text was not delivered (error {number}, see twilio.com/docs/errors/{number})."
+    return (
+        DELIVERY_REASONS.get(number)
+        or PERMANENT_REASONS.get(number)
+        or f"The text was not delivered (error {number}, see twilio.com/docs/errors/{number})."
+    )
 
 
 def sms_reply(text: str | None) -> str:

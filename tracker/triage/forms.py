@@ -130,8 +130,12 @@ def coding(form, tz: str, *, without_review: bool = False) -> Coding:
             changes.append(ChangeInCare(value))
         except ValueError:
             raise FormProblem("change_in_care", "Choose what changed from the list") from None
-    method = _enum(form, "caller_update_method", CallerUpdateMethod,
-                   "Say how the caller was updated, or that they could not be contacted")
+    method = _enum(
+        form,
+        "caller_update_method",
+        CallerUpdateMethod,
+        "Say how the caller was updated, or that they could not be contacted",
+    )
     when = None
     if method is not CallerUpdateMethod.COULD_NOT_CONTACT:
         when = caller_update_time(form, tz)
@@ -139,7 +143,7 @@ def coding(form, tz: str, *, without_review: bool = False) -> Coding:
 
 
 def caller_update_time(form, tz: str) -> datetime:
-    """"HH:MM" today in the trust's time zone (or now if left empty)."""
+    """ "HH:MM" today in the trust's time zone (or now if left empty)."""
     value = (form.get("caller_updated_time") or "").strip()
     if not value:
         return utcnow()

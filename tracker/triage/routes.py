@@ -96,9 +96,19 @@ def queue_page():
     teams, sites = _teams_and_sites()
     data = triage.queue(_user(), view, site_id)
     notes = warnings()
-    return render_template("triage/queue.html", queue=data, view=view, views=VIEWS, sites=sites, site_code=site_code,
-                           teams=teams, version=_version(view, site_id, notes), warnings=notes, now=utcnow(),
-                           concern_url=_concern_url())
+    return render_template(
+        "triage/queue.html",
+        queue=data,
+        view=view,
+        views=VIEWS,
+        sites=sites,
+        site_code=site_code,
+        teams=teams,
+        version=_version(view, site_id, notes),
+        warnings=notes,
+        now=utcnow(),
+        concern_url=_concern_url(),
+    )
 
 
 @bp.get("/queue/rows")
@@ -113,8 +123,11 @@ def queue_rows():
         response = make_response("", 304)
     else:
         data = triage.queue(_user(), view, site_id)
-        response = make_response(render_template("triage/_queue_rows.html", queue=data, now=utcnow(),
-                                                 warnings=notes, concern_url=_concern_url()))
+        response = make_response(
+            render_template(
+                "triage/_queue_rows.html", queue=data, now=utcnow(), warnings=notes, concern_url=_concern_url()
+            )
+        )
     # Cache-Control stays no-store (patient data): the page's script sends If-None-Match itself.
     response.set_etag(version)
     return response
@@ -136,8 +149,9 @@ def concern_page(reference: str):
     """Everything about one call. Opening it is audited (who, when)."""
     begin_write()
     concern = _concern_or_404(reference)
-    audit.record("viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id,
-                 concern_id=concern.id)
+    audit.record(
+        "viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id, concern_id=concern.id
+    )
     unread = concern.unread_reply
     if unread and _user().role is Role.OUTREACH:  # a clinician has now seen the caller's text
         triage.mark_replies_read(concern.id)
@@ -146,8 +160,15 @@ def concern_page(reference: str):
     return _render_concern(concern, restored=restored, unread=unread)
 
 
-def _render_concern(concern: Concern, *, restored: dict | None = None, problem: forms.FormProblem | None = None,
-                    news2=None, status: int = 200, unread: bool = False):
+def _render_concern(
+    concern: Concern,
+    *,
+    restored: dict | None = None,
+    problem: forms.FormProblem | None = None,
+    news2=None,
+    status: int = 200,
+    unread: bool = False,
+):
     settings = current_settings()
     form = dict(restored or {})
     if problem is not None or news2 is not None:
@@ -156,16 +177,32 @@ def _render_concern(concern: Concern, *, restored: dict | None = None, problem: 
         form["_action"] = (request.view_args or {}).get("action", "")
     age = _age(concern.patient_dob)
     return render_template(
-        "triage/concern.html", concern=concern, timeline=triage.timeline(concern), messages=triage.messages_for(concern),
+        "triage/concern.html",
+        concern=concern,
+        timeline=triage.timeline(concern),
+        messages=triage.messages_for(concern),
         clinicians=[c for c in triage.team_clinicians(concern) if c.id != _user().id],
-        can_act=_user().role is Role.OUTREACH, is_claimant=concern.claimed_by_id == _user().id,
-        priorities=PRIORITIES, labels=forms.LABELS, caller_updates=triage.CALLER_UPDATES, form=form,
-        problem=problem, news2=news2, response_text=RESPONSE_TEXT, Response=Response, patient_age=age,
+        can_act=_user().role is Role.OUTREACH,
+        is_claimant=concern.claimed_by_id == _user().id,
+        priorities=PRIORITIES,
+        labels=forms.LABELS,
+        caller_updates=triage.CALLER_UPDATES,
+        form=form,
+        problem=problem,
+        news2=news2,
+        response_text=RESPONSE_TEXT,
+        Response=Response,
+        patient_age=age,
         textable=triage.family_text_decision(concern, settings).value == "queued",
-        callback=display_phone(concern.callback_number), tz=settings.timezone, warnings=warnings(),
-        replies=triage.caller_replies(concern), unread=unread, paging=triage.paging_state(concern),
-        waiting_target=triage.waiting_target(concern.status, concern.team.ack_target_minutes,
-                                             concern.team.review_target_minutes),
+        callback=display_phone(concern.callback_number),
+        tz=settings.timezone,
+        warnings=warnings(),
+        replies=triage.caller_replies(concern),
+        unread=unread,
+        paging=triage.paging_state(concern),
+        waiting_target=triage.waiting_target(
+            concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
+        ),
     ), status
 
 
@@ -176,8 +213,19 @@ def _age(dob: date | None) -> int | None:
     return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
 
 
-ACTIONS = {"claim", "release", "hand-over", "priority", "review", "close", "close-without-review", "cancel",
-           "reopen", "note", "update-caller"}
+ACTIONS = {
+    "claim",
+    "release",
+    "hand-over",
+    "priority",
+    "review",
+    "close",
+    "close-without-review",
+    "cancel",
+    "reopen",
+    "note",
+    "update-caller",
+}
 
 
 @bp.post("/c/<reference>/<action>")
@@ -208,8 +256,10 @@ def act(reference: str, action: str):
         return redirect(url_for(".concern_page", reference=concern.reference))
     except (triage.StaleVersion, StaleDataError):
         db.session.rollback()
-        flash("This call changed since you opened it, so nothing was saved. Check what changed, then try again.",
-              "warning")
+        flash(
+            "This call changed since you opened it, so nothing was saved. Check what changed, then try again.",
+            "warning",
+        )
         return redirect(url_for(".concern_page", reference=concern.reference))
     except (ForbiddenTransition, triage.TriageProblem) as refused:
         db.session.rollback()
@@ -237,8 +287,13 @@ def _do(action: str, concern: Concern, user, form) -> str:
         return "Released: the call is back in the queue for the team."
     if action == "hand-over":
         to = form.get("to_user_id", "")
-        triage.hand_over(concern.id, user, int(to) if to.isdigit() else -1,
-                         forms.text(form, "reason", "Give a reason for handing it over"), version)
+        triage.hand_over(
+            concern.id,
+            user,
+            int(to) if to.isdigit() else -1,
+            forms.text(form, "reason", "Give a reason for handing it over"),
+            version,
+        )
         return "Handed over."
     if action == "priority":
         triage.set_priority(concern.id, user, forms.priority(form), version)
@@ -248,13 +303,18 @@ def _do(action: str, concern: Concern, user, form) -> str:
         triage.record_review(concern.id, user, kind=kind, findings=findings, news2=news2, version=version)
         return "Review recorded."
     if action == "close":
-        triage.close(concern.id, user, forms.coding(form, current_settings().timezone), forms.text(form, "summary"),
-                     version)
+        triage.close(
+            concern.id, user, forms.coding(form, current_settings().timezone), forms.text(form, "summary"), version
+        )
         return "Call closed."
     if action == "close-without-review":
-        triage.close_without_review(concern.id, user, forms.coding(form, current_settings().timezone,
-                                                                   without_review=True),
-                                    forms.text(form, "reason", "Say why no clinical review was needed"), version)
+        triage.close_without_review(
+            concern.id,
+            user,
+            forms.coding(form, current_settings().timezone, without_review=True),
+            forms.text(form, "reason", "Say why no clinical review was needed"),
+            version,
+        )
         return "Call closed without a clinical review."
     if action == "cancel":
         kind, reason, duplicate_of = forms.cancel(form)
@@ -282,18 +342,28 @@ def raise_call():
     """A call raised by staff (the staff route), or a call taken by phone for a family."""
     user = _user()
     wards = _wards_for(user)
-    form = StaffConcernForm(request.form if request.method == "POST" else None, wards=wards,
-                            data=None if request.method == "POST" else {"submission_id": secrets.token_urlsafe(24)})
+    form = StaffConcernForm(
+        request.form if request.method == "POST" else None,
+        wards=wards,
+        data=None if request.method == "POST" else {"submission_id": secrets.token_urlsafe(24)},
+    )
     if request.method == "POST" and form.validate():
         intake = Intake(
-            ward_id=int(form.ward_id.data), submission_id=form.submission_id.data,
+            ward_id=int(form.ward_id.data),
+            submission_id=form.submission_id.data,
             caller_route=CallerRoute(form.caller_route.data),
             channel=Channel.STAFF if form.caller_route.data == "staff" else Channel.PHONE_CALL,
-            worry_categories=tuple(form.worry_categories.data or ()), worry_details=form.worry_details.data or "",
-            patient_name=form.patient_name.data or "", bed=form.bed.data or "", hospital_number=form.hospital_number.data or "",
-            caller_name=form.caller_name.data or "", caller_relationship=form.caller_relationship.data or "",
-            callback=form.phone, sms_consent=bool(form.sms_consent.data and form.phone),
-            interpreter_needed=form.interpreter_needed.data == "yes", preferred_language=form.preferred_language.data or "",
+            worry_categories=tuple(form.worry_categories.data or ()),
+            worry_details=form.worry_details.data or "",
+            patient_name=form.patient_name.data or "",
+            bed=form.bed.data or "",
+            hospital_number=form.hospital_number.data or "",
+            caller_name=form.caller_name.data or "",
+            caller_relationship=form.caller_relationship.data or "",
+            callback=form.phone,
+            sms_consent=bool(form.sms_consent.data and form.phone),
+            interpreter_needed=form.interpreter_needed.data == "yes",
+            preferred_language=form.preferred_language.data or "",
             communication_needs=form.communication_needs.data or "",
         )
         try:
@@ -323,10 +393,14 @@ def ward_page():
     user = _user()
     since = utcnow() - timedelta(days=7)
     concerns = db.session.scalars(
-        select(Concern).where(Concern.ward_id == (user.ward_id or -1))
-        .where((Concern.raised_at >= since) | Concern.status.in_([ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED,
-                                                                   ConcernStatus.REVIEWED]))
-        .options(joinedload(Concern.claimed_by)).order_by(Concern.raised_at.desc())
+        select(Concern)
+        .where(Concern.ward_id == (user.ward_id or -1))
+        .where(
+            (Concern.raised_at >= since)
+            | Concern.status.in_([ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED])
+        )
+        .options(joinedload(Concern.claimed_by))
+        .order_by(Concern.raised_at.desc())
     ).all()
     return render_template("triage/ward.html", ward=user.ward, concerns=concerns, now=utcnow())
 

@@ -33,4 +33,3 @@ class StaffConcernForm(ConcernForm):
         if len(value) > LIMIT_HOSPITAL_NUMBER or not all(ch.isalnum() or ch in " -/" for ch in value):
             raise ValidationError(_l("Hospital number must be letters and digits, 32 characters or fewer"))
         field.data = value
-

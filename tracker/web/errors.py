@@ -40,14 +40,22 @@ def render_error(status: int, error_reference: str | None = None):
     help_ = contact.fallback(_ward_code_from_path())
     if request_ctx.url_adapter is not None:  # None when the request was refused before routing (bad Host)
         try:
-            return render_template("errors/error.html", status=status, title=title, advice=advice,
-                                   error_reference=error_reference, contact=help_), status
+            return render_template(
+                "errors/error.html",
+                status=status,
+                title=title,
+                advice=advice,
+                error_reference=error_reference,
+                contact=help_,
+            ), status
         except Exception:
             log.exception("the error page itself failed to render")
     # The plainest page that still says what to do.
-    body = (f"<!DOCTYPE html><html lang=\"en\"><title>{escape(title)}</title><h1>{escape(title)}</h1>"
-            f"<p>{escape(help_.emergency_instruction)}</p><p>{escape(advice)}</p>"
-            f"<p>Outreach team: {escape(help_.phone)}</p></html>")
+    body = (
+        f'<!DOCTYPE html><html lang="en"><title>{escape(title)}</title><h1>{escape(title)}</h1>'
+        f"<p>{escape(help_.emergency_instruction)}</p><p>{escape(advice)}</p>"
+        f"<p>Outreach team: {escape(help_.phone)}</p></html>"
+    )
     return Response(body, status=status, mimetype="text/html")
 
 

@@ -34,8 +34,11 @@ def healthz():
         open_now = open_alarms()
         alarms = sorted({alarm.kind for alarm in open_now})
         # Named by id, not address: /healthz is for monitoring and needs no sign-in.
-        under_attack = sorted(user_id for alarm in open_now if alarm.kind == "sign_in_attack"
-                              and (user_id := subject_user_id(alarm)) is not None)
+        under_attack = sorted(
+            user_id
+            for alarm in open_now
+            if alarm.kind == "sign_in_attack" and (user_id := subject_user_id(alarm)) is not None
+        )
     except SQLAlchemyError:
         db.session.rollback()
         return jsonify(status="error", database="unreachable"), 503
@@ -43,5 +46,11 @@ def healthz():
     age = None if last_beat is None else round((utcnow() - last_beat).total_seconds(), 1)
     worker = "missing" if age is None else ("stale" if age > stale_after else "ok")
     status = "ok" if worker == "ok" and not alarms else "degraded"
-    return jsonify(status=status, database="ok", worker=worker, worker_heartbeat_age_seconds=age, alarms=alarms,
-                   accounts_under_attack=under_attack)
+    return jsonify(
+        status=status,
+        database="ok",
+        worker=worker,
+        worker_heartbeat_age_seconds=age,
+        alarms=alarms,
+        accounts_under_attack=under_attack,
+    )

@@ -14,25 +14,36 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # only while they write: the family form, where a burst of submissions queues on that lock, and
 # the views that check a password or code, which is never hashed while the lock is held (and
 # whose sign-in counts are kept in a short transaction of their own first).
-DEFERRED_WRITE_ENDPOINTS = frozenset({"public.concern_form", "webhooks.status", "webhooks.inbound_text",
-                                      "webhooks.voice", "auth.sign_in", "auth.sign_in_code", "auth.confirm",
-                                      "auth.change_password"})
+DEFERRED_WRITE_ENDPOINTS = frozenset(
+    {
+        "public.concern_form",
+        "webhooks.status",
+        "webhooks.inbound_text",
+        "webhooks.voice",
+        "auth.sign_in",
+        "auth.sign_in_code",
+        "auth.confirm",
+        "auth.change_password",
+    }
+)
 
 
 def csp(nonce: str) -> str:
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
 
 
 def register(app: Flask) -> None:
@@ -41,8 +52,11 @@ def register(app: Flask) -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
         set_write_intent(request.method not in SAFE_METHODS and request.endpoint not in DEFERRED_WRITE_ENDPOINTS)
         # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
-        if (request.mimetype == "application/x-www-form-urlencoded" and request.method not in SAFE_METHODS
-                and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]):
+        if (
+            request.mimetype == "application/x-www-form-urlencoded"
+            and request.method not in SAFE_METHODS
+            and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]
+        ):
             abort(413)
 
     @app.teardown_request

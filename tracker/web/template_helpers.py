@@ -66,27 +66,54 @@ ACTION_WORDS = {
 # than macros).
 CALLER_ROUTE_WORDS = {"patient": "Patient", "family_carer_advocate": "Family, carer or advocate", "staff": "Staff"}
 
-WORRY_WORDS = {"not_usual_self": "not usual self", "breathing": "breathing", "skin_or_sweating": "skin or sweating",
-               "little_urine": "little urine", "sleepy_or_confused": "sleepy or confused",
-               "hands_hot_or_cold": "hands hot or cold", "pain": "pain", "general_worry": "general worry"}
+WORRY_WORDS = {
+    "not_usual_self": "not usual self",
+    "breathing": "breathing",
+    "skin_or_sweating": "skin or sweating",
+    "little_urine": "little urine",
+    "sleepy_or_confused": "sleepy or confused",
+    "hands_hot_or_cold": "hands hot or cold",
+    "pain": "pain",
+    "general_worry": "general worry",
+}
 
-TEXT_STATE_WORDS = {"pending": "Waiting to send", "sending": "Sending", "unknown": "Checking", "accepted": "Sent",
-                    "queued": "Sent", "sent": "Sent", "delivered": "Delivered", "undelivered": "Not delivered",
-                    "failed": "Failed", "dead": "Failed", "cancelled": "Cancelled", "held": "Held back"}
+TEXT_STATE_WORDS = {
+    "pending": "Waiting to send",
+    "sending": "Sending",
+    "unknown": "Checking",
+    "accepted": "Sent",
+    "queued": "Sent",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "undelivered": "Not delivered",
+    "failed": "Failed",
+    "dead": "Failed",
+    "cancelled": "Cancelled",
+    "held": "Held back",
+}
 
 
 # The tags of the staff pages' call lists: functions rather than macros, because the queue shows
 # them on every row of every refresh. Markup.format escapes what it is given.
-STATUS_TAGS = {"new": ("nhsuk-tag--red", "New"), "acknowledged": ("nhsuk-tag--blue", "Claimed"),
-               "reviewed": ("nhsuk-tag--purple", "Reviewed"), "closed": ("nhsuk-tag--grey", "Closed"),
-               "cancelled": ("nhsuk-tag--white", "Cancelled")}
+STATUS_TAGS = {
+    "new": ("nhsuk-tag--red", "New"),
+    "acknowledged": ("nhsuk-tag--blue", "Claimed"),
+    "reviewed": ("nhsuk-tag--purple", "Reviewed"),
+    "closed": ("nhsuk-tag--grey", "Closed"),
+    "cancelled": ("nhsuk-tag--white", "Cancelled"),
+}
 _STATUS_TAG = Markup('<strong class="nhsuk-tag {}">{}</strong>')
 
-AGE_STATES = {"red": ("nhsuk-tag--red", "past target"), "amber": ("nhsuk-tag--orange", "past half the target"),
-              "green": ("nhsuk-tag--green", "within target")}
-_AGE_TAG = Markup('<strong class="nhsuk-tag {} tracker-age"\n    data-raised-at="{}" data-target-minutes="{}">\n'
-                  '    <span data-age-text>{}</span>\n'
-                  '    <span class="nhsuk-u-visually-hidden" data-age-state>{}</span>\n  </strong>')
+AGE_STATES = {
+    "red": ("nhsuk-tag--red", "past target"),
+    "amber": ("nhsuk-tag--orange", "past half the target"),
+    "green": ("nhsuk-tag--green", "within target"),
+}
+_AGE_TAG = Markup(
+    '<strong class="nhsuk-tag {} tracker-age"\n    data-raised-at="{}" data-target-minutes="{}">\n'
+    "    <span data-age-text>{}</span>\n"
+    '    <span class="nhsuk-u-visually-hidden" data-age-state>{}</span>\n  </strong>'
+)
 _NO_AGE = Markup('<span class="tracker-muted">–</span>')
 
 
@@ -151,8 +178,9 @@ def timeline_words(action: str, changes: dict) -> str:
     if action in {"escalation_step_fired", "escalation_step_skipped"} and changes.get("label"):
         words += f" ({changes['label']}" + (", voice call" if changes.get("channel") == "voice" else "") + ")"
     if action == "escalation_paused" and changes.get("minutes"):
-        words += f" for {changes['minutes']} minutes" + (" by keypress" if changes.get("source") == "voice_keypress"
-                                                         else " by text")
+        words += f" for {changes['minutes']} minutes" + (
+            " by keypress" if changes.get("source") == "voice_keypress" else " by text"
+        )
     if action == "message_held" and changes.get("hold_reason"):
         words += f" ({changes['hold_reason'].replace('_', ' ')})"
     return words
@@ -176,4 +204,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["utcnow"] = utcnow
     app.jinja_env.globals["display_phone"] = _display_phone
     app.jinja_env.filters["ward_option"] = lambda ward, chosen: {
-        "value": str(ward.id), "text": f"{ward.name}, {ward.site.name}", "selected": str(ward.id) == str(chosen or "")}
+        "value": str(ward.id),
+        "text": f"{ward.name}, {ward.site.name}",
+        "selected": str(ward.id) == str(chosen or ""),
+    }

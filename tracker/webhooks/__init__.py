@@ -65,12 +65,18 @@ def status():
     code = _form("ErrorCode", 20)
     reason = CALL_FAILED_REASON if is_call and not code else delivery_reason(code)
     report = inbound.StatusReport(
-        message_id=_message_id(), provider_sid=_form("CallSid" if is_call else "MessageSid"), status=state,
-        error_code=code, error_reason=reason,
+        message_id=_message_id(),
+        provider_sid=_form("CallSid" if is_call else "MessageSid"),
+        status=state,
+        error_code=code,
+        error_reason=reason,
         # What we keep of the report: codes and states, never the numbers or a text's words.
-        payload={key: request.form.get(key, "")[:64] for key in
-                 ("MessageStatus", "CallStatus", "ErrorCode", "CallDuration", "SipResponseCode")
-                 if key in request.form})
+        payload={
+            key: request.form.get(key, "")[:64]
+            for key in ("MessageStatus", "CallStatus", "ErrorCode", "CallDuration", "SipResponseCode")
+            if key in request.form
+        },
+    )
     outcome = inbound.record_status(report)
     db.session.commit()
     return Response("", 204, headers={"X-Outcome": outcome})
@@ -85,9 +91,14 @@ def inbound_text():
     if not sender:
         db.session.rollback()
         abort(400, description="An inbound text needs From.")
-    reply = inbound.receive_text(inbound.InboundText(
-        from_number=sender, body=request.form.get("Body", "")[: inbound.REPLY_LIMIT * 2],
-        provider_sid=_form("MessageSid"), opt_out_type=_form("OptOutType", 20)))
+    reply = inbound.receive_text(
+        inbound.InboundText(
+            from_number=sender,
+            body=request.form.get("Body", "")[: inbound.REPLY_LIMIT * 2],
+            provider_sid=_form("MessageSid"),
+            opt_out_type=_form("OptOutType", 20),
+        )
+    )
     if reply.text:
         audit.record("sms_reply_sent", audit.Actor.system())
     db.session.commit()
