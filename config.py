@@ -124,7 +124,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "tracker" / "translations")
 
-    # Abuse controls (design §7). They never refuse a concern: past a limit, texts to the
+    # Abuse controls (docs/architecture.md#security). They never refuse a concern: past a limit, texts to the
     # caller are held back, alert repeats are coalesced, and the concern is flagged for staff.
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_STRATEGY = "moving-window"
@@ -173,7 +173,7 @@ class Config:
         "If the patient is suddenly very unwell, press the emergency buzzer or ask any nurse now.",
     )
 
-    # Password hashing (argon2id, design §7): p=1 and 19–46 MiB.
+    # Password hashing (argon2id, docs/architecture.md#security): p=1 and 19–46 MiB.
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_KIB = 19 * 1024
     ARGON2_PARALLELISM = 1

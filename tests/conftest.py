@@ -100,7 +100,7 @@ def _guarded_connect(sock, address):
 
 @pytest.fixture(autouse=True, scope="session")
 def no_network():
-    """Any test that reaches beyond loopback fails (design §10.12)."""
+    """Any test that reaches beyond loopback fails (docs/architecture.md#style)."""
     socket.socket.connect = _guarded_connect
     yield
     socket.socket.connect = _real_connect

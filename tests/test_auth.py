@@ -1,4 +1,4 @@
-"""Staff sign-in and sessions (design §7): throttled before hashing, a second factor for managers
+"""Staff sign-in and sessions (docs/architecture.md#security): throttled before hashing, a second factor for managers
 and admins, sessions that really end server-side, and typed text kept across a re-sign-in."""
 
 from __future__ import annotations

@@ -323,3 +323,4 @@ def test_serve_runs_the_web_server_and_the_worker_on_the_port_asked_for(tmp_path
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        process.stdout.close()

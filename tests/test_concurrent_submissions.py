@@ -1,5 +1,5 @@
 """100 families press Send at the same moment: 100 concerns, 100 references, one intact audit chain.
-Real HTTP to a threaded server, so requests truly overlap (design §6: appends serialised on the
+Real HTTP to a threaded server, so requests truly overlap (docs/architecture.md#audit: appends serialised on the
 chain head)."""
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import INSTANCE_DIR, Config, select_config
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Pages and texts live at the top of the repository, one folder per blueprint (docs/architecture.md#the-parts).
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 NHSUK_FRONTEND_VERSION = (STATIC_DIR / "NHSUK_FRONTEND_VERSION").read_text().strip()
 
 
@@ -21,7 +23,13 @@ def create_app(config: str | type[Config] | None = None) -> Flask:
     config_cls = config if isinstance(config, type) else select_config(config)
     config_cls.validate()
 
-    app = Flask(__name__, static_url_path="/assets", instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app = Flask(
+        __name__,
+        static_url_path="/assets",
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=str(INSTANCE_DIR),
+        instance_relative_config=False,
+    )
     app.config.from_object(config_cls)
     app.config["TRACKER_CONFIG_NAME"] = config_cls.NAME
     if app.config["PROXY_HOPS"]:
@@ -46,8 +54,8 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _configure_jinja(app: Flask) -> None:
-    # Settings the NHS.UK macros need (shared/browser-testing.md §7). Autoescaping .jinja is a
-    # security control: without it, text passed to the macros is not escaped.
+    # Settings the NHS.UK macros need: missing parameters must render as empty, not fail, and
+    # autoescaping .jinja is a security control: without it, text passed to the macros is not escaped.
     app.jinja_options = {
         **Flask.jinja_options,
         "undefined": ChainableUndefined,
@@ -80,7 +88,7 @@ def _register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    # The server-side session registry is the control (design §7); Flask-Login's own address and
+    # The server-side session registry is the control (docs/architecture.md#security); Flask-Login's own address and
     # browser fingerprint would sign clinicians out whenever their phone changed network.
     login_manager.session_protection = None
     configure_engines(app)

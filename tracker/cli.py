@@ -148,7 +148,7 @@ def _record_full_check(report) -> None:
     "--batch", type=click.IntRange(1, 5000), default=200, show_default=True, help="Calls destroyed per transaction."
 )
 def purge_command(dry_run, batch):
-    """Destroy the personal data of calls past their retention period (domain §7.3), keeping a stub
+    """Destroy the personal data of calls past their retention period (docs/facts.md#retention), keeping a stub
     (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
     from tracker.services import retention
 

@@ -230,7 +230,7 @@ def upgrade():
 
 
 
-    # The audit chain starts empty: one head row that every append locks (design §6).
+    # The audit chain starts empty: one head row that every append locks (docs/architecture.md#audit).
     op.execute("INSERT INTO audit_chain_head (id, last_event_id, last_hash) VALUES (1, 0, '" + "0" * 64 + "')")
 
     # PostgreSQL refuses any UPDATE or DELETE of audit rows. (SQLite has no such trigger; the

@@ -1,5 +1,5 @@
 """Real-browser fixtures: Debian's Chromium through pytest-playwright, a live server of the session
-app, and a `tab` that watches everything a page does (see shared/browser-testing.md).
+app, and a `tab` that watches everything a page does (docs/architecture.md#testing).
 
 Every browser test asks for `trust` (or another fixture that uses `app`), so the autouse `clean`
 fixture in tests/conftest.py empties the tables before it, even though the server lives for the

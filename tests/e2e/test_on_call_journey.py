@@ -1,4 +1,4 @@
-"""The on-call pages in Chromium, on a ward tablet and on a phone (issue 4): an outreach clinician
+"""The on-call pages in Chromium, on a ward tablet and on a phone: an outreach clinician
 opens "On call" from the header, opens the team's rota and presses "Test the rota"; the worker
 sends the test texts through the fake provider, Twilio's signed delivery report comes back
 through the live server, and the results page says who got it. A family's receipt the provider

@@ -1,5 +1,5 @@
 """A stateful fake of the parts of Twilio's REST API the worker uses, on loopback, for the fault
-tests (design §9, security-testing.md §4(b)).
+tests (docs/architecture.md#testing).
 
 It speaks what the real `twilio` SDK sends and parses: POST Messages.json / Calls.json with form
 bodies and Basic auth (201 and a Twilio-shaped resource), and GET lists of Messages / Calls

@@ -1,4 +1,4 @@
-"""The SMS provider fails while calls come in at night (security-testing.md §4(b) F-1 and F-3),
+"""The SMS provider fails while calls come in at night,
 with the worker as a real process against the fake Twilio (conftest.py, fake_twilio.py).
 
 The retry policy and the lease are production's defaults; the shared clock jumps forward, so a

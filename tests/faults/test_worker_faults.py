@@ -1,4 +1,4 @@
-"""The worker dies or loses its database mid-work (security-testing.md §4(b) F-4, F-5, F-6, F-14):
+"""The worker dies or loses its database mid-work:
 nothing is lost, nothing is sent twice, and escalation neither skips nor repeats a step."""
 
 from __future__ import annotations

@@ -95,8 +95,8 @@ def test_pages_make_no_third_party_requests(client, trust):
 
 
 def test_static_assets_may_be_cached_but_pages_may_not(client, trust):
-    asset = client.get("/assets/app/tracker.css")
-    assert asset.status_code == 200 and "no-store" not in asset.headers.get("Cache-Control", "")
+    with client.get("/assets/app/tracker.css") as asset:  # a file: closed when done with
+        assert asset.status_code == 200 and "no-store" not in asset.headers.get("Cache-Control", "")
     assert client.get("/").headers["Cache-Control"] == "no-store"
 
 

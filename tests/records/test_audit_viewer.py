@@ -1,4 +1,4 @@
-"""The audit viewer (issue 5 item 4): search by call reference, person, action and time; each row
+"""The audit viewer: search by call reference, person, action and time; each row
 shows the fields that changed; pages follow one another by key; the page says whether the hash
 chain verifies, checking only what is new since the last check."""
 

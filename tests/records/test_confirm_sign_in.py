@@ -1,4 +1,4 @@
-"""Confirming a sign-in within a session (/auth/confirm), which exports need (design §7): the
+"""Confirming a sign-in within a session (/auth/confirm), which exports need (docs/architecture.md#security): the
 password, and the code for people with an authenticator; throttled like sign-in; audited; back
 only to our own pages."""
 

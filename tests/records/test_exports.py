@@ -1,4 +1,4 @@
-"""Exports (issue 5 item 3, design §7): calls as CSV and Excel and the audit log as CSV, read back
+"""Exports (docs/architecture.md#security): calls as CSV and Excel and the audit log as CSV, read back
 with the csv module and openpyxl; each export audited and behind a fresh sign-in; patient
 details only when asked for with a reason; formulas made inert; bad input answered plainly."""
 

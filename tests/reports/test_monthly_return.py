@@ -1,4 +1,4 @@
-"""The NHS England monthly return (domain §2.1) against figures worked out by hand from a fixture
+"""The NHS England monthly return (docs/facts.md#nhs-englands-monthly-return) against figures worked out by hand from a fixture
 of 35 calls: every route, concern type, outcome and kind of change; calls either side of both
 month boundaries at midnight BST; a call closed the next month; open, reopened, withdrawn and
 duplicate calls; and a call at another site. Runs on SQLite and, with TEST_DATABASE_URL, PostgreSQL."""

@@ -134,7 +134,7 @@ def test_verify_audit_command_fails_and_names_the_edited_row(app, chain):
 
 
 def test_concurrent_appends_never_fork_the_chain(app):
-    """Twelve threads append at once; the chain stays one line (design §6)."""
+    """Twelve threads append at once; the chain stays one line (docs/architecture.md#audit)."""
     errors = []
 
     def append(n):

@@ -1,5 +1,5 @@
 """Raising a concern: one transaction holds the concern, its audit rows and its texts; abuse
-limits flag and hold back, never refuse (design §3, §5, §7)."""
+limits flag and hold back, never refuse (docs/architecture.md#concerns-and-their-clocks, #messages, #security)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The worker sends the outbox: re-checks each message is still wanted, retries safely, never
-sends twice what the provider may already have, and ends permanent failures visibly (design §5)."""
+sends twice what the provider may already have, and ends permanent failures visibly (docs/architecture.md#messages)."""
 
 from __future__ import annotations
 
@@ -271,6 +271,7 @@ def test_the_worker_pings_the_trusts_heartbeat_url_and_carries_on_when_it_is_dow
     up.join(timeout=5)
     down.join(timeout=5)
     server.shutdown()
+    server.server_close()
     assert len(hits) >= 3 and set(hits) == {"/ping/tracker"}
     assert not down.is_alive()  # a refused ping never killed the thread before it was told to stop
 

@@ -1,4 +1,4 @@
-"""Rotas and escalation (design §4): who is on call across the clock changes, and a call that
+"""Rotas and escalation (docs/architecture.md#paging): who is on call across the clock changes, and a call that
 climbs the policy step by step until someone claims it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""NEWS2 at every band edge of domain.md §4 and §8.8, and worked examples computed by hand."""
+"""NEWS2 at every band edge of docs/facts.md#news2, and worked examples computed by hand."""
 
 from __future__ import annotations
 

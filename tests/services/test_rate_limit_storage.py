@@ -1,5 +1,5 @@
 """Rate-limit counts in Redis, and what happens when Redis goes away: the form keeps working,
-counts fall back to memory, and an alarm is raised (design §7). Uses a throwaway redis-server the
+counts fall back to memory, and an alarm is raised (docs/architecture.md#security). Uses a throwaway redis-server the
 test starts and kills itself, never the shared one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Retention (domain §7.3, issue 5 item 5): when a call's personal data is due for destruction,
+"""Retention (docs/facts.md#retention): when a call's personal data is due for destruction,
 and the purge that destroys it, keeping a stub and the audit trail whole."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every text fits its segment budget, and family texts carry no clinical detail (design §5)."""
+"""Every text fits its segment budget, and family texts carry no clinical detail (docs/architecture.md#messages)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tracker.services.sms_text import SEGMENT_BUDGET, VOICE_TEMPLATES, measure, render
 
-TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "tracker" / "templates" / "sms"
+TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "templates" / "sms"
 
 # The longest values each variable can take in practice.
 WORST_CASE = {

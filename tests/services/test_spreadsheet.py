@@ -1,4 +1,4 @@
-"""The one rule for spreadsheet cells (design §7) and its PostgreSQL twin, held to the same answers."""
+"""The one rule for spreadsheet cells (docs/architecture.md#security) and its PostgreSQL twin, held to the same answers."""
 
 from __future__ import annotations
 

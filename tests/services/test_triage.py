@@ -1,4 +1,4 @@
-"""Every transition of a concern's life, allowed and forbidden, at the service level (design §3)."""
+"""Every transition of a concern's life, allowed and forbidden, at the service level (docs/architecture.md#concerns-and-their-clocks)."""
 
 from __future__ import annotations
 

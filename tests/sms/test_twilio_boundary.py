@@ -1,5 +1,5 @@
 """The Twilio boundary: one module imports the SDK, and webhook signatures are checked against
-the exact URL Twilio called (shared/twilio/README.md § Webhook signatures)."""
+the exact URL Twilio called: scheme, host, path and query, with no stray "?" (Twilio's webhook security guide)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """TwilioSender's handling of what Twilio can answer, which Prism cannot produce: 429, numbered
 errors, 5xx, timeouts, refused and broken connections, and look-ups after an unclear send
-(security-testing.md §1.4 and §3.1).
+(docs/architecture.md#messages).
 
 Canned answers come from an in-process fake transport mounted on the SDK's own requests session,
 so each request still passes through the real SDK and our redirecting client. Refused, stalled

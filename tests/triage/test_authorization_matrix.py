@@ -1,4 +1,4 @@
-"""Every endpoint × every role and anonymous (design §7, security-testing §4(d)). The meta-test
+"""Every endpoint × every role and anonymous (docs/architecture.md#security). The meta-test
 fails when a route is added without a row here."""
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
         assert response.status_code == want, (endpoint, role, response.status_code, response.headers.get("Location"))
     for secret in NEVER_SHOWN.get(role, []):
         assert secret not in response.get_data(as_text=True)
+    response.close()  # a static file stays open until its response is closed
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Twilio's webhooks (design §4, §5): signed or refused; delivery status only moves forward; STOP,
+"""Twilio's webhooks (docs/architecture.md#paging, #messages): signed or refused; delivery status only moves forward; STOP,
 START, HELP and ACK; a family's reply lands on their call; a keypress pauses paging."""
 
 from __future__ import annotations

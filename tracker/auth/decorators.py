@@ -1,4 +1,4 @@
-"""Authorisation, declared on each staff view with `role_required` (design §7).
+"""Authorisation, declared on each staff view with `role_required` (docs/architecture.md#security).
 
 Roles are read from the database on every request (through the session registry), so a change
 takes effect at once. Anonymous people are sent to sign in; a signed-in person whose role may not

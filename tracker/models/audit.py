@@ -1,4 +1,4 @@
-"""The audit trail (design §6): append-only, hash-chained, free of personal data."""
+"""The audit trail (docs/architecture.md#audit): append-only, hash-chained, free of personal data."""
 
 from __future__ import annotations
 

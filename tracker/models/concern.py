@@ -1,4 +1,4 @@
-"""A Martha's Rule concern (design §3): who raised it, about whom, what worries them, and the
+"""A Martha's Rule concern (docs/architecture.md#concerns-and-their-clocks): who raised it, about whom, what worries them, and the
 clocks its lifecycle sets."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class CallerRoute(str, enum.Enum):
-    """The three routes NHS England counts (domain §2.1)."""
+    """The three routes NHS England counts (docs/facts.md#nhs-englands-monthly-return)."""
 
     PATIENT = "patient"
     FAMILY = "family_carer_advocate"
@@ -35,7 +35,7 @@ class Channel(str, enum.Enum):
 
 
 class WorryCategory(str, enum.Enum):
-    """The warning signs trusts list for families (domain §1.4)."""
+    """The warning signs trusts list for families (docs/facts.md#marthas-rule)."""
 
     NOT_USUAL_SELF = "not_usual_self"
     BREATHING = "breathing"
@@ -53,7 +53,7 @@ class SpokeToWard(str, enum.Enum):
 
 
 class ConcernType(str, enum.Enum):
-    """Outcome coding at close (design §3): acute deterioration or not, and if not, what."""
+    """Outcome coding at close (docs/architecture.md#concerns-and-their-clocks): acute deterioration or not, and if not, what."""
 
     ACUTE_DETERIORATION = "acute_deterioration"
     CLINICAL_CONCERN = "clinical_concern"  # e.g. delayed medication or tests
@@ -94,7 +94,7 @@ class CancelKind(str, enum.Enum):
 
 
 class NoteKind(str, enum.Enum):
-    """Free text lives in notes, never in the audit trail (design §3, §6)."""
+    """Free text lives in notes, never in the audit trail (docs/architecture.md#concerns-and-their-clocks, #audit)."""
 
     NOTE = "note"
     CALLER_REPLY = "caller_reply"  # a text the caller sent back
@@ -138,7 +138,7 @@ ACTION_PAST_TENSE = {
     "reopen": "reopened",
 }
 
-# The whole lifecycle (design §3): action -> (statuses it may start from, status it leads to).
+# The whole lifecycle (docs/architecture.md#concerns-and-their-clocks): action -> (statuses it may start from, status it leads to).
 # `None` as the target keeps the status (hand over moves the claim, not the status).
 TRANSITIONS: dict[str, tuple[frozenset[ConcernStatus], ConcernStatus | None]] = {
     "claim": (frozenset({ConcernStatus.NEW}), ConcernStatus.ACKNOWLEDGED),
@@ -197,7 +197,7 @@ REPORT_INDEX = (
 class Concern(Base):
     __tablename__ = "concern"
     __table_args__ = (
-        # The queue: open calls by status, then age (design §3).
+        # The queue: open calls by status, then age (docs/architecture.md#concerns-and-their-clocks).
         Index("ix_concern_status_raised_at", "status", "raised_at"),
         Index("ix_concern_team_status", "team_id", "status"),
         Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
@@ -274,7 +274,7 @@ class Concern(Base):
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    # Abuse handling (design §7): never a refusal, only a flag for staff and texts held back.
+    # Abuse handling (docs/architecture.md#security): never a refusal, only a flag for staff and texts held back.
     # A digest of (patient, bed, worry, categories, number) in comparable form: an identical repeat
     # is found by one indexed lookup (services/concerns.py).
     repeat_key: Mapped[str | None] = mapped_column(String(64))
@@ -283,7 +283,7 @@ class Concern(Base):
     flagged_burst: Mapped[bool] = mapped_column(Boolean, default=False)
     flagged_automated: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # Clocks (design §3): every metric is computed from these.
+    # Clocks (docs/architecture.md#concerns-and-their-clocks): every metric is computed from these.
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_alert_sent_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
@@ -308,7 +308,7 @@ class Concern(Base):
     # the queue's refresh compares it to answer "nothing new" cheaply.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    # The review and the outcome coding at close (design §3).
+    # The review and the outcome coding at close (docs/architecture.md#concerns-and-their-clocks).
     review_kind: Mapped[ReviewKind | None] = mapped_column(str_enum(ReviewKind))
     news2_total: Mapped[int | None] = mapped_column(Integer)
     news2_scale: Mapped[int | None] = mapped_column(Integer)
@@ -322,7 +322,7 @@ class Concern(Base):
     cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
 
-    # Escalation (design §4): the policy and the people on call, frozen when the call was raised;
+    # Escalation (docs/architecture.md#paging): the policy and the people on call, frozen when the call was raised;
     # the next step to fire and when. The worker fires due steps; a claim clears the time.
     escalation_plan: Mapped[dict | None] = mapped_column(JSONType)
     escalation_position: Mapped[int] = mapped_column(Integer, default=0)
@@ -334,7 +334,7 @@ class Concern(Base):
     # A text from the caller arrived and nobody has opened the call since.
     unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    # Retention (domain §7.3). A legal hold stops any purge; a serious incident or a complaint
+    # Retention (docs/facts.md#retention). A legal hold stops any purge; a serious incident or a complaint
     # lengthens the period. `purged_at`: the personal data has been destroyed and only this stub
     # (reference, dates, coded outcome) remains.
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -37,7 +37,7 @@ class Settings(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
-    # Shown on every family page, word for word (design §3).
+    # Shown on every family page, word for word (docs/architecture.md#concerns-and-their-clocks).
     emergency_instruction: Mapped[str] = mapped_column(Text)
     # The outreach number shown before a ward (and so a team) is known.
     outreach_phone: Mapped[str] = mapped_column(String(32))
@@ -49,7 +49,7 @@ class Settings(Base):
     sms_allowed_regions: Mapped[str] = mapped_column(String(64), default="GB")
     languages_enabled: Mapped[str] = mapped_column(String(128), default="en")
     privacy_contact: Mapped[str | None] = mapped_column(String(200))
-    # Staff sessions end after this many minutes without a request the person made (design §7).
+    # Staff sessions end after this many minutes without a request the person made (docs/architecture.md#security).
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
     # Managers and admins always use a second factor; this extends it to every staff role.
     mfa_for_all_staff: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -58,7 +58,7 @@ class Settings(Base):
     in_hours_start: Mapped[time] = mapped_column(Time, default=time(8, 0))
     in_hours_end: Mapped[time] = mapped_column(Time, default=time(18, 0))
     bank_holiday_region: Mapped[str] = mapped_column(String(40), default="england-and-wales")
-    # Retention (domain §7.3): minimums from the Records Management Code of Practice; a trust may
+    # Retention (docs/facts.md#retention): minimums from the Records Management Code of Practice; a trust may
     # keep records longer, never shorter.
     retention_adult_years: Mapped[int] = mapped_column(Integer, default=8)
     retention_child_until_age: Mapped[int] = mapped_column(Integer, default=25)
@@ -153,7 +153,7 @@ class StaffRouteStatus(str, enum.Enum):
 
 class SiteImplementation(Base):
     """A site's Martha's Rule implementation status for one month, as the manager records it for
-    the NHS England return (domain §2.1): no concern can tell it."""
+    the NHS England return (docs/facts.md#nhs-englands-monthly-return): no concern can tell it."""
 
     __tablename__ = "site_implementation"
     __table_args__ = (UniqueConstraint("site_id", "month"),)

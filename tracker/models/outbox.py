@@ -1,4 +1,4 @@
-"""The outbox (design §5): every text or call is a row written in the same transaction as the
+"""The outbox (docs/architecture.md#messages): every text or call is a row written in the same transaction as the
 change that caused it, and sent later by the worker. Our send state and the provider's delivery
 status are kept apart."""
 
@@ -99,7 +99,7 @@ class Message(Base):
     # Shown to staff, in plain English.
     error_reason: Mapped[str | None] = mapped_column(String(300))
 
-    # The text as sent, kept as the record NHS IG guidance asks for (domain §5.1).
+    # The text as sent, kept as the record NHS IG guidance asks for (docs/facts.md#texting-patients-and-families).
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]

@@ -28,7 +28,7 @@ user_team = Table(
     Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
 )
 
-# Roles that must use a second factor whatever the trust chooses for others (design §7).
+# Roles that must use a second factor whatever the trust chooses for others (docs/architecture.md#security).
 MFA_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 
 
@@ -68,7 +68,7 @@ class User(Base):
 class SessionRecord(Base):
     """One signed-in session. The browser holds a random token; only its SHA-256 is stored. Sign
     out, the idle and absolute timeouts and "sign out everywhere" set `revoked_at`, after which
-    the old cookie signs nobody in (design §7)."""
+    the old cookie signs nobody in (docs/architecture.md#security)."""
 
     __tablename__ = "session_record"
     __table_args__ = (Index("ix_session_record_user_id_revoked_at", "user_id", "revoked_at"),)

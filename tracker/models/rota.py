@@ -1,4 +1,4 @@
-"""Who is on call, and how a call climbs when nobody takes it (design §4)."""
+"""Who is on call, and how a call climbs when nobody takes it (docs/architecture.md#paging)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """On call: each team's rota and escalation policy, "test the rota", and the failed-messages page
-(design §4, §5, §7).
+(docs/architecture.md#paging, #messages, #security).
 
 Who may do what: outreach clinicians see their teams' rotas, test them, and deal with failed
 messages; managers also change the rota and policy of their site's teams; admins change rotas

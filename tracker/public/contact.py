@@ -1,4 +1,4 @@
-"""What every public page must always show (design §3): the trust's emergency instruction and a
+"""What every public page must always show (docs/architecture.md#concerns-and-their-clocks): the trust's emergency instruction and a
 phone number for the outreach team. The last values read are remembered in this process, so an
 error page can still show them when the database cannot be reached."""
 

@@ -33,7 +33,7 @@ CALLER_CHOICES = [
     (CallerRoute.STAFF.value, _l("I work at the hospital")),
 ]
 
-# The languages of NHS England's Martha's Rule leaflets (domain §6), in their own words first.
+# The languages of NHS England's Martha's Rule leaflets (docs/facts.md#languages-and-accessibility), in their own words first.
 LANGUAGE_CHOICES = [
     ("", _l("English")),
     ("Arabic", "العربية (Arabic)"),
@@ -98,7 +98,7 @@ class ConcernForm(FlaskForm):
 
     class Meta:
         # The view checks the CSRF token itself, so an expired token can re-show the form with
-        # everything the person typed instead of an error page (design §7).
+        # everything the person typed instead of an error page (docs/architecture.md#security).
         csrf = False
 
     caller_route = RadioField(_l("Who are you?"), validate_choice=False)
@@ -164,7 +164,7 @@ class ConcernForm(FlaskForm):
             raise ValidationError(_l("Tell us what worries you: tick a box or write it in your own words"))
 
     def validate_spoke_to_ward(self, field):
-        # Optional: a concern is never blocked on this question (domain §8.2).
+        # Optional: a concern is never blocked on this question (docs/facts.md#marthas-rule).
         if field.data not in (None, "", "None") and field.data not in {v for v, _ in YES_NO}:
             raise ValidationError(_l("Select yes or no"))
 

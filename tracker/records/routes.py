@@ -74,7 +74,7 @@ def _today():
 
 
 def _confirm_first(back_to: str):
-    """Exports need a sign-in within the last 5 minutes (design §7): off to confirm it, then back."""
+    """Exports need a sign-in within the last 5 minutes (docs/architecture.md#security): off to confirm it, then back."""
     if current_user.live.fresh:
         return None
     return redirect(url_for("auth.confirm", next=back_to))

@@ -1,4 +1,4 @@
-"""Abuse controls that never refuse a concern (design §7).
+"""Abuse controls that never refuse a concern (docs/architecture.md#security).
 
 Counts go to Flask-Limiter's storage (memory by default, Redis when configured). When that
 storage cannot be reached the count continues in this process's memory and an alarm is raised:

@@ -1,4 +1,4 @@
-"""Append to and verify the hash-chained audit trail (design §6).
+"""Append to and verify the hash-chained audit trail (docs/architecture.md#audit).
 
 `record()` runs in the caller's transaction, so an action and its audit row commit or roll back
 together. Appends lock the one-row chain head (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the

@@ -1,4 +1,4 @@
-"""Reading the audit trail (design §6): the managers' search, page by page, and whether the hash
+"""Reading the audit trail (docs/architecture.md#audit): the managers' search, page by page, and whether the hash
 chain verifies.
 
 Search pages are keyset-paginated, newest first, on (occurred_at, id): each page is one index

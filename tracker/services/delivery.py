@@ -1,4 +1,4 @@
-"""Sending the outbox (design §5): claim due rows with a lease, re-check each is still wanted,
+"""Sending the outbox (docs/architecture.md#messages): claim due rows with a lease, re-check each is still wanted,
 send outside any transaction, and record what the provider said.
 
 A 429 or refused connection is retried with backoff; a timeout or 5xx may mean the text went, so
@@ -57,7 +57,7 @@ ALERT_TEMPLATES = frozenset({"clinician_alert", "clinician_alert_burst", "voice_
 
 def unwanted_reason(message: Message) -> str | None:
     """Why a message should not be sent now, or None. An alert for a call already claimed,
-    closed or cancelled, or escalated past its step, is not sent late (design §5); nothing is sent
+    closed or cancelled, or escalated past its step, is not sent late (docs/architecture.md#messages); nothing is sent
     to a number that replied STOP."""
     if message.audience is Audience.FAMILY and opted_out(message.to_number):
         return "opted_out"
@@ -278,7 +278,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
     if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome == "TemporaryFailure":
         # The provider is refusing: do not wait for the retry, page the next step now, and tell
-        # staff on the queue (design §4: a failed alert alarms there).
+        # staff on the queue (docs/architecture.md#paging: a failed alert alarms there).
         escalation.move_on_now(message.concern_id, "alert_not_sent", now)
         alarms.raise_alarm("alert_not_sent")
     message.next_attempt_at = now + backoff(message.attempts)

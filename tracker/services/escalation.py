@@ -1,4 +1,4 @@
-"""Paging that never drops a call (design §4).
+"""Paging that never drops a call (docs/architecture.md#paging).
 
 When a concern is raised, its team's policy and the people on call are frozen onto it (the
 plan), and the first step fires in the same transaction. The worker then fires each later step
@@ -324,7 +324,7 @@ def _set(concern_id: int, **values) -> None:
 
 def _move_on_after_unaccepted_alerts(now: datetime) -> None:
     """An alert the provider has not accepted within the policy's bound (default 2 minutes)
-    counts as failed: the next step is due now (design §5)."""
+    counts as failed: the next step is due now (docs/architecture.md#messages)."""
     stuck = db.session.execute(
         select(Message.concern_id, Concern.escalation_plan)
         .join(Concern, Concern.id == Message.concern_id)

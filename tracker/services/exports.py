@@ -1,4 +1,4 @@
-"""Exports for managers (issue 5, design §7): concerns as CSV or Excel, and the audit log as CSV.
+"""Exports for managers (docs/architecture.md#security): concerns as CSV or Excel, and the audit log as CSV.
 
 Every export is recorded before its first byte leaves (`record_export`: an export_log row with the
 coded filters and, when patient identifiers are included, the reason given; and an audit row that
@@ -6,7 +6,7 @@ names it). Files are streamed: rows come from the database in batches through a 
 cursor (a Core `select()` with `yield_per`: SQLAlchemy ignores `yield_per` on `text()`), so memory
 stays flat however many rows there are. On PostgreSQL the audit log is written by the database
 itself (`COPY ... TO STDOUT`, passed through psycopg 3), with the SQL twin of the spreadsheet rule
-applied in the query. Every text cell passes the one rule of design §7
+applied in the query. Every text cell passes the one rule of docs/architecture.md#security
 (`tracker.services.spreadsheet`).
 
 The streams read on a connection of their own, in a read-only transaction, so a long export

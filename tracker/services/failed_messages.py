@@ -1,4 +1,4 @@
-"""Texts and calls that did not get through, and what staff do about them (issue 4, design §5):
+"""Texts and calls that did not get through, and what staff do about them (docs/architecture.md#messages):
 correct the number and send it again, or record that they dealt with it another way.
 
 A message counts as failed when the provider refused it for good (`dead`), or reported it

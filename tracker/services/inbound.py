@@ -1,4 +1,4 @@
-"""What the SMS provider tells us (design §5): delivery reports, texts people send back, and the
+"""What the SMS provider tells us (docs/architecture.md#messages): delivery reports, texts people send back, and the
 key pressed on a voice alert. Provider-neutral: the webhook blueprint turns Twilio's parameters
 into these calls, and turns the returned `Reply` into Twilio's answer.
 
@@ -36,7 +36,7 @@ from tracker.services.sms_text import render
 
 # --- delivery status ---------------------------------------------------------------------------
 
-# Forward order of the provider's delivery statuses (design §5). Failures are final: nothing
+# Forward order of the provider's delivery statuses (docs/architecture.md#messages). Failures are final: nothing
 # after them changes the status. Texts and calls have their own words; both share the ranks.
 FINAL = 9
 STATUS_RANK = {
@@ -283,7 +283,7 @@ def set_opt_out(number: str, *, opted_out: bool, word: str) -> None:
 
 def _acknowledge(text: InboundText, word: str) -> Reply:
     """ACK from a phone that was paged: pause paging for the policy's window. Never a claim:
-    caller ID can be spoofed and nobody signed in (design §4)."""
+    caller ID can be spoofed and nobody signed in (docs/architecture.md#paging)."""
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = _REFERENCE.search(word)
     concern_id = escalation.find_paged_concern(

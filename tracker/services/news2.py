@@ -1,4 +1,4 @@
-"""NEWS2 (Royal College of Physicians, 2017): the exact bands of domain.md §4.
+"""NEWS2 (Royal College of Physicians, 2017): the exact bands of docs/facts.md#news2.
 
 For clinicians only, as an aid at review. Scale 2 (for hypercapnic respiratory failure, target
 saturation 88–92%) only when a clinician chooses it; never for under-16s or in pregnancy, where

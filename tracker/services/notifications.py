@@ -1,4 +1,4 @@
-"""Putting texts into the outbox (design §5). Nothing here talks to a provider: rows are added
+"""Putting texts into the outbox (docs/architecture.md#messages). Nothing here talks to a provider: rows are added
 in the caller's transaction and the worker sends them after commit."""
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ _INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, s
 
 def family_text_decision(concern, settings: TrustSettings) -> FamilyText:
     """May the caller be texted? Only with a number, their consent, a mobile in an allowed
-    country, and, for relatives, the trust's information-governance decision (design §5)."""
+    country, and, for relatives, the trust's information-governance decision (docs/architecture.md#messages)."""
     if not concern.callback_number:
         return FamilyText.NO_NUMBER
     if not concern.sms_consent:

@@ -1,4 +1,4 @@
-"""Password hashing: argon2id with p=1 and 19–46 MiB (design §7). The library's defaults cost
+"""Password hashing: argon2id with p=1 and 19–46 MiB (docs/architecture.md#security). The library's defaults cost
 about a second per check on two cores, which would turn a sign-in flood into a denial of service."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Phone numbers from the public: any valid number is accepted for a call back; texts go only
-to mobiles in the countries the trust allows (design §3, §5)."""
+to mobiles in the countries the trust allows (docs/architecture.md#concerns-and-their-clocks, #messages)."""
 
 from __future__ import annotations
 

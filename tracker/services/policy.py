@@ -1,4 +1,4 @@
-"""Editing a team's escalation policy (managers and admins; design §4)."""
+"""Editing a team's escalation policy (managers and admins; docs/architecture.md#paging)."""
 
 from __future__ import annotations
 

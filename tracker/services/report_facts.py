@@ -1,6 +1,6 @@
 """Report facts: plain numbers kept on each call so the managers' dashboard can count and sort a
 year of calls without working out local times or durations for every row on every request
-(issue 5, "Speed").
+(the dashboard's speed, bench/README.md).
 
 Each fact is derived from the call's own timestamps, written when those are set, never by hand:
 

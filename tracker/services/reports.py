@@ -1,5 +1,5 @@
-"""The figures managers read (issue 5): the dashboard for a period and site, and the NHS England
-monthly return (domain §2.1). Plain functions returning plain values; the views only show them.
+"""The figures managers read: the dashboard for a period and site, and the NHS England
+monthly return (docs/facts.md#nhs-englands-monthly-return). Plain functions returning plain values; the views only show them.
 
 Rules every figure follows (and the pages say so):
 - A call belongs to the local day, hour and month in which it was **raised**, in the trust's time
@@ -691,7 +691,7 @@ def _percent(part: int, whole: int) -> str | None:
 
 
 def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyReturn:
-    """Each measure NHS England collects (domain §2.1) for calls raised at `site` in `month`, with
+    """Each measure NHS England collects (docs/facts.md#nhs-englands-monthly-return) for calls raised at `site` in `month`, with
     its definition in terms of our coding, and the site's implementation status for the month."""
     period = month_period(month)
     t = _tally(site.id, period)

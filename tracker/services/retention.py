@@ -1,4 +1,4 @@
-"""Retention (domain §7.3): when a concern's personal data is due for destruction, and purging it.
+"""Retention (docs/facts.md#retention): when a concern's personal data is due for destruction, and purging it.
 
 The clock starts when the record stops being in use: when the call was closed (a cancelled call:
 when it last changed, which is when it was cancelled). The periods are the trust's settings,
@@ -16,7 +16,7 @@ Purging removes the personal data and keeps a stub: the reference, the ward, sit
 route and channel, the dates, the coded outcome and the flags, with `purged_at` set. Everything
 personal tied to the concern goes with it: its notes, the bodies, numbers and variables of its
 messages, and the payloads and numbers of its message events (inbound texts). The audit trail
-holds no personal data (design §6), so it is never touched, and each destruction adds an audit
+holds no personal data (docs/architecture.md#audit), so it is never touched, and each destruction adds an audit
 row of its own."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from tracker.services.settings import TrustSettings, current_settings, forget_se
 
 FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
 
-# The minimums a trust may lengthen but never shorten (domain §7.3).
+# The minimums a trust may lengthen but never shorten (docs/facts.md#retention).
 MINIMUMS = {
     "retention_adult_years": 8,
     "retention_child_until_age": 25,
@@ -160,7 +160,7 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
 
 # Every table that holds personal data tied to a concern, and how it is removed. This is the one
 # place to add a table: tests/services/test_retention.py fails when a table refers to concern
-# without being listed here. Daily checks (design §1, component 3) do not exist yet; when the
+# without being listed here. Daily checks (docs/architecture.md#the-product, component 3) do not exist yet; when the
 # daily_check table is added, its purger (the patient's and family's answers) goes in this list.
 
 

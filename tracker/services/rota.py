@@ -1,4 +1,4 @@
-"""Who is on call (design §4): repeating patterns in the trust's local time, one-off overrides
+"""Who is on call (docs/architecture.md#paging): repeating patterns in the trust's local time, one-off overrides
 and extra shifts, and the gaps a manager must fill."""
 
 from __future__ import annotations

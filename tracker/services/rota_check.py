@@ -1,4 +1,4 @@
-""" "Test the rota" (issue 4): a test text to everyone on call for a team now, and who got it.
+""" "Test the rota": a test text to everyone on call for a team now, and who got it.
 
 Each test is a run with its own id; its texts are ordinary outbox messages (so they go through
 the same worker, provider and delivery reports as a real alert), found again by their keys."""

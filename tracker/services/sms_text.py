@@ -1,5 +1,5 @@
 """SMS texts: rendered from template files (tracker/templates/sms/), never from request text,
-and measured in segments as the network counts them (domain §5.3)."""
+and measured in segments as the network counts them (docs/facts.md#texting-patients-and-families)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ GSM7_BASIC = set(
 )
 GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
-# How many segments each text may use: family texts one (design §5); alerts to staff two.
+# How many segments each text may use: family texts one (docs/architecture.md#messages); alerts to staff two.
 SEGMENT_BUDGET = {
     "family_receipt": 1,
     "update_team_coming": 1,

@@ -1,4 +1,4 @@
-"""The one rule for cells in files staff open in a spreadsheet (design §7): a value that a
+"""The one rule for cells in files staff open in a spreadsheet (docs/architecture.md#security): a value that a
 spreadsheet would read as a formula or a command is made inert by a leading apostrophe.
 
 `neutralise` is used by every CSV and Excel export; `NEUTRALISE_SQL` is its twin for exports

@@ -1,5 +1,5 @@
 """What staff must know now, shown as a red banner on the queue, concern and on-call pages
-(design §4): the message worker has stopped; a team's rota has nobody who can be alerted now or
+(docs/architecture.md#paging): the message worker has stopped; a team's rota has nobody who can be alerted now or
 in the next 24 hours; someone on call has no usable mobile; alerts or texts failed and nobody
 has dealt with them yet; and any other open system alarm.
 

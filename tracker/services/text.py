@@ -1,4 +1,4 @@
-"""Cleaning text from outside (design §7): NFC, no control characters, no bidi overrides in
+"""Cleaning text from outside (docs/architecture.md#security): NFC, no control characters, no bidi overrides in
 names, lengths counted in characters. Pure functions; forms turn TextProblem into a message."""
 
 from __future__ import annotations

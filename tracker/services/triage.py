@@ -1,4 +1,4 @@
-"""The life of a concern after it is raised (design §3): one service function per transition,
+"""The life of a concern after it is raised (docs/architecture.md#concerns-and-their-clocks): one service function per transition,
 each with its audit row in the same transaction; a forbidden move raises ForbiddenTransition.
 
 Claiming is a conditional UPDATE, so when twenty clinicians press Claim at once exactly one wins
@@ -54,7 +54,7 @@ from tracker.services.settings import current_settings
 
 NOTE_LIMIT = 4000
 
-# The canned texts staff may send a caller: files in templates/sms/, no free text (design §5).
+# The canned texts staff may send a caller: files in templates/sms/, no free text (docs/architecture.md#messages).
 CALLER_UPDATES = {
     "update_team_coming": "The team is coming to see the patient",
     "update_team_will_call": "The team will phone you soon",
@@ -98,7 +98,7 @@ def visible_concerns(user: User):
 def find_visible(user: User, reference: str) -> Concern | None:
     """The concern with this reference if the user may see it; None (so a 404) otherwise.
     Whoever was paged for a call (a secondary from another team, a site manager) may open it
-    too (design §4)."""
+    too (docs/architecture.md#paging)."""
     eager = (
         joinedload(Concern.ward),
         joinedload(Concern.site),
@@ -485,7 +485,7 @@ def _record(action: str, user: User, concern: Concern, **changes) -> None:
 
 
 def _cancel_pending_alerts(concern: Concern, user: User, reason: str) -> None:
-    """Once someone has the call, alerts still waiting to go are not wanted (design §4)."""
+    """Once someone has the call, alerts still waiting to go are not wanted (docs/architecture.md#paging)."""
     waiting = db.session.scalars(
         select(Message).where(
             Message.concern_id == concern.id,
@@ -615,7 +615,7 @@ def record_review(
 
 @dataclass(frozen=True)
 class Coding:
-    """The outcome coding of design §3, checked by `check()`."""
+    """The outcome coding of docs/architecture.md#concerns-and-their-clocks, checked by `check()`."""
 
     concern_type: ConcernType
     clinical_review_needed: bool

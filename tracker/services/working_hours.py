@@ -1,4 +1,4 @@
-"""In hours or out of hours (issue 5; design §3): the trust's working window on weekdays, in its
+"""In hours or out of hours (docs/architecture.md#concerns-and-their-clocks): the trust's working window on weekdays, in its
 own time zone, with the bank holidays of its region out of hours all day.
 
 Bank holidays come from `tracker/data/bank-holidays.json`, GOV.UK's published list (its README

@@ -1,4 +1,4 @@
-"""The boundary to SMS providers (design §5). Backends: `console` (development: prints and
+"""The boundary to SMS providers (docs/architecture.md#messages). Backends: `console` (development: prints and
 records), `fake` (tests), and `twilio` (production; the only module that imports twilio)."""
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Production backend: Twilio's REST API through the official SDK (design §5).
+"""Production backend: Twilio's REST API through the official SDK (docs/architecture.md#messages).
 
 This is the only module that imports `twilio`. It sends texts (Messages) and places voice calls
 (Calls) that read a message out and take a keypress, sorts Twilio's answers into the three
 failure kinds the worker understands, looks a send up again after an unclear outcome, and checks
 webhook signatures.
 
-Failures, as security-testing.md §1.4 and §3.1 classify them:
+Failures, in the three kinds the worker acts on (docs/architecture.md#messages):
 - certainly not sent, safe to retry: 429 / error 20429, a refused connection, a failed DNS
   look-up, a connect timeout, a failed TLS handshake (TemporaryFailure);
 - perhaps sent: a read timeout, a 5xx, a connection reset after the request went

@@ -1,4 +1,4 @@
-"""Per-request security: the CSP nonce, response headers (design §7), and the SQLite write intent
+"""Per-request security: the CSP nonce, response headers (docs/architecture.md#security), and the SQLite write intent
 of requests that change things."""
 
 from __future__ import annotations

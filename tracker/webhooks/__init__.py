@@ -1,4 +1,4 @@
-"""Twilio's webhooks (design §5): delivery reports, texts sent to our number, and the key pressed
+"""Twilio's webhooks (docs/architecture.md#messages): delivery reports, texts sent to our number, and the key pressed
 on a voice alert.
 
 Nothing here trusts the request until its X-Twilio-Signature checks out against the public URL
