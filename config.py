@@ -13,6 +13,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,6 +26,14 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+@overload
+def env(name: str) -> str | None: ...
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: str | None) -> str | None: ...
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -89,7 +98,7 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # SQLite waits this long for the write lock instead of failing with "database is locked".
     SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)

@@ -34,7 +34,8 @@ def create_app(config: str | type[Config] | None = None) -> Flask:
     app.config["TRACKER_CONFIG_NAME"] = config_cls.NAME
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
+        # Flask's documented way to wrap the WSGI app; mypy only sees a method being replaced.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
     _configure_logging(app)
     _configure_jinja(app)
@@ -62,6 +63,8 @@ def _configure_jinja(app: Flask) -> None:
         "autoescape": lambda name: name is None or name.endswith((".html", ".htm", ".xml", ".jinja")),
         "finalize": lambda value: "" if value is None else value,
     }
+    # create_app passes template_folder, so Flask always has a loader of its own here.
+    assert app.jinja_loader is not None
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PackageLoader("nhsuk_frontend_jinja")])
     app.jinja_env.globals["nhsuk_frontend_version"] = NHSUK_FRONTEND_VERSION
 

@@ -223,7 +223,9 @@ def worker_command(once):
     """Send due outbox messages and keep the heartbeat, until stopped (SIGTERM)."""
     from tracker.worker import Worker
 
-    worker = Worker(current_app._get_current_object())
+    # current_app is a LocalProxy that Flask's annotations present as Flask itself; the worker
+    # needs the real app, which only the proxy's method gives.
+    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
     if once:
         report = worker.run_once()
         click.echo(f"handled {report.handled}: {report.outcomes}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Engine
 from tracker.extensions import db
 
 _write_intent: ContextVar[bool] = ContextVar("tracker_write_intent", default=False)
+# Engines that already have the SQLite listeners, so a second configure_engines never adds them twice.
+_configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def configure_engines(app: Flask) -> None:
@@ -34,9 +37,9 @@ def configure_engines(app: Flask) -> None:
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    if getattr(engine, "_tracker_configured", False):
+    if engine in _configured:
         return
-    engine._tracker_configured = True
+    _configured.add(engine)
     database = engine.url.database
     lock_path = f"{database}-writer.lock" if database and database != ":memory:" else None
 

@@ -14,7 +14,8 @@ import socket
 import threading
 import time
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -25,6 +26,9 @@ from tracker.extensions import db
 from tracker.models import WorkerHeartbeat
 from tracker.services import delivery, escalation, housekeeping
 from tracker.sms import SmsSender, build_sender
+
+if TYPE_CHECKING:  # imported when first needed: only PostgreSQL deployments LISTEN
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stopping = threading.Event()
         self._last_beat = 0.0
-        self._last_housekeeping = None
+        self._last_housekeeping: datetime | None = None
 
     def run_once(self) -> delivery.BatchReport:
         """One pass: heartbeat if due, one batch of due messages, then the escalation steps and
@@ -140,7 +144,7 @@ class Listener:
 
     def __init__(self, url: str):
         self.url = url
-        self.connection = None
+        self.connection: psycopg.Connection[Any] | None = None
         self._retry_at = 0.0
         self._connect()
 

@@ -133,7 +133,8 @@ def role_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.allowed_roles = frozenset(roles)
+        # Through __dict__ (as functools.wraps does): mypy allows no new attribute on a function.
+        wrapped.__dict__["allowed_roles"] = frozenset(roles)
         return wrapped
 
     return decorator
@@ -153,7 +154,7 @@ def signed_in_required(view):
             return redirect(url_for(pending))
         return view(*args, **kwargs)
 
-    wrapped.allowed_roles = frozenset(Role)
+    wrapped.__dict__["allowed_roles"] = frozenset(Role)  # as in role_required
     return wrapped
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 MAX_AGE_SECONDS = 180 * 24 * 3600
 MAX_ACCOUNTS = 10  # a shared ward PC: the most recent accounts signed in on it

@@ -86,6 +86,7 @@ def sign_in():
         db.session.commit()
         if check.ok:
             user = check.user
+            assert user is not None  # that is what ok means
             if auth.needs_mfa(user) and user.totp_secret:
                 session["pending_sign_in"] = {"user_id": user.id, "at": time.time(), "next": next_url}
                 return redirect(url_for(".sign_in_code"))
@@ -105,6 +106,7 @@ def sign_in_code():
         flash("Sign in again: the security code step timed out.", "information")
         return redirect(url_for(".sign_in"))
     user = db.session.get(User, pending["user_id"])
+    assert user is not None  # accounts are never deleted, only made inactive
     form = CodeForm()
     status = 200
     if form.validate_on_submit():

@@ -119,7 +119,7 @@ def shift(form: MultiDict, team_member_ids: set[int], tz_name: str) -> dict:
 
 
 def policy(form: MultiDict) -> dict:
-    steps = []
+    steps: list[StepSpec] = []
     for index in range(MAX_STEPS):
         tiers = [t for t in form.getlist(f"step{index}_tiers") if t in TIER_WORDS]
         if not tiers:

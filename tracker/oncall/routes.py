@@ -255,7 +255,7 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
     """What the form shows: what was typed (after a problem), else the saved policy, else the
     suggested default."""
     if problem is not None:
-        values = {key: request.form.get(key, "") for key in request.form}
+        values: dict[str, str | list[str]] = {key: request.form.get(key, "") for key in request.form}
         for index in range(forms.MAX_STEPS):
             values[f"step{index}_tiers"] = request.form.getlist(f"step{index}_tiers")
         return values
@@ -307,7 +307,11 @@ def test_results(code: str, run: str):
     results = rota_check.results(team, run)
     waiting = any(
         r.outcome == "waiting"
-        or (r.outcome == "sent" and r.message.delivery_status not in {"delivered", "undelivered", "failed"})
+        or (
+            r.outcome == "sent"
+            and r.message is not None  # always so when sent
+            and r.message.delivery_status not in {"delivered", "undelivered", "failed"}
+        )
         for r in results
     )
     return render_template(

@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 from datetime import timedelta
+from typing import TypedDict
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -41,6 +42,12 @@ WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 # kept 24 hours, services/confirmations.py).
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=30)
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class KioskArgument(TypedDict, total=False):
+    """The one query argument carried from link to link (typed, so url_for's own keywords never match it)."""
+
+    kiosk: str
 
 
 def _new_submission_id() -> str:
@@ -227,14 +234,15 @@ def concern_form(code: str):
         except SQLAlchemyError:
             db.session.rollback()
             log.exception("could not save a concern for ward %s", ward_code)
-            return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
+            # The ward as it is now, or as it was when the form arrived if it has gone since.
+            return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
     else:
-        return _render_form(_find_ward(code), form, kiosk, 503, send_failed=True)
+        return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
     session["confirmation"] = confirmation
     return redirect(url_for(".sent", code=ward_code), 303)
 
 
-def _kiosk_argument() -> dict[str, str]:
+def _kiosk_argument() -> KioskArgument:
     return {"kiosk": "1"} if request.args.get("kiosk") == "1" else {}
 
 
@@ -288,7 +296,8 @@ def sent(code: str):
         return _unavailable_ward(code, None)
     shown = confirmations.find(session.get("confirmation"), ward.code, CONFIRMATION_SHOWN_FOR)
     if shown is None:
-        return redirect(url_for(".concern_form", code=ward.code, **({"kiosk": "1"} if _kiosk_requested(ward) else {})))
+        kiosk_argument: KioskArgument = {"kiosk": "1"} if _kiosk_requested(ward) else {}
+        return redirect(url_for(".concern_form", code=ward.code, **kiosk_argument))
     settings = current_settings()
     return render_template(
         "public/sent.html",

@@ -4,6 +4,7 @@ service, commit, answer."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -165,6 +166,7 @@ def export_concerns():
     reason = forms.reason(values, problems) if identifiers else None
     if problems:
         return _render_exports(values, problems, "concerns", 400)
+    assert period is not None  # _period adds a problem whenever it gives no period
     filters = exports.ConcernFilters(
         period, site.id, ward_ids[ward] if ward else None, ConcernStatus(status) if status else None, outcome
     )
@@ -207,6 +209,7 @@ def export_audit():
     user_id, action, concern_id = _audit_filters(values, problems, site)
     if problems:
         return _render_exports(values, problems, "audit", 400)
+    assert period is not None  # as in export_concerns
     filters = exports.AuditFilters(period, site.id, user_id, action, concern_id)
     tz = current_settings().timezone
     name = exports.file_name(ExportKind.AUDIT_CSV, site.code, period)
@@ -281,7 +284,8 @@ def audit_page():
             )
         )
     status, checkpoint = audit_log.check_chain()
-    kept = {name: values.get(name) for name in CARRIED if values.get(name)}
+    # Any, not str: url_for would check str values against its own keywords such as _external.
+    kept: dict[str, Any] = {name: values.get(name) for name in CARRIED if values.get(name)}
     # Drawn before the commit below, which would expire the rows it shows.
     html = render_template(
         "records/audit.html",

@@ -71,6 +71,8 @@ def dashboard_period(args: Mapping, tz_name: str, today: date) -> Period:
         (f"{name}-day", message) for name, message in (("from", start_problem), ("to", end_problem)) if message
     ]
     if not problems:
+        # _date gives a problem whenever it gives no date.
+        assert start is not None and end is not None
         try:
             return check_period(Period(start, end), tz_name)
         except ReportProblem as problem:
@@ -92,6 +94,8 @@ def return_month(args: Mapping, tz_name: str, today: date) -> date:
     if year is None or len(year_text) != 4:
         problems.append(("year", "Enter the year as 4 digits, like 2025"))
     if not problems:
+        # A month or year that _number refused was added to the problems above.
+        assert month is not None and year is not None
         first = date(year, month, 1)
         last = latest_allowed(tz_name)
         if not EARLIEST <= first <= last:
@@ -123,4 +127,6 @@ def implementation_form(form: Mapping, tz_name: str) -> tuple[date, FamilyRouteS
         problems.append(("staff_route", "Say whether the staff route was fully live, partly live or not live"))
     if problems:
         raise FilterProblems(problems)
+    # Each of them is None only where a problem was added.
+    assert first is not None and family is not None and staff is not None
     return first, family, staff

@@ -94,8 +94,8 @@ def _shortcuts(today: date) -> list[dict]:
     ]
 
 
-def period_args(period: reports.Period, site: Site | None = None) -> dict:
-    args = {
+def period_args(period: reports.Period, site: Site | None = None) -> dict[str, int | str]:
+    args: dict[str, int | str] = {
         "from-day": period.start.day,
         "from-month": period.start.month,
         "from-year": period.start.year,
@@ -226,8 +226,7 @@ def monthly_return_csv():
     )
     db.session.commit()
     response = make_response(buffer.getvalue())
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
+    response.mimetype = "text/csv"  # Werkzeug adds "; charset=utf-8" to a text/* type
     response.headers["Content-Disposition"] = (
         f'attachment; filename="marthas-rule-return-{site.code}-{month:%Y-%m}.csv"'
     )
@@ -246,16 +245,16 @@ def record_implementation():
     try:
         month, family, staff = filters.implementation_form(request.form, settings.timezone)
     except filters.FilterProblems as problems:
-        month = _month_or_none(request.form.get("month", ""))
+        chosen = _month_or_none(request.form.get("month", ""))
         return _return_page(
             site,
             sites,
-            month,
+            chosen,
             errors=problems.problems,
             status=400,
             form={
-                "month": str(month.month) if month else "",
-                "year": str(month.year) if month else "",
+                "month": str(chosen.month) if chosen else "",
+                "year": str(chosen.year) if chosen else "",
                 "family_route": request.form.get("family_route", ""),
                 "staff_route": request.form.get("staff_route", ""),
             },

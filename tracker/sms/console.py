@@ -8,6 +8,7 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TextIO
 
 from tracker.clock import utcnow
 from tracker.sms import OutgoingSms, SendResult
@@ -16,10 +17,10 @@ from tracker.sms import OutgoingSms, SendResult
 class ConsoleSender:
     name = "console"
 
-    def __init__(self, log_path: str | None, stream=None):
+    def __init__(self, log_path: str | None, stream: TextIO | None = None) -> None:
         self.log_path = Path(log_path) if log_path else None
         self.stream = stream or sys.stdout
-        self.sent: list[dict] = []
+        self.sent: list[dict[str, str]] = []
         self._lock = threading.Lock()
 
     @staticmethod

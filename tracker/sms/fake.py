@@ -12,7 +12,7 @@ from tracker.sms import OutgoingSms, SendFailure, SendResult
 class FakeSender:
     name = "fake"
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent: list[OutgoingSms] = []
         self.attempts = 0
         self._failures: deque[SendFailure] = deque()

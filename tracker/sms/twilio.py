@@ -133,7 +133,7 @@ class RedirectedHttpClient(TwilioHttpClient):
         self.scheme, self.netloc = parts.scheme, parts.netloc
         self.session.trust_env = False
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.hostname != TWILIO_API_HOST or parts.port not in (None, 443):
             raise ForeignHostRefused(f"refusing to send a Twilio request to {parts.scheme}://{parts.netloc}")
@@ -160,7 +160,7 @@ def build_client(account_sid: str, auth_token: str, *, timeout: float, api_base:
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception and everything it wraps (requests → urllib3 → socket)."""
     seen: set[int] = set()
-    stack = [exc]
+    stack: list[BaseException | None] = [exc]
     while stack:
         current = stack.pop()
         if current is None or id(current) in seen:
@@ -209,7 +209,7 @@ def api_failure(
     code_text = str(code if code is not None else status)
     if code in ACCOUNT_REFUSED or (status == 401 and code is None):
         return TemporaryFailure(
-            ACCOUNT_REFUSED.get(code, ACCOUNT_REFUSED[20003]), code_text, alarm="sms_account_refused"
+            ACCOUNT_REFUSED[code] if code in ACCOUNT_REFUSED else ACCOUNT_REFUSED[20003], code_text, alarm="sms_account_refused"
         )
     if status == 429 or code in TEMPORARY_CODES:
         return TemporaryFailure(
@@ -308,7 +308,7 @@ class TwilioSender:
             )
         return SendResult(record.sid, record.status)
 
-    def _text(self, sms: OutgoingSms):
+    def _text(self, sms: OutgoingSms) -> Any:  # the SDK's MessageInstance, untyped
         sender = (
             {"messaging_service_sid": self.messaging_service_sid}
             if self.messaging_service_sid
@@ -319,7 +319,7 @@ class TwilioSender:
             to=sms.to, body=sms.body, validity_period=self.validity_seconds, **sender, **optional
         )
 
-    def _call(self, sms: OutgoingSms):
+    def _call(self, sms: OutgoingSms) -> Any:  # the SDK's CallInstance, untyped
         optional = (
             {
                 "status_callback": sms.status_callback,
@@ -386,7 +386,7 @@ class TwilioSender:
         return SendResult(latest.sid, latest.status)
 
     @staticmethod
-    def _ours(record, sms: OutgoingSms, since: datetime) -> bool:
+    def _ours(record: Any, sms: OutgoingSms, since: datetime) -> bool:
         return (
             bool(record.sid)
             and record.to == sms.to

@@ -374,7 +374,6 @@ def raise_call():
             form.ward_id.errors.append("That ward is closed. Choose another")
         except IntegrityError:
             db.session.rollback()
-            outcome = None
             flash("That call was already sent.", "information")
             return redirect(url_for(".raise_call"))
         else:

@@ -165,7 +165,7 @@ def timeline_words(action: str, changes: dict) -> str:
     if template:
         words += f": {TEMPLATE_WORDS.get(template, template)}"
     if action == "priority_set":
-        words += f" to {({1: 'urgent', 2: 'soon', 3: 'routine'}).get(changes.get('priority'), 'none')}"
+        words += f" to {({1: 'urgent', 2: 'soon', 3: 'routine'}).get(changes.get('priority', 0), 'none')}"
     if action == "review_recorded":
         words += " (" + ("seen on the ward" if changes.get("review_kind") == "seen_on_ward" else "advice by phone")
         if changes.get("news2_total") is not None:
