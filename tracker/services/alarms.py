@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -33,7 +33,7 @@ ALARM_TEXT = {
 }
 
 
-def _open(kind: str, subject: str | None):
+def _open(kind: str, subject: str | None) -> Select[SystemAlarm]:
     return select(SystemAlarm).where(
         SystemAlarm.kind == kind,
         SystemAlarm.cleared_at.is_(None),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -52,6 +53,14 @@ class Actor:
         return cls("cli")
 
 
+class Target(TypedDict):
+    """What an event is about, when one is given to several record(..., **target) calls."""
+
+    object_type: str
+    object_id: int
+    concern_id: int | None
+
+
 def record(
     action: str,
     actor: Actor,
@@ -59,8 +68,8 @@ def record(
     object_type: str | None = None,
     object_id: int | None = None,
     concern_id: int | None = None,
-    changes: dict | None = None,
-    session=None,
+    changes: dict[str, Any] | None = None,
+    session: Session | scoped_session[Session] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain in the current transaction (of `session`, by default the
     request's) and return it.
@@ -82,15 +91,15 @@ class Entry:
     changes: dict | None = None
 
 
-def record_many(entries: list[Entry], session=None) -> list[AuditEvent]:
+def record_many(entries: list[Entry], session: Session | scoped_session[Session] | None = None) -> list[AuditEvent]:
     """Append several events in order with two statements (one multi-row insert, one head update).
     The events returned are records of what was written, not attached to the session.
 
     The chain head is the last lock a transaction takes: pending changes are flushed first, so
     their row locks are held before it (a transaction that took the head and then waited for a
     concern row another held, while that one waited for the head, would deadlock on PostgreSQL)."""
-    session = session if session is not None else db.session
-    real = session() if isinstance(session, scoped_session) else session
+    chosen = session if session is not None else db.session
+    real = chosen() if isinstance(chosen, scoped_session) else chosen
     if real.info.get(_HEAD_KEY) is None and (real.new or real.dirty or real.deleted):
         real.flush()
     head = _locked_head(real)
@@ -143,7 +152,7 @@ _INSERT_EVENTS = insert(AuditEvent.__table__)
 _UPDATE_HEAD = update(AuditChainHead.__table__).where(AuditChainHead.__table__.c.id == 1)
 
 
-def _locked_head(session) -> list:
+def _locked_head(session: Session) -> list[Any]:
     """[last event id, last hash], locked for the rest of this transaction (PostgreSQL: FOR
     UPDATE; SQLite: the transaction already holds the write lock). Read once per transaction:
     later appends in it hold the lock already and keep these values current."""
@@ -151,7 +160,7 @@ def _locked_head(session) -> list:
     if head is not None:
         return head
     table = AuditChainHead.__table__
-    row = session.connection().execute(_LOCK_HEAD).one_or_none()
+    row: Sequence[Any] | None = session.connection().execute(_LOCK_HEAD).one_or_none()
     if row is None:
         session.execute(insert(table).values(id=1, last_event_id=0, last_hash=GENESIS_HASH))
         row = (0, GENESIS_HASH)
@@ -169,7 +178,7 @@ _LOCK_HEAD = (
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session, transaction) -> None:
+def _forget_head(session: Session, transaction: SessionTransaction) -> None:
     # The lock ends with the outermost transaction; the next one must lock and read afresh.
     if transaction.parent is None:
         session.info.pop(_HEAD_KEY, None)

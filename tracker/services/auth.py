@@ -13,11 +13,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pyotp
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -313,7 +314,7 @@ class LiveSession:
     user: User
 
     @property
-    def idle_expires_at(self):
+    def idle_expires_at(self) -> datetime:
         return self.record.last_active_at + timedelta(minutes=current_settings().idle_timeout_minutes)
 
     @property
@@ -380,7 +381,7 @@ def load_session(token: str, *, activity: bool) -> LiveSession | Ended | None:
     return LiveSession(record, record.user)
 
 
-def _touch_in_own_transaction(record_id: int, now) -> None:
+def _touch_in_own_transaction(record_id: int, now: datetime) -> None:
     # A short write of its own, so a page view stays a read-only transaction on SQLite.
     with write_intent(), Session(db.engine) as own:
         own.execute(update(SessionRecord).where(SessionRecord.id == record_id).values(last_active_at=now))
@@ -389,10 +390,14 @@ def _touch_in_own_transaction(record_id: int, now) -> None:
 
 def _revoke_in_own_transaction(record_id: int, user_id: int, reason: str) -> None:
     with write_intent(), Session(db.engine) as own:
-        ended = own.execute(
-            update(SessionRecord)
-            .where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason=reason)
+        # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
+        ended = cast(
+            CursorResult[Any],
+            own.execute(
+                update(SessionRecord)
+                .where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
+                .values(revoked_at=utcnow(), revoked_reason=reason)
+            ),
         ).rowcount
         if ended:
             audit.record(
@@ -428,7 +433,7 @@ def end_all_sessions(user: User, reason: str, *, actor: audit.Actor, keep: Sessi
     query = update(SessionRecord).where(SessionRecord.user_id == user.id, SessionRecord.revoked_at.is_(None))
     if keep is not None:
         query = query.where(SessionRecord.id != keep.id)
-    ended = db.session.execute(query.values(revoked_at=now, revoked_reason=reason)).rowcount
+    ended = cast(CursorResult[Any], db.session.execute(query.values(revoked_at=now, revoked_reason=reason))).rowcount
     audit.record(
         "sessions_ended", actor, object_type="user", object_id=user.id, changes={"reason": reason, "count": ended}
     )

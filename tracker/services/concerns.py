@@ -89,7 +89,9 @@ class Outcome:
     @property
     def concern(self) -> Concern:
         """The concern as a full object (loaded on demand: the form's own path never needs it)."""
-        return db.session.get(Concern, self.concern_id)
+        concern = db.session.get(Concern, self.concern_id)
+        assert concern is not None  # concerns are never deleted (retention blanks them)
+        return concern
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,7 @@ def _merge_into_identical_open_concern(intake: Intake, key: str, actor: audit.Ac
         changes={"repeat_count": count, "channel": intake.channel.value},
     )
     repeat = db.session.get(Concern, concern_id, populate_existing=True)
+    assert repeat is not None  # updated just above, in this transaction
     return Outcome.of(repeat, family_text_of(repeat), "merged")
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -53,4 +54,7 @@ def find(token: str | None, ward_code: str, within: timedelta) -> Confirmation |
 
 def purge_expired(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - KEPT
-    return db.session.execute(delete(Confirmation).where(Confirmation.created_at < cutoff)).rowcount
+    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
+    return cast(
+        CursorResult[Any], db.session.execute(delete(Confirmation).where(Confirmation.created_at < cutoff))
+    ).rowcount

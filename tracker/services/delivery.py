@@ -141,6 +141,7 @@ def outgoing(message: Message) -> OutgoingSms:
     """The message as the provider needs it, with the callback addresses that carry its id."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     callbacks = current_app.config.get("SMS_STATUS_CALLBACKS", True)
+    assert message.body is not None  # claim_due renders it first
     return OutgoingSms(
         message.id,
         message.to_number,
@@ -199,7 +200,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     now = utcnow()
     message.lease_owner = message.lease_until = None
     actor = audit.Actor.worker()
-    base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+    base: audit.Target = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
     if message.concern_id is not None:  # the queue shows each text's state
         db.session.execute(
             update(Concern)
@@ -208,6 +209,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
             .execution_options(synchronize_session=False)
         )
     if outcome in {"accepted", "reconciled"}:
+        assert isinstance(detail, SendResult)  # what attempt() gives with these outcomes
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
         message.provider_sid = detail.sid
@@ -245,8 +247,9 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     failure = detail if isinstance(detail, Exception) else None
     code = getattr(failure, "code", None)
     reason = getattr(failure, "reason", None) or str(failure)
-    if getattr(failure, "alarm", None):
-        alarms.raise_alarm(failure.alarm)
+    alarm = getattr(failure, "alarm", None)
+    if alarm:
+        alarms.raise_alarm(alarm)
     message.attempts += 1
     max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]
     if outcome == "reconcile_failed":

@@ -8,12 +8,13 @@ looking numbers; the demo only ever sends through the console backend."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from flask import current_app
 from sqlalchemy import select
 
 from tracker.extensions import db
-from tracker.models import AlertChannel, Population, Role, Site, Tier
+from tracker.models import AlertChannel, Population, Role, Site, Team, Tier, User, Ward
 from tracker.services import audit
 from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
 from tracker.services.policy import DEFAULT_STEPS, StepSpec, save_policy
@@ -21,6 +22,15 @@ from tracker.services.rota import add_pattern
 from tracker.services.users import create_user
 
 DEMO_TRUST = "Demo Hospitals NHS Trust"
+
+
+class _Scope(TypedDict, total=False):
+    """What create_user is given besides the name and role."""
+
+    teams: list[Team]
+    ward: Ward
+    site: Site
+    mobile: str
 
 
 def demo_exists() -> bool:
@@ -112,7 +122,7 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
             nurse_in_charge_phone="020 7946 0300",
             kiosk_default=kiosk,
         )
-    people = [
+    people: list[tuple[str, str, Role, _Scope]] = [
         ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
         ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
         (
@@ -136,7 +146,7 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
         ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
     ]
     accounts = []
-    users = {}
+    users: dict[str, User] = {}
     for email, name, role, scope in people:
         user, password = create_user(actor, email=email, display_name=name, role=role, **scope)
         accounts.append((user.email, role.value, password))
@@ -146,7 +156,7 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     return accounts
 
 
-def _seed_on_call(actor: audit.Actor, adults, children, users) -> None:
+def _seed_on_call(actor: audit.Actor, adults: Team, children: Team, users: dict[str, User]) -> None:
     """Rotas and escalation policies for Northgate's two teams: the nurse and the charge nurse
     take turns as primary and secondary on 12-hour days and nights, the charge nurse leads; the
     hospital-at-night team is the voice fallback. Riverside has no policy, to show the simplest

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import CursorResult, exists, select, update
 
 from tracker.clock import local, utcnow
 from tracker.extensions import db
@@ -37,9 +38,13 @@ from tracker.models import (
     User,
 )
 from tracker.services import alarms, audit
-from tracker.services.notifications import WARD_NAME_IN_ALERT, insert_messages, prepare_message
+from tracker.services.notifications import WARD_NAME_IN_ALERT, MessageRow, insert_messages, prepare_message
 from tracker.services.rota import on_call
 from tracker.services.settings import current_settings
+from tracker.services.wards import TeamInfo
+
+if TYPE_CHECKING:  # concerns imports this module
+    from tracker.services.concerns import NewConcern
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ _CONCERNS = Concern.__table__
 # --- the plan -----------------------------------------------------------------------------------
 
 
-def plan_for(team, at: datetime) -> dict:
+def plan_for(team: TeamInfo, at: datetime) -> dict[str, Any]:
     """The team's policy with the people on call at `at`, as plain values to store on the concern.
 
     A team with no policy yet is paged on its duty phone every few minutes until someone claims
@@ -82,7 +87,7 @@ def plan_for(team, at: datetime) -> dict:
     people = on_call(team.id, at)
     steps = []
     for step in policy.steps:
-        recipients = []
+        recipients: list[dict[str, Any]] = []
         for tier in step.tiers:
             for person in people.get(Tier(tier), []):
                 recipients.append(
@@ -119,7 +124,7 @@ def plan_for(team, at: datetime) -> dict:
     }
 
 
-def step_at(plan: dict, position: int) -> dict | None:
+def step_at(plan: dict[str, Any], position: int) -> dict[str, Any] | None:
     """The step at this position: the policy's steps, repeated, then the fallback for ever."""
     steps = plan["steps"]
     rounds = len(steps) * (plan["repeat_times"] + 1)
@@ -144,7 +149,9 @@ def step_at(plan: dict, position: int) -> dict | None:
 # --- firing a step ----------------------------------------------------------------------------
 
 
-def alert_rows(concern, plan: dict, position: int, *, coalesce: bool, now: datetime) -> tuple[list[dict], dict | None]:
+def alert_rows(
+    concern: Concern | NewConcern, plan: dict[str, Any], position: int, *, coalesce: bool, now: datetime
+) -> tuple[list[MessageRow], dict[str, Any] | None]:
     """The outbox rows for one step (one per person who can be alerted) and the step itself."""
     step = step_at(plan, position)
     if step is None:
@@ -161,7 +168,7 @@ def alert_rows(concern, plan: dict, position: int, *, coalesce: bool, now: datet
     }
     voice = step["channel"] == AlertChannel.VOICE.value
     window = int(now.timestamp() // 600)
-    rows = []
+    rows: list[MessageRow] = []
     for person in step["recipients"]:
         if not person.get("number"):
             continue
@@ -192,10 +199,11 @@ def alert_rows(concern, plan: dict, position: int, *, coalesce: bool, now: datet
     return rows, step
 
 
-def choose_first_step(plan: dict, *, coalesce: bool) -> tuple[int, dict | None, list[int]]:
+def choose_first_step(plan: dict[str, Any], *, coalesce: bool) -> tuple[int, dict[str, Any] | None, list[int]]:
     """Which step fires at raise time: the first that reaches anyone (steps with nobody on call
     are skipped). Returns (its position, the step, the positions skipped)."""
-    position, skipped = 0, []
+    position = 0
+    skipped: list[int] = []
     while True:
         step = step_at(plan, position)
         if step is None or step["label"] == "fallback" or any(p.get("number") for p in step["recipients"]):
@@ -205,10 +213,10 @@ def choose_first_step(plan: dict, *, coalesce: bool) -> tuple[int, dict | None, 
 
 
 def fire_first_step(
-    concern,
-    plan: dict,
+    concern: Concern | NewConcern,
+    plan: dict[str, Any],
     position: int,
-    step: dict | None,
+    step: dict[str, Any] | None,
     skipped: list[int],
     actor: audit.Actor,
     *,
@@ -251,6 +259,7 @@ def fire_first_step(
             changes={"reason": "nobody_to_alert"},
         )
         return
+    assert step is not None  # rows come only from a step
     insert_messages(rows, actor)
     audit.record(
         "escalation_step_fired",
@@ -281,6 +290,7 @@ def tick(now: datetime | None = None, limit: int = 20) -> int:
     actor = audit.Actor.worker()
     for concern_id in due:
         concern = db.session.get(Concern, concern_id, populate_existing=True)
+        assert concern is not None  # selected and locked above, in this transaction
         if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
             _set(concern_id, next_escalation_at=None)
             continue
@@ -317,7 +327,7 @@ def tick(now: datetime | None = None, limit: int = 20) -> int:
     return fired
 
 
-def _set(concern_id: int, **values) -> None:
+def _set(concern_id: int, **values: Any) -> None:
     values.setdefault("updated_at", utcnow())
     db.session.execute(update(_CONCERNS).where(_CONCERNS.c.id == concern_id).values(**values))
 
@@ -381,15 +391,19 @@ def move_on_now(concern_id: int, reason: str, now: datetime | None = None) -> bo
     ).first()
     if current is None or _fallback_paged(current.escalation_plan, current.escalation_position):
         return False
-    moved = db.session.execute(
-        update(_CONCERNS)
-        .where(
-            _CONCERNS.c.id == concern_id,
-            _CONCERNS.c.status == ConcernStatus.NEW.value,
-            _CONCERNS.c.next_escalation_at > now,
-            _CONCERNS.c.escalation_position == current.escalation_position,
-        )
-        .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
+    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
+    moved = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(_CONCERNS)
+            .where(
+                _CONCERNS.c.id == concern_id,
+                _CONCERNS.c.status == ConcernStatus.NEW.value,
+                _CONCERNS.c.next_escalation_at > now,
+                _CONCERNS.c.escalation_position == current.escalation_position,
+            )
+            .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
+        ),
     ).rowcount
     if moved:
         audit.record(
@@ -403,7 +417,7 @@ def move_on_now(concern_id: int, reason: str, now: datetime | None = None) -> bo
     return bool(moved)
 
 
-def _fallback_paged(plan: dict | None, position: int) -> bool:
+def _fallback_paged(plan: dict[str, Any] | None, position: int) -> bool:
     step = step_at(plan, position - 1) if plan and plan.get("steps") and position > 0 else None
     return step is not None and step["label"] == "fallback"
 
@@ -412,14 +426,17 @@ def pause(concern_id: int, minutes: int, source: str, now: datetime | None = Non
     """An ACK (by text or keypress): pause paging for a short while; a claim still stops it."""
     now = now or utcnow()
     until = now + timedelta(minutes=minutes)
-    paused = db.session.execute(
-        update(_CONCERNS)
-        .where(
-            _CONCERNS.c.id == concern_id,
-            _CONCERNS.c.status == ConcernStatus.NEW.value,
-            _CONCERNS.c.next_escalation_at.is_not(None),
-        )
-        .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
+    paused = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(_CONCERNS)
+            .where(
+                _CONCERNS.c.id == concern_id,
+                _CONCERNS.c.status == ConcernStatus.NEW.value,
+                _CONCERNS.c.next_escalation_at.is_not(None),
+            )
+            .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
+        ),
     ).rowcount
     if paused:
         audit.record(
@@ -433,12 +450,12 @@ def pause(concern_id: int, minutes: int, source: str, now: datetime | None = Non
     return bool(paused)
 
 
-def stop_values() -> dict:
+def stop_values() -> dict[str, datetime | None]:
     """What a claim or a cancellation sets: no more paging."""
     return {"next_escalation_at": None, "escalation_paused_until": None}
 
 
-def resume_values(now: datetime) -> dict:
+def resume_values(now: datetime) -> dict[str, datetime | None]:
     """What a release sets: paging carries on from where it was, now."""
     return {"next_escalation_at": now, "escalation_paused_until": None}
 
@@ -446,7 +463,7 @@ def resume_values(now: datetime) -> dict:
 # --- a claimed call not reviewed in time ---------------------------------------------------------
 
 
-def review_due_at(concern) -> datetime:
+def review_due_at(concern: Concern) -> datetime:
     target = (concern.escalation_plan or {}).get("review_target_minutes") or concern.team.review_target_minutes
     return concern.raised_at + timedelta(minutes=target)
 
@@ -467,10 +484,12 @@ def _review_nudges(now: datetime, actor: audit.Actor) -> None:
     )
     for concern_id in due:
         concern = db.session.get(Concern, concern_id, populate_existing=True)
+        assert concern is not None  # selected and locked above, in this transaction
         if concern.status is not ConcernStatus.ACKNOWLEDGED or concern.reviewed_at is not None:
             _set(concern_id, next_review_nudge_at=None)
             continue
         plan = concern.escalation_plan or {}
+        recipients: list[dict[str, Any]]
         if concern.review_nudges == 0:
             claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
             recipients = [{"user_id": claimant.id, "number": claimant.mobile}] if claimant and claimant.mobile else []
@@ -482,7 +501,7 @@ def _review_nudges(now: datetime, actor: audit.Actor) -> None:
         else:
             recipients = [p for p in plan.get("next_tier", []) if p.get("number")]
             template, stage, next_at = "review_overdue", 2, None
-        rows = []
+        rows: list[MessageRow] = []
         for person in recipients:
             row = prepare_message(
                 concern_id=concern.id,
@@ -515,7 +534,7 @@ def _review_nudges(now: datetime, actor: audit.Actor) -> None:
         _set(concern_id, review_nudges=stage, next_review_nudge_at=next_at)
 
 
-def acknowledged_values(concern_raised_at: datetime, review_target_minutes: int, now: datetime) -> dict:
+def acknowledged_values(concern_raised_at: datetime, review_target_minutes: int, now: datetime) -> dict[str, Any]:
     """What a claim sets for the review clock."""
     due = max(concern_raised_at + timedelta(minutes=review_target_minutes), now)
     return {"review_nudges": 0, "next_review_nudge_at": due}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from tracker.clock import utcnow
@@ -40,7 +40,7 @@ class ResendProblem(ValueError):
     """A resend that cannot be done; the message says why in plain English."""
 
 
-def failed_clause():
+def failed_clause() -> ColumnElement[bool]:
     return or_(
         Message.send_state == SendState.DEAD,
         and_(
@@ -53,9 +53,10 @@ def failed_clause():
     )
 
 
-def _scope(user: User):
+def _scope(user: User) -> ColumnElement[bool]:
     """The messages this person may see: their teams' calls and colleagues (outreach), or their
     site's (manager)."""
+    concern_in_scope: ColumnElement[bool]
     if user.role is Role.OUTREACH:
         team_ids = list(user.team_ids) or [-1]
         concern_in_scope = Concern.team_id.in_(team_ids)
@@ -138,6 +139,7 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
     number_changed = phone.e164 != message.to_number
     if number_changed and message.recipient_kind is RecipientKind.CALLER and message.concern_id is not None:
         concern = db.session.get(Concern, message.concern_id)
+        assert concern is not None  # the message's own call; concerns are never deleted
         concern.callback_number, concern.callback_textable = (
             phone.e164,
             phone.textable(current_settings().allowed_regions),
@@ -147,6 +149,7 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
         )
     elif number_changed and message.recipient_kind is RecipientKind.USER and message.recipient_user_id is not None:
         colleague = db.session.get(User, message.recipient_user_id)
+        assert colleague is not None  # accounts are never deleted, only made inactive
         colleague.mobile = phone.e164
         audit.record("user_mobile_changed", actor, object_type="user", object_id=colleague.id)
     attempt = 1 + len(db.session.scalars(select(Message.id).where(Message.resend_of_id == message.id)).all())
@@ -168,7 +171,9 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
     row["resend_of_id"] = message.id
     (new_id,) = insert_messages([row], actor)
     _deal_with(user, message, "resent")
-    return db.session.get(Message, new_id)
+    new = db.session.get(Message, new_id)
+    assert new is not None  # inserted just above
+    return new
 
 
 def mark_dealt_with(user: User, message: Message) -> None:

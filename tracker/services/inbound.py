@@ -67,7 +67,8 @@ ALERT_FAILURE_STATUSES = SMS_FAILURES | CALL_FAILURES
 # but it is not a fault for the failed-messages page. A call that failed is.
 CALL_NOT_ANSWERED = frozenset({"busy", "no-answer"})
 
-NOT_ANSWERED_REASON = {
+# Keyed by str | None to be looked up with a report's status, which a report may lack.
+NOT_ANSWERED_REASON: dict[str | None, str] = {
     "busy": "The phone was busy, so the call was not answered.",
     "no-answer": "Nobody answered the call.",
 }
@@ -140,7 +141,7 @@ def record_status(report: StatusReport) -> str:
         return "ignored"
     message.delivery_status = report.status
     message.delivery_status_at = now
-    base = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+    base: audit.Target = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
     if message.concern_id is not None:  # the queue and the concern page show each message's state
         db.session.execute(
             update(Concern)
@@ -152,7 +153,7 @@ def record_status(report: StatusReport) -> str:
         not_answered = message.channel is MessageChannel.VOICE and report.status in CALL_NOT_ANSWERED
         message.error_code = (report.error_code or "")[:20] or None
         message.error_reason = (
-            NOT_ANSWERED_REASON.get(report.status)
+            NOT_ANSWERED_REASON[report.status]  # not_answered: a status in CALL_NOT_ANSWERED, so a key
             if not_answered
             else report.error_reason or "The phone network could not deliver it."
         )[:300]
@@ -294,6 +295,7 @@ def _acknowledge(text: InboundText, word: str) -> Reply:
         audit.record("ack_unmatched", audit.Actor.public())
         return Reply(render("ack_nothing", {}, locale))
     concern = db.session.get(Concern, concern_id)
+    assert concern is not None  # found through its message just above; concerns are never deleted
     minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
     _event(text, kind="inbound", concern_id=concern_id, payload={"keyword": "ACK", "matched": True})
     escalation.pause(concern_id, minutes, "sms_ack")
@@ -378,6 +380,7 @@ def receive_keypress(message_id: int | None, digits: str | None, call_sid: str |
     if digits != "1":
         return render("voice_wrong_key", {}, locale)
     concern = db.session.get(Concern, concern_id)
+    assert concern is not None  # the message's own call; concerns are never deleted
     minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
     if not escalation.pause(concern_id, minutes, "voice_keypress"):
         return render("voice_not_waiting", {}, locale)

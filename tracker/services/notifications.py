@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from flask import current_app
 from sqlalchemy import insert, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Audience, CallerRoute, Message, RecipientKind, SendState
+from tracker.models import Audience, CallerRoute, Concern, Message, MessageChannel, RecipientKind, SendState
 from tracker.services import abuse, alarms, audit
 from tracker.services.phone import display_phone
 from tracker.services.settings import TrustSettings
+
+if TYPE_CHECKING:  # concerns imports this module
+    from tracker.services.concerns import NewConcern
 
 WARD_NAME_IN_ALERT = 40  # keeps a clinician alert within its two segments
 
@@ -30,14 +34,39 @@ class FamilyText(str, enum.Enum):
     HELD = "held"
 
 
+class MessageRow(TypedDict):
+    """One outbox row's column values, from prepare_message to insert_messages."""
+
+    concern_id: int | None
+    audience: Audience
+    recipient_kind: RecipientKind
+    recipient_user_id: int | None
+    recipient_role: str | None
+    to_number: str
+    template_id: str
+    variables: dict[str, Any]
+    locale: str
+    idempotency_key: str
+    send_state: SendState
+    hold_reason: str | None
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    # Set by escalation and resends; the columns' defaults otherwise.
+    escalation_step: NotRequired[int]
+    channel: NotRequired[MessageChannel]
+    resend_of_id: NotRequired[int]  # set by failed_messages.resend
+
+
 def queue_message(
     *,
-    concern,
+    concern: Concern | None,
     audience: Audience,
     recipient_kind: RecipientKind,
     to_number: str,
     template_id: str,
-    variables: dict,
+    variables: dict[str, Any],
     locale: str,
     idempotency_key: str,
     actor: audit.Actor,
@@ -77,7 +106,7 @@ def prepare_message(
     recipient_kind: RecipientKind,
     to_number: str,
     template_id: str,
-    variables: dict,
+    variables: dict[str, Any],
     locale: str,
     idempotency_key: str,
     recipient_user_id: int | None = None,
@@ -85,7 +114,7 @@ def prepare_message(
     hold_reason: str | None = None,
     due_at: datetime | None = None,
     new_key: bool = False,
-) -> dict | None:
+) -> MessageRow | None:
     """The column values of one outbox row (see insert_messages), or None if a message with this
     key exists already. `new_key` skips that look-up when the key cannot exist yet."""
     if not new_key:
@@ -113,7 +142,7 @@ def prepare_message(
     }
 
 
-def insert_messages(rows: list[dict], actor: audit.Actor) -> list[int]:
+def insert_messages(rows: list[MessageRow], actor: audit.Actor) -> list[int]:
     """Insert prepared outbox rows in one statement and audit each; returns their ids in order."""
     if not rows:
         return []
@@ -147,7 +176,7 @@ def insert_messages(rows: list[dict], actor: audit.Actor) -> list[int]:
 _INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 
-def family_text_decision(concern, settings: TrustSettings) -> FamilyText:
+def family_text_decision(concern: Concern | NewConcern, settings: TrustSettings) -> FamilyText:
     """May the caller be texted? Only with a number, their consent, a mobile in an allowed
     country, and, for relatives, the trust's information-governance decision (docs/architecture.md#messages)."""
     if not concern.callback_number:
@@ -161,11 +190,14 @@ def family_text_decision(concern, settings: TrustSettings) -> FamilyText:
     return FamilyText.QUEUED
 
 
-def prepare_family_receipt(concern, settings: TrustSettings, hold_reason: str | None) -> tuple[FamilyText, dict | None]:
+def prepare_family_receipt(
+    concern: NewConcern, settings: TrustSettings, hold_reason: str | None
+) -> tuple[FamilyText, MessageRow | None]:
     """The caller's receipt, prepared (see record_queued), and what the confirmation should say."""
     decision = family_text_decision(concern, settings)
     if decision is not FamilyText.QUEUED:
         return decision, None
+    assert concern.callback_number is not None  # family_text_decision queues nothing without one
     if hold_reason is None:
         budget = abuse.hit(current_app.config["FAMILY_SMS_BUDGET"], "family-sms-budget")
         if budget.storage_fallback:

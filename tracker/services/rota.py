@@ -136,7 +136,7 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids or {-1})))}
     result: dict[Tier, list[OnCall]] = {}
     for tier in TIER_ORDER:
-        seen = []
+        seen: list[OnCall] = []
         for user_id in people[tier]:
             user = users.get(user_id)
             if user is None or not user.active or user_id in [p.user_id for p in seen]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.models import Audience, Message, RecipientKind, Team, Tier, User
 from tracker.services import audit, rota
-from tracker.services.notifications import insert_messages, prepare_message
+from tracker.services.notifications import MessageRow, insert_messages, prepare_message
 
 TEMPLATE = "rota_test"
 
@@ -49,11 +49,12 @@ def start(team: Team, user: User) -> str:
     """Queue a test text to each person on call for the team now. Returns the run's id."""
     run = secrets.token_hex(4)
     actor = audit.Actor.user(user.id)
-    rows = []
+    rows: list[MessageRow] = []
     people = [person for tier_people in rota.on_call(team.id).values() for person in tier_people]
     for person in people:
         if not person.can_be_alerted:
             continue
+        assert person.mobile is not None  # what can_be_alerted means
         row = prepare_message(
             concern_id=None,
             audience=Audience.CLINICIAN,
@@ -66,7 +67,8 @@ def start(team: Team, user: User) -> str:
             idempotency_key=f"{_key(team, run)}{person.user_id}:{person.tier.value}",
             new_key=True,
         )
-        rows.append(row)
+        if row is not None:  # always so: the run's keys are new
+            rows.append(row)
     insert_messages(rows, actor)
     audit.record(
         "rota_tested",
@@ -85,7 +87,8 @@ def results(team: Team, run: str) -> list[Result]:
     ).all()
     if not messages:
         return []
-    names = {
+    # Keyed by int | None so a message to no user (None) is looked up as "Unknown".
+    names: dict[int | None, str] = {
         u.id: u.display_name
         for u in db.session.scalars(select(User).where(User.id.in_({m.recipient_user_id for m in messages} or {-1})))
     }

@@ -11,8 +11,9 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -65,4 +66,5 @@ def take(token: str | None, user_id: int, path: str) -> dict | None:
 def purge_expired(now: datetime | None = None) -> int:
     """Delete everything older than 15 minutes (the worker calls this)."""
     cutoff = (now or utcnow()) - KEPT
-    return db.session.execute(delete(SavedForm).where(SavedForm.created_at < cutoff)).rowcount
+    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
+    return cast(CursorResult[Any], db.session.execute(delete(SavedForm).where(SavedForm.created_at < cutoff))).rowcount

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from tracker.clock import local, utcnow
 from tracker.extensions import db
-from tracker.models import EscalationPolicy, Role, Team, User, WorkerHeartbeat
+from tracker.models import EscalationPolicy, Role, SystemAlarm, Team, User, WorkerHeartbeat
 from tracker.services import failed_messages, rota
 from tracker.services.alarms import ALARM_TEXT, open_alarms, subject_user_id
 from tracker.services.settings import current_settings
@@ -94,7 +94,7 @@ def _alarms() -> list[StaffWarning]:
     return [StaffWarning(_alarm_text(alarm)) for alarm in open_alarms() if alarm.kind not in DESCRIBED_BELOW]
 
 
-def _alarm_text(alarm) -> str:
+def _alarm_text(alarm: SystemAlarm) -> str:
     text = ALARM_TEXT.get(alarm.kind, alarm.kind)
     if alarm.kind == "sign_in_attack":
         user_id = subject_user_id(alarm)
@@ -168,7 +168,7 @@ def _failed(user: User, team_ids: tuple[int, ...]) -> list[StaffWarning]:
     ]
 
 
-def _when(moment, tz: str) -> str:
+def _when(moment: datetime, tz: str) -> str:
     at = local(moment, tz)
     today = local(utcnow(), tz).date()
     day = (

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import case, exists, func, select, text, update
+from sqlalchemy import CursorResult, case, exists, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -508,18 +508,22 @@ def _cancel_pending_alerts(concern: Concern, user: User, reason: str) -> None:
 def claim(concern_id: int, user: User) -> Concern:
     """First claim wins (a conditional UPDATE); a later one raises AlreadyClaimed naming who has it."""
     now = utcnow()
-    won = db.session.execute(
-        update(Concern)
-        .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
-        .values(
-            status=ConcernStatus.ACKNOWLEDGED,
-            claimed_by_id=user.id,
-            version=Concern.version + 1,
-            acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
-            updated_at=now,
-            **escalation.stop_values(),
-        )
-        .execution_options(synchronize_session=False)
+    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
+    won = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Concern)
+            .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
+            .values(
+                status=ConcernStatus.ACKNOWLEDGED,
+                claimed_by_id=user.id,
+                version=Concern.version + 1,
+                acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
+                updated_at=now,
+                **escalation.stop_values(),
+            )
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     concern = db.session.get(Concern, concern_id, populate_existing=True)
     if won:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import aliased
 
 from tracker.extensions import db
@@ -94,7 +95,7 @@ _BY_ID = _QUERY.where(Ward.id == bindparam("ward_id"))
 _cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
 
 
-def _info(row) -> WardInfo:
+def _info(row: Row[*tuple[Any, ...]]) -> WardInfo:
     (
         ward_id,
         code,
