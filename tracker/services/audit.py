@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Row, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from tracker.clock import utcnow
@@ -198,7 +198,8 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(event: AuditEvent) -> bytes:
+# An event, or its row as read without the ORM (audit_log.walk): the same names either way.
+def canonical_bytes(event: AuditEvent | Row[*tuple[Any, ...]]) -> bytes:
     payload = {
         "id": event.id,
         "occurred_at": format_timestamp(event.occurred_at),
@@ -214,7 +215,7 @@ def canonical_bytes(event: AuditEvent) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent | Row[*tuple[Any, ...]]) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 

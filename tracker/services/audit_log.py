@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from tracker.clock import utcnow
@@ -63,7 +63,7 @@ class AuditPage:
     next_before_id: int | None
 
 
-def _scope(search: AuditSearch, concern):
+def _scope(search: AuditSearch, concern: type[Concern]) -> list[ColumnElement[bool]]:
     conditions = [or_(AuditEvent.concern_id.is_(None), concern.site_id == search.site_id)]
     if search.concern_id is not None:
         conditions.append(AuditEvent.concern_id == search.concern_id)
@@ -132,7 +132,8 @@ ACTOR_WORDS = {
 }
 
 
-def _names(user_ids: set[int]) -> dict[int, str]:
+# Keyed by int | None, as audit events' actor_id is: the caller looks names up with it.
+def _names(user_ids: set[int | None]) -> dict[int | None, str]:
     if not user_ids:
         return {}
     return {
@@ -243,7 +244,7 @@ def _head() -> tuple[int, str]:
     return (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
 
 
-def _latest(*where) -> AuditCheckpoint | None:
+def _latest(*where: ColumnElement[bool]) -> AuditCheckpoint | None:
     return db.session.scalar(select(AuditCheckpoint).where(*where).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 

@@ -19,12 +19,26 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, func, literal_column, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Row,
+    Select,
+    SQLColumnExpression,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
@@ -154,7 +168,7 @@ def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
 @dataclass(frozen=True)
 class Column:
     header: str
-    expression: object
+    expression: SQLColumnExpression[Any]
     # text, time (a UTC instant, shown in local time), date, bool, list, number, phone (as people
     # write it: 07400 123456 rather than +447400123456, which a spreadsheet would take for a sum)
     kind: str = "text"
@@ -212,7 +226,7 @@ def _concern_columns(identifiers: bool) -> list[Column]:
 IDENTIFIER_HEADERS = [col.header for col in _concern_columns(True)[len(_concern_columns(False)) :]]
 
 
-def _concern_conditions(filters: ConcernFilters, tz: str) -> list:
+def _concern_conditions(filters: ConcernFilters, tz: str) -> list[ColumnElement[bool]]:
     start, end = filters.period.bounds(tz)
     conditions = [Concern.site_id == filters.site_id, Concern.raised_at >= start, Concern.raised_at < end]
     if filters.ward_id is not None:
@@ -229,10 +243,12 @@ def _concern_conditions(filters: ConcernFilters, tz: str) -> list:
 
 
 def count_concerns(filters: ConcernFilters, tz: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(Concern).where(*_concern_conditions(filters, tz)))
+    return db.session.execute(
+        select(func.count()).select_from(Concern).where(*_concern_conditions(filters, tz))
+    ).scalar_one()
 
 
-def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]):
+def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]) -> Select[*tuple[Any, ...]]:
     return (
         select(*[col.expression for col in columns])
         .select_from(Concern)
@@ -262,14 +278,14 @@ def _cell_formatter(column: Column, zone: ZoneInfo, *, excel: bool) -> Callable:
     return lambda v: neutralise(v.value if hasattr(v, "value") else v)
 
 
-def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[tuple], list]:
+def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[Sequence[Any]], list[Any]]:
     zone = ZoneInfo(tz)
     formatters = [_cell_formatter(col, zone, excel=excel) for col in columns]
     pairs = list(enumerate(formatters))
     return lambda row: [fmt(row[i]) for i, fmt in pairs]
 
 
-def _streamed_rows(engine: Engine, statement) -> Iterator[list]:
+def _streamed_rows(engine: Engine, statement: Executable) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
     """Batches of rows from a read-only transaction on a connection of our own, through a
     server-side cursor on PostgreSQL."""
     with engine.connect() as connection:
@@ -277,7 +293,9 @@ def _streamed_rows(engine: Engine, statement) -> Iterator[list]:
         yield from result.partitions()
 
 
-def _csv_stream(header: list[str], batches: Iterator[list], transform: Callable[[tuple], list]) -> Iterator[bytes]:
+def _csv_stream(
+    header: list[str], batches: Iterable[Sequence[Sequence[Any]]], transform: Callable[[Sequence[Any]], list[Any]]
+) -> Iterator[bytes]:
     """The header goes out with the first batch of rows, so the first byte means the query is
     answering (and a failing query fails the request, not a half-sent file)."""
     buffer = io.StringIO()
@@ -388,7 +406,7 @@ _AUDIT_TEXT = [False, False, True, False, True, True, True, False, True, True, F
 _DANGEROUS_FIRST_SET = frozenset(DANGEROUS_FIRST)
 
 
-def _audit_conditions(filters: AuditFilters, tz: str, concern) -> list:
+def _audit_conditions(filters: AuditFilters, tz: str, concern: type[Concern]) -> list[ColumnElement[bool]]:
     start, end = filters.period.bounds(tz)
     conditions = [
         AuditEvent.occurred_at >= start,
@@ -404,10 +422,11 @@ def _audit_conditions(filters: AuditFilters, tz: str, concern) -> list:
     return conditions
 
 
-def _audit_select(filters: AuditFilters, tz: str, dialect: str):
+def _audit_select(filters: AuditFilters, tz: str, dialect: str) -> Select[*tuple[Any, ...]]:
     concern = aliased(Concern, name="c")
     person = aliased(User, name="u")
     a = AuditEvent
+    occurred: ColumnElement[Any]
     if dialect == "sqlite":
         # The stored text as it is: SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' and JSON as
         # text, so neither is parsed and re-written for each of a million rows.
@@ -458,7 +477,7 @@ def audit_csv_cursor(engine: Engine, filters: AuditFilters, *, tz: str) -> Itera
     text_columns = [i for i, is_text in enumerate(_AUDIT_TEXT) if is_text]
     postgres = engine.dialect.name == "postgresql"
 
-    def transform(row):
+    def transform(row: Sequence[Any]) -> list[Any]:
         values = list(row)
         if postgres and values[9] is not None and not isinstance(values[9], str):
             values[9] = json.dumps(values[9])
@@ -476,7 +495,7 @@ def _audit_copy_sql(filters: AuditFilters, tz: str, engine: Engine) -> tuple[str
     spreadsheet rule, compiled by SQLAlchemy for psycopg (parameters bound by psycopg)."""
     statement = _audit_select(filters, tz, "postgresql")
     columns = list(statement.selected_columns)
-    wrapped = []
+    wrapped: list[ColumnElement[Any]] = []
     for column, is_text in zip(columns, _AUDIT_TEXT, strict=True):
         if is_text:
             # neutralise_sql takes an expression we write; the column is compiled by SQLAlchemy.
@@ -498,6 +517,7 @@ def _audit_copy(engine: Engine, filters: AuditFilters, tz: str) -> Iterator[byte
     raw = engine.raw_connection()
     try:
         connection = raw.driver_connection
+        assert connection is not None  # None only once the pool has let go of it
         with connection.cursor() as cursor:
             # A sort of the whole period would hold back the first byte for seconds; walking the
             # primary key sends rows as they are read.

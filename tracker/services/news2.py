@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, cast
 
 
 class Consciousness(str, enum.Enum):
@@ -36,7 +37,7 @@ RESPONSE_TEXT = {
 }
 
 # Physiologically possible ranges: values outside are typing errors, refused with a message.
-RANGES = {
+RANGES: dict[str, tuple[int, int] | tuple[Decimal, Decimal]] = {
     "respiration_rate": (1, 80),
     "spo2": (50, 100),
     "systolic_bp": (40, 300),
@@ -202,7 +203,7 @@ def score(obs: Observations) -> Score:
 
 def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
     """Turn form text into Observations, refusing impossible values with a plain message."""
-    values = {}
+    values: dict[str, Any] = {}  # whole numbers, and the temperature as a Decimal
     for name in ("respiration_rate", "spo2", "systolic_bp", "pulse"):
         text = (raw.get(name) or "").strip()
         if not text.isascii() or not text.isdigit():
@@ -213,7 +214,8 @@ def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
         temperature = Decimal(text)
     except InvalidOperation:
         raise News2InputProblem("temperature", "Temperature must be a number, like 37.2") from None
-    if not temperature.is_finite() or temperature.as_tuple().exponent < -1:
+    # A finite Decimal's exponent is an int (only NaN and infinity have a letter there).
+    if not temperature.is_finite() or cast(int, temperature.as_tuple().exponent) < -1:
         raise News2InputProblem("temperature", "Temperature must have at most one decimal place, like 37.2")
     values["temperature"] = temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     for name, (low, high) in RANGES.items():

@@ -33,14 +33,15 @@ disagree with their timestamps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import chain
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, bindparam, event, inspect, select, update
+from sqlalchemy.orm import Session, UOWTransaction
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -123,7 +124,7 @@ def _timezone() -> str:
 
 
 @event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context, _instances) -> None:
+def _before_flush(session: Session, _context: UOWTransaction, _instances: Sequence[Any] | None) -> None:
     """Keep the facts of calls written through the ORM in step with their timestamps."""
     tz_name = None
     for concern in chain(session.new, session.dirty):
@@ -154,7 +155,7 @@ _COLUMNS = [
 ]
 
 
-def _batches(batch_size: int) -> Iterable[list]:
+def _batches(batch_size: int) -> Iterable[Sequence[Row[*tuple[Any, ...]]]]:
     last = 0
     while True:
         rows = db.session.execute(
@@ -166,14 +167,15 @@ def _batches(batch_size: int) -> Iterable[list]:
         last = rows[-1].id
 
 
-def _expected(row, tz_name: str) -> dict:
+def _expected(row: Row[*tuple[Any, ...]], tz_name: str) -> dict:
     return raised_values(row.raised_at, tz_name, {clock: getattr(row, clock) for clock in CLOCK_FACTS})
 
 
 def check(tz_name: str | None = None, batch_size: int = 5000, limit: int = 20) -> tuple[int, list[dict]]:
     """(calls whose facts disagree with their timestamps, the first `limit` of them)."""
     tz_name = tz_name or _timezone()
-    wrong, examples = 0, []
+    wrong = 0
+    examples: list[dict] = []
     for rows in _batches(batch_size):
         for row in rows:
             expected = _expected(row, tz_name)

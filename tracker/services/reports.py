@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, not_, or_, select, text
+from sqlalchemy import Row, SQLColumnExpression, and_, case, func, literal, not_, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.clock import utcnow
@@ -209,7 +210,9 @@ CODING = [
 ]
 
 
-def _cube(site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None) -> list[tuple]:
+def _cube(
+    site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """The period's calls grouped by local month and coding: rows of (month, *coding, calls, *extras)."""
     extras = extras or {}
     return db.session.execute(
@@ -233,7 +236,15 @@ def _tally_names() -> list[str]:
     return names
 
 
-def _counted_as(status, cancel_kind, route, concern_type, review_needed, outcome, changes) -> list[str]:
+def _counted_as(
+    status: Any,
+    cancel_kind: Any,
+    route: Any,
+    concern_type: Any,
+    review_needed: bool | None,
+    outcome: Any,
+    changes: list[str] | None,
+) -> list[str]:
     """The figures one call with this coding counts towards: the one place these rules live.
     Coding counts only once the call is closed; duplicates never reach here (`_calls`)."""
     status, cancel_kind, route, concern_type, outcome = (
@@ -263,7 +274,7 @@ CHANGE_VALUES = {kind.value for kind in CHANGE_KINDS}
 OPEN_VALUES = {status.value for status in OPEN_STATUSES}
 
 
-def _add_up(rows: Iterable[tuple], extra_names: Iterable[str] = ()) -> dict[str, int]:
+def _add_up(rows: Iterable[Sequence[Any]], extra_names: Iterable[str] = ()) -> dict[str, int]:
     """Every figure from cube rows: each group's calls added to the figures its coding counts
     towards, and the extra aggregates summed."""
     extra_names = list(extra_names)
@@ -406,7 +417,9 @@ def _team_targets() -> dict[int, tuple[int, int]]:
     }
 
 
-def _breached(fact, target: str, waiting: tuple, teams: dict[int, tuple[int, int]], now: datetime) -> ColumnElement:
+def _breached(
+    fact: SQLColumnExpression[int | None], target: str, waiting: tuple, teams: dict[int, tuple[int, int]], now: datetime
+) -> ColumnElement:
     """Past the team's target: done later than the target, or not done, still waiting for it, and
     raised longer ago than the target."""
     index = 0 if target == "ack_target_minutes" else 1
@@ -426,7 +439,9 @@ def _breached(fact, target: str, waiting: tuple, teams: dict[int, tuple[int, int
     )
 
 
-def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[tuple[str, int]], list[int]]:
+def _by_ward_and_hour(
+    site_id: int, period: Period, wards: Sequence[Row[int, str, datetime | None]]
+) -> tuple[list[tuple[str, int]], list[int]]:
     """Calls by ward and by local hour of the day, from one count grouped in the order of the
     index on (site, month, hour, ward), which also holds what `_calls` filters on."""
     by_ward: dict[int, int] = {}
@@ -437,6 +452,7 @@ def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[t
         .group_by(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id)
     ):
         by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
+        assert hour is not None  # _calls needs the local date, which is always set with the hour
         by_hour[int(hour)] += calls
     # Retired wards appear only when they had calls in the period.
     return (
@@ -452,7 +468,7 @@ def _by_ward_and_hour(site_id: int, period: Period, wards: list) -> tuple[list[t
 TREND_CODING = 4  # status, cancel kind, route, type: all the trend's figures depend on
 
 
-def _trend(site_id: int, period: Period, cube: list[tuple] | None = None) -> list[dict]:
+def _trend(site_id: int, period: Period, cube: Sequence[Sequence[Any]] | None = None) -> list[dict]:
     """Month by month: the twelve months ending with the period's last month (or every month of a
     longer period). From the period's own cube when it is exactly those months (a year of whole
     months), else from a cube of its own."""
@@ -475,7 +491,7 @@ def _trend(site_id: int, period: Period, cube: list[tuple] | None = None) -> lis
                 .group_by(Concern.raised_local_month, *lead)
             )
         ]
-    by_month: dict[date, list[tuple]] = {}
+    by_month: dict[date, list[Sequence[Any]]] = {}
     for row in rows:
         by_month.setdefault(row[0], []).append(row[: len(CODING) + 2])  # without the cube's extras
     trend = []
@@ -557,7 +573,7 @@ def _targets(site_id: int) -> dict[str, str]:
         ).where(Team.site_id == site_id)
     ).one()
 
-    def words(low, high):
+    def words(low: int | None, high: int | None) -> str:
         if low is None:
             return "not set"
         return f"{low}" if low == high else f"{low} to {high}"
@@ -591,7 +607,7 @@ def _percentiles(calls: list, durations: dict) -> dict[str, tuple[float | None, 
     return result
 
 
-def _seconds(micros) -> float | None:
+def _seconds(micros: float | None) -> float | None:
     return None if micros is None else float(micros) / MICROS
 
 
@@ -965,7 +981,9 @@ def record_implementation(
 
 def return_rows(report: MonthlyReturn) -> list[list]:
     """The return as spreadsheet rows (header first), for the CSV."""
-    rows = [["Site code", "Site", "Month", "Section", "Measure", "Value", "Percentage of all calls", "Definition"]]
+    rows: list[list[str | int]] = [
+        ["Site code", "Site", "Month", "Section", "Measure", "Value", "Percentage of all calls", "Definition"]
+    ]
     for section in report.sections:
         for measure in section.measures:
             rows.append(

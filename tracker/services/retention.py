@@ -152,7 +152,9 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
         for concern, population in rows:
             when = due(concern, settings, population is Population.PAEDIATRIC)
             if when is not None and when.date <= today:
-                yield Candidate(concern.id, concern.reference, care_ended(concern), when, concern.legal_hold)
+                ended_at = care_ended(concern)
+                assert ended_at is not None  # due() gives a date only once care has ended
+                yield Candidate(concern.id, concern.reference, ended_at, when, concern.legal_hold)
         last_id = rows[-1][0].id
         db.session.expunge_all()
 

@@ -7,12 +7,26 @@ decision made on a stale page is refused rather than silently overwriting a coll
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, case, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Row,
+    Select,
+    TextClause,
+    case,
+    exists,
+    false,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -85,14 +99,14 @@ class TriageProblem(ValueError):
 # --- reading -------------------------------------------------------------------------------------
 
 
-def visible_concerns(user: User):
+def visible_concerns(user: User) -> Select[Concern]:
     """The concerns this user may open: outreach their teams' calls, managers their site's."""
     query = select(Concern)
     if user.role is Role.OUTREACH:
         return query.where(Concern.team_id.in_(user.team_ids or {-1}))
     if user.role is Role.MANAGER:
         return query.where(Concern.site_id == (user.site_id or -1))
-    return query.where(False)
+    return query.where(false())
 
 
 def find_visible(user: User, reference: str) -> Concern | None:
@@ -166,8 +180,10 @@ def waiting_target(status: ConcernStatus, ack_target_minutes: int, review_target
     return None
 
 
-def _scope(user: User, view: str, site_id: int | None, *, open_only: bool = False):
-    conditions = [text(f"concern.{OPEN_STATUS_SQL}")] if open_only else []
+def _scope(
+    user: User, view: str, site_id: int | None, *, open_only: bool = False
+) -> list[ColumnElement[bool] | TextClause]:
+    conditions: list[ColumnElement[bool] | TextClause] = [text(f"concern.{OPEN_STATUS_SQL}")] if open_only else []
     if user.role is Role.OUTREACH:
         conditions.append(Concern.team_id.in_(user.team_ids or {-1}))
     else:
@@ -182,7 +198,7 @@ def _scope(user: User, view: str, site_id: int | None, *, open_only: bool = Fals
 
 
 @cache
-def _queue_select():
+def _queue_select() -> Select[*tuple[Any, ...]]:
     """The queue's columns, with the ward's name, the team's targets and the claimant's name (built
     once: a statement is immutable, each query adds its own conditions to a copy)."""
     return (
@@ -246,7 +262,7 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
     return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
 
 
-def _queue_row(row, texts: dict[int, str], failed: set[int] = frozenset()) -> QueueRow:
+def _queue_row(row: Row[*tuple[Any, ...]], texts: dict[int, str], failed: AbstractSet[int] = frozenset()) -> QueueRow:
     (
         concern_id,
         reference,
@@ -314,8 +330,9 @@ def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
         .where(Message.concern_id.in_(concern_ids), Message.audience == Audience.FAMILY)
         .order_by(Message.id)
     ).all()
-    states = {}
+    states: dict[int, str] = {}
     for concern_id, send_state, delivery in rows:
+        assert concern_id is not None  # only messages about these calls were read
         states[concern_id] = delivery if send_state is SendState.ACCEPTED and delivery else send_state.value
     return states
 
@@ -343,20 +360,21 @@ def timeline(concern: Concern) -> list[dict]:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.concern_id == concern.id).order_by(AuditEvent.id)
     ).all()
-    notes = {
+    # Keyed by int | None, like the ids they are looked up by (nullable columns, JSON): no guard needed.
+    notes: dict[int | None, ConcernNote] = {
         note.id: note
         for note in db.session.scalars(
             select(ConcernNote).where(ConcernNote.concern_id == concern.id).options(selectinload(ConcernNote.author))
         )
     }
-    people = {
+    people: dict[int | None, str] = {
         user.id: user.display_name
         for user in db.session.scalars(
             select(User).where(User.id.in_({e.actor_id for e in events if e.actor_type == "user"} or {-1}))
         )
     }
     items = []
-    last_by_person: dict[int, object] = {}
+    last_by_person: dict[int | None, datetime] = {}
     for event in events:
         # Every action is followed by a view of the page it returns to: not worth a line.
         if (
@@ -473,7 +491,7 @@ def _note(concern: Concern, user: User, kind: NoteKind, text: str) -> ConcernNot
     return note
 
 
-def _record(action: str, user: User, concern: Concern, **changes) -> None:
+def _record(action: str, user: User, concern: Concern, **changes: Any) -> None:
     audit.record(
         action,
         audit.Actor.user(user.id),
@@ -526,6 +544,8 @@ def claim(concern_id: int, user: User) -> Concern:
         ),
     ).rowcount
     concern = db.session.get(Concern, concern_id, populate_existing=True)
+    if concern is None:
+        raise LookupError(concern_id)  # as _locked does
     if won:
         _start_review_clock(concern, now)
     if not won:
@@ -741,6 +761,8 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
 
 def add_note(concern_id: int, user: User, text: str) -> ConcernNote:
     concern = db.session.get(Concern, concern_id)
+    if concern is None:
+        raise LookupError(concern_id)  # as _locked does
     if not (text or "").strip():
         raise TriageProblem("Write the note")
     note = _note(concern, user, NoteKind.NOTE, text)
@@ -748,17 +770,21 @@ def add_note(concern_id: int, user: User, text: str) -> ConcernNote:
     return note
 
 
-def update_caller(concern_id: int, user: User, template_id: str) -> Message:
-    """Send the caller one of the canned texts, through the outbox."""
+def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
+    """Send the caller one of the canned texts, through the outbox (None: the same text was
+    queued a moment ago, see queue_message)."""
     if template_id not in CALLER_UPDATES:
         raise TriageProblem("Choose one of the messages")
     concern = db.session.get(Concern, concern_id)
+    if concern is None:
+        raise LookupError(concern_id)  # as _locked does
     decision = family_text_decision(concern, current_settings())
     if decision is not FamilyText.QUEUED:
         raise TriageProblem(CANNOT_TEXT[decision])
-    count = db.session.scalar(
+    assert concern.callback_number is not None  # family_text_decision queues nothing without one
+    count = db.session.execute(
         select(func.count(Message.id)).where(Message.concern_id == concern.id, Message.template_id.in_(CALLER_UPDATES))
-    )
+    ).scalar_one()
     message = queue_message(
         concern=concern,
         audience=Audience.FAMILY,

@@ -209,7 +209,9 @@ def api_failure(
     code_text = str(code if code is not None else status)
     if code in ACCOUNT_REFUSED or (status == 401 and code is None):
         return TemporaryFailure(
-            ACCOUNT_REFUSED[code] if code in ACCOUNT_REFUSED else ACCOUNT_REFUSED[20003], code_text, alarm="sms_account_refused"
+            ACCOUNT_REFUSED[code] if code in ACCOUNT_REFUSED else ACCOUNT_REFUSED[20003],
+            code_text,
+            alarm="sms_account_refused",
         )
     if status == 429 or code in TEMPORARY_CODES:
         return TemporaryFailure(
