@@ -223,9 +223,7 @@ def worker_command(once):
     """Send due outbox messages and keep the heartbeat, until stopped (SIGTERM)."""
     from tracker.worker import Worker
 
-    # current_app is a LocalProxy that Flask's annotations present as Flask itself; the worker
-    # needs the real app, which only the proxy's method gives.
-    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]  # a proxy typed as Flask
     if once:
         report = worker.run_once()
         click.echo(f"handled {report.handled}: {report.outcomes}")

@@ -17,10 +17,12 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Executable, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from tracker.extensions import db
 
@@ -136,6 +138,12 @@ def write_intent() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def execute_dml(statement: Executable, session: Session | None = None) -> CursorResult[Any]:
+    """Run an UPDATE or DELETE in `session` (by default the request's), typed as the CursorResult it
+    returns, whose rowcount callers read: Session.execute() is typed as returning any Result."""
+    return cast(CursorResult[Any], (db.session if session is None else session).execute(statement))
 
 
 def begin_write() -> None:

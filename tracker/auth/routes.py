@@ -105,8 +105,7 @@ def sign_in_code():
         session.pop("pending_sign_in", None)
         flash("Sign in again: the security code step timed out.", "information")
         return redirect(url_for(".sign_in"))
-    user = db.session.get(User, pending["user_id"])
-    assert user is not None  # accounts are never deleted, only made inactive
+    user = db.session.get_one(User, pending["user_id"])  # accounts are never deleted, only made inactive
     form = CodeForm()
     status = 200
     if form.validate_on_submit():

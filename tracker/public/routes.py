@@ -234,8 +234,7 @@ def concern_form(code: str):
         except SQLAlchemyError:
             db.session.rollback()
             log.exception("could not save a concern for ward %s", ward_code)
-            # The ward as it is now, or as it was when the form arrived if it has gone since.
-            return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
+            return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)  # or as it was
     else:
         return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
     session["confirmation"] = confirmation

@@ -199,7 +199,7 @@ def format_timestamp(moment: datetime) -> str:
 
 
 # An event, or its row as read without the ORM (audit_log.walk): the same names either way.
-def canonical_bytes(event: AuditEvent | Row[*tuple[Any, ...]]) -> bytes:
+def canonical_bytes(event: AuditEvent | Row) -> bytes:
     payload = {
         "id": event.id,
         "occurred_at": format_timestamp(event.occurred_at),
@@ -215,7 +215,7 @@ def canonical_bytes(event: AuditEvent | Row[*tuple[Any, ...]]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def event_hash(event: AuditEvent | Row[*tuple[Any, ...]]) -> str:
+def event_hash(event: AuditEvent | Row) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
 
 

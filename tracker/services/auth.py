@@ -14,16 +14,15 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
 import pyotp
 from flask import current_app
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
-from tracker.db import begin_write, write_intent, write_intent_active
+from tracker.db import begin_write, execute_dml, write_intent, write_intent_active
 from tracker.extensions import db
 from tracker.models import MFA_ROLES, SessionRecord, User
 from tracker.services import alarms, audit
@@ -390,15 +389,8 @@ def _touch_in_own_transaction(record_id: int, now: datetime) -> None:
 
 def _revoke_in_own_transaction(record_id: int, user_id: int, reason: str) -> None:
     with write_intent(), Session(db.engine) as own:
-        # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-        ended = cast(
-            CursorResult[Any],
-            own.execute(
-                update(SessionRecord)
-                .where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
-                .values(revoked_at=utcnow(), revoked_reason=reason)
-            ),
-        ).rowcount
+        query = update(SessionRecord).where(SessionRecord.id == record_id, SessionRecord.revoked_at.is_(None))
+        ended = execute_dml(query.values(revoked_at=utcnow(), revoked_reason=reason), own).rowcount
         if ended:
             audit.record(
                 "session_ended",
@@ -433,7 +425,7 @@ def end_all_sessions(user: User, reason: str, *, actor: audit.Actor, keep: Sessi
     query = update(SessionRecord).where(SessionRecord.user_id == user.id, SessionRecord.revoked_at.is_(None))
     if keep is not None:
         query = query.where(SessionRecord.id != keep.id)
-    ended = cast(CursorResult[Any], db.session.execute(query.values(revoked_at=now, revoked_reason=reason))).rowcount
+    ended = execute_dml(query.values(revoked_at=now, revoked_reason=reason)).rowcount
     audit.record(
         "sessions_ended", actor, object_type="user", object_id=user.id, changes={"reason": reason, "count": ended}
     )

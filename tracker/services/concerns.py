@@ -89,9 +89,7 @@ class Outcome:
     @property
     def concern(self) -> Concern:
         """The concern as a full object (loaded on demand: the form's own path never needs it)."""
-        concern = db.session.get(Concern, self.concern_id)
-        assert concern is not None  # concerns are never deleted (retention blanks them)
-        return concern
+        return db.session.get_one(Concern, self.concern_id)
 
 
 @dataclass(frozen=True)
@@ -278,8 +276,7 @@ def _merge_into_identical_open_concern(intake: Intake, key: str, actor: audit.Ac
         concern_id=concern_id,
         changes={"repeat_count": count, "channel": intake.channel.value},
     )
-    repeat = db.session.get(Concern, concern_id, populate_existing=True)
-    assert repeat is not None  # updated just above, in this transaction
+    repeat = db.session.get_one(Concern, concern_id, populate_existing=True)
     return Outcome.of(repeat, family_text_of(repeat), "merged")
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 
 from tracker.clock import utcnow
+from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import Confirmation
 from tracker.services.phone import masked_for_caller
@@ -54,7 +54,4 @@ def find(token: str | None, ward_code: str, within: timedelta) -> Confirmation |
 
 def purge_expired(now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - KEPT
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    return cast(
-        CursorResult[Any], db.session.execute(delete(Confirmation).where(Confirmation.created_at < cutoff))
-    ).rowcount
+    return execute_dml(delete(Confirmation).where(Confirmation.created_at < cutoff)).rowcount

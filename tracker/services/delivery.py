@@ -208,8 +208,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    if outcome in {"accepted", "reconciled"}:
-        assert isinstance(detail, SendResult)  # what attempt() gives with these outcomes
+    if outcome in {"accepted", "reconciled"} and isinstance(detail, SendResult):  # attempt() gives these with one
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
         message.provider_sid = detail.sid
@@ -247,8 +246,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
     failure = detail if isinstance(detail, Exception) else None
     code = getattr(failure, "code", None)
     reason = getattr(failure, "reason", None) or str(failure)
-    alarm = getattr(failure, "alarm", None)
-    if alarm:
+    if alarm := getattr(failure, "alarm", None):
         alarms.raise_alarm(alarm)
     message.attempts += 1
     max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import exists, select, update
 
 from tracker.clock import local, utcnow
+from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
     AlertChannel,
@@ -248,7 +249,7 @@ def fire_first_step(
             changes={"position": position},
         )
         return
-    if not rows:
+    if step is None or not rows:  # no step has no rows either
         alarms.raise_alarm("alert_recipient_missing")
         audit.record(
             "alert_not_possible",
@@ -259,7 +260,6 @@ def fire_first_step(
             changes={"reason": "nobody_to_alert"},
         )
         return
-    assert step is not None  # rows come only from a step
     insert_messages(rows, actor)
     audit.record(
         "escalation_step_fired",
@@ -289,8 +289,7 @@ def tick(now: datetime | None = None, limit: int = 20) -> int:
     fired = 0
     actor = audit.Actor.worker()
     for concern_id in due:
-        concern = db.session.get(Concern, concern_id, populate_existing=True)
-        assert concern is not None  # selected and locked above, in this transaction
+        concern = db.session.get_one(Concern, concern_id, populate_existing=True)
         if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
             _set(concern_id, next_escalation_at=None)
             continue
@@ -391,19 +390,15 @@ def move_on_now(concern_id: int, reason: str, now: datetime | None = None) -> bo
     ).first()
     if current is None or _fallback_paged(current.escalation_plan, current.escalation_position):
         return False
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    moved = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(_CONCERNS)
-            .where(
-                _CONCERNS.c.id == concern_id,
-                _CONCERNS.c.status == ConcernStatus.NEW.value,
-                _CONCERNS.c.next_escalation_at > now,
-                _CONCERNS.c.escalation_position == current.escalation_position,
-            )
-            .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
-        ),
+    moved = execute_dml(
+        update(_CONCERNS)
+        .where(
+            _CONCERNS.c.id == concern_id,
+            _CONCERNS.c.status == ConcernStatus.NEW.value,
+            _CONCERNS.c.next_escalation_at > now,
+            _CONCERNS.c.escalation_position == current.escalation_position,
+        )
+        .values(next_escalation_at=now, escalation_paused_until=None, updated_at=now)
     ).rowcount
     if moved:
         audit.record(
@@ -426,17 +421,14 @@ def pause(concern_id: int, minutes: int, source: str, now: datetime | None = Non
     """An ACK (by text or keypress): pause paging for a short while; a claim still stops it."""
     now = now or utcnow()
     until = now + timedelta(minutes=minutes)
-    paused = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(_CONCERNS)
-            .where(
-                _CONCERNS.c.id == concern_id,
-                _CONCERNS.c.status == ConcernStatus.NEW.value,
-                _CONCERNS.c.next_escalation_at.is_not(None),
-            )
-            .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
-        ),
+    paused = execute_dml(
+        update(_CONCERNS)
+        .where(
+            _CONCERNS.c.id == concern_id,
+            _CONCERNS.c.status == ConcernStatus.NEW.value,
+            _CONCERNS.c.next_escalation_at.is_not(None),
+        )
+        .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
     ).rowcount
     if paused:
         audit.record(
@@ -483,8 +475,7 @@ def _review_nudges(now: datetime, actor: audit.Actor) -> None:
         .all()
     )
     for concern_id in due:
-        concern = db.session.get(Concern, concern_id, populate_existing=True)
-        assert concern is not None  # selected and locked above, in this transaction
+        concern = db.session.get_one(Concern, concern_id, populate_existing=True)
         if concern.status is not ConcernStatus.ACKNOWLEDGED or concern.reviewed_at is not None:
             _set(concern_id, next_review_nudge_at=None)
             continue

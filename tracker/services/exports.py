@@ -19,28 +19,15 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    Executable,
-    Row,
-    Select,
-    SQLColumnExpression,
-    String,
-    and_,
-    func,
-    literal_column,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Row, Select, SQLColumnExpression, String, and_, func, literal_column, or_, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.extensions import db
 from tracker.models import (
@@ -168,7 +155,7 @@ def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
 @dataclass(frozen=True)
 class Column:
     header: str
-    expression: SQLColumnExpression[Any]
+    expression: SQLColumnExpression
     # text, time (a UTC instant, shown in local time), date, bool, list, number, phone (as people
     # write it: 07400 123456 rather than +447400123456, which a spreadsheet would take for a sum)
     kind: str = "text"
@@ -243,12 +230,11 @@ def _concern_conditions(filters: ConcernFilters, tz: str) -> list[ColumnElement[
 
 
 def count_concerns(filters: ConcernFilters, tz: str) -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Concern).where(*_concern_conditions(filters, tz))
-    ).scalar_one()
+    query = select(func.count()).select_from(Concern).where(*_concern_conditions(filters, tz))
+    return db.session.execute(query).scalar_one()
 
 
-def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]) -> Select[*tuple[Any, ...]]:
+def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]) -> Select:
     return (
         select(*[col.expression for col in columns])
         .select_from(Concern)
@@ -278,14 +264,14 @@ def _cell_formatter(column: Column, zone: ZoneInfo, *, excel: bool) -> Callable:
     return lambda v: neutralise(v.value if hasattr(v, "value") else v)
 
 
-def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[Sequence[Any]], list[Any]]:
+def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[Row], list]:
     zone = ZoneInfo(tz)
     formatters = [_cell_formatter(col, zone, excel=excel) for col in columns]
     pairs = list(enumerate(formatters))
     return lambda row: [fmt(row[i]) for i, fmt in pairs]
 
 
-def _streamed_rows(engine: Engine, statement: Executable) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
+def _streamed_rows(engine: Engine, statement: Select) -> Iterator[Sequence[Row]]:
     """Batches of rows from a read-only transaction on a connection of our own, through a
     server-side cursor on PostgreSQL."""
     with engine.connect() as connection:
@@ -294,7 +280,7 @@ def _streamed_rows(engine: Engine, statement: Executable) -> Iterator[Sequence[R
 
 
 def _csv_stream(
-    header: list[str], batches: Iterable[Sequence[Sequence[Any]]], transform: Callable[[Sequence[Any]], list[Any]]
+    header: list[str], batches: Iterator[Sequence[Row]], transform: Callable[[Row], list]
 ) -> Iterator[bytes]:
     """The header goes out with the first batch of rows, so the first byte means the query is
     answering (and a failing query fails the request, not a half-sent file)."""
@@ -422,11 +408,11 @@ def _audit_conditions(filters: AuditFilters, tz: str, concern: type[Concern]) ->
     return conditions
 
 
-def _audit_select(filters: AuditFilters, tz: str, dialect: str) -> Select[*tuple[Any, ...]]:
+def _audit_select(filters: AuditFilters, tz: str, dialect: str) -> Select:
     concern = aliased(Concern, name="c")
     person = aliased(User, name="u")
     a = AuditEvent
-    occurred: ColumnElement[Any]
+    occurred: ColumnElement
     if dialect == "sqlite":
         # The stored text as it is: SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' and JSON as
         # text, so neither is parsed and re-written for each of a million rows.
@@ -477,7 +463,7 @@ def audit_csv_cursor(engine: Engine, filters: AuditFilters, *, tz: str) -> Itera
     text_columns = [i for i, is_text in enumerate(_AUDIT_TEXT) if is_text]
     postgres = engine.dialect.name == "postgresql"
 
-    def transform(row: Sequence[Any]) -> list[Any]:
+    def transform(row: Row) -> list:
         values = list(row)
         if postgres and values[9] is not None and not isinstance(values[9], str):
             values[9] = json.dumps(values[9])
@@ -495,7 +481,7 @@ def _audit_copy_sql(filters: AuditFilters, tz: str, engine: Engine) -> tuple[str
     spreadsheet rule, compiled by SQLAlchemy for psycopg (parameters bound by psycopg)."""
     statement = _audit_select(filters, tz, "postgresql")
     columns = list(statement.selected_columns)
-    wrapped: list[ColumnElement[Any]] = []
+    wrapped: list[ColumnElement] = []
     for column, is_text in zip(columns, _AUDIT_TEXT, strict=True):
         if is_text:
             # neutralise_sql takes an expression we write; the column is compiled by SQLAlchemy.

@@ -138,8 +138,7 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
     actor = audit.Actor.user(user.id)
     number_changed = phone.e164 != message.to_number
     if number_changed and message.recipient_kind is RecipientKind.CALLER and message.concern_id is not None:
-        concern = db.session.get(Concern, message.concern_id)
-        assert concern is not None  # the message's own call; concerns are never deleted
+        concern = db.session.get_one(Concern, message.concern_id)
         concern.callback_number, concern.callback_textable = (
             phone.e164,
             phone.textable(current_settings().allowed_regions),
@@ -148,8 +147,7 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
             "caller_number_corrected", actor, object_type="concern", object_id=concern.id, concern_id=concern.id
         )
     elif number_changed and message.recipient_kind is RecipientKind.USER and message.recipient_user_id is not None:
-        colleague = db.session.get(User, message.recipient_user_id)
-        assert colleague is not None  # accounts are never deleted, only made inactive
+        colleague = db.session.get_one(User, message.recipient_user_id)
         colleague.mobile = phone.e164
         audit.record("user_mobile_changed", actor, object_type="user", object_id=colleague.id)
     attempt = 1 + len(db.session.scalars(select(Message.id).where(Message.resend_of_id == message.id)).all())
@@ -171,9 +169,7 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
     row["resend_of_id"] = message.id
     (new_id,) = insert_messages([row], actor)
     _deal_with(user, message, "resent")
-    new = db.session.get(Message, new_id)
-    assert new is not None  # inserted just above
-    return new
+    return db.session.get_one(Message, new_id)
 
 
 def mark_dealt_with(user: User, message: Message) -> None:

@@ -294,8 +294,7 @@ def _acknowledge(text: InboundText, word: str) -> Reply:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "ACK", "matched": False})
         audit.record("ack_unmatched", audit.Actor.public())
         return Reply(render("ack_nothing", {}, locale))
-    concern = db.session.get(Concern, concern_id)
-    assert concern is not None  # found through its message just above; concerns are never deleted
+    concern = db.session.get_one(Concern, concern_id)
     minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
     _event(text, kind="inbound", concern_id=concern_id, payload={"keyword": "ACK", "matched": True})
     escalation.pause(concern_id, minutes, "sms_ack")
@@ -379,8 +378,7 @@ def receive_keypress(message_id: int | None, digits: str | None, call_sid: str |
         return render("voice_not_waiting", {}, locale)
     if digits != "1":
         return render("voice_wrong_key", {}, locale)
-    concern = db.session.get(Concern, concern_id)
-    assert concern is not None  # the message's own call; concerns are never deleted
+    concern = db.session.get_one(Concern, concern_id)
     minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
     if not escalation.pause(concern_id, minutes, "voice_keypress"):
         return render("voice_not_waiting", {}, locale)

@@ -155,7 +155,7 @@ _COLUMNS = [
 ]
 
 
-def _batches(batch_size: int) -> Iterable[Sequence[Row[*tuple[Any, ...]]]]:
+def _batches(batch_size: int) -> Iterable[Sequence[Row]]:
     last = 0
     while True:
         rows = db.session.execute(
@@ -167,7 +167,7 @@ def _batches(batch_size: int) -> Iterable[Sequence[Row[*tuple[Any, ...]]]]:
         last = rows[-1].id
 
 
-def _expected(row: Row[*tuple[Any, ...]], tz_name: str) -> dict:
+def _expected(row: Row, tz_name: str) -> dict:
     return raised_values(row.raised_at, tz_name, {clock: getattr(row, clock) for clock in CLOCK_FACTS})
 
 

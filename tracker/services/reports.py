@@ -210,9 +210,7 @@ CODING = [
 ]
 
 
-def _cube(
-    site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None
-) -> Sequence[Row[*tuple[Any, ...]]]:
+def _cube(site_id: int, period: Period, extras: dict[str, ColumnElement] | None = None) -> Sequence[Row]:
     """The period's calls grouped by local month and coding: rows of (month, *coding, calls, *extras)."""
     extras = extras or {}
     return db.session.execute(
@@ -236,14 +234,8 @@ def _tally_names() -> list[str]:
     return names
 
 
-def _counted_as(
-    status: Any,
-    cancel_kind: Any,
-    route: Any,
-    concern_type: Any,
-    review_needed: bool | None,
-    outcome: Any,
-    changes: list[str] | None,
+def _counted_as(  # a cube row's coding: enums, or their values (read as values below)
+    status: Any, cancel_kind: Any, route: Any, concern_type: Any, review_needed: bool | None, outcome: Any, changes: Any
 ) -> list[str]:
     """The figures one call with this coding counts towards: the one place these rules live.
     Coding counts only once the call is closed; duplicates never reach here (`_calls`)."""
@@ -274,7 +266,7 @@ CHANGE_VALUES = {kind.value for kind in CHANGE_KINDS}
 OPEN_VALUES = {status.value for status in OPEN_STATUSES}
 
 
-def _add_up(rows: Iterable[Sequence[Any]], extra_names: Iterable[str] = ()) -> dict[str, int]:
+def _add_up(rows: Iterable[Sequence], extra_names: Iterable[str] = ()) -> dict[str, int]:
     """Every figure from cube rows: each group's calls added to the figures its coding counts
     towards, and the extra aggregates summed."""
     extra_names = list(extra_names)
@@ -439,9 +431,7 @@ def _breached(
     )
 
 
-def _by_ward_and_hour(
-    site_id: int, period: Period, wards: Sequence[Row[int, str, datetime | None]]
-) -> tuple[list[tuple[str, int]], list[int]]:
+def _by_ward_and_hour(site_id: int, period: Period, wards: Sequence[Row]) -> tuple[list[tuple[str, int]], list[int]]:
     """Calls by ward and by local hour of the day, from one count grouped in the order of the
     index on (site, month, hour, ward), which also holds what `_calls` filters on."""
     by_ward: dict[int, int] = {}
@@ -468,7 +458,7 @@ def _by_ward_and_hour(
 TREND_CODING = 4  # status, cancel kind, route, type: all the trend's figures depend on
 
 
-def _trend(site_id: int, period: Period, cube: Sequence[Sequence[Any]] | None = None) -> list[dict]:
+def _trend(site_id: int, period: Period, cube: Sequence[Sequence] | None = None) -> list[dict]:
     """Month by month: the twelve months ending with the period's last month (or every month of a
     longer period). From the period's own cube when it is exactly those months (a year of whole
     months), else from a cube of its own."""
@@ -491,7 +481,7 @@ def _trend(site_id: int, period: Period, cube: Sequence[Sequence[Any]] | None = 
                 .group_by(Concern.raised_local_month, *lead)
             )
         ]
-    by_month: dict[date, list[Sequence[Any]]] = {}
+    by_month: dict[date, list[Sequence]] = {}
     for row in rows:
         by_month.setdefault(row[0], []).append(row[: len(CODING) + 2])  # without the cube's extras
     trend = []

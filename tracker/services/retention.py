@@ -24,11 +24,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, null, select, update
+from sqlalchemy import delete, func, null, select, update
 
 from tracker.clock import utcnow
+from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
     Concern,
@@ -200,57 +200,42 @@ def _purge_concern(concern_id: int) -> dict:
 
 
 def _purge_notes(concern_id: int) -> dict:
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    count = cast(
-        CursorResult[Any],
-        db.session.execute(
-            delete(ConcernNote).where(ConcernNote.concern_id == concern_id).execution_options(synchronize_session=False)
-        ),
+    count = execute_dml(
+        delete(ConcernNote).where(ConcernNote.concern_id == concern_id).execution_options(synchronize_session=False)
     ).rowcount
     return {"notes": count}
 
 
 def _purge_messages(concern_id: int) -> dict:
-    count = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Message)
-            .where(Message.concern_id == concern_id)
-            .values(
-                body=None,
-                to_number="",
-                variables={},
-                error_reason=None,
-            )
-            .execution_options(synchronize_session=False)
-        ),
+    count = execute_dml(
+        update(Message)
+        .where(Message.concern_id == concern_id)
+        .values(
+            body=None,
+            to_number="",
+            variables={},
+            error_reason=None,
+        )
+        .execution_options(synchronize_session=False)
     ).rowcount
     return {"messages": count}
 
 
 def _purge_message_events(concern_id: int) -> dict:
     message_ids = select(Message.id).where(Message.concern_id == concern_id).scalar_subquery()
-    count = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(MessageEvent)
-            .where((MessageEvent.concern_id == concern_id) | MessageEvent.message_id.in_(message_ids))
-            .values(payload={}, from_number=None)
-            .execution_options(synchronize_session=False)
-        ),
+    count = execute_dml(
+        update(MessageEvent)
+        .where((MessageEvent.concern_id == concern_id) | MessageEvent.message_id.in_(message_ids))
+        .values(payload={}, from_number=None)
+        .execution_options(synchronize_session=False)
     ).rowcount
     return {"message_events": count}
 
 
 def _purge_confirmations(concern_id: int) -> dict:
     # Gone after 24 hours anyway (the worker); a purge never leaves one behind.
-    count = cast(
-        CursorResult[Any],
-        db.session.execute(
-            delete(Confirmation)
-            .where(Confirmation.concern_id == concern_id)
-            .execution_options(synchronize_session=False)
-        ),
+    count = execute_dml(
+        delete(Confirmation).where(Confirmation.concern_id == concern_id).execution_options(synchronize_session=False)
     ).rowcount
     return {"confirmations": count}
 

@@ -11,11 +11,11 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 
 from tracker.clock import utcnow
+from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import SavedForm
 from tracker.services import sealing
@@ -66,5 +66,4 @@ def take(token: str | None, user_id: int, path: str) -> dict | None:
 def purge_expired(now: datetime | None = None) -> int:
     """Delete everything older than 15 minutes (the worker calls this)."""
     cutoff = (now or utcnow()) - KEPT
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    return cast(CursorResult[Any], db.session.execute(delete(SavedForm).where(SavedForm.created_at < cutoff))).rowcount
+    return execute_dml(delete(SavedForm).where(SavedForm.created_at < cutoff)).rowcount

@@ -22,14 +22,13 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.clock import utcnow
-from tracker.db import write_intent
+from tracker.db import execute_dml, write_intent
 from tracker.extensions import db
 from tracker.models import SignInThrottle
 
@@ -165,10 +164,7 @@ def quiet_since(key: str) -> datetime | None:
 def forget_old(now: datetime | None = None) -> int:
     """Delete counts whose last attempt is more than an hour old: they no longer slow anything."""
     cutoff = (now or utcnow()) - WINDOW
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    return cast(
-        CursorResult[Any], db.session.execute(delete(SignInThrottle).where(SignInThrottle.last_attempt_at < cutoff))
-    ).rowcount
+    return execute_dml(delete(SignInThrottle).where(SignInThrottle.last_attempt_at < cutoff)).rowcount
 
 
 def reset(keys: list[str]) -> None:

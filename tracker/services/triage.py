@@ -7,30 +7,17 @@ decision made on a stale page is refused rather than silently overwriting a coll
 
 from __future__ import annotations
 
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    Row,
-    Select,
-    TextClause,
-    case,
-    exists,
-    false,
-    func,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import ColumnElement, Row, Select, TextClause, case, exists, false, func, select, text, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
+from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUS_SQL,
@@ -198,7 +185,7 @@ def _scope(
 
 
 @cache
-def _queue_select() -> Select[*tuple[Any, ...]]:
+def _queue_select() -> Select:
     """The queue's columns, with the ward's name, the team's targets and the claimant's name (built
     once: a statement is immutable, each query adds its own conditions to a copy)."""
     return (
@@ -262,7 +249,7 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
     return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
 
 
-def _queue_row(row: Row[*tuple[Any, ...]], texts: dict[int, str], failed: AbstractSet[int] = frozenset()) -> QueueRow:
+def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int] = frozenset()) -> QueueRow:
     (
         concern_id,
         reference,
@@ -360,8 +347,7 @@ def timeline(concern: Concern) -> list[dict]:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.concern_id == concern.id).order_by(AuditEvent.id)
     ).all()
-    # Keyed by int | None, like the ids they are looked up by (nullable columns, JSON): no guard needed.
-    notes: dict[int | None, ConcernNote] = {
+    notes: dict[int | None, ConcernNote] = {  # int | None: looked up with nullable ids and JSON
         note.id: note
         for note in db.session.scalars(
             select(ConcernNote).where(ConcernNote.concern_id == concern.id).options(selectinload(ConcernNote.author))
@@ -526,26 +512,20 @@ def _cancel_pending_alerts(concern: Concern, user: User, reason: str) -> None:
 def claim(concern_id: int, user: User) -> Concern:
     """First claim wins (a conditional UPDATE); a later one raises AlreadyClaimed naming who has it."""
     now = utcnow()
-    # Session.execute() is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult.
-    won = cast(
-        CursorResult[Any],
-        db.session.execute(
-            update(Concern)
-            .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
-            .values(
-                status=ConcernStatus.ACKNOWLEDGED,
-                claimed_by_id=user.id,
-                version=Concern.version + 1,
-                acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
-                updated_at=now,
-                **escalation.stop_values(),
-            )
-            .execution_options(synchronize_session=False)
-        ),
+    won = execute_dml(
+        update(Concern)
+        .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
+        .values(
+            status=ConcernStatus.ACKNOWLEDGED,
+            claimed_by_id=user.id,
+            version=Concern.version + 1,
+            acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
+            updated_at=now,
+            **escalation.stop_values(),
+        )
+        .execution_options(synchronize_session=False)
     ).rowcount
-    concern = db.session.get(Concern, concern_id, populate_existing=True)
-    if concern is None:
-        raise LookupError(concern_id)  # as _locked does
+    concern = db.session.get_one(Concern, concern_id, populate_existing=True)
     if won:
         _start_review_clock(concern, now)
     if not won:
@@ -760,9 +740,7 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
 
 
 def add_note(concern_id: int, user: User, text: str) -> ConcernNote:
-    concern = db.session.get(Concern, concern_id)
-    if concern is None:
-        raise LookupError(concern_id)  # as _locked does
+    concern = db.session.get_one(Concern, concern_id)
     if not (text or "").strip():
         raise TriageProblem("Write the note")
     note = _note(concern, user, NoteKind.NOTE, text)
@@ -771,13 +749,10 @@ def add_note(concern_id: int, user: User, text: str) -> ConcernNote:
 
 
 def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
-    """Send the caller one of the canned texts, through the outbox (None: the same text was
-    queued a moment ago, see queue_message)."""
+    """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
     if template_id not in CALLER_UPDATES:
         raise TriageProblem("Choose one of the messages")
-    concern = db.session.get(Concern, concern_id)
-    if concern is None:
-        raise LookupError(concern_id)  # as _locked does
+    concern = db.session.get_one(Concern, concern_id)
     decision = family_text_decision(concern, current_settings())
     if decision is not FamilyText.QUEUED:
         raise TriageProblem(CANNOT_TEXT[decision])

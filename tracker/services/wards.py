@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import Row, bindparam, select
@@ -95,7 +94,7 @@ _BY_ID = _QUERY.where(Ward.id == bindparam("ward_id"))
 _cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
 
 
-def _info(row: Row[*tuple[Any, ...]]) -> WardInfo:
+def _info(row: Row) -> WardInfo:
     (
         ward_id,
         code,

@@ -93,7 +93,7 @@ DELIVERY_REASONS: dict[int, str] = {
 
 # Our own account refused: nothing can be sent until an administrator fixes the settings, so the
 # messages wait (and retry) rather than die, and the alarm goes up at once.
-ACCOUNT_REFUSED: dict[int, str] = {
+ACCOUNT_REFUSED: dict[int | None, str] = {  # int | None: the code an answer may lack
     20003: "Twilio refused our account details, so nothing can be sent until they are fixed. " + ADMIN,
     20005: "Our Twilio account is not active, so nothing can be sent until it is. " + ADMIN,
     20008: "Twilio refused our test account details, so nothing can be sent until they are fixed. " + ADMIN,
@@ -209,9 +209,7 @@ def api_failure(
     code_text = str(code if code is not None else status)
     if code in ACCOUNT_REFUSED or (status == 401 and code is None):
         return TemporaryFailure(
-            ACCOUNT_REFUSED[code] if code in ACCOUNT_REFUSED else ACCOUNT_REFUSED[20003],
-            code_text,
-            alarm="sms_account_refused",
+            ACCOUNT_REFUSED.get(code, ACCOUNT_REFUSED[20003]), code_text, alarm="sms_account_refused"
         )
     if status == 429 or code in TEMPORARY_CODES:
         return TemporaryFailure(
