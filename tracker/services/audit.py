@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -229,20 +229,20 @@ class ChainReport:
 
 def verify_chain(batch_size: int = 5000) -> ChainReport:
     """Walk the whole chain in order and name the first row that does not fit."""
-    rows: Iterable[AuditEvent] = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
-    )
+    statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
     expected_prev, expected_id, count = GENESIS_HASH, 1, 0
-    for row in rows:
-        if row.id != expected_id:
-            return ChainReport(
-                False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)"
-            )
-        if row.prev_hash != expected_prev:
-            return ChainReport(False, count, row.id, "its link to the previous event does not match")
-        if event_hash(row) != row.hash:
-            return ChainReport(False, count, row.id, "its contents do not match its hash (edited)")
-        expected_prev, expected_id, count = row.hash, row.id + 1, count + 1
+    # Closed on every return, so PostgreSQL's server-side cursor never outlives the check.
+    with db.session.scalars(statement) as rows:
+        for row in rows:
+            if row.id != expected_id:
+                return ChainReport(
+                    False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)"
+                )
+            if row.prev_hash != expected_prev:
+                return ChainReport(False, count, row.id, "its link to the previous event does not match")
+            if event_hash(row) != row.hash:
+                return ChainReport(False, count, row.id, "its contents do not match its hash (edited)")
+            expected_prev, expected_id, count = row.hash, row.id + 1, count + 1
     head = db.session.get(AuditChainHead, 1)
     last_id, last_hash = (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
     if (last_id, last_hash) != (expected_id - 1, expected_prev):

@@ -194,29 +194,18 @@ def walk(after_id: int, after_hash: str, limit: int | None = None) -> Walk:
     if limit is not None:
         statement = statement.limit(limit)
     expected_id, expected_prev, count = after_id + 1, after_hash, 0
-    result = db.session.execute(statement.execution_options(yield_per=_BATCH))
-    for row in result:
-        if row.id != expected_id:
-            result.close()
-            return Walk(
-                False,
-                expected_id - 1,
-                expected_prev,
-                count,
-                row.id,
-                f"expected event {expected_id} next, found {row.id} (events missing)",
-            )
-        if row.prev_hash != expected_prev:
-            result.close()
-            return Walk(
-                False, expected_id - 1, expected_prev, count, row.id, "its link to the previous event does not match"
-            )
-        if event_hash(row) != row.hash:
-            result.close()
-            return Walk(
-                False, expected_id - 1, expected_prev, count, row.id, "its contents do not match its hash (edited)"
-            )
-        expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
+    with db.session.execute(statement.execution_options(yield_per=_BATCH)) as result:
+        for row in result:
+            problem = None
+            if row.id != expected_id:
+                problem = f"expected event {expected_id} next, found {row.id} (events missing)"
+            elif row.prev_hash != expected_prev:
+                problem = "its link to the previous event does not match"
+            elif event_hash(row) != row.hash:
+                problem = "its contents do not match its hash (edited)"
+            if problem:
+                return Walk(False, expected_id - 1, expected_prev, count, row.id, problem)
+            expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
     return Walk(True, expected_id - 1, expected_prev, count)
 
 

@@ -274,8 +274,11 @@ def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[
 def _streamed_rows(engine: Engine, statement: Select) -> Iterator[Sequence[Row]]:
     """Batches of rows from a read-only transaction on a connection of our own, through a
     server-side cursor on PostgreSQL."""
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
+    with (
+        engine.connect() as connection,
+        # Closed however the download ends, so PostgreSQL's server-side cursor never lingers.
+        connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement) as result,
+    ):
         yield from result.partitions()
 
 
