@@ -1,10 +1,10 @@
 """Benchmark: how soon a family's concern reaches a clinician's phone (issue 4, "Speed").
 
-Concerns are submitted at a steady rate through gunicorn; for each, the latency is the time from the
-submission's 303 reaching the client to the clinician alert's request reaching the SMS API. The
-worker sends through the real Twilio backend to Prism, which mocks Twilio's API; a small proxy in
-this process stands in front of Prism to time each request (Prism says nothing about when one came)
-and to give each message its own SID. See bench/README.md for what it prints.
+Concerns are submitted at a steady rate through gunicorn; each one's latency runs from its 303 reaching
+the client to its clinician alert's request reaching the SMS API. The worker sends through the real
+Twilio backend to Prism, which mocks Twilio's API; a proxy in this process stands in front of Prism to
+time each request (Prism says nothing about when one came) and to give each message its own SID.
+See bench/README.md for what it prints.
 
     python bench/alert_latency.py --db sqlite --duration 20 --warmup 2 --quiet-wait 0
 """
@@ -38,17 +38,16 @@ SEND_PATH = re.compile(r"^/2010-04-01/Accounts/[^/]+/(Messages|Calls)\.json$")
 REFERENCE_IN_LINK = re.compile(r"/triage/c/(MR-[0-9A-Z]{4}-[0-9A-Z]{2})\b")
 SPOKEN_REFERENCE = re.compile(r"Reference ([0-9A-Z ]+?)\.")
 TARGETS = {"sqlite": (100.0, 250.0), "postgres": (25.0, 100.0)}  # alert p50 and p99, in ms, under
-ALERT_TEMPLATES = {"clinician_alert", "clinician_alert_burst", "voice_alert"}
+ALERTS = {"clinician_alert", "clinician_alert_burst", "voice_alert"}
 WORKER = [harness.PYTHON, "-m", "flask", "--app", "wsgi", "tracker", "worker"]
 PENDING = "SELECT count(*) FROM message WHERE send_state IN ('pending', 'sending')"
-OUTBOX = (
-    "SELECT c.reference, m.template_id, m.send_state, m.escalation_step, c.flagged_burst, c.flagged_automated "
-    "FROM concern c LEFT JOIN message m ON m.concern_id = c.id"
-)
+OUTBOX = "SELECT c.reference, m.template_id, m.send_state, m.escalation_step, c.flagged_burst or c.flagged_automated "
+OUTBOX += "FROM concern c LEFT JOIN message m ON m.concern_id = c.id"
 POOLED = ("latencies", "response_ms", "livez_ms", "prism_ms", "missing", "errors")
+HOP_BY_HOP = ("connection", "keep-alive", "transfer-encoding", "content-length", "host")
 
 
-# --- the timestamping proxy in front of Prism ---------------------------------------------------------
+# --- the timestamping proxy in front of Prism -------------------------------------------------------------
 
 
 @dataclass
@@ -79,61 +78,45 @@ class ProxyHandler(BaseHTTPRequestHandler):
         return super().parse_request()
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
-        self.relay()
-
-    def do_GET(self):  # noqa: N802
-        self.relay()
-
-    def relay(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        sent = SEND_PATH.match(urllib.parse.urlsplit(self.path).path) if self.command == "POST" else None
         arrival = None
-        if sent:
+        if sent := SEND_PATH.match(urllib.parse.urlsplit(self.path).path):
             form = dict(urllib.parse.parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
             text = form.get("Twiml" if sent.group(1) == "Calls" else "Body", "")
             arrival = Arrival(self.arrived, form.get("To", ""), alert_reference(sent.group(1), text))
         self.server.record(arrival)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        prism = http.client.HTTPConnection("127.0.0.1", self.server.prism_port, timeout=30)
         started = time.perf_counter()
         try:
-            status, reason, headers, answer = self.forward(body)
+            prism.request(self.command, self.path, body or None, headers)
+            response = prism.getresponse()
+            status, reason, headers, answer = response.status, response.reason, response.getheaders(), response.read()
         except (OSError, http.client.HTTPException) as exc:
             self.server.errors.append(f"{self.command} {self.path}: {exc!r}")
             status, reason, headers, answer = 502, "Bad Gateway", [], b"prism"
+        finally:
+            prism.close()
         if arrival is not None:
             arrival.status, arrival.prism_ms = status, 1000 * (time.perf_counter() - started)
             answer = fresh_sid(answer) if 200 <= status < 300 else answer
         self.send_response_only(status, reason)
         for k, v in headers:
-            if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+            if k.lower() not in HOP_BY_HOP:
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
 
-    def forward(self, body: bytes) -> tuple:
-        """To Prism over this connection's kept-alive one (one retry on a stale one)."""
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "host", "content-length")}
-        for attempt in (1, 2):
-            if getattr(self, "upstream", None) is None:
-                self.upstream = http.client.HTTPConnection("127.0.0.1", self.server.prism_port, timeout=30)
-            try:
-                self.upstream.request(self.command, self.path, body=body or None, headers=headers)
-                response = self.upstream.getresponse()
-                return response.status, response.reason, response.getheaders(), response.read()
-            except (OSError, http.client.HTTPException):
-                self.upstream.close()
-                self.upstream = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+    do_GET = do_POST  # look-ups pass through
 
     def log_message(self, *_args) -> None:
         pass
 
 
 def fresh_sid(answer: bytes) -> bytes:
-    """Prism answers every send with the spec's example SID, which the outbox's unique provider_sid
-    would refuse after the first message: give each its own (same prefix, SM or CA), wherever it appears."""
+    """Prism answers every send with the spec's example SID, which the outbox's unique provider_sid would
+    refuse after the first message: give each its own (same prefix, SM or CA), wherever it appears."""
     try:
         old = json.loads(answer)["sid"]
     except (ValueError, KeyError, TypeError):
@@ -146,8 +129,7 @@ class Proxy(ThreadingHTTPServer):
 
     def __init__(self, prism_port: int):
         super().__init__(("127.0.0.1", 0), ProxyHandler)
-        self.prism_port, self.lock = prism_port, threading.Lock()
-        self.arrivals, self.other_requests, self.errors = [], 0, []
+        self.prism_port, self.lock, self.arrivals, self.errors = prism_port, threading.Lock(), [], []
         threading.Thread(target=self.serve_forever, name="sms-api-proxy", daemon=True).start()
 
     @property
@@ -156,14 +138,14 @@ class Proxy(ThreadingHTTPServer):
 
     def record(self, arrival: Arrival | None) -> None:
         with self.lock:
-            if arrival is None:
-                self.other_requests += 1
-            else:
-                self.arrivals.append(arrival)
+            self.arrivals += [arrival] if arrival else []
 
-    def snapshot(self) -> list[Arrival]:
+    def alerts(self) -> dict[str, list[Arrival]]:
         with self.lock:
-            return list(self.arrivals)
+            found: dict[str, list[Arrival]] = {}
+            for a in self.arrivals:
+                found.setdefault(a.reference, []).append(a)
+            return found
 
 
 def start_prism(workdir) -> int:
@@ -182,7 +164,7 @@ def start_prism(workdir) -> int:
     raise BenchError(f"Prism did not start:\n{prism.log_tail()}")
 
 
-# --- the family's side: submissions at a steady rate ---------------------------------------------------
+# --- the family's side: submissions at a steady rate -----------------------------------------------------
 
 
 @dataclass
@@ -200,50 +182,40 @@ def session_reference(set_cookies: list[str]) -> str | None:
     """The reference the confirmation page will show, from Flask's session cookie (signed, not
     encrypted: base64 JSON, zlib-compressed when it starts with a dot)."""
     for header in set_cookies:
-        cookie = http.cookies.SimpleCookie()
-        cookie.load(header)
+        cookie = http.cookies.SimpleCookie(header)
         if harness.SESSION_COOKIE in cookie:
             value = cookie[harness.SESSION_COOKIE].value
             payload = value.lstrip(".").split(".")[0]
             try:
                 data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-                return json.loads(zlib.decompress(data) if value.startswith(".") else data)["last_submission"][
-                    "reference"
-                ]
+                data = json.loads(zlib.decompress(data) if value.startswith(".") else data)
+                return data["last_submission"]["reference"]
             except (ValueError, KeyError, TypeError, zlib.error):
                 return None
     return None
 
 
 class Submitter:
-    """Posts the family's form as a browser that opened it once would (its cookies and CSRF token),
-    each time with a fresh submission id and worry text, noting when the 303 came and its reference."""
+    """Posts the family's form as a browser that opened it once would (its cookies and CSRF token), each
+    time with a fresh submission id and worry text, noting when the 303 came and its reference."""
 
     def __init__(self, port: int, body: str, cookie: str):
         self.port, self.body, self.cookie, self.nonce, self.done = port, body, cookie, secrets.token_hex(3), []
 
     def submit(self, sub: Submission) -> Submission:
         worry = f"Mum is breathing fast and not making sense ({self.nonce} {sub.phase} {sub.n} {secrets.token_hex(3)})"
-        body = (
-            self.body
-            + "&"
-            + urllib.parse.urlencode({"submission_id": secrets.token_urlsafe(24), "worry_details": worry})
-        )
+        fresh = {"submission_id": secrets.token_urlsafe(24), "worry_details": worry}
+        body = f"{self.body}&{urllib.parse.urlencode(fresh)}"
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie}
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             sub.sent = time.perf_counter()
-            conn.request(
-                "POST",
-                FORM_PATH,
-                body=body,
-                headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": self.cookie},
-            )
+            conn.request("POST", FORM_PATH, body=body, headers=headers)
             response = conn.getresponse()
             sub.answered, sub.status = time.perf_counter(), response.status
             page = response.read().decode(errors="replace")
-            sub.reference = (
-                session_reference(response.headers.get_all("Set-Cookie") or []) if sub.status == 303 else None
-            )
+            if sub.status == 303:
+                sub.reference = session_reference(response.headers.get_all("Set-Cookie") or [])
             if sub.reference is None:
                 sub.error = f"answered {sub.status} without a reference; errors: {harness.form_errors(page) or '?'}"
         except (OSError, http.client.HTTPException) as exc:
@@ -255,46 +227,31 @@ class Submitter:
 
 
 def steady(rate: float, duration: float, action) -> None:
-    """action(n) at `rate` per second for `duration` seconds, on a schedule: open loop (a slow answer
-    does not delay the next request), up to 16 at once."""
+    """action(n) at `rate` per second for `duration` seconds on a schedule: open loop (a slow answer does
+    not delay the next one), up to 16 at once."""
     start = time.perf_counter() + 0.05
     with ThreadPoolExecutor(max_workers=16, thread_name_prefix="client") as pool:
-        for n in range(max(1, round(duration * rate))):
+        for n in range(max(1, round(duration * rate)) if rate > 0 else 0):
             time.sleep(max(0.0, start + n / rate - time.perf_counter()))
             pool.submit(action, n)
 
 
-class LivezProbe(threading.Thread):
-    """GET /livez at a steady rate beside the submissions: the same server's latency for a request that
-    does no work, to show how slow the machine was being."""
-
-    def __init__(self, port: int, rate: float):
-        super().__init__(name="livez", daemon=True)
-        self.port, self.rate, self.times_ms, self.errors, self.stopping = port, rate, [], 0, threading.Event()
-
-    def run(self) -> None:
-        due = time.perf_counter()
-        while self.rate > 0 and not self.stopping.is_set():
-            due += 1 / self.rate
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            try:
-                t0 = time.perf_counter()
-                conn.request("GET", LIVEZ)
-                response = conn.getresponse()
-                elapsed = time.perf_counter() - t0
-                response.read()
-                if response.status == 200:
-                    self.times_ms.append(1000 * elapsed)
-                else:
-                    self.errors += 1
-            except (OSError, http.client.HTTPException):
-                self.errors += 1
-            finally:
-                conn.close()
-            self.stopping.wait(max(0.0, due - time.perf_counter()))
+def time_livez(port: int, times_ms: list[float]) -> None:
+    """One GET /livez beside the submissions: the same server's latency for a request that does no work."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        started = time.perf_counter()
+        conn.request("GET", LIVEZ)
+        response = conn.getresponse()
+        times_ms.append(1000 * (time.perf_counter() - started) if response.status == 200 else -1)
+        response.read()
+    except (OSError, http.client.HTTPException):
+        times_ms.append(-1)  # an error
+    finally:
+        conn.close()
 
 
-# --- the scenario --------------------------------------------------------------------------------------
+# --- the scenario ------------------------------------------------------------------------------------------
 
 
 def describe_path(db, reference: str) -> tuple[str, str]:
@@ -302,110 +259,85 @@ def describe_path(db, reference: str) -> tuple[str, str]:
     phone: plan_for() in the app's escalation service), and its clinician messages."""
     ((concern_id, plan),) = db.query("SELECT id, escalation_plan FROM concern WHERE reference = ?", (reference,))
     plan = plan if isinstance(plan, dict) else json.loads(plan or "{}")
+    first = (plan.get("steps") or [{}])[0]
     sql = "SELECT template_id, channel, to_number, escalation_step FROM message WHERE concern_id = ? AND audience = ?"
     messages = "; ".join(f"{m[0]} by {m[1]} to {m[2]} (step {m[3]})" for m in db.query(sql, (concern_id, "clinician")))
-    first = (plan.get("steps") or [{}])[0]
     if plan.get("policy_id") is None:
         return f"no escalation policy: the team's duty phone by SMS, every {first.get('wait', '?')} min", messages
-    tiers, on_call = ", ".join(first.get("tiers", [])), len(first.get("recipients", []))
-    path = f"escalation policy {plan['policy_id']}: step 1 = {first.get('channel', '?')} to tier(s) {tiers}"
-    return f"{path} ({on_call} on call), wait {first.get('wait', '?')} min", messages or "none in the outbox"
-
-
-def wait_for_alerts(t: harness.Target, references: list[str], timeout: float) -> dict[str, list[Arrival]]:
-    """Until every reference has an alert at the SMS API (or the timeout), then until the outbox has
-    nothing pending, so that what it says is settled. Returns the alerts by reference."""
-    deadline, alerts = time.monotonic() + timeout, {}
-    while not all(r in alerts for r in references) and time.monotonic() < deadline:
-        time.sleep(0.05)
-        alerts = {}
-        for a in t.proxy.snapshot():
-            alerts.setdefault(a.reference, []).append(a)
-    while time.monotonic() < deadline and t.db.query(PENDING)[0][0]:
-        time.sleep(0.1)
-    return alerts
+    step = f"step 1 = {first.get('channel', '?')} to tier(s) {', '.join(first.get('tiers', []))}"
+    on_call = f"({len(first.get('recipients', []))} on call), wait {first.get('wait', '?')} min"
+    return f"escalation policy {plan['policy_id']}: {step} {on_call}", messages
 
 
 class AlertLatency(harness.Scenario):
-    name, tools, packages = "alert", (), {"twilio": "twilio"}
-    prism_port = 0
+    name, tools, packages, prism_port = "alert", (), {"twilio": "twilio"}, 0
 
     def env(self, t: harness.Target) -> dict:
         if not self.prism_port:  # one Prism for every target, stopped with everything else at the end
             self.prism_port = start_prism(t.workdir.parent)
         t.proxy = Proxy(self.prism_port)
-        return {
-            "SMS_BACKEND": "twilio",
-            "TWILIO_API_BASE": t.proxy.base,
-            "WORKER_POLL_SECONDS": str(self.opts.poll),
-            **TWILIO,
-        }
+        poll = {"WORKER_POLL_SECONDS": str(self.opts.poll)}
+        return {"SMS_BACKEND": "twilio", "TWILIO_API_BASE": t.proxy.base, **poll, **TWILIO}
 
     def setup(self, t: harness.Target) -> None:
         opts = self.opts
         t.start_server(opts.workers)
         t.workers = [t.spawn(WORKER, f"worker-{n + 1}.log") for n in range(opts.sms_workers)]
-        time.sleep(0.5)
-        if not all(w.alive() for w in t.workers):
-            raise BenchError(f"the worker exited:\n{t.workers[0].log_tail()}")
-        log(
-            f"  gunicorn -k sync -w {opts.workers} on {t.server.base}, {opts.sms_workers} worker(s) -> {t.proxy.base} -> Prism"
-        )
         t.submitter = Submitter(t.port, *harness.open_form(t.server.base))
-        first = t.submitter.submit(Submission(0, "preflight"))
-        alert = (
-            (wait_for_alerts(t, [first.reference], 15).get(first.reference) or [None])[0] if not first.error else None
-        )
-        if alert is None:
+        log(f"  gunicorn on {t.server.base}; {opts.sms_workers} worker(s) -> {t.proxy.base} -> Prism")
+        first = t.submitter.submit(Submission(0, "preflight"))  # the whole chain must work before any load
+        alert = (self.wait(t, [first.reference], 15).get(first.reference) or [None])[0]
+        if alert is None or first.error:
             tail = "\n".join(w.log_tail() for w in t.workers)
-            raise BenchError(
-                f"the preflight concern got no alert within 15 s: {first.error or ''}; worker log:\n{tail}"
-            )
+            raise BenchError(f"no alert for the preflight concern within 15 s {first.error or ''}; worker log:\n{tail}")
         t.path, t.recipients = describe_path(t.db, first.reference)
         t.notify = "no (SQLite has no NOTIFY: the worker polls)"
         if t.db.kind == "postgres":
-            t.notify = (
-                f"yes: {n} LISTEN connection(s) seen" if (n := t.db.listeners()) else "NO: no LISTEN seen (it polls)"
-            )
-        after = f"{1000 * (alert.t - first.answered):.1f} ms after the 303 (with the worker's start-up)"
-        log(
-            f"  preflight {first.reference}: 303 in {1000 * (first.answered - first.sent):.1f} ms; alert to {alert.to} {after}"
-        )
+            t.notify = f"yes: {n} LISTEN connection(s) seen" if (n := t.db.listeners()) else "NO: no LISTEN (it polls)"
+        answered, alerted = 1000 * (first.answered - first.sent), 1000 * (alert.t - first.answered)
+        log(f"  preflight {first.reference}: 303 in {answered:.1f} ms; alert to {alert.to} {alerted:.1f} ms later")
         log(f"  path: {t.path}\n  its clinician messages: {t.recipients}\n  NOTIFY: {t.notify}")
         steady(opts.rate, opts.warmup, lambda n: t.submitter.submit(Submission(n, "warm-up")))
         time.sleep(1.0)  # the warm-up's alerts go out before anything is measured
 
+    def wait(self, t: harness.Target, references: list, timeout: float) -> dict[str, list[Arrival]]:
+        """Until every reference has an alert at the SMS API (or the timeout), then until the outbox has
+        nothing pending, so that what it says is settled."""
+        deadline = time.monotonic() + timeout
+        while not all(r in (alerts := t.proxy.alerts()) for r in references) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while time.monotonic() < deadline and t.db.query(PENDING)[0][0]:
+            time.sleep(0.1)
+        return alerts
+
     def round(self, t: harness.Target, n: int) -> dict:
-        opts, phase = self.opts, f"round {n + 1}"
+        opts, phase, livez = self.opts, f"round {n + 1}", []
         harness.wait_until_quiet(opts.quiet_wait)
-        probe = LivezProbe(t.port, opts.livez_rate)
+        args = (opts.livez_rate, opts.duration, lambda _: time_livez(t.port, livez))
+        probe = threading.Thread(target=steady, args=args)
         with harness.CpuWindow() as cpu:
             probe.start()
             t0 = time.perf_counter()
             steady(opts.rate, opts.duration, lambda i: t.submitter.submit(Submission(i, phase)))
             elapsed = time.perf_counter() - t0
-            probe.stopping.set()
-            probe.join(15)
+            probe.join()
         subs = sorted((s for s in t.submitter.done if s.phase == phase), key=lambda s: s.n)
-        r = self.match(subs, wait_for_alerts(t, [s.reference for s in subs if s.reference], opts.drain))
-        r.update(achieved_rate=len(subs) / elapsed, foreign_pct=cpu.foreign_pct, livez_ms=probe.times_ms)
-        r.update(livez_errors=probe.errors, family_texts=sum(a.t >= t0 and not a.reference for a in t.proxy.snapshot()))
-        r["worker_cpu_pct"] = 100 * cpu.cpu_of(p for w in t.workers for p in w.pids()) / cpu.seconds
-        r["web_cpu_pct"] = 100 * cpu.cpu_of(t.server.pids()) / cpu.seconds
-        alert, livez = fmt(percentile(r["latencies"], 50)), fmt(percentile(probe.times_ms, 50))
-        log(
-            f"  {t.label} {phase}: {len(subs)} concerns; alert p50 {alert} ms, /livez p50 {livez} ms [{cpu.foreign_pct:.0f}% foreign]"
-        )
+        r = self.match(subs, self.wait(t, [s.reference for s in subs if s.reference], opts.drain))
+        r.update(rate=len(subs) / elapsed, foreign=cpu.foreign_pct, livez_ms=[x for x in livez if x >= 0])
+        r.update(livez_errors=livez.count(-1), family_texts=sum(a.t >= t0 for a in t.proxy.alerts().get(None, [])))
+        r["worker_cpu"] = 100 * cpu.cpu_of(p for w in t.workers for p in w.pids()) / cpu.seconds
+        r["web_cpu"] = 100 * cpu.cpu_of(t.server.pids()) / cpu.seconds
+        alert, livez_p50 = fmt(percentile(r["latencies"], 50)), fmt(percentile(r["livez_ms"], 50))
+        log(f"  {t.label} {phase}: {len(subs)} concerns; alert p50 {alert} ms, /livez p50 {livez_p50} ms")
         return r
 
     def match(self, subs: list[Submission], alerts: dict[str, list[Arrival]]) -> dict:
-        """Each concern's first alert. Those within the drain window of its 303 are immediate; later
-        ones are the policy's next steps (a policy may wait only a minute), counted apart."""
+        """Each concern's first alert. Those within the drain window of its 303 are immediate; later ones
+        are the policy's next steps (a policy may wait only a minute), counted apart."""
         r = {"latencies": [], "per_concern": Counter(), "missing": [], "later": 0, "prism_ms": [], "references": []}
         r.update(submissions=len(subs), errors=[s.error for s in subs if s.error])
         r["response_ms"] = [1000 * (s.answered - s.sent) for s in subs if s.status == 303]
-        for s in (s for s in subs if s.reference):
-            got = alerts.get(s.reference, [])
+        for s, got in ((s, alerts.get(s.reference, [])) for s in subs if s.reference):
             immediate = sum(a.t - s.answered <= self.opts.drain for a in got)
             r["per_concern"][immediate] += 1
             r["references"].append(s.reference)
@@ -420,21 +352,15 @@ class AlertLatency(harness.Scenario):
     def finish(self, t: harness.Target) -> None:
         """The outbox's view of the measured concerns: each one's clinician alerts of the first step that
         fired, the states of their messages, and whether any was flagged (flagged concerns share alerts)."""
-        references, steps, flagged, t.outbox = {x for r in t.rounds for x in r["references"]}, {}, set(), Counter()
-        for reference, template, state, step, burst, automated in t.db.query(OUTBOX):
+        references, steps, t.outbox, t.flagged = {x for r in t.rounds for x in r["references"]}, {}, Counter(), set()
+        for reference, template, state, step, flagged in t.db.query(OUTBOX):
             if reference in references:
-                flagged |= {reference} if burst or automated else set()
+                t.flagged |= {reference} if flagged else set()
                 t.outbox.update([f"{template} {state}"] if template else [])
-                if template in ALERT_TEMPLATES:
-                    steps.setdefault(reference, []).append(-1 if step is None else step)
-        t.first_step = Counter(
-            found.count(min(found)) if found else 0 for found in (steps.get(r, []) for r in references)
-        )
-        t.flagged, t.statuses = len(flagged), Counter(a.status for a in t.proxy.snapshot())
-        t.log_errors = [f"gunicorn: {line}" for line in t.server.log_errors()]
-        t.log_errors += [f"worker: {line}" for w in t.workers for line in w.log_errors()] + t.proxy.errors
-        for child in t.children:
-            child.stop()
+                steps.setdefault(reference, []).extend([-1 if step is None else step] if template in ALERTS else [])
+        t.first_step = Counter(s.count(min(s)) if s else 0 for s in (steps.get(r, []) for r in references))
+        t.statuses = Counter(a.status for arrivals in t.proxy.alerts().values() for a in arrivals)
+        t.log_errors = [*t.server.log_errors(), *(line for w in t.workers for line in w.log_errors()), *t.proxy.errors]
         t.proxy.shutdown()
 
     def figures(self, t: harness.Target) -> dict:
@@ -444,99 +370,65 @@ class AlertLatency(harness.Scenario):
     def pooled(self, t: harness.Target) -> dict:
         """Every round's samples together: nearest-rank percentiles over all the measured concerns."""
         pool = {key: [x for r in t.rounds for x in r[key]] for key in POOLED}
-        lat, row = pool["latencies"], {"count": len(pool["latencies"]), "max": max(pool["latencies"], default=None)}
-        row.update({f"p{q}": percentile(lat, q) for q in (50, 90, 99)}, min=min(lat, default=None))
+        lat, row = pool["latencies"], {"count": len(pool["latencies"]), "min": min(pool["latencies"], default=None)}
+        row.update({f"p{q}": percentile(lat, q) for q in (50, 90, 99)}, max=max(lat, default=None))
         for key in ("response_ms", "livez_ms", "prism_ms"):
-            row.update(
-                {f"{key} p{q}": percentile(pool[key], q) for q in (50, 99)},
-                **{f"{key} max": max(pool[key], default=None)},
-            )
-        for key in ("achieved_rate", "foreign_pct", "worker_cpu_pct", "web_cpu_pct"):
-            row[key] = median(r[key] for r in t.rounds)
-        row.update(missing=pool["missing"], errors=pool["errors"], negative=sum(v < 0 for v in lat))
+            row.update({f"{key} p50": percentile(pool[key], 50), f"{key} p99": percentile(pool[key], 99)})
+        row["livez_ms max"] = max(pool["livez_ms"], default=None)
+        row.update({key: median(r[key] for r in t.rounds) for key in ("rate", "foreign", "worker_cpu", "web_cpu")})
         row.update({key: sum(r[key] for r in t.rounds) for key in ("submissions", "later", "family_texts")})
-        row["per_concern"] = sum((r["per_concern"] for r in t.rounds), Counter())
-        return {
-            **row,
-            "first_step": t.first_step,
-            "outbox": t.outbox,
-            "notify": t.notify,
-            "path": t.path,
-            "rounds": t.rounds,
-        }
+        row["livez_errors"] = sum(r["livez_errors"] for r in t.rounds)
+        row.update(missing=pool["missing"], errors=pool["errors"], negative=sum(v < 0 for v in lat))
+        row.update(per_concern=sum((r["per_concern"] for r in t.rounds), Counter()), first_step=t.first_step)
+        return {**row, "outbox": t.outbox, "notify": t.notify, "path": t.path, "rounds": t.rounds}
 
     def summarise(self, targets: list[harness.Target], info: dict) -> dict:
         opts = self.opts
-        harness.settings(
-            opts,
-            info,
-            f"rate {opts.rate:g} concerns/s, {opts.rounds} x {opts.duration:g} s per database "
-            f"(warm-up {opts.warmup:g} s, not counted); gunicorn -k sync -w {opts.workers}",
-            f"worker: {opts.sms_workers} x `flask --app wsgi tracker worker`, WORKER_POLL_SECONDS={opts.poll:g}, "
-            "SMS_BACKEND=twilio (the twilio SDK) -> timestamping proxy -> Prism",
-            f"/livez timed alongside at {opts.livez_rate:g}/s; up to {opts.drain:g} s for each round's last alerts",
-            "latency = the alert's request at the SMS API (proxy) - the 303 at the client (one clock, this process)",
-        )
-        summary = {t.key: self.pooled(t) for t in targets}
+        load = f"{opts.rate:g} concerns/s, {opts.rounds} x {opts.duration:g} s per database (warm-up {opts.warmup:g} s)"
+        worker = f"{opts.sms_workers} x `flask --app wsgi tracker worker`, WORKER_POLL_SECONDS={opts.poll:g}"
+        harness.settings(opts, info)
+        log(f"  {load}; gunicorn -k sync -w {opts.workers}; /livez at {opts.livez_rate:g}/s")
+        log(f"  {worker}; SMS_BACKEND=twilio -> proxy -> Prism; up to {opts.drain:g} s for a round's alerts")
+        log("  latency = the alert's request at the SMS API - the 303 at the client (one clock: this process)")
+        summary = {t.label: self.pooled(t) for t in targets}
         log("\nRESULTS (ms, every round's concerns together)")
         keys = ["count", "p50", "p90", "p99", "max", "min", "response_ms p50", "response_ms p99", "livez_ms p50"]
-        rows = [
-            [t.label, *(summary[t.key][k] for k in [*keys, "livez_ms p99", "livez_ms max", "prism_ms p50"])]
-            for t in targets
-        ]
+        keys += ["livez_ms p99", "livez_ms max", "prism_ms p50"]
+        rows = [[t.label, *(summary[t.label][k] for k in keys)] for t in targets]
         spec = "database|<20;count|>6;p50|>8.1f;p90|>8.1f;p99|>8.1f;max|>8.1f;min|>8.1f;submit p50|>12.1f;p99|>7.1f"
         harness.table(spec + ";livez p50|>11.1f;p99|>7.1f;max|>7.1f;Prism p50|>11.1f", rows)
         for t in targets:
-            self.details(t, summary[t.key])
+            self.details(t, summary[t.label])
         return summary
 
     def details(self, t: harness.Target, row: dict) -> None:
-        opts, errors = self.opts, row["errors"]
-        log(f"\n{t.label}")
-        log(
-            f"  settings: WORKER_POLL_SECONDS={opts.poll:g}, rate {opts.rate:g}/s (achieved {fmt(row['achieved_rate'], 2)}/s), "
-            f"{opts.sms_workers} worker process(es), NOTIFY: {t.notify}"
-        )
+        opts, errors, (p50, p99), count = self.opts, row["errors"], TARGETS[t.db.kind], row["count"]
+        disturbed = "  DISTURBED (other work on the machine)" if (row["foreign"] or 0) > harness.DISTURBED else ""
+        log(f"\n{t.label}: WORKER_POLL_SECONDS={opts.poll:g}, {fmt(row['rate'], 2)} concerns/s, NOTIFY: {t.notify}")
         log(f"  path measured: {t.path}\n    first concern's clinician messages: {t.recipients}")
         failed = f"{len(errors)} failed" + (f" (e.g. {errors[0]})" if errors else "")
-        log(f"  concerns: {row['submissions']} submitted, {failed}; flagged as a burst or automated: {t.flagged}")
-        log(
-            f"  clinician alerts per concern at the SMS API within {opts.drain:g} s: {dict(sorted(row['per_concern'].items()))}"
-            f"; first-step alerts per concern in the outbox: {dict(sorted(t.first_step.items()))}; later ones: {row['later']}"
-        )
-        log(
-            f"  family texts sent meanwhile: {row['family_texts']}; Prism answers: {dict(t.statuses)}; other API requests: "
-            f"{t.proxy.other_requests}; outbox: " + ", ".join(f"{k} {v}" for k, v in sorted(t.outbox.items()))
-        )
-        disturbed = "  DISTURBED (other work on the machine)" if (row["foreign_pct"] or 0) > harness.DISTURBED else ""
-        log(
-            f"  CPU (median of rounds, % of one core): worker {fmt(row['worker_cpu_pct'])}, gunicorn {fmt(row['web_cpu_pct'])}; "
-            f"foreign {fmt(row['foreign_pct'])}% of the machine{disturbed}"
-        )
-        log(
-            f"  for reference: polling alone gives about {500 * opts.poll:.0f} ms median and {1000 * opts.poll:.0f} ms max "
-            "after the commit; NOTIFY about 0.05 ms (bench/README.md)"
-        )
+        log(f"  concerns: {row['submissions']} submitted, {failed}; flagged as a burst or automated: {len(t.flagged)}")
+        log(f"  clinician alerts per concern at the SMS API within {opts.drain:g} s: {dict(row['per_concern'])}")
+        log(f"  first-step alerts per concern in the outbox: {dict(t.first_step)}; later ones: {row['later']}")
+        log(f"  family texts meanwhile: {row['family_texts']}; Prism's answers: {dict(t.statuses)}")
+        log(f"  outbox: {dict(sorted(t.outbox.items()))}; /livez errors: {row['livez_errors']}")
+        cpu = f"worker {fmt(row['worker_cpu'])}, gunicorn {fmt(row['web_cpu'])}"
+        log(f"  CPU, % of one core (median of rounds): {cpu}; foreign {fmt(row['foreign'])}% of the machine{disturbed}")
+        poll = f"{500 * opts.poll:.0f} ms median and {1000 * opts.poll:.0f} ms max"
+        log(f"  for reference: polling alone gives about {poll} after the commit; NOTIFY about 0.05 ms")
         if row["negative"]:
-            log(
-                f"  {row['negative']} alert(s) reached the SMS API before the client had read the 303 (NOTIFY is that quick)"
-            )
+            log(f"  {row['negative']} alert(s) reached the SMS API before the client read its 303 (NOTIFY is quick)")
         if row["missing"]:
             log(f"  NO ALERT within {opts.drain:g} s for {len(row['missing'])} concern(s), e.g. {row['missing'][:3]}")
         for problem in t.log_errors[:2]:
             log(f"  log: {problem[:200]}")
-        self.targets(t, row)
-
-    def targets(self, t: harness.Target, row: dict) -> None:
-        (p50, p99), count = TARGETS[t.db.kind], row["count"]
         log("  TARGETS")
         check(f"alert p50 {fmt(row['p50'])} ms < {p50:.0f} ms", row["p50"] is not None and row["p50"] < p50, 70)
         check(f"alert p99 {fmt(row['p99'])} ms < {p99:.0f} ms", row["p99"] is not None and row["p99"] < p99, 70)
         reached = bool(count) and not row["missing"] and count == row["submissions"]
         check(f"every concern's alert reached the SMS API ({count} of {row['submissions']})", reached, 70)
-        check(
-            "exactly one immediate clinician alert per concern", set(t.first_step) == set(row["per_concern"]) == {1}, 70
-        )
+        one_each = set(t.first_step) == set(row["per_concern"]) == {1}
+        check("exactly one immediate clinician alert per concern", one_each, 70)
         if count < 100:
             log(f"    (only {count} samples: the p99 is close to the maximum; measure longer for a steadier tail)")
 

@@ -55,6 +55,7 @@ STATIC_ANSWERS = [
     *[("interpreter_needed", "no"), ("communication_needs", "")],
 ]
 HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission_id|kiosk)" value="([^"]*)"')
+Tree = namedtuple("Tree", "name path")  # a directory holding the app: a checkout, or a git worktree
 
 
 class BenchError(RuntimeError):
@@ -66,9 +67,6 @@ def log(message: str = "") -> None:
 
 
 # --- options -------------------------------------------------------------------------------------------
-
-
-Tree = namedtuple("Tree", "name path")  # a directory holding the app (a checkout, a git worktree)
 
 
 def parser(doc: str, *, rounds: int = 3, duration: float = 10, warmup: float = 2, wrk: bool = True):
@@ -84,7 +82,6 @@ def parser(doc: str, *, rounds: int = 3, duration: float = 10, warmup: float = 2
     add("--quiet-wait", type=float, default=30, help=wait + " of the CPU (default 30; 0: do not wait)")
     dirs = "the app's directory (default: this repository); twice (old=DIR, new=DIR) to compare two trees"
     add("--app-dir", action="append", default=[], metavar="[NAME=]DIR", help=dirs)
-    add("--port", type=int, default=0, help="first gunicorn port (default: free ones)")
     add("--json", type=Path, help="also write the figures to this JSON file (bench/results/ is ignored by git)")
     add("--keep", action="store_true", help="keep the temporary directory (logs, scripts, SQLite files)")
     if wrk:
@@ -95,12 +92,10 @@ def parser(doc: str, *, rounds: int = 3, duration: float = 10, warmup: float = 2
 
 def parse(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
     opts = p.parse_args(argv)
-    if opts.rounds < 1 or opts.duration <= 0 or opts.workers < 1:
-        p.error("need --rounds >= 1, --duration > 0 and --workers >= 1")
+    if opts.rounds < 1 or opts.duration <= 0 or opts.workers < 1 or len(opts.app_dir) > 2:
+        p.error("need --rounds >= 1, --duration > 0, --workers >= 1, and --app-dir once or twice")
     if getattr(opts, "connections", 1) < getattr(opts, "threads", 1):
         p.error("need --connections >= --threads")
-    if len(opts.app_dir) > 2:
-        p.error("give --app-dir once, or twice to compare two trees")
     opts.trees = []
     for spec in opts.app_dir or [str(REPO)]:
         named = re.fullmatch(r"(\w[\w.-]*)=(.+)", spec)
@@ -186,15 +181,12 @@ class SqliteDatabase(Database):
     def analyze(self) -> None:
         self.query("ANALYZE")
 
-    def version(self) -> str:
-        return sqlite3.sqlite_version
-
 
 class PostgresDatabase(Database):
     kind, label = "postgres", "PostgreSQL"
 
-    def __init__(self, name: str):
-        self.name, self.created = name, False
+    def __init__(self, name: str, created: bool = False):
+        self.name, self.created = name, created
         self.url = f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
 
     @contextlib.contextmanager
@@ -247,24 +239,6 @@ class PostgresDatabase(Database):
         with self.connect(autocommit=True) as conn:  # VACUUM sets the visibility map for index-only scans
             conn.execute("VACUUM ANALYZE")
 
-    def version(self) -> str:
-        return self.admin("SHOW server_version")[0][0]
-
-
-def database_at(url: str) -> Database:
-    """The database of a DATABASE_URL (in a child process: it neither creates nor drops it)."""
-    if url.startswith("sqlite:///"):
-        return SqliteDatabase(Path(url.removeprefix("sqlite:///")))
-    return PostgresDatabase(url.rsplit("/", 1)[1])
-
-
-def postgres_answers() -> bool:
-    try:
-        with socket.create_connection((PG_HOST, PG_PORT), timeout=2):
-            return True
-    except OSError:
-        return False
-
 
 # --- processes and CPU accounting ------------------------------------------------------------------------
 
@@ -275,9 +249,8 @@ _DATABASES: list[Database] = []
 class Spawned:
     """A child in its own process group (stop() ends that group, and only it), logging to a file."""
 
-    def __init__(self, cmd: list[str], *, cwd: Path, env: dict, log_path: Path):
-        self.cmd, self.cwd, self.env, self.log_path = cmd, cwd, env, log_path
-        self.process: subprocess.Popen | None = None
+    def __init__(self, cmd: list[str], *, cwd: Path, env: dict | None, log_path: Path):
+        self.cmd, self.cwd, self.env, self.log_path, self.process = cmd, cwd, env, log_path, None
 
     def start(self) -> Spawned:
         self.log_file = open(self.log_path, "ab")  # noqa: SIM115 (closed by stop())
@@ -293,18 +266,16 @@ class Spawned:
         return [self.process.pid, *children_of(self.process.pid)] if self.alive() else []
 
     def stop(self) -> None:
-        if self.process is None:
-            return
         for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            if self.process.poll() is not None:
-                break
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=wait)
-        self.process = None
-        self.log_file.close()
-        _SPAWNED.remove(self)
+            if self.alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=wait)
+        if self.process is not None:
+            self.log_file.close()
+            self.process = None
+            _SPAWNED.remove(self)
 
     def log_text(self) -> str:
         with contextlib.suppress(OSError):
@@ -322,21 +293,15 @@ class Server(Spawned):
     """gunicorn -k sync serving `wsgi:app` from the target's tree (no access log)."""
 
     def __init__(self, target: Target, workers: int, timeout: int):
-        self.port, self.workers = target.port, workers
+        self.port, self.workers, self.base = target.port, workers, f"http://127.0.0.1:{target.port}"
         bind = ["-b", f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--log-level", "warning"]
         cmd = [PYTHON, "-m", "gunicorn", "-k", "sync", "-w", str(workers), *bind, "--no-control-socket", "wsgi:app"]
         super().__init__(cmd, cwd=target.tree.path, env=target.env, log_path=target.workdir / "gunicorn.log")
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> Server:
         super().start()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise BenchError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+        while time.monotonic() < deadline and self.alive():
             with contextlib.suppress(OSError):
                 if fetch(self.base + LIVEZ, timeout=2)[0] == 200 and len(self.worker_pids()) >= self.workers:
                     return self
@@ -344,7 +309,7 @@ class Server(Spawned):
         raise BenchError(f"gunicorn did not answer {LIVEZ} within 30 s:\n{self.log_tail()}")
 
     def worker_pids(self) -> list[int]:
-        return children_of(self.process.pid) if self.alive() else []
+        return self.pids()[1:]
 
     def boots(self) -> int:
         return self.log_text().count("Booting worker")
@@ -378,18 +343,15 @@ def children_of(pid: int) -> list[int]:
     found = []
     for entry in filter(str.isdigit, os.listdir("/proc")):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(_stat(entry)[1]) == pid:
-                found.append(int(entry))
+            found += [int(entry)] if int(_stat(entry)[1]) == pid else []
     return found
 
 
 def machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs, from /proc/stat."""
+    """(busy, total) jiffies over all CPUs, from /proc/stat; guest time is already inside user."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    total = sum(fields[:8])  # guest time is already inside user
-    return total - idle, total
+    return sum(fields[:8]) - fields[3] - fields[4], sum(fields[:8])
 
 
 def our_pids() -> set[int]:
@@ -401,14 +363,9 @@ def our_pids() -> set[int]:
     return pids
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk and curl, once they have ended
-    return usage.ru_utime + usage.ru_stime
-
-
 class CpuWindow:
     """CPU over a block: the `measured()` processes' own (server CPU), and the share of the machine
-    none of ours used (foreign CPU: the noise indicator)."""
+    none of ours used (foreign CPU: the noise indicator). wrk and curl count as ours once ended."""
 
     def __init__(self, measured=list):
         self.measured = measured
@@ -416,54 +373,49 @@ class CpuWindow:
     def __enter__(self):
         self.measured0 = set(self.measured())
         self.before = {pid: process_ticks(pid) for pid in our_pids() | self.measured0}
-        self.machine0, self.children0 = machine_ticks(), _children_cpu()
+        self.machine0, self.children0 = machine_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
         return self
 
     def __exit__(self, *exc):
-        measured = self.measured0 | set(self.measured())
+        measured, usage = self.measured0 | set(self.measured()), resource.getrusage(resource.RUSAGE_CHILDREN)
         pids = set(self.before) | our_pids() | measured
         self.deltas = {pid: max(0, process_ticks(pid) - self.before.get(pid, 0)) / CLK_TCK for pid in pids}
-        busy1, total1 = machine_ticks()
-        self.children_s = _children_cpu() - self.children0
-        busy, total = (busy1 - self.machine0[0]) / CLK_TCK, max(total1 - self.machine0[1], 1) / CLK_TCK
-        self.foreign_pct = 100 * max(0.0, busy - sum(self.deltas.values()) - self.children_s) / total
-        self.server_s = self.cpu_of(measured)
-        self.seconds = total / len(os.sched_getaffinity(0))  # the window's wall-clock seconds
+        children = usage.ru_utime + usage.ru_stime - self.children0.ru_utime - self.children0.ru_stime
+        busy, total = (a - b for a, b in zip(machine_ticks(), self.machine0, strict=True))
+        ours = sum(self.deltas.values()) + children
+        self.foreign_pct = 100 * max(0.0, busy / CLK_TCK - ours) / max(total / CLK_TCK, 0.01)
+        self.server_s, self.seconds = self.cpu_of(measured), total / CLK_TCK / len(os.sched_getaffinity(0))
         return False
 
     def cpu_of(self, pids) -> float:
         return sum(self.deltas.get(pid, 0.0) for pid in pids)
 
 
-def wait_until_quiet(max_wait: float) -> float | None:
+def wait_until_quiet(max_wait: float) -> None:
     """Before a measured run: wait (up to max_wait s) until other work uses under DISTURBED % of the
-    machine over one second. Returns the last foreign CPU % seen."""
+    machine over one second."""
     deadline, said = time.monotonic() + max_wait, False
     while max_wait > 0:
         with CpuWindow() as cpu:
             time.sleep(1.0)
-        quiet = cpu.foreign_pct <= DISTURBED
-        if quiet or time.monotonic() >= deadline:
+        if cpu.foreign_pct <= DISTURBED or time.monotonic() >= deadline:
             if said:
-                log(f"    ... {cpu.foreign_pct:.0f}% foreign CPU: measuring {'now' if quiet else 'anyway'}")
-            return cpu.foreign_pct
+                log(f"    ... {cpu.foreign_pct:.0f}% foreign CPU: measuring now")
+            return
         if not said:
             log(f"    machine busy with other work ({cpu.foreign_pct:.0f}% CPU): waiting up to {max_wait:g} s")
             said = True
-    return None
 
 
-def wait_until_idle(server: Server, limit: float = 30.0) -> float:
+def wait_until_idle(server: Server, limit: float = 30.0) -> None:
     """After a wrk run gunicorn still answers what was queued (up to one request per connection, which
     wrk no longer waits for): wait until its workers stop using CPU, so the next run starts on an
     idle server and the database holds everything the server finished."""
-    t0, quiet = time.monotonic(), 0
-    last = sum(process_ticks(p) for p in server.pids())
-    while time.monotonic() - t0 < limit and quiet < 3:
-        time.sleep(0.1)
+    deadline, quiet, last = time.monotonic() + limit, 0, -1
+    while time.monotonic() < deadline and quiet < 3:
         now = sum(process_ticks(p) for p in server.pids())
         quiet, last = (quiet + 1 if now - last <= 1 else 0), now
-    return time.monotonic() - t0
+        time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -505,10 +457,8 @@ def open_form(base: str) -> tuple[str, str]:
     """GET the family's form as a browser would: (its static body with the CSRF token, the Cookie header)."""
     status, headers, html = fetch(base + FORM_PATH, timeout=10)
     hidden, cookies = dict(HIDDEN.findall(html)), cookies_set(headers)
-    if status != 200 or "csrf_token" not in hidden:
-        raise BenchError(f"GET {FORM_PATH} answered {status}, with the hidden fields {sorted(hidden)}")
-    if missing := [name for name in (SESSION_COOKIE, "mr_device") if name not in cookies]:
-        raise BenchError(f"GET {FORM_PATH} did not set the cookie(s) {missing}; got {sorted(cookies)}")
+    if status != 200 or "csrf_token" not in hidden or not {SESSION_COOKIE, "mr_device"} <= set(cookies):
+        raise BenchError(f"GET {FORM_PATH}: {status}, hidden fields {sorted(hidden)}, cookies {sorted(cookies)}")
     answers = [*STATIC_ANSWERS, ("csrf_token", hidden["csrf_token"]), ("kiosk", hidden.get("kiosk", ""))]
     return urllib.parse.urlencode(answers), "; ".join(f"{k}={v}" for k, v in cookies.items())
 
@@ -528,17 +478,13 @@ class Target:
     tree: Tree
     db: Database
     workdir: Path
-    port: int
     label: str
+    port: int = field(default_factory=free_port)
     env: dict = field(default_factory=dict)
     server: Server | None = None
     rounds: list = field(default_factory=list)
     warmups: list = field(default_factory=list)
     children: list = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return self.db.kind if self.label == self.db.label else f"{self.db.kind} {self.tree.name}"
 
     def set_env(self, extra: dict) -> None:
         drop = {"RATELIMIT_STORAGE_URI", "TRUSTED_HOSTS", "PROXY_HOPS", "PYTHONPATH"}
@@ -556,16 +502,10 @@ class Target:
             raise BenchError(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
-    def prepare(self) -> None:
-        self.db.create()
-        self.flask("db", "upgrade")
-        self.flask("tracker", "seed-demo")
-        log("  migrated and seeded the demo trust")
-
     def spawn(self, cmd: list[str], log_name: str) -> Spawned:
         """A process of the tree's own (the worker, say), stopped with the target."""
-        self.children.append(Spawned(cmd, cwd=self.tree.path, env=self.env, log_path=self.workdir / log_name).start())
-        return self.children[-1]
+        self.children.append(Spawned(cmd, cwd=self.tree.path, env=self.env, log_path=self.workdir / log_name))
+        return self.children[-1].start()
 
     def start_server(self, workers: int, timeout: int = 120) -> Server:
         self.server = Server(self, workers, timeout)
@@ -574,27 +514,26 @@ class Target:
 
     def sign_in(self, email: str, role: str, *scope: str, mfa: bool = False) -> dict:
         """A staff member made by `flask tracker create-user`, password already changed (and with an
-        authenticator, for roles that need one), with a live server-side session written in SQL and
-        Flask's session cookie naming it, as tests/conftest.py sign_in_directly does."""
+        authenticator, for roles that need one), with a live server-side session written in SQL, and
+        Flask's session cookie naming it, signed with the app's key as Flask signs it (as
+        tests/conftest.py sign_in_directly does)."""
+        from flask import Flask
+        from flask.sessions import SecureCookieSessionInterface
+
         self.flask("tracker", "create-user", "--email", email, "--name", f"Bench {role}", "--role", role, *scope)
         token, now, secret = secrets.token_urlsafe(32), datetime.now(UTC), "JBSWY3DPEHPK3PXP" if mfa else None
-        sql = (
-            "UPDATE user_account SET must_change_password = ?, password_changed_at = ?, totp_secret = ? WHERE email = ?"
-        )
-        self.db.query(sql, (False, now, secret, email))
+        sql = "UPDATE user_account SET must_change_password = ?, password_changed_at = ?, totp_secret = ?"
+        self.db.query(sql + " WHERE email = ?", (False, now, secret, email))
         sql = "INSERT INTO session_record (token_hash, user_id, created_at, last_active_at, authenticated_at, address"
         sql += ") SELECT ?, id, ?, ?, ?, '127.0.0.1' FROM user_account WHERE email = ?"
         self.db.query(sql, (hashlib.sha256(token.encode()).hexdigest(), now, now, now, email))
         sql = "SELECT u.id, s.id FROM user_account u JOIN session_record s ON s.user_id = u.id WHERE u.email = ?"
         ((user_id, session_id),) = self.db.query(sql, (email,))
-        cookie = signed_session(self.env["SECRET_KEY"], {"_user_id": token, "_fresh": True})
+        stand_in = Flask("bench")
+        stand_in.secret_key = self.env["SECRET_KEY"]
+        signer = SecureCookieSessionInterface().get_signing_serializer(stand_in)
+        cookie = signer.dumps({"_user_id": token, "_fresh": True})
         return {"user_id": user_id, "session_id": session_id, "cookie": f"{SESSION_COOKIE}={cookie}"}
-
-    def touch_session(self, session_id: int) -> None:
-        """Mark the session as just signed in and used: exports need a recent sign-in, idle sessions end."""
-        now = datetime.now(UTC)
-        sql = "UPDATE session_record SET authenticated_at = ?, last_active_at = ? WHERE id = ?"
-        self.db.query(sql, (now, now, session_id))
 
     def in_app(self, script: str, command: str, payload: dict, timeout: float = 1800) -> dict:
         """`bench/<script> _inapp <command>` as a child in the tree, with the app importable: for what
@@ -604,8 +543,7 @@ class Target:
         done = subprocess.run(cmd, input=json.dumps(payload), **run)
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith("INAPP_RESULT ")), None)
         if done.returncode != 0 or line is None:
-            output = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-            raise BenchError(f"in-app step {command!r} failed ({done.returncode}):\n{output}")
+            raise BenchError(f"in-app step {command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return json.loads(line.split(" ", 1)[1])
 
     def close(self) -> None:
@@ -614,29 +552,14 @@ class Target:
         self.db.drop()
 
 
-def signed_session(secret_key: str, data: dict) -> str:
-    """Flask's session cookie for `data`, signed as the app signs it (Flask's default session interface)."""
-    from flask import Flask
-    from flask.sessions import SecureCookieSessionInterface
-
-    stand_in = Flask("bench")
-    stand_in.secret_key = secret_key
-    return SecureCookieSessionInterface().get_signing_serializer(stand_in).dumps(data)
-
-
-def load_app():
-    """The app under test as gunicorn loads it, `wsgi:app` of the tree: in-app steps reach the app
-    through this alone (and the audit hash rule through seed_data's caller), so its modules may move."""
-    import wsgi
-
-    return wsgi.app
-
-
 def in_app_main(commands: dict, command: str) -> int:
     """In the child Target.in_app started: commands[command](app, payload), with the payload's JSON on
-    stdin and the result's on one stdout line."""
+    stdin and the result's on one stdout line. The app is `wsgi:app` of the tree, as gunicorn loads
+    it: in-app steps reach the app through this alone, so its modules may move (bench/README.md)."""
+    import wsgi
+
     payload = json.loads(sys.stdin.read() or "{}")
-    print("INAPP_RESULT " + json.dumps(commands[command](load_app(), payload), default=str), flush=True)
+    print("INAPP_RESULT " + json.dumps(commands[command](wsgi.app, payload), default=str), flush=True)
     return 0
 
 
@@ -645,21 +568,17 @@ def in_app_main(commands: dict, command: str) -> int:
 # Counts every answer that is not EXPECTED, and what wrk sent and received (it stops waiting for up
 # to one request per connection when a run ends), so errors and lost requests are visible.
 LUA_COUNTING = r"""
-local threads = {}
-local next_tid = 1
-
+local threads, next_tid = {}, 1
 function setup(thread)
   thread:set("tid", next_tid)
   next_tid = next_tid + 1
   table.insert(threads, thread)
 end
-
 function response(status, headers, body)
   received = received + 1
   statuses[tostring(status)] = (statuses[tostring(status)] or 0) + 1
   if status ~= EXPECTED then unexpected = unexpected + 1 end
 end
-
 function done(summary, latency, requests)
   local sent_all, received_all, unexpected_all, statuses_all = 0, 0, 0, {}
   for _, t in ipairs(threads) do
@@ -678,7 +597,6 @@ function done(summary, latency, requests)
   io.write("\n")
 end
 """
-
 LUA_GET = r"""
 -- A static GET: wrk builds the request once.
 EXPECTED = @EXPECTED@
@@ -695,12 +613,11 @@ def lua_string(value: str) -> str:
 
 
 def write_lua(path: Path, template: str, **values: str) -> Path:
-    """A wrk script: the template with @NAME@ replaced by each value (a Lua string's contents, unless
-    raw_ is in the name), then the counting prelude."""
+    """A wrk script: the template with @NAME@ replaced by each value (the contents of a Lua string,
+    unless the name starts raw_), then the counting prelude."""
     for key, value in values.items():
-        template = template.replace(
-            f"@{key.removeprefix('raw_')}@", value if key.startswith("raw_") else lua_string(value)
-        )
+        raw = key.startswith("raw_")
+        template = template.replace(f"@{key.removeprefix('raw_')}@", value if raw else lua_string(value))
     path.write_text(template + LUA_COUNTING)
     return path
 
@@ -723,7 +640,7 @@ class WrkResult:
     p99_ms: float
     max_ms: float
     statuses: dict[str, int]
-    foreign_cpu_pct: float | None = None
+    foreign_cpu_pct: float = 0.0
     server_ms_per_req: float | None = None
     attempts: int = 1
 
@@ -736,30 +653,21 @@ class WrkResult:
         return self.socket_errors + self.unexpected
 
     @property
+    def successes(self) -> int:
+        return self.received - self.unexpected
+
+    @property
     def unanswered(self) -> int:
         """Requests wrk wrote but stopped waiting for when the run ended (the server may finish them)."""
         return max(0, self.sent - self.received)
 
     @property
     def disturbed(self) -> bool:
-        return (self.foreign_cpu_pct or 0) > DISTURBED
+        return self.foreign_cpu_pct > DISTURBED
 
     def describe(self, key: str) -> str:
         errors = f" {self.errors} err" if self.errors else ""
-        return (
-            f"{key} {self.rps:,.0f} req/s p99 {self.p99_ms:.0f} ms{errors} [{self.foreign_cpu_pct or 0:.0f}% foreign]"
-        )
-
-
-def parse_wrk(label: str, stdout: str) -> WrkResult:
-    lines = {ln.split(" ", 1)[0]: ln for ln in stdout.splitlines() if ln.startswith("BENCH_")}
-    if "BENCH_RESULT" not in lines:
-        raise BenchError(f"wrk printed no BENCH_RESULT line for {label}:\n{stdout}")
-    v = {k: float(n) for k, n in (part.split("=", 1) for part in lines["BENCH_RESULT"].split()[1:])}
-    statuses = {k: int(float(n)) for k, n in (p.split("=", 1) for p in lines.get("BENCH_STATUS", "").split()[1:])}
-    counts = [int(v[k]) for k in ("requests", "duration_us", "sent", "received", "unexpected", "socket_errors")]
-    latencies = [v[k] / 1000 for k in ("p50_us", "p99_us", "max_us")]
-    return WrkResult(label, counts[0], counts[1] / 1e6, *counts[2:], *latencies, statuses)
+        return f"{key} {self.rps:,.0f} req/s p99 {self.p99_ms:.0f} ms{errors} [{self.foreign_cpu_pct:.0f}% foreign]"
 
 
 def run_wrk(target: Target, lua: Path, path: str, label: str, opts, duration: float, args=()) -> WrkResult:
@@ -769,12 +677,15 @@ def run_wrk(target: Target, lua: Path, path: str, label: str, opts, duration: fl
     cmd += ["-s", str(lua), target.server.base + path, "--", *args]
     with CpuWindow(lambda: [*target.server.pids(), *target.db.server_pids()]) as cpu:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    if done.returncode != 0:
+    lines = {ln.split(" ", 1)[0]: ln.split()[1:] for ln in done.stdout.splitlines() if ln.startswith("BENCH_")}
+    if done.returncode != 0 or "BENCH_RESULT" not in lines:
         raise BenchError(f"wrk failed ({done.returncode}) for {label}:\n{done.stdout}\n{done.stderr}")
-    result = parse_wrk(label, done.stdout)
-    result.foreign_cpu_pct = cpu.foreign_pct
-    result.server_ms_per_req = 1000 * cpu.server_s / result.requests if result.requests else None
-    return result
+    v = {k: float(n) for k, n in (part.split("=", 1) for part in lines["BENCH_RESULT"])}
+    counts = [int(v[k]) for k in ("requests", "duration_us", "sent", "received", "unexpected", "socket_errors")]
+    statuses = {k: int(float(n)) for k, n in (part.split("=", 1) for part in lines.get("BENCH_STATUS", []))}
+    latencies = [v[k] / 1000 for k in ("p50_us", "p99_us", "max_us")]
+    per_request = 1000 * cpu.server_s / counts[0] if counts[0] else None
+    return WrkResult(label, counts[0], counts[1] / 1e6, *counts[2:], *latencies, statuses, cpu.foreign_pct, per_request)
 
 
 # --- the summary -----------------------------------------------------------------------------------------
@@ -818,13 +729,13 @@ def _cell(value, spec: str, title: bool = False) -> str:
     return gap + ("-".rjust(width) if value is None else format(value, spec))
 
 
-def settings(opts, info: dict, *lines: str) -> None:
+def settings(opts, info: dict) -> None:
+    """SETTINGS: gunicorn and wrk, the versions and the machine, and the commit of each tree."""
     log("SETTINGS")
     if hasattr(opts, "connections"):
         wrk = f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration:g}s --latency --timeout 10s"
         log(f"  gunicorn -k sync -w {opts.workers} (no access log) | {wrk} | warm-up {opts.warmup:g} s per endpoint")
-    for line in [*lines, " | ".join(f"{k} {v}" for k, v in info.items() if not k.startswith("code"))]:
-        log(f"  {line}")
+    log("  " + " | ".join(f"{k} {v}" for k, v in info.items() if not k.startswith("code")))
     for key in (k for k in info if k.startswith("code")):
         log(f"  {key}: {info[key]}")
 
@@ -833,10 +744,9 @@ def print_rounds(targets: list[Target], keys: list[str]) -> None:
     """PER ROUND: one row per wrk run; ratio = req/s ÷ /livez req/s of the same round."""
     log("\nPER ROUND (foreign CPU = machine CPU used by anything but ours; server CPU = gunicorn + its PostgreSQL")
     log("  backends per request, independent of the client; ratio = req/s ÷ /livez req/s of the same round)")
-    rows, disturbed = [], False
+    rows = []
     for target, (n, results) in ((t, r) for t in targets for r in enumerate(t.rounds, 1)):
         for key, r in ((key, results[key]) for key in keys):
-            disturbed |= r.disturbed
             note = "DISTURBED (other work on the machine)" if r.disturbed else ""
             note += f" (least disturbed of {r.attempts} runs)" if r.attempts > 1 else ""
             ratio = r.rps / results["livez"].rps if results["livez"].rps else None
@@ -844,7 +754,7 @@ def print_rounds(targets: list[Target], keys: list[str]) -> None:
             rows.append([target.label, n, key, *values, note])
     spec = "database|<20;round|>5;endpoint| <9;req/s|>9,.0f;p50 ms|>9.1f;p99 ms|>9.1f;max ms|>9.1f;errors|>8"
     table(spec + ";ratio|>8.3f;srv ms/req|>11.2f;foreign%|>10.1f;note|  ", rows)
-    if disturbed:
+    if any(row[-1] for row in rows):
         log(f"  NOTE: a run had more than {DISTURBED:.0f}% foreign CPU: compare ratios within a round, or rerun.")
 
 
@@ -869,16 +779,6 @@ def compare_trees(scenario: Scenario, targets: list[Target]) -> dict:
     return out
 
 
-def git_state(path: Path) -> str:
-    """The commit measured, and whether tracked files had uncommitted changes (measured too)."""
-
-    def git(*args):
-        return subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True).stdout.strip()
-
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    return (git("rev-parse", "--short", "HEAD") or "?") + (" + uncommitted changes" if changed else "")
-
-
 def versions(opts, kinds: list[str], packages: dict[str, str]) -> dict:
     found = {"Python": sys.version.split()[0]}
     for label, package in {"gunicorn": "gunicorn", "Flask": "flask", "SQLAlchemy": "sqlalchemy", **packages}.items():
@@ -886,27 +786,20 @@ def versions(opts, kinds: list[str], packages: dict[str, str]) -> dict:
             found[label] = package_version(package)
     found["SQLite"] = sqlite3.sqlite_version
     if "postgres" in kinds:
-        with contextlib.suppress(Exception):
-            found["PostgreSQL"] = PostgresDatabase("postgres").version()
+        found["PostgreSQL"] = PostgresDatabase("postgres").admin("SHOW server_version")[0][0]
     if shutil.which("wrk"):
         wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
         found["wrk"] = (re.findall(r"wrk (\S+)", wrk.stdout + wrk.stderr) or ["?"])[0]
     found["nproc"] = len(os.sched_getaffinity(0))
-    with contextlib.suppress(OSError, IndexError):
-        found["CPU"] = re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())[0].strip()
+    found["CPU"] = (re.findall(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()) or ["?"])[0].strip()
     found["load avg at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    for tree in opts.trees:
-        found[f"code {tree.name}" if len(opts.trees) > 1 else "code"] = f"{git_state(tree.path)} in {tree.path}"
+    for tree in opts.trees:  # the commit measured, and whether tracked files had changes (measured too)
+        git = ["git", "-C", str(tree.path)]
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        changed = subprocess.run([*git, "status", "--porcelain", "-uno"], capture_output=True, text=True).stdout.strip()
+        state = f"{commit or '?'}{' + uncommitted changes' if changed else ''} in {tree.path}"
+        found[f"code {tree.name}" if len(opts.trees) > 1 else "code"] = state
     return found
-
-
-def save_json(opts, info: dict, summary: dict) -> None:
-    if opts.json:
-        settings_ = {**vars(opts), "json": str(opts.json), "trees": {t.name: str(t.path) for t in opts.trees}}
-        opts.json.parent.mkdir(parents=True, exist_ok=True)
-        figures = {"settings": settings_, "versions": info, "results": summary}
-        opts.json.write_text(json.dumps(figures, indent=2, default=str))
-        log(f"\nwrote {opts.json}")
 
 
 # --- running a scenario ----------------------------------------------------------------------------------
@@ -933,78 +826,72 @@ def _interrupt(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def make_targets(scenario: Scenario, kind: str, workdir: Path, first_port: int) -> list[Target]:
-    targets, two = [], len(scenario.opts.trees) > 1
-    for index, tree in enumerate(scenario.opts.trees):
-        suffix = "_" + re.sub(r"\W", "_", tree.name).lower() if two else ""
-        where = workdir / f"{kind}{suffix}"
-        where.mkdir()
-        name = f"bench_{scenario.name}_{os.getpid()}{suffix}"
-        db = SqliteDatabase(where / "tracker.db") if kind == "sqlite" else PostgresDatabase(name)
-        _DATABASES.append(db)
-        port = first_port + index if first_port else free_port()
-        targets.append(Target(tree, db, where, port, f"{db.label} {tree.name}" if two else db.label))
-    return targets
+def make_target(scenario: Scenario, kind: str, tree: Tree, workdir: Path) -> Target:
+    """The tree on a fresh database of this kind, migrated and seeded with the demo trust."""
+    suffix = "_" + re.sub(r"\W", "_", tree.name).lower() if len(scenario.opts.trees) > 1 else ""
+    (where := workdir / f"{kind}{suffix}").mkdir()
+    name = f"bench_{scenario.name}_{os.getpid()}{suffix}"
+    db = SqliteDatabase(where / "tracker.db") if kind == "sqlite" else PostgresDatabase(name)
+    _DATABASES.append(db)
+    t = Target(tree, db, where, f"{db.label} {tree.name}" if suffix else db.label)
+    log(f"\n=== {t.label}: {db.url}, app in {tree.path} ===")
+    t.set_env(scenario.env(t))
+    db.create()
+    t.flask("db", "upgrade")
+    t.flask("tracker", "seed-demo")
+    log("  migrated and seeded the demo trust")
+    return t
 
 
-def run_targets(scenario: Scenario, targets: list[Target]) -> None:
-    for t in targets:
-        log(f"\n=== {t.label}: {t.db.url}, app in {t.tree.path} ===")
-        t.set_env(scenario.env(t))
-        t.prepare()
-        scenario.setup(t)
-    for n in range(scenario.opts.rounds):
-        for t in targets if n % 2 == 0 else targets[::-1]:
-            t.rounds.append(scenario.round(t, n))
-    for t in targets:
-        scenario.finish(t)
-
-
-def measure(scenario: Scenario, kinds: list[str], workdir: Path) -> tuple[list[Target], list[str]]:
-    done, failed = [], []
-    for index, kind in enumerate(kinds):
-        targets = make_targets(scenario, kind, workdir, scenario.opts.port and scenario.opts.port + 2 * index)
-        try:
-            run_targets(scenario, targets)
-            done += targets
-        except BenchError as e:
-            failed.append(targets[0].db.label)
-            log(f"\n{targets[0].db.label}: COULD NOT MEASURE: {e}")
-        finally:
-            for t in targets:
-                t.close()
-    return done, failed
+def run_targets(scenario: Scenario, kind: str, workdir: Path) -> list[Target]:
+    """Each tree on its own database of this kind, its rounds interleaved with the other tree's."""
+    targets = []
+    try:
+        for tree in scenario.opts.trees:
+            targets.append(make_target(scenario, kind, tree, workdir))
+            scenario.setup(targets[-1])
+        for n in range(scenario.opts.rounds):
+            for t in targets if n % 2 == 0 else targets[::-1]:
+                t.rounds.append(scenario.round(t, n))
+        for t in targets:
+            scenario.finish(t)
+        return targets
+    finally:
+        for t in targets:
+            t.close()
 
 
 def main(scenario: Scenario) -> int:
     """Exit status: 0 after a measurement (whatever the verdicts), 1 if a database could not be
     measured, 2 if nothing could be, 130 after Ctrl-C or SIGTERM (everything stopped and dropped)."""
-    opts, kinds = scenario.opts, ["sqlite", "postgres"] if scenario.opts.db == "both" else [scenario.opts.db]
-    if "postgres" in kinds and not postgres_answers():
-        log(f"PostgreSQL SKIPPED: nothing answers on {PG_HOST}:{PG_PORT} (start PostgreSQL to measure it)")
-        kinds.remove("postgres")
+    opts, done, failed = scenario.opts, [], []
+    kinds = ["sqlite", "postgres"] if opts.db == "both" else [opts.db]
     if missing := [tool for tool in scenario.tools if not shutil.which(tool)]:
         log(f"not installed: {', '.join(missing)} (apt-get install {' '.join(missing)})")
         return 2
+    with socket.socket() as s:
+        if "postgres" in kinds and s.connect_ex((PG_HOST, PG_PORT)) != 0:
+            log(f"PostgreSQL SKIPPED: nothing answers on {PG_HOST}:{PG_PORT} (start PostgreSQL to measure it)")
+            kinds.remove("postgres")
     if not kinds:
         return 2
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{scenario.name}-"))
     log(f"bench {scenario.name}: {', '.join(kinds)}; trees {', '.join(t.name for t in opts.trees)}; files in {workdir}")
-    failed = []
     try:
         info = versions(opts, kinds, scenario.packages)
-        done, failed = measure(scenario, kinds, workdir)
+        for kind in kinds:
+            try:
+                done += run_targets(scenario, kind, workdir)
+            except BenchError as e:
+                failed.append(kind)
+                log(f"\n{kind}: COULD NOT MEASURE: {e}")
         if done:
             log("\n" + "=" * 110)
             summary = scenario.summarise(done, info)
-            if len(opts.trees) > 1:
-                summary["two_trees"] = compare_trees(scenario, done)
+            summary["two_trees"] = compare_trees(scenario, done) if len(opts.trees) > 1 else None
             save_json(opts, info, summary)
-    except BenchError as e:
-        log(f"COULD NOT MEASURE: {e}")
-        return 2
     except KeyboardInterrupt:
         log("\ninterrupted: stopped the servers and removed the temporary data")
         return 130
@@ -1017,6 +904,15 @@ def main(scenario: Scenario) -> int:
     if failed:
         log(f"\nnot measured: {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def save_json(opts, info: dict, summary: dict) -> None:
+    if opts.json:
+        settings_ = {**vars(opts), "json": str(opts.json), "trees": {t.name: str(t.path) for t in opts.trees}}
+        opts.json.parent.mkdir(parents=True, exist_ok=True)
+        figures = {"settings": settings_, "versions": info, "results": summary}
+        opts.json.write_text(json.dumps(figures, indent=2, default=str))
+        log(f"\nwrote {opts.json}")
 
 
 def run(scenario_class, options, commands: dict | None = None) -> None:

@@ -34,6 +34,10 @@ ORDER = list(ENDPOINTS)
 TARGETS = {"page": 0.035, "rows304": 0.2}  # req/s ÷ /livez req/s of the same round, at least
 REFERENCE = "a bare ORM + Jinja page of 200 rows (no session, no auth): 0.055-0.065 x a no-database endpoint"
 OPEN_COUNT = re.compile(r'data-open-count="(\d+)"')
+WARDS = "SELECT w.id, w.site_id, w.team_id FROM ward w JOIN team ON team.id = w.team_id WHERE team.code = ?"
+OPEN = "SELECT count(*) FROM concern WHERE status IN ('new', 'acknowledged', 'reviewed')"
+CLOSED = "SELECT count(*) FROM concern WHERE status IN ('closed', 'cancelled') AND updated_at >= ?"
+COLUMNS = ("rps", "p50_ms", "p99_ms", "ratio", "ratio_rounds", "cpu_ratio", "server_ms_per_req", "errors")
 
 
 # --- the data ------------------------------------------------------------------------------------------
@@ -43,9 +47,7 @@ def seed(t: harness.Target, first_n: int, count: int, *, open_calls: bool, rng: 
     """Historic calls (85 % closed, 15 % cancelled, over two years) or open ones (new, acknowledged or
     reviewed, raised in the last 6 hours, half of those claimed by the benchmark's clinician), on the
     team's three wards in turn."""
-    sql = "SELECT w.id, w.site_id, w.team_id FROM ward w JOIN team ON team.id = w.team_id WHERE team.code = ?"
-    wards = t.db.query(sql + " ORDER BY w.code", (TEAM,))
-    if not wards:
+    if not (wards := t.db.query(WARDS + " ORDER BY w.code", (TEAM,))):
         raise BenchError(f"no team {TEAM}: did `flask tracker seed-demo` run?")
     nurse = t.db.query("SELECT id FROM user_account WHERE email = 'outreach@demo-hospitals.invalid'")
     claimers, now = [t.user["user_id"], nurse[0][0] if nurse else t.user["user_id"]], datetime.now(UTC)
@@ -90,30 +92,22 @@ def count_statements(app, payload: dict) -> dict:
         out["counts"][key], out["statements"][key] = counts, [" ".join(sql.split()) for _, sql, _ in seen]
         if key == "page" and (found := OPEN_COUNT.search(response.get_data(as_text=True))):
             out["open_rows"] = int(found.group(1))
-    if payload.get("plans"):
-        out["plans"] = query_plans(seen, payload["timing_runs"])  # `seen` holds the full refresh's statements
-    return out
-
-
-def query_plans(captured: list, runs: int) -> dict:
-    found = {}
-    for engine, statement, params in captured:
+    found = {}  # the full refresh's statements are in `seen`
+    for engine, statement, params in seen:
         flat = " ".join(statement.split())
         if flat.startswith("SELECT max(concern.updated_at)"):
             found.setdefault("etag", (engine, statement, params))
         elif flat.startswith("SELECT concern.") and "ORDER BY CASE" in flat:
             found.setdefault("queue", (engine, statement, params))
-    out = {key: query_plan(*found[key], runs) for key in found}
-    return {**out, "missing": sorted({"queue", "etag"} - set(out))}
+    out["plans"] = {key: query_plan(*found[key], payload["timing_runs"]) for key in found if payload.get("plans")}
+    return out
 
 
 def query_plan(engine, statement: str, params, runs: int) -> dict:
     with engine.connect() as conn:
         postgres = conn.dialect.name == "postgresql"
-        explain = conn.exec_driver_sql(
-            ("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ") + statement, params
-        )
-        plan = [row[0] if postgres else str(row[3]) for row in explain]  # SQLite: (id, parent, notused, detail)
+        explain = ("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ") + statement
+        plan = [row[0] if postgres else str(row[3]) for row in conn.exec_driver_sql(explain, params)]
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -121,20 +115,12 @@ def query_plan(engine, statement: str, params, runs: int) -> dict:
             times.append((time.perf_counter() - t0) * 1000)
         conn.rollback()
     text = " ".join(plan)
-    if postgres:
-        uses_index = "Index" in text and "Seq Scan on concern" not in text
-    else:
+    uses_index = "Index" in text and "Seq Scan on concern" not in text
+    if not postgres:  # SQLite: (id, parent, notused, detail); SCAN without USING reads the whole table
         uses_index = "USING INDEX" in text or "USING COVERING INDEX" in text
         uses_index = uses_index and not re.search(r"\bSCAN concern\b(?! USING)", text)
-    return {
-        "sql": " ".join(statement.split()),
-        "params": repr(params),
-        "plan": plan,
-        "rows": len(rows),
-        "ms_median": statistics.median(times),
-        "ms_min": min(times),
-        "uses_index": uses_index,
-    }
+    found = {"sql": " ".join(statement.split()), "params": repr(params), "plan": plan, "rows": len(rows)}
+    return {**found, "ms_median": statistics.median(times), "ms_min": min(times), "uses_index": uses_index}
 
 
 # --- the scenario --------------------------------------------------------------------------------------
@@ -145,34 +131,24 @@ def preflight(t: harness.Target, expected_open: int) -> dict:
     back (the CSRF token the page put in the session) is the one a browser uses from then on; the
     refresh answers 200 with an ETag, then 304 to that ETag. Saves both pages (see --keep)."""
     status, headers, html = harness.fetch(t.server.base + PAGE, headers={"Cookie": t.user["cookie"]})
-    rows = html.count('<tr role="row" class="nhsuk-table__row" data-concern=')
-    found = OPEN_COUNT.search(html)
+    rows, found = html.count('<tr role="row" class="nhsuk-table__row" data-concern='), OPEN_COUNT.search(html)
     if status != 200 or rows != expected_open or not found or int(found.group(1)) != expected_open:
         raise BenchError(f"GET {PAGE} answered {status} with {rows} rows, expected 200 with {expected_open} open")
-    cookie = (
-        harness.SESSION_COOKIE
-        + "="
-        + harness.cookies_set(headers).get(harness.SESSION_COOKIE, t.user["cookie"].split("=", 1)[1])
-    )
-    again = harness.fetch(t.server.base + PAGE, headers={"Cookie": cookie})[1]
-    status, headers, rows_html = harness.fetch(t.server.base + ROWS, headers={"Cookie": cookie})
-    etag = headers.get("ETag", "")
-    if status != 200 or not etag:
-        raise BenchError(f"GET {ROWS} answered {status} with ETag {etag!r}")
-    if (status := harness.fetch(t.server.base + ROWS, headers={"Cookie": cookie, "If-None-Match": etag})[0]) != 304:
+    if value := harness.cookies_set(headers).get(harness.SESSION_COOKIE):
+        t.user["cookie"] = f"{harness.SESSION_COOKIE}={value}"
+    again = harness.fetch(t.server.base + PAGE, headers={"Cookie": t.user["cookie"]})[1]
+    status, headers, rows_html = harness.fetch(t.server.base + ROWS, headers={"Cookie": t.user["cookie"]})
+    if status != 200 or not (etag := headers.get("ETag")):
+        raise BenchError(f"GET {ROWS} answered {status} without an ETag")
+    conditional = {"Cookie": t.user["cookie"], "If-None-Match": etag}
+    if (status := harness.fetch(t.server.base + ROWS, headers=conditional)[0]) != 304:
         raise BenchError(f"GET {ROWS} with If-None-Match: {etag} answered {status}, not 304")
     (t.workdir / "queue-page.html").write_text(html)
     (t.workdir / "queue-rows.html").write_text(rows_html)
     closed = html.split('<ul class="nhsuk-list tracker-closed">', 1)[1:]
-    return {
-        "cookie": cookie,
-        "etag": etag,
-        "page_bytes": len(html.encode()),
-        "rows_bytes": len(rows_html.encode()),
-        "open_rows": rows,
-        "recently_closed": closed[0].split("</ul>", 1)[0].count("<li>") if closed else 0,
-        "sets_cookie_every_time": bool(again.get("Set-Cookie")),
-    }
+    closed = closed[0].split("</ul>", 1)[0].count("<li>") if closed else 0
+    sizes = {"page_bytes": len(html.encode()), "rows_bytes": len(rows_html.encode()), "open_rows": rows}
+    return {"etag": etag, **sizes, "recently_closed": closed, "sets_cookie_every_time": bool(again.get("Set-Cookie"))}
 
 
 def wait_for_the_hour(duration: float, margin: float = 20.0) -> None:
@@ -195,49 +171,28 @@ class QueuePage(harness.Scenario):
         history = seed(t, 0, opts.history, open_calls=False, rng=rng)
         seed(t, opts.history, opts.open_small, open_calls=True, rng=rng)
         t.db.analyze()
-        log(
-            f"  wrote {opts.history:,} historic concerns ({history['messages']:,} texts) and {opts.open_small} open ones"
-        )
-        t.small = t.in_app("queue_page.py", "count", {"cookie": t.user["cookie"], "repeat": opts.count_repeat})
+        log(f"  wrote {opts.history:,} historic concerns ({history['messages']:,} texts) and {opts.open_small} open")
+        payload = {"cookie": t.user["cookie"], "repeat": opts.count_repeat, "timing_runs": opts.timing_runs}
+        t.small = t.in_app("queue_page.py", "count", payload)
         seed(t, opts.history + opts.open_small, opts.open - opts.open_small, open_calls=True, rng=rng)
         t.db.analyze()
-        payload = {
-            "cookie": t.user["cookie"],
-            "repeat": opts.count_repeat,
-            "plans": True,
-            "timing_runs": opts.timing_runs,
-        }
-        t.large = t.in_app("queue_page.py", "count", payload)
-        log(f"  counted the SQL statements with {opts.open_small} and {opts.open} open calls; captured the query plans")
-        t.seeded = self.seeded(t.db)
-        t.start_server(opts.workers)
-        t.preflight = preflight(t, t.seeded["open"])
-        t.cookie, t.etags, t.discarded = t.preflight["cookie"], {t.preflight["etag"]}, []
-        log(
-            f"  gunicorn on {t.server.base}; {PAGE} 200 with {t.preflight['open_rows']} open rows "
-            f"({t.preflight['page_bytes']:,} bytes); {ROWS} 200 ({t.preflight['rows_bytes']:,} bytes), then 304"
-        )
-        for key, (_path, expected, _label) in ENDPOINTS.items():
-            self.script(t, key, {} if key == "livez" else {"Cookie": t.cookie})
-        if opts.warmup > 0:
-            t.warmups = [self.run(t, key, opts.warmup, f"warm-up {key}") for key in ORDER]
-
-    @staticmethod
-    def seeded(db) -> dict:
-        open_sql = "SELECT count(*) FROM concern WHERE status IN ('new', 'acknowledged', 'reviewed')"
-        closed_sql = "SELECT count(*) FROM concern WHERE status IN ('closed', 'cancelled') AND updated_at >= ?"
+        t.large = t.in_app("queue_page.py", "count", {**payload, "plans": True})
+        log(f"  counted the SQL statements with {opts.open_small} and {opts.open} open calls; captured the plans")
         day_ago = datetime.now(UTC) - timedelta(hours=24)
-        return {
-            "concerns": db.count("concern"),
-            "messages": db.count("message"),
-            "open": db.query(open_sql)[0][0],
-            "closed_last_24h": db.query(closed_sql, (day_ago,))[0][0],
-            "audit_events": db.count("audit_event"),
-        }
+        t.seeded = {table: t.db.count(table) for table in ("concern", "message", "audit_event")}
+        t.seeded.update(open=t.db.query(OPEN)[0][0], closed_last_24h=t.db.query(CLOSED, (day_ago,))[0][0])
+        t.start_server(opts.workers)
+        t.preflight, t.scripts, t.discarded = preflight(t, t.seeded["open"]), {}, []
+        t.etags = {t.preflight["etag"]}
+        pages = f"{t.preflight['page_bytes']:,} and {t.preflight['rows_bytes']:,} bytes"
+        rows = f"{PAGE} 200 with {t.preflight['open_rows']} open rows; {ROWS} 200 ({pages}), then 304"
+        log(f"  gunicorn on {t.server.base}; {rows}")
+        for key in ORDER:
+            self.script(t, key, {} if key == "livez" else {"Cookie": t.user["cookie"]})
+        t.warmups = [self.run(t, key, opts.warmup, f"warm-up {key}") for key in ORDER if opts.warmup > 0]
 
     @staticmethod
     def script(t: harness.Target, key: str, headers: dict) -> None:
-        t.scripts = getattr(t, "scripts", {})
         t.scripts[key] = harness.get_lua(t.workdir / f"{key}.lua", ENDPOINTS[key][1], headers)
 
     def run(self, t: harness.Target, key: str, duration: float, label: str) -> harness.WrkResult:
@@ -245,24 +200,21 @@ class QueuePage(harness.Scenario):
         times) and the least disturbed kept."""
         if key == "rows304":  # ask for the current ETag just before the run
             wait_for_the_hour(duration)
-            status, headers, _ = harness.fetch(t.server.base + ROWS, headers={"Cookie": t.cookie})
+            status, headers, _ = harness.fetch(t.server.base + ROWS, headers={"Cookie": t.user["cookie"]})
             if status != 200 or not headers.get("ETag"):
-                raise BenchError(f"GET {ROWS} answered {status} with ETag {headers.get('ETag')!r} before {label}")
+                raise BenchError(f"GET {ROWS} answered {status} without an ETag before {label}")
             t.etags.add(headers["ETag"])
-            self.script(t, key, {"Cookie": t.cookie, "If-None-Match": headers["ETag"]})
+            self.script(t, key, {"Cookie": t.user["cookie"], "If-None-Match": headers["ETag"]})
         measured, best = not label.startswith("warm-up"), None
         for attempt in range(1, 2 + self.opts.retries if measured else 2):
-            if measured:
-                harness.wait_until_quiet(self.opts.quiet_wait)
+            harness.wait_until_quiet(self.opts.quiet_wait if measured else 0)
             r = harness.run_wrk(t, t.scripts[key], ENDPOINTS[key][0], label, self.opts, duration)
             harness.wait_until_idle(t.server)
-            if best is not None:
-                t.discarded.append(max(best, r, key=lambda x: x.foreign_cpu_pct or 0))
-            best = r if best is None or (r.foreign_cpu_pct or 0) < (best.foreign_cpu_pct or 0) else best
-            if not measured or not r.disturbed:
+            best, worse = sorted([r, best] if best else [r, None], key=lambda x: x.foreign_cpu_pct if x else 1e9)
+            t.discarded += [worse] if worse else []
+            if not measured or not r.disturbed or attempt > self.opts.retries:
                 break
-            if attempt <= self.opts.retries:
-                log(f"    {label}: {r.foreign_cpu_pct:.0f}% foreign CPU during the run: measuring it again")
+            log(f"    {label}: {r.foreign_cpu_pct:.0f}% foreign CPU during the run: measuring it again")
         best.attempts = attempt
         return best
 
@@ -274,7 +226,6 @@ class QueuePage(harness.Scenario):
 
     def finish(self, t: harness.Target) -> None:
         t.log_errors, t.boots = t.server.log_errors(), t.server.boots()
-        t.server.stop()
 
     def figures(self, t: harness.Target) -> dict:
         ratios = {key: [r[key].rps / r["livez"].rps for r in t.rounds if r["livez"].rps] for key in TARGETS}
@@ -286,114 +237,70 @@ class QueuePage(harness.Scenario):
         runs = [res[key] for res in t.rounds]
         clean = [res for res in t.rounds if not res[key].disturbed and not res["livez"].disturbed]
         ratios = [res[key].rps / res["livez"].rps for res in clean or t.rounds if res["livez"].rps]
-        cpu = [
-            res["livez"].server_ms_per_req / res[key].server_ms_per_req
-            for res in t.rounds
-            if res[key].server_ms_per_req and res["livez"].server_ms_per_req
-        ]
+        pairs = [(res["livez"].server_ms_per_req, res[key].server_ms_per_req) for res in t.rounds]
+        cpu = [a / b for a, b in pairs if a and b]
         every = [*runs, *(r for r in [*t.warmups, *t.discarded] if r.label.endswith(key))]
         row = {k: median(getattr(r, k) for r in runs) for k in ("rps", "p50_ms", "p99_ms", "server_ms_per_req")}
         row.update(ratio=median(ratios), ratio_rounds=len(clean) or "all*", cpu_ratio=median(cpu))
-        row.update(
-            errors=sum(r.errors for r in every), remeasured=len(every) - len(runs), rounds=[vars(r) for r in runs]
-        )
-        return row
+        return {**row, "errors": sum(r.errors for r in every), "rounds": [vars(r) for r in runs]}
 
     def summarise(self, targets: list[harness.Target], info: dict) -> dict:
-        opts = self.opts
-        data = f"{opts.history:,} historic concerns (closed or cancelled, over 2 years, team {TEAM}'s 3 wards)"
-        harness.settings(opts, info, f"{opts.rounds} round(s), order rotating; data: {data} + {opts.open} open")
-        summary = {}
+        opts, summary, rows = self.opts, {}, []
+        harness.settings(opts, info)
+        log(f"  {opts.rounds} round(s), order rotating; data: {opts.history:,} historic concerns (closed or cancelled,")
+        log(f"  over 2 years, on team {TEAM}'s 3 wards) and {opts.open} open; signed in as an outreach clinician")
         for t in targets:
-            s, p = t.seeded, t.preflight
-            log(
-                f"\nDATA {t.label}: {s['concerns']:,} concerns ({s['open']} open, {s['closed_last_24h']} closed or "
-                f"cancelled in the last 24 h), {s['messages']:,} messages, {s['audit_events']} audit events; page "
-                f"{p['page_bytes']:,} bytes with {p['open_rows']} open rows and {p['recently_closed']} recently closed;"
-                f" refresh {p['rows_bytes']:,} bytes"
-                + ("; the page sets a new cookie every time" if p["sets_cookie_every_time"] else "")
-            )
+            s, p, closed = t.seeded, t.preflight, t.seeded["closed_last_24h"]
+            log(f"\nDATA {t.label}: {s['concern']:,} concerns, {s['open']} open and {closed} closed or cancelled in")
+            log(f"  the last 24 h; {s['message']:,} messages, {s['audit_event']} audit events")
+            rows = f"{p['open_rows']} open rows, {p['recently_closed']} recently closed"
+            log(f"  page {p['page_bytes']:,} bytes ({rows}), refresh {p['rows_bytes']:,} bytes")
+            log(f"  a new session cookie on every page: {p['sets_cookie_every_time']}")
         self.print_statements(targets)
         self.print_plans(targets)
         harness.print_rounds(targets, ORDER)
         log("\nRESULTS (medians over rounds; ratio = median of the same-round req/s ratios to /livez, over the rounds")
         log("  in which neither run was disturbed; cpu ratio = /livez server CPU per request ÷ this endpoint's, which")
         log("  noise hardly moves; errors include warm-up runs and runs measured again; ms)")
-        rows = []
         for t in targets:
             endpoints = {key: self.endpoint(t, key) for key in ORDER}
-            rows += [
-                [
-                    t.label,
-                    ENDPOINTS[k][2],
-                    *(
-                        v[c]
-                        for c in (
-                            "rps",
-                            "p50_ms",
-                            "p99_ms",
-                            "ratio",
-                            "ratio_rounds",
-                            "cpu_ratio",
-                            "server_ms_per_req",
-                            "errors",
-                        )
-                    ),
-                ]
-                for k, v in endpoints.items()
-            ]
-            summary[t.key] = {
-                "endpoints": endpoints,
-                "seeded": t.seeded,
-                "etags": sorted(t.etags),
-                "plans": t.large.get("plans"),
-                "statements": {"small": t.small, "large": t.large},
-                "preflight": {k: v for k, v in t.preflight.items() if k != "cookie"},
-            }
+            rows += [[t.label, ENDPOINTS[key][2], *(row[c] for c in COLUMNS)] for key, row in endpoints.items()]
+            plans, statements = t.large["plans"], {"small": t.small, "large": t.large}
+            summary[t.label] = {"endpoints": endpoints, "seeded": t.seeded, "preflight": t.preflight, "plans": plans}
+            summary[t.label].update(statements=statements, etags=sorted(t.etags))
         spec = "database|<20;endpoint|<48;req/s|>8,.0f;p50|>8.1f;p99|>8.1f;ratio|>8.3f;rounds|>7;cpu ratio|>10.3f"
         harness.table(spec + ";srv ms/req|>11.2f;errors|>8", rows)
-        log("  (all*: no round was undisturbed for that endpoint and /livez: its ratio uses every round)")
-        log("\nTARGETS")
+        log("  (all*: no round was undisturbed for that endpoint and /livez: its ratio uses every round)\n\nTARGETS")
         for t in targets:
-            self.targets(t, summary[t.key]["endpoints"])
+            self.targets(t, summary[t.label]["endpoints"])
         return summary
 
     def print_statements(self, targets: list[harness.Target]) -> None:
-        opts = self.opts
-        log(
-            f"\nSQL STATEMENTS PER REQUEST (in the app: test client, same cookie; each counted {opts.count_repeat} "
-            "times after one warm-up request; SQLite counts its BEGIN)"
-        )
-        rows = []
-        for t in targets:
-            for key in ORDER:
-                small, large = t.small["counts"][key], t.large["counts"][key]
-                same = "yes" if constant(small, large) else "NO: grows with the rows (N+1?)"
-                rows.append([t.label, ENDPOINTS[key][2], counts_text(small), counts_text(large), same])
+        opts, rows = self.opts, []
+        log("\nSQL STATEMENTS PER REQUEST (in the app: test client, same cookie; SQLite counts its BEGIN;")
+        log(f"  each endpoint counted {opts.count_repeat} times after one warm-up request)")
+        for t, key in ((t, key) for t in targets for key in ORDER):
+            small, large = t.small["counts"][key], t.large["counts"][key]
+            same = "yes" if constant(small, large) else "NO: grows with the rows (N+1?)"
+            rows.append([t.label, ENDPOINTS[key][2], counts_text(small), counts_text(large), same])
         harness.table(f"database|<20;endpoint|<48;{opts.open_small} open|>12;{opts.open} open|>12;constant| <", rows)
-        for t in targets if opts.show_sql else []:
-            for key in ("page", "rows304"):
-                log(f"  {t.label} {key}: the statements of one request")
-                for i, statement in enumerate(t.large["statements"][key], 1):
-                    log(f"    {i:>2}. {statement[:150]}{'...' if len(statement) > 150 else ''}")
+        for t, key in ((t, key) for t in targets if opts.show_sql for key in ("page", "rows304")):
+            log(f"  {t.label} {key}: the statements of one request")
+            for i, statement in enumerate(t.large["statements"][key], 1):
+                log(f"    {i:>2}. {statement[:150]}{'...' if len(statement) > 150 else ''}")
 
     def print_plans(self, targets: list[harness.Target]) -> None:
-        log(
-            "\nQUERY PLANS (the statements the app sent for the refresh, with its parameters; time = median of "
-            f"{self.opts.timing_runs} runs in the app's process)"
-        )
-        titles = {
-            "queue": "queue: open concerns of the team, in the queue's order",
-            "etag": "queue_version(): the ETag's query (latest change of the team's concerns)",
-        }
+        log("\nQUERY PLANS (the statements the app sent for the refresh, with its parameters; time = median of")
+        log(f"  {self.opts.timing_runs} runs in the app's process)")
+        titles = {"queue": "queue: open concerns of the team, in the queue's order"}
+        titles["etag"] = "queue_version(): the ETag's query (latest change of the team's concerns)"
         for t, (key, title) in ((t, kt) for t in targets for kt in titles.items()):
             plan = t.large["plans"].get(key)
             log(f"  {t.label} | {title}" + ("" if plan else ": NOT CAPTURED"))
             if plan:
-                log(
-                    f"    {plan['ms_median']:.2f} ms median ({plan['ms_min']:.2f} min), {plan['rows']} row(s); "
-                    f"index used: {'yes' if plan['uses_index'] else 'NO'}"
-                )
+                index = "yes" if plan["uses_index"] else "NO"
+                times = f"{plan['ms_median']:.2f} ms median ({plan['ms_min']:.2f} min)"
+                log(f"    {times}, {plan['rows']} row(s); index used: {index}")
                 for line in plan["plan"]:
                     log(f"      {line}")
 
@@ -401,24 +308,18 @@ class QueuePage(harness.Scenario):
         log(f"  {t.label}")
         for key, target in TARGETS.items():
             check(f"{ENDPOINTS[key][2]}: {row[key]['ratio']:.3f} x /livez >= {target}", row[key]["ratio"] >= target)
-        errors = row["rows304"]["errors"]
+        errors, others = row["rows304"]["errors"], sum(row[k]["errors"] for k in ("livez", "page", "rows200"))
         check(f"refresh with If-None-Match: answers other than 304, and socket errors: {errors} == 0", errors == 0)
-        others = sum(row[k]["errors"] for k in ("livez", "page", "rows200"))
         check(f"errors on the other endpoints: {others} == 0", others == 0)
         grows = [k for k in ORDER[1:] if not constant(t.small["counts"][k], t.large["counts"][k])]
         opens = f"{t.small.get('open_rows')} and {t.large.get('open_rows')} open calls"
         check(f"SQL statements per request the same with {opens}" + (f" (grow: {grows})" if grows else ""), not grows)
         for key, name in (("queue", "queue query"), ("etag", "ETag query")):
-            plan = t.large["plans"].get(key)
-            check(
-                f"{name} uses an index ({plan['ms_median']:.2f} ms)" if plan else f"{name}: plan not captured",
-                bool(plan and plan["uses_index"]),
-            )
+            plan = t.large["plans"].get(key) or {"ms_median": float("nan"), "uses_index": False}
+            check(f"{name} uses an index ({plan['ms_median']:.2f} ms)", plan["uses_index"])
         log(f"    (for information: full refresh {row['rows200']['ratio']:.3f} x /livez; reference: {REFERENCE})")
         if len(t.etags) > 1:
-            log(
-                f"    note: the refresh's ETag changed {len(t.etags) - 1} time(s) during the run (it includes the hour)"
-            )
+            log(f"    note: the refresh's ETag changed {len(t.etags) - 1} time(s) during the run (it has the hour)")
         if t.log_errors:
             log(f"    server log: {len(t.log_errors)} error line(s), e.g. {t.log_errors[0][:160]}")
         if t.boots > self.opts.workers:

@@ -63,9 +63,7 @@ def preflight(base: str, body: str, cookie: str) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
     status, _, page = harness.fetch(base + FORM_PATH, data=f"{body}&{extra}", headers=headers)
     if status != 303:
-        raise harness.BenchError(
-            f"the preflight answered {status}, not 303; errors: {harness.form_errors(page) or '?'}"
-        )
+        raise harness.BenchError(f"the preflight answered {status}, not 303: {harness.form_errors(page) or '?'}")
 
 
 class Submit(harness.Scenario):
@@ -118,28 +116,24 @@ class Submit(harness.Scenario):
         row["submit_server_ms_per_req"] = median(r.server_ms_per_req for r in submit)
         row["errors"] = sum(r.errors for r in [*t.warmups, *livez, *submit])
         row["concerns"], row["successes"] = t.concerns, 1 + sum(r.successes for r in posts)  # 1: the preflight
-        row["unanswered"], row["audit_events"], row["messages"] = (
-            sum(r.unanswered for r in posts),
-            t.audit_events,
-            t.messages,
-        )
+        row["unanswered"] = sum(r.unanswered for r in posts)
+        row["audit_events"], row["messages"] = t.audit_events, t.messages
         row["verify_audit"], row["rounds"] = t.verify[0], [{k: vars(r) for k, r in x.items()} for x in t.rounds]
         return row
 
     def summarise(self, targets: list[harness.Target], info: dict) -> dict:
-        harness.settings(self.opts, info, f"{self.opts.rounds} round(s), /livez and the form alternating")
+        harness.settings(self.opts, info)
+        log(f"  {self.opts.rounds} round(s), /livez and the form alternating")
         harness.print_rounds(targets, ["livez", "submit"])
-        summary = {t.key: self.results(t) for t in targets}
+        summary = {t.label: self.results(t) for t in targets}
         log("\nRESULTS (medians over rounds; ratio = median of the same-round submit ÷ /livez req/s ratios; ms)")
-        keys = (
-            "livez_rps livez_p50_ms livez_p99_ms submit_rps submit_p50_ms submit_p99_ms ratio errors concerns successes"
-        )
+        keys = "livez_rps livez_p50_ms livez_p99_ms submit_rps submit_p50_ms submit_p99_ms ratio errors concerns"
         spec = "database|<20;livez req/s|>12,.0f;p50|>7.1f;p99|>7.1f;submit req/s|>14,.0f;p50|>7.1f;p99|>7.1f"
-        rows = [[t.label, *(summary[t.key][k] for k in keys.split())] for t in targets]
+        rows = [[t.label, *(summary[t.label][k] for k in [*keys.split(), "successes"])] for t in targets]
         harness.table(spec + ";ratio|>8.3f;errors|>8;concerns|>10;303s|>7", rows)
         log("\nTARGETS")
         for t in targets:
-            self.targets(t, summary[t.key])
+            self.targets(t, summary[t.label])
         return summary
 
     def targets(self, t: harness.Target, row: dict) -> None:
@@ -153,17 +147,11 @@ class Submit(harness.Scenario):
         counted = f"concerns in the database {row['concerns']} == successful submissions {row['successes']}"
         check(counted, 0 <= extra <= unanswered)
         if extra:
-            log(
-                f"      ({extra:+d}: wrk stopped waiting for {unanswered} requests at the ends of its runs and the server"
-            )
-            log(
-                f"      finished {extra} of them; PASS needs 0 <= difference <= {unanswered}: none lost, merged or invented)"
-            )
+            log(f"      ({extra:+d}: wrk stopped waiting for {unanswered} requests at the ends of its runs; the server")
+            log(f"      finished {extra}; PASS needs 0 <= difference <= {unanswered}: none lost, merged or invented)")
         check(f"flask tracker verify-audit: {t.verify[0]}", t.verify[1])
-        log(
-            f"    ({row['audit_events']} audit events, {row['messages']} outbox messages; submit server CPU "
-            f"{harness.fmt(row['submit_server_ms_per_req'], 2)} ms/request)"
-        )
+        cpu = harness.fmt(row["submit_server_ms_per_req"], 2)
+        log(f"    ({row['audit_events']} audit events, {row['messages']} messages; submit server CPU {cpu} ms/request)")
         costs = [r["submit"].server_ms_per_req for r in t.rounds if r["submit"].server_ms_per_req]
         if len(costs) >= 2 and costs[-1] > 1.3 * costs[0]:
             grew = f"{costs[0]:.1f} to {costs[-1]:.1f} ms/request from the first round to the last"
