@@ -398,9 +398,9 @@ def wait_until_quiet(max_wait: float) -> None:
     while max_wait > 0:
         with CpuWindow() as cpu:
             time.sleep(1.0)
-        if cpu.foreign_pct <= DISTURBED or time.monotonic() >= deadline:
+        if (quiet := cpu.foreign_pct <= DISTURBED) or time.monotonic() >= deadline:
             if said:
-                log(f"    ... {cpu.foreign_pct:.0f}% foreign CPU: measuring now")
+                log(f"    ... {cpu.foreign_pct:.0f}% foreign CPU: measuring {'now' if quiet else 'anyway'}")
             return
         if not said:
             log(f"    machine busy with other work ({cpu.foreign_pct:.0f}% CPU): waiting up to {max_wait:g} s")
@@ -867,7 +867,7 @@ def main(scenario: Scenario) -> int:
     opts, done, failed = scenario.opts, [], []
     kinds = ["sqlite", "postgres"] if opts.db == "both" else [opts.db]
     if missing := [tool for tool in scenario.tools if not shutil.which(tool)]:
-        log(f"not installed: {', '.join(missing)} (apt-get install {' '.join(missing)})")
+        log(f"not installed: {', '.join(missing)} (see bench/README.md)")
         return 2
     with socket.socket() as s:
         if "postgres" in kinds and s.connect_ex((PG_HOST, PG_PORT)) != 0:

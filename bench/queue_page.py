@@ -228,8 +228,11 @@ class QueuePage(harness.Scenario):
         t.log_errors, t.boots = t.server.log_errors(), t.server.boots()
 
     def figures(self, t: harness.Target) -> dict:
-        ratios = {key: [r[key].rps / r["livez"].rps for r in t.rounds if r["livez"].rps] for key in TARGETS}
-        return {"queue page ÷ /livez req/s": ratios["page"], "304 refresh ÷ /livez req/s": ratios["rows304"]}
+        out = {}
+        for key, name in (("page", "queue page"), ("rows304", "304 refresh")):
+            out[f"{name} ÷ /livez req/s"] = [r[key].rps / r["livez"].rps for r in t.rounds if r["livez"].rps]
+            out[f"{name} server CPU ms/req"] = [r[key].server_ms_per_req for r in t.rounds]
+        return out
 
     def endpoint(self, t: harness.Target, key: str) -> dict:
         """Medians over rounds; the ratio over the rounds where neither this run nor /livez's was
@@ -253,8 +256,8 @@ class QueuePage(harness.Scenario):
             s, p, closed = t.seeded, t.preflight, t.seeded["closed_last_24h"]
             log(f"\nDATA {t.label}: {s['concern']:,} concerns, {s['open']} open and {closed} closed or cancelled in")
             log(f"  the last 24 h; {s['message']:,} messages, {s['audit_event']} audit events")
-            rows = f"{p['open_rows']} open rows, {p['recently_closed']} recently closed"
-            log(f"  page {p['page_bytes']:,} bytes ({rows}), refresh {p['rows_bytes']:,} bytes")
+            shown = f"{p['open_rows']} open rows, {p['recently_closed']} recently closed"
+            log(f"  page {p['page_bytes']:,} bytes ({shown}), refresh {p['rows_bytes']:,} bytes")
             log(f"  a new session cookie on every page: {p['sets_cookie_every_time']}")
         self.print_statements(targets)
         self.print_plans(targets)

@@ -105,7 +105,11 @@ class Submit(harness.Scenario):
         t.verify = ((done.stdout + done.stderr).strip(), done.returncode == 0)
 
     def figures(self, t: harness.Target) -> dict:
-        return {"submit ÷ /livez req/s": [r["submit"].rps / r["livez"].rps for r in t.rounds if r["livez"].rps]}
+        ratios = [r["submit"].rps / r["livez"].rps for r in t.rounds if r["livez"].rps]
+        return {
+            "submit ÷ /livez req/s": ratios,
+            "submit server CPU ms/req": [r["submit"].server_ms_per_req for r in t.rounds],
+        }
 
     def results(self, t: harness.Target) -> dict:
         livez, submit = [r["livez"] for r in t.rounds], [r["submit"] for r in t.rounds]
