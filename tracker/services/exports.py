@@ -274,11 +274,8 @@ def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[
 def _streamed_rows(engine: Engine, statement: Select) -> Iterator[Sequence[Row]]:
     """Batches of rows from a read-only transaction on a connection of our own, through a
     server-side cursor on PostgreSQL."""
-    with (
-        engine.connect() as connection,
-        # Closed however the download ends, so PostgreSQL's server-side cursor never lingers.
-        connection.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement) as result,
-    ):
+    streaming = {"stream_results": True, "yield_per": BATCH_ROWS}  # closed however the download ends
+    with engine.connect() as connection, connection.execution_options(**streaming).execute(statement) as result:
         yield from result.partitions()
 
 
