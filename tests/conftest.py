@@ -120,12 +120,37 @@ def database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tracker-test.db'}"
 
 
+def close_pools(app) -> None:
+    """Closes an app's pooled connections. One left for the garbage collector is a ResourceWarning (an
+    error here) that fails whichever test happens to be running when it is collected."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app(make_config(database_url))
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    close_pools(app)
+
+
+@pytest.fixture
+def build_app():
+    """Builds apps beside the session's shared one (another configuration, a database of their own) and
+    closes their connections when the test ends."""
+    built = []
+
+    def build(config):
+        built.append(create_app(config))
+        return built[-1]
+
+    yield build
+    for other in built:
+        close_pools(other)
 
 
 def empty_tables(app) -> None:

@@ -12,7 +12,6 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from tests.conftest import make_config
-from tracker import create_app
 from tracker.extensions import db
 from tracker.services import report_facts
 
@@ -153,8 +152,10 @@ def stored_facts() -> dict[int, tuple]:
     [(None, LONDON), ("Europe/London", LONDON), ("America/New_York", NEW_YORK)],
     ids=["no settings yet: London", "London", "New York"],
 )
-def test_upgrading_to_0009_backfills_each_existing_calls_facts_from_its_timestamps(empty_database_url, timezone, local):
-    app = create_app(make_config(empty_database_url))
+def test_upgrading_to_0009_backfills_each_existing_calls_facts_from_its_timestamps(
+    empty_database_url, build_app, timezone, local
+):
+    app = build_app(make_config(empty_database_url))
     with app.app_context():
         upgrade()
         db.session.remove()

@@ -10,7 +10,6 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from tests.conftest import make_config
-from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Base
 
@@ -22,8 +21,8 @@ def test_the_models_match_the_schema_the_migrations_build(app):
     assert differences == [], f"the models and migrations differ; add a migration: {differences}"
 
 
-def test_upgrade_from_empty_then_downgrade_and_upgrade_again(empty_database_url):
-    app = create_app(make_config(empty_database_url))
+def test_upgrade_from_empty_then_downgrade_and_upgrade_again(empty_database_url, build_app):
+    app = build_app(make_config(empty_database_url))
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
@@ -51,8 +50,8 @@ def test_postgres_refuses_to_update_or_delete_audit_rows(app, ctx):
         db.session.rollback()
 
 
-def test_the_triage_migration_keeps_each_clinicians_team_and_dates_existing_concerns(empty_database_url):
-    app = create_app(make_config(empty_database_url))
+def test_the_triage_migration_keeps_each_clinicians_team_and_dates_existing_concerns(empty_database_url, build_app):
+    app = build_app(make_config(empty_database_url))
     with app.app_context():
         upgrade(revision="0001")
         statements = [

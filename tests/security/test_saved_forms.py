@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from tests.conftest import create_staff, make_config
 from tests.security.helpers import PASSWORD, csrf, referer, sign_in
-from tracker import create_app
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import SavedForm
@@ -126,8 +125,10 @@ def test_a_saved_form_sealed_with_an_unknown_key_is_simply_not_restored(app, ctx
     assert db.session.query(SavedForm).count() == 0  # unreadable: deleted, not kept
 
 
-def test_the_migration_deletes_saved_forms_and_asks_whoever_had_a_password_kept_to_choose_a_new_one(empty_database_url):
-    app = create_app(make_config(empty_database_url))
+def test_the_migration_deletes_saved_forms_and_asks_whoever_had_a_password_kept_to_choose_a_new_one(
+    empty_database_url, build_app
+):
+    app = build_app(make_config(empty_database_url))
     with app.app_context():
         upgrade(revision="0009")
         for user_id in (1, 2):

@@ -14,7 +14,6 @@ import redis
 from sqlalchemy import select
 
 from tests.conftest import FamilyForm, make_config
-from tracker import create_app
 from tracker.extensions import db, limiter
 from tracker.models import Concern, SystemAlarm
 from tracker.services import abuse
@@ -69,9 +68,9 @@ def redis_server():
 
 
 @pytest.fixture
-def redis_app(app, database_url, redis_server):
+def redis_app(app, database_url, redis_server, build_app):
     """A second app on the same database whose limits live in the throwaway Redis."""
-    other = create_app(
+    other = build_app(
         make_config(database_url, RATELIMIT_STORAGE_URI=redis_server.url, DEVICE_CONCERN_LIMIT="2 per 10 minutes")
     )
     abuse.reset_counts()
