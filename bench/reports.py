@@ -50,7 +50,7 @@ DASHBOARD_KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "max_ms", "errors", "rati
 def app_hash_rule():
     """The app's audit hash rule: the one import of the app's own modules in bench/. The chain must
     verify with the app's rule, so it is taken from the app; if the rule moves, change this import."""
-    from tracker.services.audit import canonical_bytes
+    from tracker.services.records.audit import canonical_bytes
 
     return canonical_bytes
 

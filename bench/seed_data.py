@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # as tracker/services/references.py
+REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # as tracker/services/concerns/references.py
 ROUTES = ["family_carer_advocate"] * 72 + ["patient"] * 15 + ["staff"] * 13  # domain §2.2's mix
 TYPES = {"acute_deterioration": 40, "clinical_concern": 20, "communication": 20, "discharge_planning": 10}
 TYPES["other_signposted"] = 10

@@ -24,10 +24,13 @@ from tracker import create_app
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Base, Population
-from tracker.services import abuse, audit, hospital, staff_warnings
+from tracker.services.concerns import abuse
+from tracker.services.paging import warnings as staff_warnings
 from tracker.services.phone import parse_phone
-from tracker.services.settings import forget_settings
-from tracker.services.wards import forget_wards
+from tracker.services.records import audit
+from tracker.services.setup import hospital
+from tracker.services.setup.settings import forget_settings
+from tracker.services.setup.wards import forget_wards
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
@@ -371,7 +374,7 @@ def create_staff(
 ):
     """A staff account; returns (user id, password)."""
     from tracker.models import Role, Team, User
-    from tracker.services.passwords import hash_password
+    from tracker.services.people.passwords import hash_password
 
     password = "correct horse battery staple"
     with app.app_context(), write_intent():
@@ -395,7 +398,7 @@ def create_staff(
 def sign_in_directly(app, client, user_id: int) -> str:
     """Start a server-side session for the user and give the client its cookie (no password)."""
     from tracker.models import User
-    from tracker.services import auth
+    from tracker.services.people import auth
 
     with app.app_context(), write_intent():
         token, _record = auth.start_session(db.session.get(User, user_id), user_agent="pytest", address="127.0.0.1")

@@ -54,7 +54,7 @@ def test_a_wrong_email_or_password_gets_one_message(client, nurse, email, passwo
 
 
 def test_sign_in_is_slowed_per_account_before_any_password_is_hashed(client, nurse, monkeypatch):
-    from tracker.services import auth
+    from tracker.services.people import auth
 
     checks = []
     real = auth.verify_password
@@ -332,7 +332,7 @@ def test_the_trust_can_require_a_second_factor_from_every_role(client, nurse, ap
     from tracker.db import write_intent
     from tracker.extensions import db
     from tracker.models import Settings
-    from tracker.services.settings import forget_settings
+    from tracker.services.setup.settings import forget_settings
 
     with app.app_context(), write_intent():
         db.session.get(Settings, 1).mfa_for_all_staff = True

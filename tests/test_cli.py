@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tracker.models import AuditEvent, Role, Settings, Site, Team, User, Ward
-from tracker.services.passwords import verify_password
+from tracker.services.people.passwords import verify_password
 
 
 def run(app, *args):
@@ -39,7 +39,7 @@ def test_the_demo_trust_has_someone_on_call_at_every_tier_around_the_clock(app, 
     from tracker.clock import utcnow
     from tracker.extensions import db
     from tracker.models import EscalationPolicy, Tier
-    from tracker.services import rota
+    from tracker.services.paging import rota
 
     assert run(app, "seed-demo").exit_code == 0
     assert read.count(EscalationPolicy) == 2

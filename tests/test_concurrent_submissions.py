@@ -12,7 +12,7 @@ import requests
 
 from tests.conftest import hidden_fields, live_server, valid_answers
 from tracker.models import AuditEvent, Concern, Message
-from tracker.services.audit import verify_chain
+from tracker.services.records.audit import verify_chain
 
 SUBMISSIONS = 100
 

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, text
 
 from tests.conftest import make_config
 from tracker.extensions import db
-from tracker.services import report_facts
+from tracker.services.reports import report_facts
 
 MONDAY, TUESDAY, WEDNESDAY, SUNDAY = 0, 1, 2, 6
 US = 1_000_000

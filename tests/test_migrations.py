@@ -40,7 +40,7 @@ def test_upgrade_from_empty_then_downgrade_and_upgrade_again(empty_database_url,
 
 @pytest.mark.postgres
 def test_postgres_refuses_to_update_or_delete_audit_rows(app, ctx):
-    from tracker.services import audit
+    from tracker.services.records import audit
 
     audit.record("test_event", audit.Actor.system())
     db.session.commit()

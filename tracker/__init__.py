@@ -72,8 +72,8 @@ def _configure_jinja(app: Flask) -> None:
 def _register_extensions(app: Flask) -> None:
     from tracker.db import configure_engines
     from tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from tracker.services import report_facts  # noqa: F401 (its ORM hook keeps each call's report facts)
-    from tracker.sms import build_sender
+    from tracker.outbox.sender import install_sender
+    from tracker.services.reports import report_facts  # noqa: F401 (its ORM hook keeps each call's report facts)
 
     if (app.config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
         # A file on this machine: nothing to ping before each use (PostgreSQL keeps pre_ping,
@@ -95,7 +95,7 @@ def _register_extensions(app: Flask) -> None:
     # browser fingerprint would sign clinicians out whenever their phone changed network.
     login_manager.session_protection = None
     configure_engines(app)
-    app.extensions["tracker_sms"] = build_sender(app)
+    install_sender(app)
 
 
 def _locale() -> str:
@@ -104,7 +104,7 @@ def _locale() -> str:
 
 
 def _timezone() -> str:
-    from tracker.services.settings import current_settings
+    from tracker.services.setup.settings import current_settings
 
     try:
         return current_settings().timezone
@@ -116,12 +116,12 @@ def _register_blueprints(app: Flask) -> None:
     import tracker.auth.decorators  # noqa: F401  (the session loader)
     from tracker.auth import bp as auth_bp
     from tracker.oncall import bp as oncall_bp
+    from tracker.outbox.webhooks import bp as webhooks_bp
     from tracker.public import bp as public_bp
     from tracker.records import bp as records_bp
     from tracker.reports import bp as reports_bp
     from tracker.triage import bp as triage_bp
     from tracker.web.health import bp as health_bp
-    from tracker.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)

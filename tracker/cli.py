@@ -16,11 +16,12 @@ from sqlalchemy import select
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Population, Role, Ward
-from tracker.services import audit, hospital
-from tracker.services.audit import verify_chain
-from tracker.services.demo import demo_exists, seed_demo
-from tracker.services.hospital import SetupProblem
-from tracker.services.users import create_user
+from tracker.services.people.users import create_user
+from tracker.services.records import audit
+from tracker.services.records.audit import verify_chain
+from tracker.services.setup import hospital
+from tracker.services.setup.demo import demo_exists, seed_demo
+from tracker.services.setup.hospital import SetupProblem
 
 tracker_cli = AppGroup("tracker", help="Martha's Rule Tracker operations.")
 
@@ -86,7 +87,7 @@ def create_user_command(email, display_name, role, team_codes, ward_code, site_c
 @click.option("--email", required=True)
 def reset_password_command(email):
     """Give someone a new one-time password (shown once) and end their sessions."""
-    from tracker.services.users import reset_password
+    from tracker.services.people.users import reset_password
 
     user_email, password = _commit_or_fail(
         lambda: (lambda pair: (pair[0].email, pair[1]))(reset_password(audit.Actor.cli(), email))
@@ -99,7 +100,7 @@ def reset_password_command(email):
 def reset_mfa_command(email):
     """Reset a lost authenticator: the old one stops working, the person's sessions end, and their
     next sign-in must set up a new one. Audited."""
-    from tracker.services.auth import reset_mfa
+    from tracker.services.people.auth import reset_mfa
 
     def reset():
         try:
@@ -131,8 +132,8 @@ def verify_audit_command():
 
 
 def _record_full_check(report) -> None:
-    """Save the result as a full checkpoint: the audit viewer continues from it (services/audit_log.py)."""
-    from tracker.services import audit_log
+    """Save the result as a full checkpoint: the audit viewer continues from it (services/records/audit_log.py)."""
+    from tracker.services.records import audit_log
 
     db.session.commit()  # end the read; the checkpoint is a short write of its own
     with write_intent():
@@ -150,7 +151,7 @@ def _record_full_check(report) -> None:
 def purge_command(dry_run, batch):
     """Destroy the personal data of calls past their retention period (docs/facts.md#retention), keeping a stub
     (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
-    from tracker.services import retention
+    from tracker.services.records import retention
 
     due = list(retention.candidates())
     held = [c for c in due if c.held]
@@ -191,8 +192,8 @@ def report_facts_command(check_only):
     """Recompute each call's report facts (its local day, time and weekday in the trust's time zone,
     and its clocks' durations) from its timestamps. Saving a new time zone does this by itself; run
     it after restoring calls written by other means, or with --check to see whether any is wrong."""
-    from tracker.services import report_facts
-    from tracker.services.settings import current_settings
+    from tracker.services.reports import report_facts
+    from tracker.services.setup.settings import current_settings
 
     tz_name = current_settings().timezone
     if check_only:
@@ -315,7 +316,7 @@ def setup_trust_command(**options):
 def _save_working_hours(settings, options) -> None:
     from datetime import datetime, time
 
-    from tracker.services.working_hours import HoursProblem, save_working_hours
+    from tracker.services.reports.working_hours import HoursProblem, save_working_hours
 
     def clock(value: str | None, current: time | None, default: time) -> time:
         if not value:
@@ -339,7 +340,7 @@ def _save_working_hours(settings, options) -> None:
 
 
 def _save_retention(options) -> None:
-    from tracker.services.retention import RetentionProblem, save_retention
+    from tracker.services.records.retention import RetentionProblem, save_retention
 
     periods = {
         name: options[name]

@@ -16,5 +16,5 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 # No default limits: nothing a family does is refused. The limiter's storage counts submissions
-# per device and address (services/abuse.py) so bursts can be flagged and texts held back.
+# per device and address (services/concerns/abuse.py) so bursts can be flagged and texts held back.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)

@@ -24,8 +24,11 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import WorkerHeartbeat
-from tracker.services import delivery, escalation, housekeeping
-from tracker.sms import SmsSender, build_sender
+from tracker.outbox import delivery
+from tracker.outbox.sender import sender_for
+from tracker.services import housekeeping
+from tracker.services.paging import escalation
+from tracker.sms import SmsSender
 
 if TYPE_CHECKING:  # imported when first needed: only PostgreSQL deployments LISTEN
     import psycopg
@@ -36,7 +39,7 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(self, app: Flask, sender: SmsSender | None = None, batch_size: int = 20):
         self.app = app
-        self.sender = sender or app.extensions.get("tracker_sms") or build_sender(app)
+        self.sender = sender or sender_for(app)
         self.batch_size = batch_size
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.stopping = threading.Event()

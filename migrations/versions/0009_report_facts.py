@@ -1,4 +1,4 @@
-"""Report facts on each call (services/report_facts.py): its local day, time of day and weekday in
+"""Report facts on each call (services/reports/report_facts.py): its local day, time of day and weekday in
 the trust's time zone, and each clock's duration in microseconds, with the covering indexes the
 dashboard reads (calls, and their texts); existing calls are backfilled from their timestamps.
 

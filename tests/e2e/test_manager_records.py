@@ -20,7 +20,7 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, ConcernType, SessionRecord
-from tracker.services import auth
+from tracker.services.people import auth
 
 pytestmark = pytest.mark.browser
 

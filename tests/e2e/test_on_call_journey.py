@@ -26,8 +26,8 @@ from tracker.clock import local, utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Audience, Concern, Message, SendState, User, WorkerHeartbeat
-from tracker.services import staff_warnings
-from tracker.services.settings import current_settings
+from tracker.services.paging import warnings as staff_warnings
+from tracker.services.setup.settings import current_settings
 from tracker.sms import PermanentFailure
 from tracker.sms.twilio import PERMANENT_REASONS
 from tracker.worker import Worker

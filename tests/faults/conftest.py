@@ -30,8 +30,9 @@ from tracker.clock import TEST_CLOCK_ENV, utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AlertChannel, Concern, Message, SendState, Team, Tier, User, WorkerHeartbeat
-from tracker.services import audit, rota
-from tracker.services.policy import DEFAULT_STEPS, save_policy
+from tracker.services.paging import rota
+from tracker.services.paging.policy import DEFAULT_STEPS, save_policy
+from tracker.services.records import audit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FROM_NUMBER = "+447400900000"

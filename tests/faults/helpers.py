@@ -10,8 +10,9 @@ from tests.conftest import mobile
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, CallerRoute, Channel, Concern, Message, SendState, SpokeToWard, User
-from tracker.services import audit, triage
-from tracker.services.concerns import Intake, Source, raise_concern
+from tracker.services.concerns import triage
+from tracker.services.concerns.intake import Intake, Source, raise_concern
+from tracker.services.records import audit
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from tests.faults.helpers import (
     steps_fired,
 )
 from tracker.models import Audience, SendState
-from tracker.services import staff_warnings
 from tracker.services.alarms import ALARM_TEXT
+from tracker.services.paging import warnings as staff_warnings
 
 FALLBACK_POSITION = 4  # steps 0-3: the primary, then the secondary and the lead, twice; 4: the site manager
 

@@ -21,7 +21,7 @@ from tests.faults.helpers import (
 )
 from tracker.extensions import db
 from tracker.models import SendState
-from tracker.services import staff_warnings
+from tracker.services.paging import warnings as staff_warnings
 
 LEASE = timedelta(seconds=60)  # SMS_LEASE_SECONDS, production's default
 PAST_THE_LEASE = LEASE + timedelta(seconds=10)  # and short of the 2-minute "not accepted" bound

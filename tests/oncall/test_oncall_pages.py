@@ -31,7 +31,7 @@ from tracker.models import (
     User,
     WorkerHeartbeat,
 )
-from tracker.services import staff_warnings
+from tracker.services.paging import warnings as staff_warnings
 from tracker.worker import Worker
 
 TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -215,7 +215,8 @@ def test_ending_a_pattern_shows_the_gap_it_leaves(app, client, read, on_call):
 def test_a_team_elsewhere_is_not_found(app, client, on_call):
     with app.app_context(), write_intent():
         from tracker.models import Population, Site
-        from tracker.services import audit, hospital
+        from tracker.services.records import audit
+        from tracker.services.setup import hospital
 
         site = hospital.add_site(audit.Actor.cli(), code="far", name="Far Hospital")
         hospital.add_team(
@@ -478,10 +479,10 @@ def test_the_warnings_fingerprint_is_the_same_in_every_process_and_changes_with_
     import sys
     from pathlib import Path
 
-    from tracker.services.staff_warnings import StaffWarning, digest
+    from tracker.services.paging.warnings import StaffWarning, digest
 
     made = "[StaffWarning('The message worker has stopped.'), StaffWarning('Nobody is on call now.', 'oncall.rota')]"
-    program = f"from tracker.services.staff_warnings import StaffWarning, digest; print(digest({made}))"
+    program = f"from tracker.services.paging.warnings import StaffWarning, digest; print(digest({made}))"
     repository = Path(__file__).resolve().parents[2]
     in_other_processes = {
         subprocess.run(

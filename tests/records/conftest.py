@@ -15,7 +15,7 @@ from tests.services.test_concerns import raise_one
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Concern, Ward
-from tracker.services.concerns import Source
+from tracker.services.concerns.intake import Source
 
 MANAGER_TOTP = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # login_as gives managers this secret
 _numbers = itertools.count(1)

@@ -17,7 +17,8 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditCheckpoint, AuditEvent, Population, User
-from tracker.services import audit, audit_log, hospital
+from tracker.services.records import audit, audit_log
+from tracker.services.setup import hospital
 
 
 def events_shown(page: str) -> list[int]:

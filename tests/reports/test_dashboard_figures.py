@@ -28,8 +28,8 @@ from tests.reports.calls import (
 )
 from tracker.extensions import db
 from tracker.models import Audience, CancelKind, ConcernStatus, MessageChannel, SendState, SmsOptOut
-from tracker.services import reports
-from tracker.services.settings import current_settings
+from tracker.services.reports import figures as reports
+from tracker.services.setup.settings import current_settings
 
 OCTOBER = reports.Period(date(2025, 10, 1), date(2025, 10, 31))
 NOW = "2025-11-05 12:00:00+00:00"  # the open calls have been waiting for days
@@ -204,8 +204,8 @@ def test_a_bank_holiday_is_out_of_hours_all_day(ctx):
 def test_the_trusts_own_in_hours_window_and_region_are_used(ctx):
     from datetime import time
 
-    from tracker.services import audit
-    from tracker.services.working_hours import save_working_hours
+    from tracker.services.records import audit
+    from tracker.services.reports.working_hours import save_working_hours
 
     built = build_trust()
     save_working_hours(audit.Actor.cli(), start=time(9, 0), end=time(17, 0), region="scotland")

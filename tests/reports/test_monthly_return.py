@@ -40,8 +40,10 @@ from tracker.models import (
     StaffRouteStatus,
     User,
 )
-from tracker.services import audit, hospital, reports
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.reports import figures as reports
+from tracker.services.setup import hospital
+from tracker.services.setup.settings import current_settings
 
 CLOSED, NEW, ACKNOWLEDGED, REVIEWED, CANCELLED = (
     ConcernStatus.CLOSED,
@@ -238,7 +240,7 @@ def test_calls_closed_through_the_triage_actions_are_counted_as_coded(ctx, app):
     """The return reads the fields the real close action writes."""
     from tests.services.test_concerns import raise_one
     from tracker.models import CallerUpdateMethod, ChangeInCare, DeteriorationOutcome, ReviewKind
-    from tracker.services import triage
+    from tracker.services.concerns import triage
 
     built = build_trust()
     team_id = built["team"].id

@@ -19,7 +19,9 @@ from tests.triage.test_authorization_matrix import csrf_token
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, ConcernStatus, Population, SiteImplementation, Ward
-from tracker.services import audit, hospital, report_facts
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
+from tracker.services.setup import hospital
 
 
 @pytest.fixture

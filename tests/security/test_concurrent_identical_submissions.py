@@ -13,7 +13,7 @@ import requests
 
 from tests.conftest import hidden_fields, live_server, valid_answers
 from tracker.models import AuditEvent, Concern
-from tracker.services.audit import verify_chain
+from tracker.services.records.audit import verify_chain
 
 IDENTICAL = 60
 DISTINCT = 200

@@ -104,7 +104,7 @@ def test_the_worker_deletes_saved_forms_after_fifteen_minutes(client, nurse, app
 
 
 def test_a_saved_form_survives_a_key_rotation_through_secret_key_fallbacks(app, ctx, nurse, monkeypatch):
-    from tracker.services import saved_forms
+    from tracker.services.people import saved_forms
 
     token = saved_forms.save(nurse, "/triage/c/MR-AAAA-AA", {"note": "Family very anxious"})
     db.session.commit()
@@ -115,7 +115,7 @@ def test_a_saved_form_survives_a_key_rotation_through_secret_key_fallbacks(app, 
 
 
 def test_a_saved_form_sealed_with_an_unknown_key_is_simply_not_restored(app, ctx, nurse, monkeypatch):
-    from tracker.services import saved_forms
+    from tracker.services.people import saved_forms
 
     token = saved_forms.save(nurse, "/triage/c/MR-AAAA-AA", {"note": "Family very anxious"})
     db.session.commit()

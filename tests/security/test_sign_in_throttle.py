@@ -74,7 +74,7 @@ def test_the_owner_on_a_new_device_gets_in_within_the_documented_wait(app, nurse
 
 
 def test_a_slowed_attempt_is_answered_without_checking_the_password(app, nurse, monkeypatch):
-    from tracker.services import auth
+    from tracker.services.people import auth
 
     attack(app, 40)
     checks = []
@@ -87,7 +87,7 @@ def test_a_slowed_attempt_is_answered_without_checking_the_password(app, nurse, 
 
 def test_no_more_than_100_wrong_passwords_an_hour_can_be_tried_against_one_account(app, nurse, monkeypatch, clock):
     """An attacker who retries the moment each wait ends, for an hour and a half, from ever-new addresses."""
-    from tracker.services import auth
+    from tracker.services.people import auth
 
     checked_at = []
     real = auth.verify_password
@@ -164,7 +164,7 @@ def test_the_alarm_clears_itself_an_hour_after_the_last_wrong_password(app, nurs
 
 
 def test_the_current_password_on_the_password_page_is_throttled_the_same_way(app, nurse, monkeypatch):
-    from tracker.services import auth
+    from tracker.services.people import auth
 
     browser = app.test_client()
     sign_in(browser, "nurse@test.invalid", address="203.0.113.7")

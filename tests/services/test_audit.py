@@ -13,7 +13,7 @@ from tests.conftest import ON_POSTGRES
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from tracker.services import audit
+from tracker.services.records import audit
 
 
 def test_each_event_links_to_the_one_before(ctx):

@@ -20,10 +20,10 @@ from tracker.models import (
     SpokeToWard,
     SystemAlarm,
 )
-from tracker.services import audit
-from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
-from tracker.services.notifications import FamilyText
+from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
+from tracker.services.messaging.notifications import FamilyText
 from tracker.services.phone import parse_phone
+from tracker.services.records import audit
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def test_a_retired_ward_takes_no_new_concerns(built):
 
 
 def test_nothing_is_half_saved_when_a_step_fails(built, monkeypatch):
-    from tracker.services import concerns
+    from tracker.services.concerns import intake as concerns
 
     def broken(*args, **kwargs):
         raise RuntimeError("outbox unavailable")

@@ -16,7 +16,7 @@ from tests.services.test_concerns import raise_one
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import AuditEvent, Concern, ConcernStatus, Message, SendState, WorkerHeartbeat
-from tracker.services import audit
+from tracker.services.records import audit
 from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, TemporaryFailure
 from tracker.sms.console import ConsoleSender
 from tracker.worker import Worker
@@ -131,7 +131,7 @@ def test_an_unclear_send_that_the_provider_never_got_is_sent_again(concern, work
 
 def test_a_look_up_never_mistakes_an_earlier_identical_text_for_this_one(concern, worker, sms, app):
     from tracker.models import Audience, RecipientKind
-    from tracker.services.notifications import queue_message
+    from tracker.services.messaging.notifications import queue_message
 
     worker.run_once()  # the receipt goes; the provider has it
     receipt = states()["family_receipt"]
@@ -190,7 +190,7 @@ def test_refused_credentials_keep_the_messages_waiting_and_raise_the_alarm(conce
 
 
 def test_a_worker_killed_mid_send_leaves_a_lease_the_next_worker_reconciles(concern, app, sms):
-    from tracker.services import delivery
+    from tracker.outbox import delivery
 
     crashed = Worker(app, sender=sms)
     claimed = delivery.claim_due(crashed.worker_id)  # leased, then the process dies before recording
@@ -205,7 +205,7 @@ def test_a_worker_killed_mid_send_leaves_a_lease_the_next_worker_reconciles(conc
 
 
 def test_a_late_result_from_a_worker_whose_lease_expired_changes_nothing(concern, app, sms):
-    from tracker.services import delivery
+    from tracker.outbox import delivery
 
     slow = Worker(app, sender=sms)
     claimed = delivery.claim_due(slow.worker_id)
@@ -283,7 +283,7 @@ def test_a_new_message_wakes_a_listening_worker_at_once_on_postgres(app, ctx):
     import time
 
     from tracker.models import Audience, RecipientKind
-    from tracker.services.notifications import queue_message
+    from tracker.services.messaging.notifications import queue_message
     from tracker.worker import Listener
 
     listener = Listener.for_app(app)

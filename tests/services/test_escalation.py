@@ -27,9 +27,11 @@ from tracker.models import (
     Tier,
     User,
 )
-from tracker.services import audit, escalation, rota, triage
-from tracker.services.concerns import Source
-from tracker.services.policy import DEFAULT_STEPS, PolicyProblem, StepSpec, save_policy
+from tracker.services.concerns import triage
+from tracker.services.concerns.intake import Source
+from tracker.services.paging import escalation, rota
+from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, StepSpec, save_policy
+from tracker.services.records import audit
 
 SITE_MANAGER = "+442079460999"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.services.news2 import (
+from tracker.services.concerns.news2 import (
     Consciousness,
     News2InputProblem,
     News2NotApplicable,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.conftest import FamilyForm, make_config
 from tracker.extensions import db, limiter
 from tracker.models import Concern, SystemAlarm
-from tracker.services import abuse
+from tracker.services.concerns import abuse
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(

@@ -1,4 +1,4 @@
-"""Report facts (services/report_facts.py): each call's local day, month, hour, seconds since
+"""Report facts (services/reports/report_facts.py): each call's local day, month, hour, seconds since
 midnight and weekday in the trust's time zone, and each clock's duration in whole microseconds,
 kept by every writer (intake, triage, the worker's delivery, ORM edits), recomputed when the trust's
 time zone changes, checked and repaired by `flask tracker report-facts`, and missing facts flagged
@@ -19,8 +19,12 @@ from tests.test_cli import run
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, CallerUpdateMethod, Concern, ConcernStatus, ConcernType, ReviewKind, Site, User
-from tracker.services import audit, hospital, report_facts, reports, triage
-from tracker.services.settings import current_settings
+from tracker.services.concerns import triage
+from tracker.services.records import audit
+from tracker.services.reports import figures as reports
+from tracker.services.reports import report_facts
+from tracker.services.setup import hospital
+from tracker.services.setup.settings import current_settings
 from tracker.worker import Worker
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, SUNDAY = 0, 1, 2, 3, 6

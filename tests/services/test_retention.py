@@ -28,8 +28,9 @@ from tracker.models import (
     Population,
     Settings,
 )
-from tracker.services import audit, hospital, retention
-from tracker.services.concerns import Source
+from tracker.services.concerns.intake import Source
+from tracker.services.records import audit, retention
+from tracker.services.setup import hospital
 
 CODE = SimpleNamespace(
     retention_adult_years=8,

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from tracker.services.sms_text import SEGMENT_BUDGET, VOICE_TEMPLATES, measure, render
+from tracker.services.messaging.sms_text import SEGMENT_BUDGET, VOICE_TEMPLATES, measure, render
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "templates" / "sms"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from tracker.services.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
+from tracker.services.records.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
 
 CELLS = [
     "=1+1",

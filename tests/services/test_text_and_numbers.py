@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from tracker.services.concerns.references import ALPHABET, new_reference, normalise_reference
 from tracker.services.phone import PhoneProblem, display_phone, mask_phone, parse_phone
-from tracker.services.references import ALPHABET, new_reference, normalise_reference
 from tracker.services.text import TextProblem, clean_block, clean_line, comparable
 
 

@@ -30,8 +30,8 @@ from tracker.models import (
     SendState,
     User,
 )
-from tracker.services import triage
-from tracker.services.news2 import Consciousness, Observations, score
+from tracker.services.concerns import triage
+from tracker.services.concerns.news2 import Consciousness, Observations, score
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 
 from tests.test_cli import run
 from tracker.models import AuditEvent, Settings
-from tracker.services.working_hours import (
+from tracker.services.reports.working_hours import (
     DATA_FILE,
     REGIONS,
     WorkingHours,
@@ -87,7 +87,7 @@ def test_years_beyond_the_shipped_list_fall_back_to_the_holidays_package_and_say
 
 
 def test_unknown_regions_are_refused_with_a_message():
-    from tracker.services.working_hours import HoursProblem
+    from tracker.services.reports.working_hours import HoursProblem
 
     with pytest.raises(HoursProblem, match="england-and-wales"):
         bank_holidays("wales", date(2025, 1, 1), date(2025, 2, 1))

@@ -143,7 +143,8 @@ def other_team_concern(app, trust):
     """A concern on a ward of another site and team."""
     from tests.services.test_concerns import raise_one
     from tracker.models import Population
-    from tracker.services import audit, hospital
+    from tracker.services.records import audit
+    from tracker.services.setup import hospital
 
     with app.app_context(), write_intent():
         actor = audit.Actor.cli()

@@ -29,7 +29,8 @@ from tracker.models import (
     SystemAlarm,
     User,
 )
-from tracker.services import escalation, triage
+from tracker.services.concerns import triage
+from tracker.services.paging import escalation
 
 BASE = "http://127.0.0.1:5000"  # the testing configuration's PUBLIC_BASE_URL
 PRIMARY = "+447400100001"
@@ -230,7 +231,7 @@ def test_a_report_settles_a_text_whose_outcome_was_unclear(app, client, read, pa
 
 
 def test_the_worker_recording_queued_after_a_faster_callback_does_not_move_the_status_back(app, paged):
-    from tracker.services import delivery
+    from tracker.outbox import delivery
     from tracker.sms import SendResult
 
     with app.app_context(), write_intent():

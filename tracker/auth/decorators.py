@@ -14,7 +14,7 @@ from flask_login import UserMixin, current_user
 
 from tracker.extensions import db, login_manager
 from tracker.models import Role
-from tracker.services import auth, saved_forms
+from tracker.services.people import auth, saved_forms
 
 # Requests the page makes by itself (the queue's refresh, the session clock): not the person's
 # activity, so they never keep an idle session alive.

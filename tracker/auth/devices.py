@@ -1,4 +1,4 @@
-"""The known-device cookie (OWASP's device-cookie pattern, see services/sign_in_throttle.py).
+"""The known-device cookie (OWASP's device-cookie pattern, see services/people/throttle.py).
 
 After a full sign-in (password, and the code where one is set up) the browser gets a signed,
 HttpOnly cookie holding, for each account signed in on it, a random id. From that browser the

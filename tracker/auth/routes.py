@@ -15,7 +15,8 @@ from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import User
-from tracker.services import auth, staff_warnings, users
+from tracker.services.paging import warnings as staff_warnings
+from tracker.services.people import auth, users
 
 PENDING_SIGN_IN_SECONDS = 300
 CODE_ERROR = "Enter the current 6-digit code from your authenticator app"

@@ -276,7 +276,7 @@ class Concern(Base):
 
     # Abuse handling (docs/architecture.md#security): never a refusal, only a flag for staff and texts held back.
     # A digest of (patient, bed, worry, categories, number) in comparable form: an identical repeat
-    # is found by one indexed lookup (services/concerns.py).
+    # is found by one indexed lookup (services/concerns/intake.py).
     repeat_key: Mapped[str | None] = mapped_column(String(64))
     repeat_count: Mapped[int] = mapped_column(Integer, default=0)
     last_repeat_at: Mapped[datetime | None]
@@ -290,7 +290,7 @@ class Concern(Base):
     reviewed_at: Mapped[datetime | None]
     caller_updated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # Report facts (services/report_facts.py): derived from the clocks above when they are set, so
+    # Report facts (services/reports/report_facts.py): derived from the clocks above when they are set, so
     # the dashboard groups and sorts plain numbers. When the call was raised on the trust's wall
     # clock (its day, the first day of its month, its hour, seconds since midnight, weekday with
     # Monday 0), and each clock's duration from raising in whole microseconds (NULL until the step

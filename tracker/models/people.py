@@ -95,7 +95,7 @@ class SessionRecord(Base):
 class SavedForm(Base):
     """What someone typed into a call's forms when their session had ended, kept for them (and
     only them) until they sign in again, for at most 15 minutes. The fields are sealed
-    (services/saved_forms.py): they may hold a patient's details. Passwords and codes are never kept."""
+    (services/people/saved_forms.py): they may hold a patient's details. Passwords and codes are never kept."""
 
     __tablename__ = "saved_form"
 
@@ -109,7 +109,7 @@ class SavedForm(Base):
 
 class SignInThrottle(Base):
     """Wrong passwords and codes counted per account, per address and per known device, so that
-    guessing is slowed without locking anyone out (services/sign_in_throttle.py). Keys hold a hash
+    guessing is slowed without locking anyone out (services/people/throttle.py). Keys hold a hash
     of the e-mail typed, an address, or a device's random id: never a password."""
 
     __tablename__ = "sign_in_throttle"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.datastructures import MultiDict
 
 from tracker.models import AlertChannel, ShiftKind, Tier
-from tracker.services.policy import StepSpec
+from tracker.services.paging.policy import StepSpec
 
 MAX_STEPS = 6  # rows on the policy form
 

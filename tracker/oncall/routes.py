@@ -23,11 +23,14 @@ from tracker.models import (
     User,
 )
 from tracker.oncall import bp, forms
-from tracker.services import audit, failed_messages, rota, rota_check, staff_warnings
+from tracker.services.messaging import failed_messages
+from tracker.services.paging import rota, rota_check
+from tracker.services.paging import warnings as staff_warnings
+from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, policy_of, save_policy
+from tracker.services.paging.rota import RotaProblem
 from tracker.services.phone import display_phone
-from tracker.services.policy import DEFAULT_STEPS, PolicyProblem, policy_of, save_policy
-from tracker.services.rota import RotaProblem
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 
 VIEWERS = (Role.OUTREACH, Role.MANAGER, Role.ADMIN)
 EDITORS = (Role.MANAGER, Role.ADMIN)

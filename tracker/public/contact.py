@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from tracker.services.phone import display_phone
-from tracker.services.settings import TrustSettings
+from tracker.services.setup.settings import TrustSettings
 
 
 @dataclass(frozen=True)

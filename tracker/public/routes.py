@@ -21,8 +21,8 @@ from tracker.extensions import csrf, db
 from tracker.models import CallerRoute, Channel, Site, Ward
 from tracker.public import bp, contact, view_helpers
 from tracker.public.forms import ConcernForm
-from tracker.services import audit, confirmations
-from tracker.services.concerns import (
+from tracker.services.concerns import confirmations
+from tracker.services.concerns.intake import (
     Intake,
     Source,
     WardUnavailable,
@@ -30,16 +30,17 @@ from tracker.services.concerns import (
     find_by_submission,
     raise_concern,
 )
-from tracker.services.notifications import FamilyText
-from tracker.services.settings import current_settings
+from tracker.services.messaging.notifications import FamilyText
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
+from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
-from tracker.services.wards import WardInfo, ward_by_code
 
 log = logging.getLogger(__name__)
 
 WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 # How long the browser that sent the form can see its confirmation again (the record itself is
-# kept 24 hours, services/confirmations.py).
+# kept 24 hours, services/concerns/confirmations.py).
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=30)
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 

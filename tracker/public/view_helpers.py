@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from tracker.public.forms import LANGUAGE_CHOICES, WORRY_CHOICES, ConcernForm
-from tracker.services.settings import current_settings
+from tracker.services.setup.settings import current_settings
 
 
 def field_error(field) -> dict | None:

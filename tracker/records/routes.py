@@ -17,9 +17,9 @@ from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Role, Site, Ward
 from tracker.records import bp, forms
-from tracker.services import audit, audit_log, exports, retention
-from tracker.services.references import normalise_reference
-from tracker.services.settings import current_settings
+from tracker.services.concerns.references import normalise_reference
+from tracker.services.records import audit, audit_log, exports, retention
+from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
 from tracker.web.template_helpers import ACTION_WORDS
 

@@ -1,5 +1,5 @@
 """Reports views, for managers and only for the site they manage (another site's figures answer
-404). Thin: read the query string, call one function of services/reports.py, render."""
+404). Thin: read the query string, call one function of services/reports/figures.py, render."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.models import Role, Site
 from tracker.reports import bp, filters
-from tracker.services import audit, reports
-from tracker.services.settings import current_settings
-from tracker.services.spreadsheet import neutralise
-from tracker.services.working_hours import REGION_NAMES
+from tracker.services.records import audit
+from tracker.services.records.spreadsheet import neutralise
+from tracker.services.reports import figures as reports
+from tracker.services.reports.working_hours import REGION_NAMES
+from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
 from tracker.triage.routes import warnings
 

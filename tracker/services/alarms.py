@@ -10,7 +10,7 @@ from sqlalchemy import Select, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import SystemAlarm
-from tracker.services import audit
+from tracker.services.records import audit
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import SystemAlarm, User
-from tracker.services import alarms, confirmations, saved_forms
-from tracker.services import sign_in_throttle as throttle
+from tracker.services import alarms
+from tracker.services.concerns import confirmations
+from tracker.services.people import saved_forms, throttle
 
 INTERVAL = timedelta(seconds=60)
 

@@ -16,8 +16,14 @@ from tracker.models import (
     DeteriorationOutcome,
     ReviewKind,
 )
-from tracker.services.news2 import News2InputProblem, News2NotApplicable, check_applicable, parse_observations, score
-from tracker.services.triage import Coding
+from tracker.services.concerns.news2 import (
+    News2InputProblem,
+    News2NotApplicable,
+    check_applicable,
+    parse_observations,
+    score,
+)
+from tracker.services.concerns.triage import Coding
 
 
 class FormProblem(ValueError):

@@ -31,12 +31,15 @@ from tracker.models import (
     Ward,
 )
 from tracker.public import view_helpers
-from tracker.services import audit, saved_forms, staff_warnings, triage
-from tracker.services.concerns import Intake, Source, WardUnavailable, raise_concern
-from tracker.services.news2 import RESPONSE_TEXT, Response
+from tracker.services.concerns import triage
+from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
+from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
+from tracker.services.concerns.references import normalise_reference
+from tracker.services.paging import warnings as staff_warnings
+from tracker.services.people import saved_forms
 from tracker.services.phone import display_phone
-from tracker.services.references import normalise_reference
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.staff_form import StaffConcernForm
 
@@ -61,7 +64,7 @@ def _queue_args():
 
 
 def warnings():
-    """What staff must know now (services/staff_warnings.py)."""
+    """What staff must know now (services/paging/warnings.py)."""
     return staff_warnings.for_user(_user())
 
 

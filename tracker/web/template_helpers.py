@@ -124,7 +124,7 @@ def status_tag(concern) -> Markup:
 
 
 def age_tag(raised_at: datetime, target: int | None, now: datetime) -> Markup:
-    """How long a call has waited against its target (services/triage.py: waiting_target): red
+    """How long a call has waited against its target (services/concerns/triage.py: waiting_target): red
     past it, amber past half of it, green within it; a dash when nothing is waited for.
     static/app/staff.mjs moves the tag on in the browser, with the same thresholds."""
     if target is None:
@@ -154,7 +154,7 @@ def text_state(state: str | None) -> str:
 def local_time(moment: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     if moment is None:
         return ""
-    from tracker.services.settings import current_settings
+    from tracker.services.setup.settings import current_settings
 
     return moment.astimezone(ZoneInfo(current_settings().timezone)).strftime(fmt)
 

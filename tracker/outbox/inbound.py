@@ -30,61 +30,12 @@ from tracker.models import (
     SendState,
     SmsOptOut,
 )
-from tracker.services import alarms, audit, escalation
-from tracker.services.settings import current_settings
-from tracker.services.sms_text import render
-
-# --- delivery status ---------------------------------------------------------------------------
-
-# Forward order of the provider's delivery statuses (docs/architecture.md#messages). Failures are final: nothing
-# after them changes the status. Texts and calls have their own words; both share the ranks.
-FINAL = 9
-STATUS_RANK = {
-    # texts
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 2,
-    "sending": 3,
-    "sent": 4,
-    "delivered": 5,
-    "read": 6,
-    "undelivered": FINAL,
-    "failed": FINAL,
-    "canceled": FINAL,
-    # calls
-    "initiated": 2,
-    "ringing": 3,
-    "in-progress": 4,
-    "answered": 4,
-    "completed": 5,
-    "busy": FINAL,
-    "no-answer": FINAL,
-}
-SMS_FAILURES = frozenset({"undelivered", "failed", "canceled"})
-CALL_FAILURES = frozenset({"busy", "no-answer", "failed", "canceled"})
-ALERT_FAILURE_STATUSES = SMS_FAILURES | CALL_FAILURES
-# A call that rang out or was busy is what happens when nobody answers at night: paging moves on,
-# but it is not a fault for the failed-messages page. A call that failed is.
-CALL_NOT_ANSWERED = frozenset({"busy", "no-answer"})
-
-# Keyed by str | None to be looked up with a report's status, which a report may lack.
-NOT_ANSWERED_REASON: dict[str | None, str] = {
-    "busy": "The phone was busy, so the call was not answered.",
-    "no-answer": "Nobody answered the call.",
-}
-
-
-def status_rank(status: str | None) -> int:
-    return STATUS_RANK.get(status or "", 0)
-
-
-def moves_forward(current: str | None, new: str | None) -> bool:
-    """Whether a report of `new` should replace `current` (never backwards, never past a final)."""
-    return status_rank(current) < FINAL and status_rank(new) > status_rank(current)
-
-
-def is_delivery_failure(channel: MessageChannel, status: str | None) -> bool:
-    return status in (CALL_FAILURES if channel is MessageChannel.VOICE else SMS_FAILURES)
+from tracker.models.outbox import CALL_NOT_ANSWERED, NOT_ANSWERED_REASON, is_delivery_failure, moves_forward
+from tracker.services import alarms
+from tracker.services.messaging.sms_text import render
+from tracker.services.paging import escalation
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.models import Role, Site, Team, User, Ward
-from tracker.services import audit
-from tracker.services.hospital import SetupProblem, _phone
-from tracker.services.passwords import hash_password, one_time_password
+from tracker.services.people.passwords import hash_password, one_time_password
+from tracker.services.records import audit
+from tracker.services.setup.hospital import SetupProblem, _phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
@@ -78,7 +78,7 @@ def set_mobile(user: User, raw: str, actor: audit.Actor) -> None:
     """Set (or, with nothing typed, remove) the mobile where a person's on-call alerts go. It must
     be a mobile in a country the trust texts, or alerts to it would fail at night."""
     from tracker.services.phone import PhoneProblem, parse_phone
-    from tracker.services.settings import current_settings
+    from tracker.services.setup.settings import current_settings
 
     raw = (raw or "").strip()
     if not raw:
@@ -103,7 +103,7 @@ def set_mobile(user: User, raw: str, actor: audit.Actor) -> None:
 def reset_password(actor: audit.Actor, email: str) -> tuple[User, str]:
     """A new one-time password (shown once) for a forgotten one; the person's sessions end and
     they must choose their own at the next sign-in. Their second factor is kept."""
-    from tracker.services.auth import end_all_sessions
+    from tracker.services.people.auth import end_all_sessions
 
     user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
     if user is None:

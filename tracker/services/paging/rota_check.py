@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import Audience, Message, RecipientKind, Team, Tier, User
-from tracker.services import audit, rota
-from tracker.services.notifications import MessageRow, insert_messages, prepare_message
+from tracker.services.messaging.notifications import MessageRow, insert_messages, prepare_message
+from tracker.services.paging import rota
+from tracker.services.records import audit
 
 TEMPLATE = "rota_test"
 

@@ -27,11 +27,12 @@ from tracker.models import (
     User,
     user_team,
 )
-from tracker.services import alarms, audit
-from tracker.services.inbound import SMS_FAILURES
-from tracker.services.notifications import insert_messages, prepare_message
+from tracker.models.outbox import SMS_FAILURES
+from tracker.services import alarms
+from tracker.services.messaging.notifications import insert_messages, prepare_message
 from tracker.services.phone import PhoneProblem, parse_phone
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 
 LISTED_DAYS = 7  # how far back the page looks
 

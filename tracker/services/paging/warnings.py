@@ -19,9 +19,10 @@ from sqlalchemy import select
 from tracker.clock import local, utcnow
 from tracker.extensions import db
 from tracker.models import EscalationPolicy, Role, SystemAlarm, Team, User, WorkerHeartbeat
-from tracker.services import failed_messages, rota
 from tracker.services.alarms import ALARM_TEXT, open_alarms, subject_user_id
-from tracker.services.settings import current_settings
+from tracker.services.messaging import failed_messages
+from tracker.services.paging import rota
+from tracker.services.setup.settings import current_settings
 
 CACHE_SECONDS = 10.0
 LOOK_AHEAD = timedelta(hours=24)

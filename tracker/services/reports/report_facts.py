@@ -17,9 +17,9 @@ Each fact is derived from the call's own timestamps, written when those are set,
 
 Who writes them:
 
-- intake inserts a call with Core (`services/concerns.py`): `raised_values()`;
-- Core updates of a clock (a claim in `services/triage.py`, the first alert and a texted update in
-  `services/delivery.py`): `clock_values()` / `clock_update()`;
+- intake inserts a call with Core (`services/concerns/intake.py`): `raised_values()`;
+- Core updates of a clock (a claim in `services/concerns/triage.py`, the first alert and a texted update in
+  `outbox/delivery.py`): `clock_values()` / `clock_update()`;
 - everything written through the ORM (a review, the caller-updated time given at close, test
   fixtures): the session's `before_flush` hook below recomputes the facts of any call whose
   `raised_at` or clocks changed.
@@ -115,7 +115,7 @@ def facts_of(concern: Concern, tz_name: str) -> dict:
 
 
 def _timezone() -> str:
-    from tracker.services.settings import current_settings
+    from tracker.services.setup.settings import current_settings
 
     return current_settings().timezone
 

@@ -17,10 +17,10 @@ import holidays as holidays_package
 
 from tracker.extensions import db
 from tracker.models import Settings
-from tracker.services import audit
-from tracker.services.settings import forget_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import forget_settings
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "bank-holidays.json"
+DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "bank-holidays.json"
 
 # GOV.UK's divisions, and the `holidays` package's name for each.
 REGIONS = {

@@ -41,8 +41,8 @@ from tracker.models import (
     Settings,
     Ward,
 )
-from tracker.services import audit
-from tracker.services.settings import TrustSettings, current_settings, forget_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import TrustSettings, current_settings, forget_settings
 
 FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
 

@@ -20,8 +20,12 @@ from sqlalchemy import exists, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut
-from tracker.services import alarms, audit, escalation, inbound, report_facts
-from tracker.services.sms_text import render
+from tracker.models.outbox import moves_forward
+from tracker.services import alarms
+from tracker.services.messaging.sms_text import render
+from tracker.services.paging import escalation
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
 from tracker.sms import AmbiguousFailure, OutgoingSms, PermanentFailure, SendResult, SmsSender, TemporaryFailure
 
 log = logging.getLogger(__name__)
@@ -212,7 +216,7 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
         message.attempts += 1 if outcome == "accepted" else 0
         message.send_state = SendState.ACCEPTED
         message.provider_sid = detail.sid
-        if inbound.moves_forward(message.delivery_status, detail.delivery_status):
+        if moves_forward(message.delivery_status, detail.delivery_status):
             # A delivery report may have come in while we waited for the provider's answer.
             message.delivery_status = detail.delivery_status
             message.delivery_status_at = now

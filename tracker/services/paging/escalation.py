@@ -38,14 +38,15 @@ from tracker.models import (
     Tier,
     User,
 )
-from tracker.services import alarms, audit
-from tracker.services.notifications import WARD_NAME_IN_ALERT, MessageRow, insert_messages, prepare_message
-from tracker.services.rota import on_call
-from tracker.services.settings import current_settings
-from tracker.services.wards import TeamInfo
+from tracker.services import alarms
+from tracker.services.messaging.notifications import WARD_NAME_IN_ALERT, MessageRow, insert_messages, prepare_message
+from tracker.services.paging.rota import on_call
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
+from tracker.services.setup.wards import TeamInfo
 
 if TYPE_CHECKING:  # concerns imports this module
-    from tracker.services.concerns import NewConcern
+    from tracker.services.concerns.intake import NewConcern
 
 log = logging.getLogger(__name__)
 

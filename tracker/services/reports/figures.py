@@ -9,7 +9,7 @@ Rules every figure follows (and the pages say so):
 - Outcome coding (type, clinical review, escalation) counts only once the call is **closed**; open
   and reopened calls are shown as "not coded yet", so an early report cannot look final.
 
-Counting happens in the database over each call's report facts (services/report_facts.py: its
+Counting happens in the database over each call's report facts (services/reports/report_facts.py: its
 local day, time of day and weekday, and its clocks' durations, written with the call), read from
 one covering index, in a few passes (a year is tens of thousands of calls): one for every total,
 one grouped by ward and hour, one per local day for the monthly trend, one for the texts.
@@ -56,9 +56,10 @@ from tracker.models import (
     User,
     Ward,
 )
-from tracker.services import audit, report_facts
-from tracker.services.settings import TrustSettings
-from tracker.services.working_hours import WorkingHours, bank_holidays, covered
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
+from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
+from tracker.services.setup.settings import TrustSettings
 
 # Dates a report may cover: Martha's Rule began in 2024, so nothing before 2020 is a real request.
 EARLIEST = date(2020, 1, 1)
@@ -144,7 +145,7 @@ def check_period(period: Period, tz_name: str) -> Period:
 
 # --- what counts ----------------------------------------------------------------------------
 #
-# Every figure reads the calls' report facts (services/report_facts.py): the local day, time of
+# Every figure reads the calls' report facts (services/reports/report_facts.py): the local day, time of
 # day and weekday each call was raised, and each clock's duration in microseconds, written when
 # the timestamps were. So the database compares plain numbers, and the index ix_concern_report
 # (site, local month, the coding, then every other column read here) answers each query without

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEvent, Concern, User
-from tracker.services.audit import ChainReport, event_hash
+from tracker.services.records.audit import ChainReport, event_hash
 
 PAGE_SIZE = 50
 INCREMENTAL_LIMIT = 100_000

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
-from tracker.services import audit, report_facts
 from tracker.services.phone import PhoneProblem, parse_phone
-from tracker.services.settings import forget_settings
-from tracker.services.wards import forget_wards
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
+from tracker.services.setup.settings import forget_settings
+from tracker.services.setup.wards import forget_wards
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 

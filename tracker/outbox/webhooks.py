@@ -17,7 +17,8 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from tracker.db import begin_write
 from tracker.extensions import csrf, db, limiter
-from tracker.services import audit, inbound
+from tracker.outbox import inbound
+from tracker.services.records import audit
 from tracker.sms.twilio import delivery_reason, sms_reply, validate_signature, voice_reply
 
 log = logging.getLogger(__name__)

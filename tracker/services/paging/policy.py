@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import AlertChannel, EscalationPolicy, EscalationStep, Team, Tier
-from tracker.services import audit
 from tracker.services.phone import PhoneProblem, parse_phone
+from tracker.services.records import audit
 
 
 class PolicyProblem(ValueError):

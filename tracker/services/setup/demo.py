@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import AlertChannel, Population, Role, Site, Team, Tier, User, Ward
-from tracker.services import audit
-from tracker.services.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
-from tracker.services.policy import DEFAULT_STEPS, StepSpec, save_policy
-from tracker.services.rota import add_pattern
-from tracker.services.users import create_user
+from tracker.services.paging.policy import DEFAULT_STEPS, StepSpec, save_policy
+from tracker.services.paging.rota import add_pattern
+from tracker.services.people.users import create_user
+from tracker.services.records import audit
+from tracker.services.setup.hospital import SetupProblem, add_site, add_team, add_ward, save_settings
 
 DEMO_TRUST = "Demo Hospitals NHS Trust"
 

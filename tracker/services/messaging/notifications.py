@@ -13,12 +13,14 @@ from sqlalchemy import insert, select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Audience, CallerRoute, Concern, Message, MessageChannel, RecipientKind, SendState
-from tracker.services import abuse, alarms, audit
+from tracker.services import alarms
+from tracker.services.concerns import abuse
 from tracker.services.phone import display_phone
-from tracker.services.settings import TrustSettings
+from tracker.services.records import audit
+from tracker.services.setup.settings import TrustSettings
 
 if TYPE_CHECKING:  # concerns imports this module
-    from tracker.services.concerns import NewConcern
+    from tracker.services.concerns.intake import NewConcern
 
 WARD_NAME_IN_ALERT = 40  # keeps a clinician alert within its two segments
 

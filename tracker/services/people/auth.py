@@ -3,7 +3,7 @@
 Sessions live in the database: the browser holds a random token, the table holds its SHA-256,
 and every request checks the idle timeout (a trust setting, default 30 minutes), the absolute
 timeout (12 hours) and revocation, so sign-out, "sign out everywhere" and disabling an account
-really end sessions. Guessing is slowed before any hashing (services/sign_in_throttle.py), never
+really end sessions. Guessing is slowed before any hashing (services/people/throttle.py), never
 by locking anyone out: the owner on a device they have signed in from before is never slowed."""
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from tracker.clock import utcnow
 from tracker.db import begin_write, execute_dml, write_intent, write_intent_active
 from tracker.extensions import db
 from tracker.models import MFA_ROLES, SessionRecord, User
-from tracker.services import alarms, audit
-from tracker.services import sign_in_throttle as throttle
-from tracker.services.passwords import hash_password, verify_password
-from tracker.services.settings import current_settings
+from tracker.services import alarms
+from tracker.services.people import throttle
+from tracker.services.people.passwords import hash_password, verify_password
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 IDLE_WARNING = timedelta(minutes=2)

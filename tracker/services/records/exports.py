@@ -7,7 +7,7 @@ cursor (a Core `select()` with `yield_per`: SQLAlchemy ignores `yield_per` on `t
 stays flat however many rows there are. On PostgreSQL the audit log is written by the database
 itself (`COPY ... TO STDOUT`, passed through psycopg 3), with the SQL twin of the spreadsheet rule
 applied in the query. Every text cell passes the one rule of docs/architecture.md#security
-(`tracker.services.spreadsheet`).
+(`tracker.services.records.spreadsheet`).
 
 The streams read on a connection of their own, in a read-only transaction, so a long export
 never holds SQLite's write lock; they need no request or app context."""
@@ -42,9 +42,9 @@ from tracker.models import (
     User,
     Ward,
 )
-from tracker.services import audit
 from tracker.services.phone import display_phone
-from tracker.services.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
+from tracker.services.records import audit
+from tracker.services.records.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
 
 # Excel's sheet holds 1,048,576 rows; one is the header.
 EXCEL_MAX_ROWS = 1_048_576

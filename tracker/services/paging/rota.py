@@ -12,9 +12,9 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import RotaPattern, Shift, ShiftKind, Team, Tier, User
-from tracker.services import audit
 from tracker.services.phone import PhoneProblem, parse_phone
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
 
 TIER_ORDER = [Tier.PRIMARY, Tier.SECONDARY, Tier.LEAD]
 

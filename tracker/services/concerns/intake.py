@@ -4,7 +4,7 @@
 Lock order, everywhere a concern is raised (so concurrent submissions can only queue, never
 deadlock or fail): (1) the ward's intake lock (PostgreSQL: a transaction-scoped advisory lock;
 SQLite: the database's write lock, already held); (2) concern rows (the merge's UPDATE); (3) the
-audit chain head, always last (services/audit.py flushes pending changes before taking it)."""
+audit chain head, always last (services/records/audit.py flushes pending changes before taking it)."""
 
 from __future__ import annotations
 
@@ -18,18 +18,22 @@ from sqlalchemy import bindparam, func, insert, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard
-from tracker.services import abuse, alarms, audit, escalation, report_facts
-from tracker.services.notifications import (
+from tracker.services import alarms
+from tracker.services.concerns import abuse
+from tracker.services.concerns.references import new_reference
+from tracker.services.messaging.notifications import (
     FamilyText,
     family_text_decision,
     insert_messages,
     prepare_family_receipt,
 )
+from tracker.services.paging import escalation
 from tracker.services.phone import Phone
-from tracker.services.references import new_reference
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
+from tracker.services.setup.settings import current_settings
+from tracker.services.setup.wards import SiteInfo, TeamInfo, WardInfo, ward_by_id
 from tracker.services.text import comparable
-from tracker.services.wards import SiteInfo, TeamInfo, WardInfo, ward_by_id
 
 
 class WardUnavailable(LookupError):

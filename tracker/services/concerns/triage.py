@@ -46,12 +46,14 @@ from tracker.models import (
     Ward,
     next_status,
 )
-from tracker.services import audit, escalation, report_facts
-from tracker.services.inbound import ALERT_FAILURE_STATUSES
-from tracker.services.news2 import Score
-from tracker.services.notifications import FamilyText, family_text_decision, queue_message
+from tracker.models.outbox import ALERT_FAILURE_STATUSES
+from tracker.services.concerns.news2 import Score
+from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
+from tracker.services.paging import escalation
 from tracker.services.phone import display_phone
-from tracker.services.settings import current_settings
+from tracker.services.records import audit
+from tracker.services.reports import report_facts
+from tracker.services.setup.settings import current_settings
 
 NOTE_LIMIT = 4000
 

@@ -18,7 +18,7 @@ from tracker.clock import utcnow
 from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import SavedForm
-from tracker.services import sealing
+from tracker.services.people import sealing
 
 KEPT = timedelta(minutes=15)
 PURPOSE = "saved-form"

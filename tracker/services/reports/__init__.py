@@ -1,0 +1,1 @@
+"""tracker.services.reports.figures."""
