@@ -30,7 +30,7 @@ from tracker.models import (
     SendState,
     User,
 )
-from tracker.services.concerns import triage
+from tracker.services.concerns import reads, triage
 from tracker.services.concerns.news2 import Consciousness, Observations, score
 
 
@@ -465,7 +465,7 @@ def test_the_timeline_tells_the_story_in_order_with_names_and_notes(setup):
     concern = claimed(setup)
     triage.release(concern.id, setup["nurse"], "Busy", concern.version)
     db.session.commit()
-    story = triage.timeline(fresh(concern.id))
+    story = reads.timeline(fresh(concern.id))
     assert [item["action"] for item in story][:1] == ["concern_raised"]
     released = [item for item in story if item["action"] == "released"][0]
     assert released["who"] == setup["nurse"].display_name and released["note"].text == "Busy"

@@ -23,18 +23,6 @@ def version(html: str) -> str:
     return re.search(r'name="version" value="(\d+)"', html).group(1)
 
 
-@pytest.fixture
-def call(family, app):
-    family.submit()
-    with app.app_context():
-        return db.session.scalar(db.select(Concern.reference))
-
-
-@pytest.fixture
-def nurse(login_as):
-    return login_as("outreach")
-
-
 def open_page(client, reference) -> str:
     response = client.get(f"/triage/c/{reference}")
     assert response.status_code == 200

@@ -376,6 +376,13 @@ def test_a_hostile_reply_is_stored_cleaned_and_shown_escaped(app, client, read, 
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_a_reply_with_delete_or_c1_controls_keeps_the_familys_words_without_them(app, client, read, paged):
+    # Forms refuse these characters; a text cannot be sent back to be corrected, so it is cleaned, never lost.
+    body = "Mum\x7f is worse\x85 since\x9b[2J lunch"
+    assert signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, body)).status_code == 200
+    assert read.one(ConcernNote).text == "Mum is worse since[2J lunch"
+
+
 def test_an_inbound_text_without_a_sender_is_a_clear_400(app, client, read, paged):
     params = inbound_params(FAMILY, "hello")
     del params["From"]

@@ -9,15 +9,11 @@ from zoneinfo import ZoneInfo
 from werkzeug.datastructures import MultiDict
 
 from tracker.models import AlertChannel, ShiftKind, Tier
+from tracker.problems import FieldProblem as FormProblem
 from tracker.services.paging.policy import StepSpec
+from tracker.web.typed_text import typed_text
 
 MAX_STEPS = 6  # rows on the policy form
-
-
-class FormProblem(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 TIER_WORDS = {Tier.PRIMARY.value: "Primary", Tier.SECONDARY.value: "Secondary", Tier.LEAD.value: "Lead"}
@@ -69,9 +65,7 @@ def local_moment(day: date, at: time, tz_name: str, field: str) -> datetime:
 
 def pattern(form: MultiDict, team_member_ids: set[int]) -> dict:
     tier = _choice(form, "tier", TIER_WORDS, "Choose the tier this pattern covers")
-    name = (form.get("name") or "").strip()
-    if len(name) > 80:
-        raise FormProblem("name", "The name must be 80 characters or fewer")
+    name = typed_text(form, "name", label="The name", limit=80, multiline=False)
     start_local = _time(form.get("start_local", ""), "start_local", "start time")
     shift_hours = _int(form, "shift_hours", "Shift length in hours", 1, 24)
     anchor = _date(form.get("anchor_date", ""), "anchor_date", "first day")
@@ -129,11 +123,14 @@ def policy(form: MultiDict) -> dict:
         steps.append(StepSpec(tuple(Tier(t) for t in dict.fromkeys(tiers)), AlertChannel(channel), wait))
     if not steps:
         raise FormProblem("step0_tiers", "Tick at least one tier in the first step")
-    fallback_name = (form.get("fallback_name") or "").strip()
-    if not fallback_name:
-        raise FormProblem("fallback_name", "Name the fallback, for example Site manager or Hospital at night")
-    if len(fallback_name) > 80:
-        raise FormProblem("fallback_name", "The fallback's name must be 80 characters or fewer")
+    fallback_name = typed_text(
+        form,
+        "fallback_name",
+        label="The fallback's name",
+        limit=80,
+        multiline=False,
+        required="Name the fallback, for example Site manager or Hospital at night",
+    )
     return {
         "steps": steps,
         "repeat_times": _int(form, "repeat_times", "Repeats", 0, 5),

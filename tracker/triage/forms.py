@@ -16,6 +16,7 @@ from tracker.models import (
     DeteriorationOutcome,
     ReviewKind,
 )
+from tracker.problems import FieldProblem as FormProblem
 from tracker.services.concerns.news2 import (
     News2InputProblem,
     News2NotApplicable,
@@ -24,12 +25,10 @@ from tracker.services.concerns.news2 import (
     score,
 )
 from tracker.services.concerns.triage import Coding
+from tracker.web.typed_text import typed_text
 
-
-class FormProblem(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+# What each free-text field is called in its refusal ("The note has a character we cannot save").
+TEXT_LABELS = {"note": "The note", "reason": "The reason", "summary": "The summary", "findings": "What you found"}
 
 
 # Words for the coded values, keyed by value (what the forms post and templates hold).
@@ -69,14 +68,7 @@ def _enum(form, field: str, enum_cls, message: str, required: bool = True):
 
 
 def text(form, field: str, message: str | None = None, limit: int = 4000) -> str:
-    value = (form.get(field) or "").replace("\r\n", "\n").strip()
-    if message and not value:
-        raise FormProblem(field, message)
-    if len(value) > limit:
-        raise FormProblem(field, f"Keep it to {limit} characters or fewer")
-    if "\x00" in value or any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise FormProblem(field, "Remove the unusual character and try again")
-    return value
+    return typed_text(form, field, label=TEXT_LABELS.get(field, "The text"), limit=limit, required=message)
 
 
 def version(form) -> int | None:

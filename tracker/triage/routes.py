@@ -31,7 +31,7 @@ from tracker.models import (
     Ward,
 )
 from tracker.public import view_helpers
-from tracker.services.concerns import triage
+from tracker.services.concerns import reads, triage
 from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
@@ -81,7 +81,7 @@ def _teams_and_sites():
 def _version(view: str, site_id: int | None, notes) -> str:
     """The queue's version with the warnings' fingerprint: a worker that stops, or a rota gap
     that opens, changes what the page must show even when no call has changed."""
-    return f"{triage.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
+    return f"{reads.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
 
 
 def _concern_url():
@@ -97,7 +97,7 @@ def queue_page():
     """The live queue of the person's team(s) (outreach) or site (manager, read-only)."""
     view, site_id, site_code = _queue_args()
     teams, sites = _teams_and_sites()
-    data = triage.queue(_user(), view, site_id)
+    data = reads.queue(_user(), view, site_id)
     notes = warnings()
     return render_template(
         "triage/queue.html",
@@ -125,7 +125,7 @@ def queue_rows():
     if request.if_none_match.contains(version):
         response = make_response("", 304)
     else:
-        data = triage.queue(_user(), view, site_id)
+        data = reads.queue(_user(), view, site_id)
         response = make_response(
             render_template(
                 "triage/_queue_rows.html", queue=data, now=utcnow(), warnings=notes, concern_url=_concern_url()
@@ -138,7 +138,7 @@ def queue_rows():
 
 def _concern_or_404(reference: str) -> Concern:
     normalised = normalise_reference(reference)
-    concern = triage.find_visible(_user(), normalised) if normalised else None
+    concern = reads.find_visible(_user(), normalised) if normalised else None
     if concern is None:
         audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
         db.session.commit()
@@ -182,9 +182,9 @@ def _render_concern(
     return render_template(
         "triage/concern.html",
         concern=concern,
-        timeline=triage.timeline(concern),
-        messages=triage.messages_for(concern),
-        clinicians=[c for c in triage.team_clinicians(concern) if c.id != _user().id],
+        timeline=reads.timeline(concern),
+        messages=reads.messages_for(concern),
+        clinicians=[c for c in reads.team_clinicians(concern) if c.id != _user().id],
         can_act=_user().role is Role.OUTREACH,
         is_claimant=concern.claimed_by_id == _user().id,
         priorities=PRIORITIES,
@@ -200,10 +200,10 @@ def _render_concern(
         callback=display_phone(concern.callback_number),
         tz=settings.timezone,
         warnings=warnings(),
-        replies=triage.caller_replies(concern),
+        replies=reads.caller_replies(concern),
         unread=unread,
-        paging=triage.paging_state(concern),
-        waiting_target=triage.waiting_target(
+        paging=reads.paging_state(concern),
+        waiting_target=reads.waiting_target(
             concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
         ),
     ), status

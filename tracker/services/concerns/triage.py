@@ -9,26 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, TextClause, case, exists, false, func, select, text, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
 from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
-    OPEN_STATUS_SQL,
     PRIORITIES,
+    TRANSITIONS,
     Audience,
-    AuditEvent,
-    CallerRoute,
     CallerUpdateMethod,
     CancelKind,
     ChangeInCare,
-    Channel,
     Concern,
     ConcernNote,
     ConcernStatus,
@@ -39,15 +34,12 @@ from tracker.models import (
     NoteKind,
     RecipientKind,
     ReviewKind,
-    Role,
     SendState,
-    Team,
     User,
-    Ward,
     next_status,
 )
-from tracker.models.outbox import ALERT_FAILURE_STATUSES
 from tracker.services.concerns.news2 import Score
+from tracker.services.concerns.reads import find_visible, team_clinicians
 from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
 from tracker.services.paging import escalation
 from tracker.services.phone import display_phone
@@ -64,6 +56,9 @@ CALLER_UPDATES = {
     "update_review_done": "The team has seen the patient",
     "update_please_call": "Please phone the team",
 }
+
+
+CLAIMED = frozenset({ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED})  # a claim that loses names who has it
 
 
 class AlreadyClaimed(Exception):
@@ -83,367 +78,6 @@ class StaleVersion(Exception):
 
 class TriageProblem(ValueError):
     """The request cannot be carried out as given; the message says why in plain English."""
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-def visible_concerns(user: User) -> Select[Concern]:
-    """The concerns this user may open: outreach their teams' calls, managers their site's."""
-    query = select(Concern)
-    if user.role is Role.OUTREACH:
-        return query.where(Concern.team_id.in_(user.team_ids or {-1}))
-    if user.role is Role.MANAGER:
-        return query.where(Concern.site_id == (user.site_id or -1))
-    return query.where(false())
-
-
-def find_visible(user: User, reference: str) -> Concern | None:
-    """The concern with this reference if the user may see it; None (so a 404) otherwise.
-    Whoever was paged for a call (a secondary from another team, a site manager) may open it
-    too (docs/architecture.md#paging)."""
-    eager = (
-        joinedload(Concern.ward),
-        joinedload(Concern.site),
-        joinedload(Concern.team),
-        joinedload(Concern.claimed_by),
-    )
-    concern = db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(*eager))
-    if concern is None and user.role in (Role.OUTREACH, Role.MANAGER):
-        concern = db.session.scalar(
-            select(Concern)
-            .where(
-                Concern.reference == reference,
-                exists().where(
-                    Message.concern_id == Concern.id,
-                    Message.recipient_user_id == user.id,
-                    Message.audience == Audience.CLINICIAN,
-                ),
-            )
-            .options(*eager)
-        )
-    return concern
-
-
-class QueueRow(NamedTuple):
-    """One call as the queue shows it. Only the columns the queue needs, read with a plain select
-    (not a Concern with its seventy columns): every clinician's screen reads the queue every few
-    seconds."""
-
-    reference: str
-    status: ConcernStatus
-    priority: int | None
-    raised_at: datetime
-    ward_name: str
-    bed: str | None
-    caller_route: CallerRoute
-    channel: Channel
-    worry_categories: list[str]
-    worry_details: str | None
-    flagged: bool  # flagged_burst or flagged_automated
-    unread_reply: bool
-    escalation_paused_until: datetime | None
-    claimed_by_name: str | None
-    target_minutes: int | None  # what "waiting" is measured against (waiting_target)
-    family_text: str | None  # the caller's latest text: state or delivery status, for the queue
-    alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
-
-
-@dataclass
-class Queue:
-    open: list[QueueRow]
-    recently_closed: list[QueueRow]
-
-    @property
-    def new_count(self) -> int:
-        return sum(1 for row in self.open if row.status is ConcernStatus.NEW)
-
-
-def waiting_target(status: ConcernStatus, ack_target_minutes: int, review_target_minutes: int) -> int | None:
-    """The minutes a call may wait in its state before it is late: to be claimed while new, to be
-    reviewed once claimed; None once reviewed or finished (nothing is then waited for)."""
-    if status is ConcernStatus.NEW:
-        return ack_target_minutes
-    if status is ConcernStatus.ACKNOWLEDGED:
-        return review_target_minutes
-    return None
-
-
-def _scope(
-    user: User, view: str, site_id: int | None, *, open_only: bool = False
-) -> list[ColumnElement[bool] | TextClause]:
-    conditions: list[ColumnElement[bool] | TextClause] = [text(f"concern.{OPEN_STATUS_SQL}")] if open_only else []
-    if user.role is Role.OUTREACH:
-        conditions.append(Concern.team_id.in_(user.team_ids or {-1}))
-    else:
-        conditions.append(Concern.site_id == (user.site_id or -1))
-    if site_id:
-        conditions.append(Concern.site_id == site_id)
-    if view == "mine":
-        conditions.append(Concern.claimed_by_id == user.id)
-    elif view == "unclaimed":
-        conditions.append(Concern.status == ConcernStatus.NEW)
-    return conditions
-
-
-@cache
-def _queue_select() -> Select:
-    """The queue's columns, with the ward's name, the team's targets and the claimant's name (built
-    once: a statement is immutable, each query adds its own conditions to a copy)."""
-    return (
-        select(
-            Concern.id,
-            Concern.reference,
-            Concern.status,
-            Concern.priority,
-            Concern.raised_at,
-            Ward.name,
-            Concern.bed,
-            Concern.caller_route,
-            Concern.channel,
-            Concern.worry_categories,
-            Concern.worry_details,
-            Concern.flagged_burst,
-            Concern.flagged_automated,
-            Concern.unread_reply,
-            Concern.escalation_paused_until,
-            User.display_name,
-            Team.ack_target_minutes,
-            Team.review_target_minutes,
-        )
-        .select_from(Concern)
-        .join(Ward, Ward.id == Concern.ward_id)
-        .join(Team, Team.id == Concern.team_id)
-        .outerjoin(User, User.id == Concern.claimed_by_id)
-    )
-
-
-def queue(user: User, view: str = "all", site_id: int | None = None, recent_hours: int = 24) -> Queue:
-    """Open calls, new first, then the clinician's priority, then the oldest; and the calls closed
-    recently. A fixed number of queries however many rows (no N+1)."""
-    scope = _scope(user, view, site_id)
-    open_rows = db.session.execute(
-        _queue_select()
-        .where(*_scope(user, view, site_id, open_only=True))
-        .order_by(
-            case((Concern.status == ConcernStatus.NEW, 0), else_=1),
-            Concern.priority.is_(None),
-            Concern.priority,
-            Concern.raised_at,
-        )
-    ).all()
-    closed_rows = (
-        []
-        if view == "unclaimed"
-        else db.session.execute(
-            _queue_select()
-            .where(
-                Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
-                Concern.updated_at >= utcnow() - timedelta(hours=recent_hours),
-                *scope,
-            )
-            .order_by(Concern.updated_at.desc())
-            .limit(20)
-        ).all()
-    )
-    texts = _family_text_states([r[0] for r in [*open_rows, *closed_rows]])
-    failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW])
-    return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
-
-
-def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int] = frozenset()) -> QueueRow:
-    (
-        concern_id,
-        reference,
-        status,
-        priority,
-        raised_at,
-        ward_name,
-        bed,
-        caller_route,
-        channel,
-        worry_categories,
-        worry_details,
-        flagged_burst,
-        flagged_automated,
-        unread_reply,
-        paused_until,
-        claimed_by_name,
-        ack_target,
-        review_target,
-    ) = row
-    return QueueRow(
-        reference,
-        status,
-        priority,
-        raised_at,
-        ward_name,
-        bed,
-        caller_route,
-        channel,
-        worry_categories or [],
-        worry_details,
-        bool(flagged_burst or flagged_automated),
-        bool(unread_reply),
-        paused_until,
-        claimed_by_name,
-        waiting_target(status, ack_target, review_target),
-        texts.get(concern_id),
-        concern_id in failed,
-    )
-
-
-def _failed_alerts(concern_ids: list[int]) -> set[int]:
-    """Unclaimed calls with an alert that failed, was not delivered, or rang out (paging has moved
-    on; the queue says so)."""
-    if not concern_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(Message.concern_id)
-            .where(
-                Message.concern_id.in_(concern_ids),
-                Message.audience == Audience.CLINICIAN,
-                (Message.send_state == SendState.DEAD) | Message.delivery_status.in_(sorted(ALERT_FAILURE_STATUSES)),
-            )
-            .distinct()
-        )
-    )
-
-
-def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
-    if not concern_ids:
-        return {}
-    rows = db.session.execute(
-        select(Message.concern_id, Message.send_state, Message.delivery_status)
-        .where(Message.concern_id.in_(concern_ids), Message.audience == Audience.FAMILY)
-        .order_by(Message.id)
-    ).all()
-    states: dict[int, str] = {}
-    for concern_id, send_state, delivery in rows:
-        assert concern_id is not None  # only messages about these calls were read
-        states[concern_id] = delivery if send_state is SendState.ACCEPTED and delivery else send_state.value
-    return states
-
-
-def queue_version(user: User, view: str, site_id: int | None) -> str:
-    """Changes whenever anything the queue shows changes: its refresh sends this as an ETag and
-    gets 304 Not Modified when nothing has. Every change stamps concern.updated_at, so the latest
-    stamp in the person's teams (or site) is enough: one index seek per team, however many calls.
-    The hour is included because closed calls leave the list after a day without a change."""
-    column = Concern.updated_at
-    if user.role is Role.OUTREACH:
-        stamps = [
-            db.session.scalar(select(func.max(column)).where(Concern.team_id == team_id))
-            for team_id in sorted(user.team_ids)
-        ]
-    else:
-        stamps = [db.session.scalar(select(func.max(column)).where(Concern.site_id == (user.site_id or -1)))]
-    latest = max((stamp for stamp in stamps if stamp is not None), default=None)
-    stamp = latest.isoformat() if latest else "-"
-    return f"q{user.id}-{view}-{site_id or 0}-{utcnow():%Y%m%d%H}-{stamp}"
-
-
-def timeline(concern: Concern) -> list[dict]:
-    """The concern's story: its audit events and notes, oldest first, with people's names."""
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.concern_id == concern.id).order_by(AuditEvent.id)
-    ).all()
-    notes: dict[int | None, ConcernNote] = {  # int | None: looked up with nullable ids and JSON
-        note.id: note
-        for note in db.session.scalars(
-            select(ConcernNote).where(ConcernNote.concern_id == concern.id).options(selectinload(ConcernNote.author))
-        )
-    }
-    people: dict[int | None, str] = {
-        user.id: user.display_name
-        for user in db.session.scalars(
-            select(User).where(User.id.in_({e.actor_id for e in events if e.actor_type == "user"} or {-1}))
-        )
-    }
-    items = []
-    last_by_person: dict[int | None, datetime] = {}
-    for event in events:
-        # Every action is followed by a view of the page it returns to: not worth a line.
-        if (
-            event.action == "viewed"
-            and event.actor_id in last_by_person
-            and event.occurred_at - last_by_person[event.actor_id] < timedelta(minutes=5)
-        ):
-            continue
-        if event.actor_type == "user":
-            last_by_person[event.actor_id] = event.occurred_at
-        note = notes.pop(event.changes.get("note_id"), None) if event.changes else None
-        items.append(
-            {
-                "at": event.occurred_at,
-                "action": event.action,
-                "changes": event.changes or {},
-                "who": people.get(event.actor_id) if event.actor_type == "user" else event.actor_type,
-                "note": note,
-            }
-        )
-    return items
-
-
-def caller_replies(concern: Concern) -> list[ConcernNote]:
-    """Texts the caller sent back, newest first."""
-    return list(
-        db.session.scalars(
-            select(ConcernNote)
-            .where(ConcernNote.concern_id == concern.id, ConcernNote.kind == NoteKind.CALLER_REPLY)
-            .order_by(ConcernNote.id.desc())
-        )
-    )
-
-
-def mark_replies_read(concern_id: int) -> None:
-    """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
-    page becomes stale)."""
-    db.session.execute(
-        update(Concern)
-        .where(Concern.id == concern_id)
-        .values(unread_reply=False, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
-@dataclass(frozen=True)
-class Paging:
-    """Where an unclaimed call's alerts stand, for the concern page."""
-
-    step_label: str | None  # the step last paged
-    next_at: datetime | None
-    paused_until: datetime | None
-
-
-def paging_state(concern: Concern) -> Paging | None:
-    if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
-        return None
-    position = concern.escalation_position - 1
-    step = escalation.step_at(concern.escalation_plan, position) if position >= 0 else None
-    now = utcnow()
-    paused = (
-        concern.escalation_paused_until
-        if concern.escalation_paused_until and concern.escalation_paused_until > now
-        else None
-    )
-    return Paging(step["label"] if step else None, concern.next_escalation_at, paused)
-
-
-def messages_for(concern: Concern) -> list[Message]:
-    return list(db.session.scalars(select(Message).where(Message.concern_id == concern.id).order_by(Message.id)))
-
-
-def team_clinicians(concern: Concern) -> list[User]:
-    """Active outreach clinicians of the concern's team (for hand over)."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.OUTREACH, User.active.is_(True), User.teams.any(id=concern.team_id))
-            .order_by(User.display_name)
-        )
-    )
 
 
 # --- changing ------------------------------------------------------------------------------------
@@ -514,11 +148,13 @@ def _cancel_pending_alerts(concern: Concern, user: User, reason: str) -> None:
 def claim(concern_id: int, user: User) -> Concern:
     """First claim wins (a conditional UPDATE); a later one raises AlreadyClaimed naming who has it."""
     now = utcnow()
+    # One compare-and-set UPDATE (of many claims at once, exactly one wins), as the transition table says.
+    sources, target = TRANSITIONS["claim"]
     won = execute_dml(
         update(Concern)
-        .where(Concern.id == concern_id, Concern.status == ConcernStatus.NEW)
+        .where(Concern.id == concern_id, Concern.status.in_(sources))
         .values(
-            status=ConcernStatus.ACKNOWLEDGED,
+            status=target,
             claimed_by_id=user.id,
             version=Concern.version + 1,
             acknowledged_at=func.coalesce(Concern.acknowledged_at, now),
@@ -528,12 +164,9 @@ def claim(concern_id: int, user: User) -> Concern:
         .execution_options(synchronize_session=False)
     ).rowcount
     concern = db.session.get_one(Concern, concern_id, populate_existing=True)
-    if won:
-        _start_review_clock(concern, now)
     if not won:
-        if concern.status in (ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED):
-            raise AlreadyClaimed(concern)
-        raise ForbiddenTransition("claim", concern.status)
+        raise AlreadyClaimed(concern) if concern.status in CLAIMED else ForbiddenTransition("claim", concern.status)
+    _start_review_clock(concern, now)
     _record("claimed", user, concern, status=concern.status.value)
     _cancel_pending_alerts(concern, user, "claimed")
     return concern
@@ -794,3 +427,14 @@ CANNOT_TEXT = {
     FamilyText.NOT_TEXTABLE: "The caller's number cannot receive texts (not a mobile in an allowed country).",
     FamilyText.RELATIVES_NOT_TEXTED: "This trust does not text relatives.",
 }
+
+
+def mark_replies_read(concern_id: int) -> None:
+    """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
+    page becomes stale)."""
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(unread_reply=False, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
