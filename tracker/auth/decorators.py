@@ -1,4 +1,4 @@
-"""Authorisation, declared on each staff view with `role_required` (docs/architecture.md#security).
+"""Authorisation, declared on each staff view with `requires(Permission)` (docs/architecture.md#access).
 
 Roles are read from the database on every request (through the session registry), so a change
 takes effect at once. Anonymous people are sent to sign in; a signed-in person whose role may not
@@ -13,8 +13,9 @@ from flask import abort, flash, g, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
 from tracker.extensions import db, login_manager
-from tracker.models import Role
+from tracker.services import scope
 from tracker.services.people import auth, saved_forms
+from tracker.services.scope import Permission
 
 # Requests the page makes by itself (the queue's refresh, the session clock): not the person's
 # activity, so they never keep an idle session alive.
@@ -28,14 +29,6 @@ ALLOWED_DURING_SETUP = frozenset(
     {"auth.sign_out", "auth.sign_out_confirm", "auth.sign_out_everywhere", "auth.session_status", "auth.keepalive"}
 )
 
-# Where each role lands after signing in.
-HOME = {
-    Role.OUTREACH: "triage.queue_page",
-    Role.MANAGER: "triage.queue_page",
-    Role.WARD_STAFF: "triage.ward_page",
-    Role.ADMIN: "auth.account",
-}
-
 
 class SignedIn(UserMixin):
     """The signed-in person for this request. `get_id()` is the session token, so Flask-Login's
@@ -48,10 +41,6 @@ class SignedIn(UserMixin):
 
     def get_id(self) -> str:
         return self.token
-
-    @property
-    def role(self) -> Role:
-        return self.user.role
 
 
 @login_manager.user_loader
@@ -117,9 +106,9 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def role_required(*roles: Role):
-    """Only these roles may use the view; signed-in people must have finished setting up their
-    account (a new password, and a second factor where required) first."""
+def requires(permission: Permission):
+    """Only people with this permission (services/scope.py) may use the view; signed-in people must have
+    finished setting up their account (a new password, and a second factor where required) first."""
 
     def decorator(view):
         @wraps(view)
@@ -129,12 +118,12 @@ def role_required(*roles: Role):
             pending = setup_pending()
             if pending:
                 return redirect(url_for(pending))
-            if current_user.role not in roles:
+            if not scope.can(current_user.user, permission):
                 abort(403)
             return view(*args, **kwargs)
 
         # Through __dict__ (as functools.wraps does): mypy allows no new attribute on a function.
-        wrapped.__dict__["allowed_roles"] = frozenset(roles)
+        wrapped.__dict__["allowed_roles"] = scope.ROLES[permission]
         return wrapped
 
     return decorator
@@ -154,7 +143,7 @@ def signed_in_required(view):
             return redirect(url_for(pending))
         return view(*args, **kwargs)
 
-    wrapped.__dict__["allowed_roles"] = frozenset(Role)  # as in role_required
+    wrapped.__dict__["allowed_roles"] = scope.ROLES[Permission.ACCOUNT]  # as in requires
     return wrapped
 
 

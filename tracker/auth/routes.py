@@ -10,11 +10,12 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp, devices
-from tracker.auth.decorators import HOME, SignedIn, safe_next, setup_pending, signed_in_required
+from tracker.auth.decorators import SignedIn, safe_next, setup_pending, signed_in_required
 from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import User
+from tracker.services import scope
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import auth, users
 
@@ -23,7 +24,7 @@ CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
 
 
 def _home(user: User) -> str:
-    return url_for(HOME[user.role])
+    return url_for(scope.home_endpoint(user))
 
 
 def _finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False):
@@ -186,7 +187,7 @@ def change_password():
                 db.session.commit()
                 flash("Your password has been changed. You have been signed out on your other devices.", "success")
                 return redirect(
-                    url_for(setup_pending() or HOME[user.role])
+                    url_for(setup_pending() or scope.home_endpoint(user))
                     if setup_pending()
                     else safe_next(session.pop("after_setup", None), _home(user))
                 )

@@ -9,20 +9,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import role_required
+from tracker.auth.decorators import requires
 from tracker.clock import local, utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.models import (
     AlertChannel,
     EscalationPolicy,
-    Role,
     RotaPattern,
     Shift,
     Team,
     User,
 )
 from tracker.oncall import bp, forms
+from tracker.services import scope
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota, rota_check
 from tracker.services.paging import warnings as staff_warnings
@@ -30,11 +30,9 @@ from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, policy_
 from tracker.services.paging.rota import RotaProblem
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
+from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 
-VIEWERS = (Role.OUTREACH, Role.MANAGER, Role.ADMIN)
-EDITORS = (Role.MANAGER, Role.ADMIN)
-CLINICAL = (Role.OUTREACH, Role.MANAGER)
 ROTA_DAYS = 7
 
 
@@ -43,13 +41,7 @@ def _user() -> User:
 
 
 def _teams_in_scope():
-    user = _user()
-    query = select(Team).where(Team.active.is_(True)).order_by(Team.name)
-    if user.role is Role.OUTREACH:
-        return query.where(Team.id.in_(user.team_ids or {-1}))
-    if user.role is Role.MANAGER:
-        return query.where(Team.site_id == (user.site_id or -1))
-    return query  # admin: every team
+    return select(Team).where(Team.active.is_(True), scope.teams(_user())).order_by(Team.name)
 
 
 def _team_or_404(code: str) -> Team:
@@ -60,7 +52,7 @@ def _team_or_404(code: str) -> Team:
 
 
 def _may_edit() -> bool:
-    return _user().role in EDITORS
+    return scope.can(_user(), Permission.EDIT_ROTAS)
 
 
 def _warnings():
@@ -76,7 +68,7 @@ def _members(team: Team) -> list[User]:
 
 
 @bp.get("/")
-@role_required(*VIEWERS)
+@requires(Permission.SEE_ROTAS)
 def teams():
     """Every team in the person's scope with who is on call now."""
     now = utcnow()
@@ -88,7 +80,7 @@ def teams():
 
 
 @bp.get("/<code>/rota")
-@role_required(*VIEWERS)
+@requires(Permission.SEE_ROTAS)
 def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None, status: int = 200):
     team = _team_or_404(code)
     settings = current_settings()
@@ -135,7 +127,7 @@ def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None,
         has_policy=policy_of(team) is not None,
         display_phone=display_phone,
         warnings=_warnings(),
-        can_test=_user().role in VIEWERS,
+        can_test=scope.can(_user(), Permission.SEE_ROTAS),
     ), status
 
 
@@ -147,7 +139,7 @@ def _after_rota_change(team: Team, message: str):
 
 
 @bp.post("/<code>/rota/patterns")
-@role_required(*EDITORS)
+@requires(Permission.EDIT_ROTAS)
 def add_pattern(code: str):
     return _add_to_rota(
         code,
@@ -159,7 +151,7 @@ def add_pattern(code: str):
 
 
 @bp.post("/<code>/rota/patterns/<int:pattern_id>/end")
-@role_required(*EDITORS)
+@requires(Permission.EDIT_ROTAS)
 def end_pattern(code: str, pattern_id: int):
     team = _team_or_404(code)
     pattern = db.session.scalar(
@@ -174,7 +166,7 @@ def end_pattern(code: str, pattern_id: int):
 
 
 @bp.post("/<code>/rota/shifts")
-@role_required(*EDITORS)
+@requires(Permission.EDIT_ROTAS)
 def add_shift(code: str):
     return _add_to_rota(
         code,
@@ -199,7 +191,7 @@ def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
 
 
 @bp.post("/<code>/rota/shifts/<int:shift_id>/cancel")
-@role_required(*EDITORS)
+@requires(Permission.EDIT_ROTAS)
 def cancel_shift(code: str, shift_id: int):
     team = _team_or_404(code)
     shift = db.session.scalar(
@@ -220,7 +212,7 @@ def _named(problem, default_field: str) -> forms.FormProblem:
 
 
 @bp.route("/<code>/policy", methods=["GET", "POST"])
-@role_required(*VIEWERS)
+@requires(Permission.SEE_ROTAS)
 def policy(code: str):
     team = _team_or_404(code)
     current = policy_of(team)
@@ -289,7 +281,7 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
 
 
 @bp.post("/<code>/test")
-@role_required(*VIEWERS)
+@requires(Permission.SEE_ROTAS)
 def test_rota(code: str):
     """Send a test text to everyone on call for the team now."""
     team = _team_or_404(code)
@@ -302,7 +294,7 @@ def test_rota(code: str):
 
 
 @bp.get("/<code>/test/<run>")
-@role_required(*VIEWERS)
+@requires(Permission.SEE_ROTAS)
 def test_results(code: str, run: str):
     team = _team_or_404(code)
     if not rota_check.run_exists(team, run):
@@ -332,7 +324,7 @@ def test_results(code: str, run: str):
 
 
 @bp.get("/failed-messages")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def failed_messages_page(
     problem: failed_messages.ResendProblem | None = None, problem_id: int | None = None, status: int = 200
 ):
@@ -358,7 +350,7 @@ def _failed_or_404(message_id: int):
 
 
 @bp.post("/failed-messages/<int:message_id>/resend")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def resend(message_id: int):
     message = _failed_or_404(message_id)
     try:
@@ -374,7 +366,7 @@ def resend(message_id: int):
 
 
 @bp.post("/failed-messages/<int:message_id>/dealt-with")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def dealt_with(message_id: int):
     message = _failed_or_404(message_id)
     failed_messages.mark_dealt_with(_user(), message)

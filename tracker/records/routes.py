@@ -11,14 +11,15 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import role_required
+from tracker.auth.decorators import requires
 from tracker.clock import local, utcnow
 from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
-from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Role, Site, Ward
+from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Site, Ward
 from tracker.records import bp, forms
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.records import audit, audit_log, exports, retention
+from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
 from tracker.web.template_helpers import ACTION_WORDS
@@ -90,7 +91,7 @@ def _carried(values) -> str:
 
 
 @bp.get("/exports")
-@role_required(Role.MANAGER)
+@requires(Permission.KEEP_RECORDS)
 def exports_page():
     """The export forms. Opening it asks for the password (and code) again when the last sign-in
     was more than 5 minutes ago."""
@@ -146,7 +147,7 @@ def _check_site(values, problems: forms.Problems) -> Site:
 
 
 @bp.post("/exports/concerns")
-@role_required(Role.MANAGER)
+@requires(Permission.KEEP_RECORDS)
 def export_concerns():
     """Concerns as CSV (streamed) or Excel, with the chosen filters; patient details only when
     ticked, with a reason. Recorded (export log and audit) before the first byte is sent."""
@@ -195,7 +196,7 @@ def export_concerns():
 
 
 @bp.post("/exports/audit")
-@role_required(Role.MANAGER)
+@requires(Permission.KEEP_RECORDS)
 def export_audit():
     """The audit log of the manager's site for a period as CSV, optionally for one person, one
     action or one call. Recorded before the first byte is sent."""
@@ -261,7 +262,7 @@ def _download(body, mimetype: str, name: str) -> Response:
 
 
 @bp.get("/audit")
-@role_required(Role.MANAGER)
+@requires(Permission.KEEP_RECORDS)
 def audit_page():
     """Search the audit log of the manager's site, newest first, a page at a time; and whether
     the hash chain verifies. Looking is itself audited."""
@@ -323,7 +324,7 @@ def audit_page():
 
 
 @bp.post("/c/<reference>/retention")
-@role_required(Role.MANAGER)
+@requires(Permission.KEEP_RECORDS)
 def retention_flags(reference: str):
     """Set a call's legal hold, serious incident and complaint flags (which stop or lengthen its
     retention). Calls outside the manager's site are not found."""

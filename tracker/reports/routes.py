@@ -12,15 +12,16 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import role_required
+from tracker.auth.decorators import requires
 from tracker.db import begin_write
 from tracker.extensions import db
-from tracker.models import Role, Site
+from tracker.models import Site
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
 from tracker.services.reports import figures as reports
 from tracker.services.reports.working_hours import REGION_NAMES
+from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
 from tracker.triage.routes import warnings
@@ -110,7 +111,7 @@ def period_args(period: reports.Period, site: Site | None = None) -> dict[str, i
 
 
 @bp.get("/")
-@role_required(Role.MANAGER)
+@requires(Permission.SEE_REPORTS)
 def dashboard():
     """The dashboard for a period (default: this month, local time) at the manager's site. Bad
     dates or unknown filters come back as messages on the form (400), never an error page."""
@@ -173,7 +174,7 @@ def _return_page(
 
 
 @bp.get("/return")
-@role_required(Role.MANAGER)
+@requires(Permission.SEE_REPORTS)
 def monthly_return():
     """The NHS England monthly return for a month (default: last month) at the manager's site,
     with each measure's definition, and the form to record the site's implementation status."""
@@ -192,7 +193,7 @@ def monthly_return():
 
 
 @bp.get("/return.csv")
-@role_required(Role.MANAGER)
+@requires(Permission.SEE_REPORTS)
 def monthly_return_csv():
     """The same return as a CSV file (figures and definitions, no personal data). Every cell goes
     through the one spreadsheet rule; the download is audited."""
@@ -235,7 +236,7 @@ def monthly_return_csv():
 
 
 @bp.post("/return/implementation")
-@role_required(Role.MANAGER)
+@requires(Permission.SEE_REPORTS)
 def record_implementation():
     """Record the site's implementation status for a month (audited), then back to the return."""
     settings = current_settings()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from tracker.auth.decorators import role_required
+from tracker.auth.decorators import requires
 from tracker.clock import utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
@@ -25,12 +25,12 @@ from tracker.models import (
     Concern,
     ConcernStatus,
     ForbiddenTransition,
-    Role,
     Site,
     Team,
     Ward,
 )
 from tracker.public import view_helpers
+from tracker.services import scope
 from tracker.services.concerns import reads, triage
 from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
@@ -39,12 +39,12 @@ from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import saved_forms
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
+from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.staff_form import StaffConcernForm
 
 VIEWS = {"all": "All open calls", "mine": "Mine", "unclaimed": "Not claimed"}
-CLINICAL = (Role.OUTREACH, Role.MANAGER)
 
 
 def _user():
@@ -70,7 +70,7 @@ def warnings():
 
 def _teams_and_sites():
     user = _user()
-    if user.role is Role.OUTREACH:
+    if scope.reach(user) is Reach.TEAMS:
         teams = user.teams
     else:
         teams = list(db.session.scalars(select(Team).where(Team.site_id == user.site_id)))
@@ -92,7 +92,7 @@ def _concern_url():
 
 
 @bp.get("/")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def queue_page():
     """The live queue of the person's team(s) (outreach) or site (manager, read-only)."""
     view, site_id, site_code = _queue_args()
@@ -115,7 +115,7 @@ def queue_page():
 
 
 @bp.get("/queue/rows")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def queue_rows():
     """The queue's refresh: 304 when nothing has changed since the version the page last saw.
     Not audited and not counted as the person's activity."""
@@ -147,7 +147,7 @@ def _concern_or_404(reference: str) -> Concern:
 
 
 @bp.get("/c/<reference>")
-@role_required(*CLINICAL)
+@requires(Permission.SEE_CALLS)
 def concern_page(reference: str):
     """Everything about one call. Opening it is audited (who, when)."""
     begin_write()
@@ -156,7 +156,7 @@ def concern_page(reference: str):
         "viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id, concern_id=concern.id
     )
     unread = concern.unread_reply
-    if unread and _user().role is Role.OUTREACH:  # a clinician has now seen the caller's text
+    if unread and scope.can(_user(), Permission.WORK_CALLS):  # a clinician has now seen the caller's text
         triage.mark_replies_read(concern.id)
     restored = saved_forms.take(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
@@ -185,7 +185,7 @@ def _render_concern(
         timeline=reads.timeline(concern),
         messages=reads.messages_for(concern),
         clinicians=[c for c in reads.team_clinicians(concern) if c.id != _user().id],
-        can_act=_user().role is Role.OUTREACH,
+        can_act=scope.can(_user(), Permission.WORK_CALLS),
         is_claimant=concern.claimed_by_id == _user().id,
         priorities=PRIORITIES,
         labels=forms.LABELS,
@@ -232,7 +232,7 @@ ACTIONS = {
 
 
 @bp.post("/c/<reference>/<action>")
-@role_required(Role.OUTREACH)
+@requires(Permission.WORK_CALLS)
 def act(reference: str, action: str):
     """Every action on a concern. Refusals (forbidden transitions, stale pages, a colleague who
     claimed first) come back as a message on the concern's page; nothing is half-saved."""
@@ -331,16 +331,12 @@ def _do(action: str, concern: Concern, user, form) -> str:
 
 
 def _wards_for(user) -> list[Ward]:
-    query = select(Ward).where(Ward.retired_at.is_(None)).options(joinedload(Ward.site)).order_by(Ward.name)
-    if user.role is Role.WARD_STAFF:
-        query = query.where(Ward.id == (user.ward_id or -1))
-    else:
-        query = query.where(Ward.team_id.in_(user.team_ids or {-1}))
-    return list(db.session.scalars(query))
+    query = select(Ward).where(Ward.retired_at.is_(None), scope.wards_to_raise_for(user))
+    return list(db.session.scalars(query.options(joinedload(Ward.site)).order_by(Ward.name)))
 
 
 @bp.route("/raise", methods=["GET", "POST"])
-@role_required(Role.WARD_STAFF, Role.OUTREACH)
+@requires(Permission.RAISE_CALLS)
 def raise_call():
     """A call raised by staff (the staff route), or a call taken by phone for a family."""
     user = _user()
@@ -381,7 +377,7 @@ def raise_call():
             return redirect(url_for(".raise_call"))
         else:
             flash(f"Call {outcome.reference} raised. The outreach team has been alerted.", "success")
-            if user.role is Role.OUTREACH:
+            if scope.can(user, Permission.SEE_CALLS):
                 return redirect(url_for(".concern_page", reference=outcome.reference))
             return redirect(url_for(".ward_page"))
     errors = [{"text": str(m), "href": f"#{f.id}"} for f in form for m in f.errors]
@@ -389,7 +385,7 @@ def raise_call():
 
 
 @bp.get("/ward")
-@role_required(Role.WARD_STAFF)
+@requires(Permission.SEE_WARD)
 def ward_page():
     """The ward's calls: who raised them when, their status and who has them; no clinical notes."""
     user = _user()

@@ -7,9 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup
 
 from tracker.clock import utcnow
+from tracker.services import scope
+from tracker.services.scope import Permission
 
 TEMPLATE_WORDS = {
     "family_receipt": "receipt to the caller",
@@ -192,11 +195,18 @@ def _display_phone(e164: str | None) -> str:
     return display_phone(e164) if e164 else ""
 
 
+def can(permission: str) -> bool:
+    """For templates: whether the signed-in person has the permission named (services/scope.py)."""
+    return bool(current_user.is_authenticated) and scope.can(current_user.user, Permission[permission])
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timeline_words"] = timeline_words
     app.jinja_env.filters["tracker_lookup"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.filters["worry_words"] = worry_words
+    app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["role_name"] = scope.role_name
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["text_state"] = text_state
     app.jinja_env.globals["status_tag"] = status_tag

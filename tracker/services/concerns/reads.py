@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, TextClause, case, exists, false, func, select, text
+from sqlalchemy import ColumnElement, Row, Select, TextClause, case, exists, func, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.clock import utcnow
@@ -25,24 +25,20 @@ from tracker.models import (
     ConcernStatus,
     Message,
     NoteKind,
-    Role,
     SendState,
     Team,
     User,
     Ward,
 )
 from tracker.models.outbox import ALERT_FAILURE_STATUSES
+from tracker.services import scope
 from tracker.services.paging import escalation
+from tracker.services.scope import Permission, Reach
 
 
 def visible_concerns(user: User) -> Select[Concern]:
     """The concerns this user may open: outreach their teams' calls, managers their site's."""
-    query = select(Concern)
-    if user.role is Role.OUTREACH:
-        return query.where(Concern.team_id.in_(user.team_ids or {-1}))
-    if user.role is Role.MANAGER:
-        return query.where(Concern.site_id == (user.site_id or -1))
-    return query.where(false())
+    return select(Concern).where(scope.calls(user))
 
 
 def find_visible(user: User, reference: str) -> Concern | None:
@@ -56,7 +52,7 @@ def find_visible(user: User, reference: str) -> Concern | None:
         joinedload(Concern.claimed_by),
     )
     concern = db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(*eager))
-    if concern is None and user.role in (Role.OUTREACH, Role.MANAGER):
+    if concern is None and scope.can(user, Permission.SEE_CALLS):
         concern = db.session.scalar(
             select(Concern)
             .where(
@@ -120,10 +116,7 @@ def _scope(
     user: User, view: str, site_id: int | None, *, open_only: bool = False
 ) -> list[ColumnElement[bool] | TextClause]:
     conditions: list[ColumnElement[bool] | TextClause] = [text(f"concern.{OPEN_STATUS_SQL}")] if open_only else []
-    if user.role is Role.OUTREACH:
-        conditions.append(Concern.team_id.in_(user.team_ids or {-1}))
-    else:
-        conditions.append(Concern.site_id == (user.site_id or -1))
+    conditions.append(scope.calls(user))
     if site_id:
         conditions.append(Concern.site_id == site_id)
     if view == "mine":
@@ -279,7 +272,7 @@ def queue_version(user: User, view: str, site_id: int | None) -> str:
     stamp in the person's teams (or site) is enough: one index seek per team, however many calls.
     The hour is included because closed calls leave the list after a day without a change."""
     column = Concern.updated_at
-    if user.role is Role.OUTREACH:
+    if scope.reach(user) is Reach.TEAMS:
         stamps = [
             db.session.scalar(select(func.max(column)).where(Concern.team_id == team_id))
             for team_id in sorted(user.team_ids)
@@ -376,7 +369,7 @@ def team_clinicians(concern: Concern) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(User.role == Role.OUTREACH, User.active.is_(True), User.teams.any(id=concern.team_id))
+            .where(scope.holders(Permission.WORK_CALLS), User.active.is_(True), User.teams.any(id=concern.team_id))
             .order_by(User.display_name)
         )
     )

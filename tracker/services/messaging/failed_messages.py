@@ -20,18 +20,17 @@ from tracker.models import (
     Message,
     MessageChannel,
     RecipientKind,
-    Role,
     SendState,
     SmsOptOut,
-    Team,
     User,
     user_team,
 )
 from tracker.models.outbox import SMS_FAILURES
-from tracker.services import alarms
+from tracker.services import alarms, scope
 from tracker.services.messaging.notifications import insert_messages, prepare_message
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
+from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 
 LISTED_DAYS = 7  # how far back the page looks
@@ -57,19 +56,14 @@ def failed_clause() -> ColumnElement[bool]:
 def _scope(user: User) -> ColumnElement[bool]:
     """The messages this person may see: their teams' calls and colleagues (outreach), or their
     site's (manager)."""
-    concern_in_scope: ColumnElement[bool]
-    if user.role is Role.OUTREACH:
-        team_ids = list(user.team_ids) or [-1]
-        concern_in_scope = Concern.team_id.in_(team_ids)
-        colleague = exists().where(user_team.c.user_id == Message.recipient_user_id, user_team.c.team_id.in_(team_ids))
-    elif user.role is Role.MANAGER:
-        site_teams = select(Team.id).where(Team.site_id == (user.site_id or -1))
-        concern_in_scope = Concern.site_id == (user.site_id or -1)
-        colleague = exists().where(
-            user_team.c.user_id == Message.recipient_user_id, user_team.c.team_id.in_(site_teams)
-        )
-    else:
+    if not scope.can(user, Permission.SEE_CALLS):
         return Message.id.is_(None)
+    if scope.reach(user) is Reach.TEAMS:
+        colleague_teams = user_team.c.team_id.in_(list(user.team_ids) or [-1])
+    else:
+        colleague_teams = user_team.c.team_id.in_(scope.site_team_ids(user))
+    colleague = exists().where(user_team.c.user_id == Message.recipient_user_id, colleague_teams)
+    concern_in_scope = scope.calls(user)
     return or_(
         Message.concern_id.in_(select(Concern.id).where(concern_in_scope)),
         and_(Message.concern_id.is_(None), colleague),

@@ -18,10 +18,12 @@ from sqlalchemy import select
 
 from tracker.clock import local, utcnow
 from tracker.extensions import db
-from tracker.models import EscalationPolicy, Role, SystemAlarm, Team, User, WorkerHeartbeat
+from tracker.models import EscalationPolicy, SystemAlarm, Team, User, WorkerHeartbeat
+from tracker.services import scope
 from tracker.services.alarms import ALARM_TEXT, open_alarms, subject_user_id
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota
+from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 
 CACHE_SECONDS = 10.0
@@ -48,24 +50,21 @@ def forget() -> None:
 
 def for_user(user: User) -> list[StaffWarning]:
     """The warnings for this person's teams (outreach) or site (manager, admin: every team)."""
-    if user.role is Role.OUTREACH:
-        team_ids = tuple(sorted(user.team_ids))
-    elif user.role is Role.MANAGER:
-        team_ids = tuple(
-            db.session.scalars(
-                select(Team.id).where(Team.site_id == (user.site_id or -1), Team.active.is_(True)).order_by(Team.id)
-            )
-        )
-    elif user.role is Role.ADMIN:
-        team_ids = tuple(db.session.scalars(select(Team.id).where(Team.active.is_(True)).order_by(Team.id)))
-    else:
+    reach = scope.reach(user)
+    if reach is Reach.WARD:
         return []
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], user.role.value, team_ids)
+    if reach is Reach.TEAMS:
+        team_ids = tuple(sorted(user.team_ids))
+    else:
+        team_ids = tuple(
+            db.session.scalars(select(Team.id).where(scope.teams(user), Team.active.is_(True)).order_by(Team.id))
+        )
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], reach.value, team_ids)
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
     found = _worker_stopped() + _alarms() + _rota(team_ids)
-    if user.role in (Role.OUTREACH, Role.MANAGER):
+    if scope.can(user, Permission.SEE_CALLS):
         found += _failed(user, team_ids)
     _cache[key] = (time.monotonic(), found)
     return found
@@ -152,7 +151,7 @@ def _rota(team_ids: tuple[int, ...]) -> list[StaffWarning]:
 
 
 def _failed(user: User, team_ids: tuple[int, ...]) -> list[StaffWarning]:
-    if user.role is Role.OUTREACH:
+    if scope.reach(user) is Reach.TEAMS:
         count = failed_messages.outstanding_count(team_ids=list(team_ids))
     else:
         count = failed_messages.outstanding_count(site_id=user.site_id or -1)

@@ -24,8 +24,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from tracker.clock import utcnow
 from tracker.db import begin_write, execute_dml, write_intent, write_intent_active
 from tracker.extensions import db
-from tracker.models import MFA_ROLES, SessionRecord, User
-from tracker.services import alarms
+from tracker.models import SessionRecord, User
+from tracker.services import alarms, scope
 from tracker.services.people import throttle
 from tracker.services.people.passwords import hash_password, verify_password
 from tracker.services.records import audit
@@ -56,7 +56,7 @@ def _dummy_hash() -> str:
 
 
 def needs_mfa(user: User) -> bool:
-    return user.role in MFA_ROLES or current_settings().mfa_for_all_staff
+    return scope.needs_authenticator(user) or current_settings().mfa_for_all_staff
 
 
 class Throttled(Exception):

@@ -1,0 +1,132 @@
+"""Who may do what, and see which calls, teams and messages (docs/architecture.md#access). The only place
+roles are compared: views declare a `Permission`, templates ask `can(...)`, and every reader of calls,
+teams or messages takes its filter from here, so a rule changes in one place.
+
+Outreach clinicians reach their own teams; managers their site; administrators every team's set-up
+but no call; ward staff only their ward's calls, through the ward's own page."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from tracker.models import MFA_ROLES, Concern, Role, Team, User, Ward
+
+
+class Permission(enum.Enum):
+    WORK_CALLS = "work calls"  # claim, review, close, note, text the caller
+    SEE_CALLS = "see calls"  # the queue and a call's page (managers read only)
+    KEEP_RECORDS = "keep records"  # exports, the audit viewer, a call's retention flags
+    SEE_REPORTS = "see reports"  # the dashboard and the monthly return
+    RAISE_CALLS = "raise calls"  # the staff route: a call raised by staff or taken by phone
+    SEE_WARD = "see ward"  # the ward's own page of its calls
+    SEE_ROTAS = "see rotas"  # rotas, escalation policies, "test the rota"
+    EDIT_ROTAS = "edit rotas"
+    ACCOUNT = "account"  # one's own account pages
+
+
+ROLES: dict[Permission, frozenset[Role]] = {
+    Permission.WORK_CALLS: frozenset({Role.OUTREACH}),
+    Permission.SEE_CALLS: frozenset({Role.OUTREACH, Role.MANAGER}),
+    Permission.KEEP_RECORDS: frozenset({Role.MANAGER}),
+    Permission.SEE_REPORTS: frozenset({Role.MANAGER}),
+    Permission.RAISE_CALLS: frozenset({Role.WARD_STAFF, Role.OUTREACH}),
+    Permission.SEE_WARD: frozenset({Role.WARD_STAFF}),
+    Permission.SEE_ROTAS: frozenset({Role.OUTREACH, Role.MANAGER, Role.ADMIN}),
+    Permission.EDIT_ROTAS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.ACCOUNT: frozenset(Role),
+}
+
+ROLE_NAMES = {
+    Role.WARD_STAFF: "Ward staff",
+    Role.OUTREACH: "Outreach clinician",
+    Role.MANAGER: "Manager",
+    Role.ADMIN: "Administrator",
+}
+
+# Where each role lands after signing in (endpoint names).
+HOME = {
+    Role.OUTREACH: "triage.queue_page",
+    Role.MANAGER: "triage.queue_page",
+    Role.WARD_STAFF: "triage.ward_page",
+    Role.ADMIN: "auth.account",
+}
+
+
+class Reach(enum.Enum):
+    """How far a person's view of teams extends."""
+
+    TEAMS = "teams"  # their own teams (outreach)
+    SITE = "site"  # every team at their site (managers)
+    EVERY_TEAM = "every team"  # administrators: set-up and warnings, never a call's content
+    WARD = "ward"  # ward staff: their ward
+
+
+REACH = {
+    Role.OUTREACH: Reach.TEAMS,
+    Role.MANAGER: Reach.SITE,
+    Role.ADMIN: Reach.EVERY_TEAM,
+    Role.WARD_STAFF: Reach.WARD,
+}
+
+
+def can(user: User | None, permission: Permission) -> bool:
+    return user is not None and user.role in ROLES[permission]
+
+
+def holders(permission: Permission) -> ColumnElement[bool]:
+    """A filter on accounts: those whose role has the permission (the clinicians who work calls)."""
+    return User.role.in_(ROLES[permission])
+
+
+def home_endpoint(user: User) -> str:
+    return HOME[user.role]
+
+
+def role_name(user: User) -> str:
+    return ROLE_NAMES[user.role]
+
+
+def reach(user: User) -> Reach:
+    return REACH[user.role]
+
+
+def needs_authenticator(user: User) -> bool:
+    """Whether the role needs a second factor whatever the trust's setting."""
+    return user.role in MFA_ROLES
+
+
+def calls(user: User) -> ColumnElement[bool]:
+    """The calls this person may open from the queue: outreach their teams', managers their site's."""
+    if not can(user, Permission.SEE_CALLS):
+        return false()
+    if reach(user) is Reach.TEAMS:
+        return Concern.team_id.in_(user.team_ids or {-1})
+    return Concern.site_id == (user.site_id or -1)
+
+
+def teams(user: User) -> ColumnElement[bool]:
+    """The teams this person may see (rotas, warnings): their own, their site's, or every one."""
+    match reach(user):
+        case Reach.TEAMS:
+            return Team.id.in_(user.team_ids or {-1})
+        case Reach.SITE:
+            return Team.site_id == (user.site_id or -1)
+        case Reach.EVERY_TEAM:
+            return true()
+    return false()
+
+
+def site_team_ids(user: User) -> Select[int]:
+    """A subquery of the team ids at this person's site."""
+    return select(Team.id).where(Team.site_id == (user.site_id or -1))
+
+
+def wards_to_raise_for(user: User) -> ColumnElement[bool]:
+    """The wards a person may raise a call for: ward staff their own ward, outreach their teams' wards."""
+    if reach(user) is Reach.WARD:
+        return Ward.id == (user.ward_id or -1)
+    if can(user, Permission.RAISE_CALLS):
+        return Ward.team_id.in_(user.team_ids or {-1})
+    return false()
