@@ -17,11 +17,13 @@ from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Site, Ward
 from tracker.records import bp, forms
+from tracker.services.concerns import reads
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.records import audit, audit_log, exports, retention
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
+from tracker.web.access import found_or_404
 from tracker.web.template_helpers import ACTION_WORDS
 
 CONCERN_FORMATS = {"csv": ExportKind.CONCERNS_CSV, "xlsx": ExportKind.CONCERNS_XLSX}
@@ -329,17 +331,7 @@ def retention_flags(reference: str):
     """Set a call's legal hold, serious incident and complaint flags (which stop or lengthen its
     retention). Calls outside the manager's site are not found."""
     normalised = normalise_reference(reference)
-    concern = (
-        db.session.scalar(
-            select(Concern).where(Concern.reference == normalised, Concern.site_id == (_user().site_id or -1))
-        )
-        if normalised
-        else None
-    )
-    if concern is None:
-        audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
-        db.session.commit()
-        abort(404)
+    concern = found_or_404(reads.find_in_reach(_user(), normalised) if normalised else None, "concern")
     values = request.form
     changed = retention.set_flags(
         concern,

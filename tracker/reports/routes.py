@@ -25,6 +25,7 @@ from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.triage.forms import LABELS
 from tracker.triage.routes import warnings
+from tracker.web.access import found_or_404
 
 CHARTJS_VERSION = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "CHARTJS_VERSION").read_text().strip()
 
@@ -43,12 +44,8 @@ def _site_or_404(code: str | None, sites: list[Site]) -> Site:
     """The chosen site (by code), or the manager's own when none is chosen; 404 for any other."""
     if not code:
         return sites[0]
-    for site in sites:
-        if site.code == code.strip().lower()[:32]:
-            return site
-    audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "report_site"})
-    db.session.commit()
-    abort(404)
+    wanted = code.strip().lower()[:32]
+    return found_or_404(next((site for site in sites if site.code == wanted), None), "report_site")
 
 
 def _no_site():

@@ -43,6 +43,7 @@ from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.staff_form import StaffConcernForm
+from tracker.web.access import found_or_404
 
 VIEWS = {"all": "All open calls", "mine": "Mine", "unclaimed": "Not claimed"}
 
@@ -138,12 +139,7 @@ def queue_rows():
 
 def _concern_or_404(reference: str) -> Concern:
     normalised = normalise_reference(reference)
-    concern = reads.find_visible(_user(), normalised) if normalised else None
-    if concern is None:
-        audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "concern"})
-        db.session.commit()
-        abort(404)
-    return concern
+    return found_or_404(reads.find_visible(_user(), normalised) if normalised else None, "concern")
 
 
 @bp.get("/c/<reference>")

@@ -41,6 +41,11 @@ def visible_concerns(user: User) -> Select[Concern]:
     return select(Concern).where(scope.calls(user))
 
 
+def find_in_reach(user: User, reference: str) -> Concern | None:
+    """The concern with this reference if it is among the calls the person's reach covers."""
+    return db.session.scalar(visible_concerns(user).where(Concern.reference == reference))
+
+
 def find_visible(user: User, reference: str) -> Concern | None:
     """The concern with this reference if the user may see it; None (so a 404) otherwise.
     Whoever was paged for a call (a secondary from another team, a site manager) may open it
