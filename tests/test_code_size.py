@@ -23,7 +23,6 @@ ALLOWED = {
     "tracker/services/reports/figures.py": 992,
     "tracker/services/concerns/triage.py": 440,
     "tracker/sms/twilio.py": 448,
-    "tracker/triage/routes.py": 412,
     "tracker/public/routes.py:concern_form": 75,
     "tracker/services/concerns/intake.py:raise_concern": 104,
     "tracker/outbox/delivery.py:record_outcome": 98,

@@ -68,10 +68,62 @@ MATRIX = {
         "/triage/c/{ref}",
         {"anonymous": S, "ward_staff": 403, "outreach": 200, "manager": 200, "admin": 403},
     ),
-    "triage.act": (
+    # One endpoint per action on a call. Only clinicians who work calls may act; posted empty, a claim or
+    # a text to the caller goes ahead (302), every other action asks for what is missing (400).
+    "triage.claim": (
         "POST",
         "/triage/c/{ref}/claim",
         {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
+    ),
+    "triage.add_note": (
+        "POST",
+        "/triage/c/{ref}/note",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.update_caller": (
+        "POST",
+        "/triage/c/{ref}/update-caller",
+        {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
+    ),
+    "triage.release": (
+        "POST",
+        "/triage/c/{ref}/release",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.hand_over": (
+        "POST",
+        "/triage/c/{ref}/hand-over",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.set_priority": (
+        "POST",
+        "/triage/c/{ref}/priority",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.record_review": (
+        "POST",
+        "/triage/c/{ref}/review",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.close": (
+        "POST",
+        "/triage/c/{ref}/close",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.close_without_review": (
+        "POST",
+        "/triage/c/{ref}/close-without-review",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.cancel": (
+        "POST",
+        "/triage/c/{ref}/cancel",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.reopen": (
+        "POST",
+        "/triage/c/{ref}/reopen",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
     ),
     "triage.raise_call": (
         "GET",

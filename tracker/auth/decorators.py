@@ -22,7 +22,21 @@ from tracker.services.scope import Permission
 PASSIVE_ENDPOINTS = frozenset({"triage.queue_rows", "auth.session_status"})
 # Forms whose typed text is given back after a re-sign-in (on the call's page). Nothing typed
 # anywhere else is kept: above all not the password and code forms.
-RESTORES_TYPED_TEXT = frozenset({"triage.act"})
+RESTORES_TYPED_TEXT = frozenset(
+    f"triage.{action}"
+    for action in (
+        "add_note",
+        "update_caller",
+        "release",
+        "hand_over",
+        "set_priority",
+        "record_review",
+        "close",
+        "close_without_review",
+        "cancel",
+        "reopen",
+    )
+)
 # What a session that has not finished setting up (a one-time password, a missing
 # authenticator) may still do besides that set-up: sign out, and let the page's clock tick.
 ALLOWED_DURING_SETUP = frozenset(
@@ -88,7 +102,7 @@ def keep_typed_text(user_id: int) -> None:
     fields = saved_forms.keepable(dict(request.form.items()))
     if not any(str(v).strip() for v in fields.values()):
         return
-    fields["_action"] = (request.view_args or {}).get("action", "")
+    fields["_action"] = request.path.rsplit("/", 1)[-1]  # which of the call's forms: /triage/c/<ref>/<action>
     token = saved_forms.save(user_id, urlsplit(return_path()).path, fields)
     db.session.commit()
     session["saved_form"] = token

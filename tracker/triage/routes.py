@@ -7,12 +7,11 @@ import secrets
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.auth.decorators import requires
 from tracker.clock import utcnow
@@ -24,7 +23,6 @@ from tracker.models import (
     Channel,
     Concern,
     ConcernStatus,
-    ForbiddenTransition,
     Site,
     Team,
     Ward,
@@ -173,7 +171,7 @@ def _render_concern(
     if problem is not None or news2 is not None:
         form = {key: value for key, value in request.form.items()}
         form["change_in_care"] = request.form.getlist("change_in_care")
-        form["_action"] = (request.view_args or {}).get("action", "")
+        form["_action"] = request.path.rsplit("/", 1)[-1]  # the action posted: /triage/c/<ref>/<action>
     age = _age(concern.patient_dob)
     return render_template(
         "triage/concern.html",
@@ -210,117 +208,6 @@ def _age(dob: date | None) -> int | None:
         return None
     today = utcnow().date()
     return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
-
-
-ACTIONS = {
-    "claim",
-    "release",
-    "hand-over",
-    "priority",
-    "review",
-    "close",
-    "close-without-review",
-    "cancel",
-    "reopen",
-    "note",
-    "update-caller",
-}
-
-
-@bp.post("/c/<reference>/<action>")
-@requires(Permission.WORK_CALLS)
-def act(reference: str, action: str):
-    """Every action on a concern. Refusals (forbidden transitions, stale pages, a colleague who
-    claimed first) come back as a message on the concern's page; nothing is half-saved."""
-    if action not in ACTIONS:
-        abort(404)
-    concern = _concern_or_404(reference)
-    user = _user()
-    form = request.form
-    if action == "review" and form.get("intent") == "calculate":
-        # "Calculate NEWS2": show the score beside the form; nothing is saved.
-        try:
-            return _render_concern(concern, news2=forms.news2(form, patient_age=_age(concern.patient_dob)))
-        except forms.FormProblem as problem:
-            return _render_concern(concern, problem=problem, status=400)
-    try:
-        message = _do(action, concern, user, form)
-        db.session.commit()
-    except forms.FormProblem as problem:
-        db.session.rollback()
-        return _render_concern(_concern_or_404(reference), problem=problem, status=400)
-    except triage.AlreadyClaimed as taken:
-        db.session.rollback()
-        flash(str(taken), "warning")
-        return redirect(url_for(".concern_page", reference=concern.reference))
-    except (triage.StaleVersion, StaleDataError):
-        db.session.rollback()
-        flash(
-            "This call changed since you opened it, so nothing was saved. Check what changed, then try again.",
-            "warning",
-        )
-        return redirect(url_for(".concern_page", reference=concern.reference))
-    except (ForbiddenTransition, triage.TriageProblem) as refused:
-        db.session.rollback()
-        flash(str(refused), "warning")
-        return redirect(url_for(".concern_page", reference=concern.reference))
-    flash(message, "success")
-    if action == "claim":
-        return redirect(url_for(".concern_page", reference=concern.reference))
-    return redirect(url_for(".concern_page", reference=concern.reference) + "#timeline")
-
-
-def _do(action: str, concern: Concern, user, form) -> str:
-    if action == "claim":
-        triage.claim(concern.id, user)
-        return "You have claimed this call. Alerts for it have stopped."
-    if action == "note":
-        triage.add_note(concern.id, user, forms.text(form, "note", "Write the note"))
-        return "Note added."
-    if action == "update-caller":
-        triage.update_caller(concern.id, user, form.get("template_id", ""))
-        return "The text to the caller is on its way."
-    version = forms.version(form)
-    if action == "release":
-        triage.release(concern.id, user, forms.text(form, "reason", "Give a reason for releasing it"), version)
-        return "Released: the call is back in the queue for the team."
-    if action == "hand-over":
-        to = form.get("to_user_id", "")
-        triage.hand_over(
-            concern.id,
-            user,
-            int(to) if to.isdigit() else -1,
-            forms.text(form, "reason", "Give a reason for handing it over"),
-            version,
-        )
-        return "Handed over."
-    if action == "priority":
-        triage.set_priority(concern.id, user, forms.priority(form), version)
-        return "Priority set."
-    if action == "review":
-        kind, findings, news2 = forms.review(form, patient_age=_age(concern.patient_dob))
-        triage.record_review(concern.id, user, kind=kind, findings=findings, news2=news2, version=version)
-        return "Review recorded."
-    if action == "close":
-        triage.close(
-            concern.id, user, forms.coding(form, current_settings().timezone), forms.text(form, "summary"), version
-        )
-        return "Call closed."
-    if action == "close-without-review":
-        triage.close_without_review(
-            concern.id,
-            user,
-            forms.coding(form, current_settings().timezone, without_review=True),
-            forms.text(form, "reason", "Say why no clinical review was needed"),
-            version,
-        )
-        return "Call closed without a clinical review."
-    if action == "cancel":
-        kind, reason, duplicate_of = forms.cancel(form)
-        triage.cancel(concern.id, user, kind, reason, version, normalise_reference(duplicate_of or "") or duplicate_of)
-        return "Call cancelled."
-    triage.reopen(concern.id, user, forms.text(form, "reason", "Give a reason for reopening it"), version)
-    return "Call reopened and claimed by you."
 
 
 # --- staff route, phone calls, and the ward's view --------------------------------------------------
