@@ -26,6 +26,7 @@ from tracker.extensions import db
 from tracker.models import Base, Population
 from tracker.services.concerns import abuse
 from tracker.services.paging import warnings as staff_warnings
+from tracker.services.people import sessions
 from tracker.services.phone import parse_phone
 from tracker.services.records import audit
 from tracker.services.setup import hospital
@@ -416,10 +417,9 @@ def create_staff(
 def sign_in_directly(app, client, user_id: int) -> str:
     """Start a server-side session for the user and give the client its cookie (no password)."""
     from tracker.models import User
-    from tracker.services.people import auth
 
     with app.app_context(), write_intent():
-        token, _record = auth.start_session(db.session.get(User, user_id), user_agent="pytest", address="127.0.0.1")
+        token, _record = sessions.start_session(db.session.get(User, user_id), user_agent="pytest", address="127.0.0.1")
         db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = token

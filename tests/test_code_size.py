@@ -12,15 +12,10 @@ MODULE_LINES = 400
 FUNCTION_LINES = 60
 
 # Offenders when this check arrived, at their size then. Remove an entry when it is mended.
-# Escalation, exports, reports and triage (and _review_nudges) grew by a few lines once, for their
+# Escalation, exports, reports and triage (and review_nudges) grew by a few lines once, for their
 # type annotations (mypy), and cli, triage, escalation, reports and the triage views by a line or two of
 # import when the services moved into packages by concept; the restructuring is to shrink them.
 ALLOWED = {
-    "tracker/cli.py": 503,
-    "tracker/services/people/auth.py": 520,
-    "tracker/services/paging/escalation.py": 551,
-    "tracker/services/records/exports.py": 519,
-    "tracker/services/reports/figures.py": 992,
     "tracker/services/concerns/triage.py": 440,
     "tracker/sms/twilio.py": 448,
     "tracker/public/routes.py:concern_form": 75,
@@ -28,12 +23,11 @@ ALLOWED = {
     "tracker/outbox/delivery.py:record_outcome": 98,
     "tracker/services/setup/demo.py:seed_demo": 117,
     "tracker/services/setup/demo.py:_seed_on_call": 67,
-    "tracker/services/paging/escalation.py:plan_for": 66,
-    "tracker/services/paging/escalation.py:_review_nudges": 63,
+    "tracker/services/paging/plan.py:plan_for": 66,
+    "tracker/services/paging/reminders.py:review_nudges": 63,
     "tracker/services/setup/hospital.py:save_settings": 64,
     "tracker/outbox/inbound.py:record_status": 76,
     "tracker/services/paging/policy.py:save_policy": 72,
-    "tracker/services/reports/figures.py:monthly_return": 213,
 }
 
 

@@ -113,7 +113,7 @@ def _timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    import tracker.auth.decorators  # noqa: F401  (the session loader)
+    import tracker.web.authorisation  # noqa: F401  (the session loader)
     from tracker.auth import bp as auth_bp
     from tracker.oncall import bp as oncall_bp
     from tracker.outbox.webhooks import bp as webhooks_bp

@@ -14,10 +14,11 @@ import fcntl
 import os
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, cast
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Flask
 from sqlalchemy import CursorResult, Executable, event
@@ -25,6 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tracker.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _write_intent: ContextVar[bool] = ContextVar("tracker_write_intent", default=False)
 # Engines that already have the SQLite listeners, so a second configure_engines never adds them twice.
@@ -144,6 +148,31 @@ def execute_dml(statement: Executable, session: Session | None = None) -> Cursor
     """Run an UPDATE or DELETE in `session` (by default the request's), typed as the CursorResult it
     returns, whose rowcount callers read: Session.execute() is typed as returning any Result."""
     return cast(CursorResult[Any], (db.session if session is None else session).execute(statement))
+
+
+def writes(view: Callable[P, R]) -> Callable[P, R]:
+    """For a view that writes though it answers a GET (an audited page view, a download's record): its
+    write intent is declared before its first query."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        begin_write()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def deferred_write(view: Callable[P, R]) -> Callable[P, R]:
+    """For a view that changes things but checks its input first (a password's hash, a webhook's
+    signature, the family's form) and then calls `begin_write()` itself, so SQLite's write lock is held
+    only while it writes. Other views that change things declare their intent before they start
+    (`web/security.py`)."""
+    view.__dict__["deferred_write"] = True
+    return view
+
+
+def defers_write(view: Callable[..., object] | None) -> bool:
+    return bool(getattr(view, "deferred_write", False))
 
 
 def begin_write() -> None:

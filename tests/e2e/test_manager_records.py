@@ -20,7 +20,7 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, ConcernType, SessionRecord
-from tracker.services.people import auth
+from tracker.services.people import sessions
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,9 @@ def signed_in_manager(app, tab, trust, base_url, *, stale: bool) -> tuple[int, s
     with app.app_context(), write_intent():
         from tracker.models import User
 
-        token, record = auth.start_session(db.session.get(User, user_id), user_agent="chromium", address="127.0.0.1")
+        token, record = sessions.start_session(
+            db.session.get(User, user_id), user_agent="chromium", address="127.0.0.1"
+        )
         if stale:
             record.authenticated_at = utcnow() - timedelta(minutes=20)
         db.session.commit()

@@ -28,10 +28,11 @@ from tests.reports.calls import (
 )
 from tracker.extensions import db
 from tracker.models import Audience, CancelKind, ConcernStatus, MessageChannel, SendState, SmsOptOut
-from tracker.services.reports import figures as reports
+from tracker.services.reports import dashboard as dashboard_figures
+from tracker.services.reports import periods
 from tracker.services.setup.settings import current_settings
 
-OCTOBER = reports.Period(date(2025, 10, 1), date(2025, 10, 31))
+OCTOBER = periods.Period(date(2025, 10, 1), date(2025, 10, 31))
 NOW = "2025-11-05 12:00:00+00:00"  # the open calls have been waiting for days
 
 
@@ -95,7 +96,7 @@ def october_calls(w7, w8) -> None:
 @pytest.fixture
 def figures(october):
     with time_machine.travel(NOW, tick=False):
-        return reports.dashboard(october["site"], OCTOBER, current_settings())
+        return dashboard_figures.dashboard(october["site"], OCTOBER, current_settings())
 
 
 def test_calls_by_route_ward_and_type_match_the_hand_count(figures):
@@ -196,7 +197,7 @@ def test_a_bank_holiday_is_out_of_hours_all_day(ctx):
     call(built["ward"], "2025-08-25 09:00", F)  # 10:00 BST, Monday 25 August: the summer bank holiday
     call(built["ward"], "2025-08-26 09:00", F)  # 10:00 BST the next day, an ordinary Tuesday
     db.session.commit()
-    august = reports.dashboard(built["site"], reports.month_period(date(2025, 8, 1)), current_settings())
+    august = dashboard_figures.dashboard(built["site"], periods.month_period(date(2025, 8, 1)), current_settings())
     assert (august.tally["calls"], august.tally["in_hours"]) == (2, 1)
     assert august.holidays == {date(2025, 8, 25): "Summer bank holiday"} and august.holidays_published
 
@@ -212,7 +213,7 @@ def test_the_trusts_own_in_hours_window_and_region_are_used(ctx):
     call(built["ward"], "2025-08-04 07:30", F)  # 08:30 BST Monday 4 August: before 09:00, and Scotland's holiday
     call(built["ward"], "2025-08-25 09:00", F)  # 10:00 BST on England's holiday: an ordinary day in Scotland
     db.session.commit()
-    august = reports.dashboard(built["site"], reports.month_period(date(2025, 8, 1)), current_settings())
+    august = dashboard_figures.dashboard(built["site"], periods.month_period(date(2025, 8, 1)), current_settings())
     assert (august.tally["calls"], august.tally["in_hours"]) == (2, 1)
     assert list(august.holidays) == [date(2025, 8, 4)]
 
@@ -220,7 +221,7 @@ def test_the_trusts_own_in_hours_window_and_region_are_used(ctx):
 def test_an_empty_period_gives_zeros_and_no_times(ctx):
     built = build_trust()
     db.session.commit()
-    empty = reports.dashboard(built["site"], reports.month_period(date(2024, 2, 1)), current_settings())
+    empty = dashboard_figures.dashboard(built["site"], periods.month_period(date(2024, 2, 1)), current_settings())
     assert empty.tally["calls"] == 0 and empty.by_hour == [0] * 24
     assert all(c.count == 0 and c.median_seconds is None and c.p90_seconds is None for c in empty.clocks)
 
@@ -237,7 +238,7 @@ def test_the_figures_are_read_without_loading_a_single_concern(figures, october,
     try:
         db.session.expire_all()
         with time_machine.travel(NOW, tick=False):
-            reports.dashboard(october["site"], OCTOBER, current_settings())
+            dashboard_figures.dashboard(october["site"], OCTOBER, current_settings())
     finally:
         event.remove(Concern, "load", listener)
     assert loaded == []

@@ -41,7 +41,8 @@ from tracker.models import (
     User,
 )
 from tracker.services.records import audit
-from tracker.services.reports import figures as reports
+from tracker.services.reports import implementation
+from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.setup import hospital
 from tracker.services.setup.settings import current_settings
 
@@ -165,7 +166,7 @@ def figures(report) -> dict:
 
 
 def test_the_return_matches_the_figures_worked_out_by_hand(august):
-    report = reports.monthly_return(august["site"], AUGUST, current_settings())
+    report = nhs_return.monthly_return(august["site"], AUGUST, current_settings())
     found = figures(report)
     assert {key: found[key] for key in EXPECTED_AUGUST} == EXPECTED_AUGUST
     percents = {m.key: m.percent for section in report.sections for m in section.measures}
@@ -174,7 +175,7 @@ def test_the_return_matches_the_figures_worked_out_by_hand(august):
 
 
 def test_each_acute_call_has_one_outcome_and_every_coded_call_one_type(august):
-    found = figures(reports.monthly_return(august["site"], AUGUST, current_settings()))
+    found = figures(nhs_return.monthly_return(august["site"], AUGUST, current_settings()))
     outcomes = ["outcome_critical_care", "outcome_transfer", "outcome_change_in_care", "outcome_no_change"]
     assert sum(found[key] for key in outcomes) == found["acute_deterioration"]
     types = [
@@ -189,8 +190,8 @@ def test_each_acute_call_has_one_outcome_and_every_coded_call_one_type(august):
 
 def test_calls_either_side_of_midnight_bst_fall_in_their_local_month(august):
     settings = current_settings()
-    july = figures(reports.monthly_return(august["site"], date(2025, 7, 1), settings))
-    september = figures(reports.monthly_return(august["site"], date(2025, 9, 1), settings))
+    july = figures(nhs_return.monthly_return(august["site"], date(2025, 7, 1), settings))
+    september = figures(nhs_return.monthly_return(august["site"], date(2025, 9, 1), settings))
     # 32 (23:59:59 BST on 31 July) is July's; 31 and 33 (from midnight BST on 1 September) are September's.
     assert (july["calls_total"], july["outcome_transfer"]) == (1, 1)
     assert (september["calls_total"], september["outcome_critical_care"], september["not_acute_communication"]) == (
@@ -201,7 +202,7 @@ def test_calls_either_side_of_midnight_bst_fall_in_their_local_month(august):
 
 
 def test_every_definition_says_what_is_counted(august):
-    report = reports.monthly_return(august["site"], AUGUST, current_settings())
+    report = nhs_return.monthly_return(august["site"], AUGUST, current_settings())
     for section in report.sections:
         for measure in section.measures:
             assert len(measure.definition) > 40, measure.key
@@ -215,18 +216,18 @@ def test_implementation_status_is_recorded_per_site_and_month_and_audited(august
     manager_id, _ = create_staff(app, "manager", site_id=site_id)
     manager = db.session.get(User, manager_id)
     settings = current_settings()
-    before = figures(reports.monthly_return(august["site"], AUGUST, settings))
+    before = figures(nhs_return.monthly_return(august["site"], AUGUST, settings))
     assert (before["family_route_status"], before["staff_route_status"]) == ("Not recorded", "Not recorded")
-    reports.record_implementation(
+    implementation.record_implementation(
         manager, august["site"].id, AUGUST, FamilyRouteStatus.LIVE, StaffRouteStatus.PARTLY_LIVE
     )
-    reports.record_implementation(
+    implementation.record_implementation(
         manager, august["site"].id, date(2025, 8, 20), FamilyRouteStatus.LIVE, StaffRouteStatus.FULLY_LIVE
     )  # a correction, any day of the month
     db.session.commit()
-    after = figures(reports.monthly_return(august["site"], AUGUST, settings))
+    after = figures(nhs_return.monthly_return(august["site"], AUGUST, settings))
     assert (after["family_route_status"], after["staff_route_status"]) == ("Live", "Fully live")
-    september = figures(reports.monthly_return(august["site"], date(2025, 9, 1), settings))
+    september = figures(nhs_return.monthly_return(august["site"], date(2025, 9, 1), settings))
     assert september["family_route_status"] == "Not recorded"
     rows = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.action == "implementation_status_recorded").order_by(AuditEvent.id)
@@ -278,7 +279,7 @@ def test_calls_closed_through_the_triage_actions_are_counted_as_coded(ctx, app):
             fresh.version,
         )
         db.session.commit()
-    found = figures(reports.monthly_return(built["site"], AUGUST, current_settings()))
+    found = figures(nhs_return.monthly_return(built["site"], AUGUST, current_settings()))
     assert (
         found["route_family"],
         found["acute_deterioration"],

@@ -21,8 +21,8 @@ from tracker.extensions import db
 from tracker.models import AuditEvent, CallerUpdateMethod, Concern, ConcernStatus, ConcernType, ReviewKind, Site, User
 from tracker.services.concerns import triage
 from tracker.services.records import audit
-from tracker.services.reports import figures as reports
-from tracker.services.reports import report_facts
+from tracker.services.reports import dashboard as dashboard_figures
+from tracker.services.reports import periods, report_facts
 from tracker.services.setup import hospital
 from tracker.services.setup.settings import current_settings
 from tracker.worker import Worker
@@ -453,8 +453,8 @@ def test_a_call_without_facts_is_flagged_on_the_dashboard_until_they_are_recompu
     concern_id = call(built["ward"], "2025-07-10 09:00:00", F).id
     db.session.commit()
     site = db.session.get(Site, built["site"].id)
-    july = reports.Period(date(2025, 7, 1), date(2025, 7, 31))
-    before = reports.dashboard(site, july, current_settings())
+    july = periods.Period(date(2025, 7, 1), date(2025, 7, 31))
+    before = dashboard_figures.dashboard(site, july, current_settings())
     assert before.facts_missing is False and before.tally["calls"] == 1
 
     # As a call written by something that bypassed report_facts would be: no facts at all.
@@ -463,10 +463,10 @@ def test_a_call_without_facts_is_flagged_on_the_dashboard_until_they_are_recompu
         {"id": concern_id},
     )
     db.session.commit()
-    missing = reports.dashboard(site, july, current_settings())
+    missing = dashboard_figures.dashboard(site, july, current_settings())
     assert missing.facts_missing is True and missing.tally["calls"] == 0  # left out of the figures, and said so
 
     assert report_facts.recompute() == 1
     db.session.commit()
-    after = reports.dashboard(site, july, current_settings())
+    after = dashboard_figures.dashboard(site, july, current_settings())
     assert after.facts_missing is False and after.tally["calls"] == 1

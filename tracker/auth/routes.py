@@ -10,14 +10,15 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp, devices
-from tracker.auth.decorators import SignedIn, safe_next, setup_pending, signed_in_required
 from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
+from tracker.db import deferred_write
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import scope
 from tracker.services.paging import warnings as staff_warnings
-from tracker.services.people import auth, users
+from tracker.services.people import auth, sessions, users
+from tracker.web.authorisation import SignedIn, safe_next, setup_pending, signed_in_required
 
 PENDING_SIGN_IN_SECONDS = 300
 CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
@@ -34,11 +35,11 @@ def _finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False
     session.clear()
     if kept:
         session["saved_form"] = kept
-    token, record = auth.start_session(
+    token, record = sessions.start_session(
         user, user_agent=request.user_agent.string, address=request.remote_addr, mfa=with_code
     )
     db.session.commit()
-    login_user(SignedIn(auth.LiveSession(record, user), token))
+    login_user(SignedIn(sessions.LiveSession(record, user), token))
     pending = setup_pending()
     if pending:
         if next_url:
@@ -71,6 +72,7 @@ def _slowed(template: str, throttled: auth.Throttled, **context):
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@deferred_write
 def sign_in():
     next_url = request.values.get("next")
     if current_user.is_authenticated and not setup_pending():
@@ -89,7 +91,7 @@ def sign_in():
         if check.ok:
             user = check.user
             assert user is not None  # that is what ok means
-            if auth.needs_mfa(user) and user.totp_secret:
+            if sessions.needs_mfa(user) and user.totp_secret:
                 session["pending_sign_in"] = {"user_id": user.id, "at": time.time(), "next": next_url}
                 return redirect(url_for(".sign_in_code"))
             return _finish_sign_in(user, next_url)
@@ -101,6 +103,7 @@ def sign_in():
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@deferred_write
 def sign_in_code():
     pending = session.get("pending_sign_in")
     if not pending or time.time() - pending.get("at", 0) > PENDING_SIGN_IN_SECONDS:
@@ -145,7 +148,7 @@ def _signed_out(message: str):
 @bp.post("/sign-out")
 @signed_in_required
 def sign_out():
-    auth.end_session(current_user.live)
+    sessions.end_session(current_user.live)
     db.session.commit()
     return _signed_out("You have signed out.")
 
@@ -153,13 +156,16 @@ def sign_out():
 @bp.post("/sign-out-everywhere")
 @signed_in_required
 def sign_out_everywhere():
-    auth.end_all_sessions(current_user.user, "signed_out_everywhere", actor=auth.audit.Actor.user(current_user.user.id))
+    sessions.end_all_sessions(
+        current_user.user, "signed_out_everywhere", actor=auth.audit.Actor.user(current_user.user.id)
+    )
     db.session.commit()
     return _signed_out("You have signed out on every device.")
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @signed_in_required
+@deferred_write
 def change_password():
     form = PasswordForm()
     user = current_user.user
@@ -266,7 +272,7 @@ def remove_mfa():
 @signed_in_required
 def keepalive():
     """ "Stay signed in": the person pressed the button (or is typing)."""
-    auth.extend(current_user.live)
+    sessions.extend(current_user.live)
     db.session.commit()
     return jsonify(signed_in=True, idle_expires_at=current_user.live.idle_expires_at.isoformat())
 
@@ -278,16 +284,16 @@ def session_status():
     return jsonify(
         signed_in=True,
         idle_expires_at=current_user.live.idle_expires_at.isoformat(),
-        warning_seconds=int(auth.IDLE_WARNING.total_seconds()),
+        warning_seconds=int(sessions.IDLE_WARNING.total_seconds()),
     )
 
 
 def _render_account(user: User, **problems):
     return render_template(
         "auth/account.html",
-        sessions=auth.active_sessions(user),
+        sessions=sessions.active_sessions(user),
         current_id=current_user.live.record.id,
-        needs_mfa=auth.needs_mfa(user),
+        needs_mfa=sessions.needs_mfa(user),
         **problems,
     )
 
@@ -301,7 +307,7 @@ def account():
 @bp.post("/sign-out-others")
 @signed_in_required
 def sign_out_others():
-    count = auth.end_all_sessions(
+    count = sessions.end_all_sessions(
         current_user.user,
         "signed_out_elsewhere",
         actor=auth.audit.Actor.user(current_user.user.id),
@@ -314,6 +320,7 @@ def sign_out_others():
 
 @bp.route("/confirm", methods=["GET", "POST"])
 @signed_in_required
+@deferred_write
 def confirm():
     """Sign in again within the session, for what needs a recent sign-in (exports, changing the
     authenticator): the password, and a code whenever the person has an authenticator. Slowed as

@@ -104,7 +104,7 @@ class Message(Base):
     __tablename__ = "message"
     __table_args__ = (
         Index("ix_message_due", "send_state", "next_attempt_at"),
-        # The dashboard's texts about a period's calls (services/reports/figures.py), read without the table.
+        # The dashboard's texts about a period's calls (services/reports/dashboard.py), read without the table.
         Index(
             "ix_message_report",
             "concern_id",

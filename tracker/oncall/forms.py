@@ -11,13 +11,10 @@ from werkzeug.datastructures import MultiDict
 from tracker.models import AlertChannel, ShiftKind, Tier
 from tracker.problems import FieldProblem as FormProblem
 from tracker.services.paging.policy import StepSpec
+from tracker.services.words import CHANNEL_WORDS, TIER_WORDS
 from tracker.web.typed_text import typed_text
 
 MAX_STEPS = 6  # rows on the policy form
-
-
-TIER_WORDS = {Tier.PRIMARY.value: "Primary", Tier.SECONDARY.value: "Secondary", Tier.LEAD.value: "Lead"}
-CHANNEL_WORDS = {AlertChannel.SMS.value: "Text message", AlertChannel.VOICE.value: "Voice call"}
 
 
 def _int(form: MultiDict, name: str, label: str, low: int, high: int) -> int:

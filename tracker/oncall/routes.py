@@ -9,7 +9,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import requires
 from tracker.clock import local, utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
@@ -32,6 +31,9 @@ from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
+from tracker.services.words import CHANNEL_WORDS, TIER_WORDS
+from tracker.web.authorisation import requires
+from tracker.web.staff_pages import warnings
 
 ROTA_DAYS = 7
 
@@ -55,10 +57,6 @@ def _may_edit() -> bool:
     return scope.can(_user(), Permission.EDIT_ROTAS)
 
 
-def _warnings():
-    return staff_warnings.for_user(_user())
-
-
 def _members(team: Team) -> list[User]:
     return list(
         db.session.scalars(
@@ -76,7 +74,7 @@ def teams():
         (team, rota.on_call(team.id, now), policy_of(team) is not None)
         for team in db.session.scalars(_teams_in_scope())
     ]
-    return render_template("oncall/teams.html", rows=rows, warnings=_warnings(), tiers=forms.TIER_WORDS)
+    return render_template("oncall/teams.html", rows=rows, warnings=warnings(), tiers=TIER_WORDS)
 
 
 @bp.get("/<code>/rota")
@@ -119,14 +117,14 @@ def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None,
         shifts=shifts,
         members_options=[(u.id, u.display_name) for u in _members(team)],
         can_edit=_may_edit(),
-        tiers=forms.TIER_WORDS,
+        tiers=TIER_WORDS,
         gaps=rota.gaps(team.id, now, now + staff_warnings.LOOK_AHEAD),
         problem=problem,
         form=request.form if problem else {},
         today=local(now, settings.timezone).date(),
         has_policy=policy_of(team) is not None,
         display_phone=display_phone,
-        warnings=_warnings(),
+        warnings=warnings(),
         can_test=scope.can(_user(), Permission.SEE_ROTAS),
     ), status
 
@@ -238,10 +236,10 @@ def policy(code: str):
         form=_policy_form(current, problem),
         problem=problem,
         can_edit=_may_edit(),
-        tiers=forms.TIER_WORDS,
-        channels=forms.CHANNEL_WORDS,
+        tiers=TIER_WORDS,
+        channels=CHANNEL_WORDS,
         max_steps=forms.MAX_STEPS,
-        warnings=_warnings(),
+        warnings=warnings(),
         display_phone=display_phone,
     ), 400 if problem else 200
 
@@ -314,9 +312,9 @@ def test_results(code: str, run: str):
         team=team,
         results=results,
         waiting=waiting,
-        tiers=forms.TIER_WORDS,
+        tiers=TIER_WORDS,
         display_phone=display_phone,
-        warnings=_warnings(),
+        warnings=warnings(),
     )
 
 
@@ -337,7 +335,7 @@ def failed_messages_page(
         problem_id=problem_id,
         typed=request.form.get("number", ""),
         display_phone=display_phone,
-        warnings=_warnings(),
+        warnings=warnings(),
         days=failed_messages.LISTED_DAYS,
     ), status
 

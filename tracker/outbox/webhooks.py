@@ -15,7 +15,7 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from tracker.db import begin_write
+from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db, limiter
 from tracker.outbox import inbound
 from tracker.services.records import audit
@@ -58,6 +58,7 @@ def _form(name: str, limit: int = 64) -> str | None:
 
 
 @bp.post("/status")
+@deferred_write
 def status():
     """A delivery report for a text (MessageStatus) or a call (CallStatus)."""
     check_signature()
@@ -84,6 +85,7 @@ def status():
 
 
 @bp.post("/inbound")
+@deferred_write
 def inbound_text():
     """A text sent to our number: STOP / START / HELP, ACK from a paged clinician, or a reply
     from a family."""
@@ -107,6 +109,7 @@ def inbound_text():
 
 
 @bp.post("/voice")
+@deferred_write
 def voice():
     """The key pressed on a voice alert (the call's <Gather> posts here)."""
     check_signature()

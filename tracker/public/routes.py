@@ -16,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from tracker.db import begin_write
+from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db
 from tracker.models import CallerRoute, Channel, Site, Ward
-from tracker.public import bp, contact, view_helpers
-from tracker.public.forms import ConcernForm
+from tracker.public import bp
 from tracker.services.concerns import confirmations
 from tracker.services.concerns.intake import (
     Intake,
@@ -35,6 +34,9 @@ from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
 from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
+from tracker.web import concern_form_helpers as view_helpers
+from tracker.web import contact
+from tracker.web.concern_form import ConcernForm
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,7 @@ def _render_form(
 
 @bp.route("/w/<code>", methods=["GET", "POST"])
 @csrf.exempt  # checked inside, so an expired token keeps what was typed (see ConcernForm.Meta)
+@deferred_write
 def concern_form(code: str):
     """The family's form for one ward. Its address is printed on posters: it never changes."""
     ward = _find_ward(code)

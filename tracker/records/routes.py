@@ -11,37 +11,21 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import requires
 from tracker.clock import local, utcnow
 from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
-from tracker.models import Concern, ConcernStatus, ConcernType, DeteriorationOutcome, ExportKind, Site, Ward
+from tracker.models import Concern, ConcernStatus, ExportKind, Site, Ward
 from tracker.records import bp, forms
 from tracker.services.concerns import reads
 from tracker.services.concerns.references import normalise_reference
-from tracker.services.records import audit, audit_log, exports, retention
+from tracker.services.records import audit, audit_export, audit_log, exports, retention
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
-from tracker.triage.forms import LABELS
+from tracker.services.words import ACTION_WORDS, OUTCOME_WORDS, STATUS_WORDS
 from tracker.web.access import found_or_404
-from tracker.web.template_helpers import ACTION_WORDS
+from tracker.web.authorisation import requires
 
 CONCERN_FORMATS = {"csv": ExportKind.CONCERNS_CSV, "xlsx": ExportKind.CONCERNS_XLSX}
-STATUS_WORDS = {
-    "new": "New",
-    "acknowledged": "Claimed",
-    "reviewed": "Reviewed",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
-}
-OUTCOME_WORDS = {
-    **{t.value: LABELS[t.value] for t in ConcernType},
-    **{
-        o.value: "Acute deterioration: " + LABELS[o.value][0].lower() + LABELS[o.value][1:]
-        for o in DeteriorationOutcome
-    },
-    exports.NOT_CODED: "Not coded yet (still open, or cancelled)",
-}
 # The fields each form may carry in a link back to it (never the free-text reason).
 CARRIED = (
     "from-day",
@@ -218,7 +202,7 @@ def export_audit():
     name = exports.file_name(ExportKind.AUDIT_CSV, site.code, period)
     exports.record_export(_user(), ExportKind.AUDIT_CSV, filters.coded())
     _recorded()
-    return _download(exports.audit_csv(db.engine, filters, tz=tz), "text/csv", name)
+    return _download(audit_export.audit_csv(db.engine, filters, tz=tz), "text/csv", name)
 
 
 def _recorded() -> None:

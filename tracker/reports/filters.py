@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tracker.models import FamilyRouteStatus, StaffRouteStatus
-from tracker.services.reports.figures import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
+from tracker.services.reports.periods import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
 
 DATE_PARTS = ("day", "month", "year")
 DASHBOARD_KEYS = frozenset({"site"} | {f"{name}-{part}" for name in ("from", "to") for part in DATE_PARTS})

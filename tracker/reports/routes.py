@@ -1,5 +1,5 @@
 """Reports views, for managers and only for the site they manage (another site's figures answer
-404). Thin: read the query string, call one function of services/reports/figures.py, render."""
+404). Thin: read the query string, call one function of services/reports/ (dashboard.py, monthly_return.py), render."""
 
 from __future__ import annotations
 
@@ -12,20 +12,22 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from sqlalchemy import select
 
-from tracker.auth.decorators import requires
-from tracker.db import begin_write
+from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import Site
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
-from tracker.services.reports import figures as reports
+from tracker.services.reports import dashboard as dashboard_figures
+from tracker.services.reports import implementation, periods
+from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
-from tracker.triage.forms import LABELS
-from tracker.triage.routes import warnings
+from tracker.services.words import LABELS
 from tracker.web.access import found_or_404
+from tracker.web.authorisation import requires
+from tracker.web.staff_pages import warnings
 
 CHARTJS_VERSION = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "CHARTJS_VERSION").read_text().strip()
 
@@ -78,10 +80,10 @@ def hour_rows(counts: list[int]) -> list[tuple[str, int]]:
 
 
 def _shortcuts(today: date) -> list[dict]:
-    this_month = reports.month_period(today)
-    last_month = reports.month_period(this_month.start - timedelta(days=1))
-    twelve = reports.Period(reports._add_months(this_month.start, -11), this_month.end)
-    year = reports.Period(date(today.year, 1, 1), date(today.year, 12, 31))
+    this_month = periods.month_period(today)
+    last_month = periods.month_period(this_month.start - timedelta(days=1))
+    twelve = periods.Period(periods._add_months(this_month.start, -11), this_month.end)
+    year = periods.Period(date(today.year, 1, 1), date(today.year, 12, 31))
     return [
         {"text": text, "period": period}
         for text, period in (
@@ -93,7 +95,7 @@ def _shortcuts(today: date) -> list[dict]:
     ]
 
 
-def period_args(period: reports.Period, site: Site | None = None) -> dict[str, int | str]:
+def period_args(period: periods.Period, site: Site | None = None) -> dict[str, int | str]:
     args: dict[str, int | str] = {
         "from-day": period.start.day,
         "from-month": period.start.month,
@@ -117,7 +119,7 @@ def dashboard():
     if not sites:
         return _no_site()
     site = _site_or_404(request.args.get("site"), sites)
-    today = reports.today_local(settings.timezone)
+    today = periods.today_local(settings.timezone)
     form = {key: request.args.get(key, "") for key in filters.DASHBOARD_KEYS}
     try:
         period = filters.dashboard_period(request.args, settings.timezone, today)
@@ -136,7 +138,7 @@ def dashboard():
         ), 400
     if not any(value for key, value in form.items() if key != "site"):  # the default period: show it in the form
         form.update({key: str(value) for key, value in period_args(period).items()})
-    figures = reports.dashboard(site, period, settings)
+    figures = dashboard_figures.dashboard(site, period, settings)
     return render_template(
         "reports/dashboard.html",
         figures=figures,
@@ -157,7 +159,7 @@ def _return_page(
     site: Site, sites: list[Site], month: date | None, *, errors=(), status: int = 200, form: dict | None = None
 ):
     settings = current_settings()
-    report = reports.monthly_return(site, month, settings) if month else None
+    report = nhs_return.monthly_return(site, month, settings) if month else None
     return render_template(
         "reports/monthly_return.html",
         report=report,
@@ -166,7 +168,7 @@ def _return_page(
         errors=list(errors),
         form=form or {},
         month=month,
-        today=reports.today_local(settings.timezone),
+        today=periods.today_local(settings.timezone),
     ), status
 
 
@@ -180,7 +182,7 @@ def monthly_return():
     if not sites:
         return _no_site()
     site = _site_or_404(request.args.get("site"), sites)
-    today = reports.today_local(settings.timezone)
+    today = periods.today_local(settings.timezone)
     try:
         month = filters.return_month(request.args, settings.timezone, today)
     except filters.FilterProblems as problems:
@@ -191,17 +193,17 @@ def monthly_return():
 
 @bp.get("/return.csv")
 @requires(Permission.SEE_REPORTS)
+@writes
 def monthly_return_csv():
     """The same return as a CSV file (figures and definitions, no personal data). Every cell goes
     through the one spreadsheet rule; the download is audited."""
-    begin_write()
     settings = current_settings()
     sites = managed_sites()
     if not sites:
         abort(404)
     site = _site_or_404(request.args.get("site"), sites)
     try:
-        month = filters.return_month(request.args, settings.timezone, reports.today_local(settings.timezone))
+        month = filters.return_month(request.args, settings.timezone, periods.today_local(settings.timezone))
     except filters.FilterProblems as problems:
         return _return_page(
             site,
@@ -211,10 +213,10 @@ def monthly_return_csv():
             status=400,
             form={"month": request.args.get("month", ""), "year": request.args.get("year", "")},
         )
-    report = reports.monthly_return(site, month, settings)
+    report = nhs_return.monthly_return(site, month, settings)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in reports.return_rows(report):
+    for row in nhs_return.return_rows(report):
         writer.writerow([neutralise(cell) for cell in row])
     audit.record(
         "monthly_return_downloaded",
@@ -258,7 +260,7 @@ def record_implementation():
                 "staff_route": request.form.get("staff_route", ""),
             },
         )
-    reports.record_implementation(_user(), site.id, month, family, staff)
+    implementation.record_implementation(_user(), site.id, month, family, staff)
     db.session.commit()
     flash(f"Implementation status for {month:%B %Y} saved.", "success")
     return redirect(url_for(".monthly_return", site=site.code, month=month.month, year=month.year))

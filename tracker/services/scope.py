@@ -12,6 +12,7 @@ import enum
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from tracker.models import MFA_ROLES, Concern, Role, Team, User, Ward
+from tracker.services.words import ROLE_NAMES
 
 
 class Permission(enum.Enum):
@@ -38,12 +39,6 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.ACCOUNT: frozenset(Role),
 }
 
-ROLE_NAMES = {
-    Role.WARD_STAFF: "Ward staff",
-    Role.OUTREACH: "Outreach clinician",
-    Role.MANAGER: "Manager",
-    Role.ADMIN: "Administrator",
-}
 
 # Where each role lands after signing in (endpoint names).
 HOME = {

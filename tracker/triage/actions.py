@@ -13,7 +13,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from tracker.auth.decorators import requires
 from tracker.extensions import db
 from tracker.models import Concern, ForbiddenTransition, User
 from tracker.services.concerns import triage
@@ -22,6 +21,7 @@ from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.routes import _age, _concern_or_404, _render_concern, _user
+from tracker.web.authorisation import requires
 
 STALE = "This call changed since you opened it, so nothing was saved. Check what changed, then try again."
 

@@ -31,32 +31,6 @@ from tracker.web.typed_text import typed_text
 TEXT_LABELS = {"note": "The note", "reason": "The reason", "summary": "The summary", "findings": "What you found"}
 
 
-# Words for the coded values, keyed by value (what the forms post and templates hold).
-LABELS = {
-    ReviewKind.PHONE_ADVICE.value: "Advice by phone",
-    ReviewKind.SEEN_ON_WARD.value: "Seen on the ward",
-    ConcernType.ACUTE_DETERIORATION.value: "Acute deterioration",
-    ConcernType.CLINICAL_CONCERN.value: "Clinical concern (for example delayed medication or tests)",
-    ConcernType.COMMUNICATION.value: "Communication",
-    ConcernType.DISCHARGE_PLANNING.value: "Discharge planning",
-    ConcernType.OTHER_SIGNPOSTED.value: "Other, signposted (PALS, complaints, non-clinical)",
-    DeteriorationOutcome.CRITICAL_CARE_ADMISSION.value: "Admitted to critical care (HDU or ICU)",
-    DeteriorationOutcome.TRANSFER_ENHANCED_OR_TERTIARY.value: "Transferred to enhanced care or a tertiary centre",
-    DeteriorationOutcome.CHANGE_IN_CARE.value: "Change in care on the ward",
-    DeteriorationOutcome.NO_CHANGE.value: "No change in care",
-    ChangeInCare.MEDICATION.value: "Medication (for example antibiotics)",
-    ChangeInCare.OXYGEN.value: "Oxygen",
-    ChangeInCare.INVESTIGATIONS.value: "Investigations",
-    ChangeInCare.OTHER.value: "Other treatment",
-    CallerUpdateMethod.PHONE.value: "By phone",
-    CallerUpdateMethod.IN_PERSON.value: "In person",
-    CallerUpdateMethod.TEXT_MESSAGE.value: "By text message",
-    CallerUpdateMethod.COULD_NOT_CONTACT.value: "Could not contact them",
-    CancelKind.DUPLICATE.value: "A duplicate of another call",
-    CancelKind.WITHDRAWN.value: "Withdrawn by the caller",
-}
-
-
 def _enum(form, field: str, enum_cls, message: str, required: bool = True):
     value = form.get(field, "")
     if not value and not required:

@@ -13,12 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from tracker.auth.decorators import requires
 from tracker.clock import utcnow
-from tracker.db import begin_write
+from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import (
-    PRIORITIES,
     CallerRoute,
     Channel,
     Concern,
@@ -27,7 +25,6 @@ from tracker.models import (
     Team,
     Ward,
 )
-from tracker.public import view_helpers
 from tracker.services import scope
 from tracker.services.concerns import reads, triage
 from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
@@ -39,9 +36,13 @@ from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
+from tracker.services.words import LABELS
 from tracker.triage import bp, forms
 from tracker.triage.staff_form import StaffConcernForm
+from tracker.web import concern_form_helpers as view_helpers
 from tracker.web.access import found_or_404
+from tracker.web.authorisation import requires
+from tracker.web.staff_pages import warnings
 
 VIEWS = {"all": "All open calls", "mine": "Mine", "unclaimed": "Not claimed"}
 
@@ -60,11 +61,6 @@ def _queue_args():
         site = db.session.scalar(select(Site).where(Site.code == site_code[:32].lower()))
         site_id = site.id if site else -1
     return view, site_id, site_code
-
-
-def warnings():
-    """What staff must know now (services/paging/warnings.py)."""
-    return staff_warnings.for_user(_user())
 
 
 def _teams_and_sites():
@@ -142,9 +138,9 @@ def _concern_or_404(reference: str) -> Concern:
 
 @bp.get("/c/<reference>")
 @requires(Permission.SEE_CALLS)
+@writes
 def concern_page(reference: str):
     """Everything about one call. Opening it is audited (who, when)."""
-    begin_write()
     concern = _concern_or_404(reference)
     audit.record(
         "viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id, concern_id=concern.id
@@ -181,8 +177,7 @@ def _render_concern(
         clinicians=[c for c in reads.team_clinicians(concern) if c.id != _user().id],
         can_act=scope.can(_user(), Permission.WORK_CALLS),
         is_claimant=concern.claimed_by_id == _user().id,
-        priorities=PRIORITIES,
-        labels=forms.LABELS,
+        labels=LABELS,
         caller_updates=triage.CALLER_UPDATES,
         form=form,
         problem=problem,

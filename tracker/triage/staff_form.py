@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
-from tracker.public.forms import CALLER_CHOICES, ConcernForm
+from tracker.web.concern_form import CALLER_CHOICES, ConcernForm
 
 LIMIT_HOSPITAL_NUMBER = 32
 

@@ -13,7 +13,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
-from tracker.public import contact
+from tracker.web import contact
 
 log = logging.getLogger(__name__)
 

@@ -7,25 +7,10 @@ import secrets
 
 from flask import Flask, abort, g, request
 
-from tracker.db import set_write_intent
+from tracker.db import defers_write, set_write_intent
+from tracker.services.setup.settings import start_pinning, stop_pinning
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Views that validate first and call begin_write() themselves, so SQLite's write lock is held
-# only while they write: the family form, where a burst of submissions queues on that lock, and
-# the views that check a password or code, which is never hashed while the lock is held (and
-# whose sign-in counts are kept in a short transaction of their own first).
-DEFERRED_WRITE_ENDPOINTS = frozenset(
-    {
-        "public.concern_form",
-        "webhooks.status",
-        "webhooks.inbound_text",
-        "webhooks.voice",
-        "auth.sign_in",
-        "auth.sign_in_code",
-        "auth.confirm",
-        "auth.change_password",
-    }
-)
 
 
 def csp(nonce: str) -> str:
@@ -50,7 +35,11 @@ def register(app: Flask) -> None:
     @app.before_request
     def start_request():
         g.csp_nonce = secrets.token_urlsafe(16)
-        set_write_intent(request.method not in SAFE_METHODS and request.endpoint not in DEFERRED_WRITE_ENDPOINTS)
+        g.settings_pin = start_pinning()
+        # A request that changes things declares it before its first query, unless its view defers that
+        # until it has checked its input (db.deferred_write: the family's form, passwords, webhooks).
+        view = app.view_functions.get(request.endpoint or "")
+        set_write_intent(request.method not in SAFE_METHODS and not defers_write(view))
         # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
         if (
             request.mimetype == "application/x-www-form-urlencoded"
@@ -62,6 +51,8 @@ def register(app: Flask) -> None:
     @app.teardown_request
     def end_request(_exc):
         set_write_intent(False)
+        if "settings_pin" in g:
+            stop_pinning(g.pop("settings_pin"))
 
     @app.context_processor
     def nonce():

@@ -13,88 +13,14 @@ from markupsafe import Markup
 from tracker.clock import utcnow
 from tracker.services import scope
 from tracker.services.scope import Permission
-
-TEMPLATE_WORDS = {
-    "family_receipt": "receipt to the caller",
-    "clinician_alert": "alert to the on-call clinician",
-    "clinician_alert_burst": "alert to the on-call clinician (several calls)",
-    "voice_alert": "voice alert",
-    "review_reminder": "review reminder to the claimant",
-    "review_overdue": "review overdue, to the next tier",
-    "rota_test": "rota test",
-    "update_team_coming": "update to the caller: team coming",
-    "update_team_will_call": "update to the caller: team will phone",
-    "update_review_done": "update to the caller: team has seen the patient",
-    "update_please_call": "update to the caller: please phone the team",
-}
-
-ACTION_WORDS = {
-    "concern_raised": "Raised",
-    "repeat_merged": "The caller sent the same concern again",
-    "message_queued": "Text queued",
-    "message_held": "Text held back",
-    "message_accepted": "Text sent",
-    "message_retry": "Text delayed; trying again",
-    "message_unknown": "Text outcome unclear; checking with the provider",
-    "message_dead": "Text failed",
-    "message_cancelled": "Text cancelled, no longer needed",
-    "message_lease_expired": "Text sending interrupted; checking",
-    "alert_coalesced": "Alert shared with other flagged calls",
-    "alert_not_possible": "No alert could be sent: nobody on call has a mobile and there is no fallback number",
-    "viewed": "Opened",
-    "claimed": "Claimed",
-    "released": "Released back to the queue",
-    "handed_over": "Handed over",
-    "priority_set": "Priority set",
-    "review_recorded": "Review recorded",
-    "closed": "Closed",
-    "closed_without_review": "Closed without a clinical review",
-    "cancelled": "Cancelled",
-    "reopened": "Reopened",
-    "note_added": "Note",
-    "escalation_step_fired": "Alert sent",
-    "escalation_step_skipped": "Alert step skipped: nobody on call",
-    "escalation_moved_on": "Alert failed or went unanswered: next step brought forward",
-    "escalation_paused": "Alert acknowledged (not claimed): paging paused",
-    "review_overdue_reminder": "Review overdue: the claimant was reminded",
-    "review_overdue_escalated": "Review overdue: the next tier was told",
-    "message_delivered": "Text delivered",
-    "message_delivery_failed": "Text not delivered",
-    "call_not_answered": "Voice alert not answered",
-    "caller_replied": "The caller texted back",
-}
-
-
-# The staff pages' words for a call (the queue shows them on every row, so plain functions rather
-# than macros).
-CALLER_ROUTE_WORDS = {"patient": "Patient", "family_carer_advocate": "Family, carer or advocate", "staff": "Staff"}
-
-WORRY_WORDS = {
-    "not_usual_self": "not usual self",
-    "breathing": "breathing",
-    "skin_or_sweating": "skin or sweating",
-    "little_urine": "little urine",
-    "sleepy_or_confused": "sleepy or confused",
-    "hands_hot_or_cold": "hands hot or cold",
-    "pain": "pain",
-    "general_worry": "general worry",
-}
-
-TEXT_STATE_WORDS = {
-    "pending": "Waiting to send",
-    "sending": "Sending",
-    "unknown": "Checking",
-    "accepted": "Sent",
-    "queued": "Sent",
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "undelivered": "Not delivered",
-    "failed": "Failed",
-    "dead": "Failed",
-    "cancelled": "Cancelled",
-    "held": "Held back",
-}
-
+from tracker.services.words import (
+    ACTION_WORDS,
+    CALLER_ROUTE_WORDS,
+    PRIORITY_WORDS,
+    TEMPLATE_WORDS,
+    TEXT_STATE_WORDS,
+    WORRY_WORDS,
+)
 
 # The tags of the staff pages' call lists: functions rather than macros, because the queue shows
 # them on every row of every refresh. Markup.format escapes what it is given.
@@ -206,6 +132,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["tracker_lookup"] = lambda key, mapping: mapping.get(key, key)
     app.jinja_env.filters["worry_words"] = worry_words
     app.jinja_env.globals["can"] = can
+    app.jinja_env.globals["priority_words"] = PRIORITY_WORDS
+    app.jinja_env.globals["priority_choices"] = [(str(value), words) for value, words in PRIORITY_WORDS.items()] + [
+        ("", "None")
+    ]
     app.jinja_env.globals["role_name"] = scope.role_name
     app.jinja_env.globals["route_words"] = route_words
     app.jinja_env.globals["text_state"] = text_state

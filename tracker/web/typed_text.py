@@ -1,6 +1,6 @@
 """Text typed into a staff form, held to the same rule as the family's form (`services/text.py`):
 NFC, control characters and lone surrogates refused, length in characters. Staff pages are in English;
-the family's form says the same in its own words and languages (`public/forms.py`)."""
+the family's form says the same in its own words and languages (`web/concern_form.py`)."""
 
 from __future__ import annotations
 

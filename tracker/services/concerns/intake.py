@@ -28,6 +28,7 @@ from tracker.services.messaging.notifications import (
     prepare_family_receipt,
 )
 from tracker.services.paging import escalation
+from tracker.services.paging import plan as paging_plan
 from tracker.services.phone import Phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
@@ -159,8 +160,8 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
 
     flags = _abuse_flags(intake, source)
     now = utcnow()
-    plan = escalation.plan_for(ward.team, now)
-    first, step, skipped = escalation.choose_first_step(plan, coalesce=bool(flags))
+    plan = paging_plan.plan_for(ward.team, now)
+    first, step, skipped = paging_plan.choose_first_step(plan, coalesce=bool(flags))
     values = {
         "reference": new_reference(),  # a clash (about one in 10^9) fails the unique index; the view retries
         "submission_id": intake.submission_id,

@@ -32,7 +32,7 @@ from tracker.models import (
 )
 from tracker.models.outbox import ALERT_FAILURE_STATUSES
 from tracker.services import scope
-from tracker.services.paging import escalation
+from tracker.services.paging import plan
 from tracker.services.scope import Permission, Reach
 
 
@@ -355,7 +355,7 @@ def paging_state(concern: Concern) -> Paging | None:
     if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
         return None
     position = concern.escalation_position - 1
-    step = escalation.step_at(concern.escalation_plan, position) if position >= 0 else None
+    step = plan.step_at(concern.escalation_plan, position) if position >= 0 else None
     now = utcnow()
     paused = (
         concern.escalation_paused_until

@@ -41,7 +41,7 @@ from tracker.models import (
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
 from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
-from tracker.services.paging import escalation
+from tracker.services.paging import escalation, reminders
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
@@ -175,7 +175,7 @@ def claim(concern_id: int, user: User) -> Concern:
 def _start_review_clock(concern: Concern, now: datetime) -> None:
     """Once claimed, the review is due by the team's target: the worker reminds the claimant,
     then tells the next tier (never taking the call away)."""
-    values = escalation.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
+    values = reminders.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
     # The first claim's duration (a claim after a release keeps the first acknowledged_at).
     values.update(report_facts.clock_values("acknowledged_at", concern.acknowledged_at, concern.raised_at))
     db.session.execute(

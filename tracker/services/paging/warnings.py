@@ -113,7 +113,7 @@ def _rota(team_ids: tuple[int, ...]) -> list[StaffWarning]:
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids or (-1,))).order_by(Team.name)):
         args = (("code", team.code),)
         if team.id not in with_policy:
-            # No rota in use: calls page the team's duty phone (escalation.plan_for).
+            # No rota in use: calls page the team's duty phone (paging/plan.py: plan_for).
             if not team.duty_phone:
                 found.append(
                     StaffWarning(

@@ -103,7 +103,7 @@ def set_mobile(user: User, raw: str, actor: audit.Actor) -> None:
 def reset_password(actor: audit.Actor, email: str) -> tuple[User, str]:
     """A new one-time password (shown once) for a forgotten one; the person's sessions end and
     they must choose their own at the next sign-in. Their second factor is kept."""
-    from tracker.services.people.auth import end_all_sessions
+    from tracker.services.people.sessions import end_all_sessions
 
     user = db.session.scalar(select(User).where(func.lower(User.email) == (email or "").strip().lower()))
     if user is None:

@@ -1,1 +1,1 @@
-"""tracker.services.reports.figures."""
+"""tracker.services.reports.dashboard."""

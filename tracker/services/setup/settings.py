@@ -7,10 +7,11 @@ the emergency instruction; nothing here is per-concern)."""
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, fields
 from datetime import time as clock_time
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from tracker.extensions import db
 from tracker.models import Settings
@@ -49,13 +50,26 @@ class TrustSettings:
 
 _NAMES = [f.name for f in fields(TrustSettings)]
 _cache: dict[str, tuple[float, TrustSettings]] = {}
+# Within a request the first copy read is kept, so one page never mixes two versions of the settings.
+# The web layer decides where a request starts and ends (start_pinning, stop_pinning).
+_pinned: ContextVar[list[TrustSettings] | None] = ContextVar("tracker_pinned_settings", default=None)
+
+
+def start_pinning() -> Token[list[TrustSettings] | None]:
+    """From now until `stop_pinning`, the first settings read are the ones every later read gets."""
+    return _pinned.set([])
+
+
+def stop_pinning(token: Token[list[TrustSettings] | None]) -> None:
+    _pinned.reset(token)
 
 
 def current_settings() -> TrustSettings:
     """The trust's settings, or a stand-in from configuration when the trust has not been set up
     yet (a fresh database before `flask tracker seed-demo` or `setup-trust`)."""
-    if has_request_context() and "tracker_settings" in g:
-        return g.tracker_settings
+    pinned = _pinned.get()
+    if pinned:
+        return pinned[0]
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
@@ -64,8 +78,8 @@ def current_settings() -> TrustSettings:
         settings = _load()
         if settings.id is not None:
             _cache[key] = (time.monotonic(), settings)
-    if has_request_context():
-        g.tracker_settings = settings
+    if pinned is not None:
+        pinned.append(settings)
     return settings
 
 
@@ -93,5 +107,6 @@ def _load() -> TrustSettings:
 def forget_settings() -> None:
     """Drop the cached copy (after saving new settings, and between tests)."""
     _cache.clear()
-    if has_request_context():
-        g.pop("tracker_settings", None)
+    pinned = _pinned.get()
+    if pinned:
+        pinned.clear()

@@ -14,7 +14,7 @@ from flask_login import UserMixin, current_user
 
 from tracker.extensions import db, login_manager
 from tracker.services import scope
-from tracker.services.people import auth, saved_forms
+from tracker.services.people import saved_forms, sessions
 from tracker.services.scope import Permission
 
 # Requests the page makes by itself (the queue's refresh, the session clock): not the person's
@@ -48,7 +48,7 @@ class SignedIn(UserMixin):
     """The signed-in person for this request. `get_id()` is the session token, so Flask-Login's
     cookie names a revocable server-side session, never the user directly."""
 
-    def __init__(self, live: auth.LiveSession, token: str):
+    def __init__(self, live: sessions.LiveSession, token: str):
         self.live = live
         self.user = live.user
         self.token = token
@@ -59,8 +59,8 @@ class SignedIn(UserMixin):
 
 @login_manager.user_loader
 def load_user(token: str):
-    result = auth.load_session(token, activity=request.endpoint not in PASSIVE_ENDPOINTS)
-    if isinstance(result, auth.Ended):
+    result = sessions.load_session(token, activity=request.endpoint not in PASSIVE_ENDPOINTS)
+    if isinstance(result, sessions.Ended):
         g.ended_session = result  # whose it was: what they typed can be kept for them
         return None
     if result is None:
@@ -166,6 +166,6 @@ def setup_pending() -> str | None:
     user = current_user.user
     if user.must_change_password:
         return "auth.change_password"
-    if (auth.needs_mfa(user) or user.must_enrol_mfa) and not user.totp_secret:
+    if (sessions.needs_mfa(user) or user.must_enrol_mfa) and not user.totp_secret:
         return "auth.enrol_mfa"
     return None

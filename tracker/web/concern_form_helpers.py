@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from tracker.public.forms import LANGUAGE_CHOICES, WORRY_CHOICES, ConcernForm
 from tracker.services.setup.settings import current_settings
+from tracker.web.concern_form import LANGUAGE_CHOICES, WORRY_CHOICES, ConcernForm
 
 
 def field_error(field) -> dict | None:

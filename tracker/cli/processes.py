@@ -1,0 +1,91 @@
+"""`flask tracker` commands that run the processes: the worker and the web server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask_migrate import upgrade
+
+from tracker.cli.accounts import _print_accounts
+from tracker.cli.group import _commit_or_fail, tracker_cli
+from tracker.extensions import db
+from tracker.services.records import audit
+from tracker.services.setup.demo import demo_exists, seed_demo
+
+
+@tracker_cli.command("worker")
+@click.option("--once", is_flag=True, help="Process one batch and exit.")
+def worker_command(once):
+    """Send due outbox messages and keep the heartbeat, until stopped (SIGTERM)."""
+    from tracker.worker import Worker
+
+    worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]  # a proxy typed as Flask
+    if once:
+        report = worker.run_once()
+        click.echo(f"handled {report.handled}: {report.outcomes}")
+        return
+    worker.install_signal_handlers()
+    worker.run()
+
+
+@tracker_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn sync workers.")
+def serve_command(host, port, workers):
+    """Upgrade the database, seed the demo trust if it is empty (not in production), then run
+    the web server (gunicorn) and the worker together until interrupted."""
+    upgrade()
+    if not demo_exists() and current_app.config["ALLOW_DEMO_SEED"]:
+        _print_accounts(_commit_or_fail(lambda: seed_demo(audit.Actor.cli())))
+    db.session.remove()
+    env = dict(os.environ)
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)  # noqa: S603
+    # A long timeout: a large Excel export is built before its first byte (the CSV streams).
+    web = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),  # noqa: S603
+            "--bind",
+            f"{host}:{port}",
+            "--timeout",
+            "300",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ],
+        env=env,
+    )
+    click.echo(f"Martha's Rule Tracker on http://{host}:{port} (worker pid {worker.pid}). Ctrl-C stops both.")
+
+    def stop(*_args):
+        for process in (web, worker):
+            if process.poll() is None:
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while web.poll() is None and worker.poll() is None:
+            try:
+                web.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for process in (web, worker):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    if worker.returncode not in (0, None, -signal.SIGTERM) or web.returncode not in (0, None, -signal.SIGTERM):
+        sys.exit(1)

@@ -1,0 +1,116 @@
+"""`flask tracker` commands for the records: check the audit chain, purge what is past its retention, check or repair the report facts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tracker.cli.group import tracker_cli
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.services.records import audit
+from tracker.services.records.audit import verify_chain
+
+
+@tracker_cli.command("verify-audit")
+def verify_audit_command():
+    """Check the audit trail's hash chain from the first event to the last."""
+    report = verify_chain()
+    _record_full_check(report)
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.events_checked} events verified.")
+        return
+    click.echo(
+        f"AUDIT CHAIN BROKEN at event {report.first_broken_id}: {report.problem}. "
+        f"{report.events_checked} events before it verified.",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def _record_full_check(report) -> None:
+    """Save the result as a full checkpoint: the audit viewer continues from it (services/records/audit_log.py)."""
+    from tracker.services.records import audit_log
+
+    db.session.commit()  # end the read; the checkpoint is a short write of its own
+    with write_intent():
+        db.session.add(audit_log.full_checkpoint(report))
+        db.session.commit()
+
+
+@tracker_cli.command("purge")
+@click.option(
+    "--dry-run", is_flag=True, help="List the calls that are due and those kept under legal hold; change nothing."
+)
+@click.option(
+    "--batch", type=click.IntRange(1, 5000), default=200, show_default=True, help="Calls destroyed per transaction."
+)
+def purge_command(dry_run, batch):
+    """Destroy the personal data of calls past their retention period (docs/facts.md#retention), keeping a stub
+    (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
+    from tracker.services.records import retention
+
+    due = list(retention.candidates())
+    held = [c for c in due if c.held]
+    to_purge = [c for c in due if not c.held]
+    if dry_run:
+        click.echo(f"Due for destruction: {len(to_purge)} call{'s' if len(to_purge) != 1 else ''}.")
+        for c in to_purge:
+            click.echo(
+                f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})"
+            )
+        click.echo(f"Kept under legal hold although due: {len(held)}.")
+        for c in held:
+            click.echo(
+                f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})"
+            )
+        db.session.rollback()  # only read
+        return
+    db.session.commit()  # the list was a read; each batch below is a write transaction of its own
+    destroyed = skipped = 0
+    for start in range(0, len(to_purge), batch):
+        with write_intent():
+            for candidate in to_purge[start : start + batch]:
+                try:
+                    retention.purge(candidate, audit.Actor.cli())
+                    destroyed += 1
+                except retention.LegalHold:
+                    skipped += 1  # a hold set since the list was made
+            db.session.commit()
+    click.echo(
+        f"Destroyed the personal data of {destroyed} call{'s' if destroyed != 1 else ''}; "
+        f"kept {len(held) + skipped} under legal hold."
+    )
+
+
+@tracker_cli.command("report-facts")
+@click.option("--check", "check_only", is_flag=True, help="Only report calls whose facts disagree; change nothing.")
+def report_facts_command(check_only):
+    """Recompute each call's report facts (its local day, time and weekday in the trust's time zone,
+    and its clocks' durations) from its timestamps. Saving a new time zone does this by itself; run
+    it after restoring calls written by other means, or with --check to see whether any is wrong."""
+    from tracker.services.reports import report_facts
+    from tracker.services.setup.settings import current_settings
+
+    tz_name = current_settings().timezone
+    if check_only:
+        wrong, examples = report_facts.check(tz_name)
+        db.session.rollback()  # only read
+        for example in examples:
+            click.echo(f"  call {example['id']}: has {example['found']}, should have {example['expected']}")
+        if wrong:
+            click.echo(
+                f"{wrong} call{'s' if wrong != 1 else ''} with report facts that disagree with their "
+                f"timestamps (time zone {tz_name}): run flask tracker report-facts to fix them.",
+                err=True,
+            )
+            sys.exit(1)
+        click.echo(f"Every call's report facts agree with its timestamps (time zone {tz_name}).")
+        return
+    with write_intent():
+        changed = report_facts.recompute(tz_name)
+        if changed:
+            audit.record("report_facts_recomputed", audit.Actor.cli(), changes={"calls": changed, "timezone": tz_name})
+        db.session.commit()
+    click.echo(f"Report facts rewritten for {changed} call{'s' if changed != 1 else ''} (time zone {tz_name}).")

@@ -1,0 +1,226 @@
+"""`flask tracker` commands that set up the trust: its settings, sites, teams and wards."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.cli.group import _commit_or_fail, tracker_cli
+from tracker.extensions import db
+from tracker.models import Population, Ward
+from tracker.services.records import audit
+from tracker.services.setup import hospital
+from tracker.services.setup.hospital import SetupProblem
+
+
+@tracker_cli.command("setup-trust")
+@click.option("--name", "trust_name", required=True)
+@click.option("--emergency-instruction", required=True, help="Shown on every family page, word for word.")
+@click.option("--outreach-phone", required=True, help="Shown before a ward is chosen.")
+@click.option("--pals-phone")
+@click.option("--text-relatives/--no-text-relatives", default=False, help="Your IG decision: may relatives be texted?")
+@click.option("--sms-regions", default="GB", show_default=True, help="Countries whose mobiles may be texted.")
+@click.option("--privacy-contact")
+@click.option(
+    "--idle-timeout-minutes",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Staff are signed out after this long without using the tracker (5–30).",
+)
+@click.option(
+    "--mfa-for-all-staff/--mfa-for-managers-and-admins",
+    default=False,
+    help="Require an authenticator code from every staff role, not only managers and admins.",
+)
+@click.option(
+    "--in-hours-start",
+    metavar="HH:MM",
+    help="Reports: when in hours begins on weekdays, local time (default 08:00; unchanged if omitted).",
+)
+@click.option(
+    "--in-hours-end",
+    metavar="HH:MM",
+    help="Reports: when in hours ends on weekdays, local time (default 18:00; unchanged if omitted).",
+)
+@click.option(
+    "--bank-holiday-region",
+    type=click.Choice(["england-and-wales", "scotland", "northern-ireland"]),
+    help="Reports: whose bank holidays are out of hours (default england-and-wales; unchanged if omitted).",
+)
+@click.option(
+    "--retention-adult-years",
+    type=int,
+    help="Keep an adult's call this many years after it ended (at least 8; unchanged if omitted).",
+)
+@click.option(
+    "--retention-child-until-age",
+    type=int,
+    help="Keep a child's call until this birthday (at least 25; unchanged if omitted).",
+)
+@click.option(
+    "--retention-complaint-years",
+    type=int,
+    help="Keep a call linked to a complaint this many years (at least 10; unchanged if omitted).",
+)
+@click.option(
+    "--retention-serious-incident-years",
+    type=int,
+    help="Keep a call linked to a serious incident this many years (at least 20; unchanged if omitted).",
+)
+def setup_trust_command(**options):
+    """Save the trust's settings (run again to change them)."""
+
+    def action():
+        settings = hospital.save_settings(
+            audit.Actor.cli(),
+            trust_name=options["trust_name"],
+            emergency_instruction=options["emergency_instruction"],
+            outreach_phone=options["outreach_phone"],
+            pals_phone=options["pals_phone"],
+            text_relatives_allowed=options["text_relatives"],
+            sms_allowed_regions=options["sms_regions"],
+            privacy_contact=options["privacy_contact"],
+            idle_timeout_minutes=options["idle_timeout_minutes"],
+            mfa_for_all_staff=options["mfa_for_all_staff"],
+        )
+        if options["in_hours_start"] or options["in_hours_end"] or options["bank_holiday_region"]:
+            _save_working_hours(settings, options)
+        _save_retention(options)
+        return settings
+
+    _commit_or_fail(action)
+    click.echo("Trust settings saved.")
+
+
+def _save_working_hours(settings, options) -> None:
+    from datetime import datetime, time
+
+    from tracker.services.reports.working_hours import HoursProblem, save_working_hours
+
+    def clock(value: str | None, current: time | None, default: time) -> time:
+        if not value:
+            return current or default
+        try:
+            return datetime.strptime(value.strip(), "%H:%M").time()
+        except ValueError:
+            raise SetupProblem(
+                f"Times are given as HH:MM on the 24-hour clock, like 08:00 or 18:30, not {value!r}"
+            ) from None
+
+    try:
+        save_working_hours(
+            audit.Actor.cli(),
+            start=clock(options["in_hours_start"], settings.in_hours_start, time(8)),
+            end=clock(options["in_hours_end"], settings.in_hours_end, time(18)),
+            region=options["bank_holiday_region"] or settings.bank_holiday_region or "england-and-wales",
+        )
+    except HoursProblem as problem:
+        raise SetupProblem(str(problem)) from None
+
+
+def _save_retention(options) -> None:
+    from tracker.services.records.retention import RetentionProblem, save_retention
+
+    periods = {
+        name: options[name]
+        for name in (
+            "retention_adult_years",
+            "retention_child_until_age",
+            "retention_complaint_years",
+            "retention_serious_incident_years",
+        )
+    }
+    if any(value is not None for value in periods.values()):
+        try:
+            save_retention(audit.Actor.cli(), **periods)
+        except RetentionProblem as problem:
+            raise SetupProblem(str(problem)) from None
+
+
+@tracker_cli.command("add-site")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+def add_site_command(code, name):
+    """Add a hospital site."""
+    site = _commit_or_fail(lambda: hospital.add_site(audit.Actor.cli(), code=code, name=name))
+    click.echo(f"Added site {site.code}.")
+
+
+@tracker_cli.command("add-team")
+@click.option("--code", required=True)
+@click.option("--site", "site_code", required=True)
+@click.option("--name", required=True)
+@click.option("--population", type=click.Choice([p.value for p in Population]), default="adult", show_default=True)
+@click.option("--public-phone", required=True, help="The number families may phone.")
+@click.option("--duty-phone", help="The on-call mobile that receives text alerts.")
+@click.option("--ack-minutes", type=int, default=5, show_default=True)
+@click.option("--review-minutes", type=int, default=30, show_default=True)
+def add_team_command(code, site_code, name, population, public_phone, duty_phone, ack_minutes, review_minutes):
+    """Add an outreach team."""
+    team = _commit_or_fail(
+        lambda: hospital.add_team(
+            audit.Actor.cli(),
+            code=code,
+            site=hospital.site_by_code(site_code),
+            name=name,
+            population=Population(population),
+            public_phone=public_phone,
+            duty_phone=duty_phone,
+            ack_target_minutes=ack_minutes,
+            review_target_minutes=review_minutes,
+        )
+    )
+    click.echo(f"Added team {team.code}.")
+
+
+@tracker_cli.command("add-ward")
+@click.option("--code", required=True, help="Permanent: becomes the ward's link, /w/<code>.")
+@click.option("--name", required=True)
+@click.option("--site", "site_code", required=True)
+@click.option("--team", "team_code", required=True)
+@click.option("--population", type=click.Choice([p.value for p in Population]), default="adult", show_default=True)
+@click.option("--beds", default="", help="Bed or bay labels, comma-separated (optional).")
+@click.option("--nurse-in-charge-phone")
+@click.option("--kiosk/--no-kiosk", default=False, help="Open its link in kiosk mode (a ward tablet).")
+def add_ward_command(code, name, site_code, team_code, population, beds, nurse_in_charge_phone, kiosk):
+    """Add a ward and print its permanent link (for the poster's QR code)."""
+    ward = _commit_or_fail(
+        lambda: hospital.add_ward(
+            audit.Actor.cli(),
+            code=code,
+            name=name,
+            site=hospital.site_by_code(site_code),
+            team=hospital.team_by_code(team_code),
+            population=Population(population),
+            beds=[b for b in beds.split(",") if b.strip()],
+            nurse_in_charge_phone=nurse_in_charge_phone,
+            kiosk_default=kiosk,
+        )
+    )
+    click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
+
+
+@tracker_cli.command("retire-ward")
+@click.argument("code")
+@click.option("--successor", "successor_code", help="The ward its patients moved to (offered on the old link).")
+def retire_ward_command(code, successor_code):
+    """Retire a ward: its link keeps working and explains, offering the other wards."""
+    _commit_or_fail(
+        lambda: hospital.retire_ward(
+            audit.Actor.cli(),
+            hospital.ward_by_code(code),
+            hospital.ward_by_code(successor_code) if successor_code else None,
+        )
+    )
+    click.echo(f"Retired ward {code}.")
+
+
+@tracker_cli.command("list-wards")
+def list_wards_command():
+    """Print every ward's permanent link."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    for ward in db.session.scalars(select(Ward).order_by(Ward.site_id, Ward.name)):
+        state = "retired" if ward.is_retired else ("kiosk" if ward.kiosk_default else "open")
+        click.echo(f"{ward.code:<20} {state:<8} {base}/w/{ward.code}   {ward.name}")

@@ -1,0 +1,98 @@
+"""The review clock once a call is claimed (docs/architecture.md#paging): when the review is due, the reminder to the
+clinician who claimed it, then the word to the next tier; the call is never taken away from them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import (
+    Audience,
+    Concern,
+    ConcernStatus,
+    RecipientKind,
+    User,
+)
+from tracker.services.messaging.notifications import WARD_NAME_IN_ALERT, MessageRow, insert_messages, prepare_message
+from tracker.services.paging.rows import CONCERNS, set_columns
+from tracker.services.records import audit
+
+
+def review_due_at(concern: Concern) -> datetime:
+    target = (concern.escalation_plan or {}).get("review_target_minutes") or concern.team.review_target_minutes
+    return concern.raised_at + timedelta(minutes=target)
+
+
+def review_nudges(now: datetime, actor: audit.Actor) -> None:
+    """Remind the claimant when the review is overdue, then tell the next tier. The call is never
+    taken away from the claimant."""
+    due = (
+        db.session.execute(
+            select(CONCERNS.c.id)
+            .where(CONCERNS.c.next_review_nudge_at <= now)
+            .order_by(CONCERNS.c.next_review_nudge_at)
+            .limit(20)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    for concern_id in due:
+        concern = db.session.get_one(Concern, concern_id, populate_existing=True)
+        if concern.status is not ConcernStatus.ACKNOWLEDGED or concern.reviewed_at is not None:
+            set_columns(concern_id, next_review_nudge_at=None)
+            continue
+        plan = concern.escalation_plan or {}
+        recipients: list[dict[str, Any]]
+        if concern.review_nudges == 0:
+            claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
+            recipients = [{"user_id": claimant.id, "number": claimant.mobile}] if claimant and claimant.mobile else []
+            template, stage, next_at = (
+                "review_reminder",
+                1,
+                now + timedelta(minutes=plan.get("review_reminder_minutes", 10)),
+            )
+        else:
+            recipients = [p for p in plan.get("next_tier", []) if p.get("number")]
+            template, stage, next_at = "review_overdue", 2, None
+        rows: list[MessageRow] = []
+        for person in recipients:
+            row = prepare_message(
+                concern_id=concern.id,
+                audience=Audience.CLINICIAN,
+                recipient_kind=RecipientKind.USER if person.get("user_id") else RecipientKind.CONTACT,
+                recipient_user_id=person.get("user_id"),
+                to_number=person["number"],
+                template_id=template,
+                variables={
+                    "reference": concern.reference,
+                    "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
+                    "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
+                    "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}",
+                },
+                locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+                idempotency_key=f"concern:{concern.id}:{template}:{concern.acknowledged_at:%Y%m%d%H%M%S}:"
+                f"{person.get('user_id') or person['number']}",
+            )
+            if row is not None:
+                rows.append(row)
+        insert_messages(rows, actor)
+        audit.record(
+            "review_overdue_reminder" if stage == 1 else "review_overdue_escalated",
+            actor,
+            object_type="concern",
+            object_id=concern.id,
+            concern_id=concern.id,
+            changes={"recipients": len(rows)},
+        )
+        set_columns(concern_id, review_nudges=stage, next_review_nudge_at=next_at)
+
+
+def acknowledged_values(concern_raised_at: datetime, review_target_minutes: int, now: datetime) -> dict[str, Any]:
+    """What a claim sets for the review clock."""
+    due = max(concern_raised_at + timedelta(minutes=review_target_minutes), now)
+    return {"review_nudges": 0, "next_review_nudge_at": due}

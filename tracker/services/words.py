@@ -1,0 +1,161 @@
+"""The words for coded values (docs/architecture.md#where-each-rule-lives): what staff pages, exports and
+reports call a status, an outcome, a priority, a tier, a role, a text's state or an audited action. One
+place, so a word changes everywhere at once; the family's pages have their own, translated, words."""
+
+from __future__ import annotations
+
+from tracker.models import (
+    PRIORITIES,
+    AlertChannel,
+    CallerUpdateMethod,
+    CancelKind,
+    ChangeInCare,
+    ConcernType,
+    DeteriorationOutcome,
+    ReviewKind,
+    Role,
+    Tier,
+)
+from tracker.services.records.exports import NOT_CODED
+
+PRIORITY_WORDS = PRIORITIES  # 1 Urgent, 2 Soon, 3 Routine
+
+
+# What the staff pages call each coded value of a call (the forms' options, the exports' and reports'
+# columns).
+# Words for the coded values, keyed by value (what the forms post and templates hold).
+LABELS = {
+    ReviewKind.PHONE_ADVICE.value: "Advice by phone",
+    ReviewKind.SEEN_ON_WARD.value: "Seen on the ward",
+    ConcernType.ACUTE_DETERIORATION.value: "Acute deterioration",
+    ConcernType.CLINICAL_CONCERN.value: "Clinical concern (for example delayed medication or tests)",
+    ConcernType.COMMUNICATION.value: "Communication",
+    ConcernType.DISCHARGE_PLANNING.value: "Discharge planning",
+    ConcernType.OTHER_SIGNPOSTED.value: "Other, signposted (PALS, complaints, non-clinical)",
+    DeteriorationOutcome.CRITICAL_CARE_ADMISSION.value: "Admitted to critical care (HDU or ICU)",
+    DeteriorationOutcome.TRANSFER_ENHANCED_OR_TERTIARY.value: "Transferred to enhanced care or a tertiary centre",
+    DeteriorationOutcome.CHANGE_IN_CARE.value: "Change in care on the ward",
+    DeteriorationOutcome.NO_CHANGE.value: "No change in care",
+    ChangeInCare.MEDICATION.value: "Medication (for example antibiotics)",
+    ChangeInCare.OXYGEN.value: "Oxygen",
+    ChangeInCare.INVESTIGATIONS.value: "Investigations",
+    ChangeInCare.OTHER.value: "Other treatment",
+    CallerUpdateMethod.PHONE.value: "By phone",
+    CallerUpdateMethod.IN_PERSON.value: "In person",
+    CallerUpdateMethod.TEXT_MESSAGE.value: "By text message",
+    CallerUpdateMethod.COULD_NOT_CONTACT.value: "Could not contact them",
+    CancelKind.DUPLICATE.value: "A duplicate of another call",
+    CancelKind.WITHDRAWN.value: "Withdrawn by the caller",
+}
+
+
+STATUS_WORDS = {
+    "new": "New",
+    "acknowledged": "Claimed",
+    "reviewed": "Reviewed",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+
+OUTCOME_WORDS = {
+    **{t.value: LABELS[t.value] for t in ConcernType},
+    **{
+        o.value: "Acute deterioration: " + LABELS[o.value][0].lower() + LABELS[o.value][1:]
+        for o in DeteriorationOutcome
+    },
+    NOT_CODED: "Not coded yet (still open, or cancelled)",
+}
+
+
+TEMPLATE_WORDS = {
+    "family_receipt": "receipt to the caller",
+    "clinician_alert": "alert to the on-call clinician",
+    "clinician_alert_burst": "alert to the on-call clinician (several calls)",
+    "voice_alert": "voice alert",
+    "review_reminder": "review reminder to the claimant",
+    "review_overdue": "review overdue, to the next tier",
+    "rota_test": "rota test",
+    "update_team_coming": "update to the caller: team coming",
+    "update_team_will_call": "update to the caller: team will phone",
+    "update_review_done": "update to the caller: team has seen the patient",
+    "update_please_call": "update to the caller: please phone the team",
+}
+
+ACTION_WORDS = {
+    "concern_raised": "Raised",
+    "repeat_merged": "The caller sent the same concern again",
+    "message_queued": "Text queued",
+    "message_held": "Text held back",
+    "message_accepted": "Text sent",
+    "message_retry": "Text delayed; trying again",
+    "message_unknown": "Text outcome unclear; checking with the provider",
+    "message_dead": "Text failed",
+    "message_cancelled": "Text cancelled, no longer needed",
+    "message_lease_expired": "Text sending interrupted; checking",
+    "alert_coalesced": "Alert shared with other flagged calls",
+    "alert_not_possible": "No alert could be sent: nobody on call has a mobile and there is no fallback number",
+    "viewed": "Opened",
+    "claimed": "Claimed",
+    "released": "Released back to the queue",
+    "handed_over": "Handed over",
+    "priority_set": "Priority set",
+    "review_recorded": "Review recorded",
+    "closed": "Closed",
+    "closed_without_review": "Closed without a clinical review",
+    "cancelled": "Cancelled",
+    "reopened": "Reopened",
+    "note_added": "Note",
+    "escalation_step_fired": "Alert sent",
+    "escalation_step_skipped": "Alert step skipped: nobody on call",
+    "escalation_moved_on": "Alert failed or went unanswered: next step brought forward",
+    "escalation_paused": "Alert acknowledged (not claimed): paging paused",
+    "review_overdue_reminder": "Review overdue: the claimant was reminded",
+    "review_overdue_escalated": "Review overdue: the next tier was told",
+    "message_delivered": "Text delivered",
+    "message_delivery_failed": "Text not delivered",
+    "call_not_answered": "Voice alert not answered",
+    "caller_replied": "The caller texted back",
+}
+
+# The staff pages' words for a call (the queue shows them on every row, so plain functions rather
+# than macros).
+CALLER_ROUTE_WORDS = {"patient": "Patient", "family_carer_advocate": "Family, carer or advocate", "staff": "Staff"}
+
+WORRY_WORDS = {
+    "not_usual_self": "not usual self",
+    "breathing": "breathing",
+    "skin_or_sweating": "skin or sweating",
+    "little_urine": "little urine",
+    "sleepy_or_confused": "sleepy or confused",
+    "hands_hot_or_cold": "hands hot or cold",
+    "pain": "pain",
+    "general_worry": "general worry",
+}
+
+TEXT_STATE_WORDS = {
+    "pending": "Waiting to send",
+    "sending": "Sending",
+    "unknown": "Checking",
+    "accepted": "Sent",
+    "queued": "Sent",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "undelivered": "Not delivered",
+    "failed": "Failed",
+    "dead": "Failed",
+    "cancelled": "Cancelled",
+    "held": "Held back",
+}
+
+
+TIER_WORDS = {Tier.PRIMARY.value: "Primary", Tier.SECONDARY.value: "Secondary", Tier.LEAD.value: "Lead"}
+
+CHANNEL_WORDS = {AlertChannel.SMS.value: "Text message", AlertChannel.VOICE.value: "Voice call"}
+
+
+ROLE_NAMES = {
+    Role.WARD_STAFF: "Ward staff",
+    Role.OUTREACH: "Outreach clinician",
+    Role.MANAGER: "Manager",
+    Role.ADMIN: "Administrator",
+}
