@@ -29,7 +29,7 @@ from tracker.models import Audience, Concern, Message, SendState, User, WorkerHe
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.setup.settings import current_settings
 from tracker.sms import PermanentFailure
-from tracker.sms.twilio import PERMANENT_REASONS
+from tracker.sms.twilio_codes import PERMANENT_REASONS
 from tracker.worker import Worker
 
 pytestmark = pytest.mark.browser

@@ -19,7 +19,7 @@ from tests.test_cli import run
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, CallerUpdateMethod, Concern, ConcernStatus, ConcernType, ReviewKind, Site, User
-from tracker.services.concerns import triage
+from tracker.services.concerns import caller_updates, triage
 from tracker.services.records import audit
 from tracker.services.reports import dashboard as dashboard_figures
 from tracker.services.reports import periods, report_facts
@@ -274,7 +274,7 @@ def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_update
         triage.claim(story["id"], story["nurse"])
         db.session.commit()
     with at(minutes=3):
-        triage.update_caller(story["id"], story["nurse"], "update_team_coming")
+        caller_updates.update_caller(story["id"], story["nurse"], "update_team_coming")
         db.session.commit()
         run_worker(story)  # the caller's receipt, and the update
     assert fresh(story["id"]).caller_updated_at == T0 + timedelta(minutes=3)

@@ -30,7 +30,7 @@ from tracker.models import (
     SendState,
     User,
 )
-from tracker.services.concerns import reads, triage
+from tracker.services.concerns import caller_updates, reads, triage
 from tracker.services.concerns.news2 import Consciousness, Observations, score
 
 
@@ -442,8 +442,8 @@ def test_a_note_is_kept_as_free_text_and_referred_to_by_the_audit_row(setup):
 
 
 def test_a_canned_update_goes_to_the_caller_through_the_outbox(setup):
-    triage.update_caller(setup["concern_id"], setup["nurse"], "update_team_coming")
-    triage.update_caller(setup["concern_id"], setup["nurse"], "update_review_done")
+    caller_updates.update_caller(setup["concern_id"], setup["nurse"], "update_team_coming")
+    caller_updates.update_caller(setup["concern_id"], setup["nurse"], "update_review_done")
     db.session.commit()
     updates = db.session.scalars(select(Message).where(Message.template_id.like("update_%")).order_by(Message.id)).all()
     assert [m.template_id for m in updates] == ["update_team_coming", "update_review_done"]
@@ -452,13 +452,13 @@ def test_a_canned_update_goes_to_the_caller_through_the_outbox(setup):
 
 def test_free_text_can_never_be_texted_to_the_caller(setup):
     with pytest.raises(triage.TriageProblem, match="Choose one of the messages"):
-        triage.update_caller(setup["concern_id"], setup["nurse"], "Your mum has sepsis")
+        caller_updates.update_caller(setup["concern_id"], setup["nurse"], "Your mum has sepsis")
 
 
 def test_a_caller_who_refused_texts_is_not_texted(setup):
     concern = raise_one(setup["ward"], submission="n" * 24, sms_consent=False, worry_details="No texts").concern
     with pytest.raises(triage.TriageProblem, match="did not agree"):
-        triage.update_caller(concern.id, setup["nurse"], "update_team_coming")
+        caller_updates.update_caller(concern.id, setup["nurse"], "update_team_coming")
 
 
 def test_the_timeline_tells_the_story_in_order_with_names_and_notes(setup):

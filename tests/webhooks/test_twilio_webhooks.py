@@ -29,7 +29,7 @@ from tracker.models import (
     SystemAlarm,
     User,
 )
-from tracker.services.concerns import triage
+from tracker.services.concerns import caller_updates, triage
 from tracker.services.paging import escalation
 
 BASE = "http://127.0.0.1:5000"  # the testing configuration's PUBLIC_BASE_URL
@@ -281,7 +281,7 @@ def test_a_family_that_replied_stop_is_not_texted_again(app, client, read, paged
         nurse = db.session.get(User, paged["people"]["primary"])
         triage.claim(concern.id, nurse)
         db.session.commit()
-        triage.update_caller(concern.id, nurse, "update_team_coming")
+        caller_updates.update_caller(concern.id, nurse, "update_team_coming")
         db.session.commit()
     Worker(app, sender=sms).run_once()
     assert FAMILY not in [text.to for text in sms.sent]

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.clock import local, utcnow
 from tracker.db import begin_write
@@ -15,15 +14,13 @@ from tracker.extensions import db
 from tracker.models import (
     AlertChannel,
     EscalationPolicy,
-    RotaPattern,
-    Shift,
     Team,
     User,
 )
 from tracker.oncall import bp, forms
 from tracker.services import scope
 from tracker.services.messaging import failed_messages
-from tracker.services.paging import rota, rota_check
+from tracker.services.paging import rota, rota_check, rota_reads
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, policy_of, save_policy
 from tracker.services.paging.rota import RotaProblem
@@ -42,12 +39,8 @@ def _user() -> User:
     return current_user.user
 
 
-def _teams_in_scope():
-    return select(Team).where(Team.active.is_(True), scope.teams(_user())).order_by(Team.name)
-
-
 def _team_or_404(code: str) -> Team:
-    team = db.session.scalar(_teams_in_scope().where(Team.code == code[:32].lower()))
+    team = rota_reads.team_in_reach(_user(), code)
     if team is None:
         abort(404)
     return team
@@ -58,11 +51,7 @@ def _may_edit() -> bool:
 
 
 def _members(team: Team) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.active.is_(True), User.teams.any(id=team.id)).order_by(User.display_name)
-        )
-    )
+    return rota_reads.members(team.id)
 
 
 @bp.get("/")
@@ -71,8 +60,7 @@ def teams():
     """Every team in the person's scope with who is on call now."""
     now = utcnow()
     rows = [
-        (team, rota.on_call(team.id, now), policy_of(team) is not None)
-        for team in db.session.scalars(_teams_in_scope())
+        (team, rota.on_call(team.id, now), policy_of(team) is not None) for team in rota_reads.teams_in_reach(_user())
     ]
     return render_template("oncall/teams.html", rows=rows, warnings=warnings(), tiers=TIER_WORDS)
 
@@ -89,24 +77,9 @@ def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None,
         day_start = start + timedelta(days=offset)
         days.append((day_start, [s for s in rota.slots(team.id, day_start, day_start + timedelta(days=1))]))
     names = {u.id: u for u in _members(team)}
-    names.update(
-        {
-            u.id: u
-            for u in db.session.scalars(
-                select(User).where(User.id.in_({s.user_id for _d, slots in days for s in slots} or {-1}))
-            )
-        }
-    )
-    patterns = db.session.scalars(
-        select(RotaPattern)
-        .where(RotaPattern.team_id == team.id, RotaPattern.active.is_(True))
-        .order_by(RotaPattern.tier, RotaPattern.id)
-    ).all()
-    shifts = db.session.scalars(
-        select(Shift)
-        .where(Shift.team_id == team.id, Shift.cancelled_at.is_(None), Shift.ends_at > now)
-        .order_by(Shift.starts_at)
-    ).all()
+    names.update({u.id: u for u in rota_reads.people(s.user_id for _d, slots in days for s in slots)})
+    patterns = rota_reads.active_patterns(team.id)
+    shifts = rota_reads.shifts_to_come(team.id, now)
     return render_template(
         "oncall/rota.html",
         team=team,
@@ -152,11 +125,7 @@ def add_pattern(code: str):
 @requires(Permission.EDIT_ROTAS)
 def end_pattern(code: str, pattern_id: int):
     team = _team_or_404(code)
-    pattern = db.session.scalar(
-        select(RotaPattern).where(
-            RotaPattern.id == pattern_id, RotaPattern.team_id == team.id, RotaPattern.active.is_(True)
-        )
-    )
+    pattern = rota_reads.active_pattern(team.id, pattern_id)
     if pattern is None:
         abort(404)
     rota.end_pattern(audit.Actor.user(_user().id), pattern)
@@ -192,9 +161,7 @@ def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
 @requires(Permission.EDIT_ROTAS)
 def cancel_shift(code: str, shift_id: int):
     team = _team_or_404(code)
-    shift = db.session.scalar(
-        select(Shift).where(Shift.id == shift_id, Shift.team_id == team.id, Shift.cancelled_at.is_(None))
-    )
+    shift = rota_reads.open_shift(team.id, shift_id)
     if shift is None:
         abort(404)
     rota.cancel_shift(audit.Actor.user(_user().id), shift)

@@ -19,7 +19,8 @@ from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db, limiter
 from tracker.outbox import inbound
 from tracker.services.records import audit
-from tracker.sms.twilio import delivery_reason, sms_reply, validate_signature, voice_reply
+from tracker.sms.twilio import sms_reply, validate_signature, voice_reply
+from tracker.sms.twilio_codes import delivery_reason
 
 log = logging.getLogger(__name__)
 

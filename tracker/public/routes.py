@@ -12,13 +12,11 @@ from typing import TypedDict
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
 from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db
-from tracker.models import CallerRoute, Channel, Site, Ward
+from tracker.models import CallerRoute, Channel
 from tracker.public import bp
 from tracker.services.concerns import confirmations
 from tracker.services.concerns.intake import (
@@ -31,6 +29,7 @@ from tracker.services.concerns.intake import (
 )
 from tracker.services.messaging.notifications import FamilyText
 from tracker.services.records import audit
+from tracker.services.setup import wards
 from tracker.services.setup.settings import current_settings
 from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
@@ -64,24 +63,6 @@ def _find_ward(code: str) -> WardInfo | None:
     return ward_by_code(code)
 
 
-def _wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
-    sites = db.session.scalars(
-        select(Site).where(Site.active.is_(True)).order_by(Site.name).options(selectinload(Site.wards))
-    ).all()
-    needle = query.casefold()
-    grouped = []
-    for site in sites:
-        wards = [
-            w
-            for w in site.wards
-            if not w.is_retired
-            and (not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)
-        ]
-        if wards:
-            grouped.append((site, wards))
-    return grouped
-
-
 def _kiosk_requested(ward: WardInfo) -> bool:
     return request.args.get("kiosk") == "1" or ward.kiosk_default
 
@@ -104,7 +85,7 @@ def choose_ward():
     settings = current_settings()
     return render_template(
         "public/choose_ward.html",
-        groups=_wards_by_site(query),
+        groups=wards.open_wards_by_site(query),
         query=query,
         contact=contact.for_trust(settings),
     )
@@ -119,7 +100,7 @@ def _unavailable_ward(code: str, ward: WardInfo | None):
         code=code if WARD_CODE.match(code.lower()) else None,
         retired=ward is not None,
         successor=successor,
-        groups=_wards_by_site(),
+        groups=wards.open_wards_by_site(),
         contact=contact.for_trust(settings),
     ), status
 

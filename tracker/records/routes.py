@@ -9,17 +9,17 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.clock import local, utcnow
 from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
-from tracker.models import Concern, ConcernStatus, ExportKind, Site, Ward
+from tracker.models import ConcernStatus, ExportKind, Site
 from tracker.records import bp, forms
 from tracker.services.concerns import reads
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.records import audit, audit_export, audit_log, exports, retention
 from tracker.services.scope import Permission
+from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import ACTION_WORDS, OUTCOME_WORDS, STATUS_WORDS
 from tracker.web.access import found_or_404
@@ -91,7 +91,7 @@ def _render_exports(values, problems: forms.Problems | None = None, which: str |
     site = _site()
     today = _today()
     start, end = forms.month_so_far(today)
-    wards = list(db.session.scalars(select(Ward).where(Ward.site_id == site.id).order_by(Ward.name)))
+    wards = in_reach.site_wards(site.id)
     return render_template(
         "records/exports.html",
         site=site,
@@ -144,7 +144,7 @@ def export_concerns():
     problems = forms.Problems()
     site = _check_site(values, problems)
     period = _period(values, problems)
-    ward_ids = {str(w): w for w in db.session.scalars(select(Ward.id).where(Ward.site_id == site.id))}
+    ward_ids = {str(w.id): w.id for w in in_reach.site_wards(site.id)}
     ward = forms.choice(values, "ward", ward_ids, problems, "Choose a ward from the list")
     status = forms.choice(values, "status", STATUS_WORDS, problems, "Choose a status from the list")
     outcome = forms.choice(values, "outcome", OUTCOME_WORDS, problems, "Choose an outcome from the list")
@@ -227,11 +227,7 @@ def _audit_filters(values, problems: forms.Problems, site: Site) -> tuple[int | 
     typed = (values.get("reference") or "").strip()
     if typed:
         reference = normalise_reference(typed)
-        concern_id = (
-            db.session.scalar(select(Concern.id).where(Concern.reference == reference, Concern.site_id == site.id))
-            if reference
-            else None
-        )
+        concern_id = in_reach.concern_id_at_site(site.id, reference) if reference else None
         if concern_id is None:
             problems.add("reference", "No call with that reference at your site. Check it, for example MR-7QK4-92")
     return user_id, action, concern_id

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.db import writes
 from tracker.extensions import db
@@ -23,6 +22,7 @@ from tracker.services.reports import implementation, periods
 from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.scope import Permission
+from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import LABELS
 from tracker.web.access import found_or_404
@@ -38,8 +38,7 @@ def _user():
 
 def managed_sites() -> list[Site]:
     """The sites the signed-in manager reports on (their own site)."""
-    site_id = _user().site_id
-    return list(db.session.scalars(select(Site).where(Site.id == site_id))) if site_id else []
+    return in_reach.managed_sites(_user())
 
 
 def _site_or_404(code: str | None, sites: list[Site]) -> Site:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import SystemAlarm
+from tracker.models import SystemAlarm, WorkerHeartbeat
 from tracker.services.records import audit
 
 log = logging.getLogger(__name__)
@@ -90,3 +91,8 @@ def open_alarms() -> list[SystemAlarm]:
     return list(
         db.session.scalars(select(SystemAlarm).where(SystemAlarm.cleared_at.is_(None)).order_by(SystemAlarm.raised_at))
     )
+
+
+def last_worker_beat() -> datetime | None:
+    """When a worker last said it was alive (any worker), or None if none ever has."""
+    return db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from tracker.extensions import db
 from tracker.models import Concern, ForbiddenTransition, User
-from tracker.services.concerns import triage
+from tracker.services.concerns import caller_updates, triage
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
@@ -80,7 +80,7 @@ def add_note(concern: Concern, user: User, form: MultiDict) -> str:
 
 @action("update-caller")
 def update_caller(concern: Concern, user: User, form: MultiDict) -> str:
-    triage.update_caller(concern.id, user, form.get("template_id", ""))
+    caller_updates.update_caller(concern.id, user, form.get("template_id", ""))
     return "The text to the caller is on its way."
 
 

@@ -4,14 +4,12 @@ one service function, commit, flash, redirect."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from tracker.clock import utcnow
 from tracker.db import writes
@@ -20,21 +18,20 @@ from tracker.models import (
     CallerRoute,
     Channel,
     Concern,
-    ConcernStatus,
-    Site,
-    Team,
     Ward,
 )
 from tracker.services import scope
-from tracker.services.concerns import reads, triage
+from tracker.services.concerns import caller_updates, reads
 from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
+from tracker.services.messaging.notifications import family_text_decision
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import saved_forms
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
-from tracker.services.scope import Permission, Reach
+from tracker.services.scope import Permission
+from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import LABELS
 from tracker.triage import bp, forms
@@ -58,19 +55,12 @@ def _queue_args():
     site_id = None
     site_code = request.args.get("site", "")
     if site_code:
-        site = db.session.scalar(select(Site).where(Site.code == site_code[:32].lower()))
-        site_id = site.id if site else -1
+        site_id = in_reach.site_id_for_code(site_code)
     return view, site_id, site_code
 
 
 def _teams_and_sites():
-    user = _user()
-    if scope.reach(user) is Reach.TEAMS:
-        teams = user.teams
-    else:
-        teams = list(db.session.scalars(select(Team).where(Team.site_id == user.site_id)))
-    sites = sorted({team.site for team in teams}, key=lambda site: site.name)
-    return teams, sites
+    return in_reach.teams_and_sites(_user())
 
 
 def _version(view: str, site_id: int | None, notes) -> str:
@@ -147,7 +137,7 @@ def concern_page(reference: str):
     )
     unread = concern.unread_reply
     if unread and scope.can(_user(), Permission.WORK_CALLS):  # a clinician has now seen the caller's text
-        triage.mark_replies_read(concern.id)
+        caller_updates.mark_replies_read(concern.id)
     restored = saved_forms.take(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
     return _render_concern(concern, restored=restored, unread=unread)
@@ -178,14 +168,14 @@ def _render_concern(
         can_act=scope.can(_user(), Permission.WORK_CALLS),
         is_claimant=concern.claimed_by_id == _user().id,
         labels=LABELS,
-        caller_updates=triage.CALLER_UPDATES,
+        caller_updates=caller_updates.CALLER_UPDATES,
         form=form,
         problem=problem,
         news2=news2,
         response_text=RESPONSE_TEXT,
         Response=Response,
         patient_age=age,
-        textable=triage.family_text_decision(concern, settings).value == "queued",
+        textable=family_text_decision(concern, settings).value == "queued",
         callback=display_phone(concern.callback_number),
         tz=settings.timezone,
         warnings=warnings(),
@@ -209,8 +199,7 @@ def _age(dob: date | None) -> int | None:
 
 
 def _wards_for(user) -> list[Ward]:
-    query = select(Ward).where(Ward.retired_at.is_(None), scope.wards_to_raise_for(user))
-    return list(db.session.scalars(query.options(joinedload(Ward.site)).order_by(Ward.name)))
+    return in_reach.wards_to_raise_for(user)
 
 
 @bp.route("/raise", methods=["GET", "POST"])
@@ -267,18 +256,7 @@ def raise_call():
 def ward_page():
     """The ward's calls: who raised them when, their status and who has them; no clinical notes."""
     user = _user()
-    since = utcnow() - timedelta(days=7)
-    concerns = db.session.scalars(
-        select(Concern)
-        .where(Concern.ward_id == (user.ward_id or -1))
-        .where(
-            (Concern.raised_at >= since)
-            | Concern.status.in_([ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED])
-        )
-        .options(joinedload(Concern.claimed_by))
-        .order_by(Concern.raised_at.desc())
-    ).all()
-    return render_template("triage/ward.html", ward=user.ward, concerns=concerns, now=utcnow())
+    return render_template("triage/ward.html", ward=user.ward, concerns=reads.ward_calls(user), now=utcnow())
 
 
 @bp.context_processor

@@ -4,13 +4,12 @@ and monitoring."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.clock import utcnow
 from tracker.extensions import csrf, db, limiter
-from tracker.models import WorkerHeartbeat
-from tracker.services.alarms import open_alarms, subject_user_id
+from tracker.services.alarms import last_worker_beat, open_alarms, subject_user_id
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
@@ -30,7 +29,7 @@ def healthz():
     passwords someone seems to be guessing."""
     try:
         db.session.execute(text("SELECT 1"))
-        last_beat = db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+        last_beat = last_worker_beat()
         open_now = open_alarms()
         alarms = sorted({alarm.kind for alarm in open_now})
         # Named by id, not address: /healthz is for monitoring and needs no sign-in.

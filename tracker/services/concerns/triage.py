@@ -32,7 +32,6 @@ from tracker.models import (
     ForbiddenTransition,
     Message,
     NoteKind,
-    RecipientKind,
     ReviewKind,
     SendState,
     User,
@@ -40,22 +39,11 @@ from tracker.models import (
 )
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
-from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
 from tracker.services.paging import escalation, reminders
-from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
-from tracker.services.setup.settings import current_settings
 
 NOTE_LIMIT = 4000
-
-# The canned texts staff may send a caller: files in templates/sms/, no free text (docs/architecture.md#messages).
-CALLER_UPDATES = {
-    "update_team_coming": "The team is coming to see the patient",
-    "update_team_will_call": "The team will phone you soon",
-    "update_review_done": "The team has seen the patient",
-    "update_please_call": "Please phone the team",
-}
 
 
 CLAIMED = frozenset({ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED})  # a claim that loses names who has it
@@ -381,60 +369,3 @@ def add_note(concern_id: int, user: User, text: str) -> ConcernNote:
     note = _note(concern, user, NoteKind.NOTE, text)
     _record("note_added", user, concern, note_id=note.id)
     return note
-
-
-def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
-    """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
-    if template_id not in CALLER_UPDATES:
-        raise TriageProblem("Choose one of the messages")
-    concern = db.session.get_one(Concern, concern_id)
-    decision = family_text_decision(concern, current_settings())
-    if decision is not FamilyText.QUEUED:
-        raise TriageProblem(CANNOT_TEXT[decision])
-    assert concern.callback_number is not None  # family_text_decision queues nothing without one
-    count = db.session.execute(
-        select(func.count(Message.id)).where(Message.concern_id == concern.id, Message.template_id.in_(CALLER_UPDATES))
-    ).scalar_one()
-    message = queue_message(
-        concern=concern,
-        audience=Audience.FAMILY,
-        recipient_kind=RecipientKind.CALLER,
-        to_number=concern.callback_number,
-        template_id=template_id,
-        variables={"reference": concern.reference, "team_phone": display_phone(concern.team.public_phone)},
-        locale=concern.locale,
-        idempotency_key=f"concern:{concern.id}:caller_update:{count + 1}",
-        actor=audit.Actor.user(user.id),
-    )
-    touch(concern.id)
-    return message
-
-
-def touch(concern_id: int) -> None:
-    """Mark the concern as changed for the queue, without counting as an edit (no version bump,
-    so nobody's open form goes stale because a text was sent)."""
-    db.session.execute(
-        update(Concern)
-        .where(Concern.id == concern_id)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
-CANNOT_TEXT = {
-    FamilyText.NO_NUMBER: "The caller gave no phone number.",
-    FamilyText.NO_CONSENT: "The caller did not agree to text messages.",
-    FamilyText.NOT_TEXTABLE: "The caller's number cannot receive texts (not a mobile in an allowed country).",
-    FamilyText.RELATIVES_NOT_TEXTED: "This trust does not text relatives.",
-}
-
-
-def mark_replies_read(concern_id: int) -> None:
-    """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
-    page becomes stale)."""
-    db.session.execute(
-        update(Concern)
-        .where(Concern.id == concern_id)
-        .values(unread_reply=False, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from tracker.clock import local, utcnow
 from tracker.extensions import db
-from tracker.models import EscalationPolicy, SystemAlarm, Team, User, WorkerHeartbeat
+from tracker.models import EscalationPolicy, SystemAlarm, Team, User
 from tracker.services import scope
-from tracker.services.alarms import ALARM_TEXT, open_alarms, subject_user_id
+from tracker.services.alarms import ALARM_TEXT, last_worker_beat, open_alarms, subject_user_id
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota
 from tracker.services.scope import Permission, Reach
@@ -79,7 +79,7 @@ def digest(warnings: list[StaffWarning]) -> str:
 
 
 def _worker_stopped() -> list[StaffWarning]:
-    last = db.session.scalar(select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at.desc()).limit(1))
+    last = last_worker_beat()
     if last is not None and (utcnow() - last).total_seconds() <= current_app.config["WORKER_STALE_SECONDS"]:
         return []
     return [

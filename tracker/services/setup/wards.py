@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Row, bindparam, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from tracker.extensions import db
 from tracker.models import Site, Team, Ward
@@ -143,3 +143,23 @@ def ward_by_id(ward_id: int) -> WardInfo | None:
 
 def forget_wards() -> None:
     _cache.clear()
+
+
+def open_wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
+    """The ward chooser: each active site with its open wards, those matching `query` (a ward's or site's
+    name, or a ward's code) when one is given."""
+    sites = db.session.scalars(
+        select(Site).where(Site.active.is_(True)).order_by(Site.name).options(selectinload(Site.wards))
+    ).all()
+    needle = query.casefold()
+    grouped = []
+    for site in sites:
+        wards = [
+            w
+            for w in site.wards
+            if not w.is_retired
+            and (not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)
+        ]
+        if wards:
+            grouped.append((site, wards))
+    return grouped

@@ -1,0 +1,87 @@
+"""Keeping the caller informed (docs/architecture.md#messages): the canned texts staff may send a caller (files in
+templates/sms/, never free text), why a caller cannot be texted, and marking a call changed or its replies read
+without counting as an edit, so nobody's open page goes stale because a text was sent."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import (
+    Audience,
+    Concern,
+    Message,
+    RecipientKind,
+    User,
+)
+from tracker.services.concerns.triage import TriageProblem
+from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
+from tracker.services.phone import display_phone
+from tracker.services.records import audit
+from tracker.services.setup.settings import current_settings
+
+# The canned texts staff may send a caller: files in templates/sms/, no free text (docs/architecture.md#messages).
+CALLER_UPDATES = {
+    "update_team_coming": "The team is coming to see the patient",
+    "update_team_will_call": "The team will phone you soon",
+    "update_review_done": "The team has seen the patient",
+    "update_please_call": "Please phone the team",
+}
+
+
+def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
+    """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
+    if template_id not in CALLER_UPDATES:
+        raise TriageProblem("Choose one of the messages")
+    concern = db.session.get_one(Concern, concern_id)
+    decision = family_text_decision(concern, current_settings())
+    if decision is not FamilyText.QUEUED:
+        raise TriageProblem(CANNOT_TEXT[decision])
+    assert concern.callback_number is not None  # family_text_decision queues nothing without one
+    count = db.session.execute(
+        select(func.count(Message.id)).where(Message.concern_id == concern.id, Message.template_id.in_(CALLER_UPDATES))
+    ).scalar_one()
+    message = queue_message(
+        concern=concern,
+        audience=Audience.FAMILY,
+        recipient_kind=RecipientKind.CALLER,
+        to_number=concern.callback_number,
+        template_id=template_id,
+        variables={"reference": concern.reference, "team_phone": display_phone(concern.team.public_phone)},
+        locale=concern.locale,
+        idempotency_key=f"concern:{concern.id}:caller_update:{count + 1}",
+        actor=audit.Actor.user(user.id),
+    )
+    touch(concern.id)
+    return message
+
+
+def touch(concern_id: int) -> None:
+    """Mark the concern as changed for the queue, without counting as an edit (no version bump,
+    so nobody's open form goes stale because a text was sent)."""
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+CANNOT_TEXT = {
+    FamilyText.NO_NUMBER: "The caller gave no phone number.",
+    FamilyText.NO_CONSENT: "The caller did not agree to text messages.",
+    FamilyText.NOT_TEXTABLE: "The caller's number cannot receive texts (not a mobile in an allowed country).",
+    FamilyText.RELATIVES_NOT_TEXTED: "This trust does not text relatives.",
+}
+
+
+def mark_replies_read(concern_id: int) -> None:
+    """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
+    page becomes stale)."""
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id)
+        .values(unread_reply=False, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
