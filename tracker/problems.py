@@ -1,6 +1,7 @@
-"""Refusals (docs/architecture.md#refusals). A `Problem` is something the person asking must put right,
-said in plain English; a view shows it as a form error beside the field (a `FieldProblem`) or as a
-message at the top of the page. Services and form readers raise them; nothing else is caught as one."""
+"""Refusals (docs/architecture.md#access). A `Problem` is something the person asking must put right, or be told,
+said in plain English: every refusal a service, a model or a form reader raises is one (a forbidden move, a
+stale page, a claim that lost, a bad phone number, a period too long). A view shows it as a form error
+beside the field (a `FieldProblem`) or as a message at the top of the page."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from tracker.clock import utcnow
 from tracker.models.base import Base
 from tracker.models.hospital import Site, Team, Ward, str_enum
 from tracker.models.people import User
+from tracker.problems import Problem
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -118,7 +119,7 @@ class ConcernStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-class ForbiddenTransition(ValueError):
+class ForbiddenTransition(Problem):
     """The action is not allowed from the concern's current status."""
 
     def __init__(self, action: str, status: ConcernStatus):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tracker.models import FamilyRouteStatus, StaffRouteStatus
+from tracker.problems import Problem
 from tracker.services.reports.periods import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
 
 DATE_PARTS = ("day", "month", "year")
@@ -17,7 +18,7 @@ RETURN_KEYS = frozenset({"site", "month", "year"})
 
 
 @dataclass
-class FilterProblems(ValueError):
+class FilterProblems(Problem):
     """Every problem found: (field id, message) pairs, in the order of the form."""
 
     problems: list[tuple[str, str]]

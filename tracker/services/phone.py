@@ -11,11 +11,13 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from tracker.problems import Problem
+
 _ALLOWED = re.compile(r"^\+?[0-9 ()./-]+$")
 _TEXTABLE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-class PhoneProblem(ValueError):
+class PhoneProblem(Problem):
     """Not a phone number we can use."""
 
 

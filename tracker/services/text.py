@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from tracker.problems import Problem
+
 # Bidirectional formatting characters (Trojan Source, CVE-2021-42574).
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
 
 
-class TextProblem(ValueError):
+class TextProblem(Problem):
     """Text that cannot be stored as given. `kind` is one of: control, too_long, multiline."""
 
     def __init__(self, kind: str, limit: int | None = None):

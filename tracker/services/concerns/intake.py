@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, CallerRoute, Channel, Concern, ConcernStatus, Message, SpokeToWard
+from tracker.problems import Problem
 from tracker.services import alarms
 from tracker.services.concerns import abuse
 from tracker.services.concerns.references import new_reference
@@ -37,7 +38,7 @@ from tracker.services.setup.wards import SiteInfo, TeamInfo, WardInfo, ward_by_i
 from tracker.services.text import comparable
 
 
-class WardUnavailable(LookupError):
+class WardUnavailable(Problem):
     """The ward does not exist or has been retired."""
 
 

@@ -37,6 +37,7 @@ from tracker.models import (
     User,
     next_status,
 )
+from tracker.problems import Problem
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
 from tracker.services.paging import escalation, reminders
@@ -49,14 +50,14 @@ NOTE_LIMIT = 4000
 CLAIMED = frozenset({ConcernStatus.ACKNOWLEDGED, ConcernStatus.REVIEWED})  # a claim that loses names who has it
 
 
-class AlreadyClaimed(Exception):
+class AlreadyClaimed(Problem):
     def __init__(self, concern: Concern):
         name = concern.claimed_by.display_name if concern.claimed_by else "another clinician"
         super().__init__(f"{name} has already claimed this call.")
         self.concern = concern
 
 
-class StaleVersion(Exception):
+class StaleVersion(Problem):
     """The concern changed after the page was opened; nothing was saved."""
 
     def __init__(self, concern: Concern):
@@ -64,7 +65,7 @@ class StaleVersion(Exception):
         self.concern = concern
 
 
-class TriageProblem(ValueError):
+class TriageProblem(Problem):
     """The request cannot be carried out as given; the message says why in plain English."""
 
 

@@ -26,6 +26,7 @@ from tracker.models import (
     user_team,
 )
 from tracker.models.outbox import SMS_FAILURES
+from tracker.problems import Problem
 from tracker.services import alarms, scope
 from tracker.services.messaging.notifications import insert_messages, prepare_message
 from tracker.services.phone import PhoneProblem, parse_phone
@@ -36,7 +37,7 @@ from tracker.services.setup.settings import current_settings
 LISTED_DAYS = 7  # how far back the page looks
 
 
-class ResendProblem(ValueError):
+class ResendProblem(Problem):
     """A resend that cannot be done; the message says why in plain English."""
 
 

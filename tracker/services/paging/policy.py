@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from tracker.extensions import db
 from tracker.models import AlertChannel, EscalationPolicy, EscalationStep, Team, Tier
+from tracker.problems import Problem
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 
 
-class PolicyProblem(ValueError):
+class PolicyProblem(Problem):
     """A policy that cannot be saved; the message says why in plain English."""
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import RotaPattern, Shift, ShiftKind, Team, Tier, User
+from tracker.problems import Problem
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
@@ -19,7 +20,7 @@ from tracker.services.setup.settings import current_settings
 TIER_ORDER = [Tier.PRIMARY, Tier.SECONDARY, Tier.LEAD]
 
 
-class RotaProblem(ValueError):
+class RotaProblem(Problem):
     """A rota change that cannot be saved; the message says why in plain English."""
 
 

@@ -22,6 +22,7 @@ from tracker.clock import utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.models import SessionRecord, User
+from tracker.problems import Problem
 from tracker.services import alarms
 from tracker.services.people import throttle
 from tracker.services.people.passwords import hash_password, verify_password
@@ -234,7 +235,7 @@ def enrol_totp(user: User, secret: str, code: str, *, session: SessionRecord | N
     return True
 
 
-class AuthenticatorProblem(ValueError):
+class AuthenticatorProblem(Problem):
     pass
 
 
@@ -305,7 +306,7 @@ COMMON = {
 CONTEXT_WORDS = ("martha", "password", "nhs", "outreach", "hospital", "tracker")
 
 
-class PasswordProblem(ValueError):
+class PasswordProblem(Problem):
     pass
 
 

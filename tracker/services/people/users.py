@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.models import Role, Site, Team, User, Ward
+from tracker.problems import Problem
 from tracker.services.people.passwords import hash_password, one_time_password
 from tracker.services.records import audit
 from tracker.services.setup.hospital import SetupProblem, _phone
@@ -70,7 +71,7 @@ def create_user(
     return user, password
 
 
-class MobileProblem(ValueError):
+class MobileProblem(Problem):
     """A mobile number that cannot get alerts; the message says why in plain English."""
 
 

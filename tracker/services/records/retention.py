@@ -41,6 +41,7 @@ from tracker.models import (
     Settings,
     Ward,
 )
+from tracker.problems import Problem
 from tracker.services.records import audit
 from tracker.services.setup.settings import TrustSettings, current_settings, forget_settings
 
@@ -61,11 +62,11 @@ MAXIMUMS = {
 }
 
 
-class RetentionProblem(ValueError):
+class RetentionProblem(Problem):
     """A retention setting outside what the Code allows."""
 
 
-class LegalHold(Exception):
+class LegalHold(Problem):
     """The call is under legal hold: nothing of it is destroyed."""
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tracker.clock import utcnow
+from tracker.problems import Problem
 
 # Dates a report may cover: Martha's Rule began in 2024, so nothing before 2020 is a real request.
 EARLIEST = date(2020, 1, 1)
@@ -17,7 +18,7 @@ EARLIEST = date(2020, 1, 1)
 MAX_DAYS = 3 * 366 + 1
 
 
-class ReportProblem(ValueError):
+class ReportProblem(Problem):
     """A request for figures that cannot be answered; the message says why in plain English."""
 
     def __init__(self, field: str, message: str):

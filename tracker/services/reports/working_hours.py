@@ -17,6 +17,7 @@ import holidays as holidays_package
 
 from tracker.extensions import db
 from tracker.models import Settings
+from tracker.problems import Problem
 from tracker.services.records import audit
 from tracker.services.setup.settings import forget_settings
 
@@ -35,7 +36,7 @@ REGION_NAMES = {
 }
 
 
-class HoursProblem(ValueError):
+class HoursProblem(Problem):
     """An in-hours setting that cannot be saved; the message says why in plain English."""
 
 

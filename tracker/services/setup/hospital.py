@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
+from tracker.problems import Problem
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
@@ -20,7 +21,7 @@ from tracker.services.setup.wards import forget_wards
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 
 
-class SetupProblem(ValueError):
+class SetupProblem(Problem):
     """A setting that cannot be saved; the message says why in plain English."""
 
 
