@@ -18,13 +18,11 @@ FUNCTION_LINES = 60
 ALLOWED = {
     "tracker/public/routes.py:concern_form": 75,
     "tracker/services/concerns/intake.py:raise_concern": 104,
-    "tracker/outbox/delivery.py:record_outcome": 98,
     "tracker/services/setup/demo.py:seed_demo": 117,
     "tracker/services/setup/demo.py:_seed_on_call": 67,
     "tracker/services/paging/plan.py:plan_for": 66,
     "tracker/services/paging/reminders.py:review_nudges": 63,
     "tracker/services/setup/hospital.py:save_settings": 64,
-    "tracker/outbox/inbound.py:record_status": 76,
     "tracker/services/paging/policy.py:save_policy": 72,
 }
 

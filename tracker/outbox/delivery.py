@@ -9,6 +9,7 @@ expires, and the next worker reconciles the row the same way.
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 from dataclasses import dataclass, field, replace
@@ -177,34 +178,52 @@ def _expire_leases(now: datetime) -> None:
         )
 
 
-def attempt(claimed: Claimed, sender: SmsSender) -> tuple[str, SendResult | Exception]:
+class Outcome(str, enum.Enum):
+    """What one attempt came to, as `attempt` reports it to `record_outcome`."""
+
+    ACCEPTED = "accepted"  # the provider took it
+    RECONCILED = "reconciled"  # after an unclear attempt, the provider turned out to have it
+    RECONCILE_FAILED = "reconcile_failed"  # the look-up itself failed: still unknown whether it went
+    TEMPORARY = "temporary"  # certainly not sent: retry after a pause
+    AMBIGUOUS = "ambiguous"  # perhaps sent: reconcile before any resend
+    PERMANENT = "permanent"  # will never succeed
+
+
+# Checked in this order: each provider failure is exactly one of these.
+FAILURE_OUTCOMES: tuple[tuple[type[Exception], Outcome], ...] = (
+    (PermanentFailure, Outcome.PERMANENT),
+    (AmbiguousFailure, Outcome.AMBIGUOUS),
+    (TemporaryFailure, Outcome.TEMPORARY),
+)
+
+
+def attempt(claimed: Claimed, sender: SmsSender) -> tuple[Outcome, SendResult | Exception]:
     """Talk to the provider; no database work here. Returns (outcome, result or failure)."""
     sms = claimed.sms
     if claimed.needs_reconcile:
         try:
             found = sender.find_sent(sms)
         except Exception as exc:  # the look-up itself failed: try again later, never resend blind
-            return "reconcile_failed", exc
+            return Outcome.RECONCILE_FAILED, exc
         if found is not None:
-            return "reconciled", found
+            return Outcome.RECONCILED, found
     try:
-        return "accepted", sender.send(sms)
+        return Outcome.ACCEPTED, sender.send(sms)
     except (TemporaryFailure, AmbiguousFailure, PermanentFailure) as failure:
-        return type(failure).__name__, failure
+        return next(outcome for kind, outcome in FAILURE_OUTCOMES if isinstance(failure, kind)), failure
     except Exception:  # a bug or an unexpected library error: perhaps sent, so reconcile first
         log.exception("unexpected error sending message %s", sms.message_id)
-        return "AmbiguousFailure", AmbiguousFailure("An unexpected error happened while sending.")
+        return Outcome.AMBIGUOUS, AmbiguousFailure("An unexpected error happened while sending.")
 
 
 def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendResult | Exception) -> str:
-    """Write what happened, in the current (write) transaction. Returns the outcome recorded."""
+    """Write what happened, in the current (write) transaction. Returns what was recorded: accepted,
+    reconciled, retry, unknown, dead, reconcile_failed, or lease_lost."""
     message = db.session.get(Message, message_id, with_for_update=True)
     if message is None or message.send_state is not SendState.SENDING or message.lease_owner != worker_id:
         return "lease_lost"  # another worker took over after our lease expired; it reconciles
     now = utcnow()
     message.lease_owner = message.lease_until = None
-    actor = audit.Actor.worker()
-    base: audit.Target = {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
     if message.concern_id is not None:  # the queue shows each text's state
         db.session.execute(
             update(Concern)
@@ -212,85 +231,102 @@ def record_outcome(message_id: int, worker_id: str, outcome: str, detail: SendRe
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    if outcome in {"accepted", "reconciled"} and isinstance(detail, SendResult):  # attempt() gives these with one
-        message.attempts += 1 if outcome == "accepted" else 0
-        message.send_state = SendState.ACCEPTED
-        message.provider_sid = detail.sid
-        if moves_forward(message.delivery_status, detail.delivery_status):
-            # A delivery report may have come in while we waited for the provider's answer.
-            message.delivery_status = detail.delivery_status
-            message.delivery_status_at = now
-        message.accepted_at = now
-        message.error_code = message.error_reason = None
-        if message.concern_id is not None:
-            # Plain UPDATEs: clocks, not a clinician's edits, so they must not trip a version check.
-            clock = None
-            if message.audience is Audience.CLINICIAN:
-                clock = Concern.first_alert_sent_at
-            elif message.template_id.startswith("update_"):
-                clock = Concern.caller_updated_at
-            if clock is not None:
-                db.session.execute(
-                    update(Concern)
-                    .where(Concern.id == message.concern_id, clock.is_(None))
-                    .values(report_facts.clock_update(message.concern_id, clock.key, now))
-                    .execution_options(synchronize_session=False)
-                )
-        audit.record(
-            "message_accepted",
-            actor,
-            **base,
-            changes={
-                "template_id": message.template_id,
-                "attempts": message.attempts,
-                "reconciled": outcome == "reconciled",
-            },
+    if outcome in (Outcome.ACCEPTED, Outcome.RECONCILED) and isinstance(detail, SendResult):
+        return _record_accepted(message, Outcome(outcome), detail, now)
+    return _record_failure(message, Outcome(outcome), detail if isinstance(detail, Exception) else None, now)
+
+
+def _target(message: Message) -> audit.Target:
+    return {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
+
+
+def _record_accepted(message: Message, outcome: Outcome, detail: SendResult, now: datetime) -> str:
+    message.attempts += 1 if outcome is Outcome.ACCEPTED else 0
+    message.send_state = SendState.ACCEPTED
+    message.provider_sid = detail.sid
+    if moves_forward(message.delivery_status, detail.delivery_status):
+        # A delivery report may have come in while we waited for the provider's answer.
+        message.delivery_status = detail.delivery_status
+        message.delivery_status_at = now
+    message.accepted_at = now
+    message.error_code = message.error_reason = None
+    _start_clock(message, now)
+    changes = {
+        "template_id": message.template_id,
+        "attempts": message.attempts,
+        "reconciled": outcome is Outcome.RECONCILED,
+    }
+    audit.record("message_accepted", audit.Actor.worker(), **_target(message), changes=changes)
+    return outcome.value
+
+
+def _start_clock(message: Message, now: datetime) -> None:
+    """The call's first alert sent, or the caller's first update: clocks, not a clinician's edits, so plain
+    UPDATEs that cannot trip a version check."""
+    if message.concern_id is None:
+        return
+    clock = None
+    if message.audience is Audience.CLINICIAN:
+        clock = Concern.first_alert_sent_at
+    elif message.template_id.startswith("update_"):
+        clock = Concern.caller_updated_at
+    if clock is not None:
+        db.session.execute(
+            update(Concern)
+            .where(Concern.id == message.concern_id, clock.is_(None))
+            .values(report_facts.clock_update(message.concern_id, clock.key, now))
+            .execution_options(synchronize_session=False)
         )
-        return outcome
-    failure = detail if isinstance(detail, Exception) else None
+
+
+def _record_failure(message: Message, outcome: Outcome, failure: Exception | None, now: datetime) -> str:
     code = getattr(failure, "code", None)
     reason = getattr(failure, "reason", None) or str(failure)
     if alarm := getattr(failure, "alarm", None):
         alarms.raise_alarm(alarm)
     message.attempts += 1
     max_attempts = current_app.config["SMS_MAX_ATTEMPTS"]
-    if outcome == "reconcile_failed":
+    if outcome is Outcome.RECONCILE_FAILED:
         # The look-up itself failed, so it is still unknown whether it went: ask again later, and
         # give up (with an alarm) rather than ask for ever.
         if message.attempts < max_attempts:
             message.send_state = SendState.UNKNOWN
             message.next_attempt_at = now + backoff(message.attempts)
-            audit.record("message_reconcile_failed", actor, **base, changes={"attempts": message.attempts})
-            return outcome
+            changes = {"attempts": message.attempts}
+            audit.record("message_reconcile_failed", audit.Actor.worker(), **_target(message), changes=changes)
+            return outcome.value
         alarms.raise_alarm("sms_reconcile_failing")
         reason = f"It could not be checked with the provider whether it was sent. Last problem: {reason}"
-        outcome = "PermanentFailure"
+        outcome = Outcome.PERMANENT
     message.error_code, message.error_reason = code, reason[:300]
-    if outcome == "PermanentFailure" or message.attempts >= max_attempts:
-        message.send_state = SendState.DEAD
-        if message.template_id in ALERT_TEMPLATES and message.concern_id is not None:
-            escalation.move_on_now(message.concern_id, "alert_failed", now)
-            alarms.raise_alarm("alert_failed")
-        if outcome != "PermanentFailure":
-            message.error_reason = f"Gave up after {message.attempts} attempts. Last problem: {reason}"[:300]
-        audit.record(
-            "message_dead",
-            actor,
-            **base,
-            changes={"template_id": message.template_id, "attempts": message.attempts, "error_code": code},
-        )
-        return "dead"
-    message.send_state = SendState.UNKNOWN if outcome == "AmbiguousFailure" else SendState.PENDING
-    if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome == "TemporaryFailure":
+    if outcome is Outcome.PERMANENT or message.attempts >= max_attempts:
+        return _record_dead(message, given_up=outcome is not Outcome.PERMANENT, reason=reason, code=code, now=now)
+    return _record_retry(message, outcome, code, now)
+
+
+def _record_dead(message: Message, *, given_up: bool, reason: str, code: str | None, now: datetime) -> str:
+    message.send_state = SendState.DEAD
+    if message.template_id in ALERT_TEMPLATES and message.concern_id is not None:
+        escalation.move_on_now(message.concern_id, "alert_failed", now)
+        alarms.raise_alarm("alert_failed")
+    if given_up:
+        message.error_reason = f"Gave up after {message.attempts} attempts. Last problem: {reason}"[:300]
+    changes = {"template_id": message.template_id, "attempts": message.attempts, "error_code": code}
+    audit.record("message_dead", audit.Actor.worker(), **_target(message), changes=changes)
+    return "dead"
+
+
+def _record_retry(message: Message, outcome: Outcome, code: str | None, now: datetime) -> str:
+    unclear = outcome is Outcome.AMBIGUOUS
+    message.send_state = SendState.UNKNOWN if unclear else SendState.PENDING
+    if message.template_id in ALERT_TEMPLATES and message.concern_id is not None and outcome is Outcome.TEMPORARY:
         # The provider is refusing: do not wait for the retry, page the next step now, and tell
         # staff on the queue (docs/architecture.md#paging: a failed alert alarms there).
         escalation.move_on_now(message.concern_id, "alert_not_sent", now)
         alarms.raise_alarm("alert_not_sent")
     message.next_attempt_at = now + backoff(message.attempts)
+    changes = {"attempts": message.attempts, "error_code": code}
     audit.record(
-        "message_unknown" if outcome == "AmbiguousFailure" else "message_retry",
-        actor,
-        **base,
-        changes={"attempts": message.attempts, "error_code": code},
+        "message_unknown" if unclear else "message_retry", audit.Actor.worker(), **_target(message), changes=changes
     )
-    return "unknown" if outcome == "AmbiguousFailure" else "retry"
+    return "unknown" if unclear else "retry"
