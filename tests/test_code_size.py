@@ -23,7 +23,6 @@ ALLOWED = {
     "tracker/services/paging/plan.py:plan_for": 66,
     "tracker/services/paging/reminders.py:review_nudges": 63,
     "tracker/services/setup/hospital.py:save_settings": 64,
-    "tracker/services/paging/policy.py:save_policy": 72,
 }
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tracker.extensions import db
 from tracker.models import AlertChannel, EscalationPolicy, EscalationStep, Team, Tier
 from tracker.problems import Problem
-from tracker.services.phone import PhoneProblem, parse_phone
+from tracker.services.phone import Phone, PhoneProblem, parse_phone
 from tracker.services.records import audit
 
 
@@ -43,33 +43,17 @@ def save_policy(
     review_reminder_minutes: int = 10,
 ) -> EscalationPolicy:
     """Replace the team's policy. Calls already raised keep the plan frozen on them."""
-    if not steps:
-        raise PolicyProblem("A policy needs at least one step")
-    if len(steps) > 10:
-        raise PolicyProblem("A policy can have at most 10 steps")
-    for number, step in enumerate(steps, start=1):
-        if not step.tiers:
-            raise PolicyProblem(f"Step {number} must alert at least one tier")
-        if not 1 <= step.wait_minutes <= 60:
-            raise PolicyProblem(f"Step {number}: wait between 1 and 60 minutes")
-    if not 0 <= repeat_times <= 5:
-        raise PolicyProblem("Repeat the steps between 0 and 5 times")
-    if not 1 <= fallback_wait_minutes <= 60:
-        raise PolicyProblem("Call the fallback again every 1 to 60 minutes")
-    if not 1 <= ack_pause_minutes <= 30:
-        raise PolicyProblem("An ACK pauses paging for 1 to 30 minutes")
-    if not 30 <= alert_accept_seconds <= 600:
-        raise PolicyProblem("An alert not accepted in 30 to 600 seconds counts as failed")
-    if not 1 <= review_reminder_minutes <= 120:
-        raise PolicyProblem("Tell the next tier 1 to 120 minutes after the reminder")
-    if not (fallback_name or "").strip():
-        raise PolicyProblem("Name the fallback, for example Site manager or Hospital at night")
-    try:
-        fallback = parse_phone(fallback_number)
-    except PhoneProblem:
-        raise PolicyProblem("The fallback's phone number is not a valid number") from None
-    if fallback_channel is AlertChannel.SMS and not fallback.is_mobile:
-        raise PolicyProblem("The fallback must be a mobile to be texted, or called by voice")
+    _check_steps(steps)
+    for value, low, high, message in (
+        (repeat_times, 0, 5, "Repeat the steps between 0 and 5 times"),
+        (fallback_wait_minutes, 1, 60, "Call the fallback again every 1 to 60 minutes"),
+        (ack_pause_minutes, 1, 30, "An ACK pauses paging for 1 to 30 minutes"),
+        (alert_accept_seconds, 30, 600, "An alert not accepted in 30 to 600 seconds counts as failed"),
+        (review_reminder_minutes, 1, 120, "Tell the next tier 1 to 120 minutes after the reminder"),
+    ):
+        if not low <= value <= high:
+            raise PolicyProblem(message)
+    fallback = _fallback_phone(fallback_name, fallback_number, fallback_channel)
     policy = policy_of(team) or EscalationPolicy(team_id=team.id)
     policy.repeat_times = repeat_times
     policy.fallback_name = fallback_name.strip()[:80]
@@ -100,6 +84,31 @@ def save_policy(
         },
     )
     return policy
+
+
+def _check_steps(steps: list[StepSpec]) -> None:
+    if not steps:
+        raise PolicyProblem("A policy needs at least one step")
+    if len(steps) > 10:
+        raise PolicyProblem("A policy can have at most 10 steps")
+    for number, step in enumerate(steps, start=1):
+        if not step.tiers:
+            raise PolicyProblem(f"Step {number} must alert at least one tier")
+        if not 1 <= step.wait_minutes <= 60:
+            raise PolicyProblem(f"Step {number}: wait between 1 and 60 minutes")
+
+
+def _fallback_phone(name: str, number: str, channel: AlertChannel) -> Phone:
+    """The fallback's number, parsed; it must be named, and a mobile if it is to be texted."""
+    if not (name or "").strip():
+        raise PolicyProblem("Name the fallback, for example Site manager or Hospital at night")
+    try:
+        fallback = parse_phone(number)
+    except PhoneProblem:
+        raise PolicyProblem("The fallback's phone number is not a valid number") from None
+    if channel is AlertChannel.SMS and not fallback.is_mobile:
+        raise PolicyProblem("The fallback must be a mobile to be texted, or called by voice")
+    return fallback
 
 
 DEFAULT_STEPS = [
