@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
@@ -33,7 +34,7 @@ from tracker.services.paging import plan as paging_plan
 from tracker.services.phone import Phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
-from tracker.services.setup.settings import current_settings
+from tracker.services.setup.settings import TrustSettings, current_settings
 from tracker.services.setup.wards import SiteInfo, TeamInfo, WardInfo, ward_by_id
 from tracker.services.text import comparable
 
@@ -163,7 +164,46 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     now = utcnow()
     plan = paging_plan.plan_for(ward.team, now)
     first, step, skipped = paging_plan.choose_first_step(plan, coalesce=bool(flags))
-    values = {
+    values = _concern_values(intake, ward, settings, key=key, flags=flags, now=now) | {
+        "escalation_plan": plan,
+        "escalation_position": first + 1 if step else first,
+        "next_escalation_at": now + timedelta(minutes=step["wait"]) if step else None,
+    }
+    concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
+    concern = NewConcern(
+        concern_id,
+        values["reference"],
+        values["callback_number"],
+        values["callback_textable"],
+        intake.sms_consent,
+        intake.caller_route,
+        intake.locale,
+        now,
+        ward,
+        ward.site,
+        ward.team,
+    )
+    audit.record(
+        "concern_raised",
+        actor,
+        object_type="concern",
+        object_id=concern_id,
+        concern_id=concern_id,
+        changes=_raised_changes(intake, concern, flags),
+    )
+    escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
+    hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
+    family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
+    if receipt is not None:
+        insert_messages([receipt], actor)
+    return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
+
+
+def _concern_values(
+    intake: Intake, ward: WardInfo, settings: TrustSettings, *, key: str, flags: list[str], now: datetime
+) -> dict[str, Any]:
+    """The new concern's row, but for its escalation plan."""
+    return {
         "reference": new_reference(),  # a clash (about one in 10^9) fails the unique index; the view retries
         "submission_id": intake.submission_id,
         "repeat_key": key,
@@ -197,30 +237,17 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "raised_at": now,
         "updated_at": now,
         "change_in_care": [],
-        "escalation_plan": plan,
-        "escalation_position": first + 1 if step else first,
-        "next_escalation_at": now + timedelta(minutes=step["wait"]) if step else None,
         "review_nudges": 0,
         "unread_reply": False,
         **report_facts.raised_values(now, settings.timezone),
     }
-    concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
-    concern = NewConcern(
-        concern_id,
-        values["reference"],
-        values["callback_number"],
-        values["callback_textable"],
-        intake.sms_consent,
-        intake.caller_route,
-        intake.locale,
-        now,
-        ward,
-        ward.site,
-        ward.team,
-    )
-    changes = {
-        "ward_id": ward.id,
-        "team_id": ward.team_id,
+
+
+def _raised_changes(intake: Intake, concern: NewConcern, flags: list[str]) -> dict[str, Any]:
+    """What the audit row of a raised concern records: its shape, never its free text."""
+    return {
+        "ward_id": concern.ward.id,
+        "team_id": concern.ward.team_id,
         "caller_route": intake.caller_route.value,
         "channel": intake.channel.value,
         "worry_categories": sorted(intake.worry_categories),
@@ -232,15 +259,6 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "locale": intake.locale,
         "flags": flags,
     }
-    audit.record(
-        "concern_raised", actor, object_type="concern", object_id=concern_id, concern_id=concern_id, changes=changes
-    )
-    escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
-    hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
-    family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
-    if receipt is not None:
-        insert_messages([receipt], actor)
-    return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
 
 
 # Intake locks are PostgreSQL advisory locks in their own namespace ("MR"), one per ward.
