@@ -102,6 +102,18 @@ def test_the_same_form_sent_twice_gives_one_concern(built):
     assert len(messages()) == 2
 
 
+def test_a_new_reference_that_clashes_with_an_old_one_is_replaced_and_the_concern_saved(built, monkeypatch):
+    from tracker.services.concerns import intake as intake_service
+
+    first = raise_one(built["ward"])
+    fresh = iter([first.reference, first.reference, "MR-ZZZZ-99"])  # two clashes, then a free one
+    monkeypatch.setattr(intake_service, "new_reference", lambda: next(fresh))
+    second = raise_one(built["ward"], submission="t" * 24, worry_details="A different worry")
+    assert second.reference == "MR-ZZZZ-99" and second.how == "new"
+    assert db.session.scalar(select(func.count(Concern.id))) == 2
+    assert actions().count("concern_raised") == 2
+
+
 def test_an_identical_repeat_from_a_new_form_is_merged_not_dropped(built):
     first = raise_one(built["ward"], submission="a" * 24)
     repeat = raise_one(built["ward"], submission="b" * 24, worry_details="  BREATHING fast! ")

@@ -12,19 +12,16 @@ from typing import TypedDict
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db
-from tracker.models import CallerRoute, Channel
+from tracker.models import Channel
 from tracker.public import bp
 from tracker.services.concerns import confirmations
 from tracker.services.concerns.intake import (
-    Intake,
     Source,
     WardUnavailable,
-    family_text_of,
-    find_by_submission,
     raise_concern,
 )
 from tracker.services.messaging.notifications import FamilyText
@@ -181,46 +178,26 @@ def concern_form(code: str):
     if csrf_expired or not valid:
         return _render_form(ward, form, kiosk, 400, csrf_expired=csrf_expired)
 
-    intake = _intake(form, ward, kiosk)
+    channel = Channel.TABLET if kiosk else Channel.OWN_DEVICE
+    intake = form.to_intake(ward_id=ward.id, channel=channel, locale=str(get_locale() or "en"))
     source = Source(
         device_id=request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]), address=request.remote_addr
     )
     ward_code = ward.code
     # Validation is done: only now take SQLite's write lock, for the shortest time.
     begin_write()
-    for attempt in range(3):
-        try:
-            outcome = raise_concern(intake, source, audit.Actor.public())
-            confirmation = _confirmation(
-                outcome.concern_id, ward_code, outcome.reference, outcome.family_text, outcome.callback_number, kiosk
-            )
-            db.session.commit()
-            break
-        except WardUnavailable:
-            db.session.rollback()
-            return _unavailable_ward(code, _find_ward(code))
-        except IntegrityError:
-            db.session.rollback()
-            # The same form sent twice at once, and the other request won: show its concern.
-            existing = find_by_submission(intake.submission_id)
-            if existing is not None:
-                confirmation = _confirmation(
-                    existing.id,
-                    ward_code,
-                    existing.reference,
-                    family_text_of(existing),
-                    existing.callback_number,
-                    kiosk,
-                )
-                db.session.commit()
-                break
-            # Otherwise a new reference clashed with an old one (about one in a billion): try again.
-            log.warning("reference clash for ward %s (attempt %s)", ward_code, attempt + 1)
-        except SQLAlchemyError:
-            db.session.rollback()
-            log.exception("could not save a concern for ward %s", ward_code)
-            return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)  # or as it was
-    else:
+    try:
+        outcome = raise_concern(intake, source, audit.Actor.public())
+        confirmation = _confirmation(
+            outcome.concern_id, ward_code, outcome.reference, outcome.family_text, outcome.callback_number, kiosk
+        )
+        db.session.commit()
+    except WardUnavailable:
+        db.session.rollback()
+        return _unavailable_ward(code, _find_ward(code))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not save a concern for ward %s", ward_code)
         return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
     session["confirmation"] = confirmation
     return redirect(url_for(".sent", code=ward_code), 303)
@@ -242,33 +219,6 @@ def _confirmation(
         family_text=family_text.value,
         number=number,
         kiosk=kiosk,
-    )
-
-
-def _intake(form: ConcernForm, ward: WardInfo, kiosk: bool) -> Intake:
-    return Intake(
-        ward_id=ward.id,
-        submission_id=form.submission_id.data,
-        caller_route=CallerRoute(form.caller_route.data),
-        channel=Channel.TABLET if kiosk else Channel.OWN_DEVICE,
-        worry_categories=tuple(form.worry_categories.data or ()),
-        worry_details=form.worry_details.data or "",
-        patient_name=form.patient_name.data or "",
-        bed=form.bed.data or "",
-        patient_dob=form.dob,
-        caller_name=form.caller_name.data or "",
-        caller_relationship=(form.caller_relationship.data or "")
-        if form.caller_route.data == CallerRoute.FAMILY.value
-        else "",
-        callback=form.phone,
-        sms_consent=bool(form.sms_consent.data and form.phone),
-        locale=str(get_locale() or "en"),
-        preferred_language=form.language,
-        interpreter_needed=form.interpreter_needed.data == "yes",
-        communication_needs=form.communication_needs.data or "",
-        spoke_to_ward=form.spoke,
-        ward_response=(form.ward_response.data or "") if form.spoke_to_ward.data == "yes" else "",
-        looks_automated=form.looks_automated,
     )
 
 

@@ -15,14 +15,13 @@ from tracker.clock import utcnow
 from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import (
-    CallerRoute,
     Channel,
     Concern,
     Ward,
 )
 from tracker.services import scope
 from tracker.services.concerns import caller_updates, reads
-from tracker.services.concerns.intake import Intake, Source, WardUnavailable, raise_concern
+from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.messaging.notifications import family_text_decision
@@ -214,24 +213,8 @@ def raise_call():
         data=None if request.method == "POST" else {"submission_id": secrets.token_urlsafe(24)},
     )
     if request.method == "POST" and form.validate():
-        intake = Intake(
-            ward_id=int(form.ward_id.data),
-            submission_id=form.submission_id.data,
-            caller_route=CallerRoute(form.caller_route.data),
-            channel=Channel.STAFF if form.caller_route.data == "staff" else Channel.PHONE_CALL,
-            worry_categories=tuple(form.worry_categories.data or ()),
-            worry_details=form.worry_details.data or "",
-            patient_name=form.patient_name.data or "",
-            bed=form.bed.data or "",
-            hospital_number=form.hospital_number.data or "",
-            caller_name=form.caller_name.data or "",
-            caller_relationship=form.caller_relationship.data or "",
-            callback=form.phone,
-            sms_consent=bool(form.sms_consent.data and form.phone),
-            interpreter_needed=form.interpreter_needed.data == "yes",
-            preferred_language=form.preferred_language.data or "",
-            communication_needs=form.communication_needs.data or "",
-        )
+        channel = Channel.STAFF if form.caller_route.data == "staff" else Channel.PHONE_CALL
+        intake = form.to_intake(ward_id=int(form.ward_id.data), channel=channel, locale="en")
         try:
             outcome = raise_concern(intake, Source(), audit.Actor.user(user.id))
             db.session.commit()

@@ -3,10 +3,14 @@ and the staff route or a call taken by phone for a family."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
+from tracker.models import Channel
+from tracker.services.concerns.intake import Intake
 from tracker.web.concern_form import CALLER_CHOICES, ConcernForm
 
 LIMIT_HOSPITAL_NUMBER = 32
@@ -27,6 +31,12 @@ class StaffConcernForm(ConcernForm):
     def validate_caller_route(self, field):
         if field.data not in {value for value, _label in CALLER_CHOICES}:
             raise ValidationError(_l("Say who is raising the call: you (staff), or the patient or family by phone"))
+
+    def to_intake(self, *, ward_id: int, channel: Channel, locale: str) -> Intake:
+        return replace(
+            super().to_intake(ward_id=ward_id, channel=channel, locale=locale),
+            hospital_number=self.hospital_number.data or "",
+        )
 
     def validate_hospital_number(self, field):
         value = (field.data or "").strip()

@@ -12,7 +12,8 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMu
 from wtforms.validators import ValidationError
 
 from tracker.clock import utcnow
-from tracker.models import CallerRoute, SpokeToWard, WorryCategory
+from tracker.models import CallerRoute, Channel, SpokeToWard, WorryCategory
+from tracker.services.concerns.intake import Intake
 from tracker.services.phone import Phone, PhoneProblem, parse_phone
 from tracker.services.text import TextProblem, clean_block, clean_line
 
@@ -246,6 +247,32 @@ class ConcernForm(FlaskForm):
         if self.preferred_language.data == "other":
             return self.other_language.data or ""
         return self.preferred_language.data or ""
+
+    def to_intake(self, *, ward_id: int, channel: Channel, locale: str) -> Intake:
+        """The validated form as the service takes it (the family's page and the staff route alike)."""
+        family = self.caller_route.data == CallerRoute.FAMILY.value
+        return Intake(
+            ward_id=ward_id,
+            submission_id=self.submission_id.data,
+            caller_route=CallerRoute(self.caller_route.data),
+            channel=channel,
+            worry_categories=tuple(self.worry_categories.data or ()),
+            worry_details=self.worry_details.data or "",
+            patient_name=self.patient_name.data or "",
+            bed=self.bed.data or "",
+            patient_dob=self.dob,
+            caller_name=self.caller_name.data or "",
+            caller_relationship=(self.caller_relationship.data or "") if family else "",
+            callback=self.phone,
+            sms_consent=bool(self.sms_consent.data and self.phone),
+            locale=locale,
+            preferred_language=self.language,
+            interpreter_needed=self.interpreter_needed.data == "yes",
+            communication_needs=self.communication_needs.data or "",
+            spoke_to_ward=self.spoke,
+            ward_response=(self.ward_response.data or "") if self.spoke_to_ward.data == "yes" else "",
+            looks_automated=self.looks_automated,
+        )
 
     # Field ids the error summary links to, for fields that render as a group.
     FIRST_INPUT = {

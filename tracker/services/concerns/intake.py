@@ -9,12 +9,14 @@ audit chain head, always last (services/records/audit.py flushes pending changes
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -41,6 +43,9 @@ from tracker.services.text import comparable
 
 class WardUnavailable(Problem):
     """The ward does not exist or has been retired."""
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,11 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         "escalation_position": first + 1 if step else first,
         "next_escalation_at": now + timedelta(minutes=step["wait"]) if step else None,
     }
-    concern_id = db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
+    concern_id = _insert_concern(values)
+    if concern_id is None:  # the same form, saved meanwhile by a request that did not wait its turn
+        existing = find_by_submission(intake.submission_id)
+        assert existing is not None  # _insert_concern found it
+        return Outcome.of(existing, family_text_of(existing), "resubmitted")
     concern = NewConcern(
         concern_id,
         values["reference"],
@@ -183,14 +192,8 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
         ward.site,
         ward.team,
     )
-    audit.record(
-        "concern_raised",
-        actor,
-        object_type="concern",
-        object_id=concern_id,
-        concern_id=concern_id,
-        changes=_raised_changes(intake, concern, flags),
-    )
+    target: audit.Target = {"object_type": "concern", "object_id": concern_id, "concern_id": concern_id}
+    audit.record("concern_raised", actor, **target, changes=_raised_changes(intake, concern, flags))
     escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
     hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
     family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
@@ -199,12 +202,33 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     return Outcome(concern_id, concern.reference, concern.callback_number, family_text, flags=flags)
 
 
+REFERENCE_TRIES = 3
+
+
+def _insert_concern(values: dict[str, Any]) -> int | None:
+    """Insert the new concern's row; its id, or None if the same submission is already saved. A new
+    reference that clashes with an old one (about one in a billion) fails the unique index: another is
+    tried, inside a savepoint so the rest of the transaction stands."""
+    for attempt in range(1, REFERENCE_TRIES + 1):
+        try:
+            with db.session.begin_nested():
+                return db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
+        except IntegrityError:
+            if find_by_submission(values["submission_id"]) is not None:
+                return None
+            if attempt == REFERENCE_TRIES:
+                raise
+            log.warning("reference clash for ward %s (attempt %s)", values["ward_id"], attempt)
+            values["reference"] = new_reference()
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
 def _concern_values(
     intake: Intake, ward: WardInfo, settings: TrustSettings, *, key: str, flags: list[str], now: datetime
 ) -> dict[str, Any]:
     """The new concern's row, but for its escalation plan."""
     return {
-        "reference": new_reference(),  # a clash (about one in 10^9) fails the unique index; the view retries
+        "reference": new_reference(),  # a clash (about one in 10^9) is retried by _insert_concern
         "submission_id": intake.submission_id,
         "repeat_key": key,
         "ward_id": ward.id,
