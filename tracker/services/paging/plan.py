@@ -38,44 +38,21 @@ def plan_for(team: TeamInfo, at: datetime) -> dict[str, Any]:
     the call (what trusts do today, without the risk of nobody noticing)."""
     policy = db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
     if policy is None:
-        duty = (
-            [{"user_id": None, "name": f"{team.name} duty phone", "number": team.duty_phone}] if team.duty_phone else []
-        )
-        return {
-            "steps": [{"tiers": ["duty_phone"], "recipients": duty, "channel": "sms", "wait": DEFAULT_WAIT_MINUTES}],
-            "repeat_times": 0,
-            "fallback": {
-                "name": f"{team.name} duty phone",
-                "number": team.duty_phone,
-                "channel": "sms",
-                "wait": DEFAULT_WAIT_MINUTES,
-            }
-            if team.duty_phone
-            else None,
-            "ack_pause_minutes": 5,
-            "alert_accept_seconds": 120,
-            "review_reminder_minutes": 10,
-            "review_target_minutes": team.review_target_minutes,
-            "next_tier": duty,
-            "policy_id": None,
-        }
+        return _duty_phone_plan(team)
     people = on_call(team.id, at)
-    steps = []
-    for step in policy.steps:
-        recipients: list[dict[str, Any]] = []
-        for tier in step.tiers:
-            for person in people.get(Tier(tier), []):
-                recipients.append(
-                    {"user_id": person.user_id, "name": person.name, "number": person.mobile, "tier": tier}
-                )
-        steps.append(
-            {
-                "tiers": list(step.tiers),
-                "recipients": recipients,
-                "channel": step.channel.value,
-                "wait": step.wait_minutes,
-            }
-        )
+    steps = [
+        {
+            "tiers": list(step.tiers),
+            "recipients": [
+                {"user_id": person.user_id, "name": person.name, "number": person.mobile, "tier": tier}
+                for tier in step.tiers
+                for person in people.get(Tier(tier), [])
+            ],
+            "channel": step.channel.value,
+            "wait": step.wait_minutes,
+        }
+        for step in policy.steps
+    ]
     next_tier = [
         {"user_id": p.user_id, "name": p.name, "number": p.mobile, "tier": p.tier.value}
         for tier in (Tier.SECONDARY, Tier.LEAD)
@@ -96,6 +73,28 @@ def plan_for(team: TeamInfo, at: datetime) -> dict[str, Any]:
         "review_target_minutes": team.review_target_minutes,
         "next_tier": next_tier,
         "policy_id": policy.id,
+    }
+
+
+def _duty_phone_plan(team: TeamInfo) -> dict[str, Any]:
+    """A team with no policy: its duty phone, every few minutes until someone claims the call."""
+    duty = [{"user_id": None, "name": f"{team.name} duty phone", "number": team.duty_phone}] if team.duty_phone else []
+    fallback = {
+        "name": f"{team.name} duty phone",
+        "number": team.duty_phone,
+        "channel": "sms",
+        "wait": DEFAULT_WAIT_MINUTES,
+    }
+    return {
+        "steps": [{"tiers": ["duty_phone"], "recipients": duty, "channel": "sms", "wait": DEFAULT_WAIT_MINUTES}],
+        "repeat_times": 0,
+        "fallback": fallback if team.duty_phone else None,
+        "ack_pause_minutes": 5,
+        "alert_accept_seconds": 120,
+        "review_reminder_minutes": 10,
+        "review_target_minutes": team.review_target_minutes,
+        "next_tier": duty,
+        "policy_id": None,
     }
 
 

@@ -46,50 +46,47 @@ def review_nudges(now: datetime, actor: audit.Actor) -> None:
         if concern.status is not ConcernStatus.ACKNOWLEDGED or concern.reviewed_at is not None:
             set_columns(concern_id, next_review_nudge_at=None)
             continue
-        plan = concern.escalation_plan or {}
-        recipients: list[dict[str, Any]]
-        if concern.review_nudges == 0:
-            claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
-            recipients = [{"user_id": claimant.id, "number": claimant.mobile}] if claimant and claimant.mobile else []
-            template, stage, next_at = (
-                "review_reminder",
-                1,
-                now + timedelta(minutes=plan.get("review_reminder_minutes", 10)),
-            )
-        else:
-            recipients = [p for p in plan.get("next_tier", []) if p.get("number")]
-            template, stage, next_at = "review_overdue", 2, None
-        rows: list[MessageRow] = []
-        for person in recipients:
-            row = prepare_message(
-                concern_id=concern.id,
-                audience=Audience.CLINICIAN,
-                recipient_kind=RecipientKind.USER if person.get("user_id") else RecipientKind.CONTACT,
-                recipient_user_id=person.get("user_id"),
-                to_number=person["number"],
-                template_id=template,
-                variables={
-                    "reference": concern.reference,
-                    "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
-                    "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
-                    "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}",
-                },
-                locale=current_app.config["BABEL_DEFAULT_LOCALE"],
-                idempotency_key=f"concern:{concern.id}:{template}:{concern.acknowledged_at:%Y%m%d%H%M%S}:"
-                f"{person.get('user_id') or person['number']}",
-            )
-            if row is not None:
-                rows.append(row)
-        insert_messages(rows, actor)
-        audit.record(
-            "review_overdue_reminder" if stage == 1 else "review_overdue_escalated",
-            actor,
-            object_type="concern",
-            object_id=concern.id,
-            concern_id=concern.id,
-            changes={"recipients": len(rows)},
-        )
-        set_columns(concern_id, review_nudges=stage, next_review_nudge_at=next_at)
+        _nudge(concern, now, actor)
+
+
+def _nudge(concern: Concern, now: datetime, actor: audit.Actor) -> None:
+    """The first nudge reminds the claimant; the second tells the next tier, and is the last."""
+    plan = concern.escalation_plan or {}
+    recipients: list[dict[str, Any]]
+    if concern.review_nudges == 0:
+        claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
+        recipients = [{"user_id": claimant.id, "number": claimant.mobile}] if claimant and claimant.mobile else []
+        template, stage = "review_reminder", 1
+        next_at: datetime | None = now + timedelta(minutes=plan.get("review_reminder_minutes", 10))
+    else:
+        recipients = [p for p in plan.get("next_tier", []) if p.get("number")]
+        template, stage, next_at = "review_overdue", 2, None
+    rows = [row for person in recipients if (row := _nudge_row(concern, person, template)) is not None]
+    insert_messages(rows, actor)
+    target: audit.Target = {"object_type": "concern", "object_id": concern.id, "concern_id": concern.id}
+    action = "review_overdue_reminder" if stage == 1 else "review_overdue_escalated"
+    audit.record(action, actor, **target, changes={"recipients": len(rows)})
+    set_columns(concern.id, review_nudges=stage, next_review_nudge_at=next_at)
+
+
+def _nudge_row(concern: Concern, person: dict[str, Any], template: str) -> MessageRow | None:
+    return prepare_message(
+        concern_id=concern.id,
+        audience=Audience.CLINICIAN,
+        recipient_kind=RecipientKind.USER if person.get("user_id") else RecipientKind.CONTACT,
+        recipient_user_id=person.get("user_id"),
+        to_number=person["number"],
+        template_id=template,
+        variables={
+            "reference": concern.reference,
+            "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
+            "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
+            "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}",
+        },
+        locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+        idempotency_key=f"concern:{concern.id}:{template}:{concern.acknowledged_at:%Y%m%d%H%M%S}:"
+        f"{person.get('user_id') or person['number']}",
+    )
 
 
 def acknowledged_values(concern_raised_at: datetime, review_target_minutes: int, now: datetime) -> dict[str, Any]:
