@@ -8,7 +8,7 @@ looking numbers; the demo only ever sends through the console backend."""
 from __future__ import annotations
 
 from datetime import date
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from flask import current_app
 from sqlalchemy import select
@@ -37,123 +37,115 @@ def demo_exists() -> bool:
     return db.session.scalar(select(Site.id).limit(1)) is not None
 
 
+# The trust's settings, as `save_settings` takes them.
+DEMO_SETTINGS: dict[str, Any] = {
+    "trust_name": DEMO_TRUST,
+    "emergency_instruction": "If the patient is suddenly very unwell, press the emergency buzzer by the bed or "
+    "ask any nurse now. From a hospital phone, call 2222.",
+    "outreach_phone": "020 7946 0100",
+    "pals_phone": "020 7946 0199",
+    "text_relatives_allowed": True,
+    "sms_allowed_regions": "GB",
+    "privacy_contact": "the Data Protection Officer, dpo@demo-hospitals.invalid",
+}
+DEMO_SITES = [("ngh", "Northgate General Hospital"), ("rch", "Riverside Community Hospital")]
+# code, site, name, population, public phone, duty mobile
+DEMO_TEAMS = [
+    ("ngh-ccot", "ngh", "Critical Care Outreach Team", Population.ADULT, "020 7946 0101", "07400 900101"),
+    ("ngh-pccot", "ngh", "Children's Outreach Team", Population.PAEDIATRIC, "020 7946 0102", "07400 900102"),
+    ("rch-ccot", "rch", "Critical Care Outreach Team", Population.ADULT, "020 7946 0201", "07400 900201"),
+]
+# code, name, team, beds, kiosk (a ward tablet); each ward is at its team's site and shares its population
+DEMO_WARDS = [
+    ("ngh-7b", "Ward 7B (Respiratory)", "ngh-ccot", ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"], False),
+    ("ngh-9", "Ward 9 (Surgical)", "ngh-ccot", [], False),
+    ("ngh-amu", "Acute Medical Unit", "ngh-ccot", [], True),
+    ("ngh-rainbow", "Rainbow Ward (Children)", "ngh-pccot", ["Bed 1", "Bed 2", "Bed 3", "Bed 4"], False),
+    ("ngh-starlight", "Starlight Ward (Children's Surgery)", "ngh-pccot", [], False),
+    ("rch-oak", "Oak Ward", "rch-ccot", [], False),
+    ("rch-willow", "Willow Ward", "rch-ccot", [], False),
+    ("rch-elm", "Elm Ward (Stroke)", "rch-ccot", [], True),
+]
+# email (before @demo-hospitals.invalid), name, role, and where they work: a site, teams or a ward; a mobile
+DEMO_PEOPLE: list[tuple[str, str, Role, dict[str, str | list[str]]]] = [
+    ("admin", "Demo Administrator", Role.ADMIN, {}),
+    ("manager", "Demo Outreach Lead", Role.MANAGER, {"site": "ngh"}),
+    ("outreach", "Demo Outreach Nurse", Role.OUTREACH, {"teams": ["ngh-ccot"], "mobile": "07400 900111"}),
+    (
+        "charge.outreach",
+        "Demo Outreach Charge Nurse",
+        Role.OUTREACH,
+        {"teams": ["ngh-ccot"], "mobile": "07400 900113"},
+    ),
+    (
+        "children.outreach",
+        "Demo Children's Outreach Nurse",
+        Role.OUTREACH,
+        {"teams": ["ngh-pccot"], "mobile": "07400 900112"},
+    ),
+    ("ward7b", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": "ngh-7b"}),
+]
+
+
 def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     """Create the demo trust. Returns (email, role, one-time password) for each demo user."""
     if not current_app.config["ALLOW_DEMO_SEED"]:
         raise SetupProblem("The demo trust cannot be created in production")
     if demo_exists():
         raise SetupProblem("This database already has sites; the demo trust is only for an empty one")
-    save_settings(
-        actor,
-        trust_name=DEMO_TRUST,
-        emergency_instruction="If the patient is suddenly very unwell, press the emergency buzzer by the bed or "
-        "ask any nurse now. From a hospital phone, call 2222.",
-        outreach_phone="020 7946 0100",
-        pals_phone="020 7946 0199",
-        text_relatives_allowed=True,
-        sms_allowed_regions="GB",
-        privacy_contact="the Data Protection Officer, dpo@demo-hospitals.invalid",
-    )
-    north = add_site(actor, code="ngh", name="Northgate General Hospital")
-    river = add_site(actor, code="rch", name="Riverside Community Hospital")
-    ngh_adult = add_team(
-        actor,
-        code="ngh-ccot",
-        site=north,
-        name="Critical Care Outreach Team",
-        population=Population.ADULT,
-        public_phone="020 7946 0101",
-        duty_phone="07400 900101",
-    )
-    ngh_child = add_team(
-        actor,
-        code="ngh-pccot",
-        site=north,
-        name="Children's Outreach Team",
-        population=Population.PAEDIATRIC,
-        public_phone="020 7946 0102",
-        duty_phone="07400 900102",
-    )
-    rch_adult = add_team(
-        actor,
-        code="rch-ccot",
-        site=river,
-        name="Critical Care Outreach Team",
-        population=Population.ADULT,
-        public_phone="020 7946 0201",
-        duty_phone="07400 900201",
-    )
-    wards = [
-        (
-            "ngh-7b",
-            "Ward 7B (Respiratory)",
-            north,
-            ngh_adult,
-            Population.ADULT,
-            ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"],
-            False,
-        ),
-        ("ngh-9", "Ward 9 (Surgical)", north, ngh_adult, Population.ADULT, [], False),
-        ("ngh-amu", "Acute Medical Unit", north, ngh_adult, Population.ADULT, [], True),
-        (
-            "ngh-rainbow",
-            "Rainbow Ward (Children)",
-            north,
-            ngh_child,
-            Population.PAEDIATRIC,
-            ["Bed 1", "Bed 2", "Bed 3", "Bed 4"],
-            False,
-        ),
-        ("ngh-starlight", "Starlight Ward (Children's Surgery)", north, ngh_child, Population.PAEDIATRIC, [], False),
-        ("rch-oak", "Oak Ward", river, rch_adult, Population.ADULT, [], False),
-        ("rch-willow", "Willow Ward", river, rch_adult, Population.ADULT, [], False),
-        ("rch-elm", "Elm Ward (Stroke)", river, rch_adult, Population.ADULT, [], True),
-    ]
-    created = {}
-    for code, name, site, team, population, beds, kiosk in wards:
-        created[code] = add_ward(
+    save_settings(actor, **DEMO_SETTINGS)
+    sites = {code: add_site(actor, code=code, name=name) for code, name in DEMO_SITES}
+    teams = {
+        code: add_team(
+            actor,
+            code=code,
+            site=sites[site],
+            name=name,
+            population=population,
+            public_phone=public_phone,
+            duty_phone=duty_phone,
+        )
+        for code, site, name, population, public_phone, duty_phone in DEMO_TEAMS
+    }
+    wards = {
+        code: add_ward(
             actor,
             code=code,
             name=name,
-            site=site,
-            team=team,
-            population=population,
+            site=teams[team].site,
+            team=teams[team],
+            population=teams[team].population,
             beds=beds,
             nurse_in_charge_phone="020 7946 0300",
             kiosk_default=kiosk,
         )
-    people: list[tuple[str, str, Role, _Scope]] = [
-        ("admin@demo-hospitals.invalid", "Demo Administrator", Role.ADMIN, {}),
-        ("manager@demo-hospitals.invalid", "Demo Outreach Lead", Role.MANAGER, {"site": north}),
-        (
-            "outreach@demo-hospitals.invalid",
-            "Demo Outreach Nurse",
-            Role.OUTREACH,
-            {"teams": [ngh_adult], "mobile": "07400 900111"},
-        ),
-        (
-            "charge.outreach@demo-hospitals.invalid",
-            "Demo Outreach Charge Nurse",
-            Role.OUTREACH,
-            {"teams": [ngh_adult], "mobile": "07400 900113"},
-        ),
-        (
-            "children.outreach@demo-hospitals.invalid",
-            "Demo Children's Outreach Nurse",
-            Role.OUTREACH,
-            {"teams": [ngh_child], "mobile": "07400 900112"},
-        ),
-        ("ward7b@demo-hospitals.invalid", "Demo Ward 7B Nurse", Role.WARD_STAFF, {"ward": created["ngh-7b"]}),
-    ]
-    accounts = []
-    users: dict[str, User] = {}
-    for email, name, role, scope in people:
+        for code, name, team, beds, kiosk in DEMO_WARDS
+    }
+    accounts, users = _seed_people(actor, sites, teams, wards)
+    _seed_on_call(actor, teams["ngh-ccot"], teams["ngh-pccot"], users)
+    audit.record("demo_seeded", actor, changes={"sites": len(sites), "wards": len(wards), "users": len(users)})
+    return accounts
+
+
+def _seed_people(
+    actor: audit.Actor, sites: dict[str, Site], teams: dict[str, Team], wards: dict[str, Ward]
+) -> tuple[list[tuple[str, str, str]], dict[str, User]]:
+    accounts, users = [], {}
+    for handle, name, role, where in DEMO_PEOPLE:
+        scope: _Scope = {}
+        if isinstance(site := where.get("site"), str):
+            scope["site"] = sites[site]
+        if isinstance(ward := where.get("ward"), str):
+            scope["ward"] = wards[ward]
+        if isinstance(team_codes := where.get("teams"), list):
+            scope["teams"] = [teams[code] for code in team_codes]
+        if isinstance(mobile := where.get("mobile"), str):
+            scope["mobile"] = mobile
+        email = f"{handle}@demo-hospitals.invalid"
         user, password = create_user(actor, email=email, display_name=name, role=role, **scope)
         accounts.append((user.email, role.value, password))
-        users[email.split("@")[0]] = user
-    _seed_on_call(actor, ngh_adult, ngh_child, users)
-    audit.record("demo_seeded", actor, changes={"sites": 2, "wards": len(wards), "users": len(people)})
-    return accounts
+        users[handle] = user
+    return accounts, users
 
 
 def _seed_on_call(actor: audit.Actor, adults: Team, children: Team, users: dict[str, User]) -> None:
@@ -163,36 +155,15 @@ def _seed_on_call(actor: audit.Actor, adults: Team, children: Team, users: dict[
     set-up: its duty phone is texted until someone claims the call."""
     nurse, charge, child = users["outreach"], users["charge.outreach"], users["children.outreach"]
     start = date(2026, 1, 1)
-    add_pattern(
-        actor,
-        adults,
-        tier=Tier.PRIMARY,
-        name="Primary, days and nights",
-        start_local="08:00",
-        shift_hours=12,
-        anchor_date=start,
-        people=[nurse.id, charge.id],
-    )
-    add_pattern(
-        actor,
-        adults,
-        tier=Tier.SECONDARY,
-        name="Secondary, days and nights",
-        start_local="08:00",
-        shift_hours=12,
-        anchor_date=start,
-        people=[charge.id, nurse.id],
-    )
-    add_pattern(
-        actor,
-        adults,
-        tier=Tier.LEAD,
-        name="Lead",
-        start_local="08:00",
-        shift_hours=24,
-        anchor_date=start,
-        people=[charge.id],
-    )
+    for team, tier, name, hours, people in (
+        (adults, Tier.PRIMARY, "Primary, days and nights", 12, [nurse.id, charge.id]),
+        (adults, Tier.SECONDARY, "Secondary, days and nights", 12, [charge.id, nurse.id]),
+        (adults, Tier.LEAD, "Lead", 24, [charge.id]),
+        (children, Tier.PRIMARY, "Children's outreach", 24, [child.id]),
+    ):
+        add_pattern(
+            actor, team, tier=tier, name=name, start_local="08:00", shift_hours=hours, anchor_date=start, people=people
+        )
     save_policy(
         actor,
         adults,
@@ -202,16 +173,6 @@ def _seed_on_call(actor: audit.Actor, adults: Team, children: Team, users: dict[
         fallback_number="020 7946 0150",
         fallback_channel=AlertChannel.VOICE,
         fallback_wait_minutes=10,
-    )
-    add_pattern(
-        actor,
-        children,
-        tier=Tier.PRIMARY,
-        name="Children's outreach",
-        start_local="08:00",
-        shift_hours=24,
-        anchor_date=start,
-        people=[child.id],
     )
     save_policy(
         actor,

@@ -62,18 +62,8 @@ def save_settings(
 ) -> Settings:
     if not trust_name.strip() or not emergency_instruction.strip():
         raise SetupProblem("The trust name and the emergency instruction are required")
-    regions = ",".join(sorted({r.strip().upper() for r in sms_allowed_regions.split(",") if r.strip()}))
-    if not regions or not all(re.fullmatch(r"[A-Z]{2}", r) for r in regions.split(",")):
-        raise SetupProblem("Allowed SMS regions are two-letter country codes, like GB")
-    if not 5 <= idle_timeout_minutes <= 30:
-        # ASVS L2 allows at most 30 minutes of inactivity; under 5 would sign clinicians out mid-task.
-        raise SetupProblem("The idle timeout must be between 5 and 30 minutes")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SetupProblem(
-            f"The time zone is not one the tz database knows: {timezone!r} (for example, Europe/London)"
-        ) from None
+    regions = _regions(sms_allowed_regions)
+    _check_idle_timeout_and_zone(idle_timeout_minutes, timezone)
     settings = db.session.get(Settings, 1) or Settings(id=1)
     changed = {
         "trust_name": trust_name.strip(),
@@ -110,6 +100,26 @@ def save_settings(
         },
     )
     return settings
+
+
+def _regions(sms_allowed_regions: str) -> str:
+    """The countries whose mobiles may be texted, as sorted two-letter codes ("GB,IE")."""
+    regions = ",".join(sorted({r.strip().upper() for r in sms_allowed_regions.split(",") if r.strip()}))
+    if not regions or not all(re.fullmatch(r"[A-Z]{2}", r) for r in regions.split(",")):
+        raise SetupProblem("Allowed SMS regions are two-letter country codes, like GB")
+    return regions
+
+
+def _check_idle_timeout_and_zone(idle_timeout_minutes: int, timezone: str) -> None:
+    if not 5 <= idle_timeout_minutes <= 30:
+        # ASVS L2 allows at most 30 minutes of inactivity; under 5 would sign clinicians out mid-task.
+        raise SetupProblem("The idle timeout must be between 5 and 30 minutes")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SetupProblem(
+            f"The time zone is not one the tz database knows: {timezone!r} (for example, Europe/London)"
+        ) from None
 
 
 def add_site(actor: audit.Actor, *, code: str, name: str) -> Site:
