@@ -44,7 +44,7 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
-from tracker.models.people import MFA_ROLES, Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
+from tracker.models.people import Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
 from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
 from tracker.models.rota import (
     AlertChannel,
@@ -65,7 +65,6 @@ __all__ = [
     "PRIORITIES",
     "TRANSITIONS",
     "FINAL_SEND_STATES",
-    "MFA_ROLES",
     "CallerUpdateMethod",
     "CancelKind",
     "ChangeInCare",

@@ -28,9 +28,6 @@ user_team = Table(
     Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
 )
 
-# Roles that must use a second factor whatever the trust chooses for others (docs/architecture.md#security).
-MFA_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
-
 
 class User(Base):
     __tablename__ = "user_account"

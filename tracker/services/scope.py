@@ -11,8 +11,7 @@ import enum
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 
-from tracker.models import MFA_ROLES, Concern, Role, Team, User, Ward
-from tracker.services.words import ROLE_NAMES
+from tracker.models import Concern, Role, Team, User, Ward
 
 
 class Permission(enum.Enum):
@@ -39,6 +38,17 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.ACCOUNT: frozenset(Role),
 }
 
+
+# What each role is called on the staff pages.
+ROLE_NAMES = {
+    Role.WARD_STAFF: "Ward staff",
+    Role.OUTREACH: "Outreach clinician",
+    Role.MANAGER: "Manager",
+    Role.ADMIN: "Administrator",
+}
+
+# Roles that need a second factor whatever the trust's setting.
+MFA_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
 
 # Where each role lands after signing in (endpoint names).
 HOME = {

@@ -1,5 +1,5 @@
 """The words for coded values (docs/architecture.md#where-each-rule-lives): what staff pages, exports and
-reports call a status, an outcome, a priority, a tier, a role, a text's state or an audited action. One
+reports call a status, an outcome, a priority, a tier, a text's state or an audited action. One
 place, so a word changes everywhere at once; the family's pages have their own, translated, words."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from tracker.models import (
     ConcernType,
     DeteriorationOutcome,
     ReviewKind,
-    Role,
     Tier,
 )
 from tracker.services.records.exports import NOT_CODED
@@ -151,11 +150,3 @@ TEXT_STATE_WORDS = {
 TIER_WORDS = {Tier.PRIMARY.value: "Primary", Tier.SECONDARY.value: "Secondary", Tier.LEAD.value: "Lead"}
 
 CHANNEL_WORDS = {AlertChannel.SMS.value: "Text message", AlertChannel.VOICE.value: "Voice call"}
-
-
-ROLE_NAMES = {
-    Role.WARD_STAFF: "Ward staff",
-    Role.OUTREACH: "Outreach clinician",
-    Role.MANAGER: "Manager",
-    Role.ADMIN: "Administrator",
-}
