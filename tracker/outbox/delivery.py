@@ -106,14 +106,7 @@ def claim_due(worker_id: str, limit: int = 20) -> list[Claimed]:
         if reason:
             message.send_state = SendState.CANCELLED
             message.lease_owner = message.lease_until = None
-            audit.record(
-                "message_cancelled",
-                audit.Actor.worker(),
-                object_type="message",
-                object_id=message.id,
-                concern_id=message.concern_id,
-                changes={"reason": reason},
-            )
+            audit.record("message_cancelled", audit.Actor.worker(), **_target(message), changes={"reason": reason})
             continue
         if message.body is None:
             message.body = render(message.template_id, message.variables, message.locale)
@@ -169,12 +162,7 @@ def _expire_leases(now: datetime) -> None:
         message.send_state = SendState.UNKNOWN
         message.lease_owner = message.lease_until = None
         audit.record(
-            "message_lease_expired",
-            audit.Actor.worker(),
-            object_type="message",
-            object_id=message.id,
-            concern_id=message.concern_id,
-            changes={"attempts": message.attempts},
+            "message_lease_expired", audit.Actor.worker(), **_target(message), changes={"attempts": message.attempts}
         )
 
 
