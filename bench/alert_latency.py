@@ -11,7 +11,6 @@ See bench/README.md for what it prints.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import http.cookies
 import json
@@ -21,7 +20,6 @@ import socket
 import threading
 import time
 import urllib.parse
-import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -176,21 +174,24 @@ class Submission:
     error: str | None = None
 
 
-def session_reference(set_cookies: list[str]) -> str | None:
-    """The reference the confirmation page will show, from Flask's session cookie (signed, not
-    encrypted: base64 JSON, zlib-compressed when it starts with a dot)."""
+REFERENCE_ON_PAGE = re.compile(r"data-reference>\s*(MR-[0-9A-Z]{4}-[0-9A-Z]{2})")
+
+
+def confirmed_reference(port: int, location: str, cookie: str, set_cookies: list[str]) -> str | None:
+    """The reference the confirmation page shows. The confirmation is kept on the server and the browser's
+    session cookie only names it, so the page is fetched as the browser would after the 303 (after the
+    answer's time is taken: the latency measured is still from the family's 303)."""
+    jar = dict(pair.split("=", 1) for pair in cookie.split("; ") if "=" in pair)
     for header in set_cookies:
-        cookie = http.cookies.SimpleCookie(header)
-        if harness.SESSION_COOKIE in cookie:
-            value = cookie[harness.SESSION_COOKIE].value
-            payload = value.lstrip(".").split(".")[0]
-            try:
-                data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-                data = json.loads(zlib.decompress(data) if value.startswith(".") else data)
-                return data["last_submission"]["reference"]
-            except (ValueError, KeyError, TypeError, zlib.error):
-                return None
-    return None
+        jar.update({name: morsel.value for name, morsel in http.cookies.SimpleCookie(header).items()})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        path = urllib.parse.urlsplit(location).path or "/"
+        conn.request("GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+        found = REFERENCE_ON_PAGE.search(conn.getresponse().read().decode(errors="replace"))
+        return found.group(1) if found else None
+    finally:
+        conn.close()
 
 
 class Submitter:
@@ -213,7 +214,9 @@ class Submitter:
             sub.answered, sub.status = time.perf_counter(), response.status
             page = response.read().decode(errors="replace")
             if sub.status == 303:
-                sub.reference = session_reference(response.headers.get_all("Set-Cookie") or [])
+                set_cookies = response.headers.get_all("Set-Cookie") or []
+                location = response.getheader("Location") or ""
+                sub.reference = confirmed_reference(self.port, location, self.cookie, set_cookies)
             if sub.reference is None:
                 sub.error = f"answered {sub.status} without a reference; errors: {harness.form_errors(page) or '?'}"
         except (OSError, http.client.HTTPException) as exc:
