@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # as tracker/services/concerns/references.py
-ROUTES = ["family_carer_advocate"] * 72 + ["patient"] * 15 + ["staff"] * 13  # a typical route mix: most calls come from families
+ROUTES = ["family_carer_advocate"] * 72 + ["patient"] * 15 + ["staff"] * 13  # most calls come from families
 TYPES = {"acute_deterioration": 40, "clinical_concern": 20, "communication": 20, "discharge_planning": 10}
 TYPES["other_signposted"] = 10
 OUTCOMES = {"critical_care_admission": 8, "transfer_enhanced_or_tertiary": 5, "change_in_care": 45, "no_change": 42}
