@@ -249,6 +249,17 @@ def settle(app, workers: Workers, clock: Clock, what: str = "the worker to finis
     wait_for(lambda: nothing_due(app, clock.now(), live), what, workers=workers)
 
 
+def advance_past_next_step(app, clock: Clock) -> datetime:
+    """Move the clock a second past the latest escalation step due on any call. Each step's wait
+    runs from when the previous step fired, which on a slow machine can be seconds after the clock
+    was moved: a fixed jump from the start can land just short of it."""
+    with app.app_context():
+        latest = db.session.scalar(select(func.max(Concern.next_escalation_at)))
+        db.session.rollback()
+    assert latest is not None, "no call has an escalation step to come"
+    return clock.advance(seconds=max((aware(latest) - clock.now()).total_seconds(), 0) + 1)
+
+
 def all_final(app, workers: Workers) -> None:
     """Wait (on the real clock: retries after a slow answer come within seconds) until every
     message is sent, cancelled or dead."""

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import ON_POSTGRES, sign_in_directly
-from tests.faults.conftest import DEADLINE, all_final, settle, wait_for
+from tests.faults.conftest import DEADLINE, advance_past_next_step, all_final, settle, wait_for
 from tests.faults.helpers import (
     assert_each_accepted_message_reached_twilio_once,
     audit_changes,
@@ -25,7 +25,6 @@ from tracker.services.paging import warnings as staff_warnings
 
 LEASE = timedelta(seconds=60)  # SMS_LEASE_SECONDS, production's default
 PAST_THE_LEASE = LEASE + timedelta(seconds=10)  # and short of the 2-minute "not accepted" bound
-STEP_WAIT = timedelta(minutes=5)  # the policy's wait between steps
 
 
 def states(app) -> list[str]:
@@ -41,7 +40,6 @@ def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_n
     app, clock, twilio, workers, on_call, client
 ):
     calls = raise_calls(app, on_call["ward"], 3)  # an alert and a receipt each: one batch of six
-    start = clock.now()
 
     held = twilio.hold(nth=3)
     first = workers.start()
@@ -68,7 +66,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_n
     # worker is killed in the middle of sending it too, and nothing replaces it for a while: the
     # queue tells staff, and the worker started later picks up where the database says.
     held = twilio.hold(nth=3)
-    clock.advance(seconds=(start + STEP_WAIT - clock.now()).total_seconds() + 1)
+    advance_past_next_step(app, clock)
     assert held.arrived.wait(DEADLINE), workers.logs()
     assert states(app).count("sending") == 4  # again mid-batch: two of the second step's six alerts recorded
     workers.kill(second)
@@ -81,7 +79,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_sends_nothing_twice_and_skips_n
     settle(app, workers, clock)
     all_final(app, workers)
     in_flight.append(next(m.id for m in messages(app) if m.provider_sid == held.record.sid))
-    clock.advance(seconds=(start + 2 * STEP_WAIT - clock.now()).total_seconds() + 1)
+    advance_past_next_step(app, clock)
     settle(app, workers, clock)
     all_final(app, workers)
 
@@ -102,10 +100,9 @@ def test_two_worker_processes_on_postgres_fire_each_step_once_and_send_each_text
     workers.start()
     workers.start()
     calls = raise_calls(app, on_call["ward"], 12)  # each later step: 24 alerts, more than one batch of 20
-    start = clock.now()
     settle(app, workers, clock)
-    for step in (1, 2):
-        clock.advance(seconds=(start + step * STEP_WAIT - clock.now()).total_seconds() + 1)
+    for _ in (1, 2):  # the second step, then the third
+        advance_past_next_step(app, clock)
         settle(app, workers, clock)
     all_final(app, workers)
 
