@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.triage.test_concern_page import act, open_page
 from tracker.models import ConcernNote
+from tracker.problems import FieldProblem
 from tracker.triage import forms
 
 
@@ -31,7 +32,7 @@ def test_a_note_keeps_its_line_breaks_and_tabs(client, nurse, call, read):
     assert read.one(ConcernNote).text == "Obs stable.\nRecheck at 14:00\tby the ward team"
 
 
-def test_a_lone_surrogate_is_refused_by_the_same_rule():
+def test_a_lone_surrogate_is_refused_by_the_same_rule(app):
     # No browser can send one (they become U+FFFD on the way), so the reader is asked directly.
-    with pytest.raises(forms.FormProblem, match="character we cannot save"):
-        forms.text(MultiDict({"note": "Seen \ud800 today"}), "note")
+    with app.test_request_context(), pytest.raises(FieldProblem, match="character we cannot save"):
+        forms.NoteForm.read(MultiDict({"note": "Seen \ud800 today"})).checked()

@@ -1,20 +1,20 @@
 """What a clinician does to a call, one view per action, each at /triage/c/<reference>/<action>. Every
-action is carried out the same way (`_carry_out`): all of it is saved or none of it, and a refusal
-(a forbidden move, a stale page, a colleague who claimed first, a form to put right) comes back as a
-message on the call's page."""
+action is carried out the same way (`_carry_out`): all of it is saved or none of it. Each reads its own
+form (`triage/forms.py`); a refusal (a form to put right, a forbidden move, a stale page, a colleague who
+claimed first) is shown by `web/refusals.py`: beside the field, or as a message on the call's page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from tracker.extensions import db
-from tracker.models import Concern, ForbiddenTransition, User
+from tracker.models import CancelKind, Concern, User
+from tracker.problems import Problem
 from tracker.services.concerns import caller_updates, triage
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.scope import Permission
@@ -22,10 +22,9 @@ from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.routes import _age, _concern_or_404, _render_concern, _user
 from tracker.web.authorisation import requires
+from tracker.web.refusals import shown
 
-STALE = "This call changed since you opened it, so nothing was saved. Check what changed, then try again."
-
-Action = Callable[[Concern, User, MultiDict], "str | Response"]
+Action = Callable[[Concern, User], "str | Response"]
 
 
 def action(path: str, *, to_timeline: bool = True) -> Callable[[Action], Callable[[str], Response]]:
@@ -47,104 +46,105 @@ def action(path: str, *, to_timeline: bool = True) -> Callable[[Action], Callabl
 def _carry_out(concern: Concern, do: Action, to_timeline: bool):
     page = url_for(".concern_page", reference=concern.reference)
     try:
-        result = do(concern, _user(), request.form)
+        try:
+            result = do(concern, _user())
+        except StaleDataError:
+            raise triage.StaleVersion() from None
         if not isinstance(result, str):
             return result
         db.session.commit()
-    except forms.FormProblem as problem:
-        db.session.rollback()
-        return _render_concern(_concern_or_404(concern.reference), problem=problem, status=400)
-    except (triage.StaleVersion, StaleDataError):
-        db.session.rollback()
-        flash(STALE, "warning")
-        return redirect(page)
-    except (triage.AlreadyClaimed, ForbiddenTransition, triage.TriageProblem) as refused:
-        db.session.rollback()
-        flash(str(refused), "warning")
-        return redirect(page)
+    except Problem as refused:
+        return shown(
+            refused,
+            lambda problem: _render_concern(_concern_or_404(concern.reference), problem=problem, status=400),
+            page=page,
+        )
     flash(result, "success")
     return redirect(page + ("#timeline" if to_timeline else ""))
 
 
 @action("claim", to_timeline=False)
-def claim(concern: Concern, user: User, form: MultiDict) -> str:
+def claim(concern: Concern, user: User) -> str:
     triage.claim(concern.id, user)
     return "You have claimed this call. Alerts for it have stopped."
 
 
 @action("note")
-def add_note(concern: Concern, user: User, form: MultiDict) -> str:
-    triage.add_note(concern.id, user, forms.text(form, "note", "Write the note"))
+def add_note(concern: Concern, user: User) -> str:
+    triage.add_note(concern.id, user, forms.NoteForm.read().checked().note.data)
     return "Note added."
 
 
 @action("update-caller")
-def update_caller(concern: Concern, user: User, form: MultiDict) -> str:
-    caller_updates.update_caller(concern.id, user, form.get("template_id", ""))
+def update_caller(concern: Concern, user: User) -> str:
+    caller_updates.update_caller(concern.id, user, forms.UpdateCallerForm.read().template_id.data or "")
     return "The text to the caller is on its way."
 
 
 @action("release")
-def release(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    triage.release(concern.id, user, forms.text(form, "reason", "Give a reason for releasing it"), version)
+def release(concern: Concern, user: User) -> str:
+    form = forms.ReleaseForm.read().checked()
+    triage.release(concern.id, user, form.reason.data, form.version.data)
     return "Released: the call is back in the queue for the team."
 
 
 @action("hand-over")
-def hand_over(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    to = form.get("to_user_id", "")
-    reason = forms.text(form, "reason", "Give a reason for handing it over")
-    triage.hand_over(concern.id, user, int(to) if to.isdigit() else -1, reason, version)
+def hand_over(concern: Concern, user: User) -> str:
+    form = forms.HandOverForm.read().checked()
+    triage.hand_over(concern.id, user, form.to_user(), form.reason.data, form.version.data)
     return "Handed over."
 
 
 @action("priority")
-def set_priority(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    triage.set_priority(concern.id, user, forms.priority(form), version)
+def set_priority(concern: Concern, user: User) -> str:
+    form = forms.PriorityForm.read().checked()
+    triage.set_priority(concern.id, user, form.priority.data, form.version.data)
     return "Priority set."
 
 
 @action("review")
-def record_review(concern: Concern, user: User, form: MultiDict) -> str | Response:
-    if form.get("intent") == "calculate":
+def record_review(concern: Concern, user: User) -> str | Response:
+    form = forms.ReviewForm.read()
+    age = _age(concern.patient_dob)
+    if form.intent.data == "calculate":
         # "Calculate NEWS2": the score beside the form; nothing is saved.
-        return _render_concern(concern, news2=forms.news2(form, patient_age=_age(concern.patient_dob)))
-    version = forms.version(form)
-    kind, findings, news2 = forms.review(form, patient_age=_age(concern.patient_dob))
-    triage.record_review(concern.id, user, kind=kind, findings=findings, news2=news2, version=version)
+        return _render_concern(concern, news2=form.news2(patient_age=age))
+    kind, findings, news2 = form.review(patient_age=age)
+    triage.record_review(concern.id, user, kind=kind, findings=findings, news2=news2, version=form.version.data)
     return "Review recorded."
 
 
 @action("close")
-def close(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    coding = forms.coding(form, current_settings().timezone)
-    triage.close(concern.id, user, coding, forms.text(form, "summary"), version)
+def close(concern: Concern, user: User) -> str:
+    form = forms.CloseForm.read(tz=current_settings().timezone)
+    triage.close(concern.id, user, form.coding(), form.summary.data, form.version.data)
     return "Call closed."
 
 
 @action("close-without-review")
-def close_without_review(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    coding = forms.coding(form, current_settings().timezone, without_review=True)
-    reason = forms.text(form, "reason", "Say why no clinical review was needed")
-    triage.close_without_review(concern.id, user, coding, reason, version)
+def close_without_review(concern: Concern, user: User) -> str:
+    form = forms.CloseWithoutReviewForm.read(tz=current_settings().timezone, without_review=True)
+    triage.close_without_review(concern.id, user, form.coding(), form.reason.data, form.version.data)
     return "Call closed without a clinical review."
 
 
 @action("cancel")
-def cancel(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    kind, reason, duplicate_of = forms.cancel(form)
-    triage.cancel(concern.id, user, kind, reason, version, normalise_reference(duplicate_of or "") or duplicate_of)
+def cancel(concern: Concern, user: User) -> str:
+    form = forms.CancelForm.read().checked()
+    duplicate_of = form.duplicate_of.data
+    triage.cancel(
+        concern.id,
+        user,
+        CancelKind(form.cancel_kind.data),
+        form.reason.data,
+        form.version.data,
+        normalise_reference(duplicate_of or "") or duplicate_of,
+    )
     return "Call cancelled."
 
 
 @action("reopen")
-def reopen(concern: Concern, user: User, form: MultiDict) -> str:
-    version = forms.version(form)
-    triage.reopen(concern.id, user, forms.text(form, "reason", "Give a reason for reopening it"), version)
+def reopen(concern: Concern, user: User) -> str:
+    form = forms.ReopenForm.read().checked()
+    triage.reopen(concern.id, user, form.reason.data, form.version.data)
     return "Call reopened and claimed by you."

@@ -1,10 +1,14 @@
-"""Reading the triage forms: each function returns the values for one service call, or raises
-FormProblem naming the field and saying what to do, in plain English."""
+"""The triage forms, one per action on a call. Each is a `PostedForm` (web/posted.py): its fields are
+checked in the order the page shows them, and the first problem names its field and says what to do, in
+plain English. What a form gives the service is plain values: a cleaned text, an enum, a `Coding`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from wtforms import Field, HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import StopValidation
 
 from tracker.clock import utcnow
 from tracker.models import (
@@ -16,122 +20,218 @@ from tracker.models import (
     DeteriorationOutcome,
     ReviewKind,
 )
-from tracker.problems import FieldProblem as FormProblem
+from tracker.problems import FieldProblem
 from tracker.services.concerns.news2 import (
     News2InputProblem,
     News2NotApplicable,
+    Score,
     check_applicable,
     parse_observations,
     score,
 )
 from tracker.services.concerns.triage import Coding
-from tracker.web.typed_text import typed_text
+from tracker.web.posted import PostedForm, one_of, raw, typed
 
-# What each free-text field is called in its refusal ("The note has a character we cannot save").
-TEXT_LABELS = {"note": "The note", "reason": "The reason", "summary": "The summary", "findings": "What you found"}
-
-
-def _enum(form, field: str, enum_cls, message: str, required: bool = True):
-    value = form.get(field, "")
-    if not value and not required:
-        return None
-    try:
-        return enum_cls(value)
-    except ValueError:
-        raise FormProblem(field, message) from None
+TEXT_LIMIT = 4000
+OBSERVATIONS = ("respiration_rate", "spo2", "systolic_bp", "pulse", "temperature", "consciousness", "on_oxygen")
 
 
-def text(form, field: str, message: str | None = None, limit: int = 4000) -> str:
-    return typed_text(form, field, label=TEXT_LABELS.get(field, "The text"), limit=limit, required=message)
+def _values(enum_cls) -> set[str]:
+    return {member.value for member in enum_cls}
 
 
-def version(form) -> int | None:
-    value = form.get("version", "")
-    if not value.isdigit():
-        raise FormProblem("version", "This page is out of date. Reload it and try again.")
-    return int(value)
+def _version(form: PostedForm, field: Field) -> None:
+    if not raw(field).isdigit():
+        raise StopValidation("This page is out of date. Reload it and try again.")
+    field.data = int(raw(field))
 
 
-def priority(form) -> int | None:
-    value = form.get("priority", "")
+def reason(required: str) -> TextAreaField:
+    return TextAreaField(validators=[typed("The reason", TEXT_LIMIT, required=required)])
+
+
+class VersionedForm(PostedForm):
+    """An action on a call as the page showed it: the version stops two people's changes crossing."""
+
+    version = HiddenField(validators=[_version])
+
+
+class NoteForm(PostedForm):
+    note = TextAreaField(validators=[typed("The note", TEXT_LIMIT, required="Write the note")])
+
+
+class UpdateCallerForm(PostedForm):
+    template_id = HiddenField()  # the service checks it against the texts a caller may be sent
+
+
+class ReleaseForm(VersionedForm):
+    reason = reason("Give a reason for releasing it")
+
+
+class HandOverForm(VersionedForm):
+    to_user_id = StringField()  # the service checks the person is a clinician of the team
+    reason = reason("Give a reason for handing it over")
+
+    def to_user(self) -> int:
+        return int(self.to_user_id.data) if (self.to_user_id.data or "").isdigit() else -1
+
+
+class ReopenForm(VersionedForm):
+    reason = reason("Give a reason for reopening it")
+
+
+def _priority(form: PostedForm, field: Field) -> None:
+    value = raw(field)
     if value == "":
-        return None
+        field.data = None
+        raise StopValidation()
     if not value.isdigit() or int(value) not in PRIORITIES:
-        raise FormProblem("priority", "Choose a priority from the list")
-    return int(value)
+        raise StopValidation("Choose a priority from the list")
+    field.data = int(value)
 
 
-def review(form, *, patient_age: int | None):
-    """(kind, findings, NEWS2 score or None). NEWS2 is optional; when given it must be complete."""
-    kind = _enum(form, "review_kind", ReviewKind, "Choose how the patient was reviewed")
-    findings = text(form, "findings", "Write what you found")
-    return kind, findings, news2(form, patient_age=patient_age) if form.get("news2") == "yes" else None
+class PriorityForm(VersionedForm):
+    priority = StringField(validators=[_priority])
 
 
-def news2(form, *, patient_age: int | None):
-    """The NEWS2 score from the review form's observations, or FormProblem naming what is wrong."""
-    pregnant = form.get("pregnant")
-    if pregnant not in {"yes", "no"}:
-        raise FormProblem("pregnant", "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy")
-    age = patient_age
-    if age is None:
-        age_text = (form.get("age") or "").strip()
-        if not age_text.isdigit() or not 0 <= int(age_text) <= 120:
-            raise FormProblem("age", "Enter the patient's age in years: NEWS2 is not valid for under-16s")
-        age = int(age_text)
-    try:
-        check_applicable(age_years=age, pregnant=pregnant == "yes")
-        return score(parse_observations(form, scale_2=form.get("scale_2") == "yes"))
-    except News2NotApplicable as problem:
-        raise FormProblem("news2", str(problem)) from None
-    except News2InputProblem as problem:
-        raise FormProblem(problem.field, str(problem)) from None
+class News2Form(PostedForm):
+    """The observations for a NEWS2 score: on the review form, or "Calculate NEWS2" on its own."""
 
+    pregnant = StringField()
+    age = StringField()
+    scale_2 = StringField()
+    respiration_rate = StringField()
+    spo2 = StringField()
+    systolic_bp = StringField()
+    pulse = StringField()
+    temperature = StringField()
+    consciousness = StringField()
+    on_oxygen = StringField()
 
-def coding(form, tz: str, *, without_review: bool = False) -> Coding:
-    concern_type = _enum(form, "concern_type", ConcernType, "Choose what kind of concern this was")
-    needed_text = "no" if without_review else form.get("clinical_review_needed", "")
-    if needed_text not in {"yes", "no"}:
-        raise FormProblem("clinical_review_needed", "Say whether the call needed a clinical review")
-    outcome = _enum(form, "deterioration_outcome", DeteriorationOutcome, "Choose what happened", required=False)
-    if concern_type is not ConcernType.ACUTE_DETERIORATION:
-        outcome = None  # hidden unless acute deterioration is chosen; ignore a stale choice
-    changes = []
-    for value in form.getlist("change_in_care") if outcome is DeteriorationOutcome.CHANGE_IN_CARE else []:
+    def news2(self, *, patient_age: int | None) -> Score:
+        """The score, or a FieldProblem naming what is missing or wrong."""
+        pregnant = raw(self.pregnant)
+        if pregnant not in {"yes", "no"}:
+            raise FieldProblem("pregnant", "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy")
+        age = patient_age
+        if age is None:
+            typed_age = raw(self.age)
+            if not typed_age.isdigit() or not 0 <= int(typed_age) <= 120:
+                raise FieldProblem("age", "Enter the patient's age in years: NEWS2 is not valid for under-16s")
+            age = int(typed_age)
+        observations = {name: raw(self[name]) for name in OBSERVATIONS}
         try:
-            changes.append(ChangeInCare(value))
-        except ValueError:
-            raise FormProblem("change_in_care", "Choose what changed from the list") from None
-    method = _enum(
-        form,
-        "caller_update_method",
-        CallerUpdateMethod,
-        "Say how the caller was updated, or that they could not be contacted",
-    )
-    when = None
-    if method is not CallerUpdateMethod.COULD_NOT_CONTACT:
-        when = caller_update_time(form, tz)
-    return Coding(concern_type, needed_text == "yes", outcome, tuple(changes), method, when)
+            check_applicable(age_years=age, pregnant=pregnant == "yes")
+            return score(parse_observations(observations, scale_2=raw(self.scale_2) == "yes"))
+        except News2NotApplicable as problem:
+            raise FieldProblem("news2", str(problem)) from None
+        except News2InputProblem as problem:
+            raise FieldProblem(problem.field, str(problem)) from None
 
 
-def caller_update_time(form, tz: str) -> datetime:
-    """ "HH:MM" today in the trust's time zone (or now if left empty)."""
-    value = (form.get("caller_updated_time") or "").strip()
+class ReviewForm(VersionedForm, News2Form):
+    review_kind = StringField(validators=[one_of(_values(ReviewKind), "Choose how the patient was reviewed")])
+    findings = TextAreaField(validators=[typed("What you found", TEXT_LIMIT, required="Write what you found")])
+    with_news2 = StringField(name="news2")
+    intent = HiddenField()  # "calculate": show the score beside the form, save nothing
+
+    def review(self, *, patient_age: int | None) -> tuple[ReviewKind, str, Score | None]:
+        """(kind, findings, NEWS2 score or None). NEWS2 is optional; when given it must be complete."""
+        self.checked()
+        news2 = self.news2(patient_age=patient_age) if raw(self.with_news2) == "yes" else None
+        return ReviewKind(self.review_kind.data), self.findings.data, news2
+
+
+# --- closing: the outcome coding NHS England collects -------------------------------------------------
+
+
+def _clinical_review_needed(form: PostedForm, field: Field) -> None:
+    value = "no" if form.context.get("without_review") else raw(field)
+    if value not in {"yes", "no"}:
+        raise StopValidation("Say whether the call needed a clinical review")
+    field.data = value == "yes"
+
+
+def _outcome(form: PostedForm, field: Field) -> None:
+    if form.concern_type.data != ConcernType.ACUTE_DETERIORATION.value:
+        field.data = None  # hidden unless acute deterioration is chosen; a stale choice is ignored
+        raise StopValidation()
+    one_of(_values(DeteriorationOutcome), "Choose what happened", optional=True)(form, field)
+
+
+def _changes(form: PostedForm, field: Field) -> None:
+    if form.deterioration_outcome.data != DeteriorationOutcome.CHANGE_IN_CARE.value:
+        field.data = []
+        raise StopValidation()
+    if not set(field.data or ()) <= _values(ChangeInCare):
+        raise StopValidation("Choose what changed from the list")
+
+
+def _caller_updated_time(form: PostedForm, field: Field) -> None:
+    """ "HH:MM" today in the trust's time zone, now if left empty; none if the caller was not reached."""
+    if form.caller_update_method.data == CallerUpdateMethod.COULD_NOT_CONTACT.value:
+        field.data = None
+        raise StopValidation()
+    value = raw(field)
     if not value:
-        return utcnow()
+        field.data = utcnow()
+        return
     try:
         hours, minutes = (int(part) for part in value.split(":"))
-        local_now = utcnow().astimezone(ZoneInfo(tz))
+        local_now = utcnow().astimezone(ZoneInfo(form.context["tz"]))
         moment = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
     except ValueError:
-        raise FormProblem("caller_updated_time", "Enter the time like 14:30, or leave it empty for now") from None
-    return moment.astimezone(ZoneInfo("UTC"))
+        raise StopValidation("Enter the time like 14:30, or leave it empty for now") from None
+    field.data = moment.astimezone(ZoneInfo("UTC"))
 
 
-def cancel(form) -> tuple[CancelKind, str, str | None]:
-    kind = _enum(form, "cancel_kind", CancelKind, "Choose why the call is cancelled")
-    reason = text(form, "reason", "Give a reason")
-    duplicate_of = (form.get("duplicate_of") or "").strip() if kind is CancelKind.DUPLICATE else None
-    if kind is CancelKind.DUPLICATE and not duplicate_of:
-        raise FormProblem("duplicate_of", "Give the reference of the call this one repeats")
-    return kind, reason, duplicate_of
+class CodingForm(VersionedForm):
+    """Read with `tz` (the trust's zone, for the time the caller was updated) and, for a call closed
+    without a review, `without_review=True`."""
+
+    concern_type = StringField(validators=[one_of(_values(ConcernType), "Choose what kind of concern this was")])
+    clinical_review_needed = StringField(validators=[_clinical_review_needed])
+    deterioration_outcome = StringField(validators=[_outcome])
+    change_in_care = SelectMultipleField(validate_choice=False, validators=[_changes])
+    caller_update_method = StringField(
+        validators=[
+            one_of(_values(CallerUpdateMethod), "Say how the caller was updated, or that they could not be contacted")
+        ]
+    )
+    caller_updated_time = StringField(validators=[_caller_updated_time])
+
+    def coding(self) -> Coding:
+        self.checked()
+        outcome = self.deterioration_outcome.data
+        updated_at: datetime | None = self.caller_updated_time.data
+        return Coding(
+            ConcernType(self.concern_type.data),
+            self.clinical_review_needed.data,
+            DeteriorationOutcome(outcome) if outcome else None,
+            tuple(ChangeInCare(value) for value in self.change_in_care.data),
+            CallerUpdateMethod(self.caller_update_method.data),
+            updated_at,
+        )
+
+
+class CloseForm(CodingForm):
+    summary = TextAreaField(validators=[typed("The summary", TEXT_LIMIT)])
+
+
+class CloseWithoutReviewForm(CodingForm):
+    reason = reason("Say why no clinical review was needed")
+
+
+def _duplicate_of(form: PostedForm, field: Field) -> None:
+    if form.cancel_kind.data != CancelKind.DUPLICATE.value:
+        field.data = None
+        raise StopValidation()
+    field.data = raw(field)
+    if not field.data:
+        raise StopValidation("Give the reference of the call this one repeats")
+
+
+class CancelForm(VersionedForm):
+    cancel_kind = StringField(validators=[one_of(_values(CancelKind), "Choose why the call is cancelled")])
+    reason = reason("Give a reason")
+    duplicate_of = StringField(validators=[_duplicate_of])

@@ -19,6 +19,7 @@ from tracker.models import (
     Concern,
     Ward,
 )
+from tracker.problems import FieldProblem
 from tracker.services import scope
 from tracker.services.concerns import caller_updates, reads
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
@@ -33,7 +34,7 @@ from tracker.services.scope import Permission
 from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import LABELS
-from tracker.triage import bp, forms
+from tracker.triage import bp
 from tracker.triage.staff_form import StaffConcernForm
 from tracker.web import concern_form_helpers as view_helpers
 from tracker.web.access import found_or_404
@@ -146,7 +147,7 @@ def _render_concern(
     concern: Concern,
     *,
     restored: dict | None = None,
-    problem: forms.FormProblem | None = None,
+    problem: FieldProblem | None = None,
     news2=None,
     status: int = 200,
     unread: bool = False,

@@ -60,8 +60,10 @@ class AlreadyClaimed(Problem):
 class StaleVersion(Problem):
     """The concern changed after the page was opened; nothing was saved."""
 
-    def __init__(self, concern: Concern):
-        super().__init__("This call has changed since you opened it. Check what changed, then try again.")
+    def __init__(self, concern: Concern | None = None):
+        super().__init__(
+            "This call changed since you opened it, so nothing was saved. Check what changed, then try again."
+        )
         self.concern = concern
 
 
