@@ -18,18 +18,19 @@ from tracker.models import (
     User,
 )
 from tracker.oncall import bp, forms
+from tracker.problems import FieldProblem, Problem
 from tracker.services import scope
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota, rota_check, rota_reads
 from tracker.services.paging import warnings as staff_warnings
-from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, policy_of, save_policy
-from tracker.services.paging.rota import RotaProblem
+from tracker.services.paging.policy import DEFAULT_STEPS, policy_of, save_policy
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import CHANNEL_WORDS, TIER_WORDS
 from tracker.web.authorisation import requires
+from tracker.web.refusals import shown
 from tracker.web.staff_pages import warnings
 
 ROTA_DAYS = 7
@@ -67,7 +68,7 @@ def teams():
 
 @bp.get("/<code>/rota")
 @requires(Permission.SEE_ROTAS)
-def rota_page(code: str, problem: forms.FormProblem | RotaProblem | None = None, status: int = 200):
+def rota_page(code: str, problem: FieldProblem | None = None, status: int = 200):
     team = _team_or_404(code)
     settings = current_settings()
     now = utcnow()
@@ -114,7 +115,7 @@ def _after_rota_change(team: Team, message: str):
 def add_pattern(code: str):
     return _add_to_rota(
         code,
-        lambda team, members: forms.pattern(request.form, members),
+        lambda team, members: forms.PatternForm.read(members=members).values(),
         rota.add_pattern,
         "people",
         "Pattern added to the rota.",
@@ -137,7 +138,7 @@ def end_pattern(code: str, pattern_id: int):
 def add_shift(code: str):
     return _add_to_rota(
         code,
-        lambda team, members: forms.shift(request.form, members, current_settings().timezone),
+        lambda team, members: forms.ShiftForm.read(members=members, tz=current_settings().timezone).values(),
         rota.add_shift,
         "end_time",
         "Shift added to the rota.",
@@ -151,9 +152,8 @@ def _add_to_rota(code: str, read_form, add, problem_field: str, done: str):
     try:
         values = read_form(team, {u.id for u in _members(team)})
         add(audit.Actor.user(_user().id), team, **values)
-    except (forms.FormProblem, RotaProblem) as problem:
-        db.session.rollback()
-        return rota_page(code, problem=_named(problem, problem_field), status=400)
+    except Problem as refused:
+        return shown(refused, lambda problem: rota_page(code, problem=problem, status=400), at_field=problem_field)
     return _after_rota_change(team, done)
 
 
@@ -168,11 +168,6 @@ def cancel_shift(code: str, shift_id: int):
     return _after_rota_change(team, "Shift cancelled. Check the rota has no gaps.")
 
 
-def _named(problem, default_field: str) -> forms.FormProblem:
-    """Service refusals carry no field: show them at the form's last field."""
-    return problem if isinstance(problem, forms.FormProblem) else forms.FormProblem(default_field, str(problem))
-
-
 # --- the escalation policy -------------------------------------------------------------------
 
 
@@ -180,22 +175,22 @@ def _named(problem, default_field: str) -> forms.FormProblem:
 @requires(Permission.SEE_ROTAS)
 def policy(code: str):
     team = _team_or_404(code)
+    if request.method == "GET":
+        return _policy_page(team)
+    if not _may_edit():
+        abort(403)
+    try:
+        save_policy(audit.Actor.user(_user().id), team, **forms.PolicyForm.read().values())
+    except Problem as refused:
+        return shown(refused, lambda problem: _policy_page(team, problem), at_field="fallback_number")
+    db.session.commit()
+    staff_warnings.forget()
+    flash("Escalation policy saved. Calls already raised keep the policy they started with.", "success")
+    return redirect(url_for("oncall.policy", code=team.code))
+
+
+def _policy_page(team: Team, problem: FieldProblem | None = None):
     current = policy_of(team)
-    problem = None
-    if request.method == "POST":
-        if not _may_edit():
-            abort(403)
-        try:
-            values = forms.policy(request.form)
-            save_policy(audit.Actor.user(_user().id), team, **values)
-        except (forms.FormProblem, PolicyProblem) as refused:
-            db.session.rollback()
-            problem = _named(refused, "fallback_number")
-        else:
-            db.session.commit()
-            staff_warnings.forget()
-            flash("Escalation policy saved. Calls already raised keep the policy they started with.", "success")
-            return redirect(url_for("oncall.policy", code=team.code))
     return render_template(
         "oncall/policy.html",
         team=team,
@@ -319,15 +314,18 @@ def _failed_or_404(message_id: int):
 def resend(message_id: int):
     message = _failed_or_404(message_id)
     try:
-        failed_messages.resend(_user(), message, request.form.get("number", "")[:40])
-    except failed_messages.ResendProblem as problem:
-        db.session.rollback()
-        begin_write()
-        return failed_messages_page(problem=problem, problem_id=message_id, status=400)
+        failed_messages.resend(_user(), message, (forms.ResendForm.read().number.data or "")[:40])
+    except Problem as refused:
+        return shown(refused, lambda problem: _failed_again(problem, message_id), at_field="number")
     db.session.commit()
     staff_warnings.forget()
     flash("Sent again. Its progress shows on the call's page; if it fails again it comes back here.", "success")
     return redirect(url_for("oncall.failed_messages_page"))
+
+
+def _failed_again(problem: FieldProblem, message_id: int):
+    begin_write()  # the page is drawn in a new transaction, after the refusal's rollback
+    return failed_messages_page(problem=problem, problem_id=message_id, status=400)
 
 
 @bp.post("/failed-messages/<int:message_id>/dealt-with")

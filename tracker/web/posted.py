@@ -43,10 +43,14 @@ class PostedForm(FlaskForm):
         return form
 
     def problems(self) -> dict[str, str]:
-        """Each field's first problem, by HTML name, in the order the fields are declared."""
-        found = {field.name: str(field.errors[0]) for field in self if field.errors}
-        found.update({name: message for name, message in self.later_problems.items() if name not in found})
-        return found
+        """Each field's first problem, by HTML name, in the order the fields are declared (a problem
+        found after the fields were read takes its field's place)."""
+        found = {}
+        for field in self:
+            message = str(field.errors[0]) if field.errors else self.later_problems.get(field.name)
+            if message:
+                found[field.name] = message
+        return found | {name: message for name, message in self.later_problems.items() if name not in found}
 
     def checked(self) -> Self:
         """The form, or its first problem raised as a FieldProblem."""
