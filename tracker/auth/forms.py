@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from tracker.web.posted import PostedForm
+
 
 class SignInForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=254)])
@@ -39,3 +41,12 @@ class ConfirmForm(FlaskForm):
 
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=1000)])
     code = StringField("Security code", validators=[Length(max=20)])
+
+
+class MobileForm(PostedForm):
+    """The person's own mobile for alerts; empty removes it. The service checks it can get texts."""
+
+    mobile = StringField()
+
+    def number(self) -> str:
+        return (self.mobile.data or "")[:40]

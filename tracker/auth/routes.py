@@ -10,15 +10,17 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp, devices
-from tracker.auth.forms import CodeForm, ConfirmForm, PasswordForm, SignInForm
+from tracker.auth.forms import CodeForm, ConfirmForm, MobileForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.db import deferred_write
 from tracker.extensions import db
 from tracker.models import User
+from tracker.problems import Problem
 from tracker.services import scope
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import auth, sessions, users
 from tracker.web.authorisation import SignedIn, safe_next, setup_pending, signed_in_required
+from tracker.web.refusals import shown
 
 PENDING_SIGN_IN_SECONDS = 300
 CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
@@ -373,11 +375,13 @@ def confirm():
 def change_mobile():
     """The person's own mobile, where on-call alerts go. Empty removes it."""
     user = current_user.user
+    typed = MobileForm.read().number()
     try:
-        users.set_mobile(user, request.form.get("mobile", "")[:40], auth.audit.Actor.user(user.id))
-    except users.MobileProblem as problem:
-        db.session.rollback()
-        return _render_account(user, mobile_problem=str(problem), typed_mobile=request.form.get("mobile", "")[:40]), 400
+        users.set_mobile(user, typed, auth.audit.Actor.user(user.id))
+    except Problem as refused:
+        return shown(
+            refused, lambda problem: (_render_account(user, mobile_problem=str(problem), typed_mobile=typed), 400)
+        )
     db.session.commit()
     staff_warnings.forget()
     flash("Mobile number saved." if user.mobile else "Mobile number removed: you will get no text alerts.", "success")

@@ -119,19 +119,6 @@ def action_options() -> list[tuple[str, str]]:
     ]
 
 
-def _period(values, problems: forms.Problems) -> exports.Period | None:
-    start, end = forms.read_period(values, problems, _today())
-    return exports.Period(start, end) if start and end else None
-
-
-def _check_site(values, problems: forms.Problems) -> Site:
-    site = _site()
-    code = (values.get("site") or "").strip()
-    if code and code != site.code:
-        problems.add("site", "Choose a site from the list")
-    return site
-
-
 @bp.post("/exports/concerns")
 @requires(Permission.KEEP_RECORDS)
 def export_concerns():
@@ -141,31 +128,25 @@ def export_concerns():
     confirm = _confirm_first(_carried(values))
     if confirm:
         return confirm
-    problems = forms.Problems()
-    site = _check_site(values, problems)
-    period = _period(values, problems)
-    ward_ids = {str(w.id): w.id for w in in_reach.site_wards(site.id)}
-    ward = forms.choice(values, "ward", ward_ids, problems, "Choose a ward from the list")
-    status = forms.choice(values, "status", STATUS_WORDS, problems, "Choose a status from the list")
-    outcome = forms.choice(values, "outcome", OUTCOME_WORDS, problems, "Choose an outcome from the list")
-    file_format = forms.choice(values, "format", CONCERN_FORMATS, problems, "Choose CSV or Excel") or "csv"
-    identifiers = values.get("identifiers") == "yes"
-    reason = forms.reason(values, problems) if identifiers else None
+    site = _site()
+    form = forms.ConcernExportForm.read(today=_today(), site=site)
+    problems = form.shown_problems()
     if problems:
         return _render_exports(values, problems, "concerns", 400)
-    assert period is not None  # _period adds a problem whenever it gives no period
+    period = exports.Period(form.from_day.data, form.to_day.data)
+    status, outcome = form.status.data, form.outcome.data
     filters = exports.ConcernFilters(
-        period, site.id, ward_ids[ward] if ward else None, ConcernStatus(status) if status else None, outcome
+        period, site.id, form.ward_id(), ConcernStatus(status) if status else None, outcome
     )
+    identifiers, reason, file_format = form.identifiers.data == "yes", form.reason.data, form.format.data or "csv"
     tz = current_settings().timezone
     kind = CONCERN_FORMATS[file_format]
     if kind is ExportKind.CONCERNS_XLSX:
         count = exports.count_concerns(filters, tz)
         if count >= exports.EXCEL_MAX_ROWS:
-            problems.add(
-                "format",
+            problems.by_field["format"] = (
                 f"That is {count:,} calls: more than an Excel sheet can hold "
-                f"({exports.EXCEL_MAX_ROWS:,} rows). Choose CSV, or a shorter period",
+                f"({exports.EXCEL_MAX_ROWS:,} rows). Choose CSV, or a shorter period"
             )
             return _render_exports(values, problems, "concerns", 400)
     name = exports.file_name(kind, site.code, period)
@@ -190,13 +171,13 @@ def export_audit():
     confirm = _confirm_first(_carried(values))
     if confirm:
         return confirm
-    problems = forms.Problems()
-    site = _check_site(values, problems)
-    period = _period(values, problems)
-    user_id, action, concern_id = _audit_filters(values, problems, site)
+    site = _site()
+    form = forms.AuditForm.read(today=_today(), site=site)
+    problems = form.shown_problems()
     if problems:
         return _render_exports(values, problems, "audit", 400)
-    assert period is not None  # as in export_concerns
+    period = exports.Period(form.from_day.data, form.to_day.data)
+    user_id, action, concern_id = form.user.data, form.action.data, form.reference.data
     filters = exports.AuditFilters(period, site.id, user_id, action, concern_id)
     tz = current_settings().timezone
     name = exports.file_name(ExportKind.AUDIT_CSV, site.code, period)
@@ -211,26 +192,6 @@ def _recorded() -> None:
     db.session.commit()
     db.session.close()
     set_write_intent(False)
-
-
-def _audit_filters(values, problems: forms.Problems, site: Site) -> tuple[int | None, str | None, int | None]:
-    """The person (by email), the action and the call (by reference) to narrow the audit log to."""
-    user_id = action = concern_id = None
-    email = (values.get("user") or "").strip()
-    if email:
-        person = audit_log.find_user(email)
-        if person is None:
-            problems.add("user", "No staff account has that email address")
-        else:
-            user_id = person.id
-    action = forms.choice(values, "action", audit_log.actions(), problems, "Choose an action from the list")
-    typed = (values.get("reference") or "").strip()
-    if typed:
-        reference = normalise_reference(typed)
-        concern_id = in_reach.concern_id_at_site(site.id, reference) if reference else None
-        if concern_id is None:
-            problems.add("reference", "No call with that reference at your site. Check it, for example MR-7QK4-92")
-    return user_id, action, concern_id
 
 
 def _download(body, mimetype: str, name: str) -> Response:
@@ -250,10 +211,11 @@ def audit_page():
     the hash chain verifies. Looking is itself audited."""
     site = _site()
     values = request.args
-    problems = forms.Problems()
     today = _today()
-    start, end = forms.read_period(values, problems, today, required=False)
-    user_id, action, concern_id = _audit_filters(values, problems, site)
+    form = forms.AuditForm.read(values, today=today, site=site, dates_optional=True)
+    problems = form.shown_problems()
+    start, end = form.from_day.data, form.to_day.data
+    user_id, action, concern_id = form.user.data, form.action.data, form.reference.data
     before = values.get("before", "")
     before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
     tz = current_settings().timezone
@@ -312,14 +274,7 @@ def retention_flags(reference: str):
     retention). Calls outside the manager's site are not found."""
     normalised = normalise_reference(reference)
     concern = found_or_404(reads.find_in_reach(_user(), normalised) if normalised else None, "concern")
-    values = request.form
-    changed = retention.set_flags(
-        concern,
-        audit.Actor.user(_user().id),
-        legal_hold=values.get("legal_hold") == "yes",
-        serious_incident=values.get("serious_incident") == "yes",
-        complaint=values.get("complaint") == "yes",
-    )
+    changed = retention.set_flags(concern, audit.Actor.user(_user().id), **forms.RetentionFlagsForm.read().flags())
     db.session.commit()
     flash("Retention flags saved." if changed else "Nothing changed.", "success" if changed else "information")
     return redirect(url_for("triage.concern_page", reference=concern.reference) + "#retention")

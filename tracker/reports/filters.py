@@ -1,4 +1,4 @@
-"""Reading the reports' query strings and the implementation status form. Each function returns
+"""Reading the reports' query strings, and the implementation status form (a PostedForm). Each function returns
 plain values or raises FilterProblems listing every field that is wrong, in plain English: a bad
 address is answered with a clear message, never a server error."""
 
@@ -8,9 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from wtforms import Field, HiddenField, StringField
+from wtforms.validators import StopValidation
+
 from tracker.models import FamilyRouteStatus, StaffRouteStatus
 from tracker.problems import Problem
 from tracker.services.reports.periods import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
+from tracker.web.posted import PostedForm, one_of, raw
 
 DATE_PARTS = ("day", "month", "year")
 DASHBOARD_KEYS = frozenset({"site"} | {f"{name}-{part}" for name in ("from", "to") for part in DATE_PARTS})
@@ -106,28 +110,33 @@ def return_month(args: Mapping, tz_name: str, today: date) -> date:
     raise FilterProblems(problems)
 
 
-def implementation_form(form: Mapping, tz_name: str) -> tuple[date, FamilyRouteStatus, StaffRouteStatus]:
-    problems = []
+def _month(form: PostedForm, field: Field) -> None:
+    """ "2026-11" (the return page's hidden field): a month the reports cover."""
     try:
-        year_text, month_text = (form.get("month") or "").split("-", 1)
-        first = date(int(year_text), int(month_text), 1)
-        if not EARLIEST <= first <= latest_allowed(tz_name):
+        year_text, month_text = raw(field).split("-", 1)
+        field.data = date(int(year_text), int(month_text), 1)
+        if not EARLIEST <= field.data <= latest_allowed(form.context["tz"]):
             raise ValueError
     except ValueError:
-        first = None
-        problems.append(("month", "Choose the month again from the return page"))
-    try:
-        family = FamilyRouteStatus(form.get("family_route", ""))
-    except ValueError:
-        family = None
-        problems.append(("family_route", "Say whether the patient and family route was live this month"))
-    try:
-        staff = StaffRouteStatus(form.get("staff_route", ""))
-    except ValueError:
-        staff = None
-        problems.append(("staff_route", "Say whether the staff route was fully live, partly live or not live"))
-    if problems:
-        raise FilterProblems(problems)
-    # Each of them is None only where a problem was added.
-    assert first is not None and family is not None and staff is not None
-    return first, family, staff
+        field.data = None
+        raise StopValidation("Choose the month again from the return page") from None
+
+
+class ImplementationForm(PostedForm):
+    """A site's implementation status for a month. Read with `tz`, the trust's zone."""
+
+    site = HiddenField()  # the view finds it among the manager's sites, or answers 404
+    month = HiddenField(validators=[_month])
+    family_route = StringField(
+        validators=[
+            one_of({s.value for s in FamilyRouteStatus}, "Say whether the patient and family route was live this month")
+        ]
+    )
+    staff_route = StringField(
+        validators=[
+            one_of(
+                {s.value for s in StaffRouteStatus},
+                "Say whether the staff route was fully live, partly live or not live",
+            )
+        ]
+    )

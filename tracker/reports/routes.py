@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from tracker.db import writes
 from tracker.extensions import db
-from tracker.models import Site
+from tracker.models import FamilyRouteStatus, Site, StaffRouteStatus
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
@@ -27,6 +27,7 @@ from tracker.services.setup.settings import current_settings
 from tracker.services.words import LABELS
 from tracker.web.access import found_or_404
 from tracker.web.authorisation import requires
+from tracker.web.posted import raw
 from tracker.web.staff_pages import warnings
 
 CHARTJS_VERSION = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "CHARTJS_VERSION").read_text().strip()
@@ -241,36 +242,27 @@ def record_implementation():
     sites = managed_sites()
     if not sites:
         abort(404)
-    site = _site_or_404(request.form.get("site"), sites)
-    try:
-        month, family, staff = filters.implementation_form(request.form, settings.timezone)
-    except filters.FilterProblems as problems:
-        chosen = _month_or_none(request.form.get("month", ""))
+    form = filters.ImplementationForm.read(tz=settings.timezone)
+    site = _site_or_404(form.site.data, sites)
+    problems = form.problems()
+    if problems:
+        chosen = form.month.data
         return _return_page(
             site,
             sites,
             chosen,
-            errors=problems.problems,
+            errors=list(problems.items()),
             status=400,
             form={
                 "month": str(chosen.month) if chosen else "",
                 "year": str(chosen.year) if chosen else "",
-                "family_route": request.form.get("family_route", ""),
-                "staff_route": request.form.get("staff_route", ""),
+                "family_route": raw(form.family_route),
+                "staff_route": raw(form.staff_route),
             },
         )
+    month = form.month.data
+    family, staff = FamilyRouteStatus(form.family_route.data), StaffRouteStatus(form.staff_route.data)
     implementation.record_implementation(_user(), site.id, month, family, staff)
     db.session.commit()
     flash(f"Implementation status for {month:%B %Y} saved.", "success")
     return redirect(url_for(".monthly_return", site=site.code, month=month.month, year=month.year))
-
-
-def _month_or_none(text: str) -> date | None:
-    try:
-        year, month = text.split("-", 1)
-        return filters.implementation_form(
-            {"month": f"{int(year)}-{int(month)}", "family_route": "live", "staff_route": "not_live"},
-            current_settings().timezone,
-        )[0]
-    except (ValueError, filters.FilterProblems):
-        return None
