@@ -210,7 +210,7 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
     """What the form shows: what was typed (after a problem), else the saved policy, else the
     suggested default."""
     if problem is not None:
-        values: dict[str, str | list[str]] = {key: request.form.get(key, "") for key in request.form}
+        values: dict[str, str | list[str]] = dict(request.form.to_dict())
         for index in range(forms.MAX_STEPS):
             values[f"step{index}_tiers"] = request.form.getlist(f"step{index}_tiers")
         return values
@@ -286,7 +286,7 @@ def test_results(code: str, run: str):
 @bp.get("/failed-messages")
 @requires(Permission.SEE_CALLS)
 def failed_messages_page(
-    problem: failed_messages.ResendProblem | None = None, problem_id: int | None = None, status: int = 200
+    problem: FieldProblem | None = None, problem_id: int | None = None, status: int = 200, typed: str = ""
 ):
     outstanding, dealt_with = failed_messages.listed(_user())
     return render_template(
@@ -295,7 +295,7 @@ def failed_messages_page(
         dealt_with=dealt_with,
         problem=problem,
         problem_id=problem_id,
-        typed=request.form.get("number", ""),
+        typed=typed,
         display_phone=display_phone,
         warnings=warnings(),
         days=failed_messages.LISTED_DAYS,
@@ -313,19 +313,20 @@ def _failed_or_404(message_id: int):
 @requires(Permission.SEE_CALLS)
 def resend(message_id: int):
     message = _failed_or_404(message_id)
+    number = (forms.ResendForm.read().number.data or "")[:40]
     try:
-        failed_messages.resend(_user(), message, (forms.ResendForm.read().number.data or "")[:40])
+        failed_messages.resend(_user(), message, number)
     except Problem as refused:
-        return shown(refused, lambda problem: _failed_again(problem, message_id), at_field="number")
+        return shown(refused, lambda problem: _failed_again(problem, message_id, number), at_field="number")
     db.session.commit()
     staff_warnings.forget()
     flash("Sent again. Its progress shows on the call's page; if it fails again it comes back here.", "success")
     return redirect(url_for("oncall.failed_messages_page"))
 
 
-def _failed_again(problem: FieldProblem, message_id: int):
+def _failed_again(problem: FieldProblem, message_id: int, typed: str):
     begin_write()  # the page is drawn in a new transaction, after the refusal's rollback
-    return failed_messages_page(problem=problem, problem_id=message_id, status=400)
+    return failed_messages_page(problem=problem, problem_id=message_id, status=400, typed=typed)
 
 
 @bp.post("/failed-messages/<int:message_id>/dealt-with")
