@@ -144,7 +144,7 @@ class ConcernExportForm(PeriodForm):
     reason = TextAreaField(validators=[_reason])
 
     def ward_id(self) -> int | None:
-        return _ward_ids(self)[self.ward.data] if self.ward.data else None
+        return int(self.ward.data) if self.ward.data else None  # one of the site's ward ids, checked above
 
 
 def _person(form: PostedForm, field: Field) -> None:
