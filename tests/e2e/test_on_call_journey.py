@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import FAMILY_MOBILE, FamilyForm, create_staff
@@ -79,13 +80,24 @@ def sign_in(page: Page, email: str, *, totp: bool = False) -> None:
 
 
 def open_from_header(page: Page, name: str) -> None:
-    """Follow a link of the header's navigation. On a narrow screen NHS.UK's header moves the
-    links that do not fit into its "More" menu."""
+    """Follow a link of the header's navigation. On a narrow screen NHS.UK's header moves the links
+    that do not fit into its "More" menu, and it lays itself out again whenever the bar's size changes
+    while the page settles: a link seen in the bar can be in the closed menu a moment later (a click
+    then waited for it in vain on a loaded CI machine). So open the menu when the link is not in view,
+    and try again until the click lands."""
+    page.locator("[data-nhsuk-header-init]").wait_for(state="attached")
     navigation = page.locator(".nhsuk-header__navigation")
-    link = navigation.get_by_role("link", name=name, exact=True)
-    if not link.first.is_visible():
-        navigation.get_by_role("button", name=re.compile("More")).click()
-    link.locator("visible=true").first.click()
+    link = navigation.get_by_role("link", name=name, exact=True).locator("visible=true")
+    more = navigation.get_by_role("button", name=re.compile("More"))
+    for _ in range(10):
+        if not link.count() and more.is_visible() and more.get_attribute("aria-expanded") != "true":
+            more.click()
+        try:
+            link.first.click(timeout=3000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"the header's {name!r} link could not be clicked")
 
 
 def signed_delivery_report(app, base_url: str, callback: str, sid: str, status: str) -> int:
