@@ -77,3 +77,52 @@ def test_the_triage_migration_keeps_each_clinicians_team_and_dates_existing_conc
         assert db.session.execute(text("SELECT idle_timeout_minutes FROM settings")).all() == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_paging_migration_dates_reopened_calls_from_the_audit_and_gives_policies_the_ack_ceiling(
+    empty_database_url, build_app
+):
+    app = build_app(make_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0010")
+        statements = [
+            "INSERT INTO site (id, code, name, active) VALUES (1, 's', 'Site', true)",
+            "INSERT INTO team (id, code, site_id, name, population, public_phone, ack_target_minutes, "
+            "review_target_minutes, active) VALUES (1, 't', 1, 'Team', 'adult', '+442079460101', 5, 30, true)",
+            "INSERT INTO ward (id, code, name, site_id, team_id, population, kiosk_default) "
+            "VALUES (1, 'w', 'Ward', 1, 1, 'adult', false)",
+            "INSERT INTO escalation_policy (id, team_id, repeat_times, fallback_name, fallback_number, "
+            "fallback_channel, fallback_wait_minutes, ack_pause_minutes, alert_accept_seconds, "
+            "review_reminder_minutes, updated_at) VALUES (1, 1, 1, 'Site manager', '+442079460999', 'voice', 10, 15, "
+            "120, 10, '2026-01-01 00:00:00')",
+        ]
+        for reference, status in (("MR-AAAA-AA", "acknowledged"), ("MR-BBBB-BB", "closed")):
+            number = 1 if status == "acknowledged" else 2
+            statements.append(
+                "INSERT INTO concern (id, reference, submission_id, ward_id, site_id, team_id, caller_route, "
+                "callback_textable, sms_consent, locale, interpreter_needed, worry_categories, channel, status, "
+                "version, repeat_count, flagged_burst, flagged_automated, raised_at, updated_at, reviewed_at, "
+                "escalation_position, review_nudges, unread_reply, change_in_care) "
+                f"VALUES ({number}, '{reference}', 'sub{number}', 1, 1, 1, 'patient', false, false, 'en', false, "
+                f"'[]', 'tablet', '{status}', 3, 0, false, false, '2026-01-02 03:04:05', '2026-01-02 09:00:00', "
+                "'2026-01-02 03:30:00', 1, 0, false, '[]')"
+            )
+            statements.append(
+                "INSERT INTO audit_event (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+                f"concern_id, changes, prev_hash, hash) VALUES ({number}, '2026-01-02 09:00:00', 'user', 1, "
+                f"'reopened', 'concern', {number}, {number}, '{{}}', '{'0' * 64}', '{str(number) * 64}')"
+            )
+        for statement in statements:
+            db.session.execute(text(statement))
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(
+            text("SELECT id, reopened_at, next_review_nudge_at, first_ack_at FROM concern ORDER BY id")
+        ).all()
+        assert [str(row[1])[:19] for row in rows] == ["2026-01-02 09:00:00", "2026-01-02 09:00:00"]
+        assert str(rows[0][2])[:19] == "2026-01-02 09:30:00"  # still waiting for its new review: reminded
+        assert rows[1][2] is None and rows[0][3] is None  # closed again: nothing due
+        # A policy whose pause was longer than the default ceiling keeps its pause as its ceiling.
+        assert db.session.execute(text("SELECT ack_ceiling_minutes FROM escalation_policy")).scalar() == 15
+        db.session.remove()
+        db.engine.dispose()

@@ -40,3 +40,36 @@ def _test_offset(path: str) -> timedelta:
 def local(moment: datetime, tz_name: str) -> datetime:
     """A UTC moment in the trust's own time zone (BST included)."""
     return moment.astimezone(ZoneInfo(tz_name))
+
+
+TYPED_TIME_LEEWAY = timedelta(minutes=10)  # a watch a little fast is still "now", not tomorrow
+
+
+class NoSuchLocalTime(ValueError):
+    """A wall-clock time that did not happen (the hour skipped when the clocks go forward)."""
+
+
+def typed_time_before(hour: int, minute: int, now: datetime, tz_name: str) -> datetime:
+    """The moment staff mean when they type a wall-clock time for something that has happened: the
+    latest moment with that local time that is at most 10 minutes after now, stored as no later than
+    now. So 23:58 typed at 00:05 is two minutes before midnight, yesterday; 00:07 typed at 00:05 is
+    now. In the hour repeated when the clocks go back, the later of the two is meant if it has
+    come. A time in the hour skipped when the clocks go forward raises NoSuchLocalTime."""
+    zone = ZoneInfo(tz_name)
+    latest = now + TYPED_TIME_LEEWAY
+    today = now.astimezone(zone).date()
+    for days_back in range(3):
+        day = today - timedelta(days=days_back)
+        candidates = []
+        for fold in (1, 0):  # the later of a repeated hour first
+            wall = datetime(day.year, day.month, day.day, hour, minute, fold=fold, tzinfo=zone)
+            moment = wall.astimezone(UTC)
+            if moment.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+                if days_back == 0 or moment <= latest:
+                    raise NoSuchLocalTime(f"{hour:02d}:{minute:02d} did not happen on {day:%-d %B}")
+                continue
+            candidates.append(moment)
+        fitting = [moment for moment in candidates if moment <= latest]
+        if fitting:
+            return min(max(fitting), now)
+    raise AssertionError("unreachable: yesterday's time is always within reach")

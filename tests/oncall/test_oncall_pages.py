@@ -251,6 +251,7 @@ def policy_form(**changes):
         "fallback_channel": "voice",
         "fallback_wait_minutes": "10",
         "ack_pause_minutes": "5",
+        "ack_ceiling_minutes": "10",
         "alert_accept_seconds": "120",
         "review_reminder_minutes": "10",
     }
@@ -266,6 +267,9 @@ def test_a_manager_saves_a_policy_with_a_voice_fallback(app, client, read, on_ca
     assert policy.fallback_name == "Hospital at night" and policy.fallback_number == "+442079460999"
     page = client.get(f"{TEAM}/policy").get_data(as_text=True)
     assert "Hospital at night" in page and "020 7946 0999" in page
+    summary = html.unescape(page.split("data-policy-summary>", 1)[1].split("</div>", 1)[0])
+    assert "step 3 alerts lead by voice call and waits 3 min" in summary
+    assert "ACKs hold one call for at most 10 min in all, then the next tier is paged" in summary
 
 
 @pytest.mark.parametrize(
@@ -278,6 +282,8 @@ def test_a_manager_saves_a_policy_with_a_voice_fallback(app, client, read, on_ca
         ({"repeat_times": "9"}, "Repeats must be a whole number from 0 to 5"),
         ({"fallback_name": ""}, "Name the fallback"),
         ({"ack_pause_minutes": "-1"}, "The ACK pause must be a whole number from 1 to 30"),
+        ({"ack_pause_minutes": "15"}, "An ACK's pause cannot be longer than the most ACKs may hold"),
+        ({"ack_ceiling_minutes": "45"}, "The most ACKs may hold a call must be a whole number from 1 to 30"),
     ],
 )
 def test_a_policy_that_cannot_work_comes_back_with_the_reason(app, client, read, on_call, changes, message):

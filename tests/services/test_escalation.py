@@ -29,7 +29,7 @@ from tracker.models import (
 )
 from tracker.services.concerns import triage
 from tracker.services.concerns.intake import Source
-from tracker.services.paging import escalation, rota
+from tracker.services.paging import acks, escalation, rota
 from tracker.services.paging.policy import DEFAULT_STEPS, PolicyProblem, StepSpec, save_policy
 from tracker.services.records import audit
 
@@ -345,7 +345,7 @@ def test_an_ack_pauses_paging_and_without_a_claim_it_resumes(team_on_call):
     concern_id = raise_one(team_on_call["ward"]).concern.id
     deliver_all()
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
-        assert escalation.pause(concern_id, 5, "sms_ack", start + timedelta(minutes=2))
+        assert acks.pause(concern_id, "sms_ack", user_id=None, now=start + timedelta(minutes=2))
         db.session.commit()
     tick_at(start + timedelta(minutes=5, seconds=1))  # step 2 would have fired now
     assert len(alerts(concern_id)) == 1
@@ -425,12 +425,13 @@ def test_nobody_on_call_skips_to_the_next_step_and_raises_the_alarm(team_on_call
     assert "rota_gap" in db.session.scalars(select(SystemAlarm.kind)).all()
 
 
-def test_the_plan_is_frozen_when_the_call_is_raised(team_on_call, app):
+def test_the_policy_is_frozen_but_the_people_are_looked_up_when_each_step_fires(team_on_call, app):
     start = utcnow()
     concern_id = raise_one(team_on_call["ward"]).concern.id
     team_id = team_on_call["team"].id
     db.session.commit()
     newcomer, _ = create_staff(app, "outreach", team_ids=[team_id])
+    db.session.get(User, newcomer).mobile = "+447400100077"
     rota.add_shift(
         audit.Actor.cli(),
         team_on_call["team"],
@@ -439,9 +440,19 @@ def test_the_plan_is_frozen_when_the_call_is_raised(team_on_call, app):
         starts_at=start,
         ends_at=start + timedelta(hours=4),
     )
+    # A policy edit after the call was raised does not change the call's steps.
+    save_policy(
+        audit.Actor.cli(),
+        team_on_call["team"],
+        steps=[StepSpec((Tier.LEAD,), AlertChannel.SMS, 30)],
+        repeat_times=0,
+        fallback_name="Site manager",
+        fallback_number=SITE_MANAGER,
+        fallback_channel=AlertChannel.VOICE,
+    )
     db.session.commit()
     tick_at(start + timedelta(minutes=5, seconds=1))
-    assert [n for s, n, *_ in alerts(concern_id) if s == 1] == ["+447400100002", "+447400100003"]
+    assert [n for s, n, *_ in alerts(concern_id) if s == 1] == ["+447400100077", "+447400100003"]
 
 
 def test_a_claimed_call_not_reviewed_reminds_the_claimant_then_tells_the_next_tier(team_on_call):

@@ -91,7 +91,7 @@ def obs(rr=16, spo2=97, o2=False, bp=125, pulse=75, acvpu="A", temp="37.0", scal
 
 # Each total worked out by hand, parameter by parameter (RR, SpO2, air/O2, SBP, pulse, ACVPU, temp).
 WORKED_EXAMPLES = [
-    (obs(), 0, Response.LOW),  # 0+0+0+0+0+0+0
+    (obs(), 0, Response.ROUTINE),  # 0+0+0+0+0+0+0: continue routine monitoring, not a ward-based response
     (obs(rr=22), 2, Response.LOW),  # 2
     (obs(rr=22, pulse=95, temp="38.4"), 4, Response.LOW),  # 2 + 1 + 1
     (obs(acvpu="C"), 3, Response.LOW_MEDIUM),  # new confusion alone: 3 in one parameter
@@ -103,7 +103,7 @@ WORKED_EXAMPLES = [
     (obs(rr=8, spo2=85, o2=True, bp=85, pulse=35, acvpu="U", temp="34.5"), 20, Response.HIGH),  # all at maximum
     (obs(rr=10, spo2=96, bp=108, pulse=48, temp="35.8"), 4, Response.LOW),  # 1 + 0 + 0 + 1 + 1 + 0 + 1
     # Scale 2: 90% on air scores 0 (target 88–92); 95% on oxygen scores 2, plus 2 for oxygen.
-    (obs(spo2=90, scale_2=True), 0, Response.LOW),
+    (obs(spo2=90, scale_2=True), 0, Response.ROUTINE),
     (obs(spo2=95, o2=True, scale_2=True), 4, Response.LOW),  # 2 + 2
     (obs(spo2=97, o2=True, rr=21, scale_2=True), 7, Response.HIGH),  # 3 + 2 + 2
     # The same 95% on oxygen on Scale 1 scores 1 + 2.
@@ -180,3 +180,10 @@ def test_observations_out_of_physiological_range_get_a_clear_message(field, valu
     with pytest.raises(News2InputProblem, match=message) as problem:
         parse_observations({**GOOD, field: value}, scale_2=False)
     assert problem.value.field == field
+
+
+def test_a_total_of_0_means_continue_routine_monitoring_not_a_ward_based_response():
+    result = score(obs())
+    assert result.total == 0 and result.response is Response.ROUTINE
+    assert "continue routine monitoring" in result.response_text and "ward-based" not in result.response_text
+    assert score(obs(rr=22)).response is Response.LOW  # 1 to 4: the ward-based response

@@ -3,12 +3,14 @@ does, and the clear refusals (a colleague got there first, the page was stale)."
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import time_machine
 
 from tests.conftest import create_staff, live_server, sign_in_directly
 from tracker.extensions import db
@@ -333,3 +335,55 @@ def test_twenty_clinicians_pressing_claim_at_once_over_http_give_one_winner(app,
     told = [p for p in pages if "has already claimed this call" in p]
     assert len(winners) == 1 and len(told) == 19
     assert read.count(AuditEvent, AuditEvent.action == "claimed") == 1
+
+
+def test_a_caller_told_at_2358_is_recorded_after_midnight_as_last_night_and_shown_in_full(
+    client, family, login_as, app
+):
+    with time_machine.travel("2026-12-02 23:40:00+00:00", tick=False):
+        family.submit()
+        login_as("outreach")
+        with app.app_context():
+            reference = db.session.scalar(db.select(Concern.reference))
+        act(client, reference, "claim")
+        act(client, reference, "review", intent="save", review_kind="seen_on_ward", findings="Settled", news2="no")
+    with time_machine.travel("2026-12-03 00:05:00+00:00", tick=False):
+        closed = act(
+            client,
+            reference,
+            "close",
+            concern_type="clinical_concern",
+            clinical_review_needed="yes",
+            caller_update_method="phone",
+            caller_updated_time="23:58",
+        )
+        assert closed.status_code == 302, closed.get_data(as_text=True)
+        page = open_page(client, reference)
+    with app.app_context():
+        told = db.session.scalar(db.select(Concern.caller_updated_at))
+    assert told.isoformat() == "2026-12-02T23:58:00+00:00"
+    shown = re.sub(r"<[^>]+>", "", html_lib.unescape(page))
+    assert "Caller told the outcome: 2 Dec 2026, 23:58 (by phone)" in shown, shown[shown.find("Outcome") :][:400]
+
+
+def test_a_typed_time_in_the_hour_the_clocks_skip_is_refused_with_a_message(client, family, login_as, app):
+    with time_machine.travel("2026-03-29 00:40:00+00:00", tick=False):  # 00:40 GMT; at 01:00 the clocks go forward
+        family.submit()
+        login_as("outreach")
+        with app.app_context():
+            reference = db.session.scalar(db.select(Concern.reference))
+        act(client, reference, "claim")
+        act(client, reference, "review", intent="save", review_kind="seen_on_ward", findings="Settled", news2="no")
+    with time_machine.travel("2026-03-29 01:10:00+00:00", tick=False):  # 02:10 BST
+        refused = act(
+            client,
+            reference,
+            "close",
+            concern_type="clinical_concern",
+            clinical_review_needed="yes",
+            caller_update_method="phone",
+            caller_updated_time="01:30",
+        )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "01:30 did not happen on 29 March: the clocks went forward" in body

@@ -331,6 +331,22 @@ def test_ack_and_then_no_claim_resumes_paging_after_the_pause(app, client, read,
         assert db.session.scalar(second_step.limit(1)) is not None
 
 
+def test_an_ack_after_the_ceiling_says_paging_continues_not_paused(app, client, read, paged):
+    start = utcnow()
+    for minutes in (0, 4, 8):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            body = signed_post(
+                client, app, "/webhooks/twilio/inbound", inbound_params(PRIMARY, "ACK", sid=f"SM{minutes:032d}")
+            ).get_data(as_text=True)
+            assert "paused for" in body
+    with time_machine.travel(start + timedelta(minutes=10, seconds=5), tick=False):
+        body = signed_post(
+            client, app, "/webhooks/twilio/inbound", inbound_params(PRIMARY, "ACK", sid="SM" + "9" * 32)
+        ).get_data(as_text=True)
+    assert "paging continues" in body and "Claim it in the tracker" in body and "paused" not in body
+    assert read.one(Concern, Concern.id == paged["concern"]).escalation_paused_until <= start + timedelta(minutes=10)
+
+
 def test_ack_from_a_phone_that_was_not_paged_pauses_nothing(app, client, read, paged):
     body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params("+447400999999", "ACK")).get_data(
         as_text=True
@@ -454,11 +470,23 @@ def test_the_queue_shows_a_failed_alert_and_an_acknowledged_one(app, client, rea
     assert "Paused until" in page
 
 
-def test_whoever_was_paged_may_open_the_call_even_from_another_team(app, client, paged):
+def test_a_clinician_paged_for_a_call_may_open_it_only_while_still_in_its_team(app, client, paged):
+    from tracker.models import User
+
+    primary = paged["people"]["primary"]
+    sign_in_directly(app, client, primary)
+    assert client.get(f"/triage/c/{paged['reference']}").status_code == 200
+    with app.app_context(), write_intent():
+        db.session.get(User, primary).teams = []  # moved to another job
+        db.session.commit()
+    assert client.get(f"/triage/c/{paged['reference']}").status_code == 404
+
+
+def test_someone_alerted_from_outside_the_calls_team_sees_the_normal_404(app, client, paged):
     from tests.conftest import create_staff
 
     with app.app_context(), write_intent():
-        site_manager_id, _ = create_staff(
+        other_site_manager, _ = create_staff(
             app, "manager", email="night@test.invalid", totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
         )
         db.session.add(
@@ -466,7 +494,7 @@ def test_whoever_was_paged_may_open_the_call_even_from_another_team(app, client,
                 concern_id=paged["concern"],
                 audience=Audience.CLINICIAN,
                 recipient_kind="user",
-                recipient_user_id=site_manager_id,
+                recipient_user_id=other_site_manager,
                 to_number="+447400100009",
                 template_id="voice_alert",
                 variables={},
@@ -476,5 +504,5 @@ def test_whoever_was_paged_may_open_the_call_even_from_another_team(app, client,
             )
         )
         db.session.commit()
-    sign_in_directly(app, client, site_manager_id)
-    assert client.get(f"/triage/c/{paged['reference']}").status_code == 200
+    sign_in_directly(app, client, other_site_manager)
+    assert client.get(f"/triage/c/{paged['reference']}").status_code == 404

@@ -323,12 +323,17 @@ class Concern(Base):
     cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
 
-    # Escalation (docs/architecture.md#paging): the policy and the people on call, frozen when the call was raised;
-    # the next step to fire and when. The worker fires due steps; a claim clears the time.
+    # Escalation (docs/architecture.md#paging): the policy, frozen when the call was raised (who holds each tier is
+    # looked up as each step fires); the next step to fire and when. The worker fires due steps; a claim clears the
+    # time. `first_ack_at`: the first ACK while unclaimed, from which the ACK ceiling counts.
     escalation_plan: Mapped[dict | None] = mapped_column(JSONType)
     escalation_position: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
     escalation_paused_until: Mapped[datetime | None]
+    first_ack_at: Mapped[datetime | None]
+    # When a closed call was last reopened: its new episode's review clock runs from here; the first
+    # episode's clocks (first alert, claim, review, caller told) are never overwritten.
+    reopened_at: Mapped[datetime | None]
     # A claimed call not reviewed by the target: 1 = claimant reminded, 2 = next tier told.
     review_nudges: Mapped[int] = mapped_column(Integer, default=0)
     next_review_nudge_at: Mapped[datetime | None] = mapped_column(index=True)

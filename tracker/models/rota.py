@@ -89,6 +89,8 @@ class EscalationPolicy(Base):
     fallback_wait_minutes: Mapped[int] = mapped_column(Integer, default=10)
     # An SMS "ACK" or a keypress pauses paging this long; a claim in the app stops it.
     ack_pause_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    # ACKs may hold one call's paging this long in all, from the first: then the next tier is paged.
+    ack_ceiling_minutes: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     # An alert the provider has not accepted in this time counts as failed: move on at once.
     alert_accept_seconds: Mapped[int] = mapped_column(Integer, default=120)
     # After the review target: remind the claimant, then this long later tell the next tier.

@@ -142,6 +142,7 @@ class PolicyForm(_StepRows):  # type: ignore[misc, valid-type]
     fallback_channel = StringField(validators=[one_of(CHANNEL_WORDS, "Choose how the fallback is alerted")])
     fallback_wait_minutes = StringField(validators=[whole_number("The fallback's repeat", 1, 60)])
     ack_pause_minutes = StringField(validators=[whole_number("The ACK pause", 1, 30)])
+    ack_ceiling_minutes = StringField(validators=[whole_number("The most ACKs may hold a call", 1, 30)])
     alert_accept_seconds = StringField(validators=[whole_number("The time an alert has to be accepted", 30, 600)])
     review_reminder_minutes = StringField(validators=[whole_number("The time before the next tier is told", 1, 120)])
 
@@ -177,6 +178,7 @@ class PolicyForm(_StepRows):  # type: ignore[misc, valid-type]
             "fallback_channel": AlertChannel(self.fallback_channel.data),
             "fallback_wait_minutes": self.fallback_wait_minutes.data,
             "ack_pause_minutes": self.ack_pause_minutes.data,
+            "ack_ceiling_minutes": self.ack_ceiling_minutes.data,
             "alert_accept_seconds": self.alert_accept_seconds.data,
             "review_reminder_minutes": self.review_reminder_minutes.data,
         }

@@ -226,6 +226,7 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
         "fallback_channel": current.fallback_channel.value if current else AlertChannel.VOICE.value,
         "fallback_wait_minutes": str(current.fallback_wait_minutes if current else 10),
         "ack_pause_minutes": str(current.ack_pause_minutes if current else 5),
+        "ack_ceiling_minutes": str(current.ack_ceiling_minutes if current else 10),
         "alert_accept_seconds": str(current.alert_accept_seconds if current else 120),
         "review_reminder_minutes": str(current.review_reminder_minutes if current else 10),
     }

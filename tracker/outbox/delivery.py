@@ -254,7 +254,8 @@ def _start_clock(message: Message, now: datetime) -> None:
     if message.concern_id is None:
         return
     clock = None
-    if message.audience is Audience.CLINICIAN:
+    if message.audience is Audience.CLINICIAN and message.template_id in ALERT_TEMPLATES:
+        # Only an alert paging someone for this call: a later review reminder is not its first alert.
         clock = Concern.first_alert_sent_at
     elif message.template_id.startswith("update_"):
         clock = Concern.caller_updated_at

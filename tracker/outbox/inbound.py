@@ -34,7 +34,7 @@ from tracker.models import (
 from tracker.models.outbox import CALL_NOT_ANSWERED, NOT_ANSWERED_REASON, is_delivery_failure, moves_forward
 from tracker.services import alarms
 from tracker.services.messaging.sms_text import render
-from tracker.services.paging import escalation
+from tracker.services.paging import acks, escalation
 from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
 
@@ -255,7 +255,7 @@ def _acknowledge(text: InboundText, word: str) -> Reply:
     caller ID can be spoofed and nobody signed in (docs/architecture.md#paging)."""
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = _REFERENCE.search(word)
-    concern_id = escalation.find_paged_concern(
+    concern_id = acks.find_paged_concern(
         text.from_number, reference=_tidy_reference(wanted.group(0)) if wanted else None
     )
     if concern_id is None:
@@ -263,10 +263,24 @@ def _acknowledge(text: InboundText, word: str) -> Reply:
         audit.record("ack_unmatched", audit.Actor.public())
         return Reply(render("ack_nothing", {}, locale))
     concern = db.session.get_one(Concern, concern_id)
-    minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
     _event(text, kind="inbound", concern_id=concern_id, payload={"keyword": "ACK", "matched": True})
-    escalation.pause(concern_id, minutes, "sms_ack")
-    return Reply(render("ack_confirm", {"reference": concern.reference, "minutes": minutes}, locale))
+    now = utcnow()
+    held = acks.pause(concern_id, "sms_ack", user_id=_paged_user(concern_id, text.from_number), now=now)
+    if held is None:
+        return Reply(render("ack_nothing", {}, locale))
+    if held.until is None:
+        return Reply(render("ack_ceiling", {"reference": concern.reference, "minutes": held.ceiling_minutes}, locale))
+    return Reply(render("ack_confirm", {"reference": concern.reference, "minutes": held.minutes_from(now)}, locale))
+
+
+def _paged_user(concern_id: int, number: str) -> int | None:
+    """The staff account this number was paged as, for this call (an ACK is that person's)."""
+    return db.session.scalar(
+        select(Message.recipient_user_id)
+        .where(Message.concern_id == concern_id, Message.to_number == number, Message.audience == Audience.CLINICIAN)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
 
 
 def _tidy_reference(raw: str) -> str:
@@ -347,7 +361,10 @@ def receive_keypress(message_id: int | None, digits: str | None, call_sid: str |
     if digits != "1":
         return render("voice_wrong_key", {}, locale)
     concern = db.session.get_one(Concern, concern_id)
-    minutes = int((concern.escalation_plan or {}).get("ack_pause_minutes", 5))
-    if not escalation.pause(concern_id, minutes, "voice_keypress"):
+    now = utcnow()
+    held = acks.pause(concern_id, "voice_keypress", user_id=message.recipient_user_id if message else None, now=now)
+    if held is None:
         return render("voice_not_waiting", {}, locale)
-    return render("voice_ack", {"reference": concern.reference, "minutes": minutes}, locale)
+    if held.until is None:
+        return render("voice_ack_ceiling", {"reference": concern.reference, "minutes": held.ceiling_minutes}, locale)
+    return render("voice_ack", {"reference": concern.reference, "minutes": held.minutes_from(now)}, locale)

@@ -20,6 +20,8 @@ ALARM_TEXT = {
     "rate_limit_storage_down": "The rate-limit store (Redis) cannot be reached; limits are counted in memory on each server.",
     "sms_budget_exhausted": "The hourly budget for texts to the public was used up; some receipts were held back.",
     "alert_recipient_missing": "A call was raised with nobody to alert: no one on call with a mobile and no fallback.",
+    "reminder_not_possible": "A claimed call's review is overdue and its claimant has no usable mobile to be "
+    "reminded: the next tier was told at once. Ask them to add their mobile on their account page.",
     "rota_gap": "Nobody was on call for a step of a team's escalation: that step was skipped.",
     "alert_failed": "A text or call to an on-call clinician failed: see the failed messages page.",
     "sms_account_refused": "Twilio refused our account details: no alerts or texts can be sent. Phone the outreach "

@@ -108,6 +108,9 @@ ACTION_WORDS = {
     "escalation_step_skipped": "Alert step skipped: nobody on call",
     "escalation_moved_on": "Alert failed or went unanswered: next step brought forward",
     "escalation_paused": "Alert acknowledged (not claimed): paging paused",
+    "ack_after_ceiling": "Alert acknowledged again, but acknowledgements had held paging as long as allowed: "
+    "paging continued",
+    "escalation_handover_paged": "Shift change: the clinicians now on call were paged",
     "review_overdue_reminder": "Review overdue: the claimant was reminded",
     "review_overdue_escalated": "Review overdue: the next tier was told",
     "message_delivered": "Text delivered",

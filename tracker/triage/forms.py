@@ -5,12 +5,11 @@ plain English. What a form gives the service is plain values: a cleaned text, an
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from wtforms import Field, HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
-from tracker.clock import utcnow
+from tracker.clock import NoSuchLocalTime, typed_time_before, utcnow
 from tracker.models import (
     PRIORITIES,
     CallerUpdateMethod,
@@ -168,7 +167,9 @@ def _changes(form: PostedForm, field: Field) -> None:
 
 
 def _caller_updated_time(form: PostedForm, field: Field) -> None:
-    """ "HH:MM" today in the trust's time zone, now if left empty; none if the caller was not reached."""
+    """A wall-clock time ("HH:MM") in the trust's zone, meaning its latest moment up to 10 minutes
+    from now (so 23:58 typed just after midnight is last night); now if left empty; none if the
+    caller was not reached."""
     if form.caller_update_method.data == CallerUpdateMethod.COULD_NOT_CONTACT.value:
         field.data = None
         raise StopValidation()
@@ -177,12 +178,12 @@ def _caller_updated_time(form: PostedForm, field: Field) -> None:
         field.data = utcnow()
         return
     try:
-        hours, minutes = (int(part) for part in value.split(":"))
-        local_now = utcnow().astimezone(ZoneInfo(form.context["tz"]))
-        moment = local_now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+        hours, minutes = (int(part) for part in value.replace(".", ":").split(":"))
+        field.data = typed_time_before(hours, minutes, utcnow(), form.context["tz"])
+    except NoSuchLocalTime as gap:
+        raise StopValidation(f"{gap}: the clocks went forward. Enter the time as the clock showed it") from None
     except ValueError:
         raise StopValidation("Enter the time like 14:30, or leave it empty for now") from None
-    field.data = moment.astimezone(ZoneInfo("UTC"))
 
 
 class CodingForm(VersionedForm):

@@ -167,8 +167,9 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
 
     flags = _abuse_flags(intake, source)
     now = utcnow()
-    plan = paging_plan.plan_for(ward.team, now)
-    first, step, skipped = paging_plan.choose_first_step(plan, coalesce=bool(flags))
+    plan = paging_plan.plan_for(ward.team, ward.team.review_target_minutes)
+    holders = paging_plan.holders_now(plan, ward.team.id, now)
+    first, step, people, skipped = paging_plan.choose_first_step(plan, ward.team, holders)
     values = _concern_values(intake, ward, settings, key=key, flags=flags, now=now) | {
         "escalation_plan": plan,
         "escalation_position": first + 1 if step else first,
@@ -194,7 +195,7 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     )
     target: audit.Target = {"object_type": "concern", "object_id": concern_id, "concern_id": concern_id}
     audit.record("concern_raised", actor, **target, changes=_raised_changes(intake, concern, flags))
-    escalation.fire_first_step(concern, plan, first, step, skipped, actor, coalesce=bool(flags), now=now)
+    escalation.fire_first_step(concern, plan, first, step, people, skipped, actor, coalesce=bool(flags), now=now)
     hold = "automated" if "automated" in flags else ("burst" if "burst" in flags else None)
     family_text, receipt = prepare_family_receipt(concern, settings, hold_reason=hold)
     if receipt is not None:

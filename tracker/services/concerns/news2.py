@@ -23,13 +23,15 @@ class Consciousness(str, enum.Enum):
 class Response(str, enum.Enum):
     """The clinical response bands of RCP Chart 4."""
 
-    LOW = "low"  # 0–4: ward-based response
+    ROUTINE = "routine"  # 0: continue routine monitoring
+    LOW = "low"  # 1–4: ward-based response
     LOW_MEDIUM = "low_medium"  # a 3 in any single parameter: urgent ward-based response
     MEDIUM = "medium"  # 5–6: urgent response
     HIGH = "high"  # 7 or more: emergency response
 
 
 RESPONSE_TEXT = {
+    Response.ROUTINE: "Low (0): continue routine monitoring (observations at least 12-hourly)",
     Response.LOW: "Low: ward-based response (a registered nurse decides on monitoring or escalation)",
     Response.LOW_MEDIUM: "Low–medium (a 3 in one parameter): urgent ward-based response by the medical team",
     Response.MEDIUM: "Medium: urgent response, assessment by a clinician skilled in acute illness (about 1 hour)",
@@ -196,6 +198,8 @@ def score(obs: Observations) -> Score:
         response = Response.MEDIUM
     elif single_three:
         response = Response.LOW_MEDIUM
+    elif total == 0:
+        response = Response.ROUTINE
     else:
         response = Response.LOW
     return Score(parameters, total, single_three, response, 2 if obs.scale_2 else 1)

@@ -49,8 +49,8 @@ def find_in_reach(user: User, reference: str) -> Concern | None:
 
 def find_visible(user: User, reference: str) -> Concern | None:
     """The concern with this reference if the user may see it; None (so a 404) otherwise.
-    Whoever was paged for a call (a secondary from another team, a site manager) may open it
-    too (docs/architecture.md#paging)."""
+    Whoever was alerted for a call may open it too, while their account is active and they are
+    still in the call's team (docs/architecture.md#paging): leaving the team ends it."""
     eager = (
         joinedload(Concern.ward),
         joinedload(Concern.site),
@@ -58,11 +58,12 @@ def find_visible(user: User, reference: str) -> Concern | None:
         joinedload(Concern.claimed_by),
     )
     concern = db.session.scalar(visible_concerns(user).where(Concern.reference == reference).options(*eager))
-    if concern is None and scope.can(user, Permission.SEE_CALLS):
+    if concern is None and scope.can(user, Permission.SEE_CALLS) and user.active:
         concern = db.session.scalar(
             select(Concern)
             .where(
                 Concern.reference == reference,
+                Concern.team_id.in_(user.team_ids or {-1}),
                 exists().where(
                     Message.concern_id == Concern.id,
                     Message.recipient_user_id == user.id,

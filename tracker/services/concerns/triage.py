@@ -166,7 +166,7 @@ def claim(concern_id: int, user: User) -> Concern:
 def _start_review_clock(concern: Concern, now: datetime) -> None:
     """Once claimed, the review is due by the team's target: the worker reminds the claimant,
     then tells the next tier (never taking the call away)."""
-    values = reminders.acknowledged_values(concern.raised_at, concern.team.review_target_minutes, now)
+    values = reminders.acknowledged_values(reminders.episode_start(concern), concern.team.review_target_minutes, now)
     # The first claim's duration (a claim after a release keeps the first acknowledged_at).
     values.update(report_facts.clock_values("acknowledged_at", concern.acknowledged_at, concern.raised_at))
     db.session.execute(
@@ -357,10 +357,16 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "reopen")
     note = _note(concern, user, NoteKind.REOPEN_REASON, reason)
+    now = utcnow()
     concern.status = target
     concern.claimed_by_id = user.id
     concern.closed_at = None
-    _start_review_clock(concern, utcnow())
+    # A new episode: its own review clock from now, and, if it is released unclaimed, paging from
+    # the policy's first step. The first episode's clocks (alert, claim, review, caller told) stay.
+    concern.reopened_at = now
+    concern.escalation_position = 0
+    concern.first_ack_at = None
+    _start_review_clock(concern, now)
     _record("reopened", user, concern, note_id=note.id, status=concern.status.value)
     return concern
 

@@ -29,6 +29,7 @@ SEGMENT_BUDGET = {
     "review_overdue": 2,
     "rota_test": 1,
     "ack_confirm": 1,
+    "ack_ceiling": 1,
     "ack_nothing": 1,
     "help_reply": 2,
 }
@@ -50,7 +51,7 @@ def measure(text: str) -> Segments:
 
 
 # Read out on voice calls: not texts, so no segment budget.
-VOICE_TEMPLATES = frozenset({"voice_alert", "voice_ack", "voice_wrong_key", "voice_not_waiting"})
+VOICE_TEMPLATES = frozenset({"voice_alert", "voice_ack", "voice_ack_ceiling", "voice_wrong_key", "voice_not_waiting"})
 
 
 def render(template_id: str, variables: dict, locale: str) -> str:

@@ -1,14 +1,17 @@
 """Paging that never drops a call (docs/architecture.md#paging).
 
-When a concern is raised, its team's policy and the people on call are frozen onto it (the
-plan), and the first step fires in the same transaction. The worker then fires each later step
-when `next_escalation_at` comes: all state is in the database, so a restarted worker carries on
-exactly where it stopped, and on PostgreSQL several workers never fire the same step twice (rows
-are claimed with FOR UPDATE SKIP LOCKED, and every message has a unique key).
+When a concern is raised, its team's policy is frozen onto it (the plan), and the first step fires
+in the same transaction. The worker then fires each later step when `next_escalation_at` comes,
+paging whoever holds the step's tiers at that moment; and while the call waits unclaimed, a shift
+change pages the new holders of every tier already paged. All state is in the database, so a
+restarted worker carries on exactly where it stopped, and on PostgreSQL several workers never fire
+the same step twice (rows are claimed with FOR UPDATE SKIP LOCKED, and every message has a unique
+key).
 
 A claim in the app stops paging at once. An SMS "ACK" or a keypress only pauses it for a short
-window: caller ID can be spoofed and there is no sign-in behind it. After the steps (repeated as
-the policy says) the fallback is called again and again until someone claims the call.
+window (caller ID can be spoofed and there is no sign-in behind it), and ACKs may hold one call's
+paging only up to the policy's ceiling, counted from the first. After the steps (repeated as the
+policy says) the fallback is called again and again until someone claims the call.
 
 Escalation fields are changed with plain UPDATEs, never through the ORM's versioned updates, so
 paging never makes a clinician's open page stale."""
@@ -33,7 +36,16 @@ from tracker.models import (
 )
 from tracker.services import alarms
 from tracker.services.messaging.notifications import insert_messages
-from tracker.services.paging.plan import alert_rows, step_at
+from tracker.services.paging.acks import spare_recent_acknowledgers
+from tracker.services.paging.handover import page_new_holders
+from tracker.services.paging.plan import (
+    FALLBACK,
+    alert_rows,
+    holders_now,
+    paged,
+    recipients,
+    step_at,
+)
 from tracker.services.paging.reminders import review_nudges
 from tracker.services.paging.rows import CONCERNS, set_columns
 from tracker.services.records import audit
@@ -54,6 +66,7 @@ def fire_first_step(
     plan: dict[str, Any],
     position: int,
     step: dict[str, Any] | None,
+    people: list[dict[str, Any]],
     skipped: list[int],
     actor: audit.Actor,
     *,
@@ -73,8 +86,8 @@ def fire_first_step(
         )
     if skipped and plan.get("policy_id"):
         alarms.raise_alarm("rota_gap")
-    rows = alert_rows(concern, plan, position, coalesce=coalesce, now=now)[0] if step else []
-    if coalesce and step and not rows and any(p.get("number") for p in step["recipients"]):
+    rows = alert_rows(concern, plan, step, people, position=position, coalesce=coalesce, now=now) if step else []
+    if coalesce and step and not rows and any(p.get("number") for p in people):
         # The flagged calls of the last few minutes share one alert (see alert_rows).
         audit.record(
             "alert_coalesced",
@@ -103,12 +116,23 @@ def fire_first_step(
         object_type="concern",
         object_id=concern.id,
         concern_id=concern.id,
-        changes={"position": position, "label": step["label"], "channel": step["channel"], "recipients": len(rows)},
+        changes=_fired(position, step, people, len(rows)),
     )
 
 
+def _fired(position: int, step: dict[str, Any], people: list[dict[str, Any]], sent: int) -> dict[str, Any]:
+    return {
+        "position": position,
+        "label": step["label"],
+        "channel": step["channel"],
+        "recipients": sent,
+        "paged": paged(people),
+    }
+
+
 def tick(now: datetime | None = None, limit: int = 20) -> int:
-    """Fire every step that is due (the worker calls this each pass). Returns steps fired."""
+    """Fire every step that is due, and page whoever came on shift for a waiting call (the worker
+    calls this each pass). Returns steps fired."""
     now = now or utcnow()
     _move_on_after_unaccepted_alerts(now)
     due = (
@@ -132,36 +156,41 @@ def tick(now: datetime | None = None, limit: int = 20) -> int:
         if concern.escalation_paused_until and concern.escalation_paused_until > now:
             set_columns(concern_id, next_escalation_at=concern.escalation_paused_until)
             continue
-        position = concern.escalation_position
-        rows, step = alert_rows(
-            concern,
-            concern.escalation_plan,
-            position,
-            coalesce=concern.flagged_burst or concern.flagged_automated,
-            now=now,
-        )
-        if step is None:
-            set_columns(concern_id, next_escalation_at=None)
-            continue
-        if rows:
-            insert_messages(rows, actor)
-            fired += 1
-        audit.record(
-            "escalation_step_fired" if rows else "escalation_step_skipped",
-            actor,
-            object_type="concern",
-            object_id=concern_id,
-            concern_id=concern_id,
-            changes={"position": position, "label": step["label"], "channel": step["channel"], "recipients": len(rows)},
-        )
-        if not rows and step["label"] != "fallback":
-            alarms.raise_alarm("rota_gap")
-        wait = timedelta(minutes=step["wait"]) if rows or step["label"] == "fallback" else timedelta(0)
-        set_columns(
-            concern_id, escalation_position=position + 1, next_escalation_at=now + wait, escalation_paused_until=None
-        )
+        fired += _fire_step(concern, now, actor)
+    page_new_holders(now, actor)
     review_nudges(now, actor)
     return fired
+
+
+def _fire_step(concern: Concern, now: datetime, actor: audit.Actor) -> int:
+    """Fire the call's next step: page whoever holds its tiers now. 1 if anyone was paged."""
+    plan = concern.escalation_plan or {}
+    position = concern.escalation_position
+    step = step_at(plan, position)
+    if step is None:
+        set_columns(concern.id, next_escalation_at=None)
+        return 0
+    people = recipients(plan, step, concern.team, holders_now(plan, concern.team_id, now))
+    people = spare_recent_acknowledgers(concern.id, people, now)
+    coalesce = concern.flagged_burst or concern.flagged_automated
+    rows = alert_rows(concern, plan, step, people, position=position, coalesce=coalesce, now=now)
+    if rows:
+        insert_messages(rows, actor)
+    audit.record(
+        "escalation_step_fired" if rows else "escalation_step_skipped",
+        actor,
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+        changes=_fired(position, step, people, len(rows)),
+    )
+    if not rows and step["label"] != FALLBACK:
+        alarms.raise_alarm("rota_gap")
+    wait = timedelta(minutes=step["wait"]) if rows or step["label"] == FALLBACK else timedelta(0)
+    set_columns(
+        concern.id, escalation_position=position + 1, next_escalation_at=now + wait, escalation_paused_until=None
+    )
+    return 1 if rows else 0
 
 
 def _move_on_after_unaccepted_alerts(now: datetime) -> None:
@@ -250,58 +279,15 @@ def _fallback_paged(plan: dict[str, Any] | None, position: int) -> bool:
     return step is not None and step["label"] == "fallback"
 
 
-def pause(concern_id: int, minutes: int, source: str, now: datetime | None = None) -> bool:
-    """An ACK (by text or keypress): pause paging for a short while; a claim still stops it."""
-    now = now or utcnow()
-    until = now + timedelta(minutes=minutes)
-    paused = execute_dml(
-        update(CONCERNS)
-        .where(
-            CONCERNS.c.id == concern_id,
-            CONCERNS.c.status == ConcernStatus.NEW.value,
-            CONCERNS.c.next_escalation_at.is_not(None),
-        )
-        .values(escalation_paused_until=until, next_escalation_at=until, updated_at=now)
-    ).rowcount
-    if paused:
-        audit.record(
-            "escalation_paused",
-            audit.Actor.system(),
-            object_type="concern",
-            object_id=concern_id,
-            concern_id=concern_id,
-            changes={"source": source, "minutes": minutes},
-        )
-    return bool(paused)
-
-
 def stop_values() -> dict[str, datetime | None]:
     """What a claim or a cancellation sets: no more paging."""
     return {"next_escalation_at": None, "escalation_paused_until": None}
 
 
 def resume_values(now: datetime) -> dict[str, datetime | None]:
-    """What a release sets: paging carries on from where it was, now."""
-    return {"next_escalation_at": now, "escalation_paused_until": None}
+    """What a release sets: paging carries on from where it was, now, and a later ACK has its
+    full ceiling again."""
+    return {"next_escalation_at": now, "escalation_paused_until": None, "first_ack_at": None}
 
 
 # --- a claimed call not reviewed in time ---------------------------------------------------------
-
-
-def find_paged_concern(number: str, now: datetime | None = None, reference: str | None = None) -> int | None:
-    """The unclaimed concern that paged this number most recently in the last 12 hours (for an
-    ACK), or the one with this reference if it paged the number."""
-    now = now or utcnow()
-    query = (
-        select(Message.concern_id)
-        .join(Concern, Concern.id == Message.concern_id)
-        .where(
-            Message.to_number == number,
-            Message.audience == Audience.CLINICIAN,
-            Message.created_at >= now - timedelta(hours=12),
-            Concern.status == ConcernStatus.NEW,
-        )
-    )
-    if reference:
-        query = query.where(Concern.reference == reference)
-    return db.session.scalar(query.order_by(Message.created_at.desc()).limit(1))

@@ -39,20 +39,20 @@ def save_policy(
     fallback_channel: AlertChannel,
     fallback_wait_minutes: int = 10,
     ack_pause_minutes: int = 5,
+    ack_ceiling_minutes: int = 10,
     alert_accept_seconds: int = 120,
     review_reminder_minutes: int = 10,
 ) -> EscalationPolicy:
     """Replace the team's policy. Calls already raised keep the plan frozen on them."""
     _check_steps(steps)
-    for value, low, high, message in (
-        (repeat_times, 0, 5, "Repeat the steps between 0 and 5 times"),
-        (fallback_wait_minutes, 1, 60, "Call the fallback again every 1 to 60 minutes"),
-        (ack_pause_minutes, 1, 30, "An ACK pauses paging for 1 to 30 minutes"),
-        (alert_accept_seconds, 30, 600, "An alert not accepted in 30 to 600 seconds counts as failed"),
-        (review_reminder_minutes, 1, 120, "Tell the next tier 1 to 120 minutes after the reminder"),
-    ):
-        if not low <= value <= high:
-            raise PolicyProblem(message)
+    _check_timings(
+        repeat_times,
+        fallback_wait_minutes,
+        ack_pause_minutes,
+        ack_ceiling_minutes,
+        alert_accept_seconds,
+        review_reminder_minutes,
+    )
     fallback = _fallback_phone(fallback_name, fallback_number, fallback_channel)
     policy = policy_of(team) or EscalationPolicy(team_id=team.id)
     policy.repeat_times = repeat_times
@@ -61,6 +61,7 @@ def save_policy(
     policy.fallback_channel = fallback_channel
     policy.fallback_wait_minutes = fallback_wait_minutes
     policy.ack_pause_minutes = ack_pause_minutes
+    policy.ack_ceiling_minutes = ack_ceiling_minutes
     policy.alert_accept_seconds = alert_accept_seconds
     policy.review_reminder_minutes = review_reminder_minutes
     policy.steps = [
@@ -80,10 +81,34 @@ def save_policy(
             "team_id": team.id,
             "steps": len(steps),
             "repeat_times": repeat_times,
+            "ack_pause_minutes": ack_pause_minutes,
+            "ack_ceiling_minutes": ack_ceiling_minutes,
             "fallback_channel": fallback_channel.value,
         },
     )
     return policy
+
+
+def _check_timings(
+    repeat_times: int,
+    fallback_wait_minutes: int,
+    ack_pause_minutes: int,
+    ack_ceiling_minutes: int,
+    alert_accept_seconds: int,
+    review_reminder_minutes: int,
+) -> None:
+    for value, low, high, message in (
+        (repeat_times, 0, 5, "Repeat the steps between 0 and 5 times"),
+        (fallback_wait_minutes, 1, 60, "Call the fallback again every 1 to 60 minutes"),
+        (ack_pause_minutes, 1, 30, "An ACK pauses paging for 1 to 30 minutes"),
+        (ack_ceiling_minutes, 1, 30, "ACKs may hold one call's alerts for 1 to 30 minutes in all"),
+        (alert_accept_seconds, 30, 600, "An alert not accepted in 30 to 600 seconds counts as failed"),
+        (review_reminder_minutes, 1, 120, "Tell the next tier 1 to 120 minutes after the reminder"),
+    ):
+        if not low <= value <= high:
+            raise PolicyProblem(message)
+    if ack_pause_minutes > ack_ceiling_minutes:
+        raise PolicyProblem("An ACK's pause cannot be longer than the most ACKs may hold one call's alerts")
 
 
 def _check_steps(steps: list[StepSpec]) -> None:

@@ -142,12 +142,13 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
             user = users.get(user_id)
             if user is None or not user.active or user_id in [p.user_id for p in seen]:
                 continue
-            seen.append(OnCall(user.id, user.display_name, _mobile(user.mobile), tier))
+            seen.append(OnCall(user.id, user.display_name, usable_mobile(user.mobile), tier))
         result[tier] = seen
     return result
 
 
-def _mobile(number: str | None) -> str | None:
+def usable_mobile(number: str | None) -> str | None:
+    """The number in E.164 if it can be texted from here, else None."""
     if not number:
         return None
     try:
@@ -172,7 +173,7 @@ def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
     between those moments is checked once."""
     primary = [slot for slot in slots(team_id, start, end) if slot.tier is Tier.PRIMARY]
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({s.user_id for s in primary} or {-1})))}
-    reachable = {uid: user.active and _mobile(user.mobile) is not None for uid, user in users.items()}
+    reachable = {uid: user.active and usable_mobile(user.mobile) is not None for uid, user in users.items()}
     moments = sorted({start, *(t for slot in primary for t in (slot.starts_at, slot.ends_at) if start < t < end)})
     found: list[Gap] = []
     for index, moment in enumerate(moments):
