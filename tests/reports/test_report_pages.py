@@ -5,8 +5,10 @@ not found, the return's CSV read back with the csv module, and the implementatio
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -314,3 +316,25 @@ def test_the_implementation_form_needs_a_csrf_token(client, manager):
         data={"site": "gen", "month": "2025-08", "family_route": "live", "staff_route": "fully_live"},
     )
     assert response.status_code == 400
+
+
+def test_the_dashboard_counts_texted_and_could_not_contact_apart_from_the_caller_told(app, client, trust, login_as):
+    from tracker.models import CallerRoute, CallerUpdateMethod
+
+    with app.app_context(), write_intent():
+        ward = db.session.get(Ward, trust["ward"])
+        told = call(ward, "2025-10-06 10:00", CallerRoute.FAMILY, updated=600)
+        told.caller_update_method = CallerUpdateMethod.PHONE
+        texted = call(ward, "2025-10-07 10:00", CallerRoute.FAMILY)
+        texted.caller_update_method = CallerUpdateMethod.COULD_NOT_CONTACT
+        texted.caller_texted_at = texted.raised_at + timedelta(minutes=40)
+        db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        response = client.get("/reports/?from-day=1&from-month=10&from-year=2025&to-day=31&to-month=10&to-year=2025")
+    shown = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page(response))))
+    assert "recorded that the caller was told the outcome: 1 call." in shown
+    assert (
+        '1 caller got the text "the team has seen the patient" (delivered to their phone), and 1 could not be contacted'
+        in shown
+    )

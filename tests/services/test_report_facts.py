@@ -269,7 +269,7 @@ def test_a_recorded_review_sets_the_time_to_review(story):
     }
 
 
-def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_updated(story):
+def test_only_the_clinicians_record_at_close_sets_caller_updated_not_a_text(story):
     with at(minutes=2):
         triage.claim(story["id"], story["nurse"])
         db.session.commit()
@@ -277,8 +277,8 @@ def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_update
         caller_updates.update_caller(story["id"], story["nurse"], "update_team_coming")
         db.session.commit()
         run_worker(story)  # the caller's receipt, and the update
-    assert fresh(story["id"]).caller_updated_at == T0 + timedelta(minutes=3)
-    assert durations(story["id"])["caller_updated_at"] == 180 * US
+    assert fresh(story["id"]).caller_updated_at is None  # a text is not the caller told the outcome
+    assert durations(story["id"])["caller_updated_at"] is None
     with at(minutes=30):
         concern = fresh(story["id"])
         triage.record_review(
@@ -293,7 +293,7 @@ def test_the_caller_updated_by_text_then_at_close_sets_the_time_to_caller_update
     with at(minutes=40):
         coding = triage.Coding(
             ConcernType.COMMUNICATION,
-            False,
+            True,
             caller_update_method=CallerUpdateMethod.PHONE,
             caller_updated_at=T0 + timedelta(minutes=35),
         )

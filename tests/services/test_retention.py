@@ -15,6 +15,7 @@ from tests.services.test_concerns import raise_one
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
+    AgeGroup,
     AuditEvent,
     Base,
     Concern,
@@ -31,6 +32,7 @@ from tracker.models import (
 from tracker.services.concerns.intake import Source
 from tracker.services.records import audit, retention
 from tracker.services.setup import hospital
+from tracker.services.setup.settings import current_settings
 
 CODE = SimpleNamespace(
     retention_adult_years=8,
@@ -63,7 +65,16 @@ def finished(**fields) -> Concern:
     ("fields", "paediatric", "expected"),
     [
         ({}, False, (date(2024, 5, 1), "adult")),
-        ({"patient_dob": date(2010, 3, 1)}, False, (date(2024, 5, 1), "adult")),  # an adult ward: the adult rule
+        # A child on an adult ward (6 when care ended): the children's rule, not the adult one.
+        ({"patient_dob": date(2010, 3, 1)}, False, (date(2035, 3, 1), "child")),
+        ({"patient_dob": date(2000, 1, 1)}, False, (date(2025, 1, 1), "child")),  # 16 on an adult ward: the 25th
+        ({"patient_dob": date(1998, 9, 1)}, False, (date(2024, 9, 1), "child")),  # 17 on an adult ward: the 26th
+        ({"patient_dob": date(1990, 9, 1)}, False, (date(2024, 5, 1), "adult")),
+        # No date of birth: the age group recorded at close, then the ward.
+        ({"age_group": AgeGroup.UNDER_18}, False, (date(2041, 5, 1), "child_no_birth_date")),
+        ({"age_group": AgeGroup.ADULT}, True, (date(2024, 5, 1), "adult")),
+        ({"age_group": AgeGroup.UNKNOWN}, False, (date(2024, 5, 1), "adult")),  # unknown, adult ward: adult (IG)
+        ({"age_group": AgeGroup.UNKNOWN}, True, (date(2041, 5, 1), "child_no_birth_date")),
         ({"patient_dob": date(2010, 3, 1)}, True, (date(2035, 3, 1), "child")),  # to the 25th birthday
         ({"patient_dob": date(1998, 9, 1)}, True, (date(2024, 9, 1), "child")),  # 17 when care ended: the 26th
         ({"patient_dob": date(1994, 1, 1)}, True, (date(2024, 5, 1), "adult")),  # never less than the adult period
@@ -376,3 +387,76 @@ def test_retention_periods_are_set_with_setup_trust_and_never_below_the_minimums
     refused = setup_trust(runner, "--retention-adult-years", "5")
     assert refused.exit_code != 0 and "must be between 8 and 100" in refused.output
     assert read.one(Settings).retention_adult_years == 10
+
+
+def _due_before_the_age_group(concern: Concern, settings, paediatric: bool) -> retention.Due | None:
+    """The rule as it stood before the age group (the children's rule only on paediatric wards), kept
+    here to show the upgrade destroys nothing earlier than before."""
+    ended_at = retention.care_ended(concern)
+    if ended_at is None:
+        return None
+    ended = ended_at.astimezone(UTC).date()
+    found = [retention.Due(retention._years_after(ended, settings.retention_adult_years), "adult")]
+    if paediatric:
+        if concern.patient_dob is not None:
+            dob = concern.patient_dob
+            age = ended.year - dob.year - ((ended.month, ended.day) < (dob.month, dob.day))
+            found.append(
+                retention.Due(
+                    retention._years_after(dob, settings.retention_child_until_age + (1 if age == 17 else 0)), "child"
+                )
+            )
+        else:
+            longest = max(
+                settings.retention_adult_years,
+                settings.retention_child_until_age,
+                settings.retention_complaint_years,
+                settings.retention_serious_incident_years,
+            )
+            found.append(retention.Due(retention._years_after(ended, longest), "child_no_birth_date"))
+    return max(reversed(found), key=lambda d: d.date)
+
+
+def test_after_the_upgrade_purge_dry_run_lists_no_call_it_did_not_list_before(app, built):
+    """Every call as the migration leaves it (age group "unknown"), on adult and paediatric wards, with
+    and without a date of birth, children and adults: the dry run lists a subset of what the old rule
+    listed (here, exactly the old list less the young child on the adult ward, now kept to its 25th birthday)."""
+    actor = audit.Actor.cli()
+    team = hospital.add_team(
+        actor,
+        code="gen-pccot",
+        site=built["site"],
+        name="Children's Outreach",
+        population=Population.PAEDIATRIC,
+        public_phone="020 7946 0102",
+        duty_phone="07400 900102",
+    )
+    kids = hospital.add_ward(
+        actor, code="kids", name="Kingfisher Ward", site=built["site"], team=team, population=Population.PAEDIATRIC
+    )
+    db.session.commit()
+    births = [None, date(1950, 1, 2), date(1996, 1, 1), date(1998, 9, 1), date(1999, 9, 1), date(2010, 3, 1)]
+    calls = [
+        old_call(ward, n, patient_dob=dob)
+        for n, (ward, dob) in enumerate(((w, b) for w in (built["ward"], kids) for b in births), start=1)
+    ]
+    assert {c.age_group for c in calls} == {AgeGroup.UNKNOWN}
+    adult_ward = built["ward"].id
+    children_on_the_adult_ward = {
+        c.reference for c in calls if c.ward_id == adult_ward and c.patient_dob and c.patient_dob.year >= 2005
+    }
+    settings = current_settings()
+    today = NOW.date()
+    before = {
+        c.reference
+        for c in calls
+        if (d := _due_before_the_age_group(c, settings, c.ward_id == kids.id)) is not None and d.date <= today
+    }
+    references = [c.reference for c in calls]
+    db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        dry = app.test_cli_runner().invoke(args=["tracker", "purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    listed = {reference for reference in references if reference in dry.output}
+    assert listed <= before
+    assert listed == before - children_on_the_adult_ward and children_on_the_adult_ward & before

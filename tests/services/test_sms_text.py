@@ -24,6 +24,7 @@ WORST_CASE = {
     "pause": 30,
     "trust": "T" * 60,  # cut to 60 characters in texts
     "phone": "+44 20 7946 0101",
+    "instruction": "I" * 90,  # the trust's emergency instruction, cut to 90 characters in the follow-up reply
 }
 
 

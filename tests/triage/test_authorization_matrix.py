@@ -120,6 +120,11 @@ MATRIX = {
         "/triage/c/{ref}/cancel",
         {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
     ),
+    "triage.follow_up_read": (
+        "POST",
+        "/triage/c/{ref}/follow-up-read",
+        {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
+    ),
     "triage.reopen": (
         "POST",
         "/triage/c/{ref}/reopen",

@@ -213,7 +213,7 @@ def test_notes_and_canned_texts_appear_on_the_timeline(client, nurse, call, read
     update = read.one(Message, Message.template_id == "update_team_coming")
     assert update.send_state.value == "accepted"
     assert any("coming to see the patient" in text for text in sms.texts_to("+447400123456"))
-    assert read.one(Concern).caller_updated_at is not None
+    assert read.one(Concern).caller_updated_at is None  # only the clinician's record at close says the caller was told
 
 
 def test_free_text_cannot_be_sent_as_a_text(client, nurse, call):
@@ -387,3 +387,42 @@ def test_a_typed_time_in_the_hour_the_clocks_skip_is_refused_with_a_message(clie
     body = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "01:30 did not happen on 29 March: the clocks went forward" in body
+
+
+def test_a_close_coded_no_review_needed_after_a_recorded_review_is_refused_at_that_question(client, nurse, call, read):
+    act(client, call, "claim")
+    act(client, call, "review", intent="save", review_kind="seen_on_ward", findings="Settled", news2="no")
+    refused = act(
+        client,
+        call,
+        "close",
+        concern_type="communication",
+        clinical_review_needed="no",
+        caller_update_method="phone",
+        caller_updated_time="",
+    )
+    body = html_lib.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400
+    assert "A clinical review was recorded for this call, so it needed one: answer yes" in body
+    assert 'href="#close-clinical_review_needed' in body
+    assert read.one(Concern).status is ConcernStatus.REVIEWED
+
+
+def test_the_close_form_asks_whether_a_patient_without_a_birth_date_was_under_18(client, nurse, call, read):
+    from tracker.models import AgeGroup
+
+    act(client, call, "claim")
+    act(client, call, "review", intent="save", review_kind="seen_on_ward", findings="Settled", news2="no")
+    assert "Was the patient under 18?" in open_page(client, call)
+    closed = act(
+        client,
+        call,
+        "close",
+        concern_type="communication",
+        clinical_review_needed="yes",
+        caller_update_method="phone",
+        caller_updated_time="",
+        age_group="under_18",
+    )
+    assert closed.status_code == 302
+    assert read.one(Concern).age_group is AgeGroup.UNDER_18

@@ -3,6 +3,8 @@ START, HELP and ACK; a family's reply lands on their call; a keypress pauses pag
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,6 +29,7 @@ from tracker.models import (
     SendState,
     SmsOptOut,
     SystemAlarm,
+    Tier,
     User,
 )
 from tracker.services.concerns import caller_updates, triage
@@ -506,3 +509,166 @@ def test_someone_alerted_from_outside_the_calls_team_sees_the_normal_404(app, cl
         db.session.commit()
     sign_in_directly(app, client, other_site_manager)
     assert client.get(f"/triage/c/{paged['reference']}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("template_id", "texted"),
+    [("update_review_done", True), ("update_please_call", False), ("update_team_coming", False)],
+)
+def test_a_delivered_update_is_counted_as_texted_never_as_the_caller_told(
+    app, client, read, paged, template_id, texted
+):
+    with app.app_context(), write_intent():
+        update = Message(
+            concern_id=paged["concern"],
+            audience=Audience.FAMILY,
+            recipient_kind="caller",
+            to_number=FAMILY,
+            template_id=template_id,
+            variables={},
+            idempotency_key=f"update-{template_id}",
+            send_state=SendState.ACCEPTED,
+            provider_sid="SM" + "d" * 32,
+            accepted_at=utcnow(),
+        )
+        db.session.add(update)
+        db.session.commit()
+        update_id = update.id
+    path = f"/webhooks/twilio/status?m={update_id}"
+    assert signed_post(client, app, path, status_params("SM" + "d" * 32, "delivered")).status_code == 204
+    concern = read.one(Concern, Concern.id == paged["concern"])
+    assert concern.caller_updated_at is None and concern.to_caller_updated_us is None
+    assert (concern.caller_texted_at is not None) is texted
+
+
+# --- opt-out words from a caller and from a clinician ------------------------------------------------
+
+
+def test_a_caller_who_texts_cancel_is_flagged_on_the_call_and_sent_nothing_more(app, client, read, paged, sms):
+    from tracker.worker import Worker
+
+    signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Cancel"))
+    concern = read.one(Concern, Concern.id == paged["concern"])
+    assert concern.unread_reply is True and concern.status.value == "new"  # flagged, never withdrawn by the word
+    assert read.count(AuditEvent, AuditEvent.action == "caller_opted_out") == 1
+    sign_in_directly(app, client, paged["people"]["primary"])
+    page = html.unescape(client.get(f"/triage/c/{paged['reference']}").get_data(as_text=True))
+    assert "The caller texted CANCEL" in page and "ask whether they want to withdraw the call" in page
+    with app.app_context(), write_intent():
+        triage.claim(paged["concern"], db.session.get(User, paged["people"]["primary"]))
+        caller_updates.update_caller(
+            paged["concern"], db.session.get(User, paged["people"]["primary"]), "update_team_coming"
+        )
+        db.session.commit()
+    before = len(sms.sent)
+    Worker(app, sender=sms).run_once()
+    assert sms.texts_to(FAMILY) == [] and len(sms.sent) == before  # no attempt at all
+
+
+def test_a_clinicians_own_stop_counts_as_no_usable_mobile_and_the_queue_says_text_start(app, client, read, paged):
+    from tracker.services.paging import rota
+
+    signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(PRIMARY, "STOP"))
+    with app.app_context():
+        primary = db.session.get(User, paged["people"]["primary"])
+        assert [p.can_be_alerted for p in rota.on_call(min(primary.team_ids))[Tier.PRIMARY]] == [False]
+    assert read.count(SystemAlarm, SystemAlarm.kind == "staff_opted_out", SystemAlarm.cleared_at.is_(None)) == 1
+    sign_in_directly(app, client, paged["people"]["secondary"])
+    queue = html.unescape(client.get("/triage/").get_data(as_text=True))
+    assert "replied STOP to the tracker's texts, so no alert can reach their phone" in queue
+    assert "should text START to" in queue
+    signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(PRIMARY, "START", sid="SM" + "e" * 32))
+    assert read.count(SystemAlarm, SystemAlarm.kind == "staff_opted_out", SystemAlarm.cleared_at.is_(None)) == 0
+
+
+# --- a text after the call ended -----------------------------------------------------------------------------
+
+
+def close_the_call(app, paged) -> None:
+    from tracker.models import CallerUpdateMethod, ConcernType, ReviewKind
+
+    with app.app_context(), write_intent():
+        nurse = db.session.get(User, paged["people"]["primary"])
+        triage.claim(paged["concern"], nurse)
+        db.session.commit()
+        triage.record_review(
+            paged["concern"],
+            nurse,
+            kind=ReviewKind.SEEN_ON_WARD,
+            findings="Settled",
+            news2=None,
+            version=db.session.get(Concern, paged["concern"]).version,
+        )
+        db.session.commit()
+        coding = triage.Coding(ConcernType.CLINICAL_CONCERN, True, None, (), CallerUpdateMethod.PHONE, utcnow())
+        triage.close(paged["concern"], nurse, coding, "", db.session.get(Concern, paged["concern"]).version)
+        db.session.commit()
+
+
+def test_a_familys_text_after_the_call_closed_is_raised_on_the_queue_and_answered(app, client, read, paged):
+    close_the_call(app, paged)
+    alerts_before = read.count(Message, Message.audience == Audience.CLINICIAN)
+    with time_machine.travel(utcnow() + timedelta(hours=2), tick=False):
+        body = signed_post(
+            client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "She is worse again tonight")
+        ).get_data(as_text=True)
+    reply = html.unescape(body)
+    assert paged["reference"] in reply and "If the patient is very unwell now: Press the red buzzer" in reply
+    assert "020 7946 0101" in reply  # the team's number
+    concern = read.one(Concern, Concern.id == paged["concern"])
+    assert concern.status.value == "closed" and concern.unread_reply is True
+    assert read.one(ConcernNote, ConcernNote.kind == NoteKind.CALLER_REPLY).text == "She is worse again tonight"
+    assert read.count(AuditEvent, AuditEvent.action == "caller_follow_up_text") == 1
+    assert read.count(Message, Message.audience == Audience.CLINICIAN) == alerts_before  # the chime, not paging
+
+    sign_in_directly(app, client, paged["people"]["secondary"])
+    queue = client.get("/triage/").get_data(as_text=True)
+    assert f'data-follow-up="{paged["reference"]}"' in queue and "Follow-up text: call ended" in queue
+    page = client.get(f"/triage/c/{paged['reference']}").get_data(as_text=True)
+    assert "She is worse again tonight" in page and "Mark as read" in page
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is True  # opening it is not enough
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(f"/triage/c/{paged['reference']}/follow-up-read", data={"csrf_token": token})
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False
+    assert read.count(AuditEvent, AuditEvent.action == "follow_up_read") == 1
+    assert "data-follow-up" not in client.get("/triage/").get_data(as_text=True)
+
+
+def test_reopening_the_call_clears_its_follow_up_text(app, client, read, paged):
+    close_the_call(app, paged)
+    signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Worse again"))
+    with app.app_context(), write_intent():
+        triage.reopen(
+            paged["concern"],
+            db.session.get(User, paged["people"]["secondary"]),
+            "Family texted: worse",
+            db.session.get(Concern, paged["concern"]).version,
+        )
+        db.session.commit()
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False
+
+
+def test_a_text_more_than_72_hours_after_the_call_ended_is_not_attached(app, client, read, paged):
+    close_the_call(app, paged)
+    with time_machine.travel(utcnow() + timedelta(hours=73), tick=False):
+        body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Thanks")).get_data(
+            as_text=True
+        )
+    assert "<Message>" not in body
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False
+    assert read.count(AuditEvent, AuditEvent.action == "inbound_unmatched") == 1
+
+
+def test_no_automatic_reply_where_the_trust_does_not_text_relatives(app, client, read, paged):
+    from tracker.models import Settings
+
+    close_the_call(app, paged)
+    with app.app_context(), write_intent():
+        db.session.get(Settings, 1).text_relatives_allowed = False
+        db.session.commit()
+    from tracker.services.setup.settings import forget_settings
+
+    forget_settings()
+    body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Worse")).get_data(as_text=True)
+    assert "<Message>" not in body
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is True  # still raised on the queue

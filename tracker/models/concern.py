@@ -89,6 +89,14 @@ class CallerUpdateMethod(str, enum.Enum):
     COULD_NOT_CONTACT = "could_not_contact"
 
 
+class AgeGroup(str, enum.Enum):
+    """Whether the patient was a child, for the children's retention rule when no date of birth is known."""
+
+    UNDER_18 = "under_18"
+    ADULT = "adult"  # 18 or over
+    UNKNOWN = "unknown"
+
+
 class CancelKind(str, enum.Enum):
     DUPLICATE = "duplicate"
     WITHDRAWN = "withdrawn"
@@ -99,6 +107,7 @@ class NoteKind(str, enum.Enum):
 
     NOTE = "note"
     CALLER_REPLY = "caller_reply"  # a text the caller sent back
+    CALLER_OPTED_OUT = "caller_opted_out"  # the caller texted STOP, CANCEL or another opt-out word (the word)
     FINDINGS = "findings"
     RELEASE_REASON = "release_reason"
     HAND_OVER_REASON = "hand_over_reason"
@@ -247,6 +256,10 @@ class Concern(Base):
     # About whom.
     patient_name: Mapped[str | None] = mapped_column(String(120))
     patient_dob: Mapped[date | None] = mapped_column(Date)
+    # Asked at close when no date of birth is known: decides the children's retention rule.
+    age_group: Mapped[AgeGroup] = mapped_column(
+        str_enum(AgeGroup, length=16), default=AgeGroup.UNKNOWN, server_default=AgeGroup.UNKNOWN.value
+    )
     hospital_number: Mapped[str | None] = mapped_column(String(32))
 
     # Who raised it, and how to reach them.
@@ -286,7 +299,7 @@ class Concern(Base):
 
     # Clocks (docs/architecture.md#concerns-and-their-clocks): every metric is computed from these.
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
-    first_alert_sent_at: Mapped[datetime | None]
+    first_alert_sent_at: Mapped[datetime | None]  # the first alert paging someone for this call (not a reminder)
     acknowledged_at: Mapped[datetime | None]
     reviewed_at: Mapped[datetime | None]
     caller_updated_at: Mapped[datetime | None]
@@ -320,6 +333,9 @@ class Concern(Base):
     deterioration_outcome: Mapped[DeteriorationOutcome | None] = mapped_column(str_enum(DeteriorationOutcome))
     change_in_care: Mapped[list[str]] = mapped_column(JSONType, default=list)
     caller_update_method: Mapped[CallerUpdateMethod | None] = mapped_column(str_enum(CallerUpdateMethod))
+    # "The team has seen the patient" delivered to the caller's phone: counted apart from
+    # `caller_updated_at`, which only the clinician's record that the caller was told sets.
+    caller_texted_at: Mapped[datetime | None]
     cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
 

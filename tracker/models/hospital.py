@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -167,3 +168,21 @@ class SiteImplementation(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     site: Mapped[Site] = relationship()
+
+
+class ReturnRevision(Base):
+    """A site's monthly return figures as they stood before a change to how they are counted or to
+    the clocks they are read from (taken by the migration that made the change), so the return page
+    can say which figures were revised, when, and from what."""
+
+    __tablename__ = "return_revision"
+    __table_args__ = (Index("ix_return_revision_site_id_month", "site_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    taken_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(300))
+    figures: Mapped[dict] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )  # measure key -> the value before

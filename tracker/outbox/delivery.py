@@ -249,23 +249,20 @@ def _record_accepted(message: Message, outcome: Outcome, detail: SendResult, now
 
 
 def _start_clock(message: Message, now: datetime) -> None:
-    """The call's first alert sent, or the caller's first update: clocks, not a clinician's edits, so plain
-    UPDATEs that cannot trip a version check."""
-    if message.concern_id is None:
+    """The call's first alert sent: a clock, not a clinician's edit, so a plain UPDATE that cannot trip
+    a version check. Only an alert paging someone for this call counts (a later review reminder is not
+    its first alert); a text to the caller never sets "caller updated" (only the clinician's record does)."""
+    if message.concern_id is None or message.audience is not Audience.CLINICIAN:
         return
-    clock = None
-    if message.audience is Audience.CLINICIAN and message.template_id in ALERT_TEMPLATES:
-        # Only an alert paging someone for this call: a later review reminder is not its first alert.
-        clock = Concern.first_alert_sent_at
-    elif message.template_id.startswith("update_"):
-        clock = Concern.caller_updated_at
-    if clock is not None:
-        db.session.execute(
-            update(Concern)
-            .where(Concern.id == message.concern_id, clock.is_(None))
-            .values(report_facts.clock_update(message.concern_id, clock.key, now))
-            .execution_options(synchronize_session=False)
-        )
+    if message.template_id not in ALERT_TEMPLATES:
+        return
+    clock = Concern.first_alert_sent_at
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == message.concern_id, clock.is_(None))
+        .values(report_facts.clock_update(message.concern_id, clock.key, now))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _record_failure(message: Message, outcome: Outcome, failure: Exception | None, now: datetime) -> str:

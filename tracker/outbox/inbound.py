@@ -12,29 +12,32 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
     Audience,
+    CallerRoute,
     Concern,
     ConcernNote,
+    ConcernStatus,
     Message,
     MessageChannel,
     MessageEvent,
     NoteKind,
     SendState,
-    SmsOptOut,
 )
 from tracker.models.outbox import CALL_NOT_ANSWERED, NOT_ANSWERED_REASON, is_delivery_failure, moves_forward
+from tracker.outbox import opt_outs
 from tracker.services import alarms
 from tracker.services.messaging.sms_text import render
 from tracker.services.paging import acks, escalation
+from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
 
@@ -47,6 +50,9 @@ class StatusReport:
     error_code: str | None
     error_reason: str | None  # plain English, from the provider's error code
     payload: dict
+
+
+TEAM_HAS_SEEN_THE_PATIENT = "update_review_done"
 
 
 def record_status(report: StatusReport) -> str:
@@ -66,10 +72,14 @@ def record_status(report: StatusReport) -> str:
     message.delivery_status = report.status
     message.delivery_status_at = now
     if message.concern_id is not None:  # the queue and the concern page show each message's state
+        values: dict = {"updated_at": now}
+        if report.status == "delivered" and message.template_id == TEAM_HAS_SEEN_THE_PATIENT:
+            # Counted as "texted", never as "caller updated": only a clinician's record says the caller was told.
+            values["caller_texted_at"] = func.coalesce(Concern.caller_texted_at, now)
         db.session.execute(
             update(Concern)
             .where(Concern.id == message.concern_id)
-            .values(updated_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
     if is_delivery_failure(message.channel, report.status):
@@ -196,11 +206,11 @@ def receive_text(text: InboundText) -> Reply:
     kind = (text.opt_out_type or "").upper()
     if kind == "STOP" or word in STOP_WORDS:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "STOP"})
-        set_opt_out(text.from_number, opted_out=True, word=word or "STOP")
+        opt_outs.opted_out(text.from_number, word or "STOP")
         return Reply()  # the provider confirms an opt-out itself; a second text would be noise
     if kind == "START" or word in START_WORDS:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "START"})
-        set_opt_out(text.from_number, opted_out=False, word=word or "START")
+        opt_outs.opted_in(text.from_number, word or "START")
         return Reply()
     if kind == "HELP" or word in HELP_WORDS:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "HELP"})
@@ -216,38 +226,6 @@ def receive_text(text: InboundText) -> Reply:
     if word == ACK_WORD or word.startswith(ACK_WORD + " "):
         return _acknowledge(text, word)
     return _caller_reply(text, body)
-
-
-def set_opt_out(number: str, *, opted_out: bool, word: str) -> None:
-    """Record STOP or START for a number. A STOP also cancels texts to it not yet sent."""
-    now = utcnow()
-    row = db.session.get(SmsOptOut, number, with_for_update=True)
-    if row is None:
-        db.session.add(SmsOptOut(number=number, opted_out=opted_out, changed_at=now, keyword=word[:20]))
-    else:
-        row.opted_out, row.changed_at, row.keyword = opted_out, now, word[:20]
-    audit.record("sms_opted_out" if opted_out else "sms_opted_in", audit.Actor.public(), object_type="sms_opt_out")
-    if not opted_out:
-        return
-    waiting = db.session.scalars(
-        select(Message)
-        .where(
-            Message.to_number == number,
-            Message.audience == Audience.FAMILY,
-            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]),
-        )
-        .with_for_update()
-    ).all()
-    for message in waiting:
-        message.send_state = SendState.CANCELLED
-        audit.record(
-            "message_cancelled",
-            audit.Actor.system(),
-            object_type="message",
-            object_id=message.id,
-            concern_id=message.concern_id,
-            changes={"reason": "opted_out"},
-        )
 
 
 def _acknowledge(text: InboundText, word: str) -> Reply:
@@ -288,15 +266,34 @@ def _tidy_reference(raw: str) -> str:
     return f"{plain[:2]}-{plain[2:6]}-{plain[6:8]}"
 
 
+FOLLOW_UP_WINDOW = timedelta(hours=72)  # a text this soon after a call ended is about that call
+FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
+
+
 def _caller_reply(text: InboundText, body: str) -> Reply:
-    """Anything else: if it comes from the number on an open call, it goes on that call, flagged
-    for the clinician. The reply itself is personal data, so an unmatched text is not kept."""
+    """Anything else, from a caller: on their open call, flagged for the clinician; or, if their call
+    ended within 72 hours, on that call as a follow-up text, raised on the queue with the chime (not
+    paging: a "thank you" must not wake the on-call clinician), with an automatic reply giving the
+    team's number and the trust's emergency instruction. The reply itself is personal data, so a text
+    that matches no call is not kept."""
     concern = db.session.scalar(
         select(Concern)
         .where(Concern.callback_number == text.from_number, Concern.status.in_(OPEN_STATUSES))
         .order_by(Concern.raised_at.desc())
         .limit(1)
     )
+    follow_up = concern is None
+    if follow_up:
+        concern = db.session.scalar(
+            select(Concern)
+            .where(
+                Concern.callback_number == text.from_number,
+                Concern.status.in_(FINISHED),
+                func.coalesce(Concern.closed_at, Concern.updated_at) >= utcnow() - FOLLOW_UP_WINDOW,
+            )
+            .order_by(Concern.raised_at.desc())
+            .limit(1)
+        )
     if concern is None or not body:
         _event(text, kind="inbound", concern_id=None, payload={"matched": False})
         audit.record("inbound_unmatched", audit.Actor.public())
@@ -313,14 +310,30 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
         .execution_options(synchronize_session=False)
     )
     audit.record(
-        "caller_replied",
+        "caller_follow_up_text" if follow_up else "caller_replied",
         audit.Actor.public(),
         object_type="concern",
         object_id=concern.id,
         concern_id=concern.id,
         changes={"note_id": note.id},
     )
-    return Reply()
+    return _follow_up_reply(concern) if follow_up else Reply()
+
+
+def _follow_up_reply(concern: Concern) -> Reply:
+    """The automatic answer to a text after the call ended, where the trust allows texting this caller."""
+    settings = current_settings()
+    if concern.caller_route == CallerRoute.FAMILY and not settings.text_relatives_allowed:
+        return Reply()
+    variables = {
+        "reference": concern.reference,
+        "phone": display_phone(concern.team.public_phone),
+        "instruction": settings.emergency_instruction[:EMERGENCY_IN_A_TEXT],
+    }
+    return Reply(render("follow_up_reply", variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+
+EMERGENCY_IN_A_TEXT = 90  # the trust's instruction, cut to keep the reply within two segments
 
 
 def _event(text: InboundText, *, kind: str, concern_id: int | None, payload: dict) -> None:

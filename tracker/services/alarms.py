@@ -30,6 +30,9 @@ ALARM_TEXT = {
     "See the failed messages page.",
     "alert_not_sent": "Texts or calls to on-call clinicians could not be sent (the SMS provider could not be "
     "reached or was busy): paging moved on to the next step and keeps trying.",
+    # Said with the person's name and the tracker's number by staff_warnings.
+    "staff_opted_out": "{account} replied STOP to the tracker's texts, so no alert can reach their phone (they count as "
+    "having no usable mobile). {account} should text START to {number} to get alerts again.",
     # Said with the account's address by staff_warnings; /healthz names the account by its id.
     "sign_in_attack": "Someone may be trying to guess the password of {account}: many wrong passwords in the last "
     "hour. Its owner can still sign in from a device they have used before. Tell IT.",

@@ -117,6 +117,9 @@ ACTION_WORDS = {
     "message_delivery_failed": "Text not delivered",
     "call_not_answered": "Voice alert not answered",
     "caller_replied": "The caller texted back",
+    "caller_follow_up_text": "The caller texted after the call ended (a follow-up text)",
+    "follow_up_read": "Follow-up text marked as read",
+    "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

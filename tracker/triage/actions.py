@@ -116,14 +116,16 @@ def record_review(concern: Concern, user: User) -> str | Response:
 
 @action("close")
 def close(concern: Concern, user: User) -> str:
-    form = forms.CloseForm.read(tz=current_settings().timezone)
+    form = forms.CloseForm.read(tz=current_settings().timezone, dob_known=concern.patient_dob is not None)
     triage.close(concern.id, user, form.coding(), form.summary.data, form.version.data)
     return "Call closed."
 
 
 @action("close-without-review")
 def close_without_review(concern: Concern, user: User) -> str:
-    form = forms.CloseWithoutReviewForm.read(tz=current_settings().timezone, without_review=True)
+    form = forms.CloseWithoutReviewForm.read(
+        tz=current_settings().timezone, without_review=True, dob_known=concern.patient_dob is not None
+    )
     triage.close_without_review(concern.id, user, form.coding(), form.reason.data, form.version.data)
     return "Call closed without a clinical review."
 
@@ -141,6 +143,12 @@ def cancel(concern: Concern, user: User) -> str:
         normalise_reference(duplicate_of or "") or duplicate_of,
     )
     return "Call cancelled."
+
+
+@action("follow-up-read")
+def follow_up_read(concern: Concern, user: User) -> str:
+    caller_updates.mark_follow_up_read(concern, user)
+    return "The caller's text is marked as read."
 
 
 @action("reopen")

@@ -12,6 +12,7 @@ from wtforms.validators import StopValidation
 from tracker.clock import NoSuchLocalTime, typed_time_before, utcnow
 from tracker.models import (
     PRIORITIES,
+    AgeGroup,
     CallerUpdateMethod,
     CancelKind,
     ChangeInCare,
@@ -186,9 +187,21 @@ def _caller_updated_time(form: PostedForm, field: Field) -> None:
         raise StopValidation("Enter the time like 14:30, or leave it empty for now") from None
 
 
+def _age_group(form: PostedForm, field: Field) -> None:
+    """Asked only when the call has no date of birth (read with `dob_known`)."""
+    if form.context.get("dob_known"):
+        field.data = None
+        raise StopValidation()
+    # Optional: not answered is "unknown" (the ward's rule), so closing is never held up by it.
+    one_of(_values(AgeGroup), "Say whether the patient was under 18, or that it is not known", optional=True)(
+        form, field
+    )
+
+
 class CodingForm(VersionedForm):
-    """Read with `tz` (the trust's zone, for the time the caller was updated) and, for a call closed
-    without a review, `without_review=True`."""
+    """Read with `tz` (the trust's zone, for the time the caller was updated), `dob_known` (whether the
+    call has a date of birth: if not, the form asks whether the patient was under 18) and, for a call
+    closed without a review, `without_review=True`."""
 
     concern_type = StringField(validators=[one_of(_values(ConcernType), "Choose what kind of concern this was")])
     clinical_review_needed = StringField(validators=[_clinical_review_needed])
@@ -200,6 +213,7 @@ class CodingForm(VersionedForm):
         ]
     )
     caller_updated_time = StringField(validators=[_caller_updated_time])
+    age_group = StringField(validators=[_age_group])
 
     def coding(self) -> Coding:
         self.checked()
@@ -212,6 +226,7 @@ class CodingForm(VersionedForm):
             tuple(ChangeInCare(value) for value in self.change_in_care.data),
             CallerUpdateMethod(self.caller_update_method.data),
             updated_at,
+            AgeGroup(self.age_group.data) if self.age_group.data else None,
         )
 
 

@@ -15,17 +15,19 @@ from tracker.clock import utcnow
 from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import (
+    OPEN_STATUSES,
     Channel,
     Concern,
     Ward,
 )
 from tracker.problems import FieldProblem
 from tracker.services import scope
-from tracker.services.concerns import caller_updates, reads
+from tracker.services.concerns import caller_texts, caller_updates, reads
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.messaging.notifications import family_text_decision
+from tracker.services.paging import standing
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import saved_forms
 from tracker.services.phone import display_phone
@@ -136,7 +138,9 @@ def concern_page(reference: str):
         "viewed", audit.Actor.user(_user().id), object_type="concern", object_id=concern.id, concern_id=concern.id
     )
     unread = concern.unread_reply
-    if unread and scope.can(_user(), Permission.WORK_CALLS):  # a clinician has now seen the caller's text
+    # A clinician has now seen the caller's text; a text after the call ended stays flagged until
+    # the call is reopened or the text is marked read.
+    if unread and scope.can(_user(), Permission.WORK_CALLS) and concern.status in OPEN_STATUSES:
         caller_updates.mark_replies_read(concern.id)
     restored = saved_forms.take(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
@@ -179,9 +183,10 @@ def _render_concern(
         callback=display_phone(concern.callback_number),
         tz=settings.timezone,
         warnings=warnings(),
-        replies=reads.caller_replies(concern),
+        replies=caller_texts.caller_replies(concern),
+        opted_out_word=caller_texts.caller_opted_out(concern),
         unread=unread,
-        paging=reads.paging_state(concern),
+        paging=standing.paging_state(concern),
         waiting_target=reads.waiting_target(
             concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
         ),

@@ -76,6 +76,21 @@ CANNOT_TEXT = {
 }
 
 
+def mark_follow_up_read(concern: Concern, user: User) -> None:
+    """A clinician has read a text sent after the call ended and decided nothing more is needed
+    (a "thank you"); reopening the call is the other way to clear it. Audited."""
+    if not concern.unread_reply:
+        return
+    mark_replies_read(concern.id)
+    audit.record(
+        "follow_up_read",
+        audit.Actor.user(user.id),
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+    )
+
+
 def mark_replies_read(concern_id: int) -> None:
     """A clinician opened the call: its new-reply flag goes (a plain UPDATE, so nobody's open
     page becomes stale)."""

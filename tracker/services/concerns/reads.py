@@ -25,7 +25,6 @@ from tracker.models import (
     ConcernNote,
     ConcernStatus,
     Message,
-    NoteKind,
     SendState,
     Team,
     User,
@@ -33,7 +32,6 @@ from tracker.models import (
 )
 from tracker.models.outbox import ALERT_FAILURE_STATUSES
 from tracker.services import scope
-from tracker.services.paging import plan
 from tracker.services.scope import Permission, Reach
 
 
@@ -97,6 +95,11 @@ class QueueRow(NamedTuple):
     target_minutes: int | None  # what "waiting" is measured against (waiting_target)
     family_text: str | None  # the caller's latest text: state or delivery status, for the queue
     alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
+
+    @property
+    def follow_up(self) -> bool:
+        """The caller texted after the call ended, and no clinician has reopened it or marked it read."""
+        return self.unread_reply and self.status in (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
 
 
 @dataclass
@@ -179,13 +182,20 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
             Concern.raised_at,
         )
     ).all()
+    finished = Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED])
+    # A text from the caller after the call ended: the call stands with the open ones until a
+    # clinician reopens it or marks the text read.
+    follow_ups = db.session.execute(
+        _queue_select().where(finished, Concern.unread_reply.is_(True), *scope).order_by(Concern.updated_at)
+    ).all()
     closed_rows = (
         []
         if view == "unclaimed"
         else db.session.execute(
             _queue_select()
             .where(
-                Concern.status.in_([ConcernStatus.CLOSED, ConcernStatus.CANCELLED]),
+                finished,
+                Concern.unread_reply.is_(False),
                 Concern.updated_at >= utcnow() - timedelta(hours=recent_hours),
                 *scope,
             )
@@ -193,9 +203,12 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
             .limit(20)
         ).all()
     )
-    texts = _family_text_states([r[0] for r in [*open_rows, *closed_rows]])
+    texts = _family_text_states([r[0] for r in [*follow_ups, *open_rows, *closed_rows]])
     failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW])
-    return Queue([_queue_row(r, texts, failed) for r in open_rows], [_queue_row(r, texts) for r in closed_rows])
+    return Queue(
+        [_queue_row(r, texts) for r in follow_ups] + [_queue_row(r, texts, failed) for r in open_rows],
+        [_queue_row(r, texts) for r in closed_rows],
+    )
 
 
 def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int] = frozenset()) -> QueueRow:
@@ -331,40 +344,6 @@ def timeline(concern: Concern) -> list[dict]:
             }
         )
     return items
-
-
-def caller_replies(concern: Concern) -> list[ConcernNote]:
-    """Texts the caller sent back, newest first."""
-    return list(
-        db.session.scalars(
-            select(ConcernNote)
-            .where(ConcernNote.concern_id == concern.id, ConcernNote.kind == NoteKind.CALLER_REPLY)
-            .order_by(ConcernNote.id.desc())
-        )
-    )
-
-
-@dataclass(frozen=True)
-class Paging:
-    """Where an unclaimed call's alerts stand, for the concern page."""
-
-    step_label: str | None  # the step last paged
-    next_at: datetime | None
-    paused_until: datetime | None
-
-
-def paging_state(concern: Concern) -> Paging | None:
-    if concern.status is not ConcernStatus.NEW or not concern.escalation_plan:
-        return None
-    position = concern.escalation_position - 1
-    step = plan.step_at(concern.escalation_plan, position) if position >= 0 else None
-    now = utcnow()
-    paused = (
-        concern.escalation_paused_until
-        if concern.escalation_paused_until and concern.escalation_paused_until > now
-        else None
-    )
-    return Paging(step["label"] if step else None, concern.next_escalation_at, paused)
 
 
 def messages_for(concern: Concern) -> list[Message]:

@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.models import (
     PRIORITIES,
     TRANSITIONS,
+    AgeGroup,
     Audience,
     CallerUpdateMethod,
     CancelKind,
@@ -37,7 +38,7 @@ from tracker.models import (
     User,
     next_status,
 )
-from tracker.problems import Problem
+from tracker.problems import FieldProblem, Problem
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
 from tracker.services.paging import escalation, reminders
@@ -253,6 +254,7 @@ class Coding:
     change_in_care: tuple[ChangeInCare, ...] = ()
     caller_update_method: CallerUpdateMethod | None = None
     caller_updated_at: datetime | None = None
+    age_group: AgeGroup | None = None  # asked when no date of birth is known (the children's retention rule)
 
     def check(self, concern: Concern) -> None:
         if self.concern_type is ConcernType.ACUTE_DETERIORATION:
@@ -272,6 +274,12 @@ class Coding:
                 raise TriageProblem(
                     "The time the caller was updated must be after the call was raised, and not in the future"
                 )
+        if concern.status is ConcernStatus.REVIEWED and not self.clinical_review_needed:
+            # A recorded review always counts as needed; a coding that says otherwise would hide it.
+            raise FieldProblem(
+                "clinical_review_needed",
+                "A clinical review was recorded for this call, so it needed one: answer yes",
+            )
 
 
 def _apply_coding(concern: Concern, coding: Coding) -> None:
@@ -281,7 +289,10 @@ def _apply_coding(concern: Concern, coding: Coding) -> None:
     concern.deterioration_outcome = coding.deterioration_outcome
     concern.change_in_care = [c.value for c in coding.change_in_care]
     concern.caller_update_method = coding.caller_update_method
-    if coding.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT:
+    if coding.age_group is not None:
+        concern.age_group = coding.age_group
+    # Only this record sets "caller updated"; a reopened call keeps its first episode's.
+    if coding.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT and concern.caller_updated_at is None:
         concern.caller_updated_at = coding.caller_updated_at
     concern.closed_at = utcnow()
 
@@ -364,6 +375,7 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
     # A new episode: its own review clock from now, and, if it is released unclaimed, paging from
     # the policy's first step. The first episode's clocks (alert, claim, review, caller told) stay.
     concern.reopened_at = now
+    concern.unread_reply = False  # a follow-up text that led to the reopening is dealt with
     concern.escalation_position = 0
     concern.first_ack_at = None
     _start_review_clock(concern, now)

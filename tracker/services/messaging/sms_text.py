@@ -32,6 +32,7 @@ SEGMENT_BUDGET = {
     "ack_ceiling": 1,
     "ack_nothing": 1,
     "help_reply": 2,
+    "follow_up_reply": 2,
 }
 
 

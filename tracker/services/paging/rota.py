@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import RotaPattern, Shift, ShiftKind, Team, Tier, User
+from tracker.models import RotaPattern, Shift, ShiftKind, SmsOptOut, Team, Tier, User
 from tracker.problems import Problem
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
@@ -135,6 +135,7 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
         people[tier] = overrides[tier] + people[tier]
     ids = {user_id for ids in people.values() for user_id in ids}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids or {-1})))}
+    stopped = opted_out({number for user in users.values() if (number := usable_mobile(user.mobile))})
     result: dict[Tier, list[OnCall]] = {}
     for tier in TIER_ORDER:
         seen: list[OnCall] = []
@@ -142,7 +143,8 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
             user = users.get(user_id)
             if user is None or not user.active or user_id in [p.user_id for p in seen]:
                 continue
-            seen.append(OnCall(user.id, user.display_name, usable_mobile(user.mobile), tier))
+            mobile = usable_mobile(user.mobile)
+            seen.append(OnCall(user.id, user.display_name, None if mobile in stopped else mobile, tier))
         result[tier] = seen
     return result
 
@@ -156,6 +158,16 @@ def usable_mobile(number: str | None) -> str | None:
     except PhoneProblem:
         return None
     return phone.e164 if phone.textable(current_settings().allowed_regions) else None
+
+
+def opted_out(numbers: set[str]) -> set[str]:
+    """Which of these numbers replied STOP: the provider refuses every text and call to them, so
+    they count as no usable mobile until they text START."""
+    if not numbers:
+        return set()
+    return set(
+        db.session.scalars(select(SmsOptOut.number).where(SmsOptOut.number.in_(numbers), SmsOptOut.opted_out.is_(True)))
+    )
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,11 @@ def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
     between those moments is checked once."""
     primary = [slot for slot in slots(team_id, start, end) if slot.tier is Tier.PRIMARY]
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({s.user_id for s in primary} or {-1})))}
-    reachable = {uid: user.active and usable_mobile(user.mobile) is not None for uid, user in users.items()}
+    mobiles = {uid: usable_mobile(user.mobile) for uid, user in users.items()}
+    stopped = opted_out({number for number in mobiles.values() if number})
+    reachable = {
+        uid: user.active and mobiles[uid] is not None and mobiles[uid] not in stopped for uid, user in users.items()
+    }
     moments = sorted({start, *(t for slot in primary for t in (slot.starts_at, slot.ends_at) if start < t < end)})
     found: list[Gap] = []
     for index, moment in enumerate(moments):

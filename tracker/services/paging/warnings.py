@@ -100,6 +100,11 @@ def _alarm_text(alarm: SystemAlarm) -> str:
         user_id = subject_user_id(alarm)
         user = db.session.get(User, user_id) if user_id is not None else None
         text = text.format(account=user.email if user else "an account")
+    if alarm.kind == "staff_opted_out":
+        user_id = subject_user_id(alarm)
+        user = db.session.get(User, user_id) if user_id is not None else None
+        ours = current_app.config.get("TWILIO_FROM_NUMBER") or "the number the alerts come from"
+        text = text.format(account=user.display_name if user else "A clinician", number=ours)
     return text
 
 

@@ -5,9 +5,12 @@ when it last changed, which is when it was cancelled). The periods are the trust
 minimums from the Records Management Code of Practice:
 
 - adult record: `retention_adult_years` (8) after care ended;
-- a paediatric ward's call: to the `retention_child_until_age`th birthday (25; the 26th if the
-  patient was 17 when care ended), never less than the adult period; with no date of birth, the
-  longest period the trust keeps anything (as if the patient had been born that day);
+- a child's call: to the `retention_child_until_age`th birthday (25; the 26th if the patient was 17
+  when care ended), never less than the adult period; with no date of birth, the longest period the
+  trust keeps anything (as if the patient had been born that day). Who is a child: by the date of
+  birth (under 18 when care ended; on a paediatric ward, always by the children's rule as before);
+  with none, by the age group recorded at close; with that unknown, by the ward (a paediatric ward
+  means a child, an adult ward keeps the adult rule);
 - a complaint: at least `retention_complaint_years` (10) after closure;
 - a serious incident: at least `retention_serious_incident_years` (20);
 - a legal hold: never, while it is set.
@@ -31,6 +34,7 @@ from tracker.clock import utcnow
 from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
+    AgeGroup,
     Concern,
     ConcernNote,
     ConcernStatus,
@@ -100,26 +104,37 @@ def due(concern: Concern, settings: TrustSettings, paediatric: bool) -> Due | No
         return None
     ended = ended_at.astimezone(UTC).date()
     candidates = [Due(_years_after(ended, settings.retention_adult_years), "adult")]
-    if paediatric:
-        if concern.patient_dob is not None:
-            dob = concern.patient_dob
-            age = ended.year - dob.year - ((ended.month, ended.day) < (dob.month, dob.day))
+    dob = concern.patient_dob
+    if dob is not None:
+        age = ended.year - dob.year - ((ended.month, ended.day) < (dob.month, dob.day))
+        if age < 18 or paediatric:
             until = settings.retention_child_until_age + (1 if age == 17 else 0)
             candidates.append(Due(_years_after(dob, until), "child"))
-        else:
-            longest = max(
-                settings.retention_adult_years,
-                settings.retention_child_until_age,
-                settings.retention_complaint_years,
-                settings.retention_serious_incident_years,
-            )
-            candidates.append(Due(_years_after(ended, longest), "child_no_birth_date"))
+    elif _a_child_without_a_birth_date(concern.age_group, paediatric):
+        longest = max(
+            settings.retention_adult_years,
+            settings.retention_child_until_age,
+            settings.retention_complaint_years,
+            settings.retention_serious_incident_years,
+        )
+        candidates.append(Due(_years_after(ended, longest), "child_no_birth_date"))
     if concern.complaint:
         candidates.append(Due(_years_after(ended, settings.retention_complaint_years), "complaint"))
     if concern.serious_incident:
         candidates.append(Due(_years_after(ended, settings.retention_serious_incident_years), "serious_incident"))
     # The longest wins; on a tie the more specific rule is named.
     return max(reversed(candidates), key=lambda d: d.date)
+
+
+def _a_child_without_a_birth_date(age_group: AgeGroup | None, paediatric: bool) -> bool:
+    """With no date of birth: the age group recorded at close, else the ward (a paediatric ward means
+    a child; "unknown" on an adult ward keeps the adult rule, an information-governance decision the
+    README states)."""
+    if age_group is AgeGroup.UNDER_18:
+        return True
+    if age_group is AgeGroup.ADULT:
+        return False
+    return paediatric
 
 
 @dataclass(frozen=True)

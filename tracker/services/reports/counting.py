@@ -97,6 +97,8 @@ CODING = [
     Concern.clinical_review_needed,
     Concern.deterioration_outcome,
     Concern.change_in_care,
+    # A recorded review always counts as "needed a clinical review", whatever the coding says.
+    Concern.reviewed_at.is_not(None).label("review_recorded"),
 ]
 
 
@@ -125,7 +127,14 @@ def _tally_names() -> list[str]:
 
 
 def _counted_as(  # a cube row's coding: enums, or their values (read as values below)
-    status: Any, cancel_kind: Any, route: Any, concern_type: Any, review_needed: bool | None, outcome: Any, changes: Any
+    status: Any,
+    cancel_kind: Any,
+    route: Any,
+    concern_type: Any,
+    review_needed: bool | None,
+    outcome: Any,
+    changes: Any,
+    review_recorded: Any = False,
 ) -> list[str]:
     """The figures one call with this coding counts towards: the one place these rules live.
     Coding counts only once the call is closed; duplicates never reach here (`_calls`)."""
@@ -135,7 +144,7 @@ def _counted_as(  # a cube row's coding: enums, or their values (read as values 
     names = ["calls", f"route:{route}"]
     if status == ConcernStatus.CLOSED.value:
         names.append("closed")
-        if review_needed is True:
+        if review_needed is True or bool(review_recorded):
             names.append("review_needed")
         elif review_needed is False:
             names.append("review_not_needed")

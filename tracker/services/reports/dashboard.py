@@ -33,6 +33,7 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     Audience,
+    CallerUpdateMethod,
     Concern,
     ConcernStatus,
     Message,
@@ -129,7 +130,12 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     wards = db.session.execute(
         select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site.id).order_by(Ward.name)
     ).all()
-    extras = {"in_hours": _count(_in_hours(hours, holidays))}
+    extras = {
+        "in_hours": _count(_in_hours(hours, holidays)),
+        # Counted apart from "caller updated" (only a clinician's record that the caller was told).
+        "caller_texted": func.count(Concern.caller_texted_at),
+        "could_not_contact": _count(Concern.caller_update_method == CallerUpdateMethod.COULD_NOT_CONTACT),
+    }
     for key, _label, fact, target, waiting in CLOCKS:
         extras[f"timed:{key}"] = func.count(fact)
         if target is not None:

@@ -3,7 +3,7 @@ and month, the trust's implementation status, and the return as rows for the CSV
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tracker.clock import utcnow
@@ -12,7 +12,7 @@ from tracker.models import (
     Site,
     StaffRouteStatus,
 )
-from tracker.services.reports import report_facts
+from tracker.services.reports import report_facts, revisions
 from tracker.services.reports.counting import _tally
 from tracker.services.reports.implementation import implementation_status
 from tracker.services.reports.periods import month_period
@@ -45,6 +45,8 @@ class MonthlyReturn:
     implementation: dict | None
     generated_at: datetime
     facts_missing: bool = False  # some call at the site has no report facts: the figures leave it out
+    revisions: list[revisions.Revision] = field(default_factory=list)  # figures changed since first read
+    coded_against_review: list[str] = field(default_factory=list)  # references for the manager to check
 
 
 FAMILY_ROUTE_WORDS = {FamilyRouteStatus.LIVE.value: "Live", FamilyRouteStatus.NOT_LIVE.value: "Not live"}
@@ -115,6 +117,8 @@ def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyR
         implementation=implementation,
         generated_at=utcnow(),
         facts_missing=report_facts.any_missing(site.id),
+        revisions=revisions.revisions(site.id, period, revisions.current_figures(site.id, period, t["review_needed"])),
+        coded_against_review=revisions.coded_against_review(site.id, period),
     )
 
 
@@ -165,7 +169,7 @@ def _review_section(t: dict[str, int], calls: int) -> Section:
                 "clinical_review",
                 "Calls that needed a clinical review",
                 t["review_needed"],
-                f'Calls coded "clinical review needed: yes". {CODED}',
+                f'Calls coded "clinical review needed: yes", and every call with a recorded review. {CODED}',
                 _percent(t["review_needed"], calls),
             ),
             Measure(

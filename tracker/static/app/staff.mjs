@@ -134,6 +134,9 @@ function liveQueue() {
   let version = queue.dataset.version;
   let failures = 0;
   const seen = new Set([...queue.querySelectorAll("[data-concern]")].map((row) => row.dataset.concern));
+  // A text after a call ended brings the call back among the open ones: it chimes like a new call.
+  const followUps = () => [...queue.querySelectorAll("[data-follow-up]")].map((row) => row.dataset.followUp);
+  let seenFollowUps = new Set(followUps());
   const time = () => new Date().toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
 
   const poll = async () => {
@@ -154,7 +157,10 @@ function liveQueue() {
           ? `${fresh.length} new call${fresh.length > 1 ? "s" : ""} at ${time()}.`
           : `Updated at ${time()}.`;
         const nowWarnings = warningCount();
-        if (fresh.length || nowWarnings > warnings) chime.play();
+        const current = followUps();
+        const freshFollowUps = current.filter((reference) => !seenFollowUps.has(reference));
+        seenFollowUps = new Set(current);
+        if (fresh.length || freshFollowUps.length || nowWarnings > warnings) chime.play();
         warnings = nowWarnings;
         updateAges(queue);
       } else if (response.status !== 304) {
