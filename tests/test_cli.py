@@ -324,3 +324,28 @@ def test_serve_runs_the_web_server_and_the_worker_on_the_port_asked_for(tmp_path
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_setup_trust_names_the_safeguarding_lead_shown_on_a_flagged_call(app, trust, read):
+    from tracker.models import Settings
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "tracker",
+            "setup-trust",
+            "--name",
+            "Test Hospitals NHS Trust",
+            "--emergency-instruction",
+            "Press the red buzzer or ask any nurse now. Call 2222.",
+            "--outreach-phone",
+            "020 7946 0100",
+            "--safeguarding-lead-name",
+            "Dr Ada Lane",
+            "--safeguarding-lead-phone",
+            "020 7946 0555",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    settings = read.one(Settings)
+    assert (settings.safeguarding_lead_name, settings.safeguarding_lead_phone) == ("Dr Ada Lane", "+442079460555")

@@ -120,6 +120,16 @@ MATRIX = {
         "/triage/c/{ref}/cancel",
         {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
     ),
+    "triage.set_safeguarding": (
+        "POST",
+        "/triage/c/{ref}/safeguarding",
+        {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 302, "admin": 403},
+    ),
+    "triage.clear_safeguarding": (
+        "POST",
+        "/triage/c/{ref}/safeguarding/clear",
+        {"anonymous": S, "ward_staff": 403, "outreach": 403, "manager": 302, "admin": 403},
+    ),
     "triage.follow_up_read": (
         "POST",
         "/triage/c/{ref}/follow-up-read",

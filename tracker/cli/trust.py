@@ -69,6 +69,8 @@ from tracker.services.setup.hospital import SetupProblem
     type=int,
     help="Keep a call linked to a serious incident this many years (at least 20; unchanged if omitted).",
 )
+@click.option("--safeguarding-lead-name", help="Named on a call flagged for safeguarding (unchanged if omitted).")
+@click.option("--safeguarding-lead-phone", help="Their phone number (unchanged if omitted).")
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -88,6 +90,10 @@ def setup_trust_command(**options):
         if options["in_hours_start"] or options["in_hours_end"] or options["bank_holiday_region"]:
             _save_working_hours(settings, options)
         _save_retention(options)
+        if options["safeguarding_lead_name"] is not None or options["safeguarding_lead_phone"] is not None:
+            hospital.save_safeguarding_lead(
+                audit.Actor.cli(), name=options["safeguarding_lead_name"], phone=options["safeguarding_lead_phone"]
+            )
         return settings
 
     _commit_or_fail(action)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -256,6 +256,8 @@ class Concern(Base):
     # About whom.
     patient_name: Mapped[str | None] = mapped_column(String(120))
     patient_dob: Mapped[date | None] = mapped_column(Date)
+    # Texting the caller could put someone at risk: nothing more is texted to them (services/concerns/safeguarding.py).
+    safeguarding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Asked at close when no date of birth is known: decides the children's retention rule.
     age_group: Mapped[AgeGroup] = mapped_column(
         str_enum(AgeGroup, length=16), default=AgeGroup.UNKNOWN, server_default=AgeGroup.UNKNOWN.value

@@ -71,6 +71,10 @@ class Settings(Base):
     def allowed_regions(self) -> set[str]:
         return {code.strip().upper() for code in self.sms_allowed_regions.split(",") if code.strip()}
 
+    # Named on a call flagged for safeguarding (setup-trust --safeguarding-lead-name/-phone).
+    safeguarding_lead_name: Mapped[str | None] = mapped_column(String(120))
+    safeguarding_lead_phone: Mapped[str | None] = mapped_column(String(20))
+
 
 class Site(Base):
     __tablename__ = "site"

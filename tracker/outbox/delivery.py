@@ -66,6 +66,8 @@ def unwanted_reason(message: Message) -> str | None:
     to a number that replied STOP."""
     if message.audience is Audience.FAMILY and opted_out(message.to_number):
         return "opted_out"
+    if message.audience is Audience.FAMILY and message.concern is not None and message.concern.safeguarding:
+        return "safeguarding"
     if message.template_id not in ALERT_TEMPLATES or message.concern is None:
         return None
     concern = message.concern

@@ -35,6 +35,7 @@ from tracker.models import (
 from tracker.models.outbox import CALL_NOT_ANSWERED, NOT_ANSWERED_REASON, is_delivery_failure, moves_forward
 from tracker.outbox import opt_outs
 from tracker.services import alarms
+from tracker.services.concerns import safeguarding
 from tracker.services.messaging.sms_text import render
 from tracker.services.paging import acks, escalation
 from tracker.services.phone import display_phone
@@ -215,6 +216,8 @@ def receive_text(text: InboundText) -> Reply:
     if kind == "HELP" or word in HELP_WORDS:
         _event(text, kind="inbound", concern_id=None, payload={"keyword": "HELP"})
         audit.record("sms_help_requested", audit.Actor.public())
+        if safeguarding.number_is_safeguarded(text.from_number):
+            return Reply()  # no answer at all to a number whose call is flagged for safeguarding
         settings = current_settings()
         return Reply(
             render(
@@ -323,7 +326,7 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
 def _follow_up_reply(concern: Concern) -> Reply:
     """The automatic answer to a text after the call ended, where the trust allows texting this caller."""
     settings = current_settings()
-    if concern.caller_route == CallerRoute.FAMILY and not settings.text_relatives_allowed:
+    if concern.safeguarding or (concern.caller_route == CallerRoute.FAMILY and not settings.text_relatives_allowed):
         return Reply()
     variables = {
         "reference": concern.reference,

@@ -24,6 +24,8 @@ class Permission(enum.Enum):
     SEE_ROTAS = "see rotas"  # rotas, escalation policies, "test the rota"
     EDIT_ROTAS = "edit rotas"
     ACCOUNT = "account"  # one's own account pages
+    FLAG_SAFEGUARDING = "flag safeguarding"  # stop every text to a call's caller
+    CLEAR_SAFEGUARDING = "clear safeguarding"
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -36,6 +38,8 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.SEE_ROTAS: frozenset({Role.OUTREACH, Role.MANAGER, Role.ADMIN}),
     Permission.EDIT_ROTAS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.ACCOUNT: frozenset(Role),
+    Permission.FLAG_SAFEGUARDING: frozenset({Role.OUTREACH, Role.MANAGER}),
+    Permission.CLEAR_SAFEGUARDING: frozenset({Role.MANAGER}),
 }
 
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from tracker.extensions import db
 from tracker.models import CancelKind, Concern, User
 from tracker.problems import Problem
-from tracker.services.concerns import caller_updates, triage
+from tracker.services.concerns import caller_updates, safeguarding, triage
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
@@ -143,6 +143,26 @@ def cancel(concern: Concern, user: User) -> str:
         normalise_reference(duplicate_of or "") or duplicate_of,
     )
     return "Call cancelled."
+
+
+@bp.post("/c/<reference>/safeguarding", endpoint="set_safeguarding")
+@requires(Permission.FLAG_SAFEGUARDING)
+def set_safeguarding(reference: str) -> Response:
+    def do(concern: Concern, user: User) -> str:
+        safeguarding.set_flag(concern, user)
+        return "Flagged for safeguarding: nothing more is texted to the caller."
+
+    return _carry_out(_concern_or_404(reference), do, True)
+
+
+@bp.post("/c/<reference>/safeguarding/clear", endpoint="clear_safeguarding")
+@requires(Permission.CLEAR_SAFEGUARDING)
+def clear_safeguarding(reference: str) -> Response:
+    def do(concern: Concern, user: User) -> str:
+        safeguarding.clear_flag(concern, user)
+        return "The safeguarding flag is cleared."
+
+    return _carry_out(_concern_or_404(reference), do, True)
 
 
 @action("follow-up-read")

@@ -185,6 +185,11 @@ def _render_concern(
         warnings=warnings(),
         replies=caller_texts.caller_replies(concern),
         opted_out_word=caller_texts.caller_opted_out(concern),
+        safeguarding_lead={
+            "name": settings.safeguarding_lead_name,
+            "phone": settings.safeguarding_lead_phone,
+            "shown": display_phone(settings.safeguarding_lead_phone) if settings.safeguarding_lead_phone else None,
+        },
         unread=unread,
         paging=standing.paging_state(concern),
         waiting_target=reads.waiting_target(

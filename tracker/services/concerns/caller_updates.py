@@ -32,6 +32,10 @@ CALLER_UPDATES = {
 
 def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
     """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
+    if db.session.scalar(select(Concern.safeguarding).where(Concern.id == concern_id)):
+        raise TriageProblem(
+            "Texts to this caller are stopped: the call is flagged for safeguarding. Phone them if it is safe"
+        )
     if template_id not in CALLER_UPDATES:
         raise TriageProblem("Choose one of the messages")
     concern = db.session.get_one(Concern, concern_id)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, SQLColumnExpression, func, select
+from sqlalchemy import Row, Select, SQLColumnExpression, case, func, null, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -159,6 +159,11 @@ class Column:
     kind: str = "text"
 
 
+def _unless_safeguarded(column: SQLColumnExpression) -> SQLColumnExpression:
+    """A caller's detail, or nothing for a call flagged for safeguarding (it stays with the outreach team)."""
+    return case((Concern.safeguarding.is_(True), null()), else_=column)
+
+
 def _concern_columns(identifiers: bool) -> list[Column]:
     c = Concern
     columns = [
@@ -197,9 +202,9 @@ def _concern_columns(identifiers: bool) -> list[Column]:
             Column("Date of birth", c.patient_dob, "date"),
             Column("Hospital number", c.hospital_number),
             Column("Bed", c.bed),
-            Column("Caller name", c.caller_name),
-            Column("Caller relationship", c.caller_relationship),
-            Column("Callback number", c.callback_number, "phone"),
+            Column("Caller name", _unless_safeguarded(c.caller_name)),
+            Column("Caller relationship", _unless_safeguarded(c.caller_relationship)),
+            Column("Callback number", _unless_safeguarded(c.callback_number), "phone"),
             Column("Preferred language", c.preferred_language),
             Column("Communication needs", c.communication_needs),
             Column("What worries them", c.worry_details),

@@ -46,6 +46,20 @@ def _phone(value: str | None, what: str, *, mobile: bool = False, required: bool
     return phone.e164
 
 
+def save_safeguarding_lead(actor: audit.Actor, *, name: str | None, phone: str | None) -> None:
+    """Who a clinician calls about a call flagged for safeguarding: named on the call's page."""
+    settings = db.session.get(Settings, 1)
+    if settings is None:
+        raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
+    if name is not None:
+        settings.safeguarding_lead_name = name.strip()[:120] or None
+    if phone is not None:
+        settings.safeguarding_lead_phone = _phone(phone, "The safeguarding lead's phone number", required=False)
+    db.session.flush()
+    forget_settings()
+    audit.record("safeguarding_lead_saved", actor, object_type="settings", object_id=1)
+
+
 def save_settings(
     actor: audit.Actor,
     *,

@@ -42,6 +42,8 @@ class TrustSettings:
     retention_child_until_age: int = 25
     retention_complaint_years: int = 10
     retention_serious_incident_years: int = 20
+    safeguarding_lead_name: str | None = None
+    safeguarding_lead_phone: str | None = None
 
     @property
     def allowed_regions(self) -> set[str]:

@@ -1,0 +1,96 @@
+"""The safeguarding flag on a call (docs/architecture.md#concerns-and-their-clocks): when the clinician fears that
+texting the caller could put the patient or someone else at risk (the caller may be the risk). An `outreach`
+clinician or a `manager` sets it; only a `manager` clears it; both are audited. While it is set nothing more is
+texted to the caller (updates, automatic replies, HELP answers: whatever is waiting is cancelled at once), the
+caller's details leave every export, and the call's page names the trust's safeguarding lead."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import Audience, Concern, Message, SendState, User
+from tracker.problems import Problem
+from tracker.services import scope
+from tracker.services.records import audit
+from tracker.services.scope import Permission
+
+
+class SafeguardingProblem(Problem):
+    """The flag cannot be changed by this person."""
+
+
+def set_flag(concern: Concern, user: User) -> None:
+    if not scope.can(user, Permission.FLAG_SAFEGUARDING):
+        raise SafeguardingProblem("Only the outreach team or a manager can flag a call for safeguarding")
+    if concern.safeguarding:
+        return
+    now = utcnow()
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern.id)
+        .values(safeguarding=True, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    cancelled = _cancel_texts_to_the_caller(concern.id)
+    audit.record(
+        "safeguarding_flag_set",
+        audit.Actor.user(user.id),
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+        changes={"texts_cancelled": cancelled},
+    )
+
+
+def clear_flag(concern: Concern, user: User) -> None:
+    if not scope.can(user, Permission.CLEAR_SAFEGUARDING):
+        raise SafeguardingProblem("Only a manager can clear a safeguarding flag")
+    if not concern.safeguarding:
+        return
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern.id)
+        .values(safeguarding=False, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        "safeguarding_flag_cleared",
+        audit.Actor.user(user.id),
+        object_type="concern",
+        object_id=concern.id,
+        concern_id=concern.id,
+    )
+
+
+def _cancel_texts_to_the_caller(concern_id: int) -> int:
+    waiting = db.session.scalars(
+        select(Message)
+        .where(
+            Message.concern_id == concern_id,
+            Message.audience == Audience.FAMILY,
+            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN, SendState.HELD]),
+        )
+        .with_for_update()
+    ).all()
+    for message in waiting:
+        message.send_state = SendState.CANCELLED
+        audit.record(
+            "message_cancelled",
+            audit.Actor.system(),
+            object_type="message",
+            object_id=message.id,
+            concern_id=concern_id,
+            changes={"reason": "safeguarding"},
+        )
+    return len(waiting)
+
+
+def number_is_safeguarded(number: str) -> bool:
+    """Whether any call from this number is flagged: no automatic reply (HELP included) goes to it."""
+    return bool(
+        db.session.scalar(
+            select(Concern.id).where(Concern.callback_number == number, Concern.safeguarding.is_(True)).limit(1)
+        )
+    )
