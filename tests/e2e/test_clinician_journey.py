@@ -25,7 +25,10 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import FAMILY_MOBILE, create_staff
 from tests.e2e.family_form import group
+from tracker.db import write_intent
+from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, SessionRecord
+from tracker.outbox.inbound import InboundText, receive_text
 from tracker.sms.console import ConsoleSender
 from tracker.worker import Worker
 
@@ -240,6 +243,26 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     expect(closed).to_contain_text(reference)
     expect(closed).to_contain_text("Closed")
     tab.check("queue-closed", emergency=False)
+
+    # The family texts that evening, after the call closed: the call comes back among the open ones,
+    # flagged as a follow-up text (it chimes, it does not page), until a clinician deals with it.
+    with app.app_context(), write_intent():
+        receive_text(InboundText(FAMILY_MOBILE, "She is more confused again tonight", "SM" + "f" * 32))
+        db.session.commit()
+    assert refresh_the_queue(page).status == 200
+    follow_up = page.locator(f'[data-follow-up="{reference}"]')
+    expect(follow_up).to_contain_text("Follow-up text: call ended")
+    expect(status).to_have_text(re.compile(r"^1 follow-up text at \d\d:\d\d\.$"))
+    expect(page.get_by_role("heading", name="Open calls: 1")).to_be_visible()
+    tab.check("queue-follow-up-text", emergency=False)
+    follow_up.get_by_role("link", name="Ward 7").click()
+    page.wait_for_url(f"**/triage/c/{reference}")
+    expect(page.locator("[data-caller-replies]").get_by_text("She is more confused again tonight")).to_be_visible()
+    expect(page.get_by_text("This text came after the call ended.")).to_be_visible()
+    tab.check("concern-follow-up-text", emergency=False)
+    page.get_by_role("button", name="Mark as read").click()
+    expect(page.get_by_text("The caller's text is marked as read.")).to_be_visible()
+    assert read.one(Concern).unread_reply is False
 
     tab.assert_clean()
 

@@ -2,25 +2,28 @@
 
 from tracker.models.audit import GENESIS_HASH, AuditChainHead, AuditEvent
 from tracker.models.base import Base
+from tracker.models.coding import (
+    AgeGroup,
+    CallerUpdateMethod,
+    CancelKind,
+    ChangeInCare,
+    ConcernType,
+    DeteriorationOutcome,
+    LocalReason,
+    ReviewKind,
+)
 from tracker.models.concern import (
     OPEN_STATUS_SQL,
     OPEN_STATUSES,
     PRIORITIES,
     TRANSITIONS,
-    AgeGroup,
     CallerRoute,
-    CallerUpdateMethod,
-    CancelKind,
-    ChangeInCare,
     Channel,
     Concern,
     ConcernNote,
     ConcernStatus,
-    ConcernType,
-    DeteriorationOutcome,
     ForbiddenTransition,
     NoteKind,
-    ReviewKind,
     SpokeToWard,
     WorryCategory,
     next_status,
@@ -102,6 +105,7 @@ __all__ = [
     "Concern",
     "ConcernStatus",
     "ForbiddenTransition",
+    "LocalReason",
     "Message",
     "MessageChannel",
     "Population",

@@ -12,6 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
 from tracker.models.base import Base
+from tracker.models.coding import (
+    AgeGroup,
+    CallerUpdateMethod,
+    CancelKind,
+    ConcernType,
+    DeteriorationOutcome,
+    LocalReason,
+    ReviewKind,
+)
 from tracker.models.hospital import Site, Team, Ward, str_enum
 from tracker.models.people import User
 from tracker.problems import Problem
@@ -51,55 +60,6 @@ class WorryCategory(str, enum.Enum):
 class SpokeToWard(str, enum.Enum):
     YES = "yes"
     NO = "no"
-
-
-class ConcernType(str, enum.Enum):
-    """Outcome coding at close (docs/architecture.md#concerns-and-their-clocks): acute deterioration or not, and if not, what."""
-
-    ACUTE_DETERIORATION = "acute_deterioration"
-    CLINICAL_CONCERN = "clinical_concern"  # e.g. delayed medication or tests
-    COMMUNICATION = "communication"
-    DISCHARGE_PLANNING = "discharge_planning"
-    OTHER_SIGNPOSTED = "other_signposted"  # PALS, complaints, non-clinical
-
-
-class DeteriorationOutcome(str, enum.Enum):
-    CRITICAL_CARE_ADMISSION = "critical_care_admission"  # HDU or ICU
-    TRANSFER_ENHANCED_OR_TERTIARY = "transfer_enhanced_or_tertiary"
-    CHANGE_IN_CARE = "change_in_care"
-    NO_CHANGE = "no_change"
-
-
-class ChangeInCare(str, enum.Enum):
-    MEDICATION = "medication"
-    OXYGEN = "oxygen"
-    INVESTIGATIONS = "investigations"
-    OTHER = "other"
-
-
-class ReviewKind(str, enum.Enum):
-    PHONE_ADVICE = "phone_advice"
-    SEEN_ON_WARD = "seen_on_ward"
-
-
-class CallerUpdateMethod(str, enum.Enum):
-    PHONE = "phone"
-    IN_PERSON = "in_person"
-    TEXT_MESSAGE = "text_message"
-    COULD_NOT_CONTACT = "could_not_contact"
-
-
-class AgeGroup(str, enum.Enum):
-    """Whether the patient was a child, for the children's retention rule when no date of birth is known."""
-
-    UNDER_18 = "under_18"
-    ADULT = "adult"  # 18 or over
-    UNKNOWN = "unknown"
-
-
-class CancelKind(str, enum.Enum):
-    DUPLICATE = "duplicate"
-    WITHDRAWN = "withdrawn"
 
 
 class NoteKind(str, enum.Enum):
@@ -256,6 +216,7 @@ class Concern(Base):
     # About whom.
     patient_name: Mapped[str | None] = mapped_column(String(120))
     patient_dob: Mapped[date | None] = mapped_column(Date)
+    local_reason: Mapped[LocalReason | None] = mapped_column(str_enum(LocalReason))
     # Texting the caller could put someone at risk: nothing more is texted to them (services/concerns/safeguarding.py).
     safeguarding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Asked at close when no date of birth is known: decides the children's retention rule.

@@ -68,6 +68,8 @@ def unwanted_reason(message: Message) -> str | None:
         return "opted_out"
     if message.audience is Audience.FAMILY and message.concern is not None and message.concern.safeguarding:
         return "safeguarding"
+    if message.audience is Audience.FAMILY and message.concern is not None and message.concern.local_reason:
+        return message.concern.local_reason.value  # the patient died or left hospital: no more texts
     if message.template_id not in ALERT_TEMPLATES or message.concern is None:
         return None
     concern = message.concern

@@ -10,16 +10,14 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
-    Audience,
     Concern,
     ConcernNote,
-    Message,
     NoteKind,
-    SendState,
     SmsOptOut,
     User,
 )
 from tracker.services import alarms
+from tracker.services.messaging.notifications import cancel_waiting_family_texts
 from tracker.services.records import audit
 
 
@@ -84,22 +82,4 @@ def set_opt_out(number: str, *, opted_out: bool, word: str) -> None:
     audit.record("sms_opted_out" if opted_out else "sms_opted_in", audit.Actor.public(), object_type="sms_opt_out")
     if not opted_out:
         return
-    waiting = db.session.scalars(
-        select(Message)
-        .where(
-            Message.to_number == number,
-            Message.audience == Audience.FAMILY,
-            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN]),
-        )
-        .with_for_update()
-    ).all()
-    for message in waiting:
-        message.send_state = SendState.CANCELLED
-        audit.record(
-            "message_cancelled",
-            audit.Actor.system(),
-            object_type="message",
-            object_id=message.id,
-            concern_id=message.concern_id,
-            changes={"reason": "opted_out"},
-        )
+    cancel_waiting_family_texts("opted_out", number=number)

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from tracker.extensions import db
-from tracker.models import CancelKind, Concern, User
+from tracker.models import CancelKind, Concern, LocalReason, User
 from tracker.problems import Problem
 from tracker.services.concerns import caller_updates, safeguarding, triage
 from tracker.services.concerns.references import normalise_reference
@@ -141,6 +141,7 @@ def cancel(concern: Concern, user: User) -> str:
         form.reason.data,
         form.version.data,
         normalise_reference(duplicate_of or "") or duplicate_of,
+        local_reason=LocalReason(form.local_reason.data) if form.local_reason.data else None,
     )
     return "Call cancelled."
 

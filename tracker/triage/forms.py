@@ -18,6 +18,7 @@ from tracker.models import (
     ChangeInCare,
     ConcernType,
     DeteriorationOutcome,
+    LocalReason,
     ReviewKind,
 )
 from tracker.problems import FieldProblem
@@ -214,6 +215,7 @@ class CodingForm(VersionedForm):
     )
     caller_updated_time = StringField(validators=[_caller_updated_time])
     age_group = StringField(validators=[_age_group])
+    local_reason = StringField(validators=[one_of(_values(LocalReason), "Choose what happened", optional=True)])
 
     def coding(self) -> Coding:
         self.checked()
@@ -227,6 +229,7 @@ class CodingForm(VersionedForm):
             CallerUpdateMethod(self.caller_update_method.data),
             updated_at,
             AgeGroup(self.age_group.data) if self.age_group.data else None,
+            LocalReason(self.local_reason.data) if self.local_reason.data else None,
         )
 
 
@@ -251,3 +254,4 @@ class CancelForm(VersionedForm):
     cancel_kind = StringField(validators=[one_of(_values(CancelKind), "Choose why the call is cancelled")])
     reason = reason("Give a reason")
     duplicate_of = StringField(validators=[_duplicate_of])
+    local_reason = StringField(validators=[one_of(_values(LocalReason), "Choose what happened", optional=True)])

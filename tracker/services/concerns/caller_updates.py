@@ -32,6 +32,8 @@ CALLER_UPDATES = {
 
 def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
     """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
+    if db.session.scalar(select(Concern.local_reason).where(Concern.id == concern_id)):
+        raise TriageProblem("Texts to this caller are stopped: the patient died or left hospital. Phone them")
     if db.session.scalar(select(Concern.safeguarding).where(Concern.id == concern_id)):
         raise TriageProblem(
             "Texts to this caller are stopped: the call is flagged for safeguarding. Phone them if it is safe"

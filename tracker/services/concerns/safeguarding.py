@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Audience, Concern, Message, SendState, User
+from tracker.models import Concern, User
 from tracker.problems import Problem
 from tracker.services import scope
+from tracker.services.messaging.notifications import cancel_waiting_family_texts
 from tracker.services.records import audit
 from tracker.services.scope import Permission
 
@@ -33,7 +34,7 @@ def set_flag(concern: Concern, user: User) -> None:
         .values(safeguarding=True, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    cancelled = _cancel_texts_to_the_caller(concern.id)
+    cancelled = cancel_waiting_family_texts("safeguarding", concern_id=concern.id)
     audit.record(
         "safeguarding_flag_set",
         audit.Actor.user(user.id),
@@ -62,29 +63,6 @@ def clear_flag(concern: Concern, user: User) -> None:
         object_id=concern.id,
         concern_id=concern.id,
     )
-
-
-def _cancel_texts_to_the_caller(concern_id: int) -> int:
-    waiting = db.session.scalars(
-        select(Message)
-        .where(
-            Message.concern_id == concern_id,
-            Message.audience == Audience.FAMILY,
-            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN, SendState.HELD]),
-        )
-        .with_for_update()
-    ).all()
-    for message in waiting:
-        message.send_state = SendState.CANCELLED
-        audit.record(
-            "message_cancelled",
-            audit.Actor.system(),
-            object_type="message",
-            object_id=message.id,
-            concern_id=concern_id,
-            changes={"reason": "safeguarding"},
-        )
-    return len(waiting)
 
 
 def number_is_safeguarded(number: str) -> bool:

@@ -7,8 +7,7 @@ decision made on a stale page is refused rather than silently overwriting a coll
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,17 +19,13 @@ from tracker.extensions import db
 from tracker.models import (
     PRIORITIES,
     TRANSITIONS,
-    AgeGroup,
     Audience,
-    CallerUpdateMethod,
     CancelKind,
-    ChangeInCare,
     Concern,
     ConcernNote,
     ConcernStatus,
-    ConcernType,
-    DeteriorationOutcome,
     ForbiddenTransition,
+    LocalReason,
     Message,
     NoteKind,
     ReviewKind,
@@ -39,8 +34,10 @@ from tracker.models import (
     next_status,
 )
 from tracker.problems import FieldProblem, Problem
+from tracker.services.concerns.coding import Coding, apply_coding, coding_changes, record_local_reason
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
+from tracker.services.concerns.triage_problem import TriageProblem
 from tracker.services.paging import escalation, reminders
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
@@ -66,10 +63,6 @@ class StaleVersion(Problem):
             "This call changed since you opened it, so nothing was saved. Check what changed, then try again."
         )
         self.concern = concern
-
-
-class TriageProblem(Problem):
-    """The request cannot be carried out as given; the message says why in plain English."""
 
 
 # --- changing ------------------------------------------------------------------------------------
@@ -244,69 +237,6 @@ def record_review(
     return concern
 
 
-@dataclass(frozen=True)
-class Coding:
-    """The outcome coding of docs/architecture.md#concerns-and-their-clocks, checked by `check()`."""
-
-    concern_type: ConcernType
-    clinical_review_needed: bool
-    deterioration_outcome: DeteriorationOutcome | None = None
-    change_in_care: tuple[ChangeInCare, ...] = ()
-    caller_update_method: CallerUpdateMethod | None = None
-    caller_updated_at: datetime | None = None
-    age_group: AgeGroup | None = None  # asked when no date of birth is known (the children's retention rule)
-
-    def check(self, concern: Concern) -> None:
-        if self.concern_type is ConcernType.ACUTE_DETERIORATION:
-            if not self.clinical_review_needed:
-                raise TriageProblem("An acute deterioration always needs a clinical review")
-            if self.deterioration_outcome is None:
-                raise TriageProblem("Choose what happened for this acute deterioration")
-        elif self.deterioration_outcome is not None:
-            raise TriageProblem("Only an acute deterioration has an escalation outcome")
-        if (self.deterioration_outcome is DeteriorationOutcome.CHANGE_IN_CARE) != bool(self.change_in_care):
-            raise TriageProblem("Choose what changed in the patient's care (and only for a change in care)")
-        if self.caller_update_method is None:
-            raise TriageProblem("Say how the caller was updated, or that they could not be contacted")
-        if self.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT:
-            when = self.caller_updated_at
-            if when is None or when > utcnow() + timedelta(minutes=1) or when < concern.raised_at:
-                raise TriageProblem(
-                    "The time the caller was updated must be after the call was raised, and not in the future"
-                )
-        if concern.status is ConcernStatus.REVIEWED and not self.clinical_review_needed:
-            # A recorded review always counts as needed; a coding that says otherwise would hide it.
-            raise FieldProblem(
-                "clinical_review_needed",
-                "A clinical review was recorded for this call, so it needed one: answer yes",
-            )
-
-
-def _apply_coding(concern: Concern, coding: Coding) -> None:
-    concern.next_review_nudge_at = None
-    concern.concern_type = coding.concern_type
-    concern.clinical_review_needed = coding.clinical_review_needed
-    concern.deterioration_outcome = coding.deterioration_outcome
-    concern.change_in_care = [c.value for c in coding.change_in_care]
-    concern.caller_update_method = coding.caller_update_method
-    if coding.age_group is not None:
-        concern.age_group = coding.age_group
-    # Only this record sets "caller updated"; a reopened call keeps its first episode's.
-    if coding.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT and concern.caller_updated_at is None:
-        concern.caller_updated_at = coding.caller_updated_at
-    concern.closed_at = utcnow()
-
-
-def _coding_changes(coding: Coding) -> dict:
-    return {
-        "concern_type": coding.concern_type.value,
-        "clinical_review_needed": coding.clinical_review_needed,
-        "deterioration_outcome": coding.deterioration_outcome.value if coding.deterioration_outcome else None,
-        "change_in_care": [c.value for c in coding.change_in_care],
-        "caller_update_method": coding.caller_update_method.value if coding.caller_update_method else None,
-    }
-
-
 def close(concern_id: int, user: User, coding: Coding, summary: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "close")
@@ -314,8 +244,8 @@ def close(concern_id: int, user: User, coding: Coding, summary: str, version: in
     coding.check(concern)
     note = _note(concern, user, NoteKind.CLOSE_SUMMARY, summary) if summary.strip() else None
     concern.status = target
-    _apply_coding(concern, coding)
-    _record("closed", user, concern, note_id=note.id if note else None, **_coding_changes(coding))
+    apply_coding(concern, coding)
+    _record("closed", user, concern, note_id=note.id if note else None, **coding_changes(coding))
     return concern
 
 
@@ -330,8 +260,8 @@ def close_without_review(concern_id: int, user: User, coding: Coding, reason: st
     coding.check(concern)
     note = _note(concern, user, NoteKind.CLOSE_SUMMARY, reason)
     concern.status = target
-    _apply_coding(concern, coding)
-    _record("closed_without_review", user, concern, note_id=note.id, **_coding_changes(coding))
+    apply_coding(concern, coding)
+    _record("closed_without_review", user, concern, note_id=note.id, **coding_changes(coding))
     return concern
 
 
@@ -342,9 +272,12 @@ def cancel(
     reason: str,
     version: int | None,
     duplicate_of_reference: str | None = None,
+    local_reason: LocalReason | None = None,
 ) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "cancel")
+    if local_reason is not None and kind is not CancelKind.WITHDRAWN:
+        raise FieldProblem("local_reason", "A call about a patient who died or left hospital is cancelled as withdrawn")
     original = None
     if kind is CancelKind.DUPLICATE:
         original = find_visible(user, (duplicate_of_reference or "").strip().upper())
@@ -357,8 +290,16 @@ def cancel(
         setattr(concern, field, value)
     concern.cancel_kind = kind
     concern.duplicate_of_id = original.id if original else None
+    if local_reason is not None:
+        record_local_reason(concern, local_reason)
     _record(
-        "cancelled", user, concern, cancel_kind=kind.value, duplicate_of_id=concern.duplicate_of_id, note_id=note.id
+        "cancelled",
+        user,
+        concern,
+        cancel_kind=kind.value,
+        duplicate_of_id=concern.duplicate_of_id,
+        note_id=note.id,
+        local_reason=local_reason.value if local_reason else None,
     )
     _cancel_pending_alerts(concern, user, "cancelled")
     return concern

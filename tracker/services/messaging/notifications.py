@@ -178,6 +178,32 @@ def insert_messages(rows: list[MessageRow], actor: audit.Actor) -> list[int]:
 _INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
 
 
+def cancel_waiting_family_texts(reason: str, *, concern_id: int | None = None, number: str | None = None) -> int:
+    """Cancel every text not yet sent to a call's caller, or to a number (safeguarding; the patient
+    died or left hospital; the number opted out), each audited with the reason. Returns how many."""
+    to = Message.concern_id == concern_id if concern_id is not None else Message.to_number == number
+    waiting = db.session.scalars(
+        select(Message)
+        .where(
+            to,
+            Message.audience == Audience.FAMILY,
+            Message.send_state.in_([SendState.PENDING, SendState.UNKNOWN, SendState.HELD]),
+        )
+        .with_for_update()
+    ).all()
+    for message in waiting:
+        message.send_state = SendState.CANCELLED
+        audit.record(
+            "message_cancelled",
+            audit.Actor.system(),
+            object_type="message",
+            object_id=message.id,
+            concern_id=message.concern_id,
+            changes={"reason": reason},
+        )
+    return len(waiting)
+
+
 def family_text_decision(concern: Concern | NewConcern, settings: TrustSettings) -> FamilyText:
     """May the caller be texted? Only with a number, their consent, a mobile in an allowed
     country, and, for relatives, the trust's information-governance decision (docs/architecture.md#messages)."""

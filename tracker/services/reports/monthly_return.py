@@ -315,7 +315,9 @@ def _unfinished_section(t: dict[str, int]) -> Section:
                 "withdrawn",
                 "Calls withdrawn by the caller",
                 t["withdrawn"],
-                "Calls the caller withdrew. They count as calls by route but have no outcome.",
+                "Calls the caller withdrew, and calls cancelled because the patient was discharged or died "
+                "before the review. They count as calls by route but have no outcome. (A patient who died "
+                "after the review keeps the outcome coded at close.)",
             ),
         ],
     )

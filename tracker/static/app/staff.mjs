@@ -151,15 +151,21 @@ function liveQueue() {
       if (response.status === 200) {
         queue.innerHTML = await response.text();
         version = (response.headers.get("ETag") || "").replace(/^W\//, "").replace(/"/g, "") || version;
-        const fresh = [...queue.querySelectorAll("[data-concern]")].filter((row) => !seen.has(row.dataset.concern));
+        const fresh = [...queue.querySelectorAll("[data-concern]:not([data-follow-up])")]
+          .filter((row) => !seen.has(row.dataset.concern));
         fresh.forEach((row) => { seen.add(row.dataset.concern); row.classList.add("tracker-new-row"); });
-        status.textContent = fresh.length
-          ? `${fresh.length} new call${fresh.length > 1 ? "s" : ""} at ${time()}.`
-          : `Updated at ${time()}.`;
-        const nowWarnings = warningCount();
         const current = followUps();
         const freshFollowUps = current.filter((reference) => !seenFollowUps.has(reference));
         seenFollowUps = new Set(current);
+        queue.querySelectorAll("[data-follow-up]").forEach((row) => {
+          if (freshFollowUps.includes(row.dataset.followUp)) row.classList.add("tracker-new-row");
+        });
+        const news = [
+          fresh.length ? `${fresh.length} new call${fresh.length > 1 ? "s" : ""}` : "",
+          freshFollowUps.length ? `${freshFollowUps.length} follow-up text${freshFollowUps.length > 1 ? "s" : ""}` : "",
+        ].filter(Boolean);
+        status.textContent = news.length ? `${news.join(" and ")} at ${time()}.` : `Updated at ${time()}.`;
+        const nowWarnings = warningCount();
         if (fresh.length || freshFollowUps.length || nowWarnings > warnings) chime.play();
         warnings = nowWarnings;
         updateAges(queue);
