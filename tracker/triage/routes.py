@@ -22,7 +22,7 @@ from tracker.models import (
 )
 from tracker.problems import FieldProblem
 from tracker.services import scope
-from tracker.services.concerns import caller_texts, caller_updates, reads
+from tracker.services.concerns import caller_texts, caller_updates, reads, same_patient
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
@@ -185,6 +185,7 @@ def _render_concern(
         warnings=warnings(),
         replies=caller_texts.caller_replies(concern),
         opted_out_word=caller_texts.caller_opted_out(concern),
+        same_patient=same_patient.other_open_calls(concern),
         safeguarding_lead={
             "name": settings.safeguarding_lead_name,
             "phone": settings.safeguarding_lead_phone,
