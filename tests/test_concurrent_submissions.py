@@ -20,8 +20,10 @@ SUBMISSIONS = 100
 def one_family(base_url: str, n: int, start: threading.Barrier) -> int:
     session = requests.Session()
     session.trust_env = False
-    hidden = hidden_fields(session.get(f"{base_url}/w/w7", timeout=30).text)
-    start.wait(timeout=60)
+    hidden = hidden_fields(session.get(f"{base_url}/w/w7", timeout=120).text)
+    # The barrier only lines the hundred posts up; on a loaded 2-core CI machine fetching a hundred
+    # forms has taken more than a minute, so it waits long enough never to be what fails.
+    start.wait(timeout=300)
     response = session.post(
         f"{base_url}/w/w7",
         data={**hidden, **valid_answers(worry_details=f"Family {n} worried")},
