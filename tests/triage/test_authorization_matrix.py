@@ -135,6 +135,21 @@ MATRIX = {
         "/triage/c/{ref}/follow-up-read",
         {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
     ),
+    "triage.link": (
+        "POST",
+        "/triage/c/{ref}/link",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.unlink": (
+        "POST",
+        "/triage/c/{ref}/unlink",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
+    "triage.raise_follow_up": (
+        "POST",
+        "/triage/c/{ref}/follow-up-call",
+        {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
+    ),
     "triage.reopen": (
         "POST",
         "/triage/c/{ref}/reopen",

@@ -62,7 +62,10 @@ def test_a_discharge_before_review_is_cancelled_as_withdrawn(client, nurse, call
         reason="Gone home",
         local_reason="patient_discharged",
     )
-    assert refused.status_code in (302, 400)
+    assert refused.status_code == 400  # shown beside the question, with what was typed
+    assert "A call about a patient who died or left hospital is cancelled as withdrawn" in refused.get_data(
+        as_text=True
+    )
     assert read.one(Concern).status is ConcernStatus.ACKNOWLEDGED
     cancelled = act(
         client, call, "cancel", cancel_kind="withdrawn", reason="Gone home", local_reason="patient_discharged"

@@ -26,6 +26,7 @@ from tracker.models import (
     MessageChannel,
     MessageEvent,
     NoteKind,
+    RecipientKind,
     SendState,
     SmsOptOut,
     SystemAlarm,
@@ -33,7 +34,9 @@ from tracker.models import (
     User,
 )
 from tracker.services.concerns import caller_updates, triage
+from tracker.services.messaging.notifications import queue_message
 from tracker.services.paging import escalation
+from tracker.services.records import audit
 
 BASE = "http://127.0.0.1:5000"  # the testing configuration's PUBLIC_BASE_URL
 PRIMARY = "+447400100001"
@@ -284,12 +287,13 @@ def test_a_family_that_replied_stop_is_not_texted_again(app, client, read, paged
         nurse = db.session.get(User, paged["people"]["primary"])
         triage.claim(concern.id, nurse)
         db.session.commit()
-        caller_updates.update_caller(concern.id, nurse, "update_team_coming")
-        db.session.commit()
+        # The clinician is told at once, and nothing is queued.
+        with pytest.raises(triage.TriageProblem, match="texted STOP"):
+            caller_updates.update_caller(concern.id, nurse, "update_team_coming")
+        db.session.rollback()
     Worker(app, sender=sms).run_once()
     assert FAMILY not in [text.to for text in sms.sent]
-    update = read.one(Message, Message.template_id == "update_team_coming")
-    assert update.send_state is SendState.CANCELLED
+    assert read.count(Message, Message.template_id == "update_team_coming") == 0
 
 
 def test_help_gets_a_plain_answer_with_the_teams_number(app, client, paged):
@@ -556,13 +560,30 @@ def test_a_caller_who_texts_cancel_is_flagged_on_the_call_and_sent_nothing_more(
     assert "The caller texted CANCEL" in page and "ask whether they want to withdraw the call" in page
     with app.app_context(), write_intent():
         triage.claim(paged["concern"], db.session.get(User, paged["people"]["primary"]))
-        caller_updates.update_caller(
-            paged["concern"], db.session.get(User, paged["people"]["primary"]), "update_team_coming"
+        db.session.commit()
+        with pytest.raises(triage.TriageProblem, match="texted STOP or another opt-out word"):
+            caller_updates.update_caller(
+                paged["concern"], db.session.get(User, paged["people"]["primary"]), "update_team_coming"
+            )
+        db.session.rollback()
+        # A text queued before the word arrived is stopped by the outbox itself.
+        concern = db.session.get_one(Concern, paged["concern"])
+        queue_message(
+            concern=concern,
+            audience=Audience.FAMILY,
+            recipient_kind=RecipientKind.CALLER,
+            to_number=FAMILY,
+            template_id="update_team_coming",
+            variables={"reference": concern.reference, "team_phone": "020 7946 0101"},
+            locale="en",
+            idempotency_key="queued-before-cancel",
+            actor=audit.Actor.cli(),
         )
         db.session.commit()
     before = len(sms.sent)
     Worker(app, sender=sms).run_once()
     assert sms.texts_to(FAMILY) == [] and len(sms.sent) == before  # no attempt at all
+    assert read.one(Message, Message.idempotency_key == "queued-before-cancel").send_state is SendState.CANCELLED
 
 
 def test_a_clinicians_own_stop_counts_as_no_usable_mobile_and_the_queue_says_text_start(app, client, read, paged):

@@ -71,6 +71,12 @@ from tracker.services.setup.hospital import SetupProblem
 )
 @click.option("--safeguarding-lead-name", help="Named on a call flagged for safeguarding (unchanged if omitted).")
 @click.option("--safeguarding-lead-phone", help="Their phone number (unchanged if omitted).")
+@click.option(
+    "--linked-calls-counted",
+    type=click.Choice(["own", "once"]),
+    help="In the national figures, a call linked to another about the same patient counts as its own call "
+    "('own', the default) or only through the call it is linked to ('once'). Unchanged if omitted.",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -94,6 +100,8 @@ def setup_trust_command(**options):
             hospital.save_safeguarding_lead(
                 audit.Actor.cli(), name=options["safeguarding_lead_name"], phone=options["safeguarding_lead_phone"]
             )
+        if options["linked_calls_counted"] is not None:
+            hospital.save_linked_calls_counted(audit.Actor.cli(), options["linked_calls_counted"])
         return settings
 
     _commit_or_fail(action)

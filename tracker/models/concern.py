@@ -42,6 +42,7 @@ class Channel(str, enum.Enum):
     PHONE_CALL = "phone_call"
     STAFF = "staff"
     STAFF_ASSISTED = "staff_assisted"
+    SMS = "sms"  # raised from a caller's text (a follow-up after their call ended)
 
 
 class WorryCategory(str, enum.Enum):
@@ -301,6 +302,11 @@ class Concern(Base):
     caller_texted_at: Mapped[datetime | None]
     cancel_kind: Mapped[CancelKind | None] = mapped_column(str_enum(CancelKind))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
+    # Linked calls (services/concerns/linking.py): a call about the same patient joined to the call the team works
+    # (it follows that call from then on), and a new call raised from a caller's text after their call ended.
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)
+    linked_at: Mapped[datetime | None]
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)
 
     # Escalation (docs/architecture.md#paging): the policy, frozen when the call was raised (who holds each tier is
     # looked up as each step fires); the next step to fire and when. The worker fires due steps; a claim clears the
@@ -333,6 +339,8 @@ class Concern(Base):
 
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
     duplicate_of: Mapped[Concern | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
+    linked_to: Mapped[Concern | None] = relationship(remote_side=[id], foreign_keys=[linked_to_id])
+    follows: Mapped[Concern | None] = relationship(remote_side=[id], foreign_keys=[follows_id])
     notes: Mapped[list[ConcernNote]] = relationship(back_populates="concern", order_by="ConcernNote.id")
 
     __mapper_args__ = {"version_id_col": version}

@@ -74,6 +74,9 @@ class Settings(Base):
     # Named on a call flagged for safeguarding (setup-trust --safeguarding-lead-name/-phone).
     safeguarding_lead_name: Mapped[str | None] = mapped_column(String(120))
     safeguarding_lead_phone: Mapped[str | None] = mapped_column(String(20))
+    # How a call linked to another counts in the national figures (services/concerns/linking.py): "own" (as its
+    # own call, by its own route: the default, since a second relative's call is a genuine call) or "once".
+    linked_calls_counted: Mapped[str] = mapped_column(String(8), default="own", server_default="own")
 
 
 class Site(Base):

@@ -62,7 +62,7 @@ ALERT_TEMPLATES = frozenset({"clinician_alert", "clinician_alert_burst", "voice_
 
 def unwanted_reason(message: Message) -> str | None:
     """Why a message should not be sent now, or None. An alert for a call already claimed,
-    closed or cancelled, or escalated past its step, is not sent late (docs/architecture.md#messages); nothing is sent
+    closed, cancelled or linked to another, or escalated past its step, is not sent late (docs/architecture.md#messages); nothing is sent
     to a number that replied STOP."""
     if message.audience is Audience.FAMILY and opted_out(message.to_number):
         return "opted_out"
@@ -75,11 +75,17 @@ def unwanted_reason(message: Message) -> str | None:
     concern = message.concern
     if message.template_id == "clinician_alert_burst":
         still_new = db.session.scalar(
-            select(exists().where(Concern.team_id == concern.team_id, Concern.status == ConcernStatus.NEW))
+            select(
+                exists().where(
+                    Concern.team_id == concern.team_id,
+                    Concern.status == ConcernStatus.NEW,
+                    Concern.linked_to_id.is_(None),
+                )
+            )
         )
         return None if still_new else "no_longer_wanted"
-    if concern.status != ConcernStatus.NEW:
-        return "no_longer_wanted"
+    if concern.status != ConcernStatus.NEW or concern.linked_to_id is not None:
+        return "no_longer_wanted"  # a linked call is paged through the call it follows
     if message.escalation_step is not None and message.escalation_step < concern.escalation_position - 1:
         return "escalated_past"
     return None

@@ -119,6 +119,10 @@ ACTION_WORDS = {
     "caller_replied": "The caller texted back",
     "caller_follow_up_text": "The caller texted after the call ended (a follow-up text)",
     "follow_up_read": "Follow-up text marked as read",
+    "follow_up_raised": "A new call was raised from the caller's text",
+    "linked": "Linked to another call about the same patient: no longer paged",
+    "unlinked": "Unlinked: back in the queue on its own, paged again",
+    "linked_call_followed": "Followed the call it is linked to",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
 }
 

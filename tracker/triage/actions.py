@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from tracker.extensions import db
 from tracker.models import CancelKind, Concern, LocalReason, User
 from tracker.problems import Problem
-from tracker.services.concerns import caller_updates, safeguarding, triage
+from tracker.services.concerns import caller_updates, linking, safeguarding, triage
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
@@ -170,6 +170,32 @@ def clear_safeguarding(reference: str) -> Response:
 def follow_up_read(concern: Concern, user: User) -> str:
     caller_updates.mark_follow_up_read(concern, user)
     return "The caller's text is marked as read."
+
+
+@action("link")
+def link(concern: Concern, user: User) -> str:
+    form = forms.LinkForm.read().checked()
+    other = normalise_reference(form.other_reference.data) or form.other_reference.data
+    follower, primary = linking.link(concern.id, user, other, form.version.data)
+    return (
+        f"{follower.reference} is linked to {primary.reference}: it is no longer paged, it follows "
+        f"{primary.reference}, and its caller gets the updates."
+    )
+
+
+@action("unlink")
+def unlink(concern: Concern, user: User) -> str:
+    form = forms.UnlinkForm.read().checked()
+    linking.unlink(concern.id, user, form.reason.data, form.version.data)
+    return "Unlinked: the call is back in the queue on its own, and paging has started again."
+
+
+@action("follow-up-call", to_timeline=False)
+def raise_follow_up(concern: Concern, user: User) -> Response:
+    outcome = linking.raise_follow_up(concern, user)
+    db.session.commit()
+    flash(f"Call {outcome.reference} raised from the caller's text. The outreach team has been alerted.", "success")
+    return redirect(url_for(".concern_page", reference=outcome.reference))
 
 
 @action("reopen")

@@ -81,6 +81,18 @@ class ReopenForm(VersionedForm):
     reason = reason("Give a reason for reopening it")
 
 
+class LinkForm(VersionedForm):
+    """Link this call and another open call about the same patient (services/concerns/linking.py)."""
+
+    other_reference = StringField(
+        validators=[typed("The reference", 32, multiline=False, required="Give the reference of the other call")]
+    )
+
+
+class UnlinkForm(VersionedForm):
+    reason = reason("Say why the calls are not about the same patient")
+
+
 def _priority(form: PostedForm, field: Field) -> None:
     value = raw(field)
     if value == "":

@@ -22,7 +22,7 @@ from tracker.models import (
 )
 from tracker.problems import FieldProblem
 from tracker.services import scope
-from tracker.services.concerns import caller_texts, caller_updates, reads, same_patient
+from tracker.services.concerns import caller_texts, caller_updates, linked_calls, reads, same_patient
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
@@ -180,12 +180,14 @@ def _render_concern(
         Response=Response,
         patient_age=age,
         textable=family_text_decision(concern, settings).value == "queued",
+        textable_callers=caller_updates.textable_callers(concern),
         callback=display_phone(concern.callback_number),
         tz=settings.timezone,
         warnings=warnings(),
         replies=caller_texts.caller_replies(concern),
         opted_out_word=caller_texts.caller_opted_out(concern),
         same_patient=same_patient.other_open_calls(concern),
+        linked_calls=linked_calls.linked_to(concern),
         safeguarding_lead={
             "name": settings.safeguarding_lead_name,
             "phone": settings.safeguarding_lead_phone,

@@ -13,8 +13,10 @@ from tracker.models import (
     Concern,
     Message,
     RecipientKind,
+    SmsOptOut,
     User,
 )
+from tracker.services.concerns import linked_calls
 from tracker.services.concerns.triage import TriageProblem
 from tracker.services.messaging.notifications import FamilyText, family_text_decision, queue_message
 from tracker.services.phone import display_phone
@@ -31,19 +33,41 @@ CALLER_UPDATES = {
 
 
 def update_caller(concern_id: int, user: User, template_id: str) -> Message | None:
-    """Send the caller one of the canned texts, through the outbox (None if it is there already)."""
-    if db.session.scalar(select(Concern.local_reason).where(Concern.id == concern_id)):
-        raise TriageProblem("Texts to this caller are stopped: the patient died or left hospital. Phone them")
-    if db.session.scalar(select(Concern.safeguarding).where(Concern.id == concern_id)):
-        raise TriageProblem(
-            "Texts to this caller are stopped: the call is flagged for safeguarding. Phone them if it is safe"
-        )
+    """Send the caller one of the canned texts, through the outbox (None if it is there already). The callers
+    of calls linked to this one get it too (services/concerns/linked_calls.py): each caller who may be texted is,
+    and the update is refused only when none of them may be (a nurse's call linked with a relative's, say)."""
     if template_id not in CALLER_UPDATES:
         raise TriageProblem("Choose one of the messages")
     concern = db.session.get_one(Concern, concern_id)
+    callers = [concern, *(c for c in linked_calls.linked_to(concern) if c.is_open)]
+    textable = [c for c in callers if _why_not(c) is None]
+    if not textable:
+        raise TriageProblem(_why_not(concern) or "None of the callers can be texted")
+    messages = [_queue_update(c, user, template_id) for c in textable]
+    return messages[0] if textable[0] is concern else None
+
+
+def textable_callers(concern: Concern) -> int:
+    """How many of this call's callers (its own and those of the calls linked to it) may be sent an update."""
+    callers = [concern, *(c for c in linked_calls.linked_to(concern) if c.is_open)]
+    return sum(1 for c in callers if _why_not(c) is None)
+
+
+def _why_not(concern: Concern) -> str | None:
+    """Why this caller cannot be sent an update, in words for the clinician; None if they can."""
+    if concern.callback_number and db.session.scalar(
+        select(SmsOptOut.opted_out).where(SmsOptOut.number == concern.callback_number)
+    ):
+        return "The caller texted STOP or another opt-out word: they get no more texts. Phone them"
+    if concern.local_reason:
+        return "Texts to this caller are stopped: the patient died or left hospital. Phone them"
+    if concern.safeguarding:
+        return "Texts to this caller are stopped: the call is flagged for safeguarding. Phone them if it is safe"
     decision = family_text_decision(concern, current_settings())
-    if decision is not FamilyText.QUEUED:
-        raise TriageProblem(CANNOT_TEXT[decision])
+    return None if decision is FamilyText.QUEUED else CANNOT_TEXT[decision]
+
+
+def _queue_update(concern: Concern, user: User, template_id: str) -> Message | None:
     assert concern.callback_number is not None  # family_text_decision queues nothing without one
     count = db.session.execute(
         select(func.count(Message.id)).where(Message.concern_id == concern.id, Message.template_id.in_(CALLER_UPDATES))

@@ -10,7 +10,7 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Row, Select, TextClause, case, exists, func, select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -95,6 +95,7 @@ class QueueRow(NamedTuple):
     target_minutes: int | None  # what "waiting" is measured against (waiting_target)
     family_text: str | None  # the caller's latest text: state or delivery status, for the queue
     alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
+    linked_to: str | None = None  # the reference of the call this one is linked to and follows
 
     @property
     def follow_up(self) -> bool:
@@ -109,7 +110,7 @@ class Queue:
 
     @property
     def new_count(self) -> int:
-        return sum(1 for row in self.open if row.status is ConcernStatus.NEW)
+        return sum(1 for row in self.open if row.status is ConcernStatus.NEW and row.linked_to is None)
 
 
 def waiting_target(status: ConcernStatus, ack_target_minutes: int, review_target_minutes: int) -> int | None:
@@ -131,8 +132,8 @@ def _scope(
         conditions.append(Concern.site_id == site_id)
     if view == "mine":
         conditions.append(Concern.claimed_by_id == user.id)
-    elif view == "unclaimed":
-        conditions.append(Concern.status == ConcernStatus.NEW)
+    elif view == "unclaimed":  # calls to claim: a linked call is claimed with the call it follows
+        conditions += [Concern.status == ConcernStatus.NEW, Concern.linked_to_id.is_(None)]
     return conditions
 
 
@@ -160,12 +161,17 @@ def _queue_select() -> Select:
             User.display_name,
             Team.ack_target_minutes,
             Team.review_target_minutes,
+            _PRIMARY.reference,
         )
         .select_from(Concern)
         .join(Ward, Ward.id == Concern.ward_id)
         .join(Team, Team.id == Concern.team_id)
         .outerjoin(User, User.id == Concern.claimed_by_id)
+        .outerjoin(_PRIMARY, _PRIMARY.id == Concern.linked_to_id)
     )
+
+
+_PRIMARY = aliased(Concern, name="linked_to")
 
 
 def queue(user: User, view: str = "all", site_id: int | None = None, recent_hours: int = 24) -> Queue:
@@ -204,7 +210,7 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
         ).all()
     )
     texts = _family_text_states([r[0] for r in [*follow_ups, *open_rows, *closed_rows]])
-    failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW])
+    failed = _failed_alerts([r[0] for r in open_rows if r[2] is ConcernStatus.NEW and r[-1] is None])
     return Queue(
         [_queue_row(r, texts) for r in follow_ups] + [_queue_row(r, texts, failed) for r in open_rows],
         [_queue_row(r, texts) for r in closed_rows],
@@ -231,6 +237,7 @@ def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int
         claimed_by_name,
         ack_target,
         review_target,
+        linked_to,
     ) = row
     return QueueRow(
         reference,
@@ -250,6 +257,7 @@ def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int
         waiting_target(status, ack_target, review_target),
         texts.get(concern_id),
         concern_id in failed,
+        linked_to,
     )
 
 

@@ -24,8 +24,8 @@ class OtherCall(NamedTuple):
 
 def other_open_calls(concern: Concern) -> list[OtherCall]:
     """Open calls on the same ward whose patient's name or bed matches this call's (case, spacing and
-    punctuation ignored, as for identical repeats), oldest first."""
-    if concern.status not in OPEN_STATUSES:
+    punctuation ignored, as for identical repeats), oldest first; calls already linked to it left out."""
+    if concern.status not in OPEN_STATUSES or concern.ward_id is None:
         return []
     name, bed = comparable(concern.patient_name), comparable(concern.bed)
     if not name and not bed:
@@ -33,7 +33,12 @@ def other_open_calls(concern: Concern) -> list[OtherCall]:
     found: list[OtherCall] = []
     for other in db.session.execute(
         select(Concern.reference, Concern.raised_at, Concern.caller_route, Concern.patient_name, Concern.bed)
-        .where(Concern.ward_id == concern.ward_id, Concern.id != concern.id, Concern.status.in_(OPEN_STATUSES))
+        .where(
+            Concern.ward_id == concern.ward_id,
+            Concern.id != concern.id,
+            Concern.status.in_(OPEN_STATUSES),
+            Concern.linked_to_id.is_distinct_from(concern.id),  # already linked to this one
+        )
         .order_by(Concern.raised_at)
     ):
         if name and comparable(other.patient_name) == name:

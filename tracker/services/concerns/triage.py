@@ -34,6 +34,7 @@ from tracker.models import (
     next_status,
 )
 from tracker.problems import FieldProblem, Problem
+from tracker.services.concerns import linked_calls
 from tracker.services.concerns.coding import Coding, apply_coding, coding_changes, record_local_reason
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
@@ -137,7 +138,7 @@ def claim(concern_id: int, user: User) -> Concern:
     sources, target = TRANSITIONS["claim"]
     won = execute_dml(
         update(Concern)
-        .where(Concern.id == concern_id, Concern.status.in_(sources))
+        .where(Concern.id == concern_id, Concern.status.in_(sources), Concern.linked_to_id.is_(None))
         .values(
             status=target,
             claimed_by_id=user.id,
@@ -150,10 +151,12 @@ def claim(concern_id: int, user: User) -> Concern:
     ).rowcount
     concern = db.session.get_one(Concern, concern_id, populate_existing=True)
     if not won:
+        linked_calls.refuse_if_linked(concern)
         raise AlreadyClaimed(concern) if concern.status in CLAIMED else ForbiddenTransition("claim", concern.status)
     _start_review_clock(concern, now)
     _record("claimed", user, concern, status=concern.status.value)
     _cancel_pending_alerts(concern, user, "claimed")
+    linked_calls.follow(concern, user, "claimed")
     return concern
 
 
@@ -173,6 +176,7 @@ def _start_review_clock(concern: Concern, now: datetime) -> None:
 def release(concern_id: int, user: User, reason: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "release")
+    linked_calls.refuse_if_linked(concern)
     _require_claimant(concern, user, "release it")
     note = _note(concern, user, NoteKind.RELEASE_REASON, reason)
     concern.status = target
@@ -181,12 +185,14 @@ def release(concern_id: int, user: User, reason: str, version: int | None) -> Co
     for field, value in {**escalation.resume_values(utcnow()), "next_review_nudge_at": None}.items():
         setattr(concern, field, value)
     _record("released", user, concern, note_id=note.id, status=concern.status.value)
+    linked_calls.follow(concern, user, "released")
     return concern
 
 
 def hand_over(concern_id: int, user: User, to_user_id: int, reason: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     next_status(concern.status, "hand_over")
+    linked_calls.refuse_if_linked(concern)
     _require_claimant(concern, user, "hand it over")
     colleague = next((c for c in team_clinicians(concern) if c.id == to_user_id), None)
     if colleague is None or colleague.id == user.id:
@@ -194,6 +200,7 @@ def hand_over(concern_id: int, user: User, to_user_id: int, reason: str, version
     note = _note(concern, user, NoteKind.HAND_OVER_REASON, reason)
     concern.claimed_by_id = colleague.id
     _record("handed_over", user, concern, to_user_id=colleague.id, note_id=note.id)
+    linked_calls.follow(concern, user, "handed_over")
     return concern
 
 
@@ -213,6 +220,7 @@ def record_review(
 ) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "record_review")
+    linked_calls.refuse_if_linked(concern)
     _require_claimant(concern, user, "record the review")
     note = _note(concern, user, NoteKind.FINDINGS, findings) if findings.strip() else None
     if note is None:
@@ -234,18 +242,21 @@ def record_review(
         news2_total=news2.total if news2 else None,
         news2_scale=news2.scale if news2 else None,
     )
+    linked_calls.follow(concern, user, "review_recorded")
     return concern
 
 
 def close(concern_id: int, user: User, coding: Coding, summary: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "close")
+    linked_calls.refuse_if_linked(concern)
     _require_claimant(concern, user, "close it")
     coding.check(concern)
     note = _note(concern, user, NoteKind.CLOSE_SUMMARY, summary) if summary.strip() else None
     concern.status = target
     apply_coding(concern, coding)
     _record("closed", user, concern, note_id=note.id if note else None, **coding_changes(coding))
+    linked_calls.follow(concern, user, "closed")
     return concern
 
 
@@ -254,6 +265,7 @@ def close_without_review(concern_id: int, user: User, coding: Coding, reason: st
     PALS), so the national "needed a clinical review" count stays true."""
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "close_without_review")
+    linked_calls.refuse_if_linked(concern)
     _require_claimant(concern, user, "close it")
     if coding.clinical_review_needed:
         raise TriageProblem("A call that needed a clinical review must have its review recorded before it is closed")
@@ -262,6 +274,7 @@ def close_without_review(concern_id: int, user: User, coding: Coding, reason: st
     concern.status = target
     apply_coding(concern, coding)
     _record("closed_without_review", user, concern, note_id=note.id, **coding_changes(coding))
+    linked_calls.follow(concern, user, "closed_without_review")
     return concern
 
 
@@ -302,12 +315,14 @@ def cancel(
         local_reason=local_reason.value if local_reason else None,
     )
     _cancel_pending_alerts(concern, user, "cancelled")
+    linked_calls.follow(concern, user, "cancelled")
     return concern
 
 
 def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     target = next_status(concern.status, "reopen")
+    linked_calls.refuse_if_linked(concern)
     note = _note(concern, user, NoteKind.REOPEN_REASON, reason)
     now = utcnow()
     concern.status = target
@@ -321,6 +336,7 @@ def reopen(concern_id: int, user: User, reason: str, version: int | None) -> Con
     concern.first_ack_at = None
     _start_review_clock(concern, now)
     _record("reopened", user, concern, note_id=note.id, status=concern.status.value)
+    linked_calls.follow(concern, user, "reopened")
     return concern
 
 

@@ -23,6 +23,7 @@ from tracker.models import (
     DeteriorationOutcome,
 )
 from tracker.services.reports.periods import Period
+from tracker.services.setup.settings import current_settings
 
 DUPLICATE = and_(Concern.status == ConcernStatus.CANCELLED, Concern.cancel_kind == CancelKind.DUPLICATE)
 
@@ -43,10 +44,11 @@ MICROS = 1_000_000
 
 
 def _calls(site_id: int, first: date, last: date) -> list[ColumnElement]:
-    """The calls raised at the site on local days `first` to `last`, duplicates left out. The local
-    months as well as the days: the report index is ordered by month, so the database reads only
-    the period's stretch of it."""
-    return [
+    """The calls raised at the site on local days `first` to `last`, duplicates left out, and linked calls too
+    where the trust counts them once (services/concerns/linking.py; by default a linked call counts as its own
+    call, by its own route). The local months as well as the days: the report index is ordered by month, so the
+    database reads only the period's stretch of it."""
+    conditions = [
         Concern.site_id == site_id,
         Concern.raised_local_month >= first.replace(day=1),
         Concern.raised_local_month <= last.replace(day=1),
@@ -54,6 +56,9 @@ def _calls(site_id: int, first: date, last: date) -> list[ColumnElement]:
         Concern.raised_local_date <= last,
         not_(DUPLICATE),
     ]
+    if current_settings().linked_calls_counted == "once":
+        conditions.append(Concern.linked_to_id.is_(None))
+    return conditions
 
 
 ROUTES = [CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF]

@@ -61,7 +61,8 @@ STAFF_ROUTE_WORDS = {
 
 COUNTED = (
     "Counts every call raised at this site in the month (UK time, by when it was raised), except calls "
-    "cancelled as a duplicate of another."
+    "cancelled as a duplicate of another. A call linked to another about the same patient counts as its own "
+    "call, by its own route, unless the trust has chosen to count linked calls once."
 )
 
 

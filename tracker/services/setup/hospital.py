@@ -60,6 +60,27 @@ def save_safeguarding_lead(actor: audit.Actor, *, name: str | None, phone: str |
     audit.record("safeguarding_lead_saved", actor, object_type="settings", object_id=1)
 
 
+def save_linked_calls_counted(actor: audit.Actor, value: str) -> None:
+    """How a linked call counts in the national figures: "own" (as its own call) or "once". A decision for the
+    trust's Clinical Safety Officer and its return's owner (docs/clinical-safety/hazard-log.md)."""
+    if value not in ("own", "once"):
+        raise SetupProblem("Linked calls are counted 'own' (as their own calls) or 'once'")
+    settings = db.session.get(Settings, 1)
+    if settings is None:
+        raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
+    before = settings.linked_calls_counted
+    settings.linked_calls_counted = value
+    db.session.flush()
+    forget_settings()
+    audit.record(
+        "linked_calls_counting_saved",
+        actor,
+        object_type="settings",
+        object_id=1,
+        changes={"from": before, "to": value},
+    )
+
+
 def save_settings(
     actor: audit.Actor,
     *,

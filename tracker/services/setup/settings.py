@@ -44,6 +44,7 @@ class TrustSettings:
     retention_serious_incident_years: int = 20
     safeguarding_lead_name: str | None = None
     safeguarding_lead_phone: str | None = None
+    linked_calls_counted: str = "own"  # or "once" (services/concerns/linking.py)
 
     @property
     def allowed_regions(self) -> set[str]:
