@@ -45,6 +45,17 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FAMILY_MOBILE = "+447400123456"
 DUTY_MOBILE = "+447400900101"
 TEAM_LANDLINE = "+442079460101"
+# `flask tracker setup-trust` with the test trust's required settings: tests add the options they are about.
+SETUP_TRUST = [
+    "tracker",
+    "setup-trust",
+    "--name",
+    "Test Hospitals NHS Trust",
+    "--emergency-instruction",
+    "Press the red buzzer or ask any nurse now. Call 2222.",
+    "--outreach-phone",
+    "020 7946 0100",
+]
 
 SKIP_POSTGRES = (
     "PostgreSQL-only test skipped: TEST_DATABASE_URL is not set (point it at a PostgreSQL database to run it)"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.conftest import SETUP_TRUST
 from tracker.models import AuditEvent, Role, Settings, Site, Team, User, Ward
 from tracker.services.people.passwords import verify_password
 
@@ -332,14 +333,7 @@ def test_setup_trust_names_the_safeguarding_lead_shown_on_a_flagged_call(app, tr
     runner = app.test_cli_runner()
     result = runner.invoke(
         args=[
-            "tracker",
-            "setup-trust",
-            "--name",
-            "Test Hospitals NHS Trust",
-            "--emergency-instruction",
-            "Press the red buzzer or ask any nurse now. Call 2222.",
-            "--outreach-phone",
-            "020 7946 0100",
+            *SETUP_TRUST,
             "--safeguarding-lead-name",
             "Dr Ada Lane",
             "--safeguarding-lead-phone",

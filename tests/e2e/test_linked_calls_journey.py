@@ -95,3 +95,36 @@ def test_two_relatives_calls_are_linked_and_a_later_text_becomes_a_call_on_the_q
     expect(row).to_have_attribute("data-status", "new")
     tab.check("queue-follow-up-call", emergency=False)
     tab.assert_clean()
+
+
+@TABLET_ONLY
+def test_a_text_from_a_number_with_no_call_is_phoned_back_and_placed(tab, app, trust, read):
+    page = tab.page
+    with app.app_context(), write_intent():
+        receive_text(InboundText("+447400999888", "My dad in bay 3 is very breathless", "SM" + "9" * 32))
+        db.session.commit()
+    sign_in(page, CLINICIAN, outreach_user(app, trust))
+    page.wait_for_url("**/triage/")
+    reference = read.one(Concern).reference
+    row = page.locator(f'[data-concern="{reference}"]')
+    expect(row).to_contain_text("Ward not yet known")
+    expect(row).to_contain_text("Not yet known (a text)")
+    tab.check("queue-text-in-call", emergency=False)
+
+    row.get_by_role("link", name="Ward not yet known").click()
+    page.wait_for_url(f"**/triage/c/{reference}")
+    callout = page.locator("[data-text-in]")
+    expect(callout).to_contain_text("A text to the tracker's number")
+    tab.check("concern-text-in", emergency=False)
+    callout.get_by_role("button", name="Save who raised it and the ward").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose who raised the call")
+    tab.check("concern-text-in-error", emergency=False)
+    callout = page.locator("[data-text-in]")
+    callout.get_by_label("Family, carer or advocate").check()
+    callout.get_by_label("The patient's ward").select_option(label="Ward 7, General Hospital")
+    callout.get_by_role("button", name="Save who raised it and the ward").click()
+    expect(page.get_by_text("Saved: who raised the call, and the ward.")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text("Ward 7")
+    expect(page.locator("[data-text-in]")).to_have_count(0)
+    tab.check("concern-text-in-placed", emergency=False)
+    tab.assert_clean()

@@ -129,6 +129,7 @@ EXPECTED_AUGUST = {
     "not_acute_other": 2,  # 20, 21
     "still_open": 4,  # 22, 23, 24, 25
     "withdrawn": 1,  # 26
+    "route_unknown": 0,  # no text-in calls this month
 }
 EXPECTED_PERCENT = {
     "route_patient": "20%",

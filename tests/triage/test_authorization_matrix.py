@@ -150,6 +150,11 @@ MATRIX = {
         "/triage/c/{ref}/follow-up-call",
         {"anonymous": S, "ward_staff": 403, "outreach": 302, "manager": 403, "admin": 403},
     ),
+    "triage.set_text_in_details": (
+        "POST",
+        "/triage/c/{ref}/details",
+        {"anonymous": S, "ward_staff": 403, "outreach": 400, "manager": 403, "admin": 403},
+    ),
     "triage.reopen": (
         "POST",
         "/triage/c/{ref}/reopen",

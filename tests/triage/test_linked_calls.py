@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import mobile, sign_in_directly
+from tests.conftest import SETUP_TRUST, mobile, sign_in_directly
 from tests.services.test_concerns import raise_one
 from tests.services.test_escalation import build_team_on_call
 from tracker.clock import utcnow
@@ -246,16 +246,7 @@ def test_a_linked_call_counts_as_its_own_call_unless_the_trust_counts_linked_cal
 
 def test_setup_trust_sets_how_linked_calls_are_counted(app, two_relatives):
     runner = app.test_cli_runner()
-    trust = [
-        "tracker",
-        "setup-trust",
-        "--name",
-        "Test Hospitals NHS Trust",
-        "--emergency-instruction",
-        "Press the red buzzer or ask any nurse now. Call 2222.",
-        "--outreach-phone",
-        "020 7946 0100",
-    ]
+    trust = SETUP_TRUST
     with app.app_context():
         assert db.session.get_one(Settings, 1).linked_calls_counted == "own"  # the default
     result = runner.invoke(args=[*trust, "--linked-calls-counted", "once"])

@@ -382,11 +382,14 @@ def test_the_same_reply_delivered_twice_is_added_once(app, client, read, paged):
     assert read.count(ConcernNote) == 1
 
 
-def test_a_reply_from_an_unknown_number_is_not_kept(app, client, read, paged):
+def test_a_text_from_an_unknown_number_becomes_a_text_in_call_and_its_event_keeps_no_words(app, client, read, paged):
+    # Once dropped; now a text-in call (tests/webhooks/test_text_in.py), its words kept on the call only.
     signed_post(client, app, "/webhooks/twilio/inbound", inbound_params("+447400555555", "Who is this?"))
     assert read.count(ConcernNote) == 0
+    text_in = read.one(Concern, Concern.callback_number == "+447400555555")
+    assert text_in.worry_details == "Who is this?" and text_in.caller_route.value == "not_yet_known"
     event = read.one(MessageEvent)
-    assert event.concern_id is None and "Who is this" not in str(event.payload)
+    assert event.concern_id == text_in.id and "Who is this" not in str(event.payload)
 
 
 def test_a_hostile_reply_is_stored_cleaned_and_shown_escaped(app, client, read, paged):
@@ -669,15 +672,16 @@ def test_reopening_the_call_clears_its_follow_up_text(app, client, read, paged):
     assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False
 
 
-def test_a_text_more_than_72_hours_after_the_call_ended_is_not_attached(app, client, read, paged):
+def test_a_text_more_than_72_hours_after_the_call_ended_is_a_new_text_in_call(app, client, read, paged):
     close_the_call(app, paged)
     with time_machine.travel(utcnow() + timedelta(hours=73), tick=False):
-        body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Thanks")).get_data(
+        body = signed_post(client, app, "/webhooks/twilio/inbound", inbound_params(FAMILY, "Worse again")).get_data(
             as_text=True
         )
-    assert "<Message>" not in body
-    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False
-    assert read.count(AuditEvent, AuditEvent.action == "inbound_unmatched") == 1
+    assert read.one(Concern, Concern.id == paged["concern"]).unread_reply is False  # not attached to the old call
+    text_in = read.one(Concern, Concern.id != paged["concern"])
+    assert text_in.caller_route.value == "not_yet_known" and text_in.worry_details == "Worse again"
+    assert text_in.reference in html.unescape(body)
 
 
 def test_no_automatic_reply_where_the_trust_does_not_text_relatives(app, client, read, paged):

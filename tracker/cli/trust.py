@@ -77,6 +77,17 @@ from tracker.services.setup.hospital import SetupProblem
     help="In the national figures, a call linked to another about the same patient counts as its own call "
     "('own', the default) or only through the call it is linked to ('once'). Unchanged if omitted.",
 )
+@click.option(
+    "--text-in-team",
+    help="The code of the team whose queue takes texts from numbers with no call (text-in calls). Until chosen, "
+    "the first adult team takes them, with an alarm. Unchanged if omitted.",
+)
+@click.option(
+    "--text-in-paging/--no-text-in-paging",
+    default=None,
+    help="Whether a text-in call pages the on-call clinicians (off by default: it waits on the queue). "
+    "Unchanged if omitted.",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -99,6 +110,10 @@ def setup_trust_command(**options):
         if options["safeguarding_lead_name"] is not None or options["safeguarding_lead_phone"] is not None:
             hospital.save_safeguarding_lead(
                 audit.Actor.cli(), name=options["safeguarding_lead_name"], phone=options["safeguarding_lead_phone"]
+            )
+        if options["text_in_team"] is not None or options["text_in_paging"] is not None:
+            hospital.save_text_in(
+                audit.Actor.cli(), team_code=options["text_in_team"], paging=options["text_in_paging"]
             )
         if options["linked_calls_counted"] is not None:
             hospital.save_linked_calls_counted(audit.Actor.cli(), options["linked_calls_counted"])

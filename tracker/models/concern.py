@@ -34,6 +34,9 @@ class CallerRoute(str, enum.Enum):
     PATIENT = "patient"
     FAMILY = "family_carer_advocate"
     STAFF = "staff"
+    # A text-in call (services/concerns/text_in.py): not yet known until a clinician has phoned back. Counted in
+    # the month's total only, and the month's return is not final while any call has it.
+    UNKNOWN = "not_yet_known"
 
 
 class Channel(str, enum.Enum):
@@ -42,7 +45,7 @@ class Channel(str, enum.Enum):
     PHONE_CALL = "phone_call"
     STAFF = "staff"
     STAFF_ASSISTED = "staff_assisted"
-    SMS = "sms"  # raised from a caller's text (a follow-up after their call ended)
+    SMS = "sms"  # raised from a text: a follow-up after the caller's call ended, or a text-in call
 
 
 class WorryCategory(str, enum.Enum):
@@ -209,7 +212,8 @@ class Concern(Base):
     submission_id: Mapped[str] = mapped_column(String(64), unique=True)
 
     # Where: the ward, and the site and team it had when the concern was raised.
-    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"))
+    # None only for a text-in call until a clinician sets it: such a call belongs to its team's site.
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
     bed: Mapped[str | None] = mapped_column(String(60))
@@ -333,7 +337,7 @@ class Concern(Base):
     complaint: Mapped[bool] = mapped_column(Boolean, default=False)
     purged_at: Mapped[datetime | None]
 
-    ward: Mapped[Ward] = relationship()
+    ward: Mapped[Ward | None] = relationship()
     site: Mapped[Site] = relationship()
     team: Mapped[Team] = relationship()
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,6 +90,10 @@ class Settings(Base):
     # How a call linked to another counts in the national figures (services/concerns/linking.py): "own" (as its
     # own call, by its own route: the default, since a second relative's call is a genuine call) or "once".
     linked_calls_counted: Mapped[str] = mapped_column(String(8), default="own", server_default="own")
+    # Text-in calls (services/concerns/text_in.py): the team whose queue they go on (None: the first adult team,
+    # with an alarm), and whether they page (off by default).
+    text_in_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    text_in_paging: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Site(Base):

@@ -1,18 +1,17 @@
-"""What the SMS provider tells us (docs/architecture.md#messages): delivery reports, texts people send back, and the
-key pressed on a voice alert. Provider-neutral: the webhook blueprint turns Twilio's parameters
-into these calls, and turns the returned `Reply` into Twilio's answer.
+"""What people send the tracker's number (docs/architecture.md#messages): texts, and the key pressed on a voice alert
+(delivery reports are in outbox/delivery_reports.py). Provider-neutral: the webhook blueprint turns Twilio's
+parameters into these calls, and turns the returned `Reply` into Twilio's answer.
 
-Every report is kept as a `message_event`, as received. The delivery status only moves forward,
-so a report that is repeated or arrives out of order changes nothing. A text back from a paged
-clinician saying ACK, or a keypress, only pauses paging; a reply from a family is put on their
-open call and flagged for the clinician."""
+Every text is kept as a `message_event`, as received. A text back from a paged clinician saying ACK, or a keypress,
+only pauses paging; a text from a caller goes on their open call, or on their call that ended in the last 72 hours,
+or becomes a text-in call (services/concerns/text_in.py)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
@@ -27,132 +26,17 @@ from tracker.models import (
     ConcernNote,
     ConcernStatus,
     Message,
-    MessageChannel,
     MessageEvent,
     NoteKind,
-    SendState,
+    User,
 )
-from tracker.models.outbox import CALL_NOT_ANSWERED, NOT_ANSWERED_REASON, is_delivery_failure, moves_forward
 from tracker.outbox import opt_outs
-from tracker.services import alarms
-from tracker.services.concerns import safeguarding
+from tracker.services.concerns import safeguarding, text_in
 from tracker.services.messaging.sms_text import render
-from tracker.services.paging import acks, escalation
+from tracker.services.paging import acks
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    message_id: int | None  # from our own callback URL (signed)
-    provider_sid: str | None
-    status: str | None
-    error_code: str | None
-    error_reason: str | None  # plain English, from the provider's error code
-    payload: dict
-
-
-TEAM_HAS_SEEN_THE_PATIENT = "update_review_done"
-
-
-def record_status(report: StatusReport) -> str:
-    """Keep one delivery report and apply it. Returns what happened (for logs and tests)."""
-    message = _reported_message(report)
-    now = utcnow()
-    _keep_report(report, message, now)
-    if message is None:
-        return "unknown_message"
-    if message.provider_sid and report.provider_sid and message.provider_sid != report.provider_sid:
-        # A report about an earlier attempt at this message: kept, not applied.
-        return "other_attempt"
-    if message.provider_sid is None and report.provider_sid and message.send_state is SendState.UNKNOWN:
-        _settle_reconciliation(message, report.provider_sid, now)
-    if not moves_forward(message.delivery_status, report.status):
-        return "ignored"
-    message.delivery_status = report.status
-    message.delivery_status_at = now
-    if message.concern_id is not None:  # the queue and the concern page show each message's state
-        values: dict = {"updated_at": now}
-        if report.status == "delivered" and message.template_id == TEAM_HAS_SEEN_THE_PATIENT:
-            # Counted as "texted", never as "caller updated": only a clinician's record says the caller was told.
-            values["caller_texted_at"] = func.coalesce(Concern.caller_texted_at, now)
-        db.session.execute(
-            update(Concern)
-            .where(Concern.id == message.concern_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    if is_delivery_failure(message.channel, report.status):
-        _record_delivery_failure(message, report, now)
-        return "failed"
-    if report.status == "delivered":
-        changes = {"template_id": message.template_id}
-        audit.record("message_delivered", audit.Actor.system(), **_target(message), changes=changes)
-    return "applied"
-
-
-def _target(message: Message) -> audit.Target:
-    return {"object_type": "message", "object_id": message.id, "concern_id": message.concern_id}
-
-
-def _reported_message(report: StatusReport) -> Message | None:
-    """The message a report is about: by our own id in the signed callback URL, else by the provider's."""
-    message = None
-    if report.message_id is not None:
-        message = db.session.get(Message, report.message_id, with_for_update=True)
-    if message is None and report.provider_sid:
-        message = db.session.scalar(
-            select(Message).where(Message.provider_sid == report.provider_sid).with_for_update()
-        )
-    return message
-
-
-def _keep_report(report: StatusReport, message: Message | None, now: datetime) -> None:
-    """Every report is kept as received, whatever it is about."""
-    db.session.add(
-        MessageEvent(
-            message_id=message.id if message else None,
-            concern_id=message.concern_id if message else None,
-            kind="status",
-            provider_sid=(report.provider_sid or "")[:64] or None,
-            status=(report.status or "")[:20] or None,
-            error_code=(report.error_code or "")[:20] or None,
-            payload=report.payload,
-            received_at=now,
-        )
-    )
-
-
-def _settle_reconciliation(message: Message, provider_sid: str, now: datetime) -> None:
-    """The provider has a text whose sending was unclear after all: it was sent, and is not sent again."""
-    message.provider_sid = provider_sid[:64]
-    message.send_state = SendState.ACCEPTED
-    message.accepted_at = now
-    changes = {"template_id": message.template_id, "attempts": message.attempts, "reconciled": True}
-    audit.record("message_accepted", audit.Actor.system(), **_target(message), changes=changes)
-
-
-def _record_delivery_failure(message: Message, report: StatusReport, now: datetime) -> None:
-    """A text not delivered or a call not answered: its reason kept; an alert's escalation moves on at once."""
-    not_answered = message.channel is MessageChannel.VOICE and report.status in CALL_NOT_ANSWERED
-    message.error_code = (report.error_code or "")[:20] or None
-    message.error_reason = (
-        NOT_ANSWERED_REASON[report.status]  # not_answered: a status in CALL_NOT_ANSWERED, so a key
-        if not_answered
-        else report.error_reason or "The phone network could not deliver it."
-    )[:300]
-    audit.record(
-        "call_not_answered" if not_answered else "message_delivery_failed",
-        audit.Actor.system(),
-        **_target(message),
-        changes={"template_id": message.template_id, "status": report.status, "error_code": message.error_code},
-    )
-    if message.audience is Audience.CLINICIAN and message.concern_id is not None:
-        escalation.move_on_now(message.concern_id, "alert_not_answered" if not_answered else "alert_undelivered", now)
-        if not not_answered:
-            alarms.raise_alarm("alert_failed")
-
 
 # --- texts people send us -----------------------------------------------------------------------
 
@@ -297,6 +181,8 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
             .order_by(Concern.raised_at.desc())
             .limit(1)
         )
+    if concern is None and body and not _is_staff_number(text.from_number):
+        return _text_in(text, body)
     if concern is None or not body:
         _event(text, kind="inbound", concern_id=None, payload={"matched": False})
         audit.record("inbound_unmatched", audit.Actor.public())
@@ -323,10 +209,37 @@ def _caller_reply(text: InboundText, body: str) -> Reply:
     return _follow_up_reply(concern) if follow_up else Reply()
 
 
+def _is_staff_number(number: str) -> bool:
+    """A text from a staff mobile that is not ACK (say, "ok" to an alert) is not a new call."""
+    return bool(db.session.scalar(select(exists().where(User.mobile == number, User.active.is_(True)))))
+
+
+def _text_in(text: InboundText, body: str) -> Reply:
+    """A text from a number with no call, open or recently ended: a text-in call, never thrown away, and where the
+    trust allows texting this caller a reply saying the team has it and what to do if the patient is very unwell."""
+    concern = text_in.raise_text_in(text.from_number, body, text.provider_sid)
+    _event(
+        text, kind="inbound", concern_id=concern.id if concern else None, payload={"matched": False, "text_in": True}
+    )
+    if concern is None:
+        audit.record("inbound_unmatched", audit.Actor.public())
+        return Reply()
+    settings = current_settings()
+    if not (concern.callback_textable and settings.text_relatives_allowed):
+        return Reply()
+    variables = {
+        "reference": concern.reference,
+        "phone": display_phone(concern.team.public_phone),
+        "instruction": settings.emergency_instruction[:EMERGENCY_IN_A_TEXT],
+    }
+    return Reply(render("text_in_reply", variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+
 def _follow_up_reply(concern: Concern) -> Reply:
     """The automatic answer to a text after the call ended, where the trust allows texting this caller."""
     settings = current_settings()
-    if concern.safeguarding or (concern.caller_route == CallerRoute.FAMILY and not settings.text_relatives_allowed):
+    relative = concern.caller_route in (CallerRoute.FAMILY, CallerRoute.UNKNOWN)
+    if concern.safeguarding or (relative and not settings.text_relatives_allowed):
         return Reply()
     variables = {
         "reference": concern.reference,

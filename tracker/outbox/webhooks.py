@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from tracker.db import begin_write, deferred_write
 from tracker.extensions import csrf, db, limiter
-from tracker.outbox import inbound
+from tracker.outbox import delivery_reports, inbound
 from tracker.services.records import audit
 from tracker.sms.twilio import sms_reply, validate_signature, voice_reply
 from tracker.sms.twilio_codes import delivery_reason
@@ -67,7 +67,7 @@ def status():
     state = (_form("CallStatus" if is_call else "MessageStatus", 20) or "").lower() or None
     code = _form("ErrorCode", 20)
     reason = CALL_FAILED_REASON if is_call and not code else delivery_reason(code)
-    report = inbound.StatusReport(
+    report = delivery_reports.StatusReport(
         message_id=_message_id(),
         provider_sid=_form("CallSid" if is_call else "MessageSid"),
         status=state,
@@ -80,7 +80,7 @@ def status():
             if key in request.form
         },
     )
-    outcome = inbound.record_status(report)
+    outcome = delivery_reports.record_status(report)
     db.session.commit()
     return Response("", 204, headers={"X-Outcome": outcome})
 

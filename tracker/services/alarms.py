@@ -30,6 +30,11 @@ ALARM_TEXT = {
     "See the failed messages page.",
     "alert_not_sent": "Texts or calls to on-call clinicians could not be sent (the SMS provider could not be "
     "reached or was busy): paging moved on to the next step and keeps trying.",
+    "text_in_team_not_chosen": "A text to the tracker's number from someone with no call became a call on the "
+    "first adult team's queue, because the trust has not chosen the team for text-in calls: an administrator "
+    "should choose it (flask tracker setup-trust --text-in-team).",
+    "text_in_paging_capped": "More text-in calls than the hourly limit paged the on-call clinicians: the rest wait "
+    "on the queue, not paged. Check the queue for calls raised by text.",
     # Said with the person's name and the tracker's number by staff_warnings.
     "staff_opted_out": "{account} replied STOP to the tracker's texts, so no alert can reach their phone (they count as "
     "having no usable mobile). {account} should text START to {number} to get alerts again.",

@@ -15,7 +15,8 @@ from tracker.models import (
     ReviewKind,
     Tier,
 )
-from tracker.services.records.exports import NOT_CODED
+
+NOT_CODED = "not_coded"  # the exports' outcome filter for calls with no coding yet
 
 PRIORITY_WORDS = PRIORITIES  # 1 Urgent, 2 Soon, 3 Routine
 
@@ -123,12 +124,21 @@ ACTION_WORDS = {
     "linked": "Linked to another call about the same patient: no longer paged",
     "unlinked": "Unlinked: back in the queue on its own, paged again",
     "linked_call_followed": "Followed the call it is linked to",
+    "text_in_raised": "Raised from a text to the tracker's number (a text-in call)",
+    "text_in_not_paged": "Not paged: text-in calls wait on the queue (the trust's setting, or the hourly limit)",
+    "text_in_details_set": "Who raised it and the ward were set",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather
 # than macros).
-CALLER_ROUTE_WORDS = {"patient": "Patient", "family_carer_advocate": "Family, carer or advocate", "staff": "Staff"}
+CALLER_ROUTE_WORDS = {
+    "patient": "Patient",
+    "family_carer_advocate": "Family, carer or advocate",
+    "staff": "Staff",
+    "not_yet_known": "Not yet known (a text)",
+}
+NO_WARD_YET = "Ward not yet known"  # a text-in call until a clinician sets its ward
 
 WORRY_WORDS = {
     "not_usual_self": "not usual self",

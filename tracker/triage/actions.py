@@ -13,11 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from tracker.extensions import db
-from tracker.models import CancelKind, Concern, LocalReason, User
+from tracker.models import CallerRoute, CancelKind, Concern, LocalReason, User
 from tracker.problems import Problem
-from tracker.services.concerns import caller_updates, linking, safeguarding, triage
+from tracker.services.concerns import caller_updates, linking, safeguarding, text_in, triage
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.scope import Permission
+from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.triage import bp, forms
 from tracker.triage.routes import _age, _concern_or_404, _render_concern, _user
@@ -196,6 +197,14 @@ def raise_follow_up(concern: Concern, user: User) -> Response:
     db.session.commit()
     flash(f"Call {outcome.reference} raised from the caller's text. The outreach team has been alerted.", "success")
     return redirect(url_for(".concern_page", reference=outcome.reference))
+
+
+@action("details")
+def set_text_in_details(concern: Concern, user: User) -> str:
+    wards = {str(ward.id): ward for ward in in_reach.wards_to_raise_for(user)}
+    form = forms.TextInDetailsForm.read(ward_ids=set(wards)).checked()
+    text_in.set_details(concern, user, caller_route=CallerRoute(form.caller_route.data), ward=wards[form.ward_id.data])
+    return "Saved: who raised the call, and the ward."
 
 
 @action("reopen")

@@ -13,6 +13,7 @@ from tracker.clock import NoSuchLocalTime, typed_time_before, utcnow
 from tracker.models import (
     PRIORITIES,
     AgeGroup,
+    CallerRoute,
     CallerUpdateMethod,
     CancelKind,
     ChangeInCare,
@@ -87,6 +88,20 @@ class LinkForm(VersionedForm):
     other_reference = StringField(
         validators=[typed("The reference", 32, multiline=False, required="Give the reference of the other call")]
     )
+
+
+class TextInDetailsForm(VersionedForm):
+    """Who raised a text-in call and the patient's ward, once a clinician has phoned back (services/concerns/text_in.py)."""
+
+    caller_route = StringField(
+        validators=[
+            one_of(
+                [CallerRoute.PATIENT.value, CallerRoute.FAMILY.value, CallerRoute.STAFF.value],
+                "Choose who raised the call",
+            )
+        ]
+    )
+    ward_id = StringField(validators=[one_of(lambda form: form.context["ward_ids"], "Choose the patient's ward")])
 
 
 class UnlinkForm(VersionedForm):

@@ -16,6 +16,7 @@ from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
+    CallerRoute,
     Channel,
     Concern,
     Ward,
@@ -188,6 +189,11 @@ def _render_concern(
         opted_out_word=caller_texts.caller_opted_out(concern),
         same_patient=same_patient.other_open_calls(concern),
         linked_calls=linked_calls.linked_to(concern),
+        text_in_wards=(
+            in_reach.wards_to_raise_for(_user())
+            if concern.ward_id is None or concern.caller_route is CallerRoute.UNKNOWN
+            else None
+        ),
         safeguarding_lead={
             "name": settings.safeguarding_lead_name,
             "phone": settings.safeguarding_lead_phone,

@@ -9,18 +9,16 @@ as any other, pointing back to the call it follows up. Linked and follow-up call
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Channel, Concern, ConcernNote, ConcernStatus, NoteKind, User
-from tracker.services.concerns import linked_calls
+from tracker.services.concerns import linked_calls, safeguarding
 from tracker.services.concerns.intake import Intake, Outcome, Source, raise_concern
 from tracker.services.concerns.reads import find_visible
 from tracker.services.concerns.triage import _cancel_pending_alerts, _locked, _note, _record
 from tracker.services.concerns.triage_problem import TriageProblem
-from tracker.services.messaging.notifications import cancel_waiting_family_texts
 from tracker.services.paging import escalation
 from tracker.services.phone import parse_phone
 from tracker.services.records import audit
@@ -58,7 +56,7 @@ def link(concern_id: int, user: User, other_reference: str, version: int | None)
     _record("linked", user, follower, linked_to_id=primary.id, status=follower.status.value, moved=moved)
     _cancel_pending_alerts(follower, user, "linked")
     db.session.flush()
-    _share_safeguarding(primary, user)
+    safeguarding.share_flag([follower, primary], user)
     linked_calls.follow(primary, user, "linked")
     return follower, primary
 
@@ -96,60 +94,6 @@ def unlink(concern_id: int, user: User, reason: str, version: int | None) -> Con
         setattr(call, field, value)
     _record("unlinked", user, call, linked_to_id=was_linked_to, note_id=note.id, status=call.status.value)
     return call
-
-
-def _share_safeguarding(primary: Concern, user: User) -> None:
-    """One patient's calls (linked, or following one up) share the safeguarding flag: if any is flagged, all are."""
-    calls = [primary, *related_calls(primary)]
-    if any(c.safeguarding for c in calls):
-        for call in calls:
-            flag_inherited(call, user)
-
-
-def flag_inherited(call: Concern, user: User) -> None:
-    if call.safeguarding:
-        return
-    db.session.execute(
-        update(Concern)
-        .where(Concern.id == call.id)
-        .values(safeguarding=True, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    set_committed_value(call, "safeguarding", True)  # not an edit: nobody's open page goes stale
-    cancelled = cancel_waiting_family_texts("safeguarding", concern_id=call.id)
-    audit.record(
-        "safeguarding_flag_set",
-        audit.Actor.user(user.id),
-        object_type="concern",
-        object_id=call.id,
-        concern_id=call.id,
-        changes={"texts_cancelled": cancelled, "inherited": True},
-    )
-
-
-def related_calls(call: Concern) -> list[Concern]:
-    """Every call linked with this one or following it up, either way, and theirs in turn: one patient's calls,
-    which share the safeguarding flag."""
-    seen = {call.id}
-    frontier = [call]
-    found: list[Concern] = []
-    while frontier:
-        ids = [c.id for c in frontier]
-        outward = [c.linked_to_id for c in frontier if c.linked_to_id] + [
-            c.follows_id for c in frontier if c.follows_id
-        ]
-        frontier = [
-            c
-            for c in db.session.scalars(
-                select(Concern).where(
-                    or_(Concern.id.in_(outward), Concern.linked_to_id.in_(ids), Concern.follows_id.in_(ids))
-                )
-            )
-            if c.id not in seen
-        ]
-        seen.update(c.id for c in frontier)
-        found.extend(frontier)
-    return found
 
 
 def raise_follow_up(closed: Concern, user: User) -> Outcome:
@@ -197,8 +141,8 @@ def raise_follow_up(closed: Concern, user: User) -> Outcome:
         .execution_options(synchronize_session=False)
     )
     _record("follow_up_raised", user, closed, follow_up_id=new_call.id)
-    if closed.safeguarding:
-        flag_inherited(new_call, user)
+    db.session.flush()
+    safeguarding.share_flag([new_call, closed], user)
     return outcome
 
 

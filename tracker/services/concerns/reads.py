@@ -33,6 +33,7 @@ from tracker.models import (
 from tracker.models.outbox import ALERT_FAILURE_STATUSES
 from tracker.services import scope
 from tracker.services.scope import Permission, Reach
+from tracker.services.words import NO_WARD_YET
 
 
 def visible_concerns(user: User) -> Select[Concern]:
@@ -82,7 +83,7 @@ class QueueRow(NamedTuple):
     status: ConcernStatus
     priority: int | None
     raised_at: datetime
-    ward_name: str
+    ward_name: str  # "Ward not yet known" for a text-in call nobody has placed yet
     bed: str | None
     caller_route: CallerRoute
     channel: Channel
@@ -164,7 +165,7 @@ def _queue_select() -> Select:
             _PRIMARY.reference,
         )
         .select_from(Concern)
-        .join(Ward, Ward.id == Concern.ward_id)
+        .outerjoin(Ward, Ward.id == Concern.ward_id)  # a text-in call has no ward until a clinician sets it
         .join(Team, Team.id == Concern.team_id)
         .outerjoin(User, User.id == Concern.claimed_by_id)
         .outerjoin(_PRIMARY, _PRIMARY.id == Concern.linked_to_id)
@@ -244,7 +245,7 @@ def _queue_row(row: Row, texts: dict[int, str], failed: set[int] | frozenset[int
         status,
         priority,
         raised_at,
-        ward_name,
+        ward_name or NO_WARD_YET,
         bed,
         caller_route,
         channel,

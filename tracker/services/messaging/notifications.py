@@ -213,7 +213,8 @@ def family_text_decision(concern: Concern | NewConcern, settings: TrustSettings)
         return FamilyText.NO_CONSENT
     if not concern.callback_textable:
         return FamilyText.NOT_TEXTABLE
-    if concern.caller_route == CallerRoute.FAMILY and not settings.text_relatives_allowed:
+    # A text-in caller is treated as a relative until a clinician knows otherwise.
+    if concern.caller_route in (CallerRoute.FAMILY, CallerRoute.UNKNOWN) and not settings.text_relatives_allowed:
         return FamilyText.RELATIVES_NOT_TEXTED
     return FamilyText.QUEUED
 

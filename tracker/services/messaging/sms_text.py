@@ -33,6 +33,7 @@ SEGMENT_BUDGET = {
     "ack_nothing": 1,
     "help_reply": 2,
     "follow_up_reply": 2,
+    "text_in_reply": 2,
 }
 
 

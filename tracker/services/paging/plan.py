@@ -28,6 +28,7 @@ from tracker.models import (
 from tracker.services.messaging.notifications import WARD_NAME_IN_ALERT, MessageRow, prepare_message
 from tracker.services.paging.rota import OnCall, on_call
 from tracker.services.setup.settings import current_settings
+from tracker.services.words import NO_WARD_YET
 
 if TYPE_CHECKING:  # concerns imports this module
     from tracker.services.concerns.intake import NewConcern
@@ -179,7 +180,7 @@ def alert_rows(
     base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     variables = {
         "reference": concern.reference,
-        "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
+        "ward": (concern.ward.name if concern.ward else NO_WARD_YET)[:WARD_NAME_IN_ALERT],
         "site": concern.site.name[:WARD_NAME_IN_ALERT],
         "raised": local(concern.raised_at, settings.timezone).strftime("%H:%M"),
         "link": f"{base_url}/triage/c/{concern.reference}",

@@ -23,6 +23,7 @@ from tracker.services.paging.plan import next_tier, paged
 from tracker.services.paging.rota import usable_mobile
 from tracker.services.paging.rows import CONCERNS, set_columns
 from tracker.services.records import audit
+from tracker.services.words import NO_WARD_YET
 
 
 def episode_start(concern: Concern) -> datetime:
@@ -107,7 +108,7 @@ def _nudge_row(concern: Concern, person: dict[str, Any], template: str) -> Messa
         template_id=template,
         variables={
             "reference": concern.reference,
-            "ward": concern.ward.name[:WARD_NAME_IN_ALERT],
+            "ward": (concern.ward.name if concern.ward else NO_WARD_YET)[:WARD_NAME_IN_ALERT],
             "claimant": concern.claimed_by.display_name if concern.claimed_by else "a colleague",
             "link": f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/triage/c/{concern.reference}",
         },

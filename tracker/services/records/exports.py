@@ -43,6 +43,7 @@ from tracker.models import (
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
+from tracker.services.words import NO_WARD_YET, NOT_CODED
 
 # Excel's sheet holds 1,048,576 rows; one is the header.
 EXCEL_MAX_ROWS = 1_048_576
@@ -51,7 +52,6 @@ FILE_CHUNK_BYTES = 256 * 1024
 UTF8_BOM = "\ufeff".encode()  # so Excel reads the CSV as UTF-8 (names with accents stay right)
 
 # The outcome filter: a concern type or a deterioration outcome, or "not coded yet".
-NOT_CODED = "not_coded"
 OUTCOMES = [t.value for t in ConcernType] + [o.value for o in DeteriorationOutcome] + [NOT_CODED]
 
 
@@ -169,7 +169,7 @@ def _concern_columns(identifiers: bool) -> list[Column]:
     columns = [
         Column("Reference", c.reference),
         Column("Site", Site.name),
-        Column("Ward", Ward.name),
+        Column("Ward", func.coalesce(Ward.name, NO_WARD_YET)),
         Column("Route", c.caller_route),
         Column("Channel", c.channel),
         Column("Status", c.status),
@@ -242,7 +242,7 @@ def _concern_select(filters: ConcernFilters, tz: str, columns: list[Column]) -> 
         select(*[col.expression for col in columns])
         .select_from(Concern)
         .join(Site, Site.id == Concern.site_id)
-        .join(Ward, Ward.id == Concern.ward_id)
+        .outerjoin(Ward, Ward.id == Concern.ward_id)  # a text-in call may have no ward yet
         .where(*_concern_conditions(filters, tz))
         .order_by(Concern.raised_at, Concern.id)
     )

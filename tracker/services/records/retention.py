@@ -43,6 +43,7 @@ from tracker.models import (
     MessageEvent,
     Population,
     Settings,
+    Team,
     Ward,
 )
 from tracker.problems import Problem
@@ -155,8 +156,10 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
     cutoff = datetime.combine(_years_after(today, -settings.retention_adult_years), time(23, 59, 59), UTC)
     ended = func.coalesce(Concern.closed_at, Concern.updated_at)
     query = (
-        select(Concern, Ward.population)
-        .join(Ward, Ward.id == Concern.ward_id)
+        # A call with no ward (a text-in call nobody placed) is judged by its team: a children's team means a child.
+        select(Concern, func.coalesce(Ward.population, Team.population, type_=Ward.population.type))
+        .outerjoin(Ward, Ward.id == Concern.ward_id)
+        .join(Team, Team.id == Concern.team_id)
         .where(Concern.status.in_(FINISHED), Concern.purged_at.is_(None), ended <= cutoff)
         .order_by(Concern.id)
     )

@@ -50,6 +50,7 @@ from tracker.services.reports.percentiles import _percentiles
 from tracker.services.reports.periods import Period, _add_months, _months_between
 from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
 from tracker.services.setup.settings import TrustSettings
+from tracker.services.words import NO_WARD_YET
 
 BREACH_LIST_LIMIT = 100
 TREND_MONTHS = 12
@@ -219,7 +220,7 @@ def _breached(
 def _by_ward_and_hour(site_id: int, period: Period, wards: Sequence[Row]) -> tuple[list[tuple[str, int]], list[int]]:
     """Calls by ward and by local hour of the day, from one count grouped in the order of the
     index on (site, month, hour, ward), which also holds what `_calls` filters on."""
-    by_ward: dict[int, int] = {}
+    by_ward: dict[int | None, int] = {}
     by_hour = [0] * 24
     for _month, hour, ward_id, calls in db.session.execute(
         select(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id, func.count())
@@ -229,15 +230,14 @@ def _by_ward_and_hour(site_id: int, period: Period, wards: Sequence[Row]) -> tup
         by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
         assert hour is not None  # _calls needs the local date, which is always set with the hour
         by_hour[int(hour)] += calls
-    # Retired wards appear only when they had calls in the period.
-    return (
-        [
-            (name, by_ward.get(ward_id, 0))
-            for ward_id, name, retired in wards
-            if retired is None or by_ward.get(ward_id)
-        ],
-        by_hour,
-    )
+    # Retired wards appear only when they had calls in the period; text-in calls whose ward nobody has set yet
+    # are counted on a line of their own, so the wards add up to the site's calls.
+    rows = [
+        (name, by_ward.get(ward_id, 0)) for ward_id, name, retired in wards if retired is None or by_ward.get(ward_id)
+    ]
+    if by_ward.get(None):
+        rows.append((NO_WARD_YET, by_ward[None]))
+    return rows, by_hour
 
 
 TREND_CODING = 4  # status, cancel kind, route, type: all the trend's figures depend on
@@ -303,7 +303,7 @@ def _clocks(site_id: int, period: Period, tz_name: str, tally: dict, teams: dict
         listed = db.session.execute(
             select(Concern.reference, Ward.name, Concern.raised_at, fact, getattr(Team, target), Concern.status)
             .join(Team, Team.id == Concern.team_id)
-            .join(Ward, Ward.id == Concern.ward_id)
+            .outerjoin(Ward, Ward.id == Concern.ward_id)  # a text-in call may have no ward yet
             .where(
                 *calls,
                 Concern.raised_at >= start_utc,
@@ -325,7 +325,7 @@ def _clocks(site_id: int, period: Period, tz_name: str, tally: dict, teams: dict
                 [
                     {
                         "reference": ref,
-                        "ward": ward,
+                        "ward": ward or NO_WARD_YET,
                         "raised_at": raised,
                         "seconds": None if micros is None else micros / MICROS,
                         "target_minutes": int(minutes),

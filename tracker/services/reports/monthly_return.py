@@ -13,7 +13,7 @@ from tracker.models import (
     StaffRouteStatus,
 )
 from tracker.services.reports import report_facts, revisions
-from tracker.services.reports.counting import _tally
+from tracker.services.reports.counting import ROUTES, _tally
 from tracker.services.reports.implementation import implementation_status
 from tracker.services.reports.periods import month_period
 from tracker.services.setup.settings import TrustSettings
@@ -47,6 +47,7 @@ class MonthlyReturn:
     facts_missing: bool = False  # some call at the site has no report facts: the figures leave it out
     revisions: list[revisions.Revision] = field(default_factory=list)  # figures changed since first read
     coded_against_review: list[str] = field(default_factory=list)  # references for the manager to check
+    route_unknown: int = 0  # text-in calls nobody has said who raised yet: the routes do not add up until they do
 
 
 FAMILY_ROUTE_WORDS = {FamilyRouteStatus.LIVE.value: "Live", FamilyRouteStatus.NOT_LIVE.value: "Not live"}
@@ -115,6 +116,7 @@ def monthly_return(site: Site, month: date, settings: TrustSettings) -> MonthlyR
         calls=calls,
         still_open=t["open"],
         withdrawn=t["withdrawn"],
+        route_unknown=_route_unknown(t),
         implementation=implementation,
         generated_at=utcnow(),
         facts_missing=report_facts.any_missing(site.id),
@@ -300,6 +302,11 @@ def _not_acute_section(t: dict[str, int]) -> Section:
     )
 
 
+def _route_unknown(t: dict[str, int]) -> int:
+    """Calls counted in the total but in no route (a text-in call until a clinician records who raised it)."""
+    return t["calls"] - sum(t[f"route:{route.value}"] for route in ROUTES)
+
+
 def _unfinished_section(t: dict[str, int]) -> Section:
     """Calls that cannot be coded yet: still open, or withdrawn."""
     return Section(
@@ -311,6 +318,13 @@ def _unfinished_section(t: dict[str, int]) -> Section:
                 t["open"],
                 "Calls raised in the month that are not closed yet (including reopened calls). Their type and "
                 "outcome are not in the figures above until they are closed: close them before you submit.",
+            ),
+            Measure(
+                "route_unknown",
+                "Calls whose route is not known yet",
+                _route_unknown(t),
+                "Calls raised by a text to the tracker's number from someone with no call, whose route nobody has "
+                "recorded yet. They are in the total but in no route: record who raised them before you submit.",
             ),
             Measure(
                 "withdrawn",

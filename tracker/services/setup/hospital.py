@@ -12,6 +12,7 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
 from tracker.problems import Problem
+from tracker.services import alarms
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
@@ -58,6 +59,31 @@ def save_safeguarding_lead(actor: audit.Actor, *, name: str | None, phone: str |
     db.session.flush()
     forget_settings()
     audit.record("safeguarding_lead_saved", actor, object_type="settings", object_id=1)
+
+
+def save_text_in(actor: audit.Actor, *, team_code: str | None, paging: bool | None) -> None:
+    """Where texts from numbers with no call go (services/concerns/text_in.py), and whether they page."""
+    settings = db.session.get(Settings, 1)
+    if settings is None:
+        raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
+    if team_code is not None:
+        team = db.session.scalar(select(Team).where(Team.code == team_code.strip()))
+        if team is None or not team.active:
+            raise SetupProblem(f"No active team has the code {team_code.strip()!r}")
+        settings.text_in_team_id = team.id
+    if paging is not None:
+        settings.text_in_paging = paging
+    db.session.flush()
+    forget_settings()
+    if team_code is not None:
+        alarms.clear_alarm("text_in_team_not_chosen")
+    audit.record(
+        "text_in_settings_saved",
+        actor,
+        object_type="settings",
+        object_id=1,
+        changes={"text_in_team_id": settings.text_in_team_id, "text_in_paging": settings.text_in_paging},
+    )
 
 
 def save_linked_calls_counted(actor: audit.Actor, value: str) -> None:

@@ -45,6 +45,8 @@ class TrustSettings:
     safeguarding_lead_name: str | None = None
     safeguarding_lead_phone: str | None = None
     linked_calls_counted: str = "own"  # or "once" (services/concerns/linking.py)
+    text_in_team_id: int | None = None  # services/concerns/text_in.py
+    text_in_paging: bool = False
 
     @property
     def allowed_regions(self) -> set[str]:
