@@ -22,6 +22,9 @@ def test_seed_demo_builds_the_demo_trust_and_prints_one_time_passwords_once(app,
     teams = read.all(Team)
     assert {t.population.value for t in teams} == {"adult", "paediatric"}
     assert all(t.duty_phone for t in teams)
+    # Texts from numbers with no call go to the main site's adult team, without paging.
+    settings = read.one(Settings)
+    assert settings.text_in_team_id == read.one(Team, Team.code == "ngh-ccot").id and not settings.text_in_paging
     users = read.all(User)
     assert {u.role for u in users} == set(Role)
     passwords = dict(re.findall(r"(\S+@demo-hospitals\.invalid)\s+(\S+)", result.output))
