@@ -108,7 +108,7 @@ def test_a_text_from_a_number_with_no_call_is_phoned_back_and_placed(tab, app, t
     reference = read.one(Concern).reference
     row = page.locator(f'[data-concern="{reference}"]')
     expect(row).to_contain_text("Ward not yet known")
-    expect(row).to_contain_text("Not yet known (a text)")
+    expect(row).to_contain_text("A text (not yet known)")
     tab.check("queue-text-in-call", emergency=False)
 
     row.get_by_role("link", name="Ward not yet known").click()

@@ -52,9 +52,10 @@ def test_new_calls_come_first_then_priority_then_age(client, login_as, three_cal
 def test_each_row_shows_where_who_what_how_long_and_the_text_state(client, login_as, three_calls):
     login_as("outreach")
     html = client.get("/triage/").get_data(as_text=True)
-    assert "Ward 7" in html and "Family, carer or advocate" in html
+    assert "Ward 7" in html and "Family or carer" in html
     assert "Breathing, sleepy or confused: Worry number 0" in html
     assert "nhsuk-tag--red" in html  # 50 and 30 minutes against a 5-minute target
+    assert "— past target" in html  # urgency in words, not colour alone
     assert "Nobody yet" in html and "Waiting to send" in html
     assert "data-raised-at=" in html and 'data-target-minutes="5"' in html
 

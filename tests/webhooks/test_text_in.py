@@ -93,7 +93,7 @@ def test_a_text_from_a_number_with_no_call_becomes_a_call_on_the_queue_and_is_an
     sign_in_directly(app, client, on_call["people"]["primary"])
     queue = client.get("/triage/").get_data(as_text=True)
     assert f'data-concern="{concern.reference}"' in queue and "Ward not yet known" in queue
-    assert "Not yet known (a text)" in queue
+    assert "A text (not yet known)" in queue
     page = html.unescape(client.get(f"/triage/c/{concern.reference}").get_data(as_text=True))
     assert "A text to the tracker's number" in page and "Save who raised it and the ward" in page
     assert WORRY in page

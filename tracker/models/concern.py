@@ -326,6 +326,8 @@ class Concern(Base):
     # A claimed call not reviewed by the target: 1 = claimant reminded, 2 = next tier told.
     review_nudges: Mapped[int] = mapped_column(Integer, default=0)
     next_review_nudge_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When staff first opened the call: until then a new call is a "New arrival" at the top of the queue.
+    first_opened_at: Mapped[datetime | None]
     # A text from the caller arrived and nobody has opened the call since.
     unread_reply: Mapped[bool] = mapped_column(Boolean, default=False)
 

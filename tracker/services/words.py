@@ -138,6 +138,13 @@ CALLER_ROUTE_WORDS = {
     "staff": "Staff",
     "not_yet_known": "Not yet known (a text)",
 }
+# The queue's narrow column: the same routes in fewer words.
+QUEUE_ROUTE_WORDS = {
+    "patient": "Patient",
+    "family_carer_advocate": "Family or carer",
+    "staff": "Staff",
+    "not_yet_known": "A text (not yet known)",
+}
 NO_WARD_YET = "Ward not yet known"  # a text-in call until a clinician sets its ward
 
 WORRY_WORDS = {
@@ -165,6 +172,38 @@ TEXT_STATE_WORDS = {
     "cancelled": "Cancelled",
     "held": "Held back",
 }
+
+
+def caller_text_words(
+    *,
+    number: str | None,
+    consent: bool,
+    textable: bool,
+    relative: bool,
+    relatives_texted: bool,
+    stopped_by_caller: bool,
+    safeguarding: bool,
+    patient_left: bool,
+    latest: str | None,
+) -> str:
+    """Texts to a caller, in words, for the queue and the call's page: why none can go, or how the latest went."""
+    if safeguarding:
+        return "Texts stopped (safeguarding)"
+    if patient_left:
+        return "Texts stopped (the patient died or left)"
+    if stopped_by_caller:
+        return "Texts stopped by the caller"
+    if latest:
+        return latest
+    if not number:
+        return "No number"
+    if not consent:
+        return "Did not agree to texts"
+    if not textable:
+        return "Cannot be texted (landline or abroad)"
+    if relative and not relatives_texted:
+        return "The trust does not text relatives"
+    return "No text yet"
 
 
 TIER_WORDS = {Tier.PRIMARY.value: "Primary", Tier.SECONDARY.value: "Secondary", Tier.LEAD.value: "Lead"}

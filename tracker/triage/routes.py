@@ -23,7 +23,7 @@ from tracker.models import (
 )
 from tracker.problems import FieldProblem
 from tracker.services import scope
-from tracker.services.concerns import caller_texts, caller_updates, linked_calls, reads, same_patient
+from tracker.services.concerns import caller_texts, caller_updates, linked_calls, queue, reads, same_patient
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
 from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
@@ -36,7 +36,7 @@ from tracker.services.records import audit
 from tracker.services.scope import Permission
 from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
-from tracker.services.words import LABELS
+from tracker.services.words import LABELS, caller_text_words
 from tracker.triage import bp
 from tracker.triage.staff_form import StaffConcernForm
 from tracker.web import concern_form_helpers as view_helpers
@@ -69,7 +69,7 @@ def _teams_and_sites():
 def _version(view: str, site_id: int | None, notes) -> str:
     """The queue's version with the warnings' fingerprint: a worker that stops, or a rota gap
     that opens, changes what the page must show even when no call has changed."""
-    return f"{reads.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
+    return f"{queue.queue_version(_user(), view, site_id)}-{staff_warnings.digest(notes)}"
 
 
 def _concern_url():
@@ -85,7 +85,7 @@ def queue_page():
     """The live queue of the person's team(s) (outreach) or site (manager, read-only)."""
     view, site_id, site_code = _queue_args()
     teams, sites = _teams_and_sites()
-    data = reads.queue(_user(), view, site_id)
+    data = queue.queue(_user(), view, site_id)
     notes = warnings()
     return render_template(
         "triage/queue.html",
@@ -113,7 +113,7 @@ def queue_rows():
     if request.if_none_match.contains(version):
         response = make_response("", 304)
     else:
-        data = reads.queue(_user(), view, site_id)
+        data = queue.queue(_user(), view, site_id)
         response = make_response(
             render_template(
                 "triage/_queue_rows.html", queue=data, now=utcnow(), warnings=notes, concern_url=_concern_url()
@@ -143,6 +143,8 @@ def concern_page(reference: str):
     # the call is reopened or the text is marked read.
     if unread and scope.can(_user(), Permission.WORK_CALLS) and concern.status in OPEN_STATUSES:
         caller_updates.mark_replies_read(concern.id)
+    if concern.first_opened_at is None:
+        caller_updates.mark_opened(concern.id)
     restored = saved_forms.take(session.pop("saved_form", None), _user().id, request.path)
     db.session.commit()
     return _render_concern(concern, restored=restored, unread=unread)
@@ -182,6 +184,7 @@ def _render_concern(
         patient_age=age,
         textable=family_text_decision(concern, settings).value == "queued",
         textable_callers=caller_updates.textable_callers(concern),
+        caller_text=_caller_text(concern, settings.text_relatives_allowed),
         callback=display_phone(concern.callback_number),
         tz=settings.timezone,
         warnings=warnings(),
@@ -201,10 +204,25 @@ def _render_concern(
         },
         unread=unread,
         paging=standing.paging_state(concern),
-        waiting_target=reads.waiting_target(
+        waiting_target=queue.waiting_target(
             concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
         ),
     ), status
+
+
+def _caller_text(concern: Concern, relatives_texted: bool) -> str:
+    """Whether the caller can be texted, in the queue's words ("No text yet" when they can)."""
+    return caller_text_words(
+        number=concern.callback_number,
+        consent=concern.sms_consent,
+        textable=concern.callback_textable,
+        relative=concern.caller_route in (CallerRoute.FAMILY, CallerRoute.UNKNOWN),
+        relatives_texted=relatives_texted,
+        stopped_by_caller=caller_texts.caller_opted_out(concern) is not None,
+        safeguarding=concern.safeguarding,
+        patient_left=concern.local_reason is not None,
+        latest=None,
+    )
 
 
 def _age(dob: date | None) -> int | None:

@@ -17,6 +17,7 @@ from tracker.services.words import (
     ACTION_WORDS,
     CALLER_ROUTE_WORDS,
     PRIORITY_WORDS,
+    QUEUE_ROUTE_WORDS,
     TEMPLATE_WORDS,
     TEXT_STATE_WORDS,
     WORRY_WORDS,
@@ -25,7 +26,7 @@ from tracker.services.words import (
 # The tags of the staff pages' call lists: functions rather than macros, because the queue shows
 # them on every row of every refresh. Markup.format escapes what it is given.
 STATUS_TAGS = {
-    "new": ("nhsuk-tag--red", "New"),
+    "new": ("nhsuk-tag--pink", "New"),  # red is kept for "past target": urgency is said in words too
     "acknowledged": ("nhsuk-tag--blue", "Claimed"),
     "reviewed": ("nhsuk-tag--purple", "Reviewed"),
     "closed": ("nhsuk-tag--grey", "Closed"),
@@ -33,15 +34,16 @@ STATUS_TAGS = {
 }
 _STATUS_TAG = Markup('<strong class="nhsuk-tag {}">{}</strong>')
 
+# Urgency in words, not colour alone: "12 min — past target" (within target, the words are for screen readers).
 AGE_STATES = {
-    "red": ("nhsuk-tag--red", "past target"),
-    "amber": ("nhsuk-tag--orange", "past half the target"),
-    "green": ("nhsuk-tag--green", "within target"),
+    "red": ("nhsuk-tag--red", "— past target", ""),
+    "amber": ("nhsuk-tag--orange", "— past half the target", ""),
+    "green": ("nhsuk-tag--green", "within target", "nhsuk-u-visually-hidden"),
 }
 _AGE_TAG = Markup(
     '<strong class="nhsuk-tag {} tracker-age"\n    data-raised-at="{}" data-target-minutes="{}">\n'
     "    <span data-age-text>{}</span>\n"
-    '    <span class="nhsuk-u-visually-hidden" data-age-state>{}</span>\n  </strong>'
+    '    <span class="{}" data-age-state>{}</span>\n  </strong>'
 )
 _NO_AGE = Markup('<span class="tracker-muted">–</span>')
 
@@ -59,9 +61,9 @@ def age_tag(raised_at: datetime, target: int | None, now: datetime) -> Markup:
     if target is None:
         return _NO_AGE
     minutes = int((now - raised_at).total_seconds() // 60)
-    colour, words = AGE_STATES["red" if minutes >= target else ("amber" if minutes * 2 >= target else "green")]
+    colour, words, hidden = AGE_STATES["red" if minutes >= target else ("amber" if minutes * 2 >= target else "green")]
     text = (f"{minutes // 60} h " if minutes >= 60 else "") + f"{minutes % 60} min"
-    return _AGE_TAG.format(colour, raised_at.isoformat(), target, text, words)
+    return _AGE_TAG.format(colour, raised_at.isoformat(), target, text, hidden, words)
 
 
 def route_words(concern) -> str:
@@ -69,6 +71,12 @@ def route_words(concern) -> str:
     `caller_route` and `channel` (a Concern, a queue row)."""
     words = CALLER_ROUTE_WORDS[concern.caller_route.value]
     return words + " (by phone)" if concern.channel.value == "phone_call" else words
+
+
+def queue_route_words(row) -> str:
+    """`route_words` in fewer words, for the queue's narrow column."""
+    words = QUEUE_ROUTE_WORDS[row.caller_route.value]
+    return words + " (by phone)" if row.channel.value == "phone_call" else words
 
 
 def worry_words(categories) -> str:
@@ -138,6 +146,7 @@ def register(app: Flask) -> None:
     ]
     app.jinja_env.globals["role_name"] = scope.role_name
     app.jinja_env.globals["route_words"] = route_words
+    app.jinja_env.globals["queue_route_words"] = queue_route_words
     app.jinja_env.globals["text_state"] = text_state
     app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.globals["age_tag"] = age_tag

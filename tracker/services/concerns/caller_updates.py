@@ -130,3 +130,13 @@ def mark_replies_read(concern_id: int) -> None:
         .values(unread_reply=False, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def mark_opened(concern_id: int) -> None:
+    """Staff have opened the call: it is no longer a "New arrival" on the queue (a plain UPDATE, not an edit)."""
+    db.session.execute(
+        update(Concern)
+        .where(Concern.id == concern_id, Concern.first_opened_at.is_(None))
+        .values(first_opened_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

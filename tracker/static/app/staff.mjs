@@ -59,8 +59,7 @@ function sessionClock() {
       return;
     }
     if (left <= warningMs && dialog.hidden) {
-      dialog.hidden = false;
-      stay.focus();
+      dialog.hidden = false; // a banner in the page (role="alert" announces it); focus stays where it was
     }
     if (!dialog.hidden) {
       const seconds = Math.ceil(left / 1000);
@@ -71,7 +70,7 @@ function sessionClock() {
 
 // --- waiting times -------------------------------------------------------------------------------
 const TAGS = { green: "nhsuk-tag--green", amber: "nhsuk-tag--orange", red: "nhsuk-tag--red" };
-const WORDS = { green: "within target", amber: "past half the target", red: "past target" };
+const WORDS = { green: "within target", amber: "— past half the target", red: "— past target" };
 function updateAges(root = document) {
   root.querySelectorAll("[data-raised-at]").forEach((tag) => {
     const minutes = Math.floor((Date.now() - Date.parse(tag.dataset.raisedAt)) / 60000);
@@ -81,7 +80,9 @@ function updateAges(root = document) {
     tag.classList.add(TAGS[state]);
     const hours = Math.floor(minutes / 60);
     tag.querySelector("[data-age-text]").textContent = `${hours ? `${hours} h ` : ""}${minutes % 60} min`;
-    tag.querySelector("[data-age-state]").textContent = WORDS[state];
+    const words = tag.querySelector("[data-age-state]");
+    words.textContent = WORDS[state];
+    words.classList.toggle("nhsuk-u-visually-hidden", state === "green");
   });
 }
 
@@ -95,7 +96,7 @@ const chime = (() => {
   const show = () => {
     if (!button) return;
     button.setAttribute("aria-pressed", String(on));
-    button.textContent = on ? "Sound on for new calls and warnings" : "Turn on sound for new calls and warnings";
+    button.innerHTML = `${on ? "Sound on" : "Turn on sound"}<span class="nhsuk-u-visually-hidden"> for new calls and warnings</span>`;
   };
   const play = () => {
     if (!on || !context) return;
@@ -123,6 +124,13 @@ const chime = (() => {
   }
   return { play };
 })();
+
+// --- the count of calls waiting to be claimed, in the tab's title (seen from another tab or window) ---------
+const baseTitle = document.title.replace(/^\(\d+ not claimed\) /, "");
+function showUnclaimedInTitle(queue) {
+  const count = Number(queue.querySelector("[data-new-count]")?.dataset.newCount || 0);
+  document.title = count ? `(${count} not claimed) ${baseTitle}` : baseTitle;
+}
 
 // --- the live queue ------------------------------------------------------------------------------
 function liveQueue() {
@@ -169,6 +177,7 @@ function liveQueue() {
         if (fresh.length || freshFollowUps.length || nowWarnings > warnings) chime.play();
         warnings = nowWarnings;
         updateAges(queue);
+        showUnclaimedInTitle(queue);
       } else if (response.status !== 304) {
         throw new Error(`status ${response.status}`);
       }
