@@ -224,19 +224,18 @@ def _text_in(text: InboundText, body: str) -> Reply:
     if concern is None:
         audit.record("inbound_unmatched", audit.Actor.public())
         return Reply()
-    settings = current_settings()
-    if not (concern.callback_textable and settings.text_relatives_allowed):
-        return Reply()
-    variables = {
-        "reference": concern.reference,
-        "phone": display_phone(concern.team.public_phone),
-        "instruction": settings.emergency_instruction[:EMERGENCY_IN_A_TEXT],
-    }
-    return Reply(render("text_in_reply", variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
+    return _automatic_reply("text_in_reply", concern) if concern.callback_textable else Reply()
 
 
 def _follow_up_reply(concern: Concern) -> Reply:
-    """The automatic answer to a text after the call ended, where the trust allows texting this caller."""
+    """The automatic answer to a text after the call ended."""
+    return _automatic_reply("follow_up_reply", concern)
+
+
+def _automatic_reply(template_id: str, concern: Concern) -> Reply:
+    """The team has the text, the reference, and what to do if the patient is very unwell now: where the trust
+    allows texting this caller (a relative, or a text-in caller, only where it texts relatives; never a call
+    flagged for safeguarding)."""
     settings = current_settings()
     relative = concern.caller_route in (CallerRoute.FAMILY, CallerRoute.UNKNOWN)
     if concern.safeguarding or (relative and not settings.text_relatives_allowed):
@@ -246,7 +245,7 @@ def _follow_up_reply(concern: Concern) -> Reply:
         "phone": display_phone(concern.team.public_phone),
         "instruction": settings.emergency_instruction[:EMERGENCY_IN_A_TEXT],
     }
-    return Reply(render("follow_up_reply", variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
+    return Reply(render(template_id, variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 EMERGENCY_IN_A_TEXT = 90  # the trust's instruction, cut to keep the reply within two segments

@@ -57,16 +57,8 @@ def follow(primary: Concern, user: User, event: str) -> None:
             else:
                 _return_to_queue(call, user)
             continue
-        changed = _mirror(call, primary, event)
-        if changed:
-            audit.record(
-                "linked_call_followed",
-                audit.Actor.user(user.id),
-                object_type="concern",
-                object_id=call.id,
-                concern_id=call.id,
-                changes={"linked_to_id": primary.id, "event": event, "status": call.status.value},
-            )
+        if _mirror(call, primary, event):
+            _record_followed(call, primary, user, event=event, status=call.status.value)
 
 
 def _mirror(call: Concern, primary: Concern, event: str) -> bool:
@@ -118,13 +110,17 @@ def _cancel_like(call: Concern, primary: Concern, user: User) -> None:
         setattr(call, field, value)
     assert primary.local_reason is not None
     record_local_reason(call, primary.local_reason)
+    _record_followed(call, primary, user, event="cancelled", local_reason=primary.local_reason.value)
+
+
+def _record_followed(call: Concern, primary: Concern, user: User, **changes: str) -> None:
     audit.record(
         "linked_call_followed",
         audit.Actor.user(user.id),
         object_type="concern",
         object_id=call.id,
         concern_id=call.id,
-        changes={"linked_to_id": primary.id, "event": "cancelled", "local_reason": primary.local_reason.value},
+        changes={"linked_to_id": primary.id, **changes},
     )
 
 
