@@ -120,6 +120,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     DEVICE_COOKIE_NAME = "mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
+    ENROLMENT_COOKIE_NAME = "mr_enrolment"  # an enrolled display or ward tablet (services/setup/devices.py)
+    # Production enrols no display or tablet until the trust has set the address ranges they must be on.
+    DEVICE_ADDRESS_RANGES_REQUIRED = False
     # Older keys still accepted for sessions, known devices and sealed saved forms
     # while a new SECRET_KEY takes over (comma-separated).
     SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
@@ -213,6 +216,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     DEVICE_COOKIE_NAME = "__Host-mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "__Host-mr_known_device"
+    ENROLMENT_COOKIE_NAME = "__Host-mr_enrolment"
+    DEVICE_ADDRESS_RANGES_REQUIRED = True
     HSTS = True
     SMS_BACKEND = env("SMS_BACKEND", "twilio")
     ALLOW_DEMO_SEED = False
@@ -280,6 +285,7 @@ class BenchmarkConfig(ProductionConfig):
     SESSION_COOKIE_SECURE = False
     DEVICE_COOKIE_NAME = "mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
+    ENROLMENT_COOKIE_NAME = "mr_enrolment"  # an enrolled display or ward tablet (services/setup/devices.py)
     HSTS = False
     SMS_BACKEND = env("SMS_BACKEND", "console")
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

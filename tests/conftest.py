@@ -23,7 +23,7 @@ from config import TestingConfig
 from tracker import create_app
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import Base, Population
+from tracker.models import Base, Population, User
 from tracker.services.concerns import abuse
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import sessions
@@ -444,6 +444,8 @@ def login_as(app, client, trust):
     team, ward or site, and returns the user's id."""
 
     def login(role: str = "outreach", **kwargs) -> int:
+        if role == "display":
+            return enrol_display(app, client, trust)
         scope = {
             "outreach": {"team_ids": [trust["team"]]},
             "ward_staff": {"ward_id": trust["ward"]},
@@ -457,6 +459,21 @@ def login_as(app, client, trust):
         return user_id
 
     return login
+
+
+def enrol_display(app, client, trust, label: str = "Outreach office screen") -> int:
+    """Make the test client the test team's enrolled queue display (as a manager's one-time link would) and
+    return the device's id."""
+    from tracker.services.setup import devices
+
+    manager_id, _ = create_staff(app, "manager", site_id=trust["site"], totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    with app.app_context(), write_intent():
+        manager = db.session.get_one(User, manager_id)
+        link = devices.create_display(manager, trust["team"], label)
+        device, secret = devices.enrol(link.token, "127.0.0.1")
+        db.session.commit()
+    client.set_cookie(app.config["ENROLMENT_COOKIE_NAME"], secret)
+    return device.id
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Concern, User, Ward
+from tracker.services import alarms
 from tracker.services.concerns import triage
+from tracker.services.paging import warnings as staff_warnings
 from tracker.sms.console import ConsoleSender
 from tracker.worker import Worker
 
@@ -95,4 +97,52 @@ def test_a_new_call_lands_above_the_fold_marked_until_someone_opens_it(
     page.wait_for_url("**/triage/")
     expect(page.locator(f'[data-concern="{reference}"]')).not_to_contain_text("New arrival")
     assert re.match(r"^\(7 not claimed\) Queue", page.title())
+    tab.assert_clean()
+
+
+# Counts the tones the page plays: each chime or warning sound starts oscillators.
+COUNT_TONES = """
+window.__tones = 0;
+const original = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.__tones += 1; return original.call(this); };
+"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+def test_the_chime_choice_is_remembered_and_muting_it_never_silences_warnings(tab, app, trust, family, tmp_path):
+    page = tab.page
+    page.add_init_script(COUNT_TONES)
+    page.clock.install()
+    password = outreach_user(app, trust)
+    Worker(app, sender=ConsoleSender(str(tmp_path / "sms.jsonl"), stream=io.StringIO())).run_once()
+    sign_in(page, CLINICIAN, password)
+    page.wait_for_url("**/triage/")
+    # Pressing "Sign in" may already let the page play sound; if not, it says so and one press turns it on.
+    if page.get_by_role("button", name="Turn on sound").is_visible():
+        expect(page.locator("[data-sound-state]")).to_have_text("Sound is off.")
+        page.get_by_role("button", name="Turn on sound").click()
+    expect(page.locator("[data-sound-state]")).to_have_text("Sound on.")
+    page.get_by_role("button", name="Mute new-call chime").click()
+    expect(page.locator("[data-sound-state]")).to_have_text("New-call chime muted; warnings still sound.")
+    tab.check("queue-chime-muted", emergency=False)
+
+    before = page.evaluate("window.__tones")
+    family.submit()
+    assert refresh_the_queue(page).status == 200
+    expect(page.locator("[data-concern]")).to_have_count(1)
+    assert page.evaluate("window.__tones") == before, "the muted chime sounded for a new call"
+
+    with app.app_context(), write_intent():
+        alarms.raise_alarm("sms_budget_exhausted")
+        db.session.commit()
+    staff_warnings.forget()
+    assert refresh_the_queue(page).status == 200
+    expect(page.locator("[data-alarm]")).to_be_visible()
+    assert page.evaluate("window.__tones") > before, "a new warning was silent because the chime was muted"
+
+    page.reload()  # the same device remembers the choice
+    if page.get_by_role("button", name="Turn on sound").is_visible():
+        page.get_by_role("button", name="Turn on sound").click()
+    expect(page.locator("[data-sound-state]")).to_have_text("New-call chime muted; warnings still sound.")
+    expect(page.get_by_role("button", name="Unmute new-call chime")).to_be_visible()
     tab.assert_clean()

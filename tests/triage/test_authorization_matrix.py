@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
@@ -16,6 +17,9 @@ from tracker.db import write_intent
 from tracker.extensions import db
 
 ROLES = ["anonymous", "ward_staff", "outreach", "manager", "admin"]
+# Principals that are not people: the outreach office's enrolled queue display. A row that does not name it
+# expects of it what it expects of anyone not signed in (a display proves nothing about a person).
+DEVICES = ["display"]
 S = "signin"  # 302 to the sign-in page
 
 # endpoint: (method, path, {role: expected}). "{ref}" is a concern of the test trust's team.
@@ -173,12 +177,16 @@ MATRIX = {
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
-for _area in (authz_oncall, authz_records, authz_reports, authz_webhooks):
+for _area in (authz_devices, authz_oncall, authz_records, authz_reports, authz_webhooks):
     assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
     MATRIX.update(_area.ROWS)
 
 # What a role must never see in a page it may open (field-level access, ASVS 8.2.3).
-NEVER_SHOWN = {"ward_staff": ["Mum is breathing fast", "They said the doctor would come later"]}
+NEVER_SHOWN = {
+    "ward_staff": ["Mum is breathing fast", "They said the doctor would come later"],
+    # The display is read by anyone passing the office: no names, initials, free text or notes.
+    "display": ["Pat Jones", "P J", "Sam Jones", "Mum is breathing fast", "They said the doctor would come later"],
+}
 
 
 def csrf_token(client) -> str:
@@ -196,7 +204,14 @@ def test_every_route_is_in_the_matrix(app):
     assert set(MATRIX) - routes == set(), "these endpoints no longer exist"
 
 
-@pytest.mark.parametrize("role", ROLES)
+def test_every_device_page_names_every_principal():
+    """A page for devices must say what each principal gets, the display above all: no defaulting there."""
+    for endpoint, (_method, _path, expected) in MATRIX.items():
+        if endpoint.startswith("devices."):
+            assert set(expected) == {*ROLES, *DEVICES}, endpoint
+
+
+@pytest.mark.parametrize("role", ROLES + DEVICES)
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
 def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endpoint, role):
     family.submit()
@@ -212,7 +227,7 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
         response = client.post(path, data={"csrf_token": csrf_token(client)})
     else:
         response = client.get(path)
-    want = expected[role]
+    want = expected.get(role, expected["anonymous"]) if role in DEVICES else expected[role]
     if want == S:
         assert response.status_code == 302 and response.headers["Location"].startswith("/auth/sign-in"), (
             response.status_code,

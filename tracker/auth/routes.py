@@ -19,6 +19,7 @@ from tracker.problems import Problem
 from tracker.services import scope
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import auth, sessions, users
+from tracker.web import enrolment
 from tracker.web.authorisation import SignedIn, safe_next, setup_pending, signed_in_required
 from tracker.web.refusals import shown
 
@@ -101,7 +102,16 @@ def sign_in():
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("auth/sign_in.html", form=form, errors=_error_list(form), next=next_url), status
+    return (
+        render_template(
+            "auth/sign_in.html",
+            form=form,
+            errors=_error_list(form),
+            next=next_url,
+            on_display=enrolment.waiting_on_display(),
+        ),
+        status,
+    )
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])

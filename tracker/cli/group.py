@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.services.setup.hospital import SetupProblem
+from tracker.problems import Problem
 
 tracker_cli = AppGroup("tracker", help="Martha's Rule Tracker operations.")
 
@@ -17,12 +17,12 @@ def _fail(message: str) -> None:
 
 
 def _commit_or_fail(action):
-    """Run `action` in one write transaction; a SetupProblem becomes a plain message."""
+    """Run `action` in one write transaction; a refusal (a Problem) becomes a plain message."""
     with write_intent():
         try:
             result = action()
             db.session.commit()
             return result
-        except SetupProblem as problem:
+        except Problem as problem:
             db.session.rollback()
             _fail(str(problem))

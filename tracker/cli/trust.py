@@ -10,7 +10,7 @@ from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
 from tracker.models import Population, Ward
 from tracker.services.records import audit
-from tracker.services.setup import hospital
+from tracker.services.setup import devices, hospital
 from tracker.services.setup.hospital import SetupProblem
 
 
@@ -88,6 +88,12 @@ from tracker.services.setup.hospital import SetupProblem
     help="Whether a text-in call pages the on-call clinicians (off by default: it waits on the queue). "
     "Unchanged if omitted.",
 )
+@click.option(
+    "--device-address-ranges",
+    help="The network address ranges (CIDR, comma-separated, such as '10.20.0.0/16, 192.168.4.0/24') an "
+    "enrolled queue display must be on. Production sets up no display until they are set; '' clears them. "
+    "Unchanged if omitted.",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -117,6 +123,8 @@ def setup_trust_command(**options):
             )
         if options["linked_calls_counted"] is not None:
             hospital.save_linked_calls_counted(audit.Actor.cli(), options["linked_calls_counted"])
+        if options["device_address_ranges"] is not None:
+            devices.save_address_ranges(audit.Actor.cli(), options["device_address_ranges"])
         return settings
 
     _commit_or_fail(action)

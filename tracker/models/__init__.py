@@ -29,6 +29,7 @@ from tracker.models.concern import (
     next_status,
 )
 from tracker.models.confirmation import Confirmation
+from tracker.models.devices import DeviceKind, EnrolledDevice
 from tracker.models.hospital import (
     FamilyRouteStatus,
     Population,
@@ -64,6 +65,8 @@ from tracker.models.rota import (
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 
 __all__ = [
+    "DeviceKind",
+    "EnrolledDevice",
     "GENESIS_HASH",
     "OPEN_STATUS_SQL",
     "OPEN_STATUSES",

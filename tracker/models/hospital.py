@@ -94,6 +94,9 @@ class Settings(Base):
     # with an alarm), and whether they page (off by default).
     text_in_team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     text_in_paging: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The address ranges (CIDR, comma-separated) an enrolled display or ward tablet must be on
+    # (services/setup/devices.py). Production enrols none until they are set.
+    device_address_ranges: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Site(Base):

@@ -26,6 +26,7 @@ class Permission(enum.Enum):
     ACCOUNT = "account"  # one's own account pages
     FLAG_SAFEGUARDING = "flag safeguarding"  # stop every text to a call's caller
     CLEAR_SAFEGUARDING = "clear safeguarding"
+    MANAGE_DEVICES = "manage devices"  # enrol and revoke the office's queue displays
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -40,6 +41,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.ACCOUNT: frozenset(Role),
     Permission.FLAG_SAFEGUARDING: frozenset({Role.OUTREACH, Role.MANAGER}),
     Permission.CLEAR_SAFEGUARDING: frozenset({Role.MANAGER}),
+    Permission.MANAGE_DEVICES: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -152,6 +152,11 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["age_tag"] = age_tag
     app.jinja_env.globals["utcnow"] = utcnow
     app.jinja_env.globals["display_phone"] = _display_phone
+    app.jinja_env.filters["team_option"] = lambda team, chosen: {
+        "value": team.code,
+        "text": team.name,
+        "selected": team.code == (chosen or ""),
+    }
     app.jinja_env.filters["ward_option"] = lambda ward, chosen: {
         "value": str(ward.id),
         "text": f"{ward.name}, {ward.site.name}",

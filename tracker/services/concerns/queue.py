@@ -182,6 +182,23 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
     return Queue([_queue_row(r, texts) for r in follow_ups] + rows, [_queue_row(r, texts) for r in closed_rows])
 
 
+def team_queue(team_id: int) -> Queue:
+    """One team's open calls in the queue's order, for its office display (which shows no name or free text:
+    the template leaves them out). No recently closed calls: the display is for what needs doing."""
+    open_rows = db.session.execute(
+        _queue_select().where(text(f"concern.{OPEN_STATUS_SQL}"), Concern.team_id == team_id)
+    ).all()
+    texts = _Texts([r.id for r in open_rows], {r.callback_number for r in open_rows if r.callback_number})
+    failed = _failed_alerts([r.id for r in open_rows if r.status is ConcernStatus.NEW and r.linked_to is None])
+    return Queue(sorted((_queue_row(r, texts, failed) for r in open_rows), key=_order), [])
+
+
+def team_version(team_id: int) -> str:
+    """Changes whenever the team's display would show something different (as queue_version)."""
+    stamp = db.session.scalar(select(func.max(Concern.updated_at)).where(Concern.team_id == team_id))
+    return f"t{team_id}-{utcnow():%Y%m%d%H}-{stamp.isoformat() if stamp else '-'}"
+
+
 def _order(row: QueueRow) -> tuple:
     if row.arrival:
         return (0, -row.raised_at.timestamp())

@@ -70,6 +70,17 @@ def for_user(user: User) -> list[StaffWarning]:
     return found
 
 
+def for_team(team_id: int) -> list[StaffWarning]:
+    """The warnings for one team, for its office display: the same words the team's clinicians see."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], "display", (team_id,))
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    found = _worker_stopped() + _alarms() + _rota((team_id,)) + _failed_count(team_ids=[team_id])
+    _cache[key] = (time.monotonic(), found)
+    return found
+
+
 def digest(warnings: list[StaffWarning]) -> str:
     """A short fingerprint, so the queue's refresh notices a new or cleared warning."""
     # A stable hash, not hash(): that differs between processes, so every restart (or a worker
@@ -157,9 +168,12 @@ def _rota(team_ids: tuple[int, ...]) -> list[StaffWarning]:
 
 def _failed(user: User, team_ids: tuple[int, ...]) -> list[StaffWarning]:
     if scope.reach(user) is Reach.TEAMS:
-        count = failed_messages.outstanding_count(team_ids=list(team_ids))
-    else:
-        count = failed_messages.outstanding_count(site_id=user.site_id or -1)
+        return _failed_count(team_ids=list(team_ids))
+    return _failed_count(site_id=user.site_id or -1)
+
+
+def _failed_count(team_ids: list[int] | None = None, site_id: int | None = None) -> list[StaffWarning]:
+    count = failed_messages.outstanding_count(team_ids=team_ids, site_id=site_id)
     if not count:
         return []
     many = "100 or more" if count >= 100 else str(count)

@@ -47,6 +47,7 @@ class TrustSettings:
     linked_calls_counted: str = "own"  # or "once" (services/concerns/linking.py)
     text_in_team_id: int | None = None  # services/concerns/text_in.py
     text_in_paging: bool = False
+    device_address_ranges: str = ""  # services/setup/devices.py
 
     @property
     def allowed_regions(self) -> set[str]:

@@ -2,6 +2,9 @@
 // in"), the live queue (polls cheaply with the version it last saw; says so when a refresh
 // fails), and the waiting times that turn amber and red as targets pass.
 
+import { updateAges } from "./ages.mjs";
+import { makeSound } from "./sound.mjs";
+
 const body = document.body;
 
 function csrfHeaders() {
@@ -68,62 +71,34 @@ function sessionClock() {
   }, 1000);
 }
 
-// --- waiting times -------------------------------------------------------------------------------
-const TAGS = { green: "nhsuk-tag--green", amber: "nhsuk-tag--orange", red: "nhsuk-tag--red" };
-const WORDS = { green: "within target", amber: "— past half the target", red: "— past target" };
-function updateAges(root = document) {
-  root.querySelectorAll("[data-raised-at]").forEach((tag) => {
-    const minutes = Math.floor((Date.now() - Date.parse(tag.dataset.raisedAt)) / 60000);
-    const target = Number(tag.dataset.targetMinutes);
-    const state = minutes >= target ? "red" : minutes * 2 >= target ? "amber" : "green";
-    tag.classList.remove(...Object.values(TAGS));
-    tag.classList.add(TAGS[state]);
-    const hours = Math.floor(minutes / 60);
-    tag.querySelector("[data-age-text]").textContent = `${hours ? `${hours} h ` : ""}${minutes % 60} min`;
-    const words = tag.querySelector("[data-age-state]");
-    words.textContent = WORDS[state];
-    words.classList.toggle("nhsuk-u-visually-hidden", state === "green");
-  });
-}
-
 // --- sound -----------------------------------------------------------------------------------------
-// Browsers play sound only after the person has pressed something, so the queue offers a button
-// (pressed again after each page load). The on-call phone stays the alerting channel.
-const chime = (() => {
-  const button = document.querySelector("[data-sound-toggle]");
-  let context = null;
-  let on = false;
-  const show = () => {
-    if (!button) return;
-    button.setAttribute("aria-pressed", String(on));
-    button.innerHTML = `${on ? "Sound on" : "Turn on sound"}<span class="nhsuk-u-visually-hidden"> for new calls and warnings</span>`;
-  };
-  const play = () => {
-    if (!on || !context) return;
-    const now = context.currentTime;
-    [0, 0.25].forEach((offset, index) => {
-      const tone = context.createOscillator();
-      const gain = context.createGain();
-      tone.frequency.value = index ? 660 : 880;
-      gain.gain.setValueAtTime(0.2, now + offset);
-      gain.gain.exponentialRampToValueAtTime(0.001, now + offset + 0.2);
-      tone.connect(gain).connect(context.destination);
-      tone.start(now + offset);
-      tone.stop(now + offset + 0.2);
-    });
-  };
-  if (button) {
-    button.hidden = false;
-    button.addEventListener("click", () => {
-      on = !on;
-      if (on && !context) context = new AudioContext();
-      show();
-      play();
-    });
-    show();
-  }
-  return { play };
-})();
+// One press turns sound on (browsers allow no sound before it); the new-call chime is this device's
+// remembered choice, and warnings sound whatever that choice (sound.mjs).
+const soundControls = document.querySelector("[data-sound]");
+const sound = soundControls ? makeSound(() => showSound()) : null;
+function showSound() {
+  if (!soundControls) return;
+  const playing = sound.playing();
+  soundControls.querySelector("[data-sound-state]").textContent = playing
+    ? (sound.chimeOn() ? "Sound on." : "New-call chime muted; warnings still sound.")
+    : "Sound is off.";
+  soundControls.querySelector("[data-sound-on]").hidden = playing;
+  const toggle = soundControls.querySelector("[data-chime-toggle]");
+  toggle.hidden = !playing;
+  // Short on the screen (a phone has room for one line), whole to a screen reader.
+  toggle.innerHTML = `${sound.chimeOn() ? "Mute" : "Unmute"}<span class="nhsuk-u-visually-hidden"> new-call</span> chime`;
+}
+if (soundControls) {
+  soundControls.hidden = false;
+  soundControls.querySelector("[data-sound-on]").addEventListener("click", async () => {
+    await sound.turnOn();
+    sound.newCall();
+  });
+  soundControls.querySelector("[data-chime-toggle]").addEventListener("click", () => {
+    sound.setChime(!sound.chimeOn());
+  });
+  showSound();
+}
 
 // --- the count of calls waiting to be claimed, in the tab's title (seen from another tab or window) ---------
 const baseTitle = document.title.replace(/^\(\d+ not claimed\) /, "");
@@ -174,7 +149,8 @@ function liveQueue() {
         ].filter(Boolean);
         status.textContent = news.length ? `${news.join(" and ")} at ${time()}.` : `Updated at ${time()}.`;
         const nowWarnings = warningCount();
-        if (fresh.length || freshFollowUps.length || nowWarnings > warnings) chime.play();
+        if (fresh.length || freshFollowUps.length) sound?.newCall();
+        if (nowWarnings > warnings) sound?.warning();
         warnings = nowWarnings;
         updateAges(queue);
         showUnclaimedInTitle(queue);
