@@ -16,3 +16,13 @@ class FieldProblem(Problem):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+
+
+class FieldProblems(FieldProblem):
+    """Problems with several fields of one form, shown all at once: `problems` maps each field's HTML name to
+    its message, in the form's order; `field` and the message are the first."""
+
+    def __init__(self, problems: dict[str, str]):
+        field, message = next(iter(problems.items()))
+        super().__init__(field, message)
+        self.problems = dict(problems)

@@ -22,7 +22,7 @@ from tracker.models import (
     LocalReason,
     ReviewKind,
 )
-from tracker.problems import FieldProblem
+from tracker.problems import FieldProblem, FieldProblems
 from tracker.services.concerns.news2 import (
     News2InputProblem,
     News2NotApplicable,
@@ -137,24 +137,46 @@ class News2Form(PostedForm):
     on_oxygen = StringField()
 
     def news2(self, *, patient_age: int | None) -> Score:
-        """The score, or a FieldProblem naming what is missing or wrong."""
+        """The score, or every missing or wrong answer at once (FieldProblems)."""
+        problems: dict[str, str] = {}
         pregnant = raw(self.pregnant)
         if pregnant not in {"yes", "no"}:
-            raise FieldProblem("pregnant", "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy")
+            problems["pregnant"] = "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy"
         age = patient_age
         if age is None:
             typed_age = raw(self.age)
-            if not typed_age.isdigit() or not 0 <= int(typed_age) <= 120:
-                raise FieldProblem("age", "Enter the patient's age in years: NEWS2 is not valid for under-16s")
-            age = int(typed_age)
+            if not typed_age.isascii() or not typed_age.isdigit() or not 0 <= int(typed_age) <= 120:
+                problems["age"] = "Enter the patient's age in years: NEWS2 is not valid for under-16s"
+            else:
+                age = int(typed_age)
+        if age is not None and not problems:
+            try:
+                check_applicable(age_years=age, pregnant=pregnant == "yes")
+            except News2NotApplicable as problem:
+                raise FieldProblem("news2", str(problem)) from None
         observations = {name: raw(self[name]) for name in OBSERVATIONS}
         try:
-            check_applicable(age_years=age, pregnant=pregnant == "yes")
-            return score(parse_observations(observations, scale_2=raw(self.scale_2) == "yes"))
-        except News2NotApplicable as problem:
-            raise FieldProblem("news2", str(problem)) from None
-        except News2InputProblem as problem:
-            raise FieldProblem(problem.field, str(problem)) from None
+            parsed = parse_observations(observations, scale_2=raw(self.scale_2) == "yes")
+        except News2InputProblem as wrong:
+            problems.update(wrong.problems)
+        if problems:
+            raise FieldProblems({name: problems[name] for name in NEWS2_ORDER if name in problems})
+        return score(parsed)
+
+
+# The NEWS2 questions in the order the form asks them (the error summary lists them so).
+NEWS2_ORDER = (
+    "age",
+    "pregnant",
+    "respiration_rate",
+    "spo2",
+    "systolic_bp",
+    "pulse",
+    "temperature",
+    "scale_2",
+    "on_oxygen",
+    "consciousness",
+)
 
 
 class ReviewForm(VersionedForm, News2Form):

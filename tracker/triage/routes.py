@@ -25,7 +25,7 @@ from tracker.problems import FieldProblem
 from tracker.services import scope
 from tracker.services.concerns import caller_texts, caller_updates, linked_calls, queue, reads, same_patient
 from tracker.services.concerns.intake import Source, WardUnavailable, raise_concern
-from tracker.services.concerns.news2 import RESPONSE_TEXT, Response
+from tracker.services.concerns.news2 import PARAMETER_LABELS, RESPONSE_TEXT, Response
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.messaging.notifications import family_text_decision
 from tracker.services.paging import standing
@@ -168,6 +168,7 @@ def _render_concern(
     age = _age(concern.patient_dob)
     return render_template(
         "triage/concern.html",
+        **_problems_shown(problem, form.get("_action", "")),
         concern=concern,
         timeline=reads.timeline(concern),
         messages=reads.messages_for(concern),
@@ -180,6 +181,7 @@ def _render_concern(
         problem=problem,
         news2=news2,
         response_text=RESPONSE_TEXT,
+        news2_labels=PARAMETER_LABELS,
         Response=Response,
         patient_age=age,
         textable=family_text_decision(concern, settings).value == "queued",
@@ -208,6 +210,14 @@ def _render_concern(
             concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
         ),
     ), status
+
+
+def _problems_shown(problem: FieldProblem | None, action: str) -> dict:
+    """Every problem at once where the form gave several (NEWS2): each in the error summary, linked to its
+    question, and beside it."""
+    field_problems = getattr(problem, "problems", None) or ({problem.field: str(problem)} if problem else {})
+    errors = [{"text": message, "href": f"#{action}-{field}"} for field, message in field_problems.items()]
+    return {"field_problems": field_problems, "errors": errors}
 
 
 def _caller_text(concern: Concern, relatives_texted: bool) -> str:

@@ -22,6 +22,11 @@ from tracker.services.concerns.triage_problem import TriageProblem
 from tracker.services.messaging.notifications import cancel_waiting_family_texts
 
 
+class CodingProblem(FieldProblem, TriageProblem):
+    """A coding refused at one question: the close form is shown again with every answer kept, the problem
+    beside that question (never a redirect that throws the coding away)."""
+
+
 @dataclass(frozen=True)
 class Coding:
     """The outcome coding of docs/architecture.md#concerns-and-their-clocks, checked by `check()`."""
@@ -38,20 +43,25 @@ class Coding:
     def check(self, concern: Concern) -> None:
         if self.concern_type is ConcernType.ACUTE_DETERIORATION:
             if not self.clinical_review_needed:
-                raise TriageProblem("An acute deterioration always needs a clinical review")
+                raise CodingProblem("clinical_review_needed", "An acute deterioration always needs a clinical review")
             if self.deterioration_outcome is None:
-                raise TriageProblem("Choose what happened for this acute deterioration")
+                raise CodingProblem("deterioration_outcome", "Choose what happened for this acute deterioration")
         elif self.deterioration_outcome is not None:
-            raise TriageProblem("Only an acute deterioration has an escalation outcome")
+            raise CodingProblem("deterioration_outcome", "Only an acute deterioration has an escalation outcome")
         if (self.deterioration_outcome is DeteriorationOutcome.CHANGE_IN_CARE) != bool(self.change_in_care):
-            raise TriageProblem("Choose what changed in the patient's care (and only for a change in care)")
+            raise CodingProblem(
+                "change_in_care", "Choose what changed in the patient's care (and only for a change in care)"
+            )
         if self.caller_update_method is None:
-            raise TriageProblem("Say how the caller was updated, or that they could not be contacted")
+            raise CodingProblem(
+                "caller_update_method", "Say how the caller was updated, or that they could not be contacted"
+            )
         if self.caller_update_method is not CallerUpdateMethod.COULD_NOT_CONTACT:
             when = self.caller_updated_at
             if when is None or when > utcnow() + timedelta(minutes=1) or when < concern.raised_at:
-                raise TriageProblem(
-                    "The time the caller was updated must be after the call was raised, and not in the future"
+                raise CodingProblem(
+                    "caller_updated_time",
+                    "The time the caller was updated must be after the call was raised, and not in the future",
                 )
         if concern.status is ConcernStatus.REVIEWED and not self.clinical_review_needed:
             # A recorded review always counts as needed; a coding that says otherwise would hide it.

@@ -54,6 +54,16 @@ LABELS = {
     "pulse": "Pulse",
     "temperature": "Temperature",
 }
+# Each parameter of a score, in the order NEWS2's chart lists them.
+PARAMETER_LABELS = {
+    "respiration_rate": "Respiration rate",
+    "spo2": "SpO2",
+    "air_or_oxygen": "Air or oxygen",
+    "systolic_bp": "Systolic blood pressure",
+    "pulse": "Pulse",
+    "consciousness": "Consciousness",
+    "temperature": "Temperature",
+}
 
 
 class News2NotApplicable(ValueError):
@@ -61,11 +71,13 @@ class News2NotApplicable(ValueError):
 
 
 class News2InputProblem(ValueError):
-    """An observation that cannot be right; `field` names it and the message says why."""
+    """Observations that cannot be right: `problems` names each (in the form's order) and says why; `field` and
+    the message are the first."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, problems: dict[str, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.problems = problems or {field: message}
 
 
 @dataclass(frozen=True)
@@ -206,30 +218,51 @@ def score(obs: Observations) -> Score:
 
 
 def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
-    """Turn form text into Observations, refusing impossible values with a plain message."""
+    """Turn form text into Observations, naming every missing or impossible value at once (a clinician at the
+    bedside fixes them in one go). A decimal comma is read as a point ("37,5")."""
     values: dict[str, Any] = {}  # whole numbers, and the temperature as a Decimal
+    problems: dict[str, str] = {}
     for name in ("respiration_rate", "spo2", "systolic_bp", "pulse"):
         text = (raw.get(name) or "").strip()
         if not text.isascii() or not text.isdigit():
-            raise News2InputProblem(name, f"{LABELS[name]} must be a whole number")
-        values[name] = int(text)
-    text = (raw.get("temperature") or "").strip()
-    try:
-        temperature = Decimal(text)
-    except InvalidOperation:
-        raise News2InputProblem("temperature", "Temperature must be a number, like 37.2") from None
-    # A finite Decimal's exponent is an int (only NaN and infinity have a letter there).
-    if not temperature.is_finite() or cast(int, temperature.as_tuple().exponent) < -1:
-        raise News2InputProblem("temperature", "Temperature must have at most one decimal place, like 37.2")
-    values["temperature"] = temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            problems[name] = f"{LABELS[name]} must be a whole number"
+        else:
+            values[name] = int(text)
+    temperature = _temperature((raw.get("temperature") or "").strip(), problems)
+    if temperature is not None:
+        values["temperature"] = temperature
     for name, (low, high) in RANGES.items():
-        if not low <= values[name] <= high:
-            raise News2InputProblem(name, f"{LABELS[name]} must be between {low} and {high}")
+        if name in values and not low <= values[name] <= high:
+            problems[name] = f"{LABELS[name]} must be between {low} and {high}"
     try:
         consciousness = Consciousness(raw.get("consciousness") or "")
     except ValueError:
-        raise News2InputProblem("consciousness", "Choose the level of consciousness (ACVPU)") from None
+        problems["consciousness"] = "Choose the level of consciousness (ACVPU)"
     oxygen = raw.get("on_oxygen")
     if oxygen not in {"yes", "no"}:
-        raise News2InputProblem("on_oxygen", "Say whether the patient is on air or oxygen")
+        problems["on_oxygen"] = "Say whether the patient is on air or oxygen"
+    if problems:
+        ordered = {name: problems[name] for name in FORM_ORDER if name in problems}
+        field, message = next(iter(ordered.items()))
+        raise News2InputProblem(field, message, ordered)
     return Observations(consciousness=consciousness, on_oxygen=oxygen == "yes", scale_2=scale_2, **values)
+
+
+FORM_ORDER = ("respiration_rate", "spo2", "systolic_bp", "pulse", "temperature", "on_oxygen", "consciousness")
+
+
+def _temperature(text: str, problems: dict[str, str]) -> Decimal | None:
+    try:
+        temperature = Decimal(text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text)
+    except InvalidOperation:
+        problems["temperature"] = "Temperature must be a number, like 37.2"
+        return None
+    # A finite Decimal's exponent is an int (only NaN and infinity have a letter there).
+    if not temperature.is_finite() or cast(int, temperature.as_tuple().exponent) < -1:
+        problems["temperature"] = "Temperature must have at most one decimal place, like 37.2"
+        return None
+    low, high = RANGES["temperature"]
+    if not low <= temperature <= high:  # before rounding: 1e999 cannot be rounded to a tenth
+        problems["temperature"] = f"{LABELS['temperature']} must be between {low} and {high}"
+        return None
+    return temperature.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
