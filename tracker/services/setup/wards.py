@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from tracker.extensions import db
 from tracker.models import Site, Team, Ward
+from tracker.services.setup import ward_search
 
 CACHE_SECONDS = 10.0
 
@@ -146,20 +147,14 @@ def forget_wards() -> None:
 
 
 def open_wards_by_site(query: str = "") -> list[tuple[Site, list[Ward]]]:
-    """The ward chooser: each active site with its open wards, those matching `query` (a ward's or site's
-    name, or a ward's code) when one is given."""
+    """The ward chooser: each active site with its open wards, those matching `query` when one is given
+    (services/setup/ward_search.py: forgiving of spacing, word order and a typo)."""
     sites = db.session.scalars(
         select(Site).where(Site.active.is_(True)).order_by(Site.name).options(selectinload(Site.wards))
     ).all()
-    needle = query.casefold()
     grouped = []
     for site in sites:
-        wards = [
-            w
-            for w in site.wards
-            if not w.is_retired
-            and (not needle or needle in w.name.casefold() or needle in site.name.casefold() or needle in w.code)
-        ]
+        wards = [w for w in site.wards if not w.is_retired and ward_search.matches(query, w.name, site.name, w.code)]
         if wards:
             grouped.append((site, wards))
     return grouped

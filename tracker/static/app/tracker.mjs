@@ -1,12 +1,15 @@
 // Martha's Rule Tracker: start the NHS.UK frontend, then the few behaviours of our own.
 // Everything here is progressive: each page works without it.
 
+import { wardMatches } from "./ward_search.mjs";
+
 const frontend = document.documentElement.dataset.nhsukFrontend;
 if (frontend && document.body.classList.contains("nhsuk-frontend-supported")) {
   import(frontend).then(({ initAll }) => initAll());
 }
 
-// Ward chooser: filter the list as the person types (the Search button does it without script).
+// Ward chooser: filter the list as the person types (the Search button does it without script), forgiving as
+// the server's search is (ward_search.mjs).
 function wardFilter() {
   const input = document.querySelector("[data-ward-filter]");
   if (!input) return;
@@ -14,9 +17,8 @@ function wardFilter() {
   const sites = [...document.querySelectorAll("[data-ward-site]")];
   const noMatch = document.querySelector("[data-ward-no-match]");
   const apply = () => {
-    const needle = input.value.trim().toLowerCase();
     items.forEach((item) => {
-      item.hidden = needle !== "" && !item.dataset.wardSearchText.includes(needle);
+      item.hidden = !wardMatches(input.value, item.dataset.wardSearchText);
     });
     sites.forEach((site) => {
       site.hidden = ![...site.querySelectorAll("[data-ward-item]")].some((item) => !item.hidden);
