@@ -268,8 +268,13 @@ def test_a_manager_saves_a_policy_with_a_voice_fallback(app, client, read, on_ca
     page = client.get(f"{TEAM}/policy").get_data(as_text=True)
     assert "Hospital at night" in page and "020 7946 0999" in page
     summary = html.unescape(page.split("data-policy-summary>", 1)[1].split("</div>", 1)[0])
-    assert "step 3 alerts lead by voice call and waits 3 min" in summary
-    assert "ACKs hold one call for at most 10 min in all, then the next tier is paged" in summary
+    steps = [re.sub(r"\s+", " ", item).strip() for item in re.findall(r"<li>(.*?)</li>", summary, re.S)]
+    assert steps[0] == "Text the primary on call."
+    assert steps[2] == "After 5 minutes: phone the lead on call."
+    assert steps[-1].startswith("Finally, after 3 minutes: phone Hospital at night (020 7946 0999), and again every")
+    assert "ACKs hold one call for at most 10 minutes in all, then the next tier is paged" in summary
+    # Steps not in use are shown empty, not as if filled in.
+    assert 'name="step3_wait" value=""' in page or re.search(r'name="step3_wait"[^>]*value=""', page)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota, rota_check, rota_reads
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.paging.policy import DEFAULT_STEPS, policy_of, save_policy
+from tracker.services.paging.policy import summary as policy_summary
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.scope import Permission
@@ -195,6 +196,7 @@ def _policy_page(team: Team, problem: FieldProblem | None = None):
         "oncall/policy.html",
         team=team,
         policy=current,
+        summary=policy_summary(current, display_phone(current.fallback_number)) if current else [],
         form=_policy_form(current, problem),
         problem=problem,
         can_edit=_may_edit(),
@@ -231,7 +233,8 @@ def _policy_form(current: EscalationPolicy | None, problem) -> dict:
         "review_reminder_minutes": str(current.review_reminder_minutes if current else 10),
     }
     for index in range(forms.MAX_STEPS):
-        tiers, channel, wait = steps[index] if index < len(steps) else ([], AlertChannel.SMS.value, 5)
+        # A step not in use is shown empty, never as if it were filled in.
+        tiers, channel, wait = steps[index] if index < len(steps) else ([], "", "")
         values[f"step{index}_tiers"] = tiers
         values[f"step{index}_channel"] = channel
         values[f"step{index}_wait"] = str(wait)

@@ -11,6 +11,7 @@ from tracker.models import AlertChannel, EscalationPolicy, EscalationStep, Team,
 from tracker.problems import Problem
 from tracker.services.phone import Phone, PhoneProblem, parse_phone
 from tracker.services.records import audit
+from tracker.services.words import TIER_WORDS
 
 
 class PolicyProblem(Problem):
@@ -140,3 +141,29 @@ DEFAULT_STEPS = [
     StepSpec((Tier.PRIMARY,), AlertChannel.SMS, 5),
     StepSpec((Tier.SECONDARY, Tier.LEAD), AlertChannel.SMS, 5),
 ]
+
+
+def summary(policy: EscalationPolicy, fallback_shown: str) -> list[str]:
+    """The policy in plain words, one line per thing that happens, for the top of its page: "Text the primary.",
+    "After 5 minutes: text the secondary and the lead.", … "Finally phone Hospital at night …"."""
+    lines = []
+    wait_before = None
+    for step in policy.steps:
+        verb = "phone" if step.channel is AlertChannel.VOICE else "text"
+        tiers = " and the ".join(TIER_WORDS[tier].lower() for tier in step.tiers)
+        action = f"{verb} the {tiers} on call."
+        lines.append(f"After {_minutes(wait_before)}: {action}" if wait_before else action[:1].upper() + action[1:])
+        wait_before = step.wait_minutes
+    if policy.repeat_times:
+        times = "once more" if policy.repeat_times == 1 else f"{policy.repeat_times} more times"
+        lines.append(f"After {_minutes(wait_before)}: start again from the first step ({times}).")
+    verb = "phone" if policy.fallback_channel is AlertChannel.VOICE else "text"
+    lines.append(
+        f"Finally, after {_minutes(wait_before)}: {verb} {policy.fallback_name} ({fallback_shown}), and again every "
+        f"{_minutes(policy.fallback_wait_minutes)} until someone claims the call."
+    )
+    return lines
+
+
+def _minutes(count: int | None) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"
