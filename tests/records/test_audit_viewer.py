@@ -234,3 +234,20 @@ def test_a_page_view_checks_a_bounded_number_of_events(app, client, trust, manag
     html = client.get("/records/audit").get_data(as_text=True)
     assert "newer events are not checked yet" in html
     assert read.all(AuditCheckpoint)[-1].events_checked == 15
+
+
+def test_the_viewer_never_shows_none(app, client, trust, manager):
+    """Events about no call, with no fields, or with a field set to nothing, say so in words."""
+    from tracker.db import write_intent
+    from tracker.services.records import audit
+
+    with app.app_context(), write_intent():
+        audit.record("settings_saved", audit.Actor.cli())
+        audit.record("device_used", audit.Actor("device", 7), object_type="enrolled_device", object_id=7)
+        audit.record("retention_flags_set", audit.Actor.cli(), changes={"legal_hold": None, "reasons": []})
+        db.session.commit()
+    sign_in_directly(app, client, manager)
+    page = client.get("/records/audit").get_data(as_text=True)
+    assert "None" not in re.sub(r"<[^>]+>", " ", page.split("<tbody", 1)[1])
+    assert "Not about a call" in page and "No fields recorded" in page and "not set" in page
+    assert "An enrolled queue display (7)" in page

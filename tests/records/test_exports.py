@@ -79,22 +79,36 @@ def test_a_calls_export_opens_as_csv_without_patient_details(app, client, trust,
     rows = read_csv(response)
     assert len(rows) == 1
     row = rows[0]
-    assert row["Ward"] == "Ward 7" and row["Site"] == "General Hospital" and row["Status"] == "closed"
-    assert row["Concern type"] == "acute_deterioration" and row["Deterioration outcome"] == "critical_care_admission"
-    assert row["Clinical review needed"] == "yes" and row["Route"] == "family_carer_advocate"
+    # Coded values in the dashboard's words.
+    assert row["Ward"] == "Ward 7" and row["Site"] == "General Hospital" and row["Status"] == "Closed"
+    assert row["Concern type"] == "Acute deterioration"
+    assert row["Deterioration outcome"] == "Admitted to critical care (HDU or ICU)"
+    assert row["Clinical review needed"] == "yes" and row["Route"] == "Family, carer or advocate"
     assert set(exports.IDENTIFIER_HEADERS).isdisjoint(row)
     body = response.get_data(as_text=True)
     assert "Pat Jones" not in body and "07400" not in body and "+447400" not in body and "Breathing fast" not in body
 
 
-def test_times_in_the_export_are_the_trusts_local_time(app, client, trust, manager):
+def test_times_in_the_export_are_the_trusts_local_time_with_the_offset(app, client, trust, manager):
     summer = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 July in BST
     with time_machine.travel(summer, tick=False):
         make_concern(app, trust["ward"])
     with time_machine.travel(summer + timedelta(hours=1), tick=False):
         sign_in_directly(app, client, manager)
         rows = read_csv(export_calls(client, **period(date(2026, 7, 2), date(2026, 7, 2))))
-    assert [row["Raised"] for row in rows] == ["2026-07-02 00:30:00"]
+    assert [row["Raised"] for row in rows] == ["2026-07-02T00:30:00+01:00"]
+
+
+def test_the_hour_the_clocks_go_back_is_told_apart_by_its_offset(app, client, trust, manager):
+    first = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 01:30 BST
+    with time_machine.travel(first, tick=False):
+        make_concern(app, trust["ward"])
+    with time_machine.travel(first + timedelta(hours=1), tick=False):  # 01:30 GMT, an hour later
+        make_concern(app, trust["ward"], patient_name="Alex Smith")
+    with time_machine.travel(first + timedelta(hours=3), tick=False):
+        sign_in_directly(app, client, manager)
+        rows = read_csv(export_calls(client, **period(date(2026, 10, 25), date(2026, 10, 25))))
+    assert [row["Raised"] for row in rows] == ["2026-10-25T01:30:00+01:00", "2026-10-25T01:30:00+00:00"]
 
 
 def test_patient_details_come_only_with_the_box_ticked_and_a_reason_that_is_recorded(app, client, trust, manager, read):

@@ -145,6 +145,16 @@ QUEUE_ROUTE_WORDS = {
     "staff": "Staff",
     "not_yet_known": "A text (not yet known)",
 }
+# How a call came in (the call's page and the exports).
+CONCERN_CHANNEL_WORDS = {
+    "tablet": "ward tablet",
+    "own_device": "own phone or computer",
+    "phone_call": "phone call",
+    "staff": "staff route",
+    "staff_assisted": "with staff help",
+    "sms": "a text from the caller",
+}
+SPOKE_TO_WARD_WORDS = {"yes": "Yes", "no": "No"}
 NO_WARD_YET = "Ward not yet known"  # a text-in call until a clinician sets its ward
 
 WORRY_WORDS = {

@@ -36,7 +36,7 @@ from tracker.services.records import audit
 from tracker.services.scope import Permission
 from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
-from tracker.services.words import LABELS, caller_text_words
+from tracker.services.words import CONCERN_CHANNEL_WORDS, LABELS, caller_text_words
 from tracker.triage import bp
 from tracker.triage.staff_form import StaffConcernForm
 from tracker.web import concern_form_helpers as view_helpers
@@ -182,6 +182,7 @@ def _render_concern(
         news2=news2,
         response_text=RESPONSE_TEXT,
         news2_labels=PARAMETER_LABELS,
+        channel_words=CONCERN_CHANNEL_WORDS,
         Response=Response,
         patient_age=age,
         textable=family_text_decision(concern, settings).value == "queued",
@@ -199,17 +200,18 @@ def _render_concern(
             if concern.ward_id is None or concern.caller_route is CallerRoute.UNKNOWN
             else None
         ),
-        safeguarding_lead={
-            "name": settings.safeguarding_lead_name,
-            "phone": settings.safeguarding_lead_phone,
-            "shown": display_phone(settings.safeguarding_lead_phone) if settings.safeguarding_lead_phone else None,
-        },
+        safeguarding_lead=_safeguarding_lead(settings),
         unread=unread,
         paging=standing.paging_state(concern),
         waiting_target=queue.waiting_target(
             concern.status, concern.team.ack_target_minutes, concern.team.review_target_minutes
         ),
     ), status
+
+
+def _safeguarding_lead(settings) -> dict:
+    phone = settings.safeguarding_lead_phone
+    return {"name": settings.safeguarding_lead_name, "phone": phone, "shown": display_phone(phone) if phone else None}
 
 
 def _problems_shown(problem: FieldProblem | None, action: str) -> dict:

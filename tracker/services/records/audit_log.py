@@ -112,9 +112,7 @@ def search(query: AuditSearch) -> AuditPage:
     page = [
         AuditRow(
             event,
-            people.get(event.actor_id, f"user {event.actor_id}")
-            if event.actor_type == "user"
-            else ACTOR_WORDS.get(event.actor_type, event.actor_type),
+            _actor(event, people),
             reference,
             describe(event.changes),
         )
@@ -123,12 +121,20 @@ def search(query: AuditSearch) -> AuditPage:
     return AuditPage(page, rows[-1][0].id if more else None)
 
 
+def _actor(event: AuditEvent, people: dict[int | None, str]) -> str:
+    if event.actor_type == "user":
+        return people.get(event.actor_id, f"user {event.actor_id}")
+    words = ACTOR_WORDS.get(event.actor_type, event.actor_type)
+    return f"{words} ({event.actor_id})" if event.actor_type == "device" else words
+
+
 ACTOR_WORDS = {
     "public": "A member of the public",
     "worker": "The message worker",
     "system": "The system",
     "cli": "A command on the server",
     "twilio": "Twilio (the text message service)",
+    "device": "An enrolled queue display",
 }
 
 
@@ -151,9 +157,9 @@ def describe(changes: dict | None) -> list[tuple[str, str]]:
         if isinstance(value, bool):
             text = "yes" if value else "no"
         elif value is None:
-            text = "none"
+            text = "not set"
         elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value) or "none"
+            text = ", ".join(str(v) for v in value) or "not set"
         else:
             text = str(value)
         described.append((key.replace("_", " "), text))

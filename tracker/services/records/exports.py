@@ -19,7 +19,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -43,7 +43,16 @@ from tracker.models import (
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
-from tracker.services.words import NO_WARD_YET, NOT_CODED
+from tracker.services.words import (
+    CALLER_ROUTE_WORDS,
+    CONCERN_CHANNEL_WORDS,
+    LABELS,
+    NO_WARD_YET,
+    NOT_CODED,
+    SPOKE_TO_WARD_WORDS,
+    STATUS_WORDS,
+    WORRY_WORDS,
+)
 
 # Excel's sheet holds 1,048,576 rows; one is the header.
 EXCEL_MAX_ROWS = 1_048_576
@@ -150,6 +159,9 @@ def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
 # --- concerns ----------------------------------------------------------------------------------
 
 
+CHANNEL_WORDS_CAPITALISED = {code: words[:1].upper() + words[1:] for code, words in CONCERN_CHANNEL_WORDS.items()}
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -157,6 +169,7 @@ class Column:
     # text, time (a UTC instant, shown in local time), date, bool, list, number, phone (as people
     # write it: 07400 123456 rather than +447400123456, which a spreadsheet would take for a sum)
     kind: str = "text"
+    words: Mapping[str, str] | None = None  # a coded value's words, as the dashboard shows them
 
 
 def _unless_safeguarded(column: SQLColumnExpression) -> SQLColumnExpression:
@@ -170,9 +183,9 @@ def _concern_columns(identifiers: bool) -> list[Column]:
         Column("Reference", c.reference),
         Column("Site", Site.name),
         Column("Ward", func.coalesce(Ward.name, NO_WARD_YET)),
-        Column("Route", c.caller_route),
-        Column("Channel", c.channel),
-        Column("Status", c.status),
+        Column("Route", c.caller_route, words=CALLER_ROUTE_WORDS),
+        Column("Channel", c.channel, words=CHANNEL_WORDS_CAPITALISED),
+        Column("Status", c.status, words=STATUS_WORDS),
         Column("Raised", c.raised_at, "time"),
         Column("First alert sent", c.first_alert_sent_at, "time"),
         Column("Acknowledged", c.acknowledged_at, "time"),
@@ -180,16 +193,16 @@ def _concern_columns(identifiers: bool) -> list[Column]:
         Column("Caller updated", c.caller_updated_at, "time"),
         Column("Closed", c.closed_at, "time"),
         Column("Priority", c.priority, "number"),
-        Column("Review", c.review_kind),
+        Column("Review", c.review_kind, words=LABELS),
         Column("NEWS2 at review", c.news2_total, "number"),
-        Column("Concern type", c.concern_type),
+        Column("Concern type", c.concern_type, words=LABELS),
         Column("Clinical review needed", c.clinical_review_needed, "bool"),
-        Column("Deterioration outcome", c.deterioration_outcome),
-        Column("Change in care", c.change_in_care, "list"),
-        Column("Caller updated by", c.caller_update_method),
-        Column("Cancelled as", c.cancel_kind),
-        Column("Worries", c.worry_categories, "list"),
-        Column("Spoke to the ward team", c.spoke_to_ward),
+        Column("Deterioration outcome", c.deterioration_outcome, words=LABELS),
+        Column("Change in care", c.change_in_care, "list", LABELS),
+        Column("Caller updated by", c.caller_update_method, words=LABELS),
+        Column("Cancelled as", c.cancel_kind, words=LABELS),
+        Column("Worries", c.worry_categories, "list", WORRY_WORDS),
+        Column("Spoke to the ward team", c.spoke_to_ward, words=SPOKE_TO_WARD_WORDS),
         Column("Interpreter needed", c.interpreter_needed, "bool"),
         Column("Legal hold", c.legal_hold, "bool"),
         Column("Serious incident", c.serious_incident, "bool"),
@@ -252,19 +265,27 @@ def _cell_formatter(column: Column, zone: ZoneInfo, *, excel: bool) -> Callable:
     if column.kind == "time":
         if excel:  # a real date-time cell, in local time (Excel has no time zones)
             return lambda v: v.astimezone(zone).replace(tzinfo=None, microsecond=0) if v is not None else None
-        return lambda v: v.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if v is not None else None
+        # ISO 8601 with the offset, so an hour the clocks go back through is never ambiguous
+        # (2026-10-25T01:30:00+01:00, then 2026-10-25T01:30:00+00:00).
+        return lambda v: v.astimezone(zone).isoformat(timespec="seconds") if v is not None else None
     if column.kind == "date":
         return (lambda v: v) if excel else (lambda v: v.isoformat() if v is not None else None)
     if column.kind == "bool":
         return lambda v: None if v is None else ("yes" if v else "no")
+    words = column.words or {}
     if column.kind == "list":
-        return lambda v: neutralise("; ".join(str(x) for x in v)) if v else None
+        return lambda v: neutralise("; ".join(words.get(str(x), str(x)) for x in v)) if v else None
     if column.kind == "number":
         return lambda v: v
     if column.kind == "phone":
         return lambda v: neutralise(display_phone(v)) if v else None
-    # Text: enums give their coded value; everything passes the spreadsheet rule.
-    return lambda v: neutralise(v.value if hasattr(v, "value") else v)
+
+    # Text: a coded value in the dashboard's words; everything passes the spreadsheet rule.
+    def text(v: object) -> object:
+        value = v.value if hasattr(v, "value") else v
+        return neutralise(words.get(value, value) if isinstance(value, str) else value)
+
+    return text
 
 
 def _row_transform(columns: list[Column], tz: str, *, excel: bool) -> Callable[[Row], list]:
