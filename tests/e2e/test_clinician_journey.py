@@ -175,7 +175,8 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     expect(result).to_contain_text(f"NEWS2: {NEWS2_BY_HAND} (Scale 1)")
     expect(result).to_be_in_viewport()  # the page comes back at the score, not at its top
     expect(result).to_contain_text("High: emergency response by a team with critical-care skills")
-    expect(result).to_contain_text("Oxygen adds 2. Not saved yet: press Save review.")
+    expect(result.locator('[data-news2-part="air_or_oxygen"]')).to_have_text("2")  # each parameter's score
+    expect(result).to_contain_text("Not saved yet: press Save review.")
     review = page.get_by_role("region", name="Record the review")
     expect(review.get_by_label("Include NEWS2 in the review")).to_be_checked()  # what was typed is kept
     expect(review.get_by_label("Pulse", exact=True)).to_have_value("112")

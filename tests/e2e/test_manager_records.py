@@ -103,7 +103,7 @@ def test_manager_confirms_sign_in_exports_and_checks_the_audit_log(tab, app, tru
     fill_period(page, "c", today - timedelta(days=3), today)
     rows = list(csv.DictReader(io.StringIO(download(page, "download-calls").decode("utf-8-sig"))))
     assert [row["Reference"] for row in rows] == [reference]
-    assert "Patient name" not in rows[0] and rows[0]["Concern type"] == "communication"
+    assert "Patient name" not in rows[0] and rows[0]["Concern type"] == "Communication"
 
     # With patient details: a reason is needed.
     page.get_by_label("Include patient and caller details").check()
