@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, select
@@ -46,6 +46,7 @@ class Device:
     ward_id: int | None
     expires_at: datetime
     ends_soon: bool
+    last_used_on: date | None  # the trust's local day of its last use (its first use each day is audited)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def _device(row: EnrolledDevice) -> Device:
         ward_id=row.ward_id,
         expires_at=row.expires_at,
         ends_soon=row.expires_at - utcnow() < RENEW_WARNING,
+        last_used_on=row.last_used_on,
     )
 
 
@@ -254,9 +256,7 @@ def recognise(secret: str | None, address: str | None) -> Device | NotHonoured:
 
 def first_use_today(device: Device) -> bool:
     """Whether this is the device's first use of the trust's day (then the caller records it, with a write)."""
-    today = local(utcnow(), current_settings().timezone).date()
-    last = db.session.scalar(select(EnrolledDevice.last_used_on).where(EnrolledDevice.id == device.id))
-    return last != today
+    return device.last_used_on != local(utcnow(), current_settings().timezone).date()
 
 
 def note_use(device: Device) -> None:
