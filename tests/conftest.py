@@ -301,7 +301,7 @@ def trust(app):
 
 # --- the family's form ---------------------------------------------------------------------------
 
-HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission_id|kiosk)" value="([^"]*)"')
+HIDDEN = re.compile(r'<input type="hidden" name="(csrf_token|submission_id)" value="([^"]*)"')
 
 
 def hidden_fields(html: str) -> dict:
@@ -446,6 +446,8 @@ def login_as(app, client, trust):
     def login(role: str = "outreach", **kwargs) -> int:
         if role == "display":
             return enrol_display(app, client, trust)
+        if role == "tablet":
+            return enrol_tablet(app, client, trust)
         scope = {
             "outreach": {"team_ids": [trust["team"]]},
             "ward_staff": {"ward_id": trust["ward"]},
@@ -470,6 +472,20 @@ def enrol_display(app, client, trust, label: str = "Outreach office screen") -> 
     with app.app_context(), write_intent():
         manager = db.session.get_one(User, manager_id)
         link = devices.create_display(manager, trust["team"], label)
+        device, secret = devices.enrol(link.token, "127.0.0.1")
+        db.session.commit()
+    client.set_cookie(app.config["ENROLMENT_COOKIE_NAME"], secret)
+    return device.id
+
+
+def enrol_tablet(app, client, trust, ward: str = "ward", label: str = "Bay 2 tablet") -> int:
+    """Make the test client an enrolled tablet of the test trust's ward 7 (as a manager's one-time link would)
+    and return the device's id."""
+    from tracker.services.records import audit
+    from tracker.services.setup import devices, tablets
+
+    with app.app_context(), write_intent():
+        link = tablets.create_tablet(None, trust[ward], label, audit.Actor.cli())
         device, secret = devices.enrol(link.token, "127.0.0.1")
         db.session.commit()
     client.set_cookie(app.config["ENROLMENT_COOKIE_NAME"], secret)

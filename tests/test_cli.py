@@ -109,15 +109,14 @@ def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
         "main-ccot",
         "--beds",
         "Bay 1, Bay 2",
-        "--kiosk",
     )
     assert result.exit_code == 0, result.output
     assert "/w/ward-5" in result.output
     ward = read.one(Ward)
-    assert ward.code == "ward-5" and ward.beds == ["Bay 1", "Bay 2"] and ward.kiosk_default
+    assert ward.code == "ward-5" and ward.beds == ["Bay 1", "Bay 2"]
     assert read.one(Settings).text_relatives_allowed
     listing = run(app, "list-wards").output
-    assert "ward-5" in listing and "kiosk" in listing
+    assert "ward-5" in listing
     actions = [e.action for e in read.all(AuditEvent)]
     assert actions == ["settings_changed", "site_added", "team_added", "ward_added"]
 

@@ -1,6 +1,6 @@
 def test_the_form_opens_for_a_ward(family):
     hidden = family.open()
-    assert set(hidden) == {"csrf_token", "submission_id", "kiosk"}
+    assert set(hidden) == {"csrf_token", "submission_id"}
 
 
 def test_a_submission_redirects_to_its_confirmation(family, client):

@@ -66,3 +66,22 @@ def reference_on(page: Page) -> str:
     reference = page.locator("[data-reference]").inner_text().strip()
     assert REFERENCE.fullmatch(reference), reference
     return reference
+
+
+def make_tablet(tab, app, trust, base_url: str, ward: str = "ward") -> None:
+    """Make this browser an enrolled tablet of the test trust's ward 7, as opening a manager's one-time set-up
+    link on it would (the link's own page is tested in tests/devices/test_ward_tablets.py)."""
+    from tests.conftest import enrol_tablet
+
+    cookies = _Cookies()
+    enrol_tablet(app, cookies, trust, ward)
+    tab.context.add_cookies([{"name": cookies.name, "value": cookies.value, "url": base_url}])
+
+
+class _Cookies:
+    """Takes the cookie `enrol_tablet` gives a test client."""
+
+    name = value = ""
+
+    def set_cookie(self, name: str, value: str) -> None:
+        self.name, self.value = name, value

@@ -2,7 +2,7 @@
 the form, get a reference, and the texts go out. Every page passes axe-core's WCAG 2.2 AA rules,
 shows the emergency instruction, and is saved as a screenshot for review.
 
-Then the ward tablet (`/w/<code>?kiosk=1`), where the next family must never see the last one's
+Then the ward tablet (a browser enrolled as the ward's tablet, opening `/w/<code>`), where the next family must never see the last one's
 answers: a confirmation goes back to a blank form after a minute or on Done; a half-filled form
 left alone asks "Are you still there?" after three minutes and clears 30 seconds later; Back
 shows nothing of the family before; and without JavaScript, Done still works and nothing
@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import DUTY_MOBILE, FAMILY_MOBILE
-from tests.e2e.family_form import FAMILY, HALF, fill_in_everything, fill_in_half, reference_on, send
+from tests.e2e.family_form import FAMILY, HALF, fill_in_everything, fill_in_half, make_tablet, reference_on, send
 from tracker.models import AuditEvent, Concern, Message, SendState
 from tracker.sms.console import ConsoleSender
 from tracker.worker import Worker
@@ -150,7 +150,7 @@ def test_the_pages_around_the_form_help_people_who_cannot_use_it(tab):
 
 # --- the ward tablet ------------------------------------------------------------------------------
 
-KIOSK = "/w/w7?kiosk=1"
+KIOSK = "/w/w7"  # on a browser made the ward's tablet (make_tablet)
 TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
 
 
@@ -188,7 +188,8 @@ def assert_nothing_of_the_family(tab, typed: dict, reference: str | None = None)
         assert reference not in page.content(), f"the last reference is still on the page at {page.url}"
 
 
-def test_kiosk_pages_pass_axe_and_keep_going_keeps_what_was_typed(tab):
+def test_kiosk_pages_pass_axe_and_keep_going_keeps_what_was_typed(tab, app, trust, base_url):
+    make_tablet(tab, app, trust, base_url)
     page = tab.page
     page.clock.install()
     page.goto(KIOSK)
@@ -227,7 +228,8 @@ def test_kiosk_pages_pass_axe_and_keep_going_keeps_what_was_typed(tab):
 
 
 @TABLET_ONLY
-def test_kiosk_confirmation_clears_itself_and_back_shows_nothing(tab):
+def test_kiosk_confirmation_clears_itself_and_back_shows_nothing(tab, app, trust, base_url):
+    make_tablet(tab, app, trust, base_url)
     page = tab.page
     page.clock.install()
     page.goto(KIOSK)
@@ -254,7 +256,8 @@ def test_kiosk_confirmation_clears_itself_and_back_shows_nothing(tab):
 
 
 @TABLET_ONLY
-def test_kiosk_half_filled_form_warns_then_clears(tab):
+def test_kiosk_half_filled_form_warns_then_clears(tab, app, trust, base_url):
+    make_tablet(tab, app, trust, base_url)
     page = tab.page
     page.clock.install()
     page.goto(KIOSK)  # the blank form a previous reset left behind
@@ -295,8 +298,11 @@ def test_kiosk_half_filled_form_warns_then_clears(tab):
 
 
 @TABLET_ONLY
-def test_kiosk_without_javascript_done_link_returns_to_a_blank_form_and_nothing_refreshes(open_tab, trust):
+def test_kiosk_without_javascript_done_link_returns_to_a_blank_form_and_nothing_refreshes(
+    open_tab, app, trust, base_url
+):
     tab = open_tab(java_script_enabled=False)
+    make_tablet(tab, app, trust, base_url)
     page = tab.page
     response = page.goto(KIOSK)
     assert response.headers["cache-control"] == "no-store"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import hidden_fields, valid_answers
+from tests.conftest import enrol_tablet, hidden_fields, valid_answers
 from tracker.models import AuditEvent, Concern, Message
 
 
@@ -169,31 +169,23 @@ def test_the_confirmation_is_only_for_the_browser_that_sent_the_form(family, app
     assert response.status_code == 302 and response.headers["Location"].startswith("/w/w7")
 
 
-def test_kiosk_mode_marks_the_form_and_a_fresh_kiosk_form_forgets_the_last_confirmation(family, client):
-    html = page(client.get("/w/w7?kiosk=1"))
+def test_on_an_enrolled_tablet_the_form_is_a_kiosk_and_a_fresh_one_forgets_the_last_confirmation(
+    family, client, app, trust
+):
+    enrol_tablet(app, client, trust)
+    html = page(client.get("/w/w7"))
     assert "data-kiosk-form" in html and 'data-idle-seconds="180"' in html and 'data-warning-seconds="30"' in html
-    hidden = hidden_fields(html)
-    assert hidden["kiosk"] == "1"
-    family.submit(hidden)
+    family.submit()
     sent = page(client.get("/w/w7/sent"))
     assert "data-kiosk-done" in sent and 'data-seconds="60"' in sent and 'http-equiv="refresh"' not in sent
-    client.get("/w/w7?kiosk=1")  # "Done": the next family's blank form
+    client.get("/w/w7")  # "Done": the next family's blank form
     assert client.get("/w/w7/sent").status_code == 302  # Back shows nothing of the last family
 
 
-def test_a_kiosk_submission_is_recorded_as_from_the_ward_tablet(family, read):
-    family.submit(family.open("?kiosk=1"))
+def test_a_submission_from_an_enrolled_tablet_is_recorded_as_from_the_ward_tablet(family, client, app, trust, read):
+    enrol_tablet(app, client, trust)
+    family.submit()
     assert read.one(Concern).channel.value == "tablet"
-
-
-def test_the_ward_setting_turns_kiosk_mode_on_without_the_query(client, app, trust):
-    from tracker.extensions import db
-    from tracker.models import Ward
-
-    with app.app_context():
-        db.session.get(Ward, trust["ward"]).kiosk_default = True
-        db.session.commit()
-    assert "data-kiosk-form" in page(client.get("/w/w7"))
 
 
 def test_an_unknown_ward_code_says_so_kindly_and_offers_the_wards_and_the_phone(client, trust):
@@ -211,8 +203,8 @@ def test_a_retired_ward_link_still_works_and_suggests_where_its_patients_went(cl
 
 
 def test_a_code_typed_in_capitals_reaches_the_ward(client, trust):
-    response = client.get("/w/W7?kiosk=1")
-    assert response.status_code == 301 and response.headers["Location"] == "/w/w7?kiosk=1"
+    response = client.get("/w/W7")
+    assert response.status_code == 301 and response.headers["Location"] == "/w/w7"
 
 
 @pytest.mark.parametrize("code", ["w7%00", "a" * 200, "%E2%80%AEw7", "w7;drop", "w7%20", "%27%20OR%201%3D1"])
@@ -237,15 +229,21 @@ def test_the_privacy_notice_and_accessibility_statement_exist(client, trust):
     assert "Accessibility statement" in page(client.get("/accessibility"))
 
 
-def test_on_a_ward_tablet_every_link_leads_back_to_the_kiosk_form(client, trust):
-    html = page(client.get("/w/w7?kiosk=1"))
+def test_on_a_ward_tablet_every_link_leads_back_to_the_kiosk_form(client, app, trust):
+    enrol_tablet(app, client, trust)
+    html = page(client.get("/w/w7"))
     assert "Staff sign in" not in html and "Choose a different ward" not in html
-    assert 'class="nhsuk-header__service-logo" href="/w/w7?kiosk=1"' in html
-    privacy = page(client.get("/privacy?back=/w/w7%3Fkiosk%3D1"))
-    assert 'href="/w/w7?kiosk=1"' in privacy and "Back to the form" in privacy and "Staff sign in" not in privacy
+    assert 'class="nhsuk-header__service-logo" href="/w/w7"' in html
+    assert 'href="/privacy?back=/w/w7"' in html and 'data-kiosk-home="/w/w7"' in html
+    privacy = page(client.get("/privacy?back=/w/w7"))
+    assert 'href="/w/w7"' in privacy and "Back to the form" in privacy and "Staff sign in" not in privacy
+    assert 'data-kiosk-home="/w/w7"' in privacy
 
 
-@pytest.mark.parametrize("back", ["https://evil.example", "//evil.example", "/triage/", "/w/w7", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "back", ["https://evil.example", "//evil.example", "/triage/", "/w/w7", "/w/w7?kiosk=1", "javascript:alert(1)"]
+)
 def test_the_privacy_pages_back_link_only_returns_to_a_kiosk_form(client, trust, back):
+    """On a device that is not a ward tablet, even our own ward's form is no kiosk to go back to."""
     html = page(client.get("/privacy", query_string={"back": back}))
     assert "Back to the form" not in html and "Staff sign in" in html

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import time_machine
 
-from tests.conftest import FAMILY_MOBILE
+from tests.conftest import FAMILY_MOBILE, enrol_tablet
 from tracker.clock import utcnow
 from tracker.models import Concern, Confirmation
 
@@ -51,10 +51,10 @@ def test_the_worker_deletes_confirmations_after_24_hours(app, client, family, re
     assert read.count(Confirmation) == 0
 
 
-def test_a_kiosk_forgets_the_last_confirmation_when_the_form_opens_again(client, family):
-    hidden = family.open("?kiosk=1")
-    family.submit(hidden)
+def test_a_kiosk_forgets_the_last_confirmation_when_the_form_opens_again(client, family, app, trust):
+    enrol_tablet(app, client, trust)
+    family.submit()
     assert client.get("/w/w7/sent").status_code == 200
-    family.open("?kiosk=1")
+    family.open()
     back = client.get("/w/w7/sent")
     assert back.status_code == 302 and re.search(r"/w/w7", back.headers["Location"])

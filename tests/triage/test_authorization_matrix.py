@@ -17,9 +17,10 @@ from tracker.db import write_intent
 from tracker.extensions import db
 
 ROLES = ["anonymous", "ward_staff", "outreach", "manager", "admin"]
-# Principals that are not people: the outreach office's enrolled queue display. A row that does not name it
-# expects of it what it expects of anyone not signed in (a display proves nothing about a person).
-DEVICES = ["display"]
+# Principals that are not people: the outreach office's enrolled queue display and a ward's enrolled tablet for
+# families. A row that does not name them expects of them what it expects of anyone not signed in (a device
+# proves nothing about a person).
+DEVICES = ["display", "tablet"]
 S = "signin"  # 302 to the sign-in page
 
 # endpoint: (method, path, {role: expected}). "{ref}" is a concern of the test trust's team.

@@ -10,7 +10,7 @@ from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
 from tracker.models import Population, Ward
 from tracker.services.records import audit
-from tracker.services.setup import devices, hospital
+from tracker.services.setup import devices, hospital, tablets
 from tracker.services.setup.hospital import SetupProblem
 
 
@@ -220,8 +220,7 @@ def add_team_command(code, site_code, name, population, public_phone, duty_phone
 @click.option("--population", type=click.Choice([p.value for p in Population]), default="adult", show_default=True)
 @click.option("--beds", default="", help="Bed or bay labels, comma-separated (optional).")
 @click.option("--nurse-in-charge-phone")
-@click.option("--kiosk/--no-kiosk", default=False, help="Open its link in kiosk mode (a ward tablet).")
-def add_ward_command(code, name, site_code, team_code, population, beds, nurse_in_charge_phone, kiosk):
+def add_ward_command(code, name, site_code, team_code, population, beds, nurse_in_charge_phone):
     """Add a ward and print its permanent link (for the poster's QR code)."""
     ward = _commit_or_fail(
         lambda: hospital.add_ward(
@@ -233,10 +232,22 @@ def add_ward_command(code, name, site_code, team_code, population, beds, nurse_i
             population=Population(population),
             beds=[b for b in beds.split(",") if b.strip()],
             nurse_in_charge_phone=nurse_in_charge_phone,
-            kiosk_default=kiosk,
         )
     )
     click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
+
+
+@tracker_cli.command("enrol-tablet")
+@click.argument("code")
+@click.option("--name", "label", default="Ward tablet", show_default=True, help="Told apart by it on Ward tablets.")
+def enrol_tablet_command(code, label):
+    """Print a one-time link (for an hour) that sets up the device it is opened on as this ward's tablet for
+    families, in kiosk mode. Managers do the same from the Ward tablets page."""
+    link = _commit_or_fail(
+        lambda: tablets.create_tablet(None, hospital.ward_by_code(code).id, label, audit.Actor.cli())
+    )
+    base = current_app.config["PUBLIC_BASE_URL"]
+    click.echo(f"Open this link on the ward's tablet, once, within the hour: {base}/devices/enrol/{link.token}")
 
 
 @tracker_cli.command("retire-ward")
@@ -259,5 +270,5 @@ def list_wards_command():
     """Print every ward's permanent link."""
     base = current_app.config["PUBLIC_BASE_URL"]
     for ward in db.session.scalars(select(Ward).order_by(Ward.site_id, Ward.name)):
-        state = "retired" if ward.is_retired else ("kiosk" if ward.kiosk_default else "open")
+        state = "retired" if ward.is_retired else "open"
         click.echo(f"{ward.code:<20} {state:<8} {base}/w/{ward.code}   {ward.name}")

@@ -14,3 +14,12 @@ class NewDisplayForm(PostedForm):
     label = StringField(
         validators=[typed("The display's name", 80, multiline=False, required="Enter a name for this display")]
     )
+
+
+class NewTabletForm(PostedForm):
+    """Read with `wards`: the codes of the wards the manager may set up a tablet for."""
+
+    ward = StringField(validators=[one_of(lambda form: form.context["wards"], "Choose the ward this tablet is for")])
+    label = StringField(
+        validators=[typed("The tablet's name", 80, multiline=False, required="Enter a name for this tablet")]
+    )

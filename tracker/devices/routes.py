@@ -12,13 +12,13 @@ from tracker.db import begin_write
 from tracker.devices import bp
 from tracker.devices.forms import NewDisplayForm
 from tracker.extensions import db
-from tracker.models import Team
+from tracker.models import DeviceKind, Team
 from tracker.problems import FieldProblem, Problem
 from tracker.services import scope
 from tracker.services.concerns import queue
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.scope import Permission
-from tracker.services.setup import devices
+from tracker.services.setup import devices, wards
 from tracker.services.setup.settings import current_settings
 from tracker.web import enrolment
 from tracker.web.authorisation import requires
@@ -68,18 +68,24 @@ def create_display():
     return displays_page(new_link=new_link)
 
 
+TURNED_OFF = {
+    DeviceKind.DISPLAY: "The display was turned off. Its screen now says it is not set up.",
+    DeviceKind.TABLET: "The tablet was turned off. Its ward's form no longer clears itself on it.",
+}
+
+
 @bp.post("/devices/<int:device_id>/revoke")
 @requires(Permission.MANAGE_DEVICES)
 def revoke(device_id: int):
     try:
-        devices.revoke(_user(), device_id)
+        kind = devices.revoke(_user(), device_id)
     except Problem as refused:
         return shown(
             refused, lambda problem: displays_page(problem=problem, status=400), page=url_for(".displays_page")
         )
     db.session.commit()
-    flash("The display was turned off. Its screen now says it is not set up.", "success")
-    return redirect(url_for(".displays_page"))
+    flash(TURNED_OFF[kind], "success")
+    return redirect(url_for(".tablets_page" if kind is DeviceKind.TABLET else ".displays_page"))
 
 
 @bp.get("/devices/enrol/<token>")
@@ -90,7 +96,8 @@ def enrol_page(token: str):
     if device is None:
         return render_template("devices/enrol.html", device=None), 404
     team = db.session.get(Team, device.team_id) if device.team_id else None
-    return render_template("devices/enrol.html", device=device, team=team, token=token)
+    ward = wards.ward_by_id(device.ward_id) if device.ward_id else None
+    return render_template("devices/enrol.html", device=device, team=team, ward=ward, token=token)
 
 
 @bp.post("/devices/enrol/<token>")
@@ -101,7 +108,9 @@ def enrol(token: str):
         db.session.rollback()
         return render_template("devices/enrol.html", device=None, refused=str(refused)), 400
     db.session.commit()
-    response = redirect(url_for(".display_page"))
+    ward = wards.ward_by_id(device.ward_id) if device.ward_id else None
+    # A ward's tablet goes straight to its ward's form, in kiosk mode; a display to its calls.
+    response = redirect(url_for("public.concern_form", code=ward.code) if ward else url_for(".display_page"))
     enrolment.keep(response, secret, device.expires_at)
     return response
 

@@ -97,6 +97,9 @@ class Settings(Base):
     # The address ranges (CIDR, comma-separated) an enrolled display or ward tablet must be on
     # (services/setup/devices.py). Production enrols none until they are set.
     device_address_ranges: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Until when a ward's old "kiosk by default" setting still makes its link open in kiosk mode on every device
+    # (services/setup/tablets.py): set by the upgrade that brought enrolled tablets, 30 days on.
+    kiosk_default_until: Mapped[datetime | None]
 
 
 class Site(Base):
@@ -149,7 +152,8 @@ class Ward(Base):
     # Optional bed or bay labels, one per line, offered as a list on the form.
     bed_labels: Mapped[str | None] = mapped_column(Text)
     nurse_in_charge_phone: Mapped[str | None] = mapped_column(String(32))
-    # The ward tablet opens its link in kiosk mode without needing ?kiosk=1.
+    # The old ward-wide kiosk setting, honoured only until Settings.kiosk_default_until or the ward's first
+    # enrolled tablet (services/setup/tablets.py); a ward tablet is an enrolled device now.
     kiosk_default: Mapped[bool] = mapped_column(Boolean, default=False)
     retired_at: Mapped[datetime | None]
     # Where a retired ward's patients went, offered (never silently used) on its old link.

@@ -7,7 +7,6 @@ import logging
 import re
 import secrets
 from datetime import timedelta
-from typing import TypedDict
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -26,12 +25,12 @@ from tracker.services.concerns.intake import (
 )
 from tracker.services.messaging.notifications import FamilyText
 from tracker.services.records import audit
-from tracker.services.setup import wards
+from tracker.services.setup import tablets, wards
 from tracker.services.setup.settings import current_settings
 from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
 from tracker.web import concern_form_helpers as view_helpers
-from tracker.web import contact
+from tracker.web import contact, enrolment
 from tracker.web.concern_form import ConcernForm
 
 log = logging.getLogger(__name__)
@@ -41,12 +40,6 @@ WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 # kept 24 hours, services/concerns/confirmations.py).
 CONFIRMATION_SHOWN_FOR = timedelta(minutes=30)
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-class KioskArgument(TypedDict, total=False):
-    """The one query argument carried from link to link (typed, so url_for's own keywords never match it)."""
-
-    kiosk: str
 
 
 def _new_submission_id() -> str:
@@ -60,8 +53,10 @@ def _find_ward(code: str) -> WardInfo | None:
     return ward_by_code(code)
 
 
-def _kiosk_requested(ward: WardInfo) -> bool:
-    return request.args.get("kiosk") == "1" or ward.kiosk_default
+def _kiosk(ward: WardInfo) -> bool:
+    """Kiosk mode comes from this device's enrolment as a ward tablet (or, for a while, the ward's old
+    setting), never from anything in the request a family's phone could carry (services/setup/tablets.py)."""
+    return tablets.kiosk_for(ward, enrolment.this_device()).on
 
 
 def _kiosk_config() -> dict:
@@ -154,20 +149,17 @@ def concern_form(code: str):
     if ward.code != code and request.method == "GET":
         # Built from what we know only: request arguments never reach url_for (`_external`,
         # `_scheme` and the like would build links to any host).
-        return redirect(url_for(".concern_form", code=ward.code, **_kiosk_argument()), 301)
+        return redirect(url_for(".concern_form", code=ward.code), 301)
 
+    kiosk = _kiosk(ward)
     if request.method == "GET":
-        kiosk = _kiosk_requested(ward)
         if kiosk:
             # A fresh kiosk form: forget the last family's confirmation, so Back shows nothing.
             session.pop("confirmation", None)
-        form = ConcernForm(
-            bed_labels=ward.beds, data={"submission_id": _new_submission_id(), "kiosk": "1" if kiosk else ""}
-        )
+        form = ConcernForm(bed_labels=ward.beds, data={"submission_id": _new_submission_id()})
         return _render_form(ward, form, kiosk)
 
     form = ConcernForm(request.form, bed_labels=ward.beds)
-    kiosk = form.wants_kiosk
     try:
         csrf.protect()
         csrf_expired = False
@@ -203,10 +195,6 @@ def concern_form(code: str):
     return redirect(url_for(".sent", code=ward_code), 303)
 
 
-def _kiosk_argument() -> KioskArgument:
-    return {"kiosk": "1"} if request.args.get("kiosk") == "1" else {}
-
-
 def _confirmation(
     concern_id: int, ward_code: str, reference: str, family_text: FamilyText, number: str | None, kiosk: bool
 ) -> str:
@@ -230,8 +218,7 @@ def sent(code: str):
         return _unavailable_ward(code, None)
     shown = confirmations.find(session.get("confirmation"), ward.code, CONFIRMATION_SHOWN_FOR)
     if shown is None:
-        kiosk_argument: KioskArgument = {"kiosk": "1"} if _kiosk_requested(ward) else {}
-        return redirect(url_for(".concern_form", code=ward.code, **kiosk_argument))
+        return redirect(url_for(".concern_form", code=ward.code))
     settings = current_settings()
     return render_template(
         "public/sent.html",
@@ -245,14 +232,18 @@ def sent(code: str):
     )
 
 
-KIOSK_BACK = re.compile(r"^/w/[a-z0-9][a-z0-9-]{0,31}\?kiosk=1$")
+KIOSK_BACK = re.compile(r"^/w/[a-z0-9][a-z0-9-]{0,31}$")
 
 
 def _back_to_kiosk() -> str | None:
-    """Where "Back to the form" goes from the privacy and accessibility pages on a ward tablet:
-    only ever one of our own kiosk forms."""
+    """Where "Back to the form" goes from the privacy and accessibility pages in kiosk mode: only ever one of
+    our own ward forms, and only when that form is a kiosk on this device (so a link passed around never puts a
+    phone's pages in kiosk mode)."""
     back = request.args.get("back", "")
-    return back if KIOSK_BACK.match(back) else None
+    if not KIOSK_BACK.match(back):
+        return None
+    ward = _find_ward(back.removeprefix("/w/"))
+    return back if ward is not None and not ward.is_retired and _kiosk(ward) else None
 
 
 @bp.get("/privacy")

@@ -130,7 +130,6 @@ class ConcernForm(FlaskForm):
         validators=[Clean(_l("Communication needs"), multiline=True)],
     )
     submission_id = HiddenField()
-    kiosk = HiddenField()
     # The honeypot: hidden from people and assistive technology, filled in by naive bots.
     website = StringField(_l("Leave this box empty"))
 
@@ -224,10 +223,6 @@ class ConcernForm(FlaskForm):
         if dob.year < 1900:
             raise ValidationError(_l("Date of birth must be after 1900"))
         self.dob = dob
-
-    @property
-    def wants_kiosk(self) -> bool:
-        return self.kiosk.data == "1"
 
     @property
     def valid_submission_id(self) -> str | None:

@@ -55,16 +55,16 @@ DEMO_TEAMS = [
     ("ngh-pccot", "ngh", "Children's Outreach Team", Population.PAEDIATRIC, "020 7946 0102", "07400 900102"),
     ("rch-ccot", "rch", "Critical Care Outreach Team", Population.ADULT, "020 7946 0201", "07400 900201"),
 ]
-# code, name, team, beds, kiosk (a ward tablet); each ward is at its team's site and shares its population
+# code, name, team, beds; each ward is at its team's site and shares its population
 DEMO_WARDS = [
-    ("ngh-7b", "Ward 7B (Respiratory)", "ngh-ccot", ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"], False),
-    ("ngh-9", "Ward 9 (Surgical)", "ngh-ccot", [], False),
-    ("ngh-amu", "Acute Medical Unit", "ngh-ccot", [], True),
-    ("ngh-rainbow", "Rainbow Ward (Children)", "ngh-pccot", ["Bed 1", "Bed 2", "Bed 3", "Bed 4"], False),
-    ("ngh-starlight", "Starlight Ward (Children's Surgery)", "ngh-pccot", [], False),
-    ("rch-oak", "Oak Ward", "rch-ccot", [], False),
-    ("rch-willow", "Willow Ward", "rch-ccot", [], False),
-    ("rch-elm", "Elm Ward (Stroke)", "rch-ccot", [], True),
+    ("ngh-7b", "Ward 7B (Respiratory)", "ngh-ccot", ["Bay 1", "Bay 2", "Bay 3", "Side room 1", "Side room 2"]),
+    ("ngh-9", "Ward 9 (Surgical)", "ngh-ccot", []),
+    ("ngh-amu", "Acute Medical Unit", "ngh-ccot", []),
+    ("ngh-rainbow", "Rainbow Ward (Children)", "ngh-pccot", ["Bed 1", "Bed 2", "Bed 3", "Bed 4"]),
+    ("ngh-starlight", "Starlight Ward (Children's Surgery)", "ngh-pccot", []),
+    ("rch-oak", "Oak Ward", "rch-ccot", []),
+    ("rch-willow", "Willow Ward", "rch-ccot", []),
+    ("rch-elm", "Elm Ward (Stroke)", "rch-ccot", []),
 ]
 # email (before @demo-hospitals.invalid), name, role, and where they work: a site, teams or a ward; a mobile
 DEMO_PEOPLE: list[tuple[str, str, Role, dict[str, str | list[str]]]] = [
@@ -117,9 +117,8 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
             population=teams[team].population,
             beds=beds,
             nurse_in_charge_phone="020 7946 0300",
-            kiosk_default=kiosk,
         )
-        for code, name, team, beds, kiosk in DEMO_WARDS
+        for code, name, team, beds in DEMO_WARDS
     }
     accounts, users = _seed_people(actor, sites, teams, wards)
     _seed_on_call(actor, teams["ngh-ccot"], teams["ngh-pccot"], users)

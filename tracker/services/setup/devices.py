@@ -3,7 +3,12 @@ team's queue display with a one-time link opened on that screen; the link gives 
 (kept in its HttpOnly cookie, stored here only as a hash) that lets it show the team's open calls with nobody
 signed in. The device is limited to the address ranges the trust sets (production enrols none until they are
 set), ends after its lifetime, and can be revoked at once. Creating, enrolling and revoking are audited, and
-so is each device's first use of each day, never every refresh."""
+so is each device's first use of each day, never every refresh.
+
+A ward's tablet for families (services/setup/tablets.py) is enrolled the same way, for a year, but is not limited
+to the address ranges: its enrolment grants no access to anything, it only makes the family form clear itself
+for the next family, so refusing it off the trust's network would only leave one family's answers on screen for
+the next."""
 
 from __future__ import annotations
 
@@ -71,6 +76,7 @@ class DeviceRow:
     kind: DeviceKind
     label: str
     team_name: str | None
+    ward_id: int | None
     created_at: datetime
     enrolled_at: datetime | None
     expires_at: datetime | None
@@ -154,34 +160,39 @@ def create_display(user: User, team_id: int, label: str) -> NewLink:
     team = db.session.scalar(select(Team).where(Team.id == team_id, scope.teams(user), Team.active.is_(True)))
     if team is None:
         raise FieldProblem("team", "Choose one of your teams")
-    name = " ".join(label.split())[:80]
-    if not name:
-        raise FieldProblem("label", "Enter a name for this display, such as Outreach office screen")
+    name = _label(label, "Enter a name for this display, such as Outreach office screen")
     if ranges_required() and not current_settings().device_address_ranges:
         raise DeviceProblem(
             "No display can be set up until the trust has set the network address ranges displays must be on "
             "(flask tracker setup-trust --device-address-ranges). Ask an administrator."
         )
+    device = EnrolledDevice(kind=DeviceKind.DISPLAY, label=name, site_id=team.site_id, team_id=team.id)
+    return new_link(device, audit.Actor.user(user.id), created_by_id=user.id)
+
+
+def _label(label: str, missing: str) -> str:
+    name = " ".join(label.split())[:80]
+    if not name:
+        raise FieldProblem("label", missing)
+    return name
+
+
+def new_link(device: EnrolledDevice, actor: audit.Actor, created_by_id: int | None) -> NewLink:
+    """Give a new enrolment its one-time link (returned once: only its hash is kept), audited."""
     token = secrets.token_urlsafe(32)
-    device = EnrolledDevice(
-        kind=DeviceKind.DISPLAY,
-        label=name,
-        site_id=team.site_id,
-        team_id=team.id,
-        created_by_id=user.id,
-        link_hash=_hash(token),
-        link_expires_at=utcnow() + LINK_LIFETIME,
-    )
+    device.created_by_id = created_by_id
+    device.link_hash = _hash(token)
+    device.link_expires_at = utcnow() + LINK_LIFETIME
     db.session.add(device)
     db.session.flush()
     audit.record(
         "device_enrolment_created",
-        audit.Actor.user(user.id),
+        actor,
         object_type="enrolled_device",
         object_id=device.id,
-        changes={"kind": device.kind.value, "team_id": team.id},
+        changes={"kind": device.kind.value, "team_id": device.team_id, "ward_id": device.ward_id},
     )
-    return NewLink(device.id, token, device.link_expires_at)  # type: ignore[arg-type]
+    return NewLink(device.id, token, device.link_expires_at)
 
 
 def pending_link(token: str) -> EnrolledDevice | None:
@@ -201,7 +212,7 @@ def enrol(token: str, address: str | None) -> tuple[Device, str]:
         raise DeviceProblem(
             "This set-up link has been used, has expired or was cancelled. Ask a manager for a new one."
         )
-    if not address_allowed(address, current_settings().device_address_ranges):
+    if device.kind is DeviceKind.DISPLAY and not address_allowed(address, current_settings().device_address_ranges):
         raise DeviceProblem(
             "This device is not on the hospital network the trust allows displays on. "
             "Connect it to that network, or ask an administrator to add its address range."
@@ -248,8 +259,8 @@ def recognise(secret: str | None, address: str | None) -> Device | NotHonoured:
     if row.revoked_at is not None:
         return NotHonoured("This screen's set-up was cancelled by a manager.")
     if row.expires_at is None or row.expires_at <= utcnow():
-        return NotHonoured("This screen's set-up has ended (it lasts 90 days).")
-    if not address_allowed(address, current_settings().device_address_ranges):
+        return NotHonoured(f"This screen's set-up has ended (it lasts {LIFETIME[row.kind].days} days).")
+    if row.kind is DeviceKind.DISPLAY and not address_allowed(address, current_settings().device_address_ranges):
         return NotHonoured("This screen is not on the hospital network the trust allows displays on.")
     return _device(row)
 
@@ -291,6 +302,7 @@ def listing(user: User, kind: DeviceKind = DeviceKind.DISPLAY) -> list[DeviceRow
             kind=device.kind,
             label=device.label,
             team_name=team_name,
+            ward_id=device.ward_id,
             created_at=device.created_at,
             enrolled_at=device.enrolled_at,
             expires_at=device.expires_at,
@@ -302,14 +314,15 @@ def listing(user: User, kind: DeviceKind = DeviceKind.DISPLAY) -> list[DeviceRow
     ]
 
 
-def revoke(user: User, device_id: int) -> None:
+def revoke(user: User, device_id: int) -> DeviceKind:
     """Cancel an enrolment (or its unused link) at once: the device's next refresh shows it is no longer set up."""
     device = db.session.scalar(select(EnrolledDevice).where(EnrolledDevice.id == device_id, _in_reach(user)))
     if device is None:
-        raise DeviceProblem("That display is not one of yours, or no longer exists.")
+        raise DeviceProblem("That device is not one of yours, or no longer exists.")
     if device.revoked_at is not None:
-        return
+        return device.kind
     device.revoked_at = utcnow()
     device.revoked_by_id = user.id
     device.link_hash = None
     audit.record("device_revoked", audit.Actor.user(user.id), object_type="enrolled_device", object_id=device.id)
+    return device.kind

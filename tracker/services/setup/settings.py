@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, fields
+from datetime import datetime
 from datetime import time as clock_time
 
 from flask import current_app
@@ -48,6 +49,7 @@ class TrustSettings:
     text_in_team_id: int | None = None  # services/concerns/text_in.py
     text_in_paging: bool = False
     device_address_ranges: str = ""  # services/setup/devices.py
+    kiosk_default_until: datetime | None = None  # services/setup/tablets.py
 
     @property
     def allowed_regions(self) -> set[str]:

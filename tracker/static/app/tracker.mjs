@@ -1,6 +1,7 @@
 // Martha's Rule Tracker: start the NHS.UK frontend, then the few behaviours of our own.
 // Everything here is progressive: each page works without it.
 
+import { keepHistoryInKiosk } from "./kiosk_history.mjs";
 import { wardMatches } from "./ward_search.mjs";
 
 const frontend = document.documentElement.dataset.nhsukFrontend;
@@ -127,3 +128,4 @@ window.addEventListener("pageshow", (event) => {
 wardFilter();
 kioskForm();
 kioskConfirmation();
+keepHistoryInKiosk();
