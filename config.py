@@ -121,6 +121,7 @@ class Config:
     DEVICE_COOKIE_NAME = "mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
     ENROLMENT_COOKIE_NAME = "mr_enrolment"  # an enrolled display or ward tablet (services/setup/devices.py)
+    CONFIRMATION_COOKIE_NAME = "mr_sent"  # a family's own browser: its confirmations of the last 24 hours
     # Production enrols no display or tablet until the trust has set the address ranges they must be on.
     DEVICE_ADDRESS_RANGES_REQUIRED = False
     # Older keys still accepted for sessions, known devices and sealed saved forms
@@ -217,6 +218,7 @@ class ProductionConfig(Config):
     DEVICE_COOKIE_NAME = "__Host-mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "__Host-mr_known_device"
     ENROLMENT_COOKIE_NAME = "__Host-mr_enrolment"
+    CONFIRMATION_COOKIE_NAME = "__Host-mr_sent"
     DEVICE_ADDRESS_RANGES_REQUIRED = True
     HSTS = True
     SMS_BACKEND = env("SMS_BACKEND", "twilio")
@@ -286,6 +288,7 @@ class BenchmarkConfig(ProductionConfig):
     DEVICE_COOKIE_NAME = "mr_device"
     KNOWN_DEVICE_COOKIE_NAME = "mr_known_device"
     ENROLMENT_COOKIE_NAME = "mr_enrolment"  # an enrolled display or ward tablet (services/setup/devices.py)
+    CONFIRMATION_COOKIE_NAME = "mr_sent"  # a family's own browser: its confirmations of the last 24 hours
     HSTS = False
     SMS_BACKEND = env("SMS_BACKEND", "console")
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")

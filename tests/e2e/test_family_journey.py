@@ -82,7 +82,9 @@ def test_family_raises_a_concern_and_the_worker_sends_both_texts(tab, read, app,
     send(page)
     page.wait_for_url("**/w/w7/sent")
     reference = reference_on(page)
-    expect(page.get_by_text("We will send a text message to 07••• ••• 456")).to_be_visible()  # masked on screen
+    expect(
+        page.get_by_text("We will send a text message with your reference to 07••• ••• 456")
+    ).to_be_visible()  # masked
     expect(page.get_by_role("link", name="Done")).to_have_count(0)  # only kiosks have Done
     tab.check("family-confirmation")
 

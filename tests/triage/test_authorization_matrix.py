@@ -28,6 +28,8 @@ MATRIX = {
     "public.choose_ward": ("GET", "/", dict.fromkeys(ROLES, 200)),
     "public.concern_form": ("GET", "/w/w7", dict.fromkeys(ROLES, 200)),
     "public.sent": ("GET", "/w/w7/sent", dict.fromkeys(ROLES, 200)),  # this browser has just sent the form
+    # Its reference texted again, once, back to the confirmation: only ever this browser's own call.
+    "public.text_reference": ("POST", "/w/w7/sent/text", dict.fromkeys(ROLES, 303)),
     "public.privacy": ("GET", "/privacy", dict.fromkeys(ROLES, 200)),
     "public.accessibility": ("GET", "/accessibility", dict.fromkeys(ROLES, 200)),
     "health.livez": ("GET", "/livez", dict.fromkeys(ROLES, 200)),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -30,15 +29,12 @@ from tracker.services.setup.settings import current_settings
 from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
 from tracker.web import concern_form_helpers as view_helpers
-from tracker.web import contact, enrolment
+from tracker.web import contact, enrolment, sent_cookie
 from tracker.web.concern_form import ConcernForm
 
 log = logging.getLogger(__name__)
 
 WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-# How long the browser that sent the form can see its confirmation again (the record itself is
-# kept 24 hours, services/concerns/confirmations.py).
-CONFIRMATION_SHOWN_FOR = timedelta(minutes=30)
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -120,6 +116,7 @@ def _render_form(
                 send_failed=send_failed,
                 text_relatives_allowed=settings.text_relatives_allowed,
                 contact=contact.for_ward(ward, settings),
+                earlier=None if kiosk else confirmations.find_any(sent_cookie.tokens_in_browser(), ward.code),
             ),
             status,
         )
@@ -191,8 +188,9 @@ def concern_form(code: str):
         db.session.rollback()
         log.exception("could not save a concern for ward %s", ward_code)
         return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
-    session["confirmation"] = confirmation
-    return redirect(url_for(".sent", code=ward_code), 303)
+    response = redirect(url_for(".sent", code=ward_code), 303)
+    sent_cookie.remember(response, confirmation, kiosk=kiosk)
+    return response
 
 
 def _confirmation(
@@ -207,28 +205,6 @@ def _confirmation(
         family_text=family_text.value,
         number=number,
         kiosk=kiosk,
-    )
-
-
-@bp.get("/w/<code>/sent")
-def sent(code: str):
-    """The confirmation: only for the browser that just sent the form, for half an hour."""
-    ward = _find_ward(code)
-    if ward is None:
-        return _unavailable_ward(code, None)
-    shown = confirmations.find(session.get("confirmation"), ward.code, CONFIRMATION_SHOWN_FOR)
-    if shown is None:
-        return redirect(url_for(".concern_form", code=ward.code))
-    settings = current_settings()
-    return render_template(
-        "public/sent.html",
-        ward=ward,
-        reference=shown.reference,
-        family_text=FamilyText(shown.family_text),
-        number=shown.number_masked or "",
-        kiosk=shown.kiosk,
-        kiosk_timing=_kiosk_config(),
-        contact=contact.for_ward(ward, settings),
     )
 
 

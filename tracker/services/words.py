@@ -69,6 +69,7 @@ OUTCOME_WORDS = {
 
 TEMPLATE_WORDS = {
     "family_receipt": "receipt to the caller",
+    "family_reference": "the reference again, to the caller who asked",
     "clinician_alert": "alert to the on-call clinician",
     "clinician_alert_burst": "alert to the on-call clinician (several calls)",
     "voice_alert": "voice alert",

@@ -1,5 +1,6 @@
 """The family's confirmation, kept on the server (models/confirmation.py): created with the
-concern, found again by the random id in the browser's session cookie, deleted after 24 hours."""
+concern, found again by the random id in the browser's cookie (the session's on a ward tablet, for half an hour;
+a cookie of its own on the family's own browser, for 24 hours), deleted after 24 hours."""
 
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ def find(token: str | None, ward_code: str, within: timedelta) -> Confirmation |
     if found is None or found.ward_code != ward_code or utcnow() - found.created_at > within:
         return None
     return found
+
+
+def find_any(tokens: list[str], ward_code: str, within: timedelta = KEPT) -> Confirmation | None:
+    """The newest of this browser's confirmations for this ward made within `within`."""
+    found = [shown for token in tokens if (shown := find(token, ward_code, within)) is not None]
+    return max(found, key=lambda shown: shown.created_at, default=None)
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -19,6 +19,7 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 # How many segments each text may use: family texts one (docs/architecture.md#messages); alerts to staff two.
 SEGMENT_BUDGET = {
     "family_receipt": 1,
+    "family_reference": 1,
     "update_team_coming": 1,
     "update_team_will_call": 1,
     "update_review_done": 1,
