@@ -20,6 +20,7 @@ from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
+    CallerRoute,
     ConcernStatus,
     ConcernType,
     DeteriorationOutcome,
@@ -135,6 +136,16 @@ def test_patient_details_come_only_with_the_box_ticked_and_a_reason_that_is_reco
     event = read.all(AuditEvent, AuditEvent.action == "exported")[-1]
     assert event.object_id == log.id and event.changes["identifiers"] is True
     assert "Serious incident" not in json.dumps(event.changes), "free text must stay out of the audit trail"
+
+
+def test_a_staff_calls_bleep_or_extension_is_exported_beside_its_callback_number(app, client, trust, manager):
+    make_concern(app, trust["ward"], caller_route=CallerRoute.STAFF, callback_extension="4471")
+    make_concern(app, trust["ward"], caller_route=CallerRoute.STAFF, callback_extension="5502", safeguarding=True)
+    rows = read_csv(export_calls(client, identifiers="yes", reason="Bleep audit"))
+    headers = list(rows[0])
+    assert headers.index("Callback extension") == headers.index("Callback number") + 1
+    assert sorted(row["Callback extension"] for row in rows) == ["", "4471"]  # a safeguarded caller's leaves it
+    assert all("Callback extension" not in row for row in read_csv(export_calls(client)))  # an identifier
 
 
 def test_every_export_is_audited_with_who_when_and_the_filters(app, client, trust, manager, read):

@@ -128,6 +128,7 @@ def old_call(ward, n: int, *, when=ENDED, **fields) -> Concern:
             caller_name="Sam Jones",
         ).concern
         concern.patient_dob = date(1950, 1, 2)
+        concern.callback_extension = "4471"
         concern.ward_response = "They said the doctor would come later."
         concern.news2_total, concern.news2_parameters = 7, {"respiration_rate": 24}
         concern.status, concern.closed_at = ConcernStatus.CLOSED, utcnow()
@@ -202,6 +203,7 @@ def test_purge_destroys_the_personal_data_and_keeps_a_stub(built):
         "caller_name",
         "caller_relationship",
         "callback_number",
+        "callback_extension",
         "worry_details",
         "ward_response",
         "news2_total",

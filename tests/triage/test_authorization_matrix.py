@@ -11,6 +11,7 @@ from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
+from tests.authz import ward as authz_ward
 from tests.authz import webhooks as authz_webhooks
 from tests.conftest import create_staff, sign_in_directly
 from tracker.db import write_intent
@@ -172,15 +173,10 @@ MATRIX = {
         "/triage/raise",
         {"anonymous": S, "ward_staff": 200, "outreach": 200, "manager": 403, "admin": 403},
     ),
-    "triage.ward_page": (
-        "GET",
-        "/triage/ward",
-        {"anonymous": S, "ward_staff": 200, "outreach": 403, "manager": 403, "admin": 403},
-    ),
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
-for _area in (authz_devices, authz_oncall, authz_records, authz_reports, authz_webhooks):
+for _area in (authz_devices, authz_oncall, authz_records, authz_reports, authz_ward, authz_webhooks):
     assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
     MATRIX.update(_area.ROWS)
 

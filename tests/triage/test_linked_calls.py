@@ -362,6 +362,18 @@ def test_a_follow_up_call_inherits_the_safeguarding_flag_and_texts_nothing(app, 
         assert all(state is SendState.CANCELLED for state in texts)
 
 
+def test_a_follow_up_call_keeps_the_callers_bleep_or_extension(app, two_relatives):
+    """Raised as the caller's own call, with their details: a staff caller's bleep goes with their number."""
+    with app.app_context(), write_intent():
+        db.session.get_one(Concern, two_relatives["first"]).callback_extension = "4471"
+        db.session.commit()
+    close_with_a_follow_up_text(app, two_relatives)
+    with app.app_context(), write_intent():
+        outcome = linking.raise_follow_up(call(two_relatives["first"]), person(two_relatives))
+        db.session.commit()
+        assert call(outcome.concern_id).callback_extension == "4471"
+
+
 def test_the_page_offers_the_link_and_the_queue_shows_the_linked_call(app, client, two_relatives):
     sign_in_directly(app, client, two_relatives["people"]["primary"])
     page = client.get(f"/triage/c/{two_relatives['second_ref']}").get_data(as_text=True)

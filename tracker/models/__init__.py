@@ -13,6 +13,8 @@ from tracker.models.coding import (
     ReviewKind,
 )
 from tracker.models.concern import (
+    CALLBACK_EXTENSION_MAX,
+    CALLBACK_EXTENSION_MIN,
     OPEN_STATUS_SQL,
     OPEN_STATUSES,
     PRIORITIES,
@@ -70,6 +72,8 @@ __all__ = [
     "GENESIS_HASH",
     "OPEN_STATUS_SQL",
     "OPEN_STATUSES",
+    "CALLBACK_EXTENSION_MAX",
+    "CALLBACK_EXTENSION_MIN",
     "PRIORITIES",
     "TRANSITIONS",
     "FINAL_SEND_STATES",

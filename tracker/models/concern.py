@@ -80,6 +80,10 @@ class NoteKind(str, enum.Enum):
     CLOSE_SUMMARY = "close_summary"
 
 
+# A bleep or extension: 2 to 8 digits (docs/architecture.md#the-wards-calls).
+CALLBACK_EXTENSION_MIN = 2
+CALLBACK_EXTENSION_MAX = 8
+
 # Clinician-set priority; none at intake.
 PRIORITIES = {1: "Urgent", 2: "Soon", 3: "Routine"}
 
@@ -175,6 +179,7 @@ class Concern(Base):
         Index("ix_concern_status_raised_at", "status", "raised_at"),
         Index("ix_concern_team_status", "team_id", "status"),
         Index("ix_concern_ward_raised_at", "ward_id", "raised_at"),
+        Index("ix_concern_ward_updated_at", "ward_id", "updated_at"),  # the ward's list refresh
         Index("ix_concern_team_updated_at", "team_id", "updated_at"),
         Index("ix_concern_ward_repeat_key", "ward_id", "repeat_key"),
         Index("ix_concern_site_updated_at", "site_id", "updated_at"),
@@ -235,6 +240,8 @@ class Concern(Base):
     caller_name: Mapped[str | None] = mapped_column(String(120))
     caller_relationship: Mapped[str | None] = mapped_column(String(60))
     callback_number: Mapped[str | None] = mapped_column(String(20))  # E.164
+    # A bleep or extension, digits only, given on the staff route: for clinicians to call back on, never texted.
+    callback_extension: Mapped[str | None] = mapped_column(String(CALLBACK_EXTENSION_MAX))
     # Whether that number can be texted at all (a mobile in an allowed country).
     callback_textable: Mapped[bool] = mapped_column(Boolean, default=False)
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)

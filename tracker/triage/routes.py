@@ -244,7 +244,7 @@ def _age(dob: date | None) -> int | None:
     return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
 
 
-# --- staff route, phone calls, and the ward's view --------------------------------------------------
+# --- staff route and phone calls (the ward's view is in ward.py) -----------------------------------------
 
 
 def _wards_for(user) -> list[Ward]:
@@ -282,14 +282,6 @@ def raise_call():
             return redirect(url_for(".ward_page"))
     errors = [{"text": str(m), "href": f"#{f.id}"} for f in form for m in f.errors]
     return render_template("triage/raise.html", form=form, wards=wards, errors=errors), (400 if errors else 200)
-
-
-@bp.get("/ward")
-@requires(Permission.SEE_WARD)
-def ward_page():
-    """The ward's calls: who raised them when, their status and who has them; no clinical notes."""
-    user = _user()
-    return render_template("triage/ward.html", ward=user.ward, concerns=reads.ward_calls(user), now=utcnow())
 
 
 @bp.context_processor

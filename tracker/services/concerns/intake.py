@@ -65,6 +65,8 @@ class Intake:
     caller_name: str = ""
     caller_relationship: str = ""
     callback: Phone | None = None
+    # A bleep or extension (digits only; the staff route's form is the only one that asks): never texted.
+    callback_extension: str = ""
     sms_consent: bool = False
     locale: str = "en"
     preferred_language: str = ""
@@ -244,6 +246,7 @@ def _concern_values(
         "caller_relationship": intake.caller_relationship or None,
         "callback_number": intake.callback.e164 if intake.callback else None,
         "callback_textable": bool(intake.callback and intake.callback.textable(settings.allowed_regions)),
+        "callback_extension": intake.callback_extension or None,
         "sms_consent": intake.sms_consent,
         "locale": intake.locale,
         "preferred_language": intake.preferred_language or None,
@@ -278,6 +281,7 @@ def _raised_changes(intake: Intake, concern: NewConcern, flags: list[str]) -> di
         "worry_categories": sorted(intake.worry_categories),
         "spoke_to_ward": intake.spoke_to_ward.value if intake.spoke_to_ward else None,
         "has_callback_number": concern.callback_number is not None,
+        "has_callback_extension": bool(intake.callback_extension),
         "callback_textable": concern.callback_textable,
         "sms_consent": intake.sms_consent,
         "interpreter_needed": intake.interpreter_needed,

@@ -121,6 +121,7 @@ def raise_follow_up(closed: Concern, user: User) -> Outcome:
         caller_name=closed.caller_name or "",
         caller_relationship=closed.caller_relationship or "",
         callback=callback,
+        callback_extension=closed.callback_extension or "",
         sms_consent=closed.sms_consent,
         locale=closed.locale,
         preferred_language=closed.preferred_language or "",

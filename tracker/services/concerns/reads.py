@@ -9,10 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
-    OPEN_STATUSES,
     Audience,
     AuditEvent,
     Concern,
@@ -115,22 +113,5 @@ def team_clinicians(concern: Concern) -> list[User]:
             select(User)
             .where(scope.holders(Permission.WORK_CALLS), User.active.is_(True), User.teams.any(id=concern.team_id))
             .order_by(User.display_name)
-        )
-    )
-
-
-WARD_PAGE_DAYS = 7  # closed calls stay on the ward's page this long
-
-
-def ward_calls(user: User) -> list[Concern]:
-    """The ward's own calls for its page: every open one, and those raised in the last week."""
-    since = utcnow() - timedelta(days=WARD_PAGE_DAYS)
-    return list(
-        db.session.scalars(
-            select(Concern)
-            .where(Concern.ward_id == (user.ward_id or -1))
-            .where((Concern.raised_at >= since) | Concern.status.in_(OPEN_STATUSES))
-            .options(joinedload(Concern.claimed_by))
-            .order_by(Concern.raised_at.desc())
         )
     )

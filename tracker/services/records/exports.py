@@ -218,6 +218,7 @@ def _concern_columns(identifiers: bool) -> list[Column]:
             Column("Caller name", _unless_safeguarded(c.caller_name)),
             Column("Caller relationship", _unless_safeguarded(c.caller_relationship)),
             Column("Callback number", _unless_safeguarded(c.callback_number), "phone"),
+            Column("Callback extension", _unless_safeguarded(c.callback_extension)),
             Column("Preferred language", c.preferred_language),
             Column("Communication needs", c.communication_needs),
             Column("What worries them", c.worry_details),

@@ -199,6 +199,7 @@ def _purge_concern(concern_id: int) -> dict:
             caller_name=None,
             caller_relationship=None,
             callback_number=None,
+            callback_extension=None,
             preferred_language=None,
             communication_needs=None,
             worry_details=None,

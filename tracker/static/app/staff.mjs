@@ -1,6 +1,6 @@
 // Staff pages: the session clock (warn two minutes before an idle sign-out, offer "Stay signed
-// in"), the live queue (polls cheaply with the version it last saw; says so when a refresh
-// fails), and the waiting times that turn amber and red as targets pass.
+// in"), the live queue and the ward's list (each polls cheaply with the version it last saw; says
+// so when a refresh fails), and the waiting times that turn amber and red as targets pass.
 
 import { updateAges } from "./ages.mjs";
 import { makeSound } from "./sound.mjs";
@@ -107,7 +107,7 @@ function showUnclaimedInTitle(queue) {
   document.title = count ? `(${count} not claimed) ${baseTitle}` : baseTitle;
 }
 
-// --- the live queue ------------------------------------------------------------------------------
+// --- the live queue (and the ward's list of its calls, which refreshes the same way) ----------------------------
 function liveQueue() {
   const queue = document.querySelector("[data-queue]");
   if (!queue) return;
@@ -162,11 +162,11 @@ function liveQueue() {
       status.classList.remove("tracker-refresh--failing");
     } catch (error) {
       failures += 1;
-      status.textContent = `Could not update the queue at ${time()}. Trying again. If this goes on, reload the page and phone the duty phone.`;
+      status.textContent = `Could not update ${queue.dataset.listName || "the queue"} at ${time()}. Trying again. If this goes on, ${queue.dataset.ifFailing || "reload the page and phone the duty phone"}.`;
       status.classList.add("tracker-refresh--failing");
     }
   };
-  setInterval(poll, 5000);
+  setInterval(poll, Number(queue.dataset.refreshSeconds || 5) * 1000);
 }
 
 sessionClock();
