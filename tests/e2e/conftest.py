@@ -12,61 +12,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response, expect
 
 from tests.conftest import ARTIFACTS, CHROMIUM, live_server
+from tests.e2e.axe import assert_accessible
+from tests.e2e.journeys import SCREENS, UNPLACED
 
 # Chromium makes no DNS lookups except for loopback: anything from a CDN fails at once.
 HERMETIC = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"
 
-VIEWPORTS = {
-    "tablet": {"width": 1024, "height": 768},
-    "phone": {"width": 390, "height": 844},
-    "desktop": {"width": 1366, "height": 768},  # the outreach office's screen; asked for by name
-}
-EVERY_TEST_AT = ["tablet", "phone"]
-
 SCREENSHOTS = ARTIFACTS / "screenshots"
-
-AXE = Axe()
-WCAG = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-    "resultTypes": ["violations"],
-}
 
 LOCAL_HOST = "127.0.0.1"
 # Chromium logs a main document that answers 4xx as a console error. Those statuses are meant
 # (404 unknown ward, 410 retired ward, 400 form with errors); any other console error is not.
 FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})")
-
-
-def design_system_known_issue(rule: dict, node: dict) -> bool:
-    """NHS.UK frontend (like GOV.UK Frontend) sets aria-expanded on a radio that reveals a
-    conditional question. ARIA 1.2 does not list aria-expanded for role=radio, so axe reports
-    aria-allowed-attr; the design systems keep it on purpose because screen readers announce it
-    (alphagov/govuk-frontend#979 and #1280, w3c/aria#1404). Only exactly that is let through:
-    this rule, an NHS radio that controls a conditional block, and no other attribute."""
-    if rule["id"] != "aria-allowed-attr":
-        return False
-    html = node["html"]
-    failing = [data for check in node["all"] + node["any"] + node["none"] for data in (check.get("data") or [])]
-    return (
-        'class="nhsuk-radios__input"' in html
-        and 'aria-controls="conditional-' in html
-        and bool(failing)
-        and all(str(data).startswith("aria-expanded=") for data in failing)
-    )
-
-
-def axe_violations(page) -> list[dict]:
-    """axe-core's WCAG 2.2 A/AA violations on the page, less the one known design-system issue."""
-    found = []
-    for rule in AXE.run(page, options=WCAG).response["violations"]:
-        nodes = [node for node in rule["nodes"] if not design_system_known_issue(rule, node)]
-        if nodes:
-            found.append({**rule, "nodes": nodes})
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +43,10 @@ def base_url(app):
         yield url
 
 
-@pytest.fixture(params=EVERY_TEST_AT)
+@pytest.fixture(params=UNPLACED)
 def viewport(request) -> str:
-    """The screen size to test at: a ward tablet and a phone. Choose others with
-    `@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)`."""
+    """The name of the screen to test at (tests/e2e/journeys.py): each screen of the journey the
+    test names with `@at(...)`."""
     return request.param
 
 
@@ -131,12 +91,8 @@ class Tab:
             expect(page.locator(".tracker-emergency")).to_be_visible()
             expect(page.locator(".tracker-emergency__instruction")).not_to_be_empty()
         assert page.locator('meta[http-equiv="refresh" i]').count() == 0, f"{name}: a meta refresh"
-        if not axe:
-            return
-        violations = axe_violations(page)
-        assert violations == [], f"{name} at {self.viewport}: " + "; ".join(
-            f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}" for v in violations
-        )
+        if axe:
+            assert_accessible(page, f"{name} at {self.viewport}")
 
     def screenshot(self, name: str, *, full_page: bool = True) -> None:
         """Save test-artifacts/screenshots/<name>-<viewport>.png for people to review. A full-page
@@ -200,7 +156,7 @@ def open_tab(new_context, viewport):
     example java_script_enabled=False). The plugin closes it after the test."""
 
     def _open(**context_args) -> Tab:
-        context = new_context(viewport=VIEWPORTS[viewport], **context_args)
+        context = new_context(viewport=SCREENS[viewport].size, **context_args)
         return Tab(context=context, page=context.new_page(), viewport=viewport)
 
     return _open

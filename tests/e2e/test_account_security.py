@@ -10,12 +10,11 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.journeys import OUTREACH_NURSE, SERVICE_MANAGER, at
 from tests.e2e.test_manager_records import SECRET, signed_in_manager
 from tracker.models import AuditEvent, User
 
 pytestmark = pytest.mark.browser
-
-TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
 
 
 def next_code(secret: str) -> str:
@@ -26,7 +25,7 @@ def next_code(secret: str) -> str:
     return pyotp.TOTP(secret).now()
 
 
-@TABLET_ONLY
+@at(SERVICE_MANAGER, only="desktop")
 def test_a_manager_replaces_the_authenticator_after_proving_the_current_one(tab, app, trust, base_url, read):
     page = tab.page
     _, password = signed_in_manager(app, tab, trust, base_url, stale=False)
@@ -56,7 +55,7 @@ def test_a_manager_replaces_the_authenticator_after_proving_the_current_one(tab,
     tab.assert_clean()
 
 
-@TABLET_ONLY
+@at(OUTREACH_NURSE, only="desktop")
 def test_the_sign_in_page_says_how_long_to_wait_when_someone_is_guessing(tab, app, trust, base_url):
     from tests.conftest import create_staff
 

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import FAMILY_MOBILE, create_staff
 from tests.e2e.family_form import group
+from tests.e2e.journeys import OUTREACH_NURSE, WARD_STAFF, at
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import Concern, ConcernStatus, SessionRecord
@@ -34,7 +35,7 @@ from tracker.worker import Worker
 
 pytestmark = pytest.mark.browser
 
-TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
+ONE_SCREEN = at(OUTREACH_NURSE, only="desktop")
 CLINICIAN = "clinician@test.invalid"
 POLL = 5000  # ms: the queue's refresh interval in staff.mjs
 
@@ -99,6 +100,7 @@ def refresh_the_queue(page: Page):
     return response.value
 
 
+@at(OUTREACH_NURSE)
 def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, family, read, tmp_path):
     page = tab.page
     password = outreach_user(app, trust)
@@ -268,6 +270,7 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
     tab.assert_clean()
 
 
+@at(OUTREACH_NURSE, WARD_STAFF)
 def test_the_pages_around_the_queue(tab, app, trust, family, open_tab):
     page = tab.page
     password = outreach_user(app, trust)
@@ -320,7 +323,7 @@ def test_the_pages_around_the_queue(tab, app, trust, family, open_tab):
     ward.assert_clean()
 
 
-@TABLET_ONLY
+@ONE_SCREEN
 def test_the_idle_warning_comes_two_minutes_before_sign_out_and_stay_signed_in_keeps_the_session(
     tab, app, trust, read, family
 ):
@@ -371,7 +374,7 @@ def test_the_idle_warning_comes_two_minutes_before_sign_out_and_stay_signed_in_k
     tab.assert_clean()
 
 
-@TABLET_ONLY
+@ONE_SCREEN
 def test_the_queue_says_when_it_cannot_update_and_recovers(tab, app, trust):
     page = open_queue(tab, app, trust)
     status = page.locator("[data-refresh-status]")

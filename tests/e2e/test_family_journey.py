@@ -23,6 +23,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import DUTY_MOBILE, FAMILY_MOBILE
 from tests.e2e.family_form import FAMILY, HALF, fill_in_everything, fill_in_half, make_tablet, reference_on, send
+from tests.e2e.journeys import FAMILY_ON_A_PHONE, FAMILY_ON_A_WARD_TABLET, at
 from tracker.models import AuditEvent, Concern, Message, SendState
 from tracker.sms.console import ConsoleSender
 from tracker.worker import Worker
@@ -30,6 +31,7 @@ from tracker.worker import Worker
 pytestmark = pytest.mark.browser
 
 
+@at(FAMILY_ON_A_PHONE)
 def test_family_raises_a_concern_and_the_worker_sends_both_texts(tab, read, app, tmp_path):
     page = tab.page
 
@@ -123,6 +125,7 @@ def test_family_raises_a_concern_and_the_worker_sends_both_texts(tab, read, app,
     assert [m.send_state for m in sent] == [SendState.ACCEPTED, SendState.ACCEPTED]
 
 
+@at(FAMILY_ON_A_PHONE)
 def test_the_pages_around_the_form_help_people_who_cannot_use_it(tab):
     page = tab.page
 
@@ -153,7 +156,7 @@ def test_the_pages_around_the_form_help_people_who_cannot_use_it(tab):
 # --- the ward tablet ------------------------------------------------------------------------------
 
 KIOSK = "/w/w7"  # on a browser made the ward's tablet (make_tablet)
-TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
+TABLET_ONLY = at(FAMILY_ON_A_WARD_TABLET, only="tablet")
 
 
 def pause_clock(page: Page) -> None:
@@ -190,6 +193,7 @@ def assert_nothing_of_the_family(tab, typed: dict, reference: str | None = None)
         assert reference not in page.content(), f"the last reference is still on the page at {page.url}"
 
 
+@at(FAMILY_ON_A_WARD_TABLET)
 def test_kiosk_pages_pass_axe_and_keep_going_keeps_what_was_typed(tab, app, trust, base_url):
     make_tablet(tab, app, trust, base_url)
     page = tab.page

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import FAMILY_MOBILE, mobile
+from tests.e2e.journeys import OUTREACH_NURSE, at
 from tests.e2e.test_clinician_journey import CLINICIAN, outreach_user, sign_in
 from tests.services.test_concerns import raise_one
 from tracker.clock import utcnow
@@ -22,10 +23,10 @@ from tracker.services.concerns import triage
 
 pytestmark = pytest.mark.browser
 
-TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
+ONE_SCREEN = at(OUTREACH_NURSE, only="desktop")
 
 
-@TABLET_ONLY
+@ONE_SCREEN
 def test_two_relatives_calls_are_linked_and_a_later_text_becomes_a_call_on_the_queue(tab, app, trust, read):
     page = tab.page
     with app.app_context(), write_intent():
@@ -97,7 +98,7 @@ def test_two_relatives_calls_are_linked_and_a_later_text_becomes_a_call_on_the_q
     tab.assert_clean()
 
 
-@TABLET_ONLY
+@ONE_SCREEN
 def test_a_text_from_a_number_with_no_call_is_phoned_back_and_placed(tab, app, trust, read):
     page = tab.page
     with app.app_context(), write_intent():

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import create_staff
+from tests.e2e.journeys import SERVICE_MANAGER, at
 from tests.records.conftest import make_concern
 from tracker.clock import utcnow
 from tracker.db import write_intent
@@ -24,7 +25,6 @@ from tracker.services.people import sessions
 
 pytestmark = pytest.mark.browser
 
-TABLET_ONLY = pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
 SECRET = pyotp.random_base32()
 
 
@@ -62,7 +62,7 @@ def download(page: Page, button: str) -> bytes:
     return info.value.path().read_bytes()
 
 
-@TABLET_ONLY
+@at(SERVICE_MANAGER, only="desktop")
 def test_manager_confirms_sign_in_exports_and_checks_the_audit_log(tab, app, trust, base_url, read):
     page = tab.page
     _, password = signed_in_manager(app, tab, trust, base_url, stale=True)
@@ -149,7 +149,8 @@ def test_manager_confirms_sign_in_exports_and_checks_the_audit_log(tab, app, tru
     tab.assert_clean()
 
 
-def test_the_records_pages_on_a_phone_and_a_tablet(tab, app, trust, base_url):
+@at(SERVICE_MANAGER)
+def test_the_records_pages_on_a_phone_and_a_desktop(tab, app, trust, base_url):
     page = tab.page
     signed_in_manager(app, tab, trust, base_url, stale=False)
     for _ in range(3):

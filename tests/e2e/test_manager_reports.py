@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.conftest import create_staff
+from tests.e2e.journeys import SERVICE_MANAGER, at
 from tests.reports.calls import ACUTE, CHANGE, CRITICAL_CARE, MEDICATION, F, P, S, call
 from tests.reports.test_dashboard_figures import october_calls
 from tracker.db import write_intent
@@ -55,6 +56,7 @@ def sign_in_as_manager(page: Page, password: str) -> None:
     page.wait_for_url("**/triage/")
 
 
+@at(SERVICE_MANAGER)
 def test_the_dashboard_draws_every_chart_beside_its_table(tab, seeded):
     page = tab.page
     sign_in_as_manager(page, seeded)
@@ -88,6 +90,7 @@ def test_the_dashboard_draws_every_chart_beside_its_table(tab, seeded):
     tab.assert_clean()
 
 
+@at(SERVICE_MANAGER)
 def test_the_monthly_return_records_the_status_and_downloads_as_csv(tab, seeded):
     page = tab.page
     sign_in_as_manager(page, seeded)
@@ -117,6 +120,7 @@ def test_the_monthly_return_records_the_status_and_downloads_as_csv(tab, seeded)
     tab.assert_clean()
 
 
+@at(SERVICE_MANAGER)
 def test_calls_without_report_facts_are_named_as_missing_on_both_pages(app, tab, seeded):
     # A call restored around the app has no UK-time day or response times: the pages say some
     # calls are missing from the figures rather than show a quietly smaller total.

@@ -22,6 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import FAMILY_MOBILE, FamilyForm, create_staff
+from tests.e2e.journeys import OUTREACH_NURSE, SERVICE_MANAGER, at
 from tests.services.test_escalation import build_team_on_call
 from tracker.clock import local, utcnow
 from tracker.db import write_intent
@@ -121,6 +122,7 @@ def result_row(page: Page, name: str):
     return page.locator("[data-result]").filter(has_text=name)
 
 
+@at(OUTREACH_NURSE)
 def test_a_clinician_tests_the_rota_and_sees_who_got_the_text(tab, app, on_call, base_url, read):
     page = tab.page
     sms = app.extensions["tracker_sms"]
@@ -217,6 +219,7 @@ class RefusesTheFamilysNumber:
         return self.sender.find_sent(sms)
 
 
+@at(OUTREACH_NURSE)
 def test_a_failed_text_to_a_family_is_corrected_and_sent_again(tab, app, on_call, read):
     page = tab.page
     sms = app.extensions["tracker_sms"]
@@ -283,6 +286,7 @@ def test_a_failed_text_to_a_family_is_corrected_and_sent_again(tab, app, on_call
     tab.assert_clean()
 
 
+@at(SERVICE_MANAGER)
 def test_a_manager_adds_cover_and_reads_the_policy(tab, app, on_call, read):
     page = tab.page
     sign_in(page, MANAGER, totp=True)

@@ -13,13 +13,14 @@ import time_machine
 from playwright.sync_api import expect
 
 from tests.conftest import create_staff
+from tests.e2e.journeys import OFFICE_DISPLAY, SERVICE_MANAGER, at
 from tests.e2e.test_manager_reports import MANAGER, SECRET, sign_in_as_manager
 from tracker.clock import utcnow
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+@at(SERVICE_MANAGER, OFFICE_DISPLAY, only="desktop")
 def test_a_display_shows_a_call_raised_an_hour_after_everyone_signed_out(tab, open_tab, app, trust, family):
     _id, password = create_staff(app, "manager", email=MANAGER, site_id=trust["site"], totp_secret=SECRET)
     manager = tab.page

@@ -14,6 +14,7 @@ import time_machine
 from playwright.sync_api import expect
 
 from tests.conftest import mobile
+from tests.e2e.journeys import OUTREACH_NURSE, at
 from tests.e2e.test_clinician_journey import CLINICIAN, outreach_user, refresh_the_queue, sign_in
 from tests.services.test_concerns import raise_one
 from tracker.clock import utcnow
@@ -51,7 +52,7 @@ def ten_open_calls(app, trust, claimant_email: str) -> None:
                 db.session.commit()
 
 
-@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+@at(OUTREACH_NURSE)
 def test_a_new_call_lands_above_the_fold_marked_until_someone_opens_it(
     tab, app, trust, family, read, viewport, tmp_path
 ):
@@ -108,7 +109,7 @@ AudioContext.prototype.createOscillator = function () { window.__tones += 1; ret
 """
 
 
-@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+@at(OUTREACH_NURSE, only="desktop")
 def test_the_chime_choice_is_remembered_and_muting_it_never_silences_warnings(tab, app, trust, family, tmp_path):
     page = tab.page
     page.add_init_script(COUNT_TONES)

@@ -9,11 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.family_form import fill_in_everything, reference_on, send
+from tests.e2e.journeys import FAMILY_ON_A_PHONE, at
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+@at(FAMILY_ON_A_PHONE)
 def test_a_family_gets_back_to_their_reference_and_can_have_it_texted_again(tab, app):
     page = tab.page
     page.goto("/w/w7")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.journeys import FAMILY_ON_A_PHONE, at
 from tests.public.test_ward_search import CASES, add_northgate
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+@at(FAMILY_ON_A_PHONE)
 def test_the_live_filter_finds_a_ward_as_the_search_does(tab, app, trust):
     add_northgate(app)
     page = tab.page

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import create_staff
+from tests.e2e.journeys import WARD_STAFF, at
 from tests.e2e.test_clinician_journey import sign_in
 from tracker.models import Concern
 from tracker.triage.ward import REFRESH_SECONDS
@@ -24,7 +25,7 @@ NURSE = "ward.nurse@test.invalid"
 BLEEP = "4471"
 
 
-@pytest.mark.parametrize("viewport", ["desktop"], indirect=True)
+@at(WARD_STAFF)
 def test_a_ward_nurse_raises_a_call_and_the_wards_list_picks_up_a_new_one_without_a_reload(
     tab, app, trust, family, read
 ):

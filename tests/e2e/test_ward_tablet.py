@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.family_form import FAMILY, fill_in_everything, make_tablet, reference_on, send
+from tests.e2e.journeys import FAMILY_ON_A_PHONE, FAMILY_ON_A_WARD_TABLET, at
 from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
@@ -22,7 +23,6 @@ from tracker.services.setup.wards import forget_wards
 pytestmark = pytest.mark.browser
 
 FORM = "/w/w7"
-PORTRAIT = {"width": 810, "height": 1080}  # a ward tablet held upright
 
 
 def on_the_kiosk_form(page: Page) -> None:
@@ -39,7 +39,7 @@ def within_the_screen(page: Page, selector: str) -> None:
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box, height)
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+@at(FAMILY_ON_A_PHONE)
 def test_a_phone_on_a_former_kiosk_ward_gets_the_ordinary_form(tab, app, trust):
     with app.app_context(), write_intent():
         db.session.get_one(Ward, trust["ward"]).kiosk_default = True
@@ -60,7 +60,7 @@ def test_a_phone_on_a_former_kiosk_ward_gets_the_ordinary_form(tab, app, trust):
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
+@at(FAMILY_ON_A_WARD_TABLET, only="tablet")
 def test_back_forward_and_the_privacy_link_keep_an_enrolled_tablet_in_the_kiosk(tab, app, trust, base_url):
     make_tablet(tab, app, trust, base_url)
     page = tab.page
@@ -99,12 +99,10 @@ def test_back_forward_and_the_privacy_link_keep_an_enrolled_tablet_in_the_kiosk(
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("size", [PORTRAIT, {"width": 1024, "height": 768}], ids=["810x1080", "1024x768"])
-@pytest.mark.parametrize("viewport", ["tablet"], indirect=True)
-def test_on_a_tablet_done_and_its_countdown_show_with_the_reference_without_scrolling(tab, app, trust, base_url, size):
+@at(FAMILY_ON_A_WARD_TABLET)  # 810×1080 and 1024×768
+def test_on_a_tablet_done_and_its_countdown_show_with_the_reference_without_scrolling(tab, app, trust, base_url):
     make_tablet(tab, app, trust, base_url)
     page = tab.page
-    page.set_viewport_size(size)
     page.goto(FORM)
     fill_in_everything(page)
     send(page)
@@ -113,5 +111,5 @@ def test_on_a_tablet_done_and_its_countdown_show_with_the_reference_without_scro
     assert page.evaluate("window.scrollY") == 0
     for selector in ("[data-reference]", "[data-kiosk-done]", "[data-kiosk-countdown-text]"):
         within_the_screen(page, selector)
-    tab.screenshot(f"kiosk-confirmation-{size['width']}x{size['height']}", full_page=False)
+    tab.screenshot("kiosk-confirmation-on-screen", full_page=False)
     tab.assert_clean()

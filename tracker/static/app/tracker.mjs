@@ -1,9 +1,12 @@
 // Martha's Rule Tracker: start the NHS.UK frontend, then the few behaviours of our own.
 // Everything here is progressive: each page works without it.
 
+import { conditionalReveals } from "./conditional_reveal.mjs";
 import { keepHistoryInKiosk } from "./kiosk_history.mjs";
 import { wardMatches } from "./ward_search.mjs";
 
+// Before the design system starts, which would otherwise take these radios over too.
+conditionalReveals();
 const frontend = document.documentElement.dataset.nhsukFrontend;
 if (frontend && document.body.classList.contains("nhsuk-frontend-supported")) {
   import(frontend).then(({ initAll }) => initAll());
