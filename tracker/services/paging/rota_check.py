@@ -38,14 +38,6 @@ class Result:
     message: Message | None
 
     @property
-    def name(self) -> str:
-        return self.holders[0].name
-
-    @property
-    def tier(self) -> Tier:
-        return self.holders[0].tier
-
-    @property
     def shared(self) -> bool:
         return len(self.holders) > 1
 
