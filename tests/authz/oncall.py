@@ -37,6 +37,12 @@ ROWS: dict = {
         f"{TEAM}/test/0123abcd",
         {**NOT_WARD, "outreach": 404, "manager": 404, "admin": 404},
     ),
+    # The results page's own refresh: the same reach; a run that does not exist is 404.
+    "oncall.test_result_rows": (
+        "GET",
+        f"{TEAM}/test/0123abcd/rows",
+        {**NOT_WARD, "outreach": 404, "manager": 404, "admin": 404},
+    ),
     "oncall.failed_messages_page": (
         "GET",
         "/on-call/failed-messages",

@@ -16,6 +16,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import create_staff
 from tests.e2e.journeys import SERVICE_MANAGER, at
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.browser
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 MANAGER = "lead@test.invalid"
 OCTOBER = "/reports/?site=gen&from-day=1&from-month=10&from-year=2025&to-day=31&to-month=10&to-year=2025"
+RETURN = "/reports/return?site=gen&month=10&year=2025"
 CHARTS = ["route", "ward", "hour", "hours", "type", "outcome", "change", "trend"]
 
 
@@ -146,4 +148,55 @@ def test_calls_without_report_facts_are_named_as_missing_on_both_pages(app, tab,
         tab.check(name, emergency=False)
         heading.scroll_into_view_if_needed()
         tab.screenshot(f"{name}-in-view", full_page=False)
+    tab.assert_clean()
+
+
+def sideways_overflow(page: Page) -> list[str]:
+    """The page's width beyond the screen's, and the elements that stick out past its right edge (empty when
+    nothing makes the page scroll sideways)."""
+    return page.evaluate(
+        """() => {
+            const root = document.documentElement;
+            if (root.scrollWidth <= root.clientWidth) return [];
+            const wide = [...document.querySelectorAll("body *")]
+                .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 0.5)
+                .filter((el) => !el.closest("[data-scrolls-sideways]"))
+                .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")}`);
+            return [`page ${root.scrollWidth}px wide on a ${root.clientWidth}px screen`, ...wide.slice(0, 8)];
+        }"""
+    )
+
+
+def assert_fits_the_screen(page: Page, path: str) -> None:
+    """NHS.UK's header lays its links out in one line while it measures them, then moves what does not fit into
+    its "More" menu (on a loaded machine the page is wider for a moment): wait for the page to settle, then
+    nothing may stick out."""
+    try:
+        page.wait_for_function(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth", timeout=5000
+        )
+    except PlaywrightTimeoutError:
+        pass  # the assertion below names what sticks out
+    overflow = sideways_overflow(page)
+    assert overflow == [], f"{path}: {overflow}"
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_on_a_phone_the_reports_never_scroll_sideways(tab, seeded):
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    for path, name in ((OCTOBER, "reports-dashboard-phone-width"), (RETURN, "reports-return-phone-width")):
+        page.goto(path)
+        if path == OCTOBER:
+            expect(page.locator("#trend-chart")).to_be_visible()  # the charts are drawn: the page is laid out
+        assert_fits_the_screen(page, path)
+        # A table too wide for the screen scrolls in its own labelled box, reachable by keyboard.
+        tab.check(name, emergency=False)
+        for index, box in enumerate(page.locator("[data-scrolls-sideways]").all()):
+            expect(box).to_have_attribute("role", "region")
+            expect(box).to_have_accessible_name(re.compile(r"\w"))
+            box.focus()  # by keyboard, as the box is focusable
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("box => box.scrollLeft > 0", arg=box.element_handle())
+            tab.screenshot(f"{name}-table-{index}", full_page=False)
     tab.assert_clean()

@@ -202,6 +202,57 @@ def test_a_clinician_tests_the_rota_and_sees_who_got_the_text(tab, app, on_call,
     tab.assert_clean()
 
 
+def test_the_rota_test_texts_a_shared_phone_once_and_updates_itself(tab, app, on_call, base_url, read):
+    page = tab.page
+    sms = app.extensions["tracker_sms"]
+    with app.app_context(), write_intent():
+        db.session.get(User, on_call["lead"]).mobile = MOBILES["primary"]  # the duty phone, shared
+        db.session.commit()
+    staff_warnings.forget()
+
+    sign_in(page, "primary@test.invalid")
+    page.goto("/on-call/gen-ccot/rota")
+    page.get_by_role("button", name="Test the rota").click()
+    page.wait_for_url(re.compile(r"/on-call/gen-ccot/test/[0-9a-f]{8}$"))
+    results_url, pages_loaded = page.url, len(tab.documents)
+    rows = page.locator("[data-result]")
+    expect(rows).to_have_count(2)  # one row, and one text, for each number
+    shared = result_row(page, NAMES["lead"])
+    expect(shared).to_contain_text(NAMES["primary"])
+    expect(shared.locator("[data-shared]")).to_have_text(
+        f"Texted once: this number is on the rota for {NAMES['primary']} (primary) and {NAMES['lead']} (lead)."
+    )
+    expect(rows.locator(".nhsuk-tag")).to_have_text(["Sending", "Sending"])
+    status = page.get_by_role("status").filter(has_text="updates itself")
+    expect(status).to_have_text("This page updates itself as the network reports each text.")
+    expect(page.get_by_role("link", name="Refresh this page")).to_be_hidden()  # the script does it
+    tab.check("oncall-test-live-sending", emergency=False)
+
+    # The worker sends one text to each number; the page shows it without being reloaded.
+    Worker(app, sender=sms).run_once()
+    assert sorted(text.to for text in sms.sent) == sorted(MOBILES.values())
+    expect(rows.locator(".nhsuk-tag")).to_have_text(["Sent", "Sent"])
+    # The network's reports arrive: the shared phone got it, the secondary's did not.
+    for tier, outcome in (("primary", "delivered"), ("secondary", "undelivered")):
+        text = next(text for text in sms.sent if text.to == MOBILES[tier])
+        sid = read.one(Message, Message.id == text.message_id).provider_sid
+        assert signed_delivery_report(app, base_url, text.status_callback, sid, outcome) == 204
+    expect(shared.locator(".nhsuk-tag")).to_have_text("Received")
+    expect(result_row(page, NAMES["secondary"]).locator(".nhsuk-tag")).to_have_text("Failed")
+    expect(result_row(page, NAMES["secondary"])).to_contain_text("Correct the number and resend")
+    expect(page.get_by_role("status").filter(has_text="Every text")).to_have_text(
+        "Every text has its result: 1 received, 1 failed."
+    )
+    assert page.url == results_url and len(tab.documents) == pages_loaded  # never reloaded
+    tab.check("oncall-test-live-settled", emergency=False)
+
+    # Every text has its result: the page stops asking.
+    asked = sum(url.endswith("/rows") for url in tab.requests)
+    page.wait_for_timeout(4000)
+    assert sum(url.endswith("/rows") for url in tab.requests) == asked
+    tab.assert_clean()
+
+
 class RefusesTheFamilysNumber:
     """The fake provider, except that it refuses texts to the family's number for good, as Twilio
     does for a number that is not a mobile (21614)."""

@@ -229,7 +229,7 @@ def test_the_first_alert_accepted_by_the_provider_sets_the_time_to_first_alert(s
     }
 
 
-def test_a_claim_sets_the_time_to_acknowledge_and_a_claim_after_a_release_keeps_the_first(story):
+def test_a_claim_sets_the_time_to_acknowledge_and_a_released_claim_is_not_the_patients_wait(story):
     with at(minutes=4, seconds=3, microseconds=7):
         triage.claim(story["id"], story["nurse"])
         db.session.commit()
@@ -237,14 +237,59 @@ def test_a_claim_sets_the_time_to_acknowledge_and_a_claim_after_a_release_keeps_
     with at(minutes=10):
         triage.release(story["id"], story["nurse"], "Called to a cardiac arrest", fresh(story["id"]).version)
         db.session.commit()
+    # Back on the queue: the patient is waiting again, so the call is not timed as claimed.
+    assert fresh(story["id"]).acknowledged_at is None
+    assert durations(story["id"])["acknowledged_at"] is None
     with at(minutes=20):
         triage.claim(story["id"], story["colleague"])
         db.session.commit()
     concern = fresh(story["id"])
     assert concern.claimed_by_id == story["colleague"].id
-    assert concern.acknowledged_at == T0 + timedelta(minutes=4, seconds=3, microseconds=7)
-    assert durations(story["id"])["acknowledged_at"] == 243 * US + 7
+    # Raised to claimed runs to the claim that stood, the colleague's.
+    assert concern.acknowledged_at == T0 + timedelta(minutes=20)
+    assert durations(story["id"])["acknowledged_at"] == 1200 * US
     assert report_facts.check() == (0, [])
+
+
+def test_a_hand_over_keeps_the_claim_that_stood(story):
+    with at(minutes=4):
+        triage.claim(story["id"], story["nurse"])
+        db.session.commit()
+    with at(minutes=9):
+        triage.hand_over(
+            story["id"], story["nurse"], story["colleague"].id, "Going to theatre", fresh(story["id"]).version
+        )
+        db.session.commit()
+    assert durations(story["id"])["acknowledged_at"] == 240 * US
+
+
+def test_a_reopened_call_released_keeps_the_first_episodes_claim(story):
+    with at(minutes=4):
+        triage.claim(story["id"], story["nurse"])
+        db.session.commit()
+    with at(minutes=5):
+        triage.close_without_review(
+            story["id"],
+            story["nurse"],
+            triage.Coding(
+                ConcernType.OTHER_SIGNPOSTED,
+                False,
+                caller_update_method=CallerUpdateMethod.PHONE,
+                caller_updated_at=T0 + timedelta(minutes=5),
+            ),
+            "Signposted to PALS",
+            fresh(story["id"]).version,
+        )
+        db.session.commit()
+    with at(hours=2):
+        triage.reopen(story["id"], story["colleague"], "Family phoned again: worse", fresh(story["id"]).version)
+        db.session.commit()
+    with at(hours=2, minutes=1):
+        triage.release(story["id"], story["colleague"], "Wrong team", fresh(story["id"]).version)
+        db.session.commit()
+    # The figures describe the call as first raised: its first episode's claim stood.
+    assert fresh(story["id"]).acknowledged_at == T0 + timedelta(minutes=4)
+    assert durations(story["id"])["acknowledged_at"] == 240 * US
 
 
 def test_a_recorded_review_sets_the_time_to_review(story):

@@ -221,6 +221,28 @@ def test_unlinking_puts_the_call_back_on_the_queue_unclaimed_and_paging(app, two
         assert second.next_escalation_at is not None
 
 
+@pytest.mark.parametrize("back_on_the_queue", ["released", "unlinked", "its call cancelled"])
+def test_a_linked_call_back_on_the_queue_is_not_timed_as_claimed(app, two_relatives, back_on_the_queue):
+    """Raised to claimed is the patient's wait: a claim that did not stand is not the end of it."""
+    with app.app_context(), write_intent():
+        link(two_relatives)
+        nurse = person(two_relatives)
+        triage.claim(two_relatives["first"], nurse)
+        db.session.commit()
+        assert call(two_relatives["second"]).to_acknowledge_us is not None
+        first, second = call(two_relatives["first"]), call(two_relatives["second"])
+        if back_on_the_queue == "released":
+            triage.release(first.id, nurse, "Called to an arrest", first.version)
+        elif back_on_the_queue == "unlinked":
+            linking.unlink(second.id, nurse, "Different Pat Jones, bay 4", second.version)
+        else:
+            triage.cancel(first.id, nurse, CancelKind.WITHDRAWN, "Family withdrew", first.version)
+        db.session.commit()
+        second = call(two_relatives["second"])
+        assert second.status is ConcernStatus.NEW
+        assert (second.acknowledged_at, second.to_acknowledge_us) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("reference", "message"),
     [("", "Give the reference of another open call"), ("MR-NOPE-0000", "Give the reference of another open call")],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.clock import local, utcnow
@@ -257,31 +257,48 @@ def test_rota(code: str):
     return redirect(url_for("oncall.test_results", code=team.code, run=run))
 
 
-@bp.get("/<code>/test/<run>")
-@requires(Permission.SEE_ROTAS)
-def test_results(code: str, run: str):
+def _run_or_404(code: str, run: str) -> Team:
     team = _team_or_404(code)
     if not rota_check.run_exists(team, run):
         abort(404)
-    results = rota_check.results(team, run)
-    waiting = any(
-        r.outcome == "waiting"
-        or (
-            r.outcome == "sent"
-            and r.message is not None  # always so when sent
-            and r.message.delivery_status not in {"delivered", "undelivered", "failed"}
-        )
-        for r in results
-    )
-    return render_template(
-        "oncall/test_results.html",
-        team=team,
-        results=results,
-        waiting=waiting,
-        tiers=TIER_WORDS,
-        display_phone=display_phone,
-        warnings=warnings(),
-    )
+    return team
+
+
+def _results_context(team: Team, run: str, found: list[rota_check.Result]) -> dict:
+    return {
+        "team": team,
+        "run": run,
+        "results": found,
+        "settled": rota_check.settled(found),
+        "version": rota_check.version(found),
+        "tiers": TIER_WORDS,
+        "display_phone": display_phone,
+    }
+
+
+@bp.get("/<code>/test/<run>")
+@requires(Permission.SEE_ROTAS)
+def test_results(code: str, run: str):
+    """The run's results; the page refreshes its rows by itself until every text has its final result."""
+    team = _run_or_404(code, run)
+    context = _results_context(team, run, rota_check.results(team, run))
+    return render_template("oncall/test_results.html", **context, warnings=warnings())
+
+
+@bp.get("/<code>/test/<run>/rows")
+@requires(Permission.SEE_ROTAS)
+def test_result_rows(code: str, run: str):
+    """The results page's refresh: 304 while nothing it shows has changed. Not the person's activity
+    (web/authorisation.py: PASSIVE_ENDPOINTS); an unknown run is 404."""
+    team = _run_or_404(code, run)
+    context = _results_context(team, run, rota_check.results(team, run))
+    if request.if_none_match.contains(context["version"]):
+        response = make_response("", 304)
+    else:
+        response = make_response(render_template("oncall/_test_rows.html", **context))
+    # Cache-Control stays no-store: the page's script sends If-None-Match itself.
+    response.set_etag(context["version"])
+    return response
 
 
 # --- failed messages ---------------------------------------------------------------------------

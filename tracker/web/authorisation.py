@@ -17,9 +17,11 @@ from tracker.services import scope
 from tracker.services.people import saved_forms, sessions
 from tracker.services.scope import Permission
 
-# Requests the page makes by itself (the queue's and the ward list's refreshes, the session clock): not the person's
-# activity, so they never keep an idle session alive.
-PASSIVE_ENDPOINTS = frozenset({"triage.queue_rows", "triage.ward_rows", "auth.session_status"})
+# Requests the page makes by itself (the queue's and the ward list's refreshes, the rota test's results, the
+# session clock): not the person's activity, so they never keep an idle session alive.
+PASSIVE_ENDPOINTS = frozenset(
+    {"triage.queue_rows", "triage.ward_rows", "oncall.test_result_rows", "auth.session_status"}
+)
 # Forms whose typed text is given back after a re-sign-in (on the call's page). Nothing typed
 # anywhere else is kept: above all not the password and code forms.
 RESTORES_TYPED_TEXT = frozenset(

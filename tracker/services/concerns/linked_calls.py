@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import AgeGroup, Concern, ConcernStatus, User
+from tracker.services.concerns.claims import unclaim
 from tracker.services.concerns.coding import record_local_reason
 from tracker.services.concerns.triage_problem import TriageProblem
 from tracker.services.paging import escalation
@@ -83,6 +84,7 @@ def _mirror(call: Concern, primary: Concern, event: str) -> bool:
             call.status = ConcernStatus.ACKNOWLEDGED
     elif primary.status is ConcernStatus.NEW and call.status is not ConcernStatus.REVIEWED:
         call.status = ConcernStatus.NEW
+        unclaim(call)
     return (call.status, call.claimed_by_id) != before or event == "review_recorded"
 
 
@@ -131,6 +133,7 @@ def _return_to_queue(call: Concern, user: User) -> None:
     call.claimed_by_id = None
     if call.status is not ConcernStatus.CLOSED:
         call.status = ConcernStatus.NEW
+        unclaim(call)
         for field, value in escalation.resume_values(utcnow()).items():
             setattr(call, field, value)
     audit.record(

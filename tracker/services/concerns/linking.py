@@ -15,6 +15,7 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OPEN_STATUSES, Channel, Concern, ConcernNote, ConcernStatus, NoteKind, User
 from tracker.services.concerns import linked_calls, safeguarding
+from tracker.services.concerns.claims import unclaim
 from tracker.services.concerns.intake import Intake, Outcome, Source, raise_concern
 from tracker.services.concerns.reads import find_visible
 from tracker.services.concerns.triage import _cancel_pending_alerts, _locked, _note, _record
@@ -88,8 +89,8 @@ def unlink(concern_id: int, user: User, reason: str, version: int | None) -> Con
     note = _note(call, user, NoteKind.NOTE, reason)
     was_linked_to = call.linked_to_id
     call.linked_to_id = call.linked_at = None
-    call.claimed_by_id = None
     call.status = ConcernStatus.NEW
+    unclaim(call)
     for field, value in escalation.resume_values(utcnow()).items():
         setattr(call, field, value)
     _record("unlinked", user, call, linked_to_id=was_linked_to, note_id=note.id, status=call.status.value)

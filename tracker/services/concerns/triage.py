@@ -35,6 +35,7 @@ from tracker.models import (
 )
 from tracker.problems import FieldProblem, Problem
 from tracker.services.concerns import linked_calls
+from tracker.services.concerns.claims import unclaim
 from tracker.services.concerns.coding import Coding, apply_coding, coding_changes, record_local_reason
 from tracker.services.concerns.news2 import Score
 from tracker.services.concerns.reads import find_visible, team_clinicians
@@ -164,7 +165,7 @@ def _start_review_clock(concern: Concern, now: datetime) -> None:
     """Once claimed, the review is due by the team's target: the worker reminds the claimant,
     then tells the next tier (never taking the call away)."""
     values = reminders.acknowledged_values(reminders.episode_start(concern), concern.team.review_target_minutes, now)
-    # The first claim's duration (a claim after a release keeps the first acknowledged_at).
+    # The claim that stood: a release clears acknowledged_at (claims.py), a reopening keeps the first episode's.
     values.update(report_facts.clock_values("acknowledged_at", concern.acknowledged_at, concern.raised_at))
     db.session.execute(
         update(Concern).where(Concern.id == concern.id).values(**values).execution_options(synchronize_session=False)
@@ -180,7 +181,7 @@ def release(concern_id: int, user: User, reason: str, version: int | None) -> Co
     _require_claimant(concern, user, "release it")
     note = _note(concern, user, NoteKind.RELEASE_REASON, reason)
     concern.status = target
-    concern.claimed_by_id = None
+    unclaim(concern)
     # Back in the queue: paging carries on from where it stopped.
     for field, value in {**escalation.resume_values(utcnow()), "next_review_nudge_at": None}.items():
         setattr(concern, field, value)

@@ -143,9 +143,9 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
             "caller_number_corrected", actor, object_type="concern", object_id=concern.id, concern_id=concern.id
         )
     elif number_changed and message.recipient_kind is RecipientKind.USER and message.recipient_user_id is not None:
-        colleague = db.session.get_one(User, message.recipient_user_id)
-        colleague.mobile = phone.e164
-        audit.record("user_mobile_changed", actor, object_type="user", object_id=colleague.id)
+        for colleague in _colleagues(message):
+            colleague.mobile = phone.e164
+            audit.record("user_mobile_changed", actor, object_type="user", object_id=colleague.id)
     attempt = 1 + len(db.session.scalars(select(Message.id).where(Message.resend_of_id == message.id)).all())
     row = prepare_message(
         concern_id=message.concern_id,
@@ -166,6 +166,26 @@ def resend(user: User, message: Message, raw_number: str) -> Message:
     (new_id,) = insert_messages([row], actor)
     _deal_with(user, message, "resent")
     return db.session.get_one(Message, new_id)
+
+
+def _colleagues(message: Message) -> list[User]:
+    """Whoever a failed text to a colleague was for: its recipient, and for a rota test to a number several
+    people on call share (services/paging/rota_check.py), each of them still at that number."""
+    sharing = {pair[0] for pair in (message.variables or {}).get("holders", [])}
+    found = []
+    for colleague in db.session.scalars(
+        select(User).where(User.id.in_({message.recipient_user_id, *sharing})).order_by(User.id)
+    ):
+        if colleague.id == message.recipient_user_id or _e164(colleague.mobile) == message.to_number:
+            found.append(colleague)
+    return found
+
+
+def _e164(number: str | None) -> str | None:
+    try:
+        return parse_phone(number).e164 if number else None
+    except PhoneProblem:
+        return None
 
 
 def mark_dealt_with(user: User, message: Message) -> None:
