@@ -17,6 +17,7 @@ FAMILY = {
     "details": "Mum is breathing fast and is not making sense.",
     "ward_response": "They said the doctor would come later.",
     "phone": "07400 123456",
+    "dob_year": "1947",
 }
 
 # What someone types before walking away from a kiosk.
@@ -32,7 +33,7 @@ def group(page: Page, legend: str):
 
 
 def fill_in_everything(page: Page, answers: dict = FAMILY) -> None:
-    """Every kind of field: radios with a conditional question, text boxes, checkboxes, a text
+    """Every question of the first page: radios with a conditional question, text boxes, checkboxes, a text
     area, the phone number and the consent to texts."""
     page.get_by_label("I am a family member, carer, friend or advocate").check()
     page.get_by_label("How do you know the patient? (optional)").fill(answers["relationship"])
@@ -42,11 +43,20 @@ def fill_in_everything(page: Page, answers: dict = FAMILY) -> None:
     page.get_by_label("Their breathing has changed").check()
     page.get_by_label("They are sleepier than usual, or confused").check()
     page.get_by_label("Tell us what worries you most right now").fill(answers["details"])
-    group(page, "Have you talked to the ward staff about this?").get_by_label("Yes", exact=True).check()
-    page.get_by_label("What happened when you talked to them? (optional)").fill(answers["ward_response"])
     page.get_by_label("Phone number (optional)").fill(answers["phone"])
     page.get_by_label("Yes, send me text messages about this request").check()
-    group(page, "Do you need an interpreter?").get_by_label("No", exact=True).check()
+
+
+def fill_in_more_details(page: Page, answers: dict = FAMILY) -> None:
+    """The optional second page, from the confirmation: the ward question with its conditional follow-up, the
+    language list, the interpreter radios and the date of birth."""
+    group(page, "Have you talked to the ward staff about this? (optional)").get_by_label("Yes", exact=True).check()
+    page.get_by_label("What happened when you talked to them? (optional)").fill(answers["ward_response"])
+    page.get_by_label("Which language do you prefer to speak? (optional)").select_option("Polish")
+    group(page, "Do you need an interpreter? (optional)").get_by_label("Yes", exact=True).check()
+    page.get_by_label("Day").fill("15")
+    page.get_by_label("Month").fill("3")
+    page.get_by_label("Year").fill(answers["dob_year"])
 
 
 def fill_in_half(page: Page, answers: dict = HALF) -> None:

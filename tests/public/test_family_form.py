@@ -117,7 +117,7 @@ def test_missing_answers_come_back_in_the_error_summary_with_what_was_typed(fami
         worry_categories=[],
         worry_details="",
         caller_name="Keep Me",
-        communication_needs="Large print please",
+        callback_number="07400 999888",
     )
     html = page(response)
     assert response.status_code == 400
@@ -129,7 +129,7 @@ def test_missing_answers_come_back_in_the_error_summary_with_what_was_typed(fami
     ]:
         assert message in html
     assert 'href="#caller_route"' in html and 'href="#patient_name"' in html and 'href="#worry_details"' in html
-    assert 'value="Keep Me"' in html and "Large print please" in html
+    assert 'value="Keep Me"' in html and 'value="07400 999888"' in html
     assert hidden_fields(html)["submission_id"]
 
 

@@ -83,7 +83,7 @@ def test_the_reference_text_carries_the_reference_and_the_teams_number_only(app)
 
 @pytest.mark.parametrize(
     "answers",
-    [{"sms_consent": None}, {"callback_number": ""}, {"callback_number": "020 7946 0000"}],
+    [{"sms_consent": None}, {"callback_number": "", "sms_consent": None}, {"callback_number": "020 7946 0000"}],
     ids=["no consent", "no number", "a landline"],
 )
 def test_the_reference_is_offered_by_text_only_where_the_family_could_be_texted(app, client, family, read, answers):

@@ -31,6 +31,8 @@ MATRIX = {
     "public.sent": ("GET", "/w/w7/sent", dict.fromkeys(ROLES, 200)),  # this browser has just sent the form
     # Its reference texted again, once, back to the confirmation: only ever this browser's own call.
     "public.text_reference": ("POST", "/w/w7/sent/text", dict.fromkeys(ROLES, 303)),
+    # The optional second page: only this browser session's call, once, within half an hour (posted empty, a skip).
+    "public.more_details": ("GET", "/w/w7/more", dict.fromkeys(ROLES, 200)),
     "public.privacy": ("GET", "/privacy", dict.fromkeys(ROLES, 200)),
     "public.accessibility": ("GET", "/accessibility", dict.fromkeys(ROLES, 200)),
     "health.livez": ("GET", "/livez", dict.fromkeys(ROLES, 200)),

@@ -248,6 +248,9 @@ class Concern(Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     preferred_language: Mapped[str | None] = mapped_column(String(60))
     interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the family said on the form's second page, after the alert had gone, that they need an interpreter:
+    # flagged on the queue and the call so whoever has it knows (services/concerns/more_details.py).
+    interpreter_added_at: Mapped[datetime | None]
     communication_needs: Mapped[str | None] = mapped_column(Text)
 
     # What worries them.

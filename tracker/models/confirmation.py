@@ -27,3 +27,5 @@ class Confirmation(Base):
     number_masked: Mapped[str | None] = mapped_column(String(32))
     kiosk: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The optional second page's one use (services/concerns/more_details.py).
+    details_added_at: Mapped[datetime | None]

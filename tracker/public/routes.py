@@ -222,16 +222,29 @@ def _back_to_kiosk() -> str | None:
     return back if ward is not None and not ward.is_retired and _kiosk(ward) else None
 
 
+def _from_ward():
+    """The ward whose page linked here (its footer carries `ward`, or a kiosk's `back`), so its team's number is
+    the one shown: a ward's pages all give the same number."""
+    code = request.args.get("ward", "") or request.args.get("back", "").removeprefix("/w/")
+    ward = _find_ward(code) if code else None
+    return ward if ward is not None and not ward.is_retired else None
+
+
+def _about_page(template: str):
+    settings = current_settings()
+    ward = _from_ward()
+    shown = contact.for_ward(ward, settings) if ward else contact.for_trust(settings)
+    return render_template(template, contact=shown, back=_back_to_kiosk(), ward_code=ward.code if ward else None)
+
+
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html", contact=contact.for_trust(current_settings()), back=_back_to_kiosk())
+    return _about_page("public/privacy.html")
 
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template(
-        "public/accessibility.html", contact=contact.for_trust(current_settings()), back=_back_to_kiosk()
-    )
+    return _about_page("public/accessibility.html")
 
 
 @bp.context_processor

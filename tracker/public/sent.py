@@ -3,31 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from tracker.db import begin_write
 from tracker.extensions import db
-from tracker.models import Confirmation
-from tracker.public import bp
+from tracker.public import bp, more
 from tracker.public.routes import _find_ward, _kiosk_config, _unavailable_ward
-from tracker.services.concerns import confirmations, reference_texts
+from tracker.services.concerns import reference_texts
 from tracker.services.messaging.notifications import FamilyText
 from tracker.services.setup.settings import current_settings
 from tracker.web import contact, sent_cookie
-
-# A ward tablet shows its confirmation for half an hour at most (it clears after a minute anyway); the family's
-# own browser for as long as the record is kept (24 hours).
-ON_A_TABLET = timedelta(minutes=30)
-
-
-def _this_browsers(code: str) -> Confirmation | None:
-    in_session = confirmations.find(sent_cookie.session_token(), code, ON_A_TABLET)
-    if in_session is not None:
-        return in_session
-    return confirmations.find_any(sent_cookie.tokens_in_browser(), code)
 
 
 @bp.get("/w/<code>/sent")
@@ -36,7 +22,7 @@ def sent(code: str):
     ward = _find_ward(code)
     if ward is None:
         return _unavailable_ward(code, None)
-    shown = _this_browsers(ward.code)
+    shown = sent_cookie.this_browsers(ward.code)
     if shown is None:
         return redirect(url_for(".concern_form", code=ward.code))
     return render_template(
@@ -49,6 +35,7 @@ def sent(code: str):
         kiosk=shown.kiosk,
         kiosk_timing=_kiosk_config(),
         may_text_again=not shown.kiosk and reference_texts.may_text_again(shown.concern_id),
+        may_add_details=more.open_capability(ward.code) is not None,
         contact=contact.for_ward(ward, current_settings()),
     )
 
@@ -58,7 +45,7 @@ def text_reference(code: str):
     """Text the reference once more to the number the family gave, where they could be texted at all. Never from
     a ward tablet: the next person at it could press the button."""
     ward = _find_ward(code)
-    shown = _this_browsers(ward.code) if ward is not None else None
+    shown = sent_cookie.this_browsers(ward.code) if ward is not None else None
     if ward is None:
         return redirect(url_for(".choose_ward"), 303)
     if shown is None:

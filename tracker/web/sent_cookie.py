@@ -6,12 +6,18 @@ keeps only the last one, in its session, for half an hour, and forgets it when t
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask import current_app, request, session
 from werkzeug.wrappers import Response
 
+from tracker.models import Confirmation
+from tracker.services.concerns import confirmations
 from tracker.services.concerns.confirmations import KEPT
 
+# A ward tablet shows its confirmation for half an hour at most (it clears after a minute anyway); the family's
+# own browser for as long as the record is kept (24 hours).
+ON_A_TABLET = timedelta(minutes=30)
 KEPT_IN_BROWSER = 5  # a family may raise calls for more than one ward in a day
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -42,3 +48,12 @@ def remember(response: Response, token: str, *, kiosk: bool) -> None:
         httponly=True,
         samesite="Lax",
     )
+
+
+def this_browsers(code: str) -> Confirmation | None:
+    """The confirmation this browser may see for this ward: its session's (a tablet's, or the family's just now),
+    else the newest its own cookie names."""
+    in_session = confirmations.find(session_token(), code, ON_A_TABLET)
+    if in_session is not None:
+        return in_session
+    return confirmations.find_any(tokens_in_browser(), code)

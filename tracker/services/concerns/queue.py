@@ -63,6 +63,7 @@ class QueueRow(NamedTuple):
     arrival: bool = False  # new, and nobody has opened it yet
     alert_failed: bool = False  # an alert to a clinician for this call failed or went unanswered
     linked_to: str | None = None  # the reference of the call this one is linked to and follows
+    interpreter_added: bool = False  # the family said after sending that they need an interpreter (more_details)
 
     @property
     def follow_up(self) -> bool:
@@ -129,6 +130,7 @@ def _queue_select() -> Select:
             Concern.flagged_burst,
             Concern.flagged_automated,
             Concern.unread_reply,
+            Concern.interpreter_added_at,
             Concern.escalation_paused_until,
             Concern.first_opened_at,
             Concern.callback_number,
@@ -231,6 +233,7 @@ def _queue_row(row: Row, texts: _Texts, failed: set[int] | frozenset[int] = froz
         arrival=status is ConcernStatus.NEW and values["first_opened_at"] is None and values["linked_to"] is None,
         alert_failed=values["id"] in failed,
         linked_to=values["linked_to"],
+        interpreter_added=values["interpreter_added_at"] is not None,
     )
 
 

@@ -50,7 +50,9 @@ function kioskForm() {
   const typedFields = () =>
     [...form.elements].filter((el) => el.matches("input, select, textarea") && el.type !== "hidden" &&
       el.type !== "submit" && el.type !== "button" && el.name !== "website");
-  let touched = typedFields().some((el) => ((el.type === "checkbox" || el.type === "radio") ? el.checked : el.value !== ""));
+  // The second page belongs to the family who just sent the form: it clears when left, touched or not.
+  let touched = form.hasAttribute("data-kiosk-always") ||
+    typedFields().some((el) => ((el.type === "checkbox" || el.type === "radio") ? el.checked : el.value !== ""));
   let lastActivity = Date.now();
   let warnedAt = null;
 
