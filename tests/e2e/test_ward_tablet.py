@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.family_form import FAMILY, fill_in_everything, make_tablet, reference_on, send
-from tests.e2e.journeys import FAMILY_ON_A_PHONE, FAMILY_ON_A_WARD_TABLET, at
+from tests.e2e.journeys import FAMILY_ON_A_PHONE, FAMILY_ON_A_WARD_TABLET, SERVICE_MANAGER, at
 from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
@@ -113,3 +113,45 @@ def test_on_a_tablet_done_and_its_countdown_show_with_the_reference_without_scro
         within_the_screen(page, selector)
     tab.screenshot("kiosk-confirmation-on-screen", full_page=False)
     tab.assert_clean()
+
+
+@at(SERVICE_MANAGER)
+def test_a_manager_sets_up_a_wards_tablet_and_the_tablet_opens_its_kiosk_form(tab, open_tab, app, trust):
+    from tests.conftest import create_staff
+    from tests.e2e.test_manager_reports import MANAGER, SECRET, assert_fits_the_screen, sign_in_as_manager
+
+    with app.app_context(), write_intent():  # a ward still on the old kiosk-for-every-device setting
+        db.session.get_one(Ward, trust["ward"]).kiosk_default = True
+        db.session.get_one(Settings, 1).kiosk_default_until = utcnow() + timedelta(days=30)
+        db.session.commit()
+    forget_settings()
+    forget_wards()
+    _id, password = create_staff(app, "manager", email=MANAGER, site_id=trust["site"], totp_secret=SECRET)
+    manager = tab.page
+    sign_in_as_manager(manager, password)
+    manager.goto("/devices/tablets")  # "Ward tablets" in the header's menu
+    expect(manager.locator("[data-legacy-kiosk]")).to_contain_text("Ward 7: until")
+    tab.check("ward-tablets", emergency=False)
+    manager.get_by_role("button", name="Make a set-up link").click()
+    expect(manager.locator(".nhsuk-error-summary")).to_contain_text("Choose the ward this tablet is for")
+    tab.check("ward-tablets-error", emergency=False)
+    manager.get_by_label("Ward", exact=True).select_option(label="Ward 7, Outreach Team")
+    manager.get_by_label("Name of the tablet").fill("Bay 2 tablet")
+    manager.get_by_role("button", name="Make a set-up link").click()
+    link = manager.locator("[data-enrol-link]").inner_text()
+    assert_fits_the_screen(manager, "/devices/tablets")  # the long one-time link wraps
+    tab.check("ward-tablets-new-link", emergency=False)
+
+    tablet = open_tab()
+    tablet.page.goto(link)
+    expect(tablet.page.get_by_role("heading", name="Set up this tablet for Ward 7")).to_be_visible()
+    tablet.check("tablet-set-up", emergency=False)
+    tablet.page.get_by_role("button", name="Set up this tablet").click()
+    on_the_kiosk_form(tablet.page)
+    tablet.check("tablet-kiosk-form")
+
+    manager.reload()
+    expect(manager.locator("[data-legacy-kiosk]")).to_have_count(0)  # the ward's tablet is set up now
+    expect(manager.locator("[data-ward-tablets='w7']")).to_contain_text("Working")
+    tab.assert_clean()
+    tablet.assert_clean()
