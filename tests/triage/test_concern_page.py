@@ -57,6 +57,14 @@ def test_the_page_shows_everything_the_caller_gave(client, nurse, call):
         assert text in html, text
 
 
+def test_what_the_family_wrote_comes_before_the_forms(client, nurse, call):
+    """On a phone the page is one column: the clinician reads the worry before the review and close forms."""
+    act(client, call, "claim")
+    html = open_page(client, call)
+    wrote = html.index("Mum is breathing fast")
+    assert wrote < html.index("Record the review")
+
+
 def test_what_people_typed_is_shown_as_text_in_an_isolated_block(client, nurse, family, app):
     family.submit(worry_details="<img src=x onerror=alert(1)>", patient_name="Ali\u202egnp")
     with app.app_context():
