@@ -10,7 +10,7 @@ from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.models import Confirmation
 from tracker.public import bp
-from tracker.public.routes import _find_ward, _kiosk_config, _unavailable_ward
+from tracker.public.routes import find_ward, kiosk_config, unavailable_ward
 from tracker.services.concerns import confirmations, more_details
 from tracker.services.setup.settings import current_settings
 from tracker.web import contact, sent_cookie
@@ -25,9 +25,9 @@ def open_capability(code: str) -> Confirmation | None:
 
 @bp.route("/w/<code>/more", methods=["GET", "POST"], endpoint="more_details")
 def more_details_page(code: str):
-    ward = _find_ward(code)
+    ward = find_ward(code)
     if ward is None:
-        return _unavailable_ward(code, None)
+        return unavailable_ward(code, None)
     shown = open_capability(ward.code)
     if shown is None:
         if sent_cookie.this_browsers(ward.code) is None:  # a kiosk's next family, or a stranger: nothing to say
@@ -44,7 +44,7 @@ def more_details_page(code: str):
             errors=form.error_list() if request.method == "POST" else [],
             reference=shown.reference,
             kiosk=shown.kiosk,
-            kiosk_timing=_kiosk_config(),
+            kiosk_timing=kiosk_config(),
             contact=contact.for_ward(ward, current_settings()),
         ), status
     begin_write()

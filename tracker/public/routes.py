@@ -42,7 +42,7 @@ def _new_submission_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _find_ward(code: str) -> WardInfo | None:
+def find_ward(code: str) -> WardInfo | None:
     code = code.lower()
     if not WARD_CODE.match(code):
         return None
@@ -55,7 +55,7 @@ def _kiosk(ward: WardInfo) -> bool:
     return tablets.kiosk_for(ward, enrolment.this_device()).on
 
 
-def _kiosk_config() -> dict:
+def kiosk_config() -> dict:
     config = current_app.config
     return {
         "idle": config["KIOSK_IDLE_SECONDS"],
@@ -79,7 +79,7 @@ def choose_ward():
     )
 
 
-def _unavailable_ward(code: str, ward: WardInfo | None):
+def unavailable_ward(code: str, ward: WardInfo | None):
     settings = current_settings()
     successor = ward.successor if ward is not None and ward.successor and not ward.successor.is_retired else None
     status = 410 if ward is not None else 404
@@ -110,7 +110,7 @@ def _render_form(
                 ward=ward,
                 form=form,
                 kiosk=kiosk,
-                kiosk_timing=_kiosk_config(),
+                kiosk_timing=kiosk_config(),
                 errors=form.error_list(),
                 csrf_expired=csrf_expired,
                 send_failed=send_failed,
@@ -140,9 +140,9 @@ def _render_form(
 @deferred_write
 def concern_form(code: str):
     """The family's form for one ward. Its address is printed on posters: it never changes."""
-    ward = _find_ward(code)
+    ward = find_ward(code)
     if ward is None or ward.is_retired:
-        return _unavailable_ward(code, ward)
+        return unavailable_ward(code, ward)
     if ward.code != code and request.method == "GET":
         # Built from what we know only: request arguments never reach url_for (`_external`,
         # `_scheme` and the like would build links to any host).
@@ -183,11 +183,11 @@ def concern_form(code: str):
         db.session.commit()
     except WardUnavailable:
         db.session.rollback()
-        return _unavailable_ward(code, _find_ward(code))
+        return unavailable_ward(code, find_ward(code))
     except SQLAlchemyError:
         db.session.rollback()
         log.exception("could not save a concern for ward %s", ward_code)
-        return _render_form(_find_ward(code) or ward, form, kiosk, 503, send_failed=True)
+        return _render_form(find_ward(code) or ward, form, kiosk, 503, send_failed=True)
     response = redirect(url_for(".sent", code=ward_code), 303)
     sent_cookie.remember(response, confirmation, kiosk=kiosk)
     return response
@@ -218,7 +218,7 @@ def _back_to_kiosk() -> str | None:
     back = request.args.get("back", "")
     if not KIOSK_BACK.match(back):
         return None
-    ward = _find_ward(back.removeprefix("/w/"))
+    ward = find_ward(back.removeprefix("/w/"))
     return back if ward is not None and not ward.is_retired and _kiosk(ward) else None
 
 
@@ -226,7 +226,7 @@ def _from_ward():
     """The ward whose page linked here (its footer carries `ward`, or a kiosk's `back`), so its team's number is
     the one shown: a ward's pages all give the same number."""
     code = request.args.get("ward", "") or request.args.get("back", "").removeprefix("/w/")
-    ward = _find_ward(code) if code else None
+    ward = find_ward(code) if code else None
     return ward if ward is not None and not ward.is_retired else None
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.public import bp, more
-from tracker.public.routes import _find_ward, _kiosk_config, _unavailable_ward
+from tracker.public.routes import find_ward, kiosk_config, unavailable_ward
 from tracker.services.concerns import reference_texts
 from tracker.services.messaging.notifications import FamilyText
 from tracker.services.setup.settings import current_settings
@@ -19,9 +19,9 @@ from tracker.web import contact, sent_cookie
 @bp.get("/w/<code>/sent")
 def sent(code: str):
     """The confirmation: the reference, what happens next, and whether a text is coming."""
-    ward = _find_ward(code)
+    ward = find_ward(code)
     if ward is None:
-        return _unavailable_ward(code, None)
+        return unavailable_ward(code, None)
     shown = sent_cookie.this_browsers(ward.code)
     if shown is None:
         return redirect(url_for(".concern_form", code=ward.code))
@@ -33,7 +33,7 @@ def sent(code: str):
         family_text=FamilyText(shown.family_text),
         number=shown.number_masked or "",
         kiosk=shown.kiosk,
-        kiosk_timing=_kiosk_config(),
+        kiosk_timing=kiosk_config(),
         may_text_again=not shown.kiosk and reference_texts.may_text_again(shown.concern_id),
         may_add_details=more.open_capability(ward.code) is not None,
         contact=contact.for_ward(ward, current_settings()),
@@ -44,7 +44,7 @@ def sent(code: str):
 def text_reference(code: str):
     """Text the reference once more to the number the family gave, where they could be texted at all. Never from
     a ward tablet: the next person at it could press the button."""
-    ward = _find_ward(code)
+    ward = find_ward(code)
     shown = sent_cookie.this_browsers(ward.code) if ward is not None else None
     if ward is None:
         return redirect(url_for(".choose_ward"), 303)
