@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import SETUP_TRUST
-from tracker.models import AuditEvent, Role, Settings, Site, Team, User, Ward
+from tracker.models import AuditEvent, Bed, Role, Settings, Site, Team, User, Ward
 from tracker.services.people.passwords import verify_password
 
 
@@ -113,12 +113,13 @@ def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
     assert result.exit_code == 0, result.output
     assert "/w/ward-5" in result.output
     ward = read.one(Ward)
-    assert ward.code == "ward-5" and ward.beds == ["Bay 1", "Bay 2"]
+    assert ward.code == "ward-5"
+    assert [(bed.label, bed.position) for bed in read.all(Bed, order_by=Bed.position)] == [("Bay 1", 0), ("Bay 2", 1)]
     assert read.one(Settings).text_relatives_allowed
     listing = run(app, "list-wards").output
     assert "ward-5" in listing
     actions = [e.action for e in read.all(AuditEvent)]
-    assert actions == ["settings_changed", "site_added", "team_added", "ward_added"]
+    assert actions == ["settings_changed", "site_added", "team_added", "ward_added", "bed_added", "bed_added"]
 
 
 @pytest.mark.parametrize(
@@ -168,6 +169,16 @@ def test_setting_up_a_trust_and_adding_a_ward_by_the_command_line(app, read):
         (["create-user", "--email", "not-an-email", "--name", "X", "--role", "admin"], "not an email address"),
         (["create-user", "--email", "a@b.invalid", "--name", "X", "--role", "outreach"], "needs a team"),
         (["retire-ward", "w-old"], "already retired"),
+        (
+            ["add-ward", "--code", "w9", "--name", "X", "--site", "gen", "--team", "gen-ccot", "--beds", "A,B,A"],
+            "twice",
+        ),
+        (["update-ward", "w8"], "Say what to change"),
+        (["update-ward", "w99", "--name", "X"], "No ward has the code"),
+        (["update-ward", "w8", "--name", " "], "1–120 characters"),
+        (["update-ward", "w8", "--nurse-in-charge-phone", "12"], "not a valid phone number"),
+        (["update-ward", "w8", "--nurse-in-charge-phone", "020 7946 0300", "--no-nurse-in-charge-phone"], "not both"),
+        (["update-ward", "w8", "--beds", "Bay 1," + "x" * 61], "at most 60 characters"),
     ],
 )
 def test_setup_commands_refuse_bad_input_with_a_plain_message(app, trust, args, message):

@@ -237,6 +237,35 @@ def add_ward_command(code, name, site_code, team_code, population, beds, nurse_i
     click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
 
 
+@tracker_cli.command("update-ward")
+@click.argument("code")
+@click.option("--name", help="The ward's new name (its code and link never change).")
+@click.option("--nurse-in-charge-phone", help="The nurse in charge's number.")
+@click.option("--no-nurse-in-charge-phone", "clear_phone", is_flag=True, help="Clear the nurse in charge's number.")
+@click.option(
+    "--beds",
+    help='Every bed or bay in use, comma-separated, in order ("" for none): a bed still listed keeps its history, '
+    "one renamed in its place is relabelled, new ones are added, missing ones retired (never deleted).",
+)
+def update_ward_command(code, name, nurse_in_charge_phone, clear_phone, beds):
+    """Change a ward's name, its nurse in charge's number or its beds."""
+    if name is None and nurse_in_charge_phone is None and not clear_phone and beds is None:
+        raise click.UsageError(
+            "Say what to change: --name, --nurse-in-charge-phone, --no-nurse-in-charge-phone or --beds"
+        )
+    changed = _commit_or_fail(
+        lambda: hospital.update_ward(
+            audit.Actor.cli(),
+            hospital.ward_by_code(code),
+            name=name,
+            nurse_in_charge_phone=nurse_in_charge_phone,
+            clear_nurse_in_charge_phone=clear_phone,
+            beds=None if beds is None else beds.split(","),
+        )
+    )
+    click.echo(f"Updated ward {code.lower()}: {', '.join(changed)}." if changed else f"Ward {code.lower()} unchanged.")
+
+
 @tracker_cli.command("enrol-tablet")
 @click.argument("code")
 @click.option("--name", "label", default="Ward tablet", show_default=True, help="Told apart by it on Ward tablets.")

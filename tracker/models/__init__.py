@@ -33,6 +33,7 @@ from tracker.models.concern import (
 from tracker.models.confirmation import Confirmation
 from tracker.models.devices import DeviceKind, EnrolledDevice
 from tracker.models.hospital import (
+    Bed,
     FamilyRouteStatus,
     Population,
     ReturnRevision,
@@ -118,6 +119,7 @@ __all__ = [
     "Population",
     "RecipientKind",
     "Role",
+    "Bed",
     "FamilyRouteStatus",
     "ReturnRevision",
     "SiteImplementation",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -149,8 +150,6 @@ class Ward(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))
     population: Mapped[Population] = mapped_column(str_enum(Population), default=Population.ADULT)
-    # Optional bed or bay labels, one per line, offered as a list on the form.
-    bed_labels: Mapped[str | None] = mapped_column(Text)
     nurse_in_charge_phone: Mapped[str | None] = mapped_column(String(32))
     # The old ward-wide kiosk setting, honoured only until Settings.kiosk_default_until or the ward's first
     # enrolled tablet (services/setup/tablets.py); a ward tablet is an enrolled device now.
@@ -167,9 +166,33 @@ class Ward(Base):
     def is_retired(self) -> bool:
         return self.retired_at is not None
 
-    @property
-    def beds(self) -> list[str]:
-        return [line.strip() for line in (self.bed_labels or "").splitlines() if line.strip()]
+
+class Bed(Base):
+    """A bed or bay of a ward, offered on the family's form. A relabel keeps the row, so what belongs to the bed
+    keeps belonging to it; a bed taken out of use is retired, never deleted (docs/architecture.md#beds)."""
+
+    __tablename__ = "bed"
+    __table_args__ = (
+        # Two beds of a ward in use under one label could not be told apart on the form.
+        Index(
+            "uq_bed_ward_id_label_in_use",
+            "ward_id",
+            "label",
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    label: Mapped[str] = mapped_column(String(60))  # as long as the call's bed (concern.bed), which copies it
+    # The order the ward lists its beds in; a retired bed keeps the place it last had.
+    position: Mapped[int] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Bed {self.id} {self.label!r} of ward {self.ward_id}{' retired' if self.retired_at else ''}>"
 
 
 class FamilyRouteStatus(str, enum.Enum):

@@ -16,6 +16,7 @@ from tracker.services import alarms
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
+from tracker.services.setup import beds as beds_service
 from tracker.services.setup.settings import forget_settings
 from tracker.services.setup.wards import forget_wards
 
@@ -265,7 +266,6 @@ def add_ward(
         site_id=site.id,
         team_id=team.id,
         population=population,
-        bed_labels="\n".join(b.strip() for b in (beds or []) if b.strip()) or None,
         nurse_in_charge_phone=_phone(nurse_in_charge_phone, "The nurse in charge's number", required=False),
         kiosk_default=kiosk_default,
     )
@@ -285,7 +285,46 @@ def add_ward(
             "kiosk_default": kiosk_default,
         },
     )
+    beds_service.set_beds(actor, ward.id, beds or [])
     return ward
+
+
+def update_ward(
+    actor: audit.Actor,
+    ward: Ward,
+    *,
+    name: str | None = None,
+    nurse_in_charge_phone: str | None = None,
+    clear_nurse_in_charge_phone: bool = False,
+    beds: list[str] | None = None,
+) -> list[str]:
+    """Change a ward's name, its nurse in charge's number (or clear it) or its beds (services/setup/beds.py: a bed
+    is relabelled, added or retired, never deleted). Its code never changes. Returns what changed, for the command
+    to say; each change is audited."""
+    if nurse_in_charge_phone is not None and clear_nurse_in_charge_phone:
+        raise SetupProblem("Give the nurse in charge's number or clear it, not both")
+    changed = []
+    if name is not None and name.strip() != ward.name:
+        if not name.strip() or len(name.strip()) > 120:
+            raise SetupProblem("The ward's name must be 1–120 characters")
+        changes = {"from": ward.name, "to": name.strip()}
+        audit.record("ward_renamed", actor, object_type="ward", object_id=ward.id, changes=changes)
+        ward.name = name.strip()
+        changed.append("name")
+    if nurse_in_charge_phone is not None or clear_nurse_in_charge_phone:
+        number = _phone(nurse_in_charge_phone, "The nurse in charge's number", required=False)
+        if number != ward.nurse_in_charge_phone:
+            # Only whether there is one is audited, as for a team's duty phone.
+            removed = {"removed": number is None}
+            audit.record("ward_nurse_in_charge_changed", actor, object_type="ward", object_id=ward.id, changes=removed)
+            ward.nurse_in_charge_phone = number
+            changed.append("nurse in charge's number")
+    if beds is not None and beds_service.clean_labels(beds) != beds_service.labels_in_use(ward.id):
+        beds_service.set_beds(actor, ward.id, beds)
+        changed.append("beds")
+    db.session.flush()
+    forget_wards()
+    return changed
 
 
 def retire_ward(actor: audit.Actor, ward: Ward, successor: Ward | None = None) -> Ward:

@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import aliased, selectinload
 
 from tracker.extensions import db
-from tracker.models import Site, Team, Ward
+from tracker.models import Bed, Site, Team, Ward
 from tracker.services.setup import ward_search
 
 CACHE_SECONDS = 10.0
@@ -42,7 +42,7 @@ class WardInfo:
     name: str
     site: SiteInfo
     team: TeamInfo
-    bed_labels: str | None
+    bed_labels: tuple[str, ...]  # the beds in use, in the ward's order (services/setup/beds.py)
     kiosk_default: bool
     retired_at: datetime | None
     successor: WardInfo | None = None
@@ -53,7 +53,7 @@ class WardInfo:
 
     @property
     def beds(self) -> list[str]:
-        return [line.strip() for line in (self.bed_labels or "").splitlines() if line.strip()]
+        return list(self.bed_labels)
 
     @property
     def site_id(self) -> int:
@@ -70,7 +70,6 @@ _QUERY = (
         Ward.id,
         Ward.code,
         Ward.name,
-        Ward.bed_labels,
         Ward.kiosk_default,
         Ward.retired_at,
         Site.id,
@@ -92,6 +91,11 @@ _QUERY = (
 )
 _BY_CODE = _QUERY.where(Ward.code == bindparam("code"))
 _BY_ID = _QUERY.where(Ward.id == bindparam("ward_id"))
+_BEDS = (
+    select(Bed.label)
+    .where(Bed.ward_id == bindparam("ward_id"), Bed.retired_at.is_(None))
+    .order_by(Bed.position, Bed.id)
+)
 _cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
 
 
@@ -100,7 +104,6 @@ def _info(row: Row) -> WardInfo:
         ward_id,
         code,
         name,
-        beds,
         kiosk,
         retired,
         site_id,
@@ -120,7 +123,8 @@ def _info(row: Row) -> WardInfo:
     team = TeamInfo(team_id, team_name, team_phone, duty_phone, review_target)
     successor = None
     if successor_id is not None:
-        successor = WardInfo(successor_id, successor_code, successor_name, site, team, None, False, successor_retired)
+        successor = WardInfo(successor_id, successor_code, successor_name, site, team, (), False, successor_retired)
+    beds = tuple(db.session.scalars(_BEDS, {"ward_id": ward_id}))
     return WardInfo(ward_id, code, name, site, team, beds, kiosk, retired, successor)
 
 
