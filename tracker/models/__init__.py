@@ -31,6 +31,14 @@ from tracker.models.concern import (
     next_status,
 )
 from tracker.models.confirmation import Confirmation
+from tracker.models.daily_check import (
+    AnsweredBy,
+    BedOccupancy,
+    CheckChannel,
+    Compared,
+    DailyCheckAnswer,
+    Feeling,
+)
 from tracker.models.devices import DeviceKind, EnrolledDevice
 from tracker.models.hospital import (
     Bed,
@@ -68,6 +76,12 @@ from tracker.models.rota import (
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 
 __all__ = [
+    "AnsweredBy",
+    "BedOccupancy",
+    "CheckChannel",
+    "Compared",
+    "DailyCheckAnswer",
+    "Feeling",
     "DeviceKind",
     "EnrolledDevice",
     "GENESIS_HASH",

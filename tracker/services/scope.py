@@ -27,6 +27,8 @@ class Permission(enum.Enum):
     FLAG_SAFEGUARDING = "flag safeguarding"  # stop every text to a call's caller
     CLEAR_SAFEGUARDING = "clear safeguarding"
     MANAGE_DEVICES = "manage devices"  # enrol and revoke the office's queue displays
+    SEE_DAILY_CHECK = "see the daily check"  # a ward's daily-check page (outreach read only)
+    RECORD_DAILY_CHECK = "record the daily check"  # admit, discharge, record an answer, mark one seen
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -42,6 +44,8 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.FLAG_SAFEGUARDING: frozenset({Role.OUTREACH, Role.MANAGER}),
     Permission.CLEAR_SAFEGUARDING: frozenset({Role.MANAGER}),
     Permission.MANAGE_DEVICES: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.SEE_DAILY_CHECK: frozenset({Role.WARD_STAFF, Role.OUTREACH}),
+    Permission.RECORD_DAILY_CHECK: frozenset({Role.WARD_STAFF}),
 }
 
 
@@ -141,3 +145,17 @@ def wards_to_raise_for(user: User) -> ColumnElement[bool]:
     if can(user, Permission.RAISE_CALLS):
         return Ward.team_id.in_(user.team_ids or {-1})
     return false()
+
+
+def wards_to_see_checks(user: User) -> ColumnElement[bool]:
+    """The wards whose daily check a person may see: ward staff their own ward, outreach their teams' wards."""
+    if not can(user, Permission.SEE_DAILY_CHECK):
+        return false()
+    if reach(user) is Reach.WARD:
+        return Ward.id == (user.ward_id or -1)
+    return Ward.team_id.in_(user.team_ids or {-1})
+
+
+def ward_to_check(user: User) -> int | None:
+    """The one ward whose daily check a person may record (admit, discharge, answer, mark seen): ward staff's own."""
+    return user.ward_id if can(user, Permission.RECORD_DAILY_CHECK) else None

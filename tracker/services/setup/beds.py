@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Bed
+from tracker.models import Bed, BedOccupancy
 from tracker.problems import Problem
 from tracker.services.records import audit
 
@@ -69,12 +69,29 @@ def set_beds(actor: audit.Actor, ward_id: int, labels: list[str]) -> list[Bed]:
             bed.label, bed.position = label, position
             _record(action, actor, bed, changes)
         result.append(bed)
+    _refuse_occupied(spare)
     now = utcnow()
     for bed in spare:
         bed.retired_at = now
         _record("bed_retired", actor, bed, {"ward_id": ward_id, "label": bed.label})
     db.session.flush()
     return result
+
+
+def _refuse_occupied(leaving: list[Bed]) -> None:
+    """A bed with a patient in it cannot be retired: the ward view would lose the patient, and their daily check."""
+    occupied = db.session.scalars(
+        select(Bed.label)
+        .join(BedOccupancy, BedOccupancy.bed_id == Bed.id)
+        .where(Bed.id.in_([bed.id for bed in leaving]), BedOccupancy.occupied_until.is_(None))
+        .order_by(Bed.position)
+    ).all()
+    if occupied:
+        who = "has a patient" if len(occupied) == 1 else "have patients"
+        raise BedProblem(
+            f"{', '.join(occupied)} still {who}: discharge them on the ward's daily check page "
+            "before taking the bed out of use"
+        )
 
 
 def _record(action: str, actor: audit.Actor, bed: Bed, changes: dict) -> None:
