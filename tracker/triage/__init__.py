@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("triage", __name__, url_prefix="/triage")
 
-from tracker.triage import actions, routes, ward  # noqa: E402,F401  (registers the views)
+from tracker.triage import actions, daily_check, routes, ward  # noqa: E402,F401  (registers the views)

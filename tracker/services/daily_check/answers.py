@@ -158,6 +158,7 @@ class WardToday:
     day: date
     beds: list[BedToday]
     worse_unseen: list[DailyCheckAnswer]
+    worse_open: list[DailyCheckAnswer]  # not yet acted on: the unseen ones and those seen but not acted on
 
     @property
     def not_asked(self) -> list[BedToday]:
@@ -171,7 +172,8 @@ def counts_as_asked(answer: DailyCheckAnswer) -> bool:
 
 def ward_today(ward_id: int) -> WardToday:
     """The ward's beds in use today (the trust's local day), each with its occupant's latest answer today and
-    whether they were asked, and the ward's "worse" answers nobody has marked seen (any day, oldest first)."""
+    whether they were asked, and the ward's "worse" answers nobody has marked seen, or acted on (any day, oldest
+    first: one stays at the top of the page until someone acts on it)."""
     day = local_day(utcnow())
     beds = beds_in_use(ward_id)
     occupied = open_occupancies([bed.id for bed in beds])
@@ -185,12 +187,12 @@ def ward_today(ward_id: int) -> WardToday:
         occupancy = occupied.get(bed.id)
         theirs = [a for a in answers if occupancy is not None and a.occupancy_id == occupancy.id]
         rows.append(BedToday(bed, occupancy, theirs[-1] if theirs else None, any(map(counts_as_asked, theirs))))
-    unseen = db.session.scalars(
+    open_worse = db.session.scalars(
         select(DailyCheckAnswer)
-        .where(DailyCheckAnswer.ward_id == ward_id, DailyCheckAnswer.worse, DailyCheckAnswer.seen_at.is_(None))
+        .where(DailyCheckAnswer.ward_id == ward_id, DailyCheckAnswer.worse, DailyCheckAnswer.acted_on_at.is_(None))
         .order_by(DailyCheckAnswer.answered_at, DailyCheckAnswer.id)
     ).all()
-    return WardToday(day, rows, list(unseen))
+    return WardToday(day, rows, [a for a in open_worse if a.seen_at is None], list(open_worse))
 
 
 def _record(action: str, user: User, answer: DailyCheckAnswer, changes: dict) -> None:
