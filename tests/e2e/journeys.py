@@ -53,10 +53,20 @@ FAMILY_ON_A_PHONE = Journey("family on their own phone", "anonymous", (PHONE,))
 FAMILY_ON_A_WARD_TABLET = Journey("family on a ward tablet", "tablet", (WARD_TABLET_PORTRAIT, WARD_TABLET))
 OUTREACH_NURSE = Journey("outreach nurse", "outreach", (DESKTOP, PHONE))
 WARD_STAFF = Journey("ward staff", "ward_staff", (DESKTOP,))
+# The daily check is recorded at the bedside, on the phone the nurse carries, and read back on the ward's PC.
+WARD_NURSE_AT_THE_BEDSIDE = Journey("ward nurse at the bedside", "ward_staff", (PHONE, DESKTOP))
 SERVICE_MANAGER = Journey("service manager", "manager", (DESKTOP, PHONE))
 OFFICE_DISPLAY = Journey("the outreach office's queue display", "display", (DESKTOP,))
 
-JOURNEYS = (FAMILY_ON_A_PHONE, FAMILY_ON_A_WARD_TABLET, OUTREACH_NURSE, WARD_STAFF, SERVICE_MANAGER, OFFICE_DISPLAY)
+JOURNEYS = (
+    FAMILY_ON_A_PHONE,
+    FAMILY_ON_A_WARD_TABLET,
+    OUTREACH_NURSE,
+    WARD_STAFF,
+    WARD_NURSE_AT_THE_BEDSIDE,
+    SERVICE_MANAGER,
+    OFFICE_DISPLAY,
+)
 
 # A test that names no journey yet (one being written) runs at these: a family's phone and the
 # ward tablet. Name its journey with @at.
