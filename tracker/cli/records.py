@@ -65,6 +65,7 @@ def purge_command(dry_run, batch):
             click.echo(
                 f"  {c.reference}  finished {c.ended.date().isoformat()}  due {c.due.date.isoformat()}  ({c.due.rule})"
             )
+        _daily_checks(dry_run=True)
         db.session.rollback()  # only read
         return
     db.session.commit()  # the list was a read; each batch below is a write transaction of its own
@@ -81,6 +82,27 @@ def purge_command(dry_run, batch):
     click.echo(
         f"Destroyed the personal data of {destroyed} call{'s' if destroyed != 1 else ''}; "
         f"kept {len(held) + skipped} under legal hold."
+    )
+    # After the calls: an occupancy's name waits for its answers linked to a call purged above.
+    with write_intent():
+        _daily_checks(dry_run=False)
+        db.session.commit()
+
+
+def _daily_checks(*, dry_run: bool) -> None:
+    """Daily-check answers not linked to a call, and ended occupancies, past their own date (docs/facts.md#retention)."""
+    from tracker.services.records import daily_check_retention
+
+    sweep = daily_check_retention.due()
+    if dry_run:
+        click.echo(
+            f"Daily checks due for destruction: {len(sweep.answers)} answers, {len(sweep.occupancies)} bed occupancies."
+        )
+        return
+    removed = daily_check_retention.purge(sweep, audit.Actor.cli())
+    click.echo(
+        f"Destroyed the names and free text of {removed['daily_check_answers']} daily-check answers and "
+        f"{removed['bed_occupancies']} bed occupancies."
     )
 
 

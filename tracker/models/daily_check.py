@@ -37,6 +37,7 @@ class BedOccupancy(Base):
     patient_name: Mapped[str | None] = mapped_column(String(120))
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    purged_at: Mapped[datetime | None]  # the name destroyed (services/records/daily_check_retention.py)
 
     bed: Mapped[Bed] = relationship()
 
@@ -99,7 +100,8 @@ class DailyCheckAnswer(Base):
     acted_on_at: Mapped[datetime | None]
     acted_on_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # The call a "worse" answer raised, when the person took the offer (a later step).
-    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"))
+    concern_id: Mapped[int | None] = mapped_column(ForeignKey("concern.id"), index=True)
+    purged_at: Mapped[datetime | None]  # name and free text destroyed (services/records/daily_check_retention.py)
 
     bed: Mapped[Bed] = relationship()
 

@@ -47,7 +47,7 @@ from tracker.models import (
     Ward,
 )
 from tracker.problems import Problem
-from tracker.services.records import audit
+from tracker.services.records import audit, daily_check_retention
 from tracker.services.setup.settings import TrustSettings, current_settings, forget_settings
 
 FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
@@ -182,8 +182,8 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
 
 # Every table that holds personal data tied to a concern, and how it is removed. This is the one
 # place to add a table: tests/services/test_retention.py fails when a table refers to concern
-# without being listed here. Daily checks (docs/architecture.md#the-product, component 3) do not exist yet; when the
-# daily_check table is added, its purger (the patient's and family's answers) goes in this list.
+# without being listed here. A daily-check answer that raised a call goes with the call; the others, and the
+# occupancies, have a rule of their own (daily_check_retention.py).
 
 
 def _purge_concern(concern_id: int) -> dict:
@@ -266,6 +266,7 @@ PURGERS: dict[str, Callable[[int], dict]] = {
     "message": _purge_messages,
     "message_event": _purge_message_events,
     "confirmation": _purge_confirmations,
+    "daily_check_answer": daily_check_retention.purge_linked,
 }
 
 
