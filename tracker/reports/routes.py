@@ -17,8 +17,8 @@ from tracker.models import FamilyRouteStatus, Site, StaffRouteStatus
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
+from tracker.services.reports import daily_check, implementation, periods
 from tracker.services.reports import dashboard as dashboard_figures
-from tracker.services.reports import implementation, periods
 from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.scope import Permission
@@ -142,6 +142,7 @@ def dashboard():
     return render_template(
         "reports/dashboard.html",
         figures=figures,
+        daily_check=daily_check.figures(site.id, period, settings.timezone),
         errors=[],
         form=form,
         site=site,
