@@ -10,6 +10,7 @@ MANAGER_ONLY = {"anonymous": S, "ward_staff": 403, "outreach": 403, "admin": 403
 ROWS: dict = {
     "records.exports_page": ("GET", "/records/exports", {**MANAGER_ONLY, "manager": 200}),
     "records.export_concerns": ("POST", "/records/exports/concerns", {**MANAGER_ONLY, "manager": 400}),
+    "records.export_daily_check": ("POST", "/records/exports/daily-check", {**MANAGER_ONLY, "manager": 400}),
     "records.export_audit": ("POST", "/records/exports/audit", {**MANAGER_ONLY, "manager": 400}),
     "records.audit_page": ("GET", "/records/audit", {**MANAGER_ONLY, "manager": 200}),
     "records.retention_flags": ("POST", "/records/c/{ref}/retention", {**MANAGER_ONLY, "manager": 302}),

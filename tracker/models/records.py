@@ -20,6 +20,7 @@ class ExportKind(str, enum.Enum):
     CONCERNS_CSV = "concerns_csv"
     CONCERNS_XLSX = "concerns_xlsx"
     AUDIT_CSV = "audit_csv"
+    DAILY_CHECK_CSV = "daily_check_csv"
 
 
 class ExportLog(Base):

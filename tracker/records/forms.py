@@ -147,6 +147,17 @@ class ConcernExportForm(PeriodForm):
         return int(self.ward.data) if self.ward.data else None  # one of the site's ward ids, checked above
 
 
+class DailyCheckExportForm(PeriodForm):
+    """The daily check's answers: a period, a ward or all, and names and free text only with a reason."""
+
+    ward = StringField(validators=[one_of(_ward_ids, "Choose a ward from the list", optional=True)])
+    identifiers = StringField()
+    reason = TextAreaField(validators=[_reason])
+
+    def ward_id(self) -> int | None:
+        return int(self.ward.data) if self.ward.data else None  # one of the site's ward ids, checked above
+
+
 def _person(form: PostedForm, field: Field) -> None:
     email = raw(field)
     field.data = None

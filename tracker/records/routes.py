@@ -17,7 +17,7 @@ from tracker.models import ConcernStatus, ExportKind, Site
 from tracker.records import bp, forms
 from tracker.services.concerns import reads
 from tracker.services.concerns.references import normalise_reference
-from tracker.services.records import audit, audit_export, audit_log, exports, retention
+from tracker.services.records import audit, audit_export, audit_log, daily_check_export, exports, retention
 from tracker.services.scope import Permission
 from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
@@ -108,6 +108,7 @@ def _render_exports(values, problems: forms.Problems | None = None, which: str |
         },
         excel_limit=exports.EXCEL_MAX_ROWS,
         identifier_headers=exports.IDENTIFIER_HEADERS,
+        check_identifier_headers=daily_check_export.IDENTIFIER_HEADERS,
     ), status
 
 
@@ -160,6 +161,31 @@ def export_concerns():
         body = exports.concerns_csv(engine, filters, identifiers=identifiers, tz=tz)
         mimetype = "text/csv"
     return _download(body, mimetype, name)
+
+
+@bp.post("/exports/daily-check")
+@requires(Permission.KEEP_RECORDS)
+def export_daily_check():
+    """The daily check's answers as CSV; names and free text only when ticked, with a reason. Recorded (export
+    log and audit) before the first byte is sent."""
+    values = request.form
+    confirm = _confirm_first(_carried(values))
+    if confirm:
+        return confirm
+    site = _site()
+    form = forms.DailyCheckExportForm.read(today=_today(), site=site)
+    problems = form.shown_problems()
+    if problems:
+        return _render_exports(values, problems, "daily_check", 400)
+    period = exports.Period(form.from_day.data, form.to_day.data)
+    filters = daily_check_export.DailyCheckFilters(period, site.id, form.ward_id())
+    identifiers, reason = form.identifiers.data == "yes", form.reason.data
+    kind = ExportKind.DAILY_CHECK_CSV
+    name, tz = exports.file_name(kind, site.code, period), current_settings().timezone
+    exports.record_export(_user(), kind, filters.coded(), identifiers=identifiers, reason=reason)
+    _recorded()
+    body = daily_check_export.daily_check_csv(db.engine, filters, identifiers=identifiers, tz=tz)
+    return _download(body, "text/csv", name)
 
 
 @bp.post("/exports/audit")

@@ -150,6 +150,7 @@ def file_name(kind: ExportKind, site_code: str, period: Period) -> str:
         ExportKind.CONCERNS_CSV: "concerns",
         ExportKind.CONCERNS_XLSX: "concerns",
         ExportKind.AUDIT_CSV: "audit-log",
+        ExportKind.DAILY_CHECK_CSV: "daily-check",
     }[kind]
     site = re.sub(r"[^a-z0-9-]+", "-", site_code.lower()).strip("-") or "site"
     extension = "xlsx" if kind is ExportKind.CONCERNS_XLSX else "csv"
