@@ -94,7 +94,7 @@ def test_a_family_answers_on_their_phone_and_is_thanked_without_an_offer(app, cl
         ({"patient_name": "x" * 121}, "120 characters or fewer"),
         ({"who": "doctor"}, "Say who is answering"),
         ({"feeling": "11"}, "Choose how the patient is feeling today"),
-        ({"compared": "sideways"}, "compared with yesterday"),
+        ({"compared": "sideways"}, "better, the same or worse than yesterday"),
         ({"text": "x" * 1001}, "1000 characters or fewer"),
         ({"bed": "999999"}, "Choose the bed from the list"),
     ],
@@ -221,3 +221,10 @@ def test_a_nurse_raises_a_marthas_rule_call_from_a_worse_staff_answer(app, clien
             Channel.STAFF_ASSISTED,
             "Sam Lee",
         )
+
+
+def test_on_the_tablet_the_privacy_page_leads_back_to_the_daily_check_and_a_phone_gets_no_back_link(app, client, trust):
+    assert 'href="/w/w8/daily"' not in client.get("/privacy?back=/w/w8/daily").get_data(as_text=True)
+    enrol_tablet(app, client, trust, ward="beds_ward")
+    html = client.get("/privacy?back=/w/w8/daily").get_data(as_text=True)
+    assert "Back to the form" in html and 'href="/w/w8/daily"' in html

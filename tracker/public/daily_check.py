@@ -18,8 +18,9 @@ from tracker.services.daily_check.occupancy import MAX_NAME
 from tracker.services.daily_check.words import COMPARED_WORDS, FEELING_WORDS, QUESTION_COMPARED, QUESTION_FEELING
 from tracker.services.records import audit
 from tracker.services.setup.beds import beds_in_use
+from tracker.services.setup.settings import current_settings
 from tracker.services.setup.wards import WardInfo
-from tracker.web import sent_cookie
+from tracker.web import contact, sent_cookie
 
 SESSION_KEY = "daily_check"
 WHO = {AnsweredBy.PATIENT.value, AnsweredBy.FAMILY.value}
@@ -49,7 +50,9 @@ def _errors(form) -> list[dict]:
     if form.get("feeling") not in FEELING_WORDS:
         errors.append({"text": _("Choose how the patient is feeling today"), "href": "#feeling"})
     if form.get("compared") not in COMPARED_WORDS:
-        errors.append({"text": _("Choose how the patient is compared with yesterday"), "href": "#compared"})
+        errors.append(
+            {"text": _("Say whether the patient is better, the same or worse than yesterday"), "href": "#compared"}
+        )
     if len(form.get("text", "")) > MAX_TEXT:
         errors.append(
             {"text": _("What you want to tell us must be %(n)s characters or fewer", n=MAX_TEXT), "href": "#text"}
@@ -73,6 +76,7 @@ def _page(ward: WardInfo, kiosk: bool, form=None, errors=(), too_soon: bool = Fa
         question_compared=QUESTION_COMPARED,
         max_name=MAX_NAME,
         max_text=MAX_TEXT,
+        contact=contact.for_ward(ward, current_settings()),
     ), status
 
 
@@ -140,6 +144,7 @@ def daily_check_thanks(code: str):
         offer=answer.worse and answer.concern_id is None and request.args.get("not_now") is None,
         kiosk=_kiosk(ward),
         kiosk_timing=kiosk_config(),
+        contact=contact.for_ward(ward, current_settings()),
     )
 
 
