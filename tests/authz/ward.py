@@ -19,4 +19,6 @@ ROWS: dict = {
     "triage.record_check_answer": ("POST", "/triage/ward/check/bed/999999/answer", RECORD),
     "triage.mark_check_seen": ("POST", "/triage/ward/check/answer/999999/seen", RECORD),
     "triage.mark_check_acted_on": ("POST", "/triage/ward/check/answer/999999/acted-on", RECORD),
+    "triage.confirm_check_answer": ("POST", "/triage/ward/check/answer/999999/confirm", RECORD),
+    "triage.raise_check_call": ("POST", "/triage/ward/check/answer/999999/raise-call", RECORD),
 }

@@ -33,6 +33,11 @@ MATRIX = {
     "public.text_reference": ("POST", "/w/w7/sent/text", dict.fromkeys(ROLES, 303)),
     # The optional second page: only this browser session's call, once, within half an hour (posted empty, a skip).
     "public.more_details": ("GET", "/w/w7/more", dict.fromkeys(ROLES, 200)),
+    # The daily check for patients and families; its thanks and its "Yes" only for this browser's own answer
+    # (none here: back to the form).
+    "public.daily_check": ("GET", "/w/w8/daily", dict.fromkeys(ROLES, 200)),
+    "public.daily_check_thanks": ("GET", "/w/w8/daily/thanks", dict.fromkeys(ROLES, 302)),
+    "public.daily_check_review": ("POST", "/w/w8/daily/review", dict.fromkeys(ROLES, 303)),
     "public.privacy": ("GET", "/privacy", dict.fromkeys(ROLES, 200)),
     "public.accessibility": ("GET", "/accessibility", dict.fromkeys(ROLES, 200)),
     "health.livez": ("GET", "/livez", dict.fromkeys(ROLES, 200)),

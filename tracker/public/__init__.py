@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from tracker.public import more, routes, sent  # noqa: E402,F401  (registers the views)
+from tracker.public import daily_check, more, routes, sent  # noqa: E402,F401  (registers the views)

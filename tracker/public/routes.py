@@ -208,7 +208,7 @@ def _confirmation(
     )
 
 
-KIOSK_BACK = re.compile(r"^/w/[a-z0-9][a-z0-9-]{0,31}$")
+KIOSK_BACK = re.compile(r"^/w/[a-z0-9][a-z0-9-]{0,31}(/daily)?$")
 
 
 def _back_to_kiosk() -> str | None:
@@ -218,14 +218,14 @@ def _back_to_kiosk() -> str | None:
     back = request.args.get("back", "")
     if not KIOSK_BACK.match(back):
         return None
-    ward = find_ward(back.removeprefix("/w/"))
+    ward = find_ward(back.removeprefix("/w/").removesuffix("/daily"))
     return back if ward is not None and not ward.is_retired and _kiosk(ward) else None
 
 
 def _from_ward():
     """The ward whose page linked here (its footer carries `ward`, or a kiosk's `back`), so its team's number is
     the one shown: a ward's pages all give the same number."""
-    code = request.args.get("ward", "") or request.args.get("back", "").removeprefix("/w/")
+    code = request.args.get("ward", "") or request.args.get("back", "").removeprefix("/w/").removesuffix("/daily")
     ward = find_ward(code) if code else None
     return ward if ward is not None and not ward.is_retired else None
 

@@ -73,6 +73,8 @@ TEMPLATE_WORDS = {
     "clinician_alert": "alert to the on-call clinician",
     "clinician_alert_burst": "alert to the on-call clinician (several calls)",
     "voice_alert": "voice alert",
+    "daily_check_alert": "daily check: a bed needs a nurse, to the nurse in charge",
+    "voice_daily_check": "daily check: a bed needs a nurse, a call to the nurse in charge",
     "review_reminder": "review reminder to the claimant",
     "review_overdue": "review overdue, to the next tier",
     "rota_test": "rota test",

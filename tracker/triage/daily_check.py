@@ -14,9 +14,16 @@ from werkzeug.wrappers import Response
 from tracker.extensions import db
 from tracker.models import User
 from tracker.problems import Problem
-from tracker.services.daily_check import answers, occupancy
+from tracker.services.daily_check import answers, occupancy, self_answers
 from tracker.services.daily_check.reach import ward_to_see, wards_to_see
-from tracker.services.daily_check.words import COMPARED_WORDS, FEELING_WORDS, QUESTION_COMPARED, QUESTION_FEELING
+from tracker.services.daily_check.words import (
+    ANSWERED_BY_WORDS,
+    COMPARED_WORDS,
+    FEELING_WORDS,
+    QUESTION_COMPARED,
+    QUESTION_FEELING,
+)
+from tracker.services.records import audit
 from tracker.services.scope import Permission, can
 from tracker.triage import bp
 from tracker.triage.check_forms import AdmitForm, AnswerForm
@@ -53,6 +60,7 @@ def _render(ward, problem: str | None = None, status: int = 200):
             compared_words=COMPARED_WORDS,
             question_feeling=QUESTION_FEELING,
             question_compared=QUESTION_COMPARED,
+            answered_by_words=ANSWERED_BY_WORDS,
             problem=problem,
         ),
         status,
@@ -141,5 +149,32 @@ def mark_check_acted_on(answer_id: int) -> Response:
     def do() -> str:
         answers.mark_acted_on(_user(), answer)
         return f"{answer.bed.label}'s worse answer is marked as acted on."
+
+    return _carry_out(do)
+
+
+@bp.post("/ward/check/answer/<int:answer_id>/confirm")
+@requires(Permission.RECORD_DAILY_CHECK)
+def confirm_check_answer(answer_id: int) -> Response:
+    """Confirm a patient's or family's answer, so the bed counts as asked (audited; another ward's answer: 404)."""
+    answer = _answer(answer_id)
+
+    def do() -> str:
+        self_answers.confirm(_user(), answer)
+        return f"{answer.bed.label}'s answer is confirmed: the patient counts as asked today."
+
+    return _carry_out(do, f"#bed-{answer.bed_id}")
+
+
+@bp.post("/ward/check/answer/<int:answer_id>/raise-call")
+@requires(Permission.RECORD_DAILY_CHECK)
+def raise_check_call(answer_id: int) -> Response:
+    """Raise a Martha's Rule call from a worse answer, linked to it, as a staff call (another ward's answer: 404;
+    pressed twice: the same call)."""
+    answer = _answer(answer_id)
+
+    def do() -> str:
+        outcome = self_answers.raise_call(answer, audit.Actor.user(_user().id))
+        return f"Martha's Rule call {outcome.reference} raised for {answer.bed.label}: outreach have been alerted."
 
     return _carry_out(do)

@@ -22,8 +22,10 @@ from tracker.models import (
     DailyCheckAnswer,
     Feeling,
     User,
+    Ward,
 )
 from tracker.problems import Problem
+from tracker.services.daily_check.alerts import alert_nurse_in_charge
 from tracker.services.daily_check.occupancy import open_occupancies, open_occupancy
 from tracker.services.records import audit
 from tracker.services.scope import ward_to_check
@@ -53,8 +55,8 @@ def record_by_staff(user: User, bed: Bed, feeling: str, compared: str, text: str
     """Save a nurse's answer for the patient in `bed` (one of occupancy.ward_bed's), recorded at the bedside.
     Refuses a bed nobody occupies, values off the scales, and a second staff answer for the bed within a minute
     (each refusal says so; nothing is dropped silently)."""
-    feeling_value, compared_value = _scales(feeling, compared)
-    free_text = _free_text(text)
+    feeling_value, compared_value = scales(feeling, compared)
+    free_text = free_text_of(text)
     db.session.refresh(bed, with_for_update=True)  # two nurses saving one bed at once: the second sees the first
     occupancy = open_occupancy(bed.id)
     if occupancy is None:
@@ -87,10 +89,12 @@ def record_by_staff(user: User, bed: Bed, feeling: str, compared: str, text: str
     db.session.flush()
     changes = {"bed_id": bed.id, "feeling": feeling_value.value, "compared": compared_value.value}
     _record("daily_check_recorded", user, answer, {**changes, "worse": answer.worse})
+    if answer.worse:  # the nurse who asked may not be the one in charge (services/daily_check/alerts.py)
+        alert_nurse_in_charge(db.session.get_one(Ward, bed.ward_id), bed.label, audit.Actor.user(user.id))
     return answer
 
 
-def _scales(feeling: str, compared: str) -> tuple[Feeling, Compared]:
+def scales(feeling: str, compared: str) -> tuple[Feeling, Compared]:
     try:
         feeling_value = Feeling(feeling)
     except ValueError:
@@ -102,7 +106,7 @@ def _scales(feeling: str, compared: str) -> tuple[Feeling, Compared]:
     return feeling_value, compared_value
 
 
-def _free_text(text: str | None) -> str | None:
+def free_text_of(text: str | None) -> str | None:
     try:
         return clean_block(text, MAX_TEXT) or None
     except TextProblem as problem:
@@ -159,6 +163,7 @@ class WardToday:
     beds: list[BedToday]
     worse_unseen: list[DailyCheckAnswer]
     worse_open: list[DailyCheckAnswer]  # not yet acted on: the unseen ones and those seen but not acted on
+    unconfirmed: list[DailyCheckAnswer]  # today's answers by patients or families that no one on the ward confirmed
 
     @property
     def not_asked(self) -> list[BedToday]:
@@ -192,7 +197,8 @@ def ward_today(ward_id: int) -> WardToday:
         .where(DailyCheckAnswer.ward_id == ward_id, DailyCheckAnswer.worse, DailyCheckAnswer.acted_on_at.is_(None))
         .order_by(DailyCheckAnswer.answered_at, DailyCheckAnswer.id)
     ).all()
-    return WardToday(day, rows, [a for a in open_worse if a.seen_at is None], list(open_worse))
+    unconfirmed = [a for a in answers if not counts_as_asked(a)]
+    return WardToday(day, rows, [a for a in open_worse if a.seen_at is None], list(open_worse), unconfirmed)
 
 
 def _record(action: str, user: User, answer: DailyCheckAnswer, changes: dict) -> None:

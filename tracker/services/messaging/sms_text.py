@@ -35,6 +35,7 @@ SEGMENT_BUDGET = {
     "help_reply": 2,
     "follow_up_reply": 2,
     "text_in_reply": 2,
+    "daily_check_alert": 2,
 }
 
 
@@ -54,7 +55,9 @@ def measure(text: str) -> Segments:
 
 
 # Read out on voice calls: not texts, so no segment budget.
-VOICE_TEMPLATES = frozenset({"voice_alert", "voice_ack", "voice_ack_ceiling", "voice_wrong_key", "voice_not_waiting"})
+VOICE_TEMPLATES = frozenset(
+    {"voice_alert", "voice_ack", "voice_ack_ceiling", "voice_wrong_key", "voice_not_waiting", "voice_daily_check"}
+)
 
 
 def render(template_id: str, variables: dict, locale: str) -> str:

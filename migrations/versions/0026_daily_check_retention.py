@@ -1,14 +1,14 @@
 """Daily-check retention (docs/architecture.md#retention): when an answer's or an occupancy's name and free text
 were destroyed, and an index to find a call's linked answers when the call is purged.
 
-Revision ID: 0027
+Revision ID: 0026
 Revises: 0025
 Create Date: 2026-12-03 09:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0027'
+revision = '0026'
 down_revision = '0025'
 branch_labels = None
 depends_on = None
