@@ -10,7 +10,7 @@ is read again only when it has changed. Production refuses to start with the var
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TEST_CLOCK_ENV = "TRACKER_TEST_CLOCK_FILE"
@@ -73,3 +73,12 @@ def typed_time_before(hour: int, minute: int, now: datetime, tz_name: str) -> da
         if fitting:
             return min(max(fitting), now)
     raise AssertionError("unreachable: yesterday's time is always within reach")
+
+
+def years_after(moment: date, years: int) -> date:
+    """The same day `years` later (or earlier, when negative); 29 February becomes the 28th in a year without it.
+    Retention periods are counted in whole years (services/records/retention.py)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)

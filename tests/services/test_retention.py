@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, select
 
 from tests.conftest import build_trust
 from tests.services.test_concerns import raise_one
-from tracker.clock import utcnow
+from tracker.clock import utcnow, years_after
 from tracker.extensions import db
 from tracker.models import (
     AgeGroup,
@@ -413,15 +413,13 @@ def _due_before_the_age_group(concern: Concern, settings, paediatric: bool) -> r
     if ended_at is None:
         return None
     ended = ended_at.astimezone(UTC).date()
-    found = [retention.Due(retention._years_after(ended, settings.retention_adult_years), "adult")]
+    found = [retention.Due(years_after(ended, settings.retention_adult_years), "adult")]
     if paediatric:
         if concern.patient_dob is not None:
             dob = concern.patient_dob
             age = ended.year - dob.year - ((ended.month, ended.day) < (dob.month, dob.day))
             found.append(
-                retention.Due(
-                    retention._years_after(dob, settings.retention_child_until_age + (1 if age == 17 else 0)), "child"
-                )
+                retention.Due(years_after(dob, settings.retention_child_until_age + (1 if age == 17 else 0)), "child")
             )
         else:
             longest = max(
@@ -430,7 +428,7 @@ def _due_before_the_age_group(concern: Concern, settings, paediatric: bool) -> r
                 settings.retention_complaint_years,
                 settings.retention_serious_incident_years,
             )
-            found.append(retention.Due(retention._years_after(ended, longest), "child_no_birth_date"))
+            found.append(retention.Due(years_after(ended, longest), "child_no_birth_date"))
     return max(reversed(found), key=lambda d: d.date)
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, exists, func, select, update
 
-from tracker.clock import utcnow
+from tracker.clock import utcnow, years_after
 from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import Bed, BedOccupancy, DailyCheckAnswer, Population, Ward
@@ -29,13 +29,6 @@ from tracker.services.setup.settings import TrustSettings, current_settings
 
 # Tables with daily-check personal data and what purges them (tests/services/test_retention.py's guard).
 TABLES = ("daily_check_answer", "bed_occupancy")
-
-
-def _years_after(moment: date, years: int) -> date:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return moment.replace(year=moment.year + years, day=28)
 
 
 @dataclass(frozen=True)
@@ -47,14 +40,14 @@ class CheckDue:
 def check_due(day: date, settings: TrustSettings, paediatric: bool) -> CheckDue:
     """When a daily-check record from `day` may be destroyed: the ward decides (nothing else says who is a child)."""
     if not paediatric:
-        return CheckDue(_years_after(day, settings.retention_adult_years), "adult")
+        return CheckDue(years_after(day, settings.retention_adult_years), "adult")
     longest = max(
         settings.retention_adult_years,
         settings.retention_child_until_age,
         settings.retention_complaint_years,
         settings.retention_serious_incident_years,
     )
-    return CheckDue(_years_after(day, longest), "child_no_birth_date")
+    return CheckDue(years_after(day, longest), "child_no_birth_date")
 
 
 def purge_linked(concern_id: int) -> dict:
@@ -79,7 +72,7 @@ def due(today: date | None = None) -> Sweep:
     read: no rule is shorter."""
     settings = current_settings()
     today = today or utcnow().date()
-    oldest = _years_after(today, -settings.retention_adult_years)
+    oldest = years_after(today, -settings.retention_adult_years)
     answers = {
         answer_id: when
         for answer_id, day, population in db.session.execute(

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import delete, func, null, select, update
 
-from tracker.clock import utcnow
+from tracker.clock import utcnow, years_after
 from tracker.db import execute_dml
 from tracker.extensions import db
 from tracker.models import (
@@ -75,13 +75,6 @@ class LegalHold(Problem):
     """The call is under legal hold: nothing of it is destroyed."""
 
 
-def _years_after(moment: date, years: int) -> date:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return moment.replace(year=moment.year + years, day=28)
-
-
 @dataclass(frozen=True)
 class Due:
     """When a concern's personal data may be destroyed, and which rule set that date."""
@@ -104,13 +97,13 @@ def due(concern: Concern, settings: TrustSettings, paediatric: bool) -> Due | No
     if ended_at is None:
         return None
     ended = ended_at.astimezone(UTC).date()
-    candidates = [Due(_years_after(ended, settings.retention_adult_years), "adult")]
+    candidates = [Due(years_after(ended, settings.retention_adult_years), "adult")]
     dob = concern.patient_dob
     if dob is not None:
         age = ended.year - dob.year - ((ended.month, ended.day) < (dob.month, dob.day))
         if age < 18 or paediatric:
             until = settings.retention_child_until_age + (1 if age == 17 else 0)
-            candidates.append(Due(_years_after(dob, until), "child"))
+            candidates.append(Due(years_after(dob, until), "child"))
     elif _a_child_without_a_birth_date(concern.age_group, paediatric):
         longest = max(
             settings.retention_adult_years,
@@ -118,11 +111,11 @@ def due(concern: Concern, settings: TrustSettings, paediatric: bool) -> Due | No
             settings.retention_complaint_years,
             settings.retention_serious_incident_years,
         )
-        candidates.append(Due(_years_after(ended, longest), "child_no_birth_date"))
+        candidates.append(Due(years_after(ended, longest), "child_no_birth_date"))
     if concern.complaint:
-        candidates.append(Due(_years_after(ended, settings.retention_complaint_years), "complaint"))
+        candidates.append(Due(years_after(ended, settings.retention_complaint_years), "complaint"))
     if concern.serious_incident:
-        candidates.append(Due(_years_after(ended, settings.retention_serious_incident_years), "serious_incident"))
+        candidates.append(Due(years_after(ended, settings.retention_serious_incident_years), "serious_incident"))
     # The longest wins; on a tie the more specific rule is named.
     return max(reversed(candidates), key=lambda d: d.date)
 
@@ -153,7 +146,7 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
     no rule is shorter."""
     settings = current_settings()
     today = today or utcnow().date()
-    cutoff = datetime.combine(_years_after(today, -settings.retention_adult_years), time(23, 59, 59), UTC)
+    cutoff = datetime.combine(years_after(today, -settings.retention_adult_years), time(23, 59, 59), UTC)
     ended = func.coalesce(Concern.closed_at, Concern.updated_at)
     query = (
         # A call with no ward (a text-in call nobody placed) is judged by its team: a children's team means a child.
