@@ -22,7 +22,7 @@ SEGMENT_BUDGET = {
     "family_reference": 1,
     "update_team_coming": 1,
     "update_team_will_call": 1,
-    "update_review_done": 1,
+    "update_review_done": 2,
     "update_please_call": 1,
     "clinician_alert": 2,
     "clinician_alert_burst": 2,
@@ -53,6 +53,22 @@ def measure(text: str) -> Segments:
     units = len(text.encode("utf-16-le")) // 2
     return Segments("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
 
+
+# Sent to families, in the family's language (docs/architecture.md#languages): in every language each fits
+# two GSM-7 or three UCS-2 segments, and carries the reference, the team's number and what to do now.
+FAMILY_TEMPLATES = frozenset(
+    {
+        "family_receipt",
+        "family_reference",
+        "update_team_coming",
+        "update_team_will_call",
+        "update_review_done",
+        "update_please_call",
+        "follow_up_reply",
+        "text_in_reply",
+        "help_reply",
+    }
+)
 
 # Read out on voice calls: not texts, so no segment budget.
 VOICE_TEMPLATES = frozenset(

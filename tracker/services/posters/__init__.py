@@ -1,0 +1,1 @@
+"""Printable ward posters (docs/architecture.md#posters)."""
