@@ -31,6 +31,7 @@ from tracker.services.phone import parse_phone
 from tracker.services.records import audit
 from tracker.services.setup import hospital
 from tracker.services.setup.settings import forget_settings
+from tracker.services.setup.trust_words import forget_words
 from tracker.services.setup.wards import forget_wards
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -193,6 +194,7 @@ def clean(request):
     with app.app_context():
         abuse.reset_counts()
         forget_settings()
+        forget_words()
         forget_wards()
         staff_warnings.forget()
     sms = app.extensions["tracker_sms"]

@@ -99,8 +99,9 @@ def _register_extensions(app: Flask) -> None:
 
 
 def _locale() -> str:
-    # English only for now; the languages issue adds a choice (stored on each concern already).
-    return "en"
+    from tracker.web.languages import select_locale
+
+    return select_locale()
 
 
 def _timezone() -> str:
@@ -136,11 +137,12 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from tracker.web import errors, security, template_helpers
+    from tracker.web import errors, languages, security, template_helpers
 
     security.register(app)
     errors.register(app)
     template_helpers.register(app)
+    languages.register(app)
 
 
 def _register_cli(app: Flask) -> None:

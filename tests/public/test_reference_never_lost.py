@@ -78,7 +78,10 @@ def test_the_reference_text_carries_the_reference_and_the_teams_number_only(app)
 
     with app.test_request_context():
         body = render("family_reference", {"reference": "MR-7QK4-92", "team_phone": "020 7946 0101"}, "en")
-    assert body == "Your Martha's Rule request reference is MR-7QK4-92. Outreach team phone: 020 7946 0101."
+    assert body == (
+        "Your Martha's Rule request reference is MR-7QK4-92. Outreach team phone: 020 7946 0101. "
+        "If the patient is very unwell now, tell a nurse."
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
-from tracker.models import Population, Ward
+from tracker.models import Population, Team, Ward
 from tracker.services.records import audit
-from tracker.services.setup import devices, hospital, tablets
+from tracker.services.setup import devices, hospital, tablets, trust_words
 from tracker.services.setup.hospital import SetupProblem
 
 
@@ -94,6 +94,11 @@ from tracker.services.setup.hospital import SetupProblem
     "enrolled queue display must be on. Production sets up no display until they are set; '' clears them. "
     "Unchanged if omitted.",
 )
+@click.option(
+    "--languages",
+    help="The languages families may choose besides English, as codes ('pl,ar,ur'; 'en' alone for English "
+    "only, the default). Unchanged if omitted.",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -123,6 +128,8 @@ def setup_trust_command(**options):
             )
         if options["linked_calls_counted"] is not None:
             hospital.save_linked_calls_counted(audit.Actor.cli(), options["linked_calls_counted"])
+        if options["languages"] is not None:
+            trust_words.save_languages(audit.Actor.cli(), options["languages"])
         if options["device_address_ranges"] is not None:
             devices.save_address_ranges(audit.Actor.cli(), options["device_address_ranges"])
         return settings
@@ -301,3 +308,30 @@ def list_wards_command():
     for ward in db.session.scalars(select(Ward).order_by(Ward.site_id, Ward.name)):
         state = "retired" if ward.is_retired else "open"
         click.echo(f"{ward.code:<20} {state:<8} {base}/w/{ward.code}   {ward.name}")
+
+
+@tracker_cli.command("trust-words")
+@click.argument("language")
+@click.argument("what")
+@click.argument("text")
+def trust_words_command(language, what, text):
+    """Keep the trust's own words in a family language: WHAT is emergency-instruction, privacy-contact or
+    team:<team code>; an empty TEXT removes them (families then see the English)."""
+
+    def action():
+        key = _words_key(what)
+        return trust_words.save_words(audit.Actor.cli(), language, key, text)
+
+    kept = _commit_or_fail(action)
+    click.echo(f"Saved the {language} words for {what}." if kept else f"Removed the {language} words for {what}.")
+
+
+def _words_key(what: str) -> str:
+    if what in ("emergency-instruction", "privacy-contact"):
+        return what.replace("-", "_")
+    if what.startswith("team:"):
+        team = db.session.scalar(select(Team).where(Team.code == what[5:]))
+        if team is None:
+            raise SetupProblem(f"No team has the code {what[5:]!r}")
+        return trust_words.team_key(team.id)
+    raise SetupProblem("WHAT must be emergency-instruction, privacy-contact or team:<team code>")

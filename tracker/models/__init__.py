@@ -74,8 +74,10 @@ from tracker.models.rota import (
     Tier,
 )
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
+from tracker.models.trust_words import TrustWords
 
 __all__ = [
+    "TrustWords",
     "AnsweredBy",
     "BedOccupancy",
     "CheckChannel",

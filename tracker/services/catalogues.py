@@ -13,7 +13,7 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
@@ -123,5 +123,5 @@ def problems() -> list[str]:
     return found
 
 
-def _key(message) -> tuple:
+def _key(message: Message) -> tuple:
     return (message.id, message.context)

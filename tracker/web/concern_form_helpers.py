@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from tracker.services.languages import language_of
 from tracker.services.setup.settings import current_settings
 from tracker.web.concern_form import LANGUAGE_CHOICES, WORRY_CHOICES, ConcernForm
 
 
 def field_error(field) -> dict | None:
-    return {"text": str(field.errors[0])} if field.errors else None
+    return {"text": str(field.errors[0]), "visuallyHiddenText": _("Error")} if field.errors else None
 
 
 def worry_items(form: ConcernForm) -> list[dict]:
@@ -18,7 +20,13 @@ def worry_items(form: ConcernForm) -> list[dict]:
 
 
 def language_items(form: ConcernForm) -> list[dict]:
-    current = form.preferred_language.data or ""
+    """The languages an interpreter could speak. Until the family answers, the page's own language is
+    chosen: a family reading the form in Polish probably prefers to speak Polish. It stays a separate
+    question, since it books an interpreter (and lists languages the pages are not in, such as BSL)."""
+    if form.preferred_language.data is None:
+        current = language_of(str(get_locale() or "en")).interpreter_choice
+    else:
+        current = form.preferred_language.data
     return [{"value": value, "text": str(label), "selected": value == current} for value, label in LANGUAGE_CHOICES]
 
 

@@ -19,6 +19,7 @@ from tracker.services.paging.policy import DEFAULT_STEPS, StepSpec, save_policy
 from tracker.services.paging.rota import add_pattern
 from tracker.services.people.users import create_user
 from tracker.services.records import audit
+from tracker.services.setup.demo_words import seed_demo_words
 from tracker.services.setup.hospital import SetupProblem, add_site, add_team, add_ward, save_settings, save_text_in
 
 DEMO_TRUST = "Demo Hospitals NHS Trust"
@@ -123,6 +124,7 @@ def seed_demo(actor: audit.Actor) -> list[tuple[str, str, str]]:
     accounts, users = _seed_people(actor, sites, teams, wards)
     _seed_on_call(actor, teams["ngh-ccot"], teams["ngh-pccot"], users)
     save_text_in(actor, team_code="ngh-ccot", paging=False)  # texts from numbers with no call: its adult team
+    seed_demo_words(actor, list(teams.values()))
     audit.record("demo_seeded", actor, changes={"sites": len(sites), "wards": len(wards), "users": len(users)})
     return accounts
 
