@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
@@ -32,19 +33,23 @@ def group(page: Page, legend: str):
     return page.get_by_role("group", name=legend, exact=True)
 
 
-def fill_in_everything(page: Page, answers: dict = FAMILY) -> None:
+def english(text: str) -> str:
+    return text
+
+
+def fill_in_everything(page: Page, answers: dict = FAMILY, say: Callable[[str], str] = english) -> None:
     """Every question of the first page: radios with a conditional question, text boxes, checkboxes, a text
-    area, the phone number and the consent to texts."""
-    page.get_by_label("I am a family member, carer, friend or advocate").check()
-    page.get_by_label("How do you know the patient? (optional)").fill(answers["relationship"])
-    page.get_by_label("Your name (optional)").fill(answers["caller_name"])
-    page.get_by_label("Patient's full name").fill(answers["patient_name"])
-    page.get_by_label("Bed or bay (optional)").fill(answers["bed"])
-    page.get_by_label("Their breathing has changed").check()
-    page.get_by_label("They are sleepier than usual, or confused").check()
-    page.get_by_label("Tell us what worries you most right now").fill(answers["details"])
-    page.get_by_label("Phone number (optional)").fill(answers["phone"])
-    page.get_by_label("Yes, send me text messages about this request").check()
+    area, the phone number and the consent to texts. `say` gives a label in the page's language."""
+    page.get_by_label(say("I am a family member, carer, friend or advocate")).check()
+    page.get_by_label(say("How do you know the patient? (optional)")).fill(answers["relationship"])
+    page.get_by_label(say("Your name (optional)")).fill(answers["caller_name"])
+    page.get_by_label(say("Patient's full name")).fill(answers["patient_name"])
+    page.get_by_label(say("Bed or bay (optional)")).fill(answers["bed"])
+    page.get_by_label(say("Their breathing has changed")).check()
+    page.get_by_label(say("They are sleepier than usual, or confused")).check()
+    page.get_by_label(say("Tell us what worries you most right now")).fill(answers["details"])
+    page.get_by_label(say("Phone number (optional)")).fill(answers["phone"])
+    page.get_by_label(say("Yes, send me text messages about this request")).check()
 
 
 def fill_in_more_details(page: Page, answers: dict = FAMILY) -> None:
@@ -66,13 +71,13 @@ def fill_in_half(page: Page, answers: dict = HALF) -> None:
     page.get_by_label("Tell us what worries you most right now").fill(answers["details"])
 
 
-def send(page: Page) -> None:
-    page.get_by_role("button", name="Send request").click()
+def send(page: Page, say: Callable[[str], str] = english) -> None:
+    page.get_by_role("button", name=say("Send request")).click()
 
 
-def reference_on(page: Page) -> str:
+def reference_on(page: Page, say: Callable[[str], str] = english) -> str:
     """The reference on the confirmation page, checked against the printed format."""
-    expect(page.get_by_role("heading", name="Request sent")).to_be_visible()
+    expect(page.get_by_role("heading", name=say("Request sent"))).to_be_visible()
     reference = page.locator("[data-reference]").inner_text().strip()
     assert REFERENCE.fullmatch(reference), reference
     return reference
