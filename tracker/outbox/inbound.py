@@ -37,6 +37,7 @@ from tracker.services.paging import acks
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.setup.settings import current_settings
+from tracker.services.setup.trust_words import EMERGENCY_INSTRUCTION, words_for
 
 # --- texts people send us -----------------------------------------------------------------------
 
@@ -240,12 +241,15 @@ def _automatic_reply(template_id: str, concern: Concern) -> Reply:
     relative = concern.caller_route in (CallerRoute.FAMILY, CallerRoute.UNKNOWN)
     if concern.safeguarding or (relative and not settings.text_relatives_allowed):
         return Reply()
+    # In the caller's language, with the trust's own instruction in it where its translators wrote one.
+    locale = concern.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    instruction = words_for(locale).get(EMERGENCY_INSTRUCTION) or settings.emergency_instruction
     variables = {
         "reference": concern.reference,
         "phone": display_phone(concern.team.public_phone),
-        "instruction": settings.emergency_instruction[:EMERGENCY_IN_A_TEXT],
+        "instruction": instruction[:EMERGENCY_IN_A_TEXT],
     }
-    return Reply(render(template_id, variables, current_app.config["BABEL_DEFAULT_LOCALE"]))
+    return Reply(render(template_id, variables, locale))
 
 
 EMERGENCY_IN_A_TEXT = 90  # the trust's instruction, cut to keep the reply within two segments
