@@ -115,6 +115,7 @@ def _timezone() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     import tracker.web.authorisation  # noqa: F401  (the session loader)
+    from tracker.admin import bp as admin_bp
     from tracker.auth import bp as auth_bp
     from tracker.devices import bp as devices_bp
     from tracker.oncall import bp as oncall_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(webhooks_bp)
 
 

@@ -29,6 +29,13 @@ class Permission(enum.Enum):
     MANAGE_DEVICES = "manage devices"  # enrol and revoke the office's queue displays
     SEE_DAILY_CHECK = "see the daily check"  # a ward's daily-check page (outreach read only)
     RECORD_DAILY_CHECK = "record the daily check"  # admit, discharge, record an answer, mark one seen
+    # The hospital's set-up (tracker/admin). Managers' reach is their own site, and the services narrow it further.
+    SEE_SETUP = "see the set-up"  # the Set-up page; the trust's settings, sites and teams read only
+    EDIT_TRUST = "edit the trust's settings"
+    EDIT_SITES = "edit sites and teams"
+    EDIT_WARDS = "edit wards"  # managers: their own site's wards
+    MANAGE_STAFF = "manage staff accounts"  # managers: ward staff and outreach of their own site
+    REVIEW_ACCESS = "review access"  # the access review: read and record (managers: their own site)
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -46,6 +53,12 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_DEVICES: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.SEE_DAILY_CHECK: frozenset({Role.WARD_STAFF, Role.OUTREACH}),
     Permission.RECORD_DAILY_CHECK: frozenset({Role.WARD_STAFF}),
+    Permission.SEE_SETUP: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.EDIT_TRUST: frozenset({Role.ADMIN}),
+    Permission.EDIT_SITES: frozenset({Role.ADMIN}),
+    Permission.EDIT_WARDS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.MANAGE_STAFF: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.REVIEW_ACCESS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 
@@ -65,7 +78,7 @@ HOME = {
     Role.OUTREACH: "triage.queue_page",
     Role.MANAGER: "triage.queue_page",
     Role.WARD_STAFF: "triage.ward_page",
-    Role.ADMIN: "auth.account",
+    Role.ADMIN: "admin.index",
 }
 
 

@@ -20,7 +20,9 @@ SESSION_KEY = "lang"
 PARAMETER = "lang"
 FORGET = "auto"
 # Staff blueprints: their pages are in English whatever the browser asks for.
-STAFF_BLUEPRINTS = frozenset({"auth", "triage", "oncall", "reports", "records", "devices", "webhooks", "health"})
+STAFF_BLUEPRINTS = frozenset(
+    {"admin", "auth", "triage", "oncall", "reports", "records", "devices", "webhooks", "health"}
+)
 # Browser tags that name one of our languages under another spelling.
 _ALIASES = {
     "zh": "zh_Hans",

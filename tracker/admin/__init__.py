@@ -1,0 +1,9 @@
+"""The hospital's set-up in the browser (docs/architecture.md#set-up): the trust's settings, sites, teams and
+wards, staff accounts and the access review, for administrators and (within their site, as far as their role
+allows) managers. Every change goes through the same service functions as `flask tracker`, and is audited."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from tracker.admin import routes  # noqa: E402,F401  (registers the views)
