@@ -95,7 +95,8 @@ def test_staff_pages_stay_in_english(client, languages):
 def test_a_draft_translation_says_so_with_the_emergency_instruction_in_english(app, client, languages):
     page = client.get("/w/w7?lang=pl").get_data(as_text=True)
     assert "data-draft-notice" in page
-    assert in_(app, "pl", "This translation has not yet been checked by the hospital's translators.")[:20] in page
+    notice = "This translation has not yet been checked by the hospital's translators. If anything is unclear, ask a member of staff."
+    assert in_(app, "pl", notice) in page
     assert POLISH_INSTRUCTION in page
     assert "Press the red buzzer or ask any nurse now. Call 2222." in page  # the English, beside it
     assert "data-draft-notice" not in client.get("/w/w7?lang=en").get_data(as_text=True)
