@@ -144,3 +144,14 @@ def test_the_trusts_words_are_one_line_and_for_a_known_language(app, trust):
             save_words(audit.Actor.cli(), "pl", EMERGENCY_INSTRUCTION, "two\nlines")
         with pytest.raises(SetupProblem):
             save_words(audit.Actor.cli(), "pl", "team_name:999999", "x")
+
+
+def test_a_ward_tablet_starts_the_next_family_in_its_own_language(app, client, languages):
+    from tests.conftest import enrol_tablet
+
+    enrol_tablet(app, client, languages)
+    page = client.get("/w/w7?lang=ar").get_data(as_text=True)
+    assert 'lang="ar"' in _html_tag(page)
+    assert 'data-reset-url="/w/w7?lang=auto"' in page  # "Are you still there?" clears to the tablet's language
+    nobody_there = client.get("/w/w7?lang=auto").get_data(as_text=True)
+    assert 'lang="en"' in _html_tag(nobody_there)
