@@ -29,6 +29,7 @@ class Permission(enum.Enum):
     MANAGE_DEVICES = "manage devices"  # enrol and revoke the office's queue displays
     SEE_DAILY_CHECK = "see the daily check"  # a ward's daily-check page (outreach read only)
     RECORD_DAILY_CHECK = "record the daily check"  # admit, discharge, record an answer, mark one seen
+    PRINT_POSTERS = "print posters"  # the wards' posters for families (no personal data)
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -46,6 +47,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_DEVICES: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.SEE_DAILY_CHECK: frozenset({Role.WARD_STAFF, Role.OUTREACH}),
     Permission.RECORD_DAILY_CHECK: frozenset({Role.WARD_STAFF}),
+    Permission.PRINT_POSTERS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 
@@ -159,3 +161,12 @@ def wards_to_see_checks(user: User) -> ColumnElement[bool]:
 def ward_to_check(user: User) -> int | None:
     """The one ward whose daily check a person may record (admit, discharge, answer, mark seen): ward staff's own."""
     return user.ward_id if can(user, Permission.RECORD_DAILY_CHECK) else None
+
+
+def wards_for_posters(user: User) -> ColumnElement[bool]:
+    """The wards whose posters a person may print: a manager their site's, an administrator every site's."""
+    if not can(user, Permission.PRINT_POSTERS):
+        return false()
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    return Ward.site_id == (user.site_id or -1)
