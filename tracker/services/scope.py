@@ -36,6 +36,7 @@ class Permission(enum.Enum):
     EDIT_WARDS = "edit wards"  # managers: their own site's wards
     MANAGE_STAFF = "manage staff accounts"  # managers: ward staff and outreach of their own site
     REVIEW_ACCESS = "review access"  # the access review: read and record (managers: their own site)
+    PRINT_POSTERS = "print posters"  # the wards' posters for families (no personal data)
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -59,6 +60,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_WARDS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_STAFF: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.REVIEW_ACCESS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.PRINT_POSTERS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
 
 
@@ -172,3 +174,12 @@ def wards_to_see_checks(user: User) -> ColumnElement[bool]:
 def ward_to_check(user: User) -> int | None:
     """The one ward whose daily check a person may record (admit, discharge, answer, mark seen): ward staff's own."""
     return user.ward_id if can(user, Permission.RECORD_DAILY_CHECK) else None
+
+
+def wards_for_posters(user: User) -> ColumnElement[bool]:
+    """The wards whose posters a person may print: a manager their site's, an administrator every site's."""
+    if not can(user, Permission.PRINT_POSTERS):
+        return false()
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    return Ward.site_id == (user.site_id or -1)
