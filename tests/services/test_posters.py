@@ -209,3 +209,15 @@ def test_the_ward_link_is_the_public_address_of_the_family_form(app):
         assert content.ward_link("https://mr.example.nhs.uk/", "ngh-7b") == "https://mr.example.nhs.uk" + url_for(
             "public.concern_form", code="ngh-7b"
         )
+
+
+def test_the_poster_prints_the_trusts_own_instruction_in_the_language_where_its_translators_wrote_one(app, demo_ward):
+    from tracker.services.setup.demo_words import INSTRUCTION
+    from tracker.services.setup.trust_words import EMERGENCY_INSTRUCTION, save_words
+
+    with app.app_context(), write_intent():
+        save_words(audit.Actor.cli(), "pl", EMERGENCY_INSTRUCTION, INSTRUCTION["pl"])
+        db.session.commit()
+    polish, bengali = draw_poster(app, demo_ward, "pl")[1], draw_poster(app, demo_ward, "bn")[1]
+    assert polish.emergency == INSTRUCTION["pl"]
+    assert bengali.emergency == DEMO_SETTINGS["emergency_instruction"]  # none written: the English

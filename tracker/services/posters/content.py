@@ -17,6 +17,7 @@ from tracker.services.languages import Language
 from tracker.services.phone import display_phone
 from tracker.services.posters import words
 from tracker.services.setup.settings import TrustSettings
+from tracker.services.setup.trust_words import EMERGENCY_INSTRUCTION, words_for
 
 # Between a number's groups: a space that neither breaks the line nor lets a right-to-left line reverse the groups
 # (the Unicode bidirectional algorithm reads digits joined by it as one number).
@@ -84,7 +85,8 @@ def poster_content(ward: Ward, settings: TrustSettings, language: Language) -> P
             phone=phone,
             relay=gettext(words.RELAY, phone=phone),
             emergency_heading=gettext(words.EMERGENCY_HEADING),
-            emergency=settings.emergency_instruction,
+            # The trust's own words in the language where its translators wrote them, else its English.
+            emergency=words_for(language.code).get(EMERGENCY_INSTRUCTION) or settings.emergency_instruction,
             trust_name=settings.trust_name,
         )
 
