@@ -155,3 +155,8 @@ def test_a_ward_tablet_starts_the_next_family_in_its_own_language(app, client, l
     assert 'data-reset-url="/w/w7?lang=auto"' in page  # "Are you still there?" clears to the tablet's language
     nobody_there = client.get("/w/w7?lang=auto").get_data(as_text=True)
     assert 'lang="en"' in _html_tag(nobody_there)
+
+
+def test_a_family_page_tells_caches_it_depends_on_the_browsers_languages(client, languages):
+    assert "Accept-Language" in client.get("/w/w7").headers.get("Vary", "")
+    assert "Accept-Language" not in client.get("/auth/sign-in").headers.get("Vary", "")

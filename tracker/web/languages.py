@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, g, request, session, url_for
+from flask import Flask, Response, g, request, session, url_for
 from flask_babel import get_locale
 
 from tracker.services.languages import DEFAULT, LANGUAGES, Language, by_code, catalogue_status, language_of
@@ -141,8 +141,16 @@ def pages_read_in(locale: str | None) -> Language | None:
     return None if language.code == DEFAULT else language
 
 
+def _varies_by_language(response: Response) -> Response:
+    """A family page's words depend on the browser's languages: say so to any cache on the way."""
+    if is_family_request():
+        response.vary.add("Accept-Language")
+    return response
+
+
 def register(app: Flask) -> None:
     app.before_request(remember_choice)
+    app.after_request(_varies_by_language)
     app.jinja_env.globals["pages_read_in"] = pages_read_in
 
     @app.context_processor
