@@ -207,7 +207,7 @@ def test_clinician_takes_a_new_call_from_the_queue_to_closed(tab, app, trust, fa
         assert word not in body.lower(), f"{word!r} in the family's text: {body}"
     assert body == (
         f"The outreach team has seen the patient (ref {reference}). Ask the ward staff if you have "
-        "questions, or call 020 7946 0101."
+        "questions, or call 020 7946 0101. If the patient is very unwell now, tell a nurse."
     ), body  # the canned words and nothing else
     assert (tmp_path / "sms.jsonl").read_text().count(reference) >= 2  # the receipt and this update
 

@@ -87,7 +87,7 @@ def test_on_a_ward_tablet_the_second_page_clears_itself_when_left(tab, app, trus
     page.clock.fast_forward("03:00")
     expect(page.get_by_role("alertdialog", name="Are you still there?")).to_be_visible()
     page.clock.fast_forward("00:30")
-    page.wait_for_url("**/w/w7")
+    page.wait_for_url("**/w/w7?lang=auto")  # the blank form, the last family's language forgotten
     expect(page.get_by_role("heading", name="Ask for an urgent review", exact=True)).to_be_visible()
     # And the last family's second page is closed on the server too.
     page.goto("/w/w7/more")
