@@ -54,9 +54,20 @@ def find(token: str | None, ward_code: str, within: timedelta) -> Confirmation |
 
 
 def find_any(tokens: list[str], ward_code: str, within: timedelta = KEPT) -> Confirmation | None:
-    """The newest of this browser's confirmations for this ward made within `within`."""
-    found = [shown for token in tokens if (shown := find(token, ward_code, within)) is not None]
-    return max(found, key=lambda shown: shown.created_at, default=None)
+    """The newest of this browser's confirmations for this ward made within `within` (one query for all of them)."""
+    hashes = [_hash(token) for token in tokens if token and len(token) <= 100]
+    if not hashes:
+        return None
+    return db.session.scalar(
+        select(Confirmation)
+        .where(
+            Confirmation.token_hash.in_(hashes),
+            Confirmation.ward_code == ward_code,
+            Confirmation.created_at >= utcnow() - within,
+        )
+        .order_by(Confirmation.created_at.desc())
+        .limit(1)
+    )
 
 
 def purge_expired(now: datetime | None = None) -> int:
