@@ -293,6 +293,23 @@ def build_trust(*, text_relatives_allowed: bool = True, duty_phone: str | None =
     return {"settings": settings, "site": site, "team": team, "ward": ward, "beds_ward": beds, "retired": old}
 
 
+def build_other_site(duty_phone: str | None = None):
+    """A second site ("other") with an adult team ("other-ccot") and a ward ("ow1"): what a person of the test
+    trust's site must not reach. Call inside an app context with write intent; returns the ward (not committed)."""
+    actor = audit.Actor.cli()
+    site = hospital.add_site(actor, code="other", name="Other Hospital")
+    team = hospital.add_team(
+        actor,
+        code="other-ccot",
+        site=site,
+        name="Other Team",
+        population=Population.ADULT,
+        public_phone="020 7946 0555",
+        duty_phone=duty_phone,
+    )
+    return hospital.add_ward(actor, code="ow1", name="Other Ward", site=site, team=team, population=Population.ADULT)
+
+
 @pytest.fixture
 def trust(app):
     """Ids of a small trust (see build_trust)."""

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pypdfium2
 import pytest
 
+from tests.conftest import build_other_site
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, Population, Settings
+from tracker.models import AuditEvent, Settings
 from tracker.services.posters import fonts
-from tracker.services.records import audit
-from tracker.services.setup import hospital
 from tracker.services.setup.settings import forget_settings
 
 
@@ -20,18 +19,7 @@ from tracker.services.setup.settings import forget_settings
 def other_site(app, trust) -> None:
     """A second site with a ward of its own."""
     with app.app_context(), write_intent():
-        actor = audit.Actor.cli()
-        site = hospital.add_site(actor, code="other", name="Other Hospital")
-        team = hospital.add_team(
-            actor,
-            code="other-ccot",
-            site=site,
-            name="Other Team",
-            population=Population.ADULT,
-            public_phone="020 7946 0555",
-            duty_phone=None,
-        )
-        hospital.add_ward(actor, code="ow1", name="Other Ward", site=site, team=team, population=Population.ADULT)
+        build_other_site()
         db.session.commit()
 
 

@@ -14,7 +14,7 @@ from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
 from tests.authz import ward as authz_ward
 from tests.authz import webhooks as authz_webhooks
-from tests.conftest import create_staff, sign_in_directly
+from tests.conftest import build_other_site, create_staff, sign_in_directly
 from tracker.db import write_intent
 from tracker.extensions import db
 
@@ -251,25 +251,9 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
 def other_team_concern(app, trust):
     """A concern on a ward of another site and team."""
     from tests.services.test_concerns import raise_one
-    from tracker.models import Population
-    from tracker.services.records import audit
-    from tracker.services.setup import hospital
 
     with app.app_context(), write_intent():
-        actor = audit.Actor.cli()
-        site = hospital.add_site(actor, code="other", name="Other Hospital")
-        team = hospital.add_team(
-            actor,
-            code="other-ccot",
-            site=site,
-            name="Other Team",
-            population=Population.ADULT,
-            public_phone="020 7946 0555",
-            duty_phone="07400 900555",
-        )
-        ward = hospital.add_ward(
-            actor, code="ow1", name="Other Ward", site=site, team=team, population=Population.ADULT
-        )
+        ward = build_other_site(duty_phone="07400 900555")
         db.session.commit()
         return raise_one(ward, submission="o" * 24).concern.reference
 
