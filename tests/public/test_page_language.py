@@ -160,3 +160,18 @@ def test_a_ward_tablet_starts_the_next_family_in_its_own_language(app, client, l
 def test_a_family_page_tells_caches_it_depends_on_the_browsers_languages(client, languages):
     assert "Accept-Language" in client.get("/w/w7").headers.get("Vary", "")
     assert "Accept-Language" not in client.get("/auth/sign-in").headers.get("Vary", "")
+
+
+def test_the_time_a_request_was_sent_names_the_month_in_the_familys_language(app, client, family, languages):
+    from tracker.clock import utcnow
+
+    client.get("/w/w7?lang=pl")
+    family.submit()
+    page = client.get("/w/w7/sent").get_data(as_text=True)
+    with app.test_request_context(), force_locale("pl"):
+        from flask_babel import format_datetime
+
+        polish_month = format_datetime(utcnow(), "MMM")
+    assert polish_month in page
+    english = client.get("/w/w7/sent?lang=en").get_data(as_text=True)
+    assert utcnow().strftime("%b") in english

@@ -9,9 +9,10 @@ tablet does this when it resets for the next family).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, Response, g, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 
 from tracker.services.languages import DEFAULT, LANGUAGES, Language, by_code, catalogue_status, language_of
 from tracker.services.setup.trust_words import enabled_languages
@@ -148,7 +149,13 @@ def _varies_by_language(response: Response) -> Response:
     return response
 
 
+def family_time(moment: datetime | None) -> str:
+    """A time on a family page: in the trust's time zone, with the month named in the page's language."""
+    return "" if moment is None else format_datetime(moment, "d MMM y, HH:mm")
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["family_time"] = family_time
     app.before_request(remember_choice)
     app.after_request(_varies_by_language)
     app.jinja_env.globals["pages_read_in"] = pages_read_in
