@@ -175,3 +175,11 @@ def test_the_time_a_request_was_sent_names_the_month_in_the_familys_language(app
     assert polish_month in page
     english = client.get("/w/w7/sent?lang=en").get_data(as_text=True)
     assert utcnow().strftime("%b") in english
+
+
+def test_every_place_a_family_page_shows_the_english_instruction_marks_it_as_english(client, family, languages):
+    client.get("/w/w7?lang=bn")
+    family.submit()
+    page = client.get("/w/w7/sent").get_data(as_text=True)
+    shown = re.findall(r"<p([^>]*)>\s*Press the red buzzer or ask any nurse now\. Call 2222\.", page)
+    assert len(shown) >= 2 and all('lang="en"' in attributes for attributes in shown), shown
