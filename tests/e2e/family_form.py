@@ -44,7 +44,8 @@ def fill_in_everything(page: Page, answers: dict = FAMILY, say: Callable[[str], 
     page.get_by_label(say("How do you know the patient? (optional)")).fill(answers["relationship"])
     page.get_by_label(say("Your name (optional)")).fill(answers["caller_name"])
     page.get_by_label(say("Patient's full name")).fill(answers["patient_name"])
-    page.get_by_label(say("Bed or bay (optional)")).fill(answers["bed"])
+    if answers["bed"] is not None:  # None: the ward lists its beds, to be chosen from instead
+        page.get_by_label(say("Bed or bay (optional)")).fill(answers["bed"])
     page.get_by_label(say("Their breathing has changed")).check()
     page.get_by_label(say("They are sleepier than usual, or confused")).check()
     page.get_by_label(say("Tell us what worries you most right now")).fill(answers["details"])

@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from tracker.admin import routes  # noqa: E402,F401  (registers the views)
+# Each module registers its views (sites and wards: the Sites, teams and Wards pages).
+from tracker.admin import routes, sites, wards  # noqa: E402,F401

@@ -10,7 +10,7 @@ from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
 from tracker.models import Population, Team, Ward
 from tracker.services.records import audit
-from tracker.services.setup import devices, hospital, tablets, trust_words
+from tracker.services.setup import devices, hospital, phone_checks, tablets, trust_words
 from tracker.services.setup.hospital import SetupProblem
 
 
@@ -242,6 +242,8 @@ def add_ward_command(code, name, site_code, team_code, population, beds, nurse_i
         )
     )
     click.echo(f"Added ward {ward.code}. Its permanent link: {current_app.config['PUBLIC_BASE_URL']}/w/{ward.code}")
+    for warning in phone_checks.nurse_in_charge_warnings(ward):
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @tracker_cli.command("update-ward")
@@ -254,23 +256,32 @@ def add_ward_command(code, name, site_code, team_code, population, beds, nurse_i
     help='Every bed or bay in use, comma-separated, in order ("" for none): a bed still listed keeps its history, '
     "one renamed in its place is relabelled, new ones are added, missing ones retired (never deleted).",
 )
-def update_ward_command(code, name, nurse_in_charge_phone, clear_phone, beds):
-    """Change a ward's name, its nurse in charge's number or its beds."""
-    if name is None and nurse_in_charge_phone is None and not clear_phone and beds is None:
+@click.option("--team", "team_code", help="The code of the team its new calls go to (same site and population).")
+def update_ward_command(code, name, nurse_in_charge_phone, clear_phone, beds, team_code):
+    """Change a ward's name, its nurse in charge's number, its beds or its team; prints any warning about the
+    nurse in charge's number."""
+    if name is None and nurse_in_charge_phone is None and not clear_phone and beds is None and team_code is None:
         raise click.UsageError(
-            "Say what to change: --name, --nurse-in-charge-phone, --no-nurse-in-charge-phone or --beds"
+            "Say what to change: --name, --nurse-in-charge-phone, --no-nurse-in-charge-phone, --beds or --team"
         )
-    changed = _commit_or_fail(
-        lambda: hospital.update_ward(
+
+    def action():
+        ward = hospital.ward_by_code(code)
+        changed = hospital.update_ward(
             audit.Actor.cli(),
-            hospital.ward_by_code(code),
+            ward,
             name=name,
             nurse_in_charge_phone=nurse_in_charge_phone,
             clear_nurse_in_charge_phone=clear_phone,
             beds=None if beds is None else beds.split(","),
+            team=hospital.team_by_code(team_code) if team_code else None,
         )
-    )
+        return changed, phone_checks.nurse_in_charge_warnings(ward) if "nurse in charge's number" in changed else []
+
+    changed, warnings = _commit_or_fail(action)
     click.echo(f"Updated ward {code.lower()}: {', '.join(changed)}." if changed else f"Ward {code.lower()} unchanged.")
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 @tracker_cli.command("enrol-tablet")

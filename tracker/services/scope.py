@@ -11,7 +11,7 @@ import enum
 
 from sqlalchemy import ColumnElement, Select, false, select, true
 
-from tracker.models import Concern, Role, Team, User, Ward
+from tracker.models import Concern, Role, Site, Team, User, Ward
 
 
 class Permission(enum.Enum):
@@ -179,6 +179,24 @@ def ward_to_check(user: User) -> int | None:
 def wards_for_posters(user: User) -> ColumnElement[bool]:
     """The wards whose posters a person may print: a manager their site's, an administrator every site's."""
     if not can(user, Permission.PRINT_POSTERS):
+        return false()
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    return Ward.site_id == (user.site_id or -1)
+
+
+def sites(user: User) -> ColumnElement[bool]:
+    """The sites whose set-up a person may see (tracker/admin): a manager's own site, an administrator's every site."""
+    if not can(user, Permission.SEE_SETUP):
+        return false()
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    return Site.id == (user.site_id or -1)
+
+
+def wards_to_set_up(user: User) -> ColumnElement[bool]:
+    """The wards a person may add, change and close: a manager's own site's, an administrator's every ward."""
+    if not can(user, Permission.EDIT_WARDS):
         return false()
     if reach(user) is Reach.EVERY_TEAM:
         return true()

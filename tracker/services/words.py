@@ -131,6 +131,16 @@ ACTION_WORDS = {
     "text_in_not_paged": "Not paged: text-in calls wait on the queue (the trust's setting, or the hourly limit)",
     "text_in_details_set": "Who raised it and the ward were set",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
+    # The hospital's set-up (tracker/admin, flask tracker): sites, teams and wards.
+    "site_added": "Site added",
+    "site_renamed": "Site renamed",
+    "team_added": "Outreach team added",
+    "team_changed": "Outreach team changed",
+    "ward_added": "Ward added",
+    "ward_renamed": "Ward renamed",
+    "ward_team_changed": "Ward moved to another outreach team",
+    "ward_nurse_in_charge_changed": "Ward's nurse in charge number changed",
+    "ward_retired": "Ward closed (its link kept, saying so)",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

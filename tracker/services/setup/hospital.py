@@ -11,12 +11,13 @@ from sqlalchemy import select
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Population, Settings, Site, Team, Ward
-from tracker.problems import Problem
+from tracker.problems import FieldProblem, Problem
 from tracker.services import alarms
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
 from tracker.services.setup import beds as beds_service
+from tracker.services.setup import ward_codes
 from tracker.services.setup.settings import forget_settings
 from tracker.services.setup.wards import forget_wards
 
@@ -252,10 +253,8 @@ def add_ward(
     kiosk_default: bool = False,
 ) -> Ward:
     """A ward's code becomes its permanent link (/w/<code>): it can never be reused, even after
-    the ward is retired."""
-    code = _code(code, "The ward")
-    if db.session.scalar(select(Ward.id).where(Ward.code == code)):
-        raise SetupProblem(f"The code {code} is taken (ward codes are never reused, even after a ward closes)")
+    the ward is retired (services/setup/ward_codes.py)."""
+    code = ward_codes.new_ward_code(code)
     if team.site_id != site.id:
         raise SetupProblem("The ward's team must belong to the ward's site")
     if team.population != population:
@@ -297,13 +296,14 @@ def update_ward(
     nurse_in_charge_phone: str | None = None,
     clear_nurse_in_charge_phone: bool = False,
     beds: list[str] | None = None,
+    team: Team | None = None,
 ) -> list[str]:
-    """Change a ward's name, its nurse in charge's number (or clear it) or its beds (services/setup/beds.py: a bed
-    is relabelled, added or retired, never deleted). Its code never changes. Returns what changed, for the command
-    to say; each change is audited."""
+    """Change a ward's name, its nurse in charge's number (or clear it), its beds (services/setup/beds.py: a bed
+    is relabelled, added or retired, never deleted) or its outreach team. Its code never changes. Returns what
+    changed, for the command to say; each change is audited."""
     if nurse_in_charge_phone is not None and clear_nurse_in_charge_phone:
         raise SetupProblem("Give the nurse in charge's number or clear it, not both")
-    changed = []
+    changed = ["team"] if team is not None and _move_to_team(actor, ward, team) else []
     if name is not None and name.strip() != ward.name:
         if not name.strip() or len(name.strip()) > 120:
             raise SetupProblem("The ward's name must be 1–120 characters")
@@ -325,6 +325,21 @@ def update_ward(
     db.session.flush()
     forget_wards()
     return changed
+
+
+def _move_to_team(actor: audit.Actor, ward: Ward, team: Team) -> bool:
+    """New calls from the ward go to `team` (its calls already raised stay with theirs). It must be an active team
+    of the ward's site, for the ward's population."""
+    if team.id == ward.team_id:
+        return False
+    if team.site_id != ward.site_id or not team.active:
+        raise FieldProblem("team", "The ward's team must be an active team of the ward's site")
+    if team.population != ward.population:
+        raise FieldProblem("team", f"A {ward.population.value} ward needs a {ward.population.value} outreach team")
+    changes = {"from": ward.team_id, "to": team.id}
+    audit.record("ward_team_changed", actor, object_type="ward", object_id=ward.id, changes=changes)
+    ward.team = team
+    return True
 
 
 def retire_ward(actor: audit.Actor, ward: Ward, successor: Ward | None = None) -> Ward:
