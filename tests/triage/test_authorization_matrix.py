@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.authz import admin as authz_admin
+from tests.authz import admin_access as authz_admin_access
 from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
@@ -184,7 +185,16 @@ MATRIX = {
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
-for _area in (authz_admin, authz_devices, authz_oncall, authz_records, authz_reports, authz_ward, authz_webhooks):
+for _area in (
+    authz_admin,
+    authz_admin_access,
+    authz_devices,
+    authz_oncall,
+    authz_records,
+    authz_reports,
+    authz_ward,
+    authz_webhooks,
+):
     assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
     MATRIX.update(_area.ROWS)
 

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from tracker.admin import routes  # noqa: E402,F401  (registers the views)
+from tracker.admin import access, routes  # noqa: E402,F401  (registers the views)

@@ -131,6 +131,34 @@ ACTION_WORDS = {
     "text_in_not_paged": "Not paged: text-in calls wait on the queue (the trust's setting, or the hourly limit)",
     "text_in_details_set": "Who raised it and the ward were set",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
+    # Staff accounts: joiners, movers and leavers, and how they sign in. Each is recorded about the account
+    # (object type "user"), so the audit viewer's "Staff accounts" filter finds it; a test holds every action
+    # recorded about an account to having words here.
+    "user_created": "Staff account created",
+    "user_invited": "Invitation made for a staff account (a link to choose a password)",
+    "invitation_used": "Invitation used: the account's owner chose a password",
+    "user_deactivated": "Staff account deactivated: every session ended",
+    "user_reactivated": "Staff account reactivated",
+    "user_role_changed": "Staff account's role changed",
+    "user_teams_changed": "Staff account moved to other teams",
+    "user_ward_changed": "Staff account moved to another ward",
+    "user_site_changed": "Staff account moved to another site",
+    "user_mobile_changed": "Mobile number for alerts changed",
+    "password_reset": "Password reset: a one-time password was given",
+    "password_changed": "Password changed by its owner",
+    "mfa_enrolled": "Authenticator set up",
+    "mfa_replaced": "Authenticator replaced",
+    "mfa_removed": "Authenticator removed",
+    "mfa_reset": "Authenticator reset: a new one is set up at the next sign-in",
+    "sessions_ended": "Every session of the account ended",
+    "sign_in_failed": "Sign-in failed",
+    "signed_in": "Signed in",
+    "signed_out": "Signed out",
+    "session_ended": "Session ended",
+    # The access review (services/people/access_reviews.py).
+    "access_review_recorded": "Access review recorded as done for the month",
+    "access_review_downloaded": "Access review downloaded as CSV",
+    "access_review_days_saved": "Changed how many days without a sign-in flag an account as unused",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather
