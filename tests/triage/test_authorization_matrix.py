@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.authz import admin as authz_admin
+from tests.authz import admin_access as authz_admin_access
 from tests.authz import admin_hospital as authz_admin_hospital
 from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
@@ -188,6 +189,7 @@ MATRIX = {
 for _area in (
     authz_admin,
     authz_admin_hospital,
+    authz_admin_access,
     authz_devices,
     authz_oncall,
     authz_records,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
 from tracker.models import Population, Team, Ward
+from tracker.services.people import access_reviews
 from tracker.services.records import audit
 from tracker.services.setup import devices, hospital, phone_checks, tablets, trust_words
 from tracker.services.setup.hospital import SetupProblem
@@ -99,6 +100,12 @@ from tracker.services.setup.hospital import SetupProblem
     help="The languages families may choose besides English, as codes ('pl,ar,ur'; 'en' alone for English "
     "only, the default). Unchanged if omitted.",
 )
+@click.option(
+    "--access-review-unused-days",
+    type=int,
+    help="The access review flags an active account nobody has signed in to for this many days (7–365; 90 until "
+    "set). Unchanged if omitted.",
+)
 def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
@@ -132,6 +139,8 @@ def setup_trust_command(**options):
             trust_words.save_languages(audit.Actor.cli(), options["languages"])
         if options["device_address_ranges"] is not None:
             devices.save_address_ranges(audit.Actor.cli(), options["device_address_ranges"])
+        if options["access_review_unused_days"] is not None:
+            access_reviews.save_unused_days(audit.Actor.cli(), options["access_review_unused_days"])
         return settings
 
     _commit_or_fail(action)

@@ -61,7 +61,7 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
-from tracker.models.people import Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
+from tracker.models.people import AccessReview, Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
 from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
 from tracker.models.rota import (
     AlertChannel,
@@ -77,6 +77,7 @@ from tracker.models.system import SystemAlarm, WorkerHeartbeat
 from tracker.models.trust_words import TrustWords
 
 __all__ = [
+    "AccessReview",
     "TrustWords",
     "AnsweredBy",
     "BedOccupancy",

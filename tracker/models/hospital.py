@@ -101,6 +101,9 @@ class Settings(Base):
     # Until when a ward's old "kiosk by default" setting still makes its link open in kiosk mode on every device
     # (services/setup/tablets.py): set by the upgrade that brought enrolled tablets, 30 days on.
     kiosk_default_until: Mapped[datetime | None]
+    # The access review (services/people/access_review.py) flags an active account not signed in to for this many
+    # days (setup-trust --access-review-unused-days).
+    access_review_unused_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
 
 
 class Site(Base):

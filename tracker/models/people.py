@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -119,3 +119,40 @@ class SignInThrottle(Base):
     refused: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime]
+
+
+class AccessReview(Base):
+    """A month's access review, recorded done by a manager (for their site) or an administrator (for a site or
+    the whole trust): once per month and scope (services/people/access_review.py). `site_id` is None for the
+    whole trust; the two partial indexes keep one row per month for each site and one for the trust."""
+
+    __tablename__ = "access_review"
+    __table_args__ = (
+        Index(
+            "uq_access_review_month_site",
+            "month",
+            "site_id",
+            unique=True,
+            sqlite_where=text("site_id IS NOT NULL"),
+            postgresql_where=text("site_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_access_review_month_trust",
+            "month",
+            unique=True,
+            sqlite_where=text("site_id IS NULL"),
+            postgresql_where=text("site_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month, in the trust's time zone
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the page showed when it was recorded: how many accounts, and how many were flagged unused.
+    accounts: Mapped[int] = mapped_column(Integer)
+    unused: Mapped[int] = mapped_column(Integer)
+
+    site: Mapped[Site | None] = relationship()
+    reviewed_by: Mapped[User] = relationship()

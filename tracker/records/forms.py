@@ -15,6 +15,7 @@ from wtforms.validators import StopValidation
 
 from tracker.services.concerns.references import normalise_reference
 from tracker.services.records import audit_log
+from tracker.services.records.exports import Period
 from tracker.services.setup import in_reach
 from tracker.services.text import TextProblem, clean_block
 from tracker.services.words import OUTCOME_WORDS, STATUS_WORDS
@@ -186,6 +187,44 @@ class AuditForm(PeriodForm):
         validators=[one_of(lambda form: audit_log.actions(), "Choose an action from the list", optional=True)]
     )
     reference = StringField(validators=[_call_at_site])
+
+
+# What the audit viewer can show besides every event: only staff accounts' joiners, movers and leavers.
+SHOW_ONLY = {"accounts": "Staff accounts: joiners, movers and leavers"}
+
+
+class AuditSearchForm(AuditForm):
+    """The audit viewer's search: the log's filters, and optionally only the events about staff accounts."""
+
+    show = StringField(validators=[one_of(SHOW_ONLY, "Choose what to show from the list", optional=True)])
+
+    def search(self, site_id: int, before_id: int | None, *, tz: str, today: date) -> audit_log.AuditSearch:
+        """The search for the site, from the dates (either may be left out) and filters read."""
+        start, end = self.from_day.data, self.to_day.data
+        lower, upper = Period(start or EARLIEST, end or latest_date(today)).bounds(tz)
+        return audit_log.AuditSearch(
+            site_id,
+            self.reference.data,
+            self.user.data,
+            self.action.data,
+            lower if start else None,
+            upper if end else None,
+            before_id,
+            accounts_only=self.show.data == "accounts",
+        )
+
+    def coded(self, before_id: int | None) -> dict:
+        """What was searched for, for the audit row that records the look (coded values only)."""
+        start, end = self.from_day.data, self.to_day.data
+        return {
+            "user_id": self.user.data,
+            "action": self.action.data,
+            "concern_id": self.reference.data,
+            "accounts_only": self.show.data == "accounts",
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "page_after": before_id,
+        }
 
 
 class RetentionFlagsForm(PostedForm):

@@ -42,6 +42,7 @@ CARRIED = (
     "user",
     "action",
     "reference",
+    "show",
 )
 
 
@@ -238,22 +239,12 @@ def audit_page():
     site = _site()
     values = request.args
     today = _today()
-    form = forms.AuditForm.read(values, today=today, site=site, dates_optional=True)
+    form = forms.AuditSearchForm.read(values, today=today, site=site, dates_optional=True)
     problems = form.shown_problems()
-    start, end = form.from_day.data, form.to_day.data
-    user_id, action, concern_id = form.user.data, form.action.data, form.reference.data
     before = values.get("before", "")
     before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
     tz = current_settings().timezone
-    page = None
-    if not problems:
-        period = exports.Period(start or forms.EARLIEST, end or forms.latest_date(today))
-        lower, upper = period.bounds(tz)
-        page = audit_log.search(
-            audit_log.AuditSearch(
-                site.id, concern_id, user_id, action, lower if start else None, upper if end else None, before_id
-            )
-        )
+    page = None if problems else audit_log.search(form.search(site.id, before_id, tz=tz, today=today))
     status, checkpoint = audit_log.check_chain()
     # Any, not str: url_for would check str values against its own keywords such as _external.
     kept: dict[str, Any] = {name: values.get(name) for name in CARRIED if values.get(name)}
@@ -265,6 +256,7 @@ def audit_page():
         problems=problems,
         values=values,
         action_options=action_options(),
+        show_options=list(forms.SHOW_ONLY.items()),
         dates={prefix: forms.date_fields(prefix, None, values) for prefix in ("from", "to")},
         next_url=url_for(".audit_page", **kept, before=page.next_before_id) if page and page.next_before_id else None,
         first_url=url_for(".audit_page", **kept) if before_id else None,
@@ -274,18 +266,7 @@ def audit_page():
     begin_write()
     if checkpoint is not None:
         db.session.add(checkpoint)
-    audit.record(
-        "audit_log_viewed",
-        audit.Actor.user(_user().id),
-        changes={
-            "user_id": user_id,
-            "action": action,
-            "concern_id": concern_id,
-            "from": start.isoformat() if start else None,
-            "to": end.isoformat() if end else None,
-            "page_after": before_id,
-        },
-    )
+    audit.record("audit_log_viewed", audit.Actor.user(_user().id), changes=form.coded(before_id))
     db.session.commit()
     return html, (400 if problems else 200)
 

@@ -141,6 +141,34 @@ ACTION_WORDS = {
     "ward_team_changed": "Ward moved to another outreach team",
     "ward_nurse_in_charge_changed": "Ward's nurse in charge number changed",
     "ward_retired": "Ward closed (its link kept, saying so)",
+    # Staff accounts: joiners, movers and leavers, and how they sign in. Each is recorded about the account
+    # (object type "user"), so the audit viewer's "Staff accounts" filter finds it; a test holds every action
+    # recorded about an account to having words here.
+    "user_created": "Staff account created",
+    "user_invited": "Invitation made for a staff account (a link to choose a password)",
+    "invitation_used": "Invitation used: the account's owner chose a password",
+    "user_deactivated": "Staff account deactivated: every session ended",
+    "user_reactivated": "Staff account reactivated",
+    "user_role_changed": "Staff account's role changed",
+    "user_teams_changed": "Staff account moved to other teams",
+    "user_ward_changed": "Staff account moved to another ward",
+    "user_site_changed": "Staff account moved to another site",
+    "user_mobile_changed": "Mobile number for alerts changed",
+    "password_reset": "Password reset: a one-time password was given",
+    "password_changed": "Password changed by its owner",
+    "mfa_enrolled": "Authenticator set up",
+    "mfa_replaced": "Authenticator replaced",
+    "mfa_removed": "Authenticator removed",
+    "mfa_reset": "Authenticator reset: a new one is set up at the next sign-in",
+    "sessions_ended": "Every session of the account ended",
+    "sign_in_failed": "Sign-in failed",
+    "signed_in": "Signed in",
+    "signed_out": "Signed out",
+    "session_ended": "Session ended",
+    # The access review (services/people/access_reviews.py).
+    "access_review_recorded": "Access review recorded as done for the month",
+    "access_review_downloaded": "Access review downloaded as CSV",
+    "access_review_days_saved": "Changed how many days without a sign-in flag an account as unused",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

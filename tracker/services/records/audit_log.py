@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEvent, Concern, User
+from tracker.services.people.access_review import accounts_at_site
 from tracker.services.records.audit import ChainReport, event_hash
 
 PAGE_SIZE = 50
@@ -47,6 +48,7 @@ class AuditSearch:
     start: datetime | None = None
     end: datetime | None = None
     before_id: int | None = None  # the last row of the previous page
+    accounts_only: bool = False  # only staff accounts' joiners, movers and leavers (ACCOUNT_OBJECT)
 
 
 @dataclass
@@ -55,6 +57,24 @@ class AuditRow:
     actor: str
     concern_reference: str | None
     changes: list[tuple[str, str]] = field(default_factory=list)
+    subject: str | None = None  # the staff account an event is about, by name and email
+
+
+# Events about a staff account (its creation, role, teams, ward, deactivation, password and authenticator) are
+# recorded with this object type and the account's id. A manager sees those about their own site's accounts.
+ACCOUNT_OBJECT = "user"
+# About an account, but not a change to it: left out of the "Staff accounts" filter (the action filter finds them).
+NOT_ACCOUNT_CHANGES = ("sign_in_failed",)
+
+
+def about_site_accounts(site_id: int) -> ColumnElement[bool]:
+    """Events about no staff account, or about one of the site's (services/people/access_review.py: a site's
+    accounts), so a manager never reads another site's joiners and leavers."""
+    return or_(
+        AuditEvent.object_type.is_(None),
+        AuditEvent.object_type != ACCOUNT_OBJECT,
+        AuditEvent.object_id.in_(select(User.id).where(accounts_at_site(site_id))),
+    )
 
 
 @dataclass
@@ -64,7 +84,12 @@ class AuditPage:
 
 
 def _scope(search: AuditSearch, concern: type[Concern]) -> list[ColumnElement[bool]]:
-    conditions = [or_(AuditEvent.concern_id.is_(None), concern.site_id == search.site_id)]
+    conditions = [
+        or_(AuditEvent.concern_id.is_(None), concern.site_id == search.site_id),
+        about_site_accounts(search.site_id),
+    ]
+    if search.accounts_only:
+        conditions += [AuditEvent.object_type == ACCOUNT_OBJECT, AuditEvent.action.not_in(NOT_ACCOUNT_CHANGES)]
     if search.concern_id is not None:
         conditions.append(AuditEvent.concern_id == search.concern_id)
     if search.user_id is not None:
@@ -108,13 +133,17 @@ def search(query: AuditSearch) -> AuditPage:
     ).all()
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    people = _names({event.actor_id for event, _ in rows if event.actor_type == "user"})
+    people = _names(
+        {event.actor_id for event, _ in rows if event.actor_type == "user"}
+        | {event.object_id for event, _ in rows if event.object_type == ACCOUNT_OBJECT}
+    )
     page = [
         AuditRow(
             event,
             _actor(event, people),
             reference,
             describe(event.changes),
+            people.get(event.object_id) if event.object_type == ACCOUNT_OBJECT else None,
         )
         for event, reference in rows
     ]

@@ -50,6 +50,7 @@ class TrustSettings:
     text_in_paging: bool = False
     device_address_ranges: str = ""  # services/setup/devices.py
     kiosk_default_until: datetime | None = None  # services/setup/tablets.py
+    access_review_unused_days: int = 90  # services/people/access_review.py
 
     @property
     def allowed_regions(self) -> set[str]:
