@@ -57,6 +57,8 @@ WARD_STAFF = Journey("ward staff", "ward_staff", (DESKTOP,))
 WARD_NURSE_AT_THE_BEDSIDE = Journey("ward nurse at the bedside", "ward_staff", (PHONE, DESKTOP))
 SERVICE_MANAGER = Journey("service manager", "manager", (DESKTOP, PHONE))
 OFFICE_DISPLAY = Journey("the outreach office's queue display", "display", (DESKTOP,))
+# The trust's set-up (sites, wards, staff accounts) is done at a desk.
+ADMINISTRATOR = Journey("administrator", "admin", (DESKTOP,))
 
 JOURNEYS = (
     FAMILY_ON_A_PHONE,
@@ -66,6 +68,7 @@ JOURNEYS = (
     WARD_NURSE_AT_THE_BEDSIDE,
     SERVICE_MANAGER,
     OFFICE_DISPLAY,
+    ADMINISTRATOR,
 )
 
 # A test that names no journey yet (one being written) runs at these: a family's phone and the

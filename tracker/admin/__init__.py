@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+import tracker.admin.staff_actions  # noqa: E402,F401  (the Staff accounts pages)
 from tracker.admin import routes  # noqa: E402,F401  (registers the views)
