@@ -511,6 +511,26 @@ def test_one_time_password_authenticator_and_sign_in_counts(on_call):
         accounts.reset_password(admin, admin, one_time())
 
 
+def test_every_action_on_an_account_has_words_for_the_audit_viewer(on_call):
+    from tracker.services.words import ACTION_WORDS
+
+    user, token = invited(on_call)
+    invitations.accept(token, hash_password(NEW_PASSWORD))
+    accounts.set_mobile(on_call["admin"], user, "")
+    accounts.move(on_call["admin"], user, accounts.Details(Role.WARD_STAFF, [], on_call["ward"].id, None))
+    leavers.deactivate(on_call["admin"], user, audit.Actor.user(on_call["admin"].id))
+    leavers.reactivate(on_call["admin"], user, audit.Actor.user(on_call["admin"].id))
+    lead = person(on_call["people"]["lead"])
+    leavers.cover_pattern(on_call["admin"], lead, held.held(lead.id).patterns[0].id, on_call["people"]["primary"])
+    leavers.deactivate_at_once(
+        on_call["admin"], person(on_call["people"]["primary"]), "other_urgent", audit.Actor.cli()
+    )
+    done = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"user_invited", "invitation_used", "user_moved", "user_deactivated_at_once", "rota_pattern_changed"} <= done
+    ours = {a for a in done if a.startswith(("user_", "invitation")) or a in ("rota_pattern_changed", "mfa_reset")}
+    assert ours <= set(ACTION_WORDS)
+
+
 def test_a_closed_account_is_reactivated_by_an_administrator(on_call, app):
     lead = person(on_call["people"]["lead"])
     leavers.deactivate_at_once(on_call["admin"], lead, "other_urgent", audit.Actor.user(on_call["admin"].id))

@@ -131,6 +131,20 @@ ACTION_WORDS = {
     "text_in_not_paged": "Not paged: text-in calls wait on the queue (the trust's setting, or the hourly limit)",
     "text_in_details_set": "Who raised it and the ward were set",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
+    # Staff accounts (docs/architecture.md#set-up).
+    "user_created": "Staff account created",
+    "user_invited": "Invitation link made for a staff account",
+    "invitation_used": "Invitation used: the account's first password chosen",
+    "user_moved": "Staff account given another role, team, ward or site",
+    "user_mobile_changed": "Mobile for alerts changed",
+    "user_deactivated": "Staff account deactivated",
+    "user_deactivated_at_once": "Staff account deactivated at once (with its reason)",
+    "user_reactivated": "Staff account reactivated",
+    "password_reset": "One-time password given",
+    "mfa_reset": "Authenticator app reset",
+    "sign_in_counts_cleared": "Wrong sign-in counts cleared",
+    "sessions_ended": "Every session of a staff account ended",
+    "rota_pattern_changed": "Someone covered or taken out of a rota pattern",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather
