@@ -3,14 +3,14 @@ or the whole trust, and the trust's setting for how many days without a sign-in 
 (90 by default).
 
 Revision ID: 0031
-Revises: 0027
+Revises: 0030
 Create Date: 2026-12-03 19:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0031'
-down_revision = '0027'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

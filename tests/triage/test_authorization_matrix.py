@@ -10,6 +10,7 @@ import pytest
 from tests.authz import admin as authz_admin
 from tests.authz import admin_access as authz_admin_access
 from tests.authz import admin_hospital as authz_admin_hospital
+from tests.authz import admin_staff as authz_admin_staff
 from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
@@ -190,6 +191,7 @@ for _area in (
     authz_admin,
     authz_admin_hospital,
     authz_admin_access,
+    authz_admin_staff,
     authz_devices,
     authz_oncall,
     authz_records,
@@ -232,7 +234,7 @@ def test_every_device_page_names_every_principal():
 
 @pytest.mark.parametrize("role", ROLES + DEVICES)
 @pytest.mark.parametrize("endpoint", sorted(MATRIX))
-def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endpoint, role):
+def test_each_role_gets_what_the_matrix_says(app, client, family, trust, login_as, endpoint, role):
     family.submit()
     with app.app_context():
         from tracker.models import Concern
@@ -241,7 +243,9 @@ def test_each_role_gets_what_the_matrix_says(app, client, family, login_as, endp
     if role != "anonymous":
         login_as(role)
     method, path, expected = MATRIX[endpoint]
-    path = path.format(ref=reference)
+    # Accounts a row names ({nurse}, {elsewhere}: tests/authz/admin_staff.py) are made only for that row.
+    people = {name: make(app, trust) for name, make in authz_admin_staff.PEOPLE.items() if f"{{{name}}}" in path}
+    path = path.format(ref=reference, **people)
     if method == "POST":
         response = client.post(path, data={"csrf_token": csrf_token(client)})
     else:

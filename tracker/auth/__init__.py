@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
+import tracker.auth.invitation  # noqa: E402,F401  (the invitation to a new account)
 from tracker.auth import routes  # noqa: E402,F401  (registers the views)

@@ -35,6 +35,16 @@ class PasswordForm(FlaskForm):
     )
 
 
+class InvitationForm(FlaskForm):
+    """The first password of someone invited (the link is their proof; there is no current password)."""
+
+    new = PasswordField("New password", validators=[DataRequired("Enter a password"), Length(max=1000)])
+    confirm = PasswordField(
+        "Password again",
+        validators=[DataRequired("Enter your password again"), EqualTo("new", "The two passwords do not match")],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """Signing in again within a session: the password, and the code where the person has one
     (checked by the view, which knows whether they do)."""

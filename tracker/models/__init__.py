@@ -61,7 +61,16 @@ from tracker.models.outbox import (
     RecipientKind,
     SendState,
 )
-from tracker.models.people import AccessReview, Role, SavedForm, SessionRecord, SignInThrottle, User, user_team
+from tracker.models.people import (
+    AccessReview,
+    Role,
+    SavedForm,
+    SessionRecord,
+    SignInThrottle,
+    StaffInvitation,
+    User,
+    user_team,
+)
 from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
 from tracker.models.rota import (
     AlertChannel,
@@ -106,6 +115,7 @@ __all__ = [
     "SavedForm",
     "SessionRecord",
     "SignInThrottle",
+    "StaffInvitation",
     "Confirmation",
     "user_team",
     "AlertChannel",

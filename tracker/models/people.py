@@ -62,6 +62,23 @@ class User(Base):
         return {team.id for team in self.teams}
 
 
+class StaffInvitation(Base):
+    """A one-time link with which a new account's owner chooses their first password (docs/architecture.md#set-up).
+    Shown once to whoever made it (the tracker sends no e-mail), stored only as its SHA-256, usable once, for 7
+    days; a newer link, a password reset or a deactivation cancels it."""
+
+    __tablename__ = "staff_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
 class SessionRecord(Base):
     """One signed-in session. The browser holds a random token; only its SHA-256 is stored. Sign
     out, the idle and absolute timeouts and "sign out everywhere" set `revoked_at`, after which

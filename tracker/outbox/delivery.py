@@ -20,7 +20,7 @@ from sqlalchemy import exists, select, update
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut
+from tracker.models import Audience, Concern, ConcernStatus, Message, SendState, SmsOptOut, User
 from tracker.models.outbox import moves_forward
 from tracker.services import alarms
 from tracker.services.messaging.sms_text import render
@@ -70,6 +70,8 @@ def unwanted_reason(message: Message) -> str | None:
         return "safeguarding"
     if message.audience is Audience.FAMILY and message.concern is not None and message.concern.local_reason:
         return message.concern.local_reason.value  # the patient died or left hospital: no more texts
+    if message.audience is Audience.CLINICIAN and _recipient_left(message):
+        return "recipient_left"  # an account closed after the text was queued (docs/architecture.md#set-up)
     if message.template_id not in ALERT_TEMPLATES or message.concern is None:
         return None
     concern = message.concern
@@ -89,6 +91,11 @@ def unwanted_reason(message: Message) -> str | None:
     if message.escalation_step is not None and message.escalation_step < concern.escalation_position - 1:
         return "escalated_past"
     return None
+
+
+def _recipient_left(message: Message) -> bool:
+    person = db.session.get(User, message.recipient_user_id) if message.recipient_user_id is not None else None
+    return person is not None and not person.active
 
 
 def opted_out(number: str) -> bool:

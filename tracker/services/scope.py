@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from tracker.models import Concern, Role, Site, Team, User, Ward
 
@@ -35,6 +35,8 @@ class Permission(enum.Enum):
     EDIT_SITES = "edit sites and teams"
     EDIT_WARDS = "edit wards"  # managers: their own site's wards
     MANAGE_STAFF = "manage staff accounts"  # managers: ward staff and outreach of their own site
+    # Reactivate, move, reset a password or an authenticator, clear sign-in counts, deactivate at once.
+    ADMINISTER_STAFF = "administer staff accounts"
     REVIEW_ACCESS = "review access"  # the access review: read and record (managers: their own site)
     PRINT_POSTERS = "print posters"  # the wards' posters for families (no personal data)
 
@@ -59,6 +61,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_SITES: frozenset({Role.ADMIN}),
     Permission.EDIT_WARDS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.MANAGE_STAFF: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Permission.REVIEW_ACCESS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.PRINT_POSTERS: frozenset({Role.MANAGER, Role.ADMIN}),
 }
@@ -201,3 +204,50 @@ def wards_to_set_up(user: User) -> ColumnElement[bool]:
     if reach(user) is Reach.EVERY_TEAM:
         return true()
     return Ward.site_id == (user.site_id or -1)
+
+
+# The accounts a manager may create and deactivate, when wholly of their own site; the rest of their site they read.
+MANAGED_BY_MANAGERS = frozenset({Role.WARD_STAFF, Role.OUTREACH})
+
+
+def accounts(user: User) -> ColumnElement[bool]:
+    """The staff accounts a person may see on the set-up pages: administrators every one; managers those of
+    their own site (its own, its ward's or one of its teams'); nobody else any."""
+    if not can(user, Permission.MANAGE_STAFF):
+        return false()
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    site = user.site_id or -1
+    return or_(User.site_id == site, User.teams.any(Team.site_id == site), User.ward.has(Ward.site_id == site))
+
+
+def account_sites(person: User) -> set[int]:
+    """Every site an account belongs to: its own, its ward's and its teams'."""
+    found = {person.site_id, person.ward.site_id if person.ward else None, *(team.site_id for team in person.teams)}
+    return {site for site in found if site is not None}
+
+
+def may_change_account(user: User, person: User) -> bool:
+    """Whether this person may create and deactivate that account: administrators any; managers ward staff and
+    outreach of their own site alone (someone who also works at another site is an administrator's to change)."""
+    if not can(user, Permission.MANAGE_STAFF):
+        return False
+    if reach(user) is Reach.EVERY_TEAM:
+        return True
+    return person.role in MANAGED_BY_MANAGERS and user.site_id is not None and account_sites(person) == {user.site_id}
+
+
+def roles_to_give(user: User) -> list[Role]:
+    """The roles this person may give a new account, in the order the form lists them."""
+    if not can(user, Permission.MANAGE_STAFF):
+        return []
+    if reach(user) is Reach.EVERY_TEAM:
+        return list(Role)
+    return [role for role in Role if role in MANAGED_BY_MANAGERS]
+
+
+def sites_to_staff(user: User) -> ColumnElement[bool]:
+    """A filter on sites: those whose teams and wards this person may give an account (a manager's own)."""
+    if reach(user) is Reach.EVERY_TEAM:
+        return true()
+    return Site.id == (user.site_id or -1) if can(user, Permission.MANAGE_STAFF) else false()

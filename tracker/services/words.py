@@ -169,6 +169,11 @@ ACTION_WORDS = {
     "access_review_recorded": "Access review recorded as done for the month",
     "access_review_downloaded": "Access review downloaded as CSV",
     "access_review_days_saved": "Changed how many days without a sign-in flag an account as unused",
+    # Staff accounts, more (docs/architecture.md#set-up).
+    "user_moved": "Staff account given another role, team, ward or site",
+    "user_deactivated_at_once": "Staff account deactivated at once (with its reason)",
+    "sign_in_counts_cleared": "Wrong sign-in counts cleared",
+    "rota_pattern_changed": "Someone covered or taken out of a rota pattern",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

@@ -39,6 +39,12 @@ RESTORES_TYPED_TEXT = frozenset(
         "reopen",
     )
 )
+# Why a session was ended by someone else (the Staff accounts page), said to its owner at their next request.
+ENDED_BY_SOMEONE_ELSE = {
+    "account_disabled": "Your account has been deactivated, so you cannot sign in. If this is wrong, ask an "
+    "administrator.",
+    "account_changed": "Your role or team has been changed, so you were signed out. Sign in again.",
+}
 # What a session that has not finished setting up (a one-time password, a missing
 # authenticator) may still do besides that set-up: sign out, and let the page's clock tick.
 ALLOWED_DURING_SETUP = frozenset(
@@ -74,7 +80,9 @@ def load_user(token: str):
 def unauthorized():
     db.session.commit()  # a session just ended by this request is recorded as ended
     ended = g.get("ended_session")
-    if request.method == "POST" and ended is not None:
+    if ended is not None and ended.reason in ENDED_BY_SOMEONE_ELSE:
+        flash(ENDED_BY_SOMEONE_ELSE[ended.reason], "information")
+    elif request.method == "POST" and ended is not None:
         keep_typed_text(ended.user_id)
         flash(
             "You were signed out because you had not used the tracker for a while. Sign in again: "

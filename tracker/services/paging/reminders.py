@@ -69,7 +69,8 @@ def _nudge(concern: Concern, now: datetime, actor: audit.Actor) -> None:
     next_at: datetime | None = None
     if concern.review_nudges == 0:
         claimant = db.session.get(User, concern.claimed_by_id) if concern.claimed_by_id else None
-        number = usable_mobile(claimant.mobile) if claimant else None
+        # A claimant whose account was closed is never texted (docs/architecture.md#set-up): the next tier is.
+        number = usable_mobile(claimant.mobile) if claimant is not None and claimant.active else None
         if number and claimant is not None:
             recipients = [{"user_id": claimant.id, "number": number}]
             template, stage = "review_reminder", 1
@@ -82,7 +83,10 @@ def _nudge(concern: Concern, now: datetime, actor: audit.Actor) -> None:
                 object_type="concern",
                 object_id=concern.id,
                 concern_id=concern.id,
-                changes={"recipients": 0, "reason": "claimant_has_no_mobile"},
+                changes={
+                    "recipients": 0,
+                    "reason": "claimant_has_no_mobile" if claimant is None or claimant.active else "claimant_left",
+                },
             )
     if not next_at:
         recipients = [p for p in next_tier(plan, concern.team, now) if p.get("number")]

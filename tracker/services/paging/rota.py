@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import RotaPattern, Shift, ShiftKind, SmsOptOut, Team, Tier, User
+from tracker.models import RotaPattern, Shift, ShiftKind, SmsOptOut, Team, Tier, User, user_team
 from tracker.problems import Problem
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
@@ -134,19 +134,32 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
     for tier in TIER_ORDER:
         people[tier] = overrides[tier] + people[tier]
     ids = {user_id for ids in people.values() for user_id in ids}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids or {-1})))}
+    users = _members_among(team_id, ids)
     stopped = opted_out({number for user in users.values() if (number := usable_mobile(user.mobile))})
     result: dict[Tier, list[OnCall]] = {}
     for tier in TIER_ORDER:
         seen: list[OnCall] = []
         for user_id in people[tier]:
             user = users.get(user_id)
-            if user is None or not user.active or user_id in [p.user_id for p in seen]:
+            if user is None or user_id in [p.user_id for p in seen]:  # left, or no longer in the team
                 continue
             mobile = usable_mobile(user.mobile)
             seen.append(OnCall(user.id, user.display_name, None if mobile in stopped else mobile, tier))
         result[tier] = seen
     return result
+
+
+def _members_among(team_id: int, user_ids: set[int]) -> dict[int, User]:
+    """Those of these people who are active members of the team now: someone who has left, or moved to another
+    team, is never on call for it, whatever the rota still says (docs/architecture.md#set-up)."""
+    return {
+        user.id: user
+        for user in db.session.scalars(
+            select(User)
+            .join(user_team, user_team.c.user_id == User.id)
+            .where(User.id.in_(user_ids or {-1}), User.active.is_(True), user_team.c.team_id == team_id)
+        )
+    }
 
 
 def usable_mobile(number: str | None) -> str | None:
@@ -179,17 +192,15 @@ class Gap:
     reason: str  # "nobody" (no one on the rota) or "no_mobile" (on call, but no usable mobile)
 
 
-def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
-    """When, in [start, end), the first tier of the policy could alert nobody. Worked out from one
+def gaps(team_id: int, start: datetime, end: datetime, tier: Tier = Tier.PRIMARY) -> list[Gap]:
+    """When, in [start, end), a tier (the policy's first, by default) could alert nobody. Worked out from one
     read of the rota: who is on call only changes at a shift's start or end, so each stretch
-    between those moments is checked once."""
-    primary = [slot for slot in slots(team_id, start, end) if slot.tier is Tier.PRIMARY]
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({s.user_id for s in primary} or {-1})))}
+    between those moments is checked once. Someone who has left or moved team counts as nobody."""
+    primary = [slot for slot in slots(team_id, start, end) if slot.tier is tier]
+    users = _members_among(team_id, {s.user_id for s in primary})
     mobiles = {uid: usable_mobile(user.mobile) for uid, user in users.items()}
     stopped = opted_out({number for number in mobiles.values() if number})
-    reachable = {
-        uid: user.active and mobiles[uid] is not None and mobiles[uid] not in stopped for uid, user in users.items()
-    }
+    reachable = {uid: mobiles[uid] is not None and mobiles[uid] not in stopped for uid in users}
     moments = sorted({start, *(t for slot in primary for t in (slot.starts_at, slot.ends_at) if start < t < end)})
     found: list[Gap] = []
     for index, moment in enumerate(moments):
@@ -200,7 +211,7 @@ def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
         people += [slot.user_id for slot in active if slot.source == "extra"]
         if any(reachable.get(user_id) for user_id in people):
             continue
-        reason = "no_mobile" if people else "nobody"
+        reason = "no_mobile" if any(user_id in users for user_id in people) else "nobody"
         if found and found[-1].ends_at == moment and found[-1].reason == reason:
             found[-1] = Gap(found[-1].starts_at, until, reason)
         else:
@@ -211,7 +222,7 @@ def gaps(team_id: int, start: datetime, end: datetime) -> list[Gap]:
 # --- changing the rota ----------------------------------------------------------------------------
 
 
-def _team_member(team: Team, user_id: int) -> User:
+def team_member(team: Team, user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.active or team.id not in user.team_ids:
         raise RotaProblem("Choose people from this team")
@@ -239,7 +250,7 @@ def add_pattern(
     if not people:
         raise RotaProblem("Choose who takes turns on this pattern")
     for user_id in people:
-        _team_member(team, user_id)
+        team_member(team, user_id)
     pattern = RotaPattern(
         team_id=team.id,
         tier=tier,
@@ -284,7 +295,7 @@ def add_shift(
     kind: ShiftKind = ShiftKind.OVERRIDE,
 ) -> Shift:
     """An override (cover or a swap: replaces the pattern's person) or an extra person."""
-    _team_member(team, user_id)
+    team_member(team, user_id)
     if ends_at <= starts_at:
         raise RotaProblem("The shift must end after it starts")
     if ends_at - starts_at > timedelta(days=14):

@@ -257,10 +257,15 @@ def reset_mfa(actor: audit.Actor, email: str) -> User:
     user = _find_user((email or "").strip().lower())
     if user is None:
         raise LookupError(email)
+    reset_authenticator(actor, user)
+    return user
+
+
+def reset_authenticator(actor: audit.Actor, user: User) -> None:
+    """Forget the person's authenticator: every session ends and the next sign-in must set up a new one."""
     user.totp_secret, user.totp_last_step, user.must_enrol_mfa = None, None, True
     audit.record("mfa_reset", actor, object_type="user", object_id=user.id)
     end_all_sessions(user, "mfa_reset", actor=actor)
-    return user
 
 
 # --- passwords ---------------------------------------------------------------------------------

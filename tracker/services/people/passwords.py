@@ -4,6 +4,7 @@ about a second per check on two cores, which would turn a sign-in flood into a d
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,3 +34,17 @@ def verify_password(password_hash: str, password: str) -> bool:
 def one_time_password() -> str:
     """A random first password, shown once; the user must change it at first sign-in."""
     return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class OneTime:
+    """A one-time password and its hash. Made before a view declares its write (db.deferred_write), so SQLite's
+    write lock is never held while hashing; the text is shown once and never stored."""
+
+    text: str
+    hash: str
+
+
+def new_one_time() -> OneTime:
+    text = one_time_password()
+    return OneTime(text, hash_password(text))
