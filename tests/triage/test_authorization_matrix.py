@@ -9,6 +9,7 @@ import pytest
 
 from tests.authz import admin as authz_admin
 from tests.authz import admin_hospital as authz_admin_hospital
+from tests.authz import admin_settings as authz_admin_settings
 from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
@@ -188,6 +189,7 @@ MATRIX = {
 for _area in (
     authz_admin,
     authz_admin_hospital,
+    authz_admin_settings,
     authz_devices,
     authz_oncall,
     authz_records,

@@ -6,5 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Each module registers its views (sites and wards: the Sites, teams and Wards pages).
-from tracker.admin import routes, sites, wards  # noqa: E402,F401
+# Each module registers its views (sites and wards: the Sites, teams and Wards pages; settings: Trust settings).
+from tracker.admin import routes, settings, sites, wards  # noqa: E402,F401

@@ -141,6 +141,17 @@ ACTION_WORDS = {
     "ward_team_changed": "Ward moved to another outreach team",
     "ward_nurse_in_charge_changed": "Ward's nurse in charge number changed",
     "ward_retired": "Ward closed (its link kept, saying so)",
+    # The trust's settings: each names the settings version it made (the settings history holds the values).
+    "settings_changed": "Trust settings changed",
+    "retention_changed": "Retention periods changed",
+    "working_hours_changed": "In hours for the reports changed",
+    "safeguarding_lead_saved": "Safeguarding lead saved",
+    "text_in_settings_saved": "Text-in calls' team or paging saved",
+    "linked_calls_counting_saved": "How linked calls count saved",
+    "device_address_ranges_set": "Network address ranges for displays and tablets saved",
+    "languages_enabled_set": "Families' languages saved",
+    "trust_words_set": "The trust's own words in a family language saved",
+    "purge_shortened_retention_confirmed": "Purge run within 14 days of a shorter retention period, confirmed as meant",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather
