@@ -2,14 +2,14 @@
 which the account's owner chooses their first password; used once, within 7 days.
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-04 12:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0030'
-down_revision = '0027'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

@@ -101,7 +101,7 @@ def test_joiners_movers_and_leavers_of_the_managers_site_show_under_staff_accoun
     assert every_words.count("Staff account deactivated: every session ended") == 1
     assert every_words.count("Staff account created") == 4
     assert "Olu Nurse" not in every and "Ola Lead" not in every and "Ada Admin" not in every
-    assert "Settings changed" in every
+    assert "Trust settings changed" in every
     failed = client.get("/records/audit?action=sign_in_failed").get_data(as_text=True)
     assert "Sign-in failed" in failed and "(account of Nia Nurse (nurse@gen.invalid))" in failed
 

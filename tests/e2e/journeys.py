@@ -57,7 +57,7 @@ WARD_STAFF = Journey("ward staff", "ward_staff", (DESKTOP,))
 WARD_NURSE_AT_THE_BEDSIDE = Journey("ward nurse at the bedside", "ward_staff", (PHONE, DESKTOP))
 SERVICE_MANAGER = Journey("service manager", "manager", (DESKTOP, PHONE))
 OFFICE_DISPLAY = Journey("the outreach office's queue display", "display", (DESKTOP,))
-# The trust's set-up (tracker/admin): sites, teams, wards and accounts, at a desk.
+# The trust's set-up (tracker/admin): its settings, sites, teams, wards and accounts, at a desk.
 ADMINISTRATOR = Journey("system administrator", "admin", (DESKTOP,))
 
 JOURNEYS = (

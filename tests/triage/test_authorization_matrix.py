@@ -10,6 +10,7 @@ import pytest
 from tests.authz import admin as authz_admin
 from tests.authz import admin_access as authz_admin_access
 from tests.authz import admin_hospital as authz_admin_hospital
+from tests.authz import admin_settings as authz_admin_settings
 from tests.authz import admin_staff as authz_admin_staff
 from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
@@ -192,6 +193,7 @@ for _area in (
     authz_admin_hospital,
     authz_admin_access,
     authz_admin_staff,
+    authz_admin_settings,
     authz_devices,
     authz_oncall,
     authz_records,

@@ -7,6 +7,6 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Each module registers its views: sites and wards (the Sites, teams and Wards pages), access (the access review),
-# staff_actions (the Staff accounts pages).
+# settings (Trust settings), staff_actions (the Staff accounts pages).
 import tracker.admin.staff_actions  # noqa: E402,F401
-from tracker.admin import access, routes, sites, wards  # noqa: E402,F401
+from tracker.admin import access, routes, settings, sites, wards  # noqa: E402,F401

@@ -46,11 +46,21 @@ def _record_full_check(report) -> None:
 @click.option(
     "--batch", type=click.IntRange(1, 5000), default=200, show_default=True, help="Calls destroyed per transaction."
 )
-def purge_command(dry_run, batch):
+@click.option(
+    "--confirm-shortened-retention",
+    "confirm_shortened",
+    is_flag=True,
+    help="A retention period was shortened in the last 14 days, and the shorter period is meant: destroy what it "
+    "makes due. Without it, purge removes nothing for 14 days after a period is shortened.",
+)
+def purge_command(dry_run, batch, confirm_shortened):
     """Destroy the personal data of calls past their retention period (docs/facts.md#retention), keeping a stub
-    (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept."""
+    (reference, dates, coded outcome) and an audit row for each. Calls under legal hold are kept. For 14 days after
+    a retention period is shortened it removes nothing, unless told the shorter period is meant (HAZ-084)."""
     from tracker.services.records import retention
 
+    if not dry_run:
+        _refuse_after_shortening(confirm_shortened)
     due = list(retention.candidates())
     held = [c for c in due if c.held]
     to_purge = [c for c in due if not c.held]
@@ -86,6 +96,37 @@ def purge_command(dry_run, batch):
     # After the calls: an occupancy's name waits for its answers linked to a call purged above.
     with write_intent():
         _daily_checks(dry_run=False)
+        db.session.commit()
+
+
+def _refuse_after_shortening(confirmed: bool) -> None:
+    """A retention period shortened by mistake must be put right before anything is destroyed by it: nothing is
+    removed for 14 days after, unless the person running the purge says the shorter period is meant (audited)."""
+    from tracker.clock import local
+    from tracker.services.records import retention
+    from tracker.services.setup.settings import current_settings
+
+    shortened = retention.shortened_recently()
+    if shortened is None:
+        return
+    when, version = local(shortened.recorded_at, current_settings().timezone), shortened.id
+    db.session.rollback()  # only read
+    if not confirmed:
+        click.echo(
+            f"Nothing removed: a retention period was shortened on {when:%d %B %Y at %H:%M} (settings version "
+            f"{version}). For {retention.SHORTENED_WAIT_DAYS} days after that, purge removes nothing, so a "
+            "mistake can be put right first. Check the periods (purge --dry-run lists what is due), then run "
+            "purge --confirm-shortened-retention if the shorter period is meant.",
+            err=True,
+        )
+        sys.exit(1)
+    with write_intent():
+        audit.record(
+            "purge_shortened_retention_confirmed",
+            audit.Actor.cli(),
+            object_type="settings_version",
+            object_id=version,
+        )
         db.session.commit()
 
 

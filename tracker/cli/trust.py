@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tracker.cli.group import _commit_or_fail, tracker_cli
 from tracker.extensions import db
-from tracker.models import Population, Team, Ward
+from tracker.models import Population, Settings, Team, Ward
 from tracker.services.people import access_reviews
 from tracker.services.records import audit
 from tracker.services.setup import devices, hospital, phone_checks, tablets, trust_words
@@ -23,6 +23,10 @@ from tracker.services.setup.hospital import SetupProblem
 @click.option("--text-relatives/--no-text-relatives", default=False, help="Your IG decision: may relatives be texted?")
 @click.option("--sms-regions", default="GB", show_default=True, help="Countries whose mobiles may be texted.")
 @click.option("--privacy-contact")
+@click.option(
+    "--timezone",
+    help="The trust's time zone, as the tz database names it (Europe/London at first; unchanged if omitted).",
+)
 @click.option(
     "--idle-timeout-minutes",
     type=int,
@@ -110,8 +114,10 @@ def setup_trust_command(**options):
     """Save the trust's settings (run again to change them)."""
 
     def action():
+        current = db.session.get(Settings, 1)
         settings = hospital.save_settings(
             audit.Actor.cli(),
+            timezone=options["timezone"] or (current.timezone if current else "Europe/London"),
             trust_name=options["trust_name"],
             emergency_instruction=options["emergency_instruction"],
             outreach_phone=options["outreach_phone"],

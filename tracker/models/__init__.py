@@ -82,6 +82,7 @@ from tracker.models.rota import (
     SmsOptOut,
     Tier,
 )
+from tracker.models.settings_history import SettingsVersion
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 from tracker.models.trust_words import TrustWords
 
@@ -153,6 +154,7 @@ __all__ = [
     "StaffRouteStatus",
     "SendState",
     "Settings",
+    "SettingsVersion",
     "Site",
     "SpokeToWard",
     "SystemAlarm",

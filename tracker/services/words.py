@@ -174,6 +174,17 @@ ACTION_WORDS = {
     "user_deactivated_at_once": "Staff account deactivated at once (with its reason)",
     "sign_in_counts_cleared": "Wrong sign-in counts cleared",
     "rota_pattern_changed": "Someone covered or taken out of a rota pattern",
+    # The trust's settings: each names the settings version it made (the settings history holds the values).
+    "settings_changed": "Trust settings changed",
+    "retention_changed": "Retention periods changed",
+    "working_hours_changed": "In hours for the reports changed",
+    "safeguarding_lead_saved": "Safeguarding lead saved",
+    "text_in_settings_saved": "Text-in calls' team or paging saved",
+    "linked_calls_counting_saved": "How linked calls count saved",
+    "device_address_ranges_set": "Network address ranges for displays and tablets saved",
+    "languages_enabled_set": "Families' languages saved",
+    "trust_words_set": "The trust's own words in a family language saved",
+    "purge_shortened_retention_confirmed": "Purge run within 14 days of a shorter retention period, confirmed as meant",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

@@ -35,7 +35,14 @@ _TRUST = ""
 
 
 def for_trust(settings: TrustSettings) -> Contact:
-    contact = Contact(
+    contact = _trust_contact(settings)
+    if settings.id is not None:
+        _last_known[_TRUST] = contact
+    return _in_page_language(contact)
+
+
+def _trust_contact(settings: TrustSettings) -> Contact:
+    return Contact(
         trust_name=settings.trust_name,
         emergency_instruction=settings.emergency_instruction,
         phone=display_phone(settings.outreach_phone) or settings.outreach_phone,
@@ -43,9 +50,19 @@ def for_trust(settings: TrustSettings) -> Contact:
         pals_phone=display_phone(settings.pals_phone) or settings.pals_phone,
         privacy_contact=settings.privacy_contact,
     )
-    if settings.id is not None:
-        _last_known[_TRUST] = contact
-    return _in_page_language(contact)
+
+
+def preview(settings: TrustSettings, translated_instruction: str | None = None) -> Contact:
+    """What families would be shown before a ward is chosen with settings not yet saved, for the settings page's
+    check: never remembered as the last known (which error pages fall back on). With `translated_instruction` (the
+    trust's words in a family language; empty: none), as a page in that language shows it."""
+    contact = _trust_contact(settings)
+    english = replace(contact, emergency_instruction_english=contact.emergency_instruction)
+    if translated_instruction is None:
+        return english
+    if not translated_instruction:
+        return replace(english, instruction_lang="en")
+    return replace(english, emergency_instruction=translated_instruction)
 
 
 def for_ward(ward, settings: TrustSettings) -> Contact:

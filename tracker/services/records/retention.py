@@ -43,11 +43,13 @@ from tracker.models import (
     MessageEvent,
     Population,
     Settings,
+    SettingsVersion,
     Team,
     Ward,
 )
 from tracker.problems import Problem
 from tracker.services.records import audit, daily_check_retention
+from tracker.services.setup import settings_history
 from tracker.services.setup.settings import TrustSettings, current_settings, forget_settings
 
 FINISHED = (ConcernStatus.CLOSED, ConcernStatus.CANCELLED)
@@ -140,11 +142,14 @@ class Candidate:
     held: bool  # under legal hold: due, but kept
 
 
-def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candidate]:
+def candidates(
+    today: date | None = None, batch: int = 1000, settings: TrustSettings | None = None
+) -> Iterator[Candidate]:
     """Finished, not yet purged concerns whose destruction date has come, oldest first, legal
     holds included (marked `held`). Only calls finished more than the adult period ago are read:
-    no rule is shorter."""
-    settings = current_settings()
+    no rule is shorter. `settings` other than the trust's own answer "what if" (the settings page's
+    preview of a shorter period)."""
+    settings = settings or current_settings()
     today = today or utcnow().date()
     cutoff = datetime.combine(years_after(today, -settings.retention_adult_years), time(23, 59, 59), UTC)
     ended = func.coalesce(Concern.closed_at, Concern.updated_at)
@@ -168,7 +173,8 @@ def candidates(today: date | None = None, batch: int = 1000) -> Iterator[Candida
                 assert ended_at is not None  # due() gives a date only once care has ended
                 yield Candidate(concern.id, concern.reference, ended_at, when, concern.legal_hold)
         last_id = rows[-1][0].id
-        db.session.expunge_all()
+        for concern, _population in rows:
+            db.session.expunge(concern)  # read a batch at a time: none is kept in memory
 
 
 # --- destroying --------------------------------------------------------------------------------
@@ -293,6 +299,7 @@ def save_retention(actor: audit.Actor, **periods: int | None) -> dict:
     if settings is None:
         raise RetentionProblem("Set up the trust first (flask tracker setup-trust)")
     changed = {}
+    shortened = False
     for name, value in periods.items():
         if name not in MINIMUMS:
             raise TypeError(name)
@@ -305,13 +312,24 @@ def save_retention(actor: audit.Actor, **periods: int | None) -> dict:
                 f"{MAXIMUMS[name]}: the Records Management Code's periods are minimums"
             )
         if getattr(settings, name) != value:
+            shortened = shortened or value < getattr(settings, name)
             changed[name] = value
             setattr(settings, name, value)
     if changed:
         db.session.flush()
         forget_settings()
-        audit.record("retention_changed", actor, object_type="settings", object_id=1, changes=changed)
+        # A shorter period makes the purge wait (`shortened_recently`).
+        settings_history.kept("retention_changed", actor, changed, changed, retention_shortened=shortened)
     return changed
+
+
+SHORTENED_WAIT_DAYS = 14
+
+
+def shortened_recently() -> SettingsVersion | None:
+    """The change that shortened a retention period in the last 14 days, if any: until then the purge removes
+    nothing unless told the shorter period is meant (`flask tracker purge --confirm-shortened-retention`)."""
+    return settings_history.shortened_recently(SHORTENED_WAIT_DAYS)
 
 
 def set_flags(

@@ -19,6 +19,7 @@ from tracker.extensions import db
 from tracker.models import Settings
 from tracker.problems import Problem
 from tracker.services.records import audit
+from tracker.services.setup import settings_history
 from tracker.services.setup.settings import forget_settings
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "bank-holidays.json"
@@ -110,15 +111,16 @@ def save_working_hours(actor: audit.Actor, *, start: time, end: time, region: st
     settings = db.session.get(Settings, 1)
     if settings is None:
         raise HoursProblem("Set up the trust first (flask tracker setup-trust with its name and phone numbers)")
+    before = (settings.in_hours_start, settings.in_hours_end, settings.bank_holiday_region)
     settings.in_hours_start, settings.in_hours_end, settings.bank_holiday_region = start, end, region
     db.session.flush()
     forget_settings()
-    audit.record(
+    names = ("in_hours_start", "in_hours_end", "bank_holiday_region")
+    settings_history.kept(
         "working_hours_changed",
         actor,
-        object_type="settings",
-        object_id=1,
-        changes={
+        settings_history.differing(names, before, (start, end, region)),
+        {
             "in_hours_start": start.strftime("%H:%M"),
             "in_hours_end": end.strftime("%H:%M"),
             "bank_holiday_region": region,

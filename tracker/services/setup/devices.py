@@ -27,6 +27,7 @@ from tracker.models import DeviceKind, EnrolledDevice, Settings, Team, User
 from tracker.problems import FieldProblem, Problem
 from tracker.services import scope
 from tracker.services.records import audit
+from tracker.services.setup import settings_history
 from tracker.services.setup.settings import current_settings, forget_settings
 
 LIFETIME = {DeviceKind.DISPLAY: timedelta(days=90), DeviceKind.TABLET: timedelta(days=365)}
@@ -145,8 +146,9 @@ def save_address_ranges(actor: audit.Actor, text: str) -> str:
     if row is None:
         raise DeviceProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
     tidy = ", ".join(str(network) for network in parse_ranges(text))
+    changed = ["device_address_ranges"] if row.device_address_ranges != tidy else []
     row.device_address_ranges = tidy
-    audit.record("device_address_ranges_set", actor, object_type="settings", object_id=1, changes={"ranges": tidy})
+    settings_history.kept("device_address_ranges_set", actor, changed, {"ranges": tidy})
     forget_settings()
     return tidy
 

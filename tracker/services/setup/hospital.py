@@ -17,7 +17,7 @@ from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
 from tracker.services.setup import beds as beds_service
-from tracker.services.setup import ward_codes
+from tracker.services.setup import settings_history, ward_codes
 from tracker.services.setup.settings import forget_settings
 from tracker.services.setup.wards import forget_wards
 
@@ -54,13 +54,17 @@ def save_safeguarding_lead(actor: audit.Actor, *, name: str | None, phone: str |
     settings = db.session.get(Settings, 1)
     if settings is None:
         raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
+    before = (settings.safeguarding_lead_name, settings.safeguarding_lead_phone)
     if name is not None:
         settings.safeguarding_lead_name = name.strip()[:120] or None
     if phone is not None:
         settings.safeguarding_lead_phone = _phone(phone, "The safeguarding lead's phone number", required=False)
     db.session.flush()
     forget_settings()
-    audit.record("safeguarding_lead_saved", actor, object_type="settings", object_id=1)
+    after = (settings.safeguarding_lead_name, settings.safeguarding_lead_phone)
+    changed = settings_history.differing(("safeguarding_lead_name", "safeguarding_lead_phone"), before, after)
+    # Who they are is kept in the settings history, never in the audit.
+    settings_history.kept("safeguarding_lead_saved", actor, changed)
 
 
 def save_text_in(actor: audit.Actor, *, team_code: str | None, paging: bool | None) -> None:
@@ -68,6 +72,7 @@ def save_text_in(actor: audit.Actor, *, team_code: str | None, paging: bool | No
     settings = db.session.get(Settings, 1)
     if settings is None:
         raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
+    before = (settings.text_in_team_id, settings.text_in_paging)
     if team_code is not None:
         team = db.session.scalar(select(Team).where(Team.code == team_code.strip()))
         if team is None or not team.active:
@@ -79,12 +84,12 @@ def save_text_in(actor: audit.Actor, *, team_code: str | None, paging: bool | No
     forget_settings()
     if team_code is not None:
         alarms.clear_alarm("text_in_team_not_chosen")
-    audit.record(
+    after = (settings.text_in_team_id, settings.text_in_paging)
+    settings_history.kept(
         "text_in_settings_saved",
         actor,
-        object_type="settings",
-        object_id=1,
-        changes={"text_in_team_id": settings.text_in_team_id, "text_in_paging": settings.text_in_paging},
+        settings_history.differing(("text_in_team_id", "text_in_paging"), before, after),
+        {"text_in_team_id": settings.text_in_team_id, "text_in_paging": settings.text_in_paging},
     )
 
 
@@ -100,12 +105,11 @@ def save_linked_calls_counted(actor: audit.Actor, value: str) -> None:
     settings.linked_calls_counted = value
     db.session.flush()
     forget_settings()
-    audit.record(
+    settings_history.kept(
         "linked_calls_counting_saved",
         actor,
-        object_type="settings",
-        object_id=1,
-        changes={"from": before, "to": value},
+        ["linked_calls_counted"] if before != value else [],
+        {"from": before, "to": value},
     )
 
 
@@ -149,12 +153,11 @@ def save_settings(
     if "timezone" in fields:
         # Each call's local day, time and weekday were worked out in the old zone.
         report_facts.recompute(timezone)
-    audit.record(
+    settings_history.kept(
         "settings_changed",
         actor,
-        object_type="settings",
-        object_id=1,
-        changes={
+        fields,
+        {
             "fields": fields,
             "text_relatives_allowed": text_relatives_allowed,
             "sms_allowed_regions": regions,

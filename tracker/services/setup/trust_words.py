@@ -16,6 +16,7 @@ from tracker.extensions import db
 from tracker.models import Settings, Team, TrustWords
 from tracker.services.languages import DEFAULT, by_code, has_catalogue, parse_enabled, unknown_codes
 from tracker.services.records import audit
+from tracker.services.setup import settings_history
 from tracker.services.setup.hospital import SetupProblem
 from tracker.services.setup.settings import current_settings, forget_settings
 from tracker.services.text import TextProblem, clean_line
@@ -42,10 +43,9 @@ def save_languages(actor: audit.Actor, value: str) -> tuple[str, ...]:
     if row is None:
         raise SetupProblem("Set up the trust first (setup-trust with its name and emergency instruction)")
     codes = parse_enabled(value)
+    changed = ["languages_enabled"] if row.languages_enabled != ",".join(codes) else []
     row.languages_enabled = ",".join(codes)
-    audit.record(
-        "languages_enabled_set", actor, object_type="settings", object_id=1, changes={"languages": list(codes)}
-    )
+    settings_history.kept("languages_enabled_set", actor, changed, {"languages": list(codes)})
     forget_settings()
     return codes
 
@@ -90,6 +90,7 @@ def save_words(actor: audit.Actor, locale: str, key: str, text: str) -> str | No
     except TextProblem as problem:
         raise SetupProblem(f"The words must be one line of at most {limit} characters ({problem})") from problem
     row = db.session.scalar(select(TrustWords).where(TrustWords.locale == locale, TrustWords.key == key))
+    changed = [f"words:{locale}"] if (row.text if row is not None else "") != tidy else []
     if not tidy:
         if row is not None:
             db.session.delete(row)
@@ -99,9 +100,7 @@ def save_words(actor: audit.Actor, locale: str, key: str, text: str) -> str | No
         row.text = tidy
     db.session.flush()
     # The words are the trust's public wording, not personal data, so the audit keeps them.
-    audit.record(
-        "trust_words_set", actor, object_type="settings", object_id=1, changes={"language": locale, key: tidy or None}
-    )
+    settings_history.kept("trust_words_set", actor, changed, {"language": locale, key: tidy or None})
     forget_words()
     return tidy or None
 
