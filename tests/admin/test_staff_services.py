@@ -18,6 +18,7 @@ from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
     Concern,
+    ConcernStatus,
     Message,
     Population,
     Role,
@@ -561,3 +562,26 @@ def test_a_manager_changes_only_ward_staff_and_outreach_wholly_of_their_site(on_
     assert {colleague.id, both.id, manager.id, *on_call["people"].values()} <= seen
     assert northern.id not in seen and on_call["admin"].id not in seen
     assert staff.person(manager, northern.id) is None and staff.person(manager, on_call["admin"].id) is None
+
+
+def test_a_call_claimed_by_someone_deactivated_at_once_goes_back_on_the_queue_and_pages_again(on_call):
+    """Nobody else can act on a claimed call: left with a closed account, it would wait unseen."""
+    admin = on_call["admin"]
+    primary = person(on_call["people"]["primary"])
+    claimed = raise_one(on_call["ward"]).concern
+    triage.claim(claimed.id, primary)
+    reviewed = raise_one(on_call["ward"], submission="reviewed-call-00001", patient_name="Robin Other").concern
+    triage.claim(reviewed.id, primary)
+    db.session.get_one(Concern, reviewed.id).status = ConcernStatus.REVIEWED
+    db.session.commit()
+    left = leavers.deactivate_at_once(admin, primary, "security_incident", audit.Actor.user(admin.id))
+    db.session.commit()
+    back = db.session.get_one(Concern, claimed.id)
+    assert back.status is ConcernStatus.NEW and back.claimed_by_id is None
+    assert back.next_escalation_at is not None and back.next_escalation_at <= utcnow() + timedelta(minutes=1)
+    released = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "released", AuditEvent.concern_id == claimed.id)
+    ).one()
+    assert released.changes["reason"] == "claimant_account_closed" and released.actor_id == admin.id
+    # A call already reviewed waits to be closed: it stays, and the page lists it.
+    assert left.references == [db.session.get_one(Concern, reviewed.id).reference]

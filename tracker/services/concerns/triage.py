@@ -190,6 +190,22 @@ def release(concern_id: int, user: User, reason: str, version: int | None) -> Co
     return concern
 
 
+def release_from_leaver(concern_id: int, leaver: User, by: User) -> bool:
+    """An account closed at once (a security incident) gives its claimed calls back to the queue, so the team can
+    claim them and paging carries on; a call already reviewed, or following another call, stays as it is (the
+    closing page lists it). Whether the call went back."""
+    concern = _locked(concern_id, None)
+    if concern.claimed_by_id != leaver.id or concern.status is not ConcernStatus.ACKNOWLEDGED or concern.linked_to_id:
+        return False
+    concern.status = next_status(concern.status, "release")
+    unclaim(concern)
+    for field, value in {**escalation.resume_values(utcnow()), "next_review_nudge_at": None}.items():
+        setattr(concern, field, value)
+    _record("released", by, concern, status=concern.status.value, reason="claimant_account_closed")
+    linked_calls.follow(concern, by, "released")
+    return True
+
+
 def hand_over(concern_id: int, user: User, to_user_id: int, reason: str, version: int | None) -> Concern:
     concern = _locked(concern_id, version)
     next_status(concern.status, "hand_over")

@@ -15,6 +15,7 @@ from tracker.extensions import db
 from tracker.models import Audience, Concern, ConcernStatus, Message, Role, SendState, User
 from tracker.problems import FieldProblem, Problem
 from tracker.services import scope
+from tracker.services.concerns import triage
 from tracker.services.paging import escalation, held, rota
 from tracker.services.paging.rows import CONCERNS
 from tracker.services.people.invitations import cancel_pending
@@ -110,7 +111,8 @@ def deactivate(viewer: User | None, person: User, actor: audit.Actor) -> None:
 def deactivate_at_once(viewer: User | None, person: User, reason: str, actor: audit.Actor) -> ClosedAtOnce:
     """An administrator closes the account now, whatever it holds (a security incident): audited with the
     coded reason; each team and tier it leaves with nobody to alert in the coming week raises the rota-gap
-    alarm. Its claimed calls stay claimed: they are returned for the team to see."""
+    alarm. Its claimed calls go back on the queue, paging again, so the team can take them; a call already
+    reviewed (or following another) stays as it is and is returned for the page to list."""
     refuse_unless_administrator(viewer)
     if reason not in AT_ONCE_REASONS:
         raise FieldProblem("reason", "Choose why the account must be deactivated at once")
@@ -120,7 +122,15 @@ def deactivate_at_once(viewer: User | None, person: User, reason: str, actor: au
     references = claimed_calls(person.id)
     changes = {"reason": reason, "places_left": len(places.shifts) + len(places.patterns), "calls": len(references)}
     _close(actor, person, "user_deactivated_at_once", changes)
-    return ClosedAtOnce(references, held.raise_gap_alarms(left))
+    if viewer is not None:
+        still = [ref for ref in references if not triage.release_from_leaver(_concern_id(ref), person, viewer)]
+    else:
+        still = references
+    return ClosedAtOnce(still, held.raise_gap_alarms(left))
+
+
+def _concern_id(reference: str) -> int:
+    return db.session.scalar(select(Concern.id).where(Concern.reference == reference)) or -1
 
 
 def _close(actor: audit.Actor, person: User, action: str, changes: dict) -> None:
