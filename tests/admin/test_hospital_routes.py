@@ -72,6 +72,8 @@ def test_an_admin_adds_a_site_a_team_and_a_ward_prints_its_link_and_a_family_use
     assert f"Ward 4 was added. Its link, {link}, never changes" in page
     printable = text(client.get("/admin/wards/north-4/link"))
     assert f'href="{link}"' in printable and "Ward 4" in printable and "North Hospital" in printable
+    assert 'href="/records/posters#ward-north-4"' in printable  # its poster, with the link as a QR code
+    assert 'id="ward-north-4"' in text(client.get("/records/posters"))
     assert [row.code for row in read.all(Site, order_by=Site.id)] == ["gen", "north"]
     ward = read.one(Ward, Ward.code == "north-4")
     assert [bed.label for bed in read.all(Bed, Bed.ward_id == ward.id, order_by=Bed.position)] == ["Bay 1", "Bay 2"]
