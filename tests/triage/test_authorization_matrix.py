@@ -12,6 +12,7 @@ from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
+from tests.authz import sign_on as authz_sign_on
 from tests.authz import ward as authz_ward
 from tests.authz import webhooks as authz_webhooks
 from tests.conftest import create_staff, sign_in_directly
@@ -184,7 +185,16 @@ MATRIX = {
 }
 
 # Each area's rows live beside its own tests (tests/authz/).
-for _area in (authz_admin, authz_devices, authz_oncall, authz_records, authz_reports, authz_ward, authz_webhooks):
+for _area in (
+    authz_admin,
+    authz_devices,
+    authz_oncall,
+    authz_records,
+    authz_reports,
+    authz_sign_on,
+    authz_ward,
+    authz_webhooks,
+):
     assert not set(_area.ROWS) & set(MATRIX), "an endpoint is listed twice in the matrix"
     MATRIX.update(_area.ROWS)
 

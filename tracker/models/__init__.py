@@ -73,6 +73,7 @@ from tracker.models.rota import (
     SmsOptOut,
     Tier,
 )
+from tracker.models.sign_on import SignOnLink, SignOnOutage, SignOnRequest
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 from tracker.models.trust_words import TrustWords
 
@@ -105,6 +106,9 @@ __all__ = [
     "SavedForm",
     "SessionRecord",
     "SignInThrottle",
+    "SignOnLink",
+    "SignOnOutage",
+    "SignOnRequest",
     "Confirmation",
     "user_team",
     "AlertChannel",
