@@ -13,6 +13,8 @@ ROWS: dict = {
     "auth.sign_on_start": ("GET", "/auth/sign-on", dict.fromkeys(ROLES, 404)),
     "auth.sign_on_callback": ("GET", "/auth/sign-on/callback?state=made-up&code=made-up", dict.fromkeys(ROLES, 404)),
     "auth.link_trust_account": ("POST", "/auth/sign-on/link", SIGNED_IN),
+    # "Confirm it is you" by the trust's account, in a session it started (tests/sign_on/test_confirm.py).
+    "auth.confirm_with_sign_on": ("POST", "/auth/sign-on/confirm", SIGNED_IN),
     "auth.signed_out": ("GET", "/auth/signed-out", dict.fromkeys(ROLES, 200)),
     "auth.sign_on_outage_page": ("GET", "/auth/sign-on-outage", ADMINS_ONLY),
     "auth.start_sign_on_outage": ("POST", "/auth/sign-on-outage", ADMINS_ONLY),

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from tracker.auth import routes, sign_on  # noqa: E402,F401  (registers the views)
+from tracker.auth import outage, routes, sign_on  # noqa: E402,F401  (registers the views)

@@ -4,7 +4,7 @@ lands, and how a refusal or a wait is shown."""
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from tracker.auth import devices
 from tracker.extensions import db
@@ -39,6 +39,17 @@ def finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False,
         response = redirect(safe_next(next_url, home(user)))
     devices.remember(response, user.id)
     return response
+
+
+CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
+
+
+def confirm_needs_code(user: User) -> bool:
+    """Confirming it is you asks a code from the authenticator whenever the person has one; in a session the trust's
+    account started, not when the provider enforces its own MFA (OIDC_MFA_ASSURED), whose sign-in is asked again."""
+    if current_user.live.record.sign_on and current_app.config.get("OIDC_MFA_ASSURED"):
+        return False
+    return bool(user.totp_secret)
 
 
 def error_list(form) -> list[dict]:

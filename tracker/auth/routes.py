@@ -11,7 +11,9 @@ from flask_login import current_user, logout_user
 
 from tracker.auth import bp, devices
 from tracker.auth.finishing import (
+    CODE_ERROR,
     account_sign_on,
+    confirm_needs_code,
     error_list,
     finish_sign_in,
     home,
@@ -33,7 +35,6 @@ from tracker.web.authorisation import safe_next, setup_pending, signed_in_requir
 from tracker.web.refusals import shown
 
 PENDING_SIGN_IN_SECONDS = 300
-CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
 SIGN_ON_ONLY = "Your account signs in with your trust account: use “Sign in with your trust account”"
 
 
@@ -309,8 +310,13 @@ def confirm():
     with_code = bool(user.totp_secret)
     form = ConfirmForm()
     status = 200
-    context = {"with_code": with_code, "next": next_url}
-    if form.validate_on_submit():
+    via_sign_on = current_user.live.record.sign_on  # the trust's account is asked again (auth/sign_on.py)
+    context = {
+        "with_code": confirm_needs_code(user) if via_sign_on else with_code,
+        "next": next_url,
+        "via_sign_on": via_sign_on,
+    }
+    if form.validate_on_submit() and not via_sign_on:
         try:
             wrong = auth.reauthenticate(
                 user,

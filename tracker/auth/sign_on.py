@@ -9,21 +9,27 @@ import time
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from tracker.auth import bp
-from tracker.auth.finishing import finish_sign_in, home
-from tracker.auth.forms import OutageForm
+from tracker.auth import bp, devices
+from tracker.auth.finishing import (
+    CODE_ERROR,
+    confirm_needs_code,
+    error_list,
+    finish_sign_in,
+    home,
+    slowed,
+    wait_message,
+)
+from tracker.auth.forms import CodeForm
+from tracker.clock import utcnow
 from tracker.db import begin_write, deferred_write
 from tracker.extensions import db
-from tracker.models import User
-from tracker.problems import FieldProblem, Problem
-from tracker.services.paging import warnings as staff_warnings
-from tracker.services.people import sign_on, sign_on_accounts, sign_on_outage
+from tracker.services.people import auth, sign_on, sign_on_accounts
 from tracker.services.records import audit
-from tracker.services.scope import Permission
-from tracker.web.authorisation import requires, safe_next, setup_pending, signed_in_required
-from tracker.web.refusals import shown
+from tracker.web.authorisation import safe_next, setup_pending, signed_in_required
 
 STATE_KEY = "sign_on_state"
+# "Confirm it is you" in a session the trust's account started: the provider asks again, after a code here or not.
+CONFIRMING = {"confirm": False, "confirm_code": True}
 
 
 def _callback_url() -> str:
@@ -86,6 +92,8 @@ def sign_on_callback():
     begin_write()
     if trip.purpose == "link":
         return _linked(trip, identity, signed_in)
+    if trip.purpose in CONFIRMING:
+        return _confirmed(trip, identity, signed_in)
     try:
         user = sign_on_accounts.account_for(identity)
     except sign_on_accounts.Refused as refused:
@@ -152,57 +160,76 @@ def signed_out():
     )
 
 
-# --- the sign-on outage switch --------------------------------------------------------------------
+def _own_session(trip: sign_on.Trip, signed_in: int | None) -> bool:
+    return signed_in is not None and signed_in == trip.user_id and current_user.live.record.sign_on
 
 
-def _outage_page(user: User, problem: FieldProblem | None = None, status: int = 200):
-    return render_template(
-        "auth/sign_on_outage.html",
-        outage=sign_on_outage.current(),
-        may_switch=sign_on_outage.may_switch(user),
-        max_hours=sign_on_outage.MAX_HOURS,
-        problem=problem,
-    ), status
-
-
-@bp.get("/sign-on-outage")
-@requires(Permission.SWITCH_SIGN_ON)
-def sign_on_outage_page():
+@bp.post("/sign-on/confirm")
+@signed_in_required
+@deferred_write
+def confirm_with_sign_on():
+    """Confirm it is you (exports, changing the authenticator) in a session the trust's account started: a code
+    from the authenticator where the person has one (unless the provider enforces MFA), then the provider asks
+    for the trust account again (`prompt=login`)."""
     _configured()
-    return _outage_page(current_user.user)
-
-
-@bp.post("/sign-on-outage")
-@requires(Permission.SWITCH_SIGN_ON)
-def start_sign_on_outage():
-    """Turn local sign-in on for everyone for up to 12 hours: a break-glass administrator, signed in recently."""
-    _configured()
-    user = current_user.user
-    if not sign_on_outage.may_switch(user):
-        abort(403)
-    if not current_user.live.fresh:
-        return redirect(url_for(".confirm", next=url_for(".sign_on_outage_page")))
+    user, live = current_user.user, current_user.live
+    next_url = safe_next(request.values.get("next"), home(user))
+    if not live.record.sign_on:
+        return redirect(url_for(".confirm", next=next_url))
+    with_code = confirm_needs_code(user)
+    if with_code:
+        form = CodeForm()
+        try:
+            right = form.validate_on_submit() and auth.check_code(
+                user, form.code.data, devices.known_devices().get(user.id)
+            )
+        except auth.Throttled as throttled:
+            form.code.errors.append(wait_message(throttled))
+            return slowed("auth/confirm.html", throttled, form=form, errors=error_list(form), **_context(next_url))
+        if not right:
+            db.session.commit()  # the failure's audit row
+            form.code.errors.append(CODE_ERROR)
+            return render_template("auth/confirm.html", form=form, errors=error_list(form), **_context(next_url)), 400
     try:
-        sign_on_outage.start(user, OutageForm.read().checked().hours.data)
-    except Problem as problem:
-        return shown(problem, lambda refused: _outage_page(user, refused, 400))
+        url, state = sign_on.begin(
+            "confirm_code" if with_code else "confirm",
+            _callback_url(),
+            user_id=user.id,
+            next_path=next_url,
+            prompt="login",
+        )
+    except sign_on.SignOnFailed as failed:
+        return _refused(failed, user.id)
     db.session.commit()
-    staff_warnings.forget()
-    flash(
-        "Local sign-in is on for everyone until the time shown. Turn it off once the trust's sign-in works.", "success"
+    session[STATE_KEY] = state
+    return redirect(url)
+
+
+def _context(next_url: str) -> dict:
+    return {"with_code": True, "next": next_url, "via_sign_on": True}
+
+
+def _confirmed(trip: sign_on.Trip, identity: sign_on.Identity, signed_in: int | None):
+    """The end of "Confirm it is you": the same person, in the same session, signed in again at the provider."""
+    link = sign_on_accounts.link_of(current_user.user) if signed_in is not None else None
+    if (
+        not _own_session(trip, signed_in)
+        or link is None
+        or (link.issuer, link.subject) != (identity.issuer, identity.subject)
+    ):
+        return _refused(
+            sign_on.SignOnFailed("confirm_other", "That was not your trust account. Start again."), signed_in
+        )
+    record = current_user.live.record
+    record.authenticated_at = utcnow()
+    with_code = CONFIRMING[trip.purpose]
+    record.mfa_at = record.authenticated_at if with_code else record.mfa_at
+    audit.record(
+        "sign_in_confirmed",
+        audit.Actor.user(record.user_id),
+        object_type="session",
+        object_id=record.id,
+        changes={"mfa": with_code, "sign_on": True},
     )
-    return redirect(url_for(".sign_on_outage_page"))
-
-
-@bp.post("/sign-on-outage/end")
-@requires(Permission.SWITCH_SIGN_ON)
-def end_sign_on_outage():
-    _configured()
-    user = current_user.user
-    if not sign_on_outage.may_switch(user):
-        abort(403)
-    ended = sign_on_outage.end(user)
     db.session.commit()
-    staff_warnings.forget()
-    flash("Local sign-in is off again." if ended else "Local sign-in was not on.", "success")
-    return redirect(url_for(".sign_on_outage_page"))
+    return redirect(trip.next_path or home(current_user.user))
