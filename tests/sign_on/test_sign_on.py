@@ -240,3 +240,15 @@ def test_an_account_signed_in_by_its_trust_account_is_not_asked_for_a_new_passwo
 ):
     staff(sso_app, "outreach", team_ids=[trust["team"]], link="nurse-1", must_change_password=True)
     assert sign_on_as(sso_client, provider, "nurse-1").headers["Location"] == "/triage/"
+
+
+def test_trips_through_the_provider_are_deleted_after_a_day(sso_app, sso_client, provider, trust, read):
+    from tracker.db import write_intent as writing
+    from tracker.services import housekeeping
+
+    start(sso_client)
+    with sso_app.app_context(), writing():
+        assert housekeeping.run()["sign_on_trips"] == 0
+        assert housekeeping.run(datetime.now(UTC) + timedelta(days=1, minutes=1))["sign_on_trips"] == 1
+        db.session.commit()
+    assert read.count(SignOnRequest) == 0

@@ -131,6 +131,12 @@ ACTION_WORDS = {
     "text_in_not_paged": "Not paged: text-in calls wait on the queue (the trust's setting, or the hourly limit)",
     "text_in_details_set": "Who raised it and the ward were set",
     "caller_opted_out": "The caller texted an opt-out word (such as STOP or CANCEL): no more texts go to them",
+    "sign_on_refused": "Sign-in with a trust account refused",
+    "sign_on_linked": "Account linked to a trust account",
+    "sign_on_unlinked": "Account's link to a trust account removed",
+    "break_glass_set": "Break-glass administrator marked or unmarked",
+    "sign_on_outage_started": "Sign-on outage: local sign-in turned on for everyone",
+    "sign_on_outage_ended": "Sign-on outage: local sign-in turned off",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather
