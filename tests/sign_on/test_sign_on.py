@@ -252,3 +252,10 @@ def test_trips_through_the_provider_are_deleted_after_a_day(sso_app, sso_client,
         assert housekeeping.run(datetime.now(UTC) + timedelta(days=1, minutes=1))["sign_on_trips"] == 1
         db.session.commit()
     assert read.count(SignOnRequest) == 0
+
+
+def test_metadata_that_names_another_issuer_is_refused(sso_app, sso_client, provider, trust, read, monkeypatch):
+    """The discovered metadata must name the configured issuer exactly (OpenID Connect Discovery §4.3)."""
+    monkeypatch.setitem(sso_app.config, "OIDC_ISSUER", f"{provider.issuer}/")
+    assert sso_client.get("/auth/sign-on").status_code == 403
+    assert refusals(read) == ["metadata_issuer"]

@@ -100,7 +100,7 @@ def provider() -> Provider | None:
     if not (issuer and client_id and secret):
         return None
     return Provider(
-        issuer=issuer.rstrip("/"),
+        issuer=issuer,  # exactly as the provider writes it (some end in "/"): tokens must name it so
         client_id=client_id,
         client_secret=secret,
         tenant_id=config.get("OIDC_TENANT_ID"),
@@ -167,7 +167,9 @@ def metadata(found: Provider, *, refresh_keys: bool = False) -> dict[str, Any]:
         if kept is not None and fresh:
             found_metadata = dict(kept[1])
         else:
-            found_metadata = _get_json(client, f"{found.issuer}/.well-known/openid-configuration", "metadata")
+            found_metadata = _get_json(
+                client, f"{found.issuer.rstrip('/')}/.well-known/openid-configuration", "metadata"
+            )
             if found_metadata.get("issuer") != found.issuer:
                 raise SignOnFailed("metadata_issuer")
             if not all(

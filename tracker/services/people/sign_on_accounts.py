@@ -147,7 +147,7 @@ def link_account(actor: audit.Actor, email: str, issuer: str, subject: str) -> S
     found = sign_on.provider()
     if found is None:
         raise LinkProblem("Sign-on is not set up (OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET).")
-    issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
+    issuer, subject = (issuer or "").strip(), (subject or "").strip()
     if issuer != found.issuer:
         raise LinkProblem(f"The issuer must be the one this tracker signs on with: {found.issuer}")
     if not subject or len(subject) > SUBJECT_MAX or any(ch.isspace() for ch in subject):
