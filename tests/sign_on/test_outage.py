@@ -110,3 +110,21 @@ def test_turning_it_on_needs_a_recent_sign_in(sso_app, trust, read):
         answer = turn_on(admin, "4")
     assert answer.headers["Location"].startswith("/auth/confirm")
     assert read.count(SignOnOutage) == 0
+
+
+def test_administrators_are_warned_when_no_break_glass_administrator_is_left(sso_app, trust, read):
+    from tests.conftest import sign_in_directly
+    from tracker.services.paging import warnings as staff_warnings
+
+    staff(sso_app, "outreach", team_ids=[trust["team"]], link="nurse-sub")
+    admin_id = staff(sso_app, "admin", email="admin@test.invalid")
+    admin = sso_app.test_client()
+    sign_in_directly(sso_app, admin, admin_id)
+    warning = "No administrator can sign in with a password if the trust&#39;s sign-in goes down"
+    assert warning not in admin.get("/on-call/").get_data(as_text=True)
+    with sso_app.app_context(), write_intent():
+        glass = db.session.get_one(User, read.one(User, User.break_glass.is_(True)).id)
+        glass.active = False  # the only break-glass administrator leaves
+        db.session.commit()
+        staff_warnings.forget()
+    assert warning in admin.get("/on-call/").get_data(as_text=True)

@@ -23,7 +23,7 @@ from tracker.services import scope
 from tracker.services.alarms import ALARM_TEXT, last_worker_beat, open_alarms, subject_user_id
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota
-from tracker.services.people import sign_on_outage
+from tracker.services.people import sign_on_accounts, sign_on_outage
 from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 
@@ -67,6 +67,8 @@ def for_user(user: User) -> list[StaffWarning]:
     found = _worker_stopped() + _sign_on_outage() + _alarms() + _rota(team_ids)
     if scope.can(user, Permission.SEE_CALLS):
         found += _failed(user, team_ids)
+    if reach is Reach.EVERY_TEAM:
+        found += _no_break_glass()
     _cache[key] = (time.monotonic(), found)
     return found
 
@@ -111,6 +113,19 @@ def _sign_on_outage() -> list[StaffWarning]:
         StaffWarning(
             "Sign-on outage: the trust's sign-in is down, so local sign-in with passwords is on for everyone until "
             f"{_when(outage.ends_at, current_settings().timezone)}."
+        )
+    ]
+
+
+def _no_break_glass() -> list[StaffWarning]:
+    """Administrators are told when accounts are linked to trust accounts but no administrator is break-glass any
+    more (closed, or their role changed): nobody could turn on the outage switch."""
+    if not sign_on_accounts.links_without_break_glass():
+        return []
+    return [
+        StaffWarning(
+            "No administrator can sign in with a password if the trust's sign-in goes down: mark one break-glass "
+            "(flask tracker break-glass EMAIL)."
         )
     ]
 

@@ -185,3 +185,8 @@ def set_break_glass(actor: audit.Actor, email: str, on: bool) -> User:
 
 def _any_links() -> bool:
     return db.session.scalar(select(SignOnLink.id).limit(1)) is not None
+
+
+def links_without_break_glass() -> bool:
+    """Accounts are linked, yet no active administrator is break-glass (the staff warning for administrators)."""
+    return _any_links() and not break_glass_admins()
