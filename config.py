@@ -186,6 +186,20 @@ class Config:
         "If the patient is suddenly very unwell, press the emergency buzzer or ask any nurse now.",
     )
 
+    # Sign-on with the trust's own accounts (OpenID Connect, docs/architecture.md#sign-on). Off unless OIDC_ISSUER
+    # is set. For Microsoft Entra ID the issuer is https://login.microsoftonline.com/<tenant id>/v2.0 and
+    # OIDC_TENANT_ID the tenant allowed in: accounts are then matched by the tenant and the token's `oid`.
+    OIDC_ISSUER = env("OIDC_ISSUER")
+    OIDC_CLIENT_ID = env("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+    OIDC_TENANT_ID = env("OIDC_TENANT_ID")
+    # The provider itself enforces multi-factor sign-in (a Conditional Access policy): managers and
+    # administrators then need no code from the tracker's own authenticator after signing on.
+    OIDC_MFA_ASSURED = env_bool("OIDC_MFA_ASSURED", False)
+    # Whom a person whose trust account is not linked should ask (the refusal names them).
+    OIDC_HELP_CONTACT = env("OIDC_HELP_CONTACT")
+    OIDC_TIMEOUT_SECONDS = env_float("OIDC_TIMEOUT_SECONDS", 10.0)
+
     # Password hashing (argon2id, docs/architecture.md#security): p=1 and 19–46 MiB.
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_KIB = 19 * 1024
@@ -242,6 +256,7 @@ class ProductionConfig(Config):
             problems.append("DATABASE_URL must point at PostgreSQL; SQLite is for development only")
         problems += cls._sms_problems()
         problems += cls._url_problems()
+        problems += cls._sign_on_problems()
         if env("TRACKER_TEST_CLOCK_FILE"):  # read now, as tracker.clock reads it on every call
             problems.append("TRACKER_TEST_CLOCK_FILE is for tests only (it moves the clock): unset it")
         if problems:
@@ -272,6 +287,28 @@ class ProductionConfig(Config):
             problems.append("PUBLIC_BASE_URL must be the https:// address the public uses")
         if not cls.TRUSTED_HOSTS:
             problems.append("TRUSTED_HOSTS must list the host names the app answers to")
+        return problems
+
+    @classmethod
+    def _sign_on_problems(cls) -> list[str]:
+        """Sign-on only over HTTPS, with its client's credentials, and for Entra a single tenant."""
+        problems = []
+        if env("AUTHLIB_INSECURE_TRANSPORT"):
+            problems.append("AUTHLIB_INSECURE_TRANSPORT lets sign-on run over plain HTTP: unset it")
+        if not cls.OIDC_ISSUER:
+            return problems
+        issuer = urlsplit(cls.OIDC_ISSUER)
+        if issuer.scheme != "https" or not issuer.hostname:
+            problems.append("OIDC_ISSUER must be the provider's https:// issuer")
+        problems += [
+            f"{name} must be set" for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not getattr(cls, name)
+        ]
+        if issuer.hostname == "login.microsoftonline.com":
+            tenant = issuer.path.strip("/").split("/")[0] if issuer.path.strip("/") else ""
+            if tenant in {"", "common", "organizations", "consumers"}:
+                problems.append("OIDC_ISSUER must name the trust's own Entra tenant, not a multi-tenant endpoint")
+            if not cls.OIDC_TENANT_ID:
+                problems.append("OIDC_TENANT_ID must be set to the Entra tenant allowed to sign in")
         return problems
 
 

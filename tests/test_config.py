@@ -171,3 +171,36 @@ def test_the_embedded_default_keeps_a_random_secret_key_under_instance(tmp_path,
     second = select_config("development").SECRET_KEY
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+ENTRA = "https://login.microsoftonline.com/0b5c2a1e-7a2d-4c8e-9d7e-2f6a1b3c4d5e/v2.0"
+SIGN_ON = {"OIDC_ISSUER": ENTRA, "OIDC_CLIENT_ID": "client", "OIDC_CLIENT_SECRET": "secret"}
+
+
+def test_production_accepts_sign_on_with_the_trusts_own_entra_tenant():
+    production(**SIGN_ON, OIDC_TENANT_ID="0b5c2a1e-7a2d-4c8e-9d7e-2f6a1b3c4d5e").validate()
+
+
+@pytest.mark.parametrize(
+    "changes, complaint",
+    [
+        ({"OIDC_ISSUER": "http://login.example.nhs.uk"}, "OIDC_ISSUER must be the provider's https://"),
+        ({"OIDC_CLIENT_SECRET": None}, "OIDC_CLIENT_SECRET must be set"),
+        ({}, "OIDC_TENANT_ID must be set"),
+        (
+            {"OIDC_ISSUER": "https://login.microsoftonline.com/common/v2.0", "OIDC_TENANT_ID": "x"},
+            "not a multi-tenant endpoint",
+        ),
+    ],
+)
+def test_production_refuses_sign_on_that_is_not_safe(changes, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        production(**{**SIGN_ON, **changes}).validate()
+
+
+def test_production_refuses_to_start_with_authlibs_insecure_transport(monkeypatch):
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    with pytest.raises(ConfigError, match="AUTHLIB_INSECURE_TRANSPORT"):
+        production().validate()
+    monkeypatch.delenv("AUTHLIB_INSECURE_TRANSPORT")
+    production().validate()

@@ -16,6 +16,7 @@ from tests.authz import devices as authz_devices
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
+from tests.authz import sign_on as authz_sign_on
 from tests.authz import ward as authz_ward
 from tests.authz import webhooks as authz_webhooks
 from tests.conftest import build_other_site, create_staff, sign_in_directly
@@ -198,6 +199,7 @@ for _area in (
     authz_oncall,
     authz_records,
     authz_reports,
+    authz_sign_on,
     authz_ward,
     authz_webhooks,
 ):

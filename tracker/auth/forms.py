@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from tracker.web.posted import PostedForm
+from tracker.web.posted import PostedForm, whole_number
 
 
 class SignInForm(FlaskForm):
@@ -60,3 +60,9 @@ class MobileForm(PostedForm):
 
     def number(self) -> str:
         return (self.mobile.data or "")[:40]
+
+
+class OutageForm(PostedForm):
+    """How long the sign-on outage switch keeps local sign-in on (docs/architecture.md#sign-on)."""
+
+    hours = StringField(validators=[whole_number("The number of hours", 1, 12)])

@@ -6,10 +6,21 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
 
 from tracker.auth import bp, devices
+from tracker.auth.finishing import (
+    CODE_ERROR,
+    account_sign_on,
+    confirm_needs_code,
+    error_list,
+    finish_sign_in,
+    home,
+    sign_on_choices,
+    slowed,
+    wait_message,
+)
 from tracker.auth.forms import CodeForm, ConfirmForm, MobileForm, PasswordForm, SignInForm
 from tracker.clock import utcnow
 from tracker.db import deferred_write
@@ -20,58 +31,11 @@ from tracker.services import scope
 from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import auth, sessions, users
 from tracker.web import enrolment
-from tracker.web.authorisation import SignedIn, safe_next, setup_pending, signed_in_required
+from tracker.web.authorisation import safe_next, setup_pending, signed_in_required
 from tracker.web.refusals import shown
 
 PENDING_SIGN_IN_SECONDS = 300
-CODE_ERROR = "Enter the current 6-digit code from your authenticator app"
-
-
-def _home(user: User) -> str:
-    return url_for(scope.home_endpoint(user))
-
-
-def _finish_sign_in(user: User, next_url: str | None, *, with_code: bool = False):
-    """Start a new session (a new cookie: the old one is discarded, so no fixation), and mark
-    this browser as one its owner signs in from."""
-    kept = session.get("saved_form")
-    session.clear()
-    if kept:
-        session["saved_form"] = kept
-    token, record = sessions.start_session(
-        user, user_agent=request.user_agent.string, address=request.remote_addr, mfa=with_code
-    )
-    db.session.commit()
-    login_user(SignedIn(sessions.LiveSession(record, user), token))
-    pending = setup_pending()
-    if pending:
-        if next_url:
-            session["after_setup"] = next_url
-        response = redirect(url_for(pending))
-    else:
-        response = redirect(safe_next(next_url, _home(user)))
-    devices.remember(response, user.id)
-    return response
-
-
-def _error_list(form) -> list[dict]:
-    return [{"text": message, "href": f"#{field.id}"} for field in form for message in field.errors]
-
-
-def _wait_message(throttled: auth.Throttled) -> str:
-    seconds = throttled.retry_after
-    return (
-        f"Too many attempts to sign in. Wait {seconds} second{'s' if seconds != 1 else ''} and try again. "
-        "On a device you have signed in from before, you can sign in at once."
-    )
-
-
-def _slowed(template: str, throttled: auth.Throttled, **context):
-    """429 with Retry-After: nothing was checked. The form comes back with the wait in words."""
-    db.session.commit()  # the refusal's audit row
-    response = current_app.make_response((render_template(template, **context), 429))
-    response.headers["Retry-After"] = str(throttled.retry_after)
-    return response
+SIGN_ON_ONLY = "Your account signs in with your trust account: use “Sign in with your trust account”"
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -79,7 +43,7 @@ def _slowed(template: str, throttled: auth.Throttled, **context):
 def sign_in():
     next_url = request.values.get("next")
     if current_user.is_authenticated and not setup_pending():
-        return redirect(safe_next(next_url, _home(current_user.user)))
+        return redirect(safe_next(next_url, home(current_user.user)))
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
@@ -88,8 +52,8 @@ def sign_in():
                 form.email.data, form.password.data, request.remote_addr, devices.known_devices()
             )
         except auth.Throttled as throttled:
-            form.email.errors.append(_wait_message(throttled))
-            return _slowed("auth/sign_in.html", throttled, form=form, errors=_error_list(form), next=next_url)
+            form.email.errors.append(wait_message(throttled))
+            return slowed("auth/sign_in.html", throttled, form=form, errors=error_list(form), next=next_url)
         db.session.commit()
         if check.ok:
             user = check.user
@@ -97,8 +61,8 @@ def sign_in():
             if sessions.needs_mfa(user) and user.totp_secret:
                 session["pending_sign_in"] = {"user_id": user.id, "at": time.time(), "next": next_url}
                 return redirect(url_for(".sign_in_code"))
-            return _finish_sign_in(user, next_url)
-        form.email.errors.append("Enter a correct email address and password")
+            return finish_sign_in(user, next_url)
+        form.email.errors.append(SIGN_ON_ONLY if check.sign_on_only else "Enter a correct email address and password")
         status = 400
     elif request.method == "POST":
         status = 400
@@ -106,9 +70,10 @@ def sign_in():
         render_template(
             "auth/sign_in.html",
             form=form,
-            errors=_error_list(form),
+            errors=error_list(form),
             next=next_url,
             on_display=enrolment.waiting_on_display(),
+            **sign_on_choices(),
         ),
         status,
     )
@@ -129,17 +94,17 @@ def sign_in_code():
         try:
             right = user.active and auth.check_code(user, form.code.data, devices.known_devices().get(user.id))
         except auth.Throttled as throttled:
-            form.code.errors.append(_wait_message(throttled))
-            return _slowed("auth/code.html", throttled, form=form, errors=_error_list(form))
+            form.code.errors.append(wait_message(throttled))
+            return slowed("auth/code.html", throttled, form=form, errors=error_list(form))
         if right:
             session.pop("pending_sign_in", None)
-            return _finish_sign_in(user, pending.get("next"), with_code=True)
+            return finish_sign_in(user, pending.get("next"), with_code=True, sign_on=bool(pending.get("sign_on")))
         db.session.commit()
         form.code.errors.append(CODE_ERROR)
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("auth/code.html", form=form, errors=_error_list(form)), status
+    return render_template("auth/code.html", form=form, errors=error_list(form)), status
 
 
 @bp.get("/sign-out")
@@ -149,10 +114,12 @@ def sign_out_confirm():
 
 
 def _signed_out(message: str):
+    via_sign_on = current_user.live.record.sign_on
     logout_user()
     session.clear()
     flash(message, "success")
-    response = redirect(url_for(".sign_in"))
+    # Signed in by the trust's account: offer the provider's own sign-out too (docs/architecture.md#sign-on).
+    response = redirect(url_for(".signed_out" if via_sign_on else ".sign_in"))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
@@ -188,12 +155,12 @@ def change_password():
                 user, form.current.data, None, request.remote_addr, devices.known_devices().get(user.id)
             )
         except auth.Throttled as throttled:
-            form.current.errors.append(_wait_message(throttled))
-            return _slowed(
+            form.current.errors.append(wait_message(throttled))
+            return slowed(
                 "auth/password.html",
                 throttled,
                 form=form,
-                errors=_error_list(form),
+                errors=error_list(form),
                 first_time=user.must_change_password,
             )
         if wrong:
@@ -207,7 +174,7 @@ def change_password():
                 return redirect(
                     url_for(setup_pending() or scope.home_endpoint(user))
                     if setup_pending()
-                    else safe_next(session.pop("after_setup", None), _home(user))
+                    else safe_next(session.pop("after_setup", None), home(user))
                 )
             except auth.PasswordProblem as problem:
                 form.new.errors.append(str(problem))
@@ -215,7 +182,7 @@ def change_password():
     elif request.method == "POST":
         status = 400
     return render_template(
-        "auth/password.html", form=form, errors=_error_list(form), first_time=user.must_change_password
+        "auth/password.html", form=form, errors=error_list(form), first_time=user.must_change_password
     ), status
 
 
@@ -251,7 +218,7 @@ def enrol_mfa():
                 else "Your authenticator app is set up. You will need a code from it each time you sign in.",
                 "success",
             )
-            return redirect(safe_next(session.pop("after_setup", None), _home(user)))
+            return redirect(safe_next(session.pop("after_setup", None), home(user)))
         form.code.errors.append("That code is not right. Check the app shows this account, then try the current code")
         status = 400
     elif request.method == "POST":
@@ -260,7 +227,7 @@ def enrol_mfa():
     qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template(
-        "auth/mfa.html", form=form, errors=_error_list(form), qr=qr, secret=grouped, replacing=replacing
+        "auth/mfa.html", form=form, errors=error_list(form), qr=qr, secret=grouped, replacing=replacing
     ), status
 
 
@@ -306,6 +273,7 @@ def _render_account(user: User, **problems):
         sessions=sessions.active_sessions(user),
         current_id=current_user.live.record.id,
         needs_mfa=sessions.needs_mfa(user),
+        **account_sign_on(user),
         **problems,
     )
 
@@ -338,12 +306,17 @@ def confirm():
     authenticator): the password, and a code whenever the person has an authenticator. Slowed as
     sign-in is; failures and the confirmation are audited."""
     user = current_user.user
-    next_url = safe_next(request.values.get("next"), _home(user))
+    next_url = safe_next(request.values.get("next"), home(user))
     with_code = bool(user.totp_secret)
     form = ConfirmForm()
     status = 200
-    context = {"with_code": with_code, "next": next_url}
-    if form.validate_on_submit():
+    via_sign_on = current_user.live.record.sign_on  # the trust's account is asked again (auth/sign_on.py)
+    context = {
+        "with_code": confirm_needs_code(user) if via_sign_on else with_code,
+        "next": next_url,
+        "via_sign_on": via_sign_on,
+    }
+    if form.validate_on_submit() and not via_sign_on:
         try:
             wrong = auth.reauthenticate(
                 user,
@@ -353,8 +326,8 @@ def confirm():
                 devices.known_devices().get(user.id),
             )
         except auth.Throttled as throttled:
-            form.password.errors.append(_wait_message(throttled))
-            return _slowed("auth/confirm.html", throttled, form=form, errors=_error_list(form), **context)
+            form.password.errors.append(wait_message(throttled))
+            return slowed("auth/confirm.html", throttled, form=form, errors=error_list(form), **context)
         if wrong == "password":
             form.password.errors.append("Enter your correct password")
             status = 400
@@ -377,7 +350,7 @@ def confirm():
         db.session.commit()  # the failure's audit row
     elif request.method == "POST":
         status = 400
-    return render_template("auth/confirm.html", form=form, errors=_error_list(form), **context), status
+    return render_template("auth/confirm.html", form=form, errors=error_list(form), **context), status
 
 
 @bp.post("/mobile")

@@ -83,6 +83,7 @@ from tracker.models.rota import (
     Tier,
 )
 from tracker.models.settings_history import SettingsVersion
+from tracker.models.sign_on import SignOnLink, SignOnOutage, SignOnRequest
 from tracker.models.system import SystemAlarm, WorkerHeartbeat
 from tracker.models.trust_words import TrustWords
 
@@ -117,6 +118,9 @@ __all__ = [
     "SessionRecord",
     "SignInThrottle",
     "StaffInvitation",
+    "SignOnLink",
+    "SignOnOutage",
+    "SignOnRequest",
     "Confirmation",
     "user_team",
     "AlertChannel",

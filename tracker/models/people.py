@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -52,6 +52,9 @@ class User(Base):
     # Set by `flask tracker reset-mfa`: the next sign-in must set up a new authenticator, whatever
     # the role (managers and admins must have one anyway).
     must_enrol_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An administrator whose local password keeps working once their account is linked to a trust
+    # account (docs/architecture.md#sign-on): they can turn on the sign-on outage switch.
+    break_glass: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     teams: Mapped[list[Team]] = relationship(secondary=user_team, order_by="Team.name")
     ward: Mapped[Ward | None] = relationship()
@@ -98,6 +101,8 @@ class SessionRecord(Base):
     # When a code from the authenticator was last checked in this session: changing the
     # authenticator needs one from the last few minutes.
     mfa_at: Mapped[datetime | None]
+    # Signed in through the trust's own accounts (sign-on), not with the local password.
+    sign_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(24))
     user_agent: Mapped[str | None] = mapped_column(String(200))

@@ -1,5 +1,5 @@
 """What the worker tidies about once a minute: records kept only for a short while (typed text
-saved across a re-sign-in, families' confirmations, sign-in counts) and alarms that have gone quiet."""
+saved across a re-sign-in, families' confirmations, sign-in counts, trips through the sign-on provider) and alarms that have gone quiet."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tracker.extensions import db
 from tracker.models import SystemAlarm, User
 from tracker.services import alarms
 from tracker.services.concerns import confirmations
-from tracker.services.people import saved_forms, throttle
+from tracker.services.people import saved_forms, sign_on, throttle
 
 INTERVAL = timedelta(seconds=60)
 
@@ -25,6 +25,7 @@ def run(now: datetime | None = None) -> dict[str, int]:
         "saved_forms": saved_forms.purge_expired(now),
         "confirmations": confirmations.purge_expired(now),
         "sign_in_counts": throttle.forget_old(now),
+        "sign_on_trips": sign_on.purge_expired(now),
         "attack_alarms": cleared,
     }
 

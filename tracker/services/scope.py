@@ -39,6 +39,8 @@ class Permission(enum.Enum):
     ADMINISTER_STAFF = "administer staff accounts"
     REVIEW_ACCESS = "review access"  # the access review: read and record (managers: their own site)
     PRINT_POSTERS = "print posters"  # the wards' posters for families (no personal data)
+    # The sign-on outage switch (docs/architecture.md#sign-on): break-glass administrators only, checked by the service.
+    SWITCH_SIGN_ON = "turn local sign-in on while the trust's sign-in is down"
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -64,6 +66,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.ADMINISTER_STAFF: frozenset({Role.ADMIN}),
     Permission.REVIEW_ACCESS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.PRINT_POSTERS: frozenset({Role.MANAGER, Role.ADMIN}),
+    Permission.SWITCH_SIGN_ON: frozenset({Role.ADMIN}),
 }
 
 

@@ -185,6 +185,12 @@ ACTION_WORDS = {
     "languages_enabled_set": "Families' languages saved",
     "trust_words_set": "The trust's own words in a family language saved",
     "purge_shortened_retention_confirmed": "Purge run within 14 days of a shorter retention period, confirmed as meant",
+    "sign_on_refused": "Sign-in with a trust account refused",
+    "sign_on_linked": "Account linked to a trust account",
+    "sign_on_unlinked": "Account's link to a trust account removed",
+    "break_glass_set": "Break-glass administrator marked or unmarked",
+    "sign_on_outage_started": "Sign-on outage: local sign-in turned on for everyone",
+    "sign_on_outage_ended": "Sign-on outage: local sign-in turned off",
 }
 
 # The staff pages' words for a call (the queue shows them on every row, so plain functions rather

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
 from tracker.extensions import db, login_manager
@@ -174,8 +174,13 @@ def signed_in_required(view):
 def setup_pending() -> str | None:
     """The account page someone must visit before anything else, if any."""
     user = current_user.user
-    if user.must_change_password:
+    via_sign_on = current_user.live.record.sign_on
+    # Signed in with the trust's account (docs/architecture.md#sign-on): the local password is not in use, and
+    # where the provider enforces its own second factor (OIDC_MFA_ASSURED) the tracker's is not needed.
+    if user.must_change_password and not via_sign_on:
         return "auth.change_password"
+    if via_sign_on and current_app.config.get("OIDC_MFA_ASSURED"):
+        return None
     if (sessions.needs_mfa(user) or user.must_enrol_mfa) and not user.totp_secret:
         return "auth.enrol_mfa"
     return None

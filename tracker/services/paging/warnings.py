@@ -23,6 +23,7 @@ from tracker.services import scope
 from tracker.services.alarms import ALARM_TEXT, last_worker_beat, open_alarms, subject_user_id
 from tracker.services.messaging import failed_messages
 from tracker.services.paging import rota
+from tracker.services.people import sign_on_accounts, sign_on_outage
 from tracker.services.scope import Permission, Reach
 from tracker.services.setup.settings import current_settings
 
@@ -63,9 +64,11 @@ def for_user(user: User) -> list[StaffWarning]:
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    found = _worker_stopped() + _alarms() + _rota(team_ids)
+    found = _worker_stopped() + _sign_on_outage() + _alarms() + _rota(team_ids)
     if scope.can(user, Permission.SEE_CALLS):
         found += _failed(user, team_ids)
+    if reach is Reach.EVERY_TEAM:
+        found += _no_break_glass()
     _cache[key] = (time.monotonic(), found)
     return found
 
@@ -76,7 +79,7 @@ def for_team(team_id: int) -> list[StaffWarning]:
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    found = _worker_stopped() + _alarms() + _rota((team_id,)) + _failed_count(team_ids=[team_id])
+    found = _worker_stopped() + _sign_on_outage() + _alarms() + _rota((team_id,)) + _failed_count(team_ids=[team_id])
     _cache[key] = (time.monotonic(), found)
     return found
 
@@ -97,6 +100,32 @@ def _worker_stopped() -> list[StaffWarning]:
         StaffWarning(
             "The message worker is not running: no alerts or texts are being sent. Phone the outreach "
             "team's duty phone about new calls, and tell IT."
+        )
+    ]
+
+
+def _sign_on_outage() -> list[StaffWarning]:
+    """While the sign-on outage switch is on (docs/architecture.md#sign-on), everyone may sign in with a password."""
+    outage = sign_on_outage.current()
+    if outage is None:
+        return []
+    return [
+        StaffWarning(
+            "Sign-on outage: the trust's sign-in is down, so local sign-in with passwords is on for everyone until "
+            f"{_when(outage.ends_at, current_settings().timezone)}."
+        )
+    ]
+
+
+def _no_break_glass() -> list[StaffWarning]:
+    """Administrators are told when accounts are linked to trust accounts but no administrator is break-glass any
+    more (closed, or their role changed): nobody could turn on the outage switch."""
+    if not sign_on_accounts.links_without_break_glass():
+        return []
+    return [
+        StaffWarning(
+            "No administrator can sign in with a password if the trust's sign-in goes down: mark one break-glass "
+            "(flask tracker break-glass EMAIL)."
         )
     ]
 

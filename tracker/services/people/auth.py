@@ -24,7 +24,7 @@ from tracker.extensions import db
 from tracker.models import SessionRecord, User
 from tracker.problems import Problem
 from tracker.services import alarms
-from tracker.services.people import throttle
+from tracker.services.people import sign_on_accounts, throttle
 from tracker.services.people.passwords import hash_password, verify_password
 from tracker.services.people.sessions import end_all_sessions, needs_mfa
 from tracker.services.records import audit
@@ -56,6 +56,8 @@ class Throttled(Exception):
 @dataclass(frozen=True)
 class PasswordCheck:
     user: User | None
+    # The password was right, but the account signs in with the trust's account (docs/architecture.md#sign-on).
+    sign_on_only: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,7 +93,18 @@ def check_password(
     _settle(keys, user, nonce, right)
     if not right:
         _password_failed(user)
-    return PasswordCheck(user if right else None)
+        return PasswordCheck(None)
+    if not sign_on_accounts.local_password_allowed(user):
+        # Linked to a trust account: leaving the trust must end access, so the local password does not.
+        audit.record(
+            "sign_in_failed",
+            audit.Actor.user(user.id),
+            object_type="user",
+            object_id=user.id,
+            changes={"reason": "sign_on_only"},
+        )
+        return PasswordCheck(None, sign_on_only=True)
+    return PasswordCheck(user)
 
 
 def check_code(user: User, code: str, known_nonce: str | None = None) -> bool:

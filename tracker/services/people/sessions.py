@@ -39,10 +39,11 @@ def token_hash(token: str) -> str:
 
 
 def start_session(
-    user: User, *, user_agent: str | None, address: str | None, mfa: bool = False
+    user: User, *, user_agent: str | None, address: str | None, mfa: bool = False, sign_on: bool = False
 ) -> tuple[str, SessionRecord]:
     """Record a new signed-in session; returns its token (for the cookie, never stored) and row.
-    `mfa` says a code from the authenticator was checked on the way in."""
+    `mfa` says a code from the authenticator was checked on the way in; `sign_on` that the trust's own
+    account signed the person in (docs/architecture.md#sign-on)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = SessionRecord(
@@ -52,6 +53,7 @@ def start_session(
         last_active_at=now,
         authenticated_at=now,
         mfa_at=now if mfa else None,
+        sign_on=sign_on,
         user_agent=(user_agent or "")[:200],
         address=address,
     )
@@ -63,7 +65,7 @@ def start_session(
         audit.Actor.user(user.id),
         object_type="session",
         object_id=record.id,
-        changes={"mfa": bool(user.totp_secret) and needs_mfa(user)},
+        changes={"mfa": bool(user.totp_secret) and needs_mfa(user), **({"sign_on": True} if sign_on else {})},
     )
     return token, record
 
