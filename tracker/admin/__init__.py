@@ -9,4 +9,5 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Each module registers its views: sites and wards (the Sites, teams and Wards pages), access (the access review),
 # settings (Trust settings), staff_actions (the Staff accounts pages).
 import tracker.admin.staff_actions  # noqa: E402,F401
+import tracker.admin.staff_sign_on  # noqa: E402,F401
 from tracker.admin import access, routes, settings, sites, wards  # noqa: E402,F401

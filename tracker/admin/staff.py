@@ -196,10 +196,17 @@ def person_page(user_id: int, problem: FieldProblem | None = None, status: int =
         mobile_warning=users.mobile_warning(person.role, person.mobile),
         invitation=invitations.pending(person),
         tiers=TIER_WORDS,
+        trust_account=trust_account(person) if scope.can(me, Permission.ADMINISTER_STAFF) else None,
         problem=problem,
         typed=typed,
         once=once or {},
     ), status
+
+
+def trust_account(person: User) -> dict:
+    from tracker.admin.staff_sign_on import trust_account as shown
+
+    return shown(person)
 
 
 def _team_names(team_ids: set[int]) -> dict[int, str]:

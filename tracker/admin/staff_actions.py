@@ -32,7 +32,7 @@ STALE = (
 )
 
 
-def _act(user_id: int, change: Callable[[User], ResponseReturnValue | str | None]) -> ResponseReturnValue:
+def act(user_id: int, change: Callable[[User], ResponseReturnValue | str | None]) -> ResponseReturnValue:
     """Run one change to the person's account: flash what it did (the text it returns) and come back to their
     page, or show its own page (what is shown once)."""
     person = person_or_404(user_id)
@@ -60,7 +60,7 @@ def deactivate(user_id: int):
         leavers.deactivate(viewer(), person, _actor())
         return f"{person.display_name}'s account is deactivated. They have been signed out everywhere."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/deactivate-now")
@@ -77,7 +77,7 @@ def deactivate_now(user_id: int):
             said.append(f"These calls are still claimed by them: {', '.join(left.references)}. Tell their team.")
         return " ".join(said)
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/reactivate")
@@ -87,7 +87,7 @@ def reactivate(user_id: int):
         leavers.reactivate(viewer(), person, _actor())
         return f"{person.display_name}'s account is active again. They are on no rota until someone puts them on one."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/mobile")
@@ -99,7 +99,7 @@ def set_mobile(user_id: int):
             flash(warning, "warning")
         return "Mobile number saved." if person.mobile else "Mobile number removed."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/reset-password")
@@ -114,7 +114,7 @@ def reset_password(user_id: int):
         password = accounts.reset_password(viewer(), person, one_time)
         return person_page(person.id, once={"password": password})
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/invite")
@@ -129,7 +129,7 @@ def invite(user_id: int):
         invitation = accounts.invite_again(viewer(), person, one_time)
         return person_page(person.id, once={"invitation": invitation, "link_url": invitation_url(invitation)})
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/reset-authenticator")
@@ -142,7 +142,7 @@ def reset_authenticator(user_id: int):
             "sign in. They have been signed out everywhere."
         )
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/clear-sign-in-counts")
@@ -152,7 +152,7 @@ def clear_sign_in_counts(user_id: int):
         accounts.clear_sign_in_counts(viewer(), person)
         return f"The wrong passwords and codes counted against {person.display_name}'s account were forgotten."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/shifts/<int:shift_id>")
@@ -164,7 +164,7 @@ def cover_shift(user_id: int, shift_id: int):
         leavers.cover_shift(viewer(), person, shift_id, cover)
         return "Shift covered." if cover else "Shift cancelled. Check the rota has no gaps."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 @bp.post("/staff/<int:user_id>/patterns/<int:pattern_id>")
@@ -178,7 +178,7 @@ def cover_pattern(user_id: int, pattern_id: int):
             return "Their turns in the pattern are covered."
         return "They were taken out of the pattern: the others' turns have moved up. Check the rota has no gaps."
 
-    return _act(user_id, change)
+    return act(user_id, change)
 
 
 def _cover(person: User, team_id: int | None) -> int | None:

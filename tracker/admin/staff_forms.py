@@ -109,3 +109,9 @@ class FiltersForm(PostedForm):
         site = int(self.site.data) if self.site.data and not self.site.errors else None
         active = self.active.data if self.active.data and not self.active.errors else "yes"
         return Filters(role=role, site_id=site, active={"yes": True, "no": False, "all": None}[active])
+
+
+class TrustAccountForm(PostedForm):
+    """The person's subject at the trust's sign-on provider (for Entra, their object id)."""
+
+    subject = StringField(validators=[typed("Their subject (object id)", 255, multiline=False)])
