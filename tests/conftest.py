@@ -293,21 +293,31 @@ def build_trust(*, text_relatives_allowed: bool = True, duty_phone: str | None =
     return {"settings": settings, "site": site, "team": team, "ward": ward, "beds_ward": beds, "retired": old}
 
 
+def build_site_with_team(code: str, name: str, *, team_name: str, public_phone: str, duty_phone: str | None):
+    """A site with an adult outreach team ("<code>-ccot"). Call inside an app context with write intent; returns
+    the team (not committed)."""
+    actor = audit.Actor.cli()
+    site = hospital.add_site(actor, code=code, name=name)
+    return hospital.add_team(
+        actor,
+        code=f"{code}-ccot",
+        site=site,
+        name=team_name,
+        population=Population.ADULT,
+        public_phone=public_phone,
+        duty_phone=duty_phone,
+    )
+
+
 def build_other_site(duty_phone: str | None = None):
     """A second site ("other") with an adult team ("other-ccot") and a ward ("ow1"): what a person of the test
     trust's site must not reach. Call inside an app context with write intent; returns the ward (not committed)."""
-    actor = audit.Actor.cli()
-    site = hospital.add_site(actor, code="other", name="Other Hospital")
-    team = hospital.add_team(
-        actor,
-        code="other-ccot",
-        site=site,
-        name="Other Team",
-        population=Population.ADULT,
-        public_phone="020 7946 0555",
-        duty_phone=duty_phone,
+    team = build_site_with_team(
+        "other", "Other Hospital", team_name="Other Team", public_phone="020 7946 0555", duty_phone=duty_phone
     )
-    return hospital.add_ward(actor, code="ow1", name="Other Ward", site=site, team=team, population=Population.ADULT)
+    return hospital.add_ward(
+        audit.Actor.cli(), code="ow1", name="Other Ward", site=team.site, team=team, population=Population.ADULT
+    )
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.conftest import create_staff, sign_in_directly
+from tests.conftest import build_site_with_team, create_staff, sign_in_directly
 from tests.triage.test_authorization_matrix import csrf_token
 from tracker.clock import utcnow
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, Population, Role, SessionRecord, Shift, StaffInvitation, Tier, User
+from tracker.models import AuditEvent, Role, SessionRecord, Shift, StaffInvitation, Tier, User
 from tracker.services.paging import rota
 from tracker.services.records import audit
 from tracker.services.setup import hospital
@@ -66,16 +66,8 @@ def on_the_rota(app, trust, user_id: int) -> int:
 
 def other_site_nurse(app) -> int:
     with app.app_context(), write_intent():
-        actor = audit.Actor.cli()
-        site = hospital.add_site(actor, code="north", name="North Hospital")
-        team = hospital.add_team(
-            actor,
-            code="north-ccot",
-            site=site,
-            name="North Team",
-            population=Population.ADULT,
-            public_phone="020 7946 0555",
-            duty_phone="07400 900555",
+        team = build_site_with_team(
+            "north", "North Hospital", team_name="North Team", public_phone="020 7946 0555", duty_phone="07400 900555"
         )
         db.session.commit()
         team_id = team.id

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from tests.conftest import create_staff
+from tests.conftest import build_site_with_team, create_staff
 from tests.services.test_concerns import raise_one
 from tests.services.test_escalation import build_team_on_call
 from tracker.clock import utcnow
@@ -20,7 +20,6 @@ from tracker.models import (
     Concern,
     ConcernStatus,
     Message,
-    Population,
     Role,
     RotaPattern,
     SendState,
@@ -41,7 +40,6 @@ from tracker.services.people import accounts, invitations, leavers, sessions, th
 from tracker.services.people.auth import PasswordProblem
 from tracker.services.people.passwords import OneTime, hash_password, verify_password
 from tracker.services.records import audit
-from tracker.services.setup import hospital
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NEW_PASSWORD = "marble kettle orchard lantern"
@@ -69,19 +67,11 @@ def one_time() -> OneTime:
 
 
 def other_site() -> tuple[Site, Team]:
-    actor = audit.Actor.cli()
-    site = hospital.add_site(actor, code="north", name="North Hospital")
-    team = hospital.add_team(
-        actor,
-        code="north-ccot",
-        site=site,
-        name="North Team",
-        population=Population.ADULT,
-        public_phone="020 7946 0555",
-        duty_phone="07400 900555",
+    team = build_site_with_team(
+        "north", "North Hospital", team_name="North Team", public_phone="020 7946 0555", duty_phone="07400 900555"
     )
     db.session.commit()
-    return site, team
+    return team.site, team
 
 
 def actions(user_id: int) -> list[str]:

@@ -8,7 +8,7 @@ a made-up link to everyone."""
 
 from __future__ import annotations
 
-from tests.conftest import create_staff
+from tests.conftest import build_site_with_team, create_staff
 
 S = "signin"
 STAFF = {"anonymous": S, "ward_staff": 403, "outreach": 403, "display": S, "tablet": S}
@@ -23,21 +23,10 @@ def _nurse(app, trust) -> int:
 def _elsewhere(app, trust) -> int:
     from tracker.db import write_intent
     from tracker.extensions import db
-    from tracker.models import Population
-    from tracker.services.records import audit
-    from tracker.services.setup import hospital
 
     with app.app_context(), write_intent():
-        actor = audit.Actor.cli()
-        site = hospital.add_site(actor, code="far", name="Far Hospital")
-        team = hospital.add_team(
-            actor,
-            code="far-ccot",
-            site=site,
-            name="Far Team",
-            population=Population.ADULT,
-            public_phone="020 7946 0777",
-            duty_phone="07400 900777",
+        team = build_site_with_team(
+            "far", "Far Hospital", team_name="Far Team", public_phone="020 7946 0777", duty_phone="07400 900777"
         )
         db.session.commit()
         team_id = team.id
