@@ -57,7 +57,8 @@ ROWS: dict = {
     # A person's trust account (sign-on is not set up in the matrix's app: the refusal comes back to the page).
     "admin.link_trust_account": ("POST", f"{NURSE}/trust-account", {**STAFF, "manager": 403, "admin": 400}),
     "admin.unlink_trust_account": ("POST", f"{NURSE}/trust-account/remove", {**STAFF, "manager": 403, "admin": 302}),
-    "admin.set_break_glass": ("POST", f"{NURSE}/break-glass", {**STAFF, "manager": 403, "admin": 302}),
+    # Posted empty: whether they are break-glass is asked for.
+    "admin.set_break_glass": ("POST", f"{NURSE}/break-glass", {**STAFF, "manager": 403, "admin": 400}),
     # Posted empty: cover or remove, which?
     "admin.cover_shift": ("POST", f"{NURSE}/shifts/99999", {**STAFF, "manager": 400, "admin": 400}),
     "admin.cover_pattern": ("POST", f"{NURSE}/patterns/99999", {**STAFF, "manager": 400, "admin": 400}),

@@ -115,3 +115,7 @@ class TrustAccountForm(PostedForm):
     """The person's subject at the trust's sign-on provider (for Entra, their object id)."""
 
     subject = StringField(validators=[typed("Their subject (object id)", 255, multiline=False)])
+
+
+class BreakGlassForm(PostedForm):
+    on = StringField(validators=[one_of({"yes", "no"}, "Choose whether they are break-glass")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from tracker.admin import bp
 from tracker.admin.staff_actions import act
-from tracker.admin.staff_forms import TrustAccountForm
+from tracker.admin.staff_forms import BreakGlassForm, TrustAccountForm
 from tracker.models import User
 from tracker.problems import FieldProblem
 from tracker.services.people import sign_on, sign_on_accounts
@@ -63,12 +63,10 @@ def unlink_trust_account(user_id: int):
 @bp.post("/staff/<int:user_id>/break-glass")
 @requires(Permission.ADMINISTER_STAFF)
 def set_break_glass(user_id: int):
-    from flask import request
-
     from tracker.admin.staff import viewer
 
     def change(person: User) -> str:
-        on = request.form.get("on") == "yes"
+        on = BreakGlassForm.read().checked().on.data == "yes"
         sign_on_accounts.set_break_glass(_actor(viewer().id), person.email, on)
         if on:
             return f"{person.display_name} is break-glass: their password keeps working when sign-on is down."
