@@ -276,9 +276,19 @@ def all_final(app, workers: Workers) -> None:
 
 def nothing_due(app, moment: datetime, live_pids: set[int]) -> bool:
     """Nothing is due at `moment`: no text due or being sent by a live worker (a killed worker's
-    lease is not due until it expires), no escalation step or review reminder due."""
+    lease is not due until it expires), no escalation step or review reminder due.
+
+    The steps are read first. A worker's pass fires a step and queues its texts in one commit, and
+    each read here sees what was committed when it ran: read the other way round, a step fired
+    between the reads hid both its call (no longer due) and its texts (not there yet), the test
+    moved the clock on, and the next step cancelled those texts as escalated past."""
     with app.app_context():
         session = db.session
+        due_steps = session.scalar(
+            select(func.count())
+            .select_from(Concern)
+            .where((Concern.next_escalation_at <= moment) | (Concern.next_review_nudge_at <= moment))
+        )
         due = session.scalar(
             select(func.count())
             .select_from(Message)
@@ -287,14 +297,9 @@ def nothing_due(app, moment: datetime, live_pids: set[int]) -> bool:
         leases = session.execute(
             select(Message.lease_owner, Message.lease_until).where(Message.send_state == SendState.SENDING)
         ).all()
-        due_steps = session.scalar(
-            select(func.count())
-            .select_from(Concern)
-            .where((Concern.next_escalation_at <= moment) | (Concern.next_review_nudge_at <= moment))
-        )
         session.rollback()
     sending = [owner for owner, until in leases if lease_pid(owner) in live_pids or aware(until) <= moment]
-    return due == 0 and not sending and due_steps == 0
+    return due_steps == 0 and due == 0 and not sending
 
 
 def lease_pid(owner: str | None) -> int | None:

@@ -27,6 +27,17 @@ LEASE = timedelta(seconds=60)  # SMS_LEASE_SECONDS, production's default
 PAST_THE_LEASE = LEASE + timedelta(seconds=10)  # and short of the 2-minute "not accepted" bound
 
 
+def why_not_sent(app, rows) -> str:
+    """Each message not sent, with the reason its cancellation was audited for (a flaky failure says why)."""
+    reasons = {c["_object_id"]: c.get("reason") for c in audit_changes(app, "message_cancelled")}
+    return "\n".join(
+        f"message {m.id} ({m.template_id}, step {m.escalation_step}, call {m.concern_id}): "
+        f"{m.send_state.value}, {reasons.get(m.id)}"
+        for m in rows
+        if m.send_state is not SendState.ACCEPTED
+    )
+
+
 def states(app) -> list[str]:
     return [m.send_state.value for m in messages(app)]
 
@@ -110,7 +121,7 @@ def test_two_worker_processes_on_postgres_fire_each_step_once_and_send_each_text
         assert steps_fired(app, call.id) == [0, 1, 2]
     rows = messages(app)
     assert len(rows) == 12 * (2 + 2 + 1)
-    assert {m.send_state for m in rows} == {SendState.ACCEPTED}
+    assert {m.send_state for m in rows} == {SendState.ACCEPTED}, why_not_sent(app, rows)
     assert_each_accepted_message_reached_twilio_once(rows, twilio)
     assert twilio.most_in_flight == 2  # the two workers really were sending side by side
 
