@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 import click
 from flask import current_app
@@ -45,6 +46,9 @@ def serve_command(host, port, workers):
         _print_accounts(_commit_or_fail(lambda: seed_demo(audit.Actor.cli())))
     db.session.remove()
     env = dict(os.environ)
+    # Several gunicorn workers share their request counts through files (docs/architecture.md#logs-and-metrics):
+    # a fresh directory each run, so no count from an earlier run is added in.
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="tracker-metrics-"))
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)  # noqa: S603
     # A long timeout: a large Excel export is built before its first byte (the CSV streams).
     web = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
@@ -58,8 +62,8 @@ def serve_command(host, port, workers):
             f"{host}:{port}",
             "--timeout",
             "300",
-            "--access-logfile",
-            "-",
+            # No access log: the app logs each request itself, its query string left out (it may hold what
+            # someone searched for) and numbers masked (docs/architecture.md#logs-and-metrics).
             "wsgi:app",
         ],
         env=env,
