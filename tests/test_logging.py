@@ -87,6 +87,21 @@ def test_phone_numbers_and_email_addresses_are_masked_in_messages_arguments_and_
     assert "***789" in third["exception"] and "900789" not in third["exception"]
 
 
+def test_the_development_servers_request_lines_lose_their_query_string():
+    stream = io.StringIO()
+    line = ("GET /admin/staff?q=Jane+Smith HTTP/1.1", "200", "-")
+    logs.handler("text", stream).handle(
+        logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" %s %s', line, None)
+    )
+    assert stream.getvalue().endswith('werkzeug [-] "GET /admin/staff HTTP/1.1" 200 -\n')
+
+
+def test_a_storage_address_is_logged_without_its_password():
+    assert logs.mask("rate-limit storage redis://:s3cret@redis.internal:6379/0 failed") == (
+        "rate-limit storage redis://***@redis.internal:6379/0 failed"
+    )
+
+
 @pytest.mark.parametrize(
     "kept",
     ["at 2026-12-04 16:32:14", "message 12345678901 sent", "took 0.0441234567 s", "call MR-7K3F claimed"],

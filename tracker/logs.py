@@ -20,6 +20,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # A run of digits that may be a phone number: an optional international prefix, then 9 to 16 digits with
 # single spaces, hyphens or brackets between them. `_masked_phone` decides which runs really are numbers.
 _PHONE_RUN = re.compile(r"(?<![\w+%.])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){8,15}(?![\w])")
+# A URL's user and password (a Redis or database address with its credentials, as a storage error names it).
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
 _EMAIL = re.compile(r"[\w.+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Werkzeug's development server writes each request line with its query string; the request's own line
 # (web/request_log.py) has the path alone.
@@ -50,9 +52,10 @@ def _masked_phone(found: re.Match[str]) -> str:
 
 
 def mask(text: str) -> str:
-    """The text with every phone number cut to its last three digits and every e-mail address's own part
-    hidden (the domain stays: it says which organisation, never who)."""
-    return _PHONE_RUN.sub(_masked_phone, _EMAIL.sub(r"***@\1", text))
+    """The text with every phone number cut to its last three digits, every e-mail address's own part hidden
+    (the domain stays: it says which organisation, never who), and the credentials in any URL."""
+    text = _EMAIL.sub(r"***@\1", _URL_CREDENTIALS.sub("***@", text))
+    return _PHONE_RUN.sub(_masked_phone, text)
 
 
 def start_request(request_id: str, method: str, path: str) -> Any:
