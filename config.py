@@ -98,7 +98,9 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # Parameters stay out of database errors' messages: they would carry callers' and patients' names and
+    # numbers into the logs (docs/architecture.md#logs-and-metrics).
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     # SQLite waits this long for the write lock instead of failing with "database is locked".
     SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
@@ -207,9 +209,30 @@ class Config:
 
     ALLOW_DEMO_SEED = True
 
+    # Logs and metrics (docs/architecture.md#logs-and-metrics): json (one object a line, for the log
+    # collector) or text (for people); production and the benchmark default to json.
+    LOG_FORMAT = env("LOG_FORMAT", "text")
+    LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+    # The scraper's `Authorization: Bearer` token for /metrics; without it only a signed-in administrator sees them.
+    METRICS_TOKEN = env("METRICS_TOKEN")
+
     @classmethod
     def validate(cls) -> None:
         """Raise ConfigError when the settings are unsafe for this kind of deployment."""
+        problems = cls._observability_problems()
+        if problems:
+            raise ConfigError(f"Refusing to start with the {cls.NAME} configuration: " + "; ".join(problems))
+
+    @classmethod
+    def _observability_problems(cls) -> list[str]:
+        problems = []
+        if cls.LOG_FORMAT not in {"json", "text"}:
+            problems.append(f"LOG_FORMAT must be json or text, not {cls.LOG_FORMAT!r}")
+        if cls.LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {cls.LOG_LEVEL!r}")
+        if cls.METRICS_TOKEN is not None and len(cls.METRICS_TOKEN) < 32:
+            problems.append("METRICS_TOKEN must be a random value of at least 32 characters (or unset)")
+        return problems
 
 
 class DevelopmentConfig(Config):
@@ -237,7 +260,8 @@ class ProductionConfig(Config):
     HSTS = True
     SMS_BACKEND = env("SMS_BACKEND", "twilio")
     ALLOW_DEMO_SEED = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
+    LOG_FORMAT = env("LOG_FORMAT", "json")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800, "hide_parameters": True}
 
     @classmethod
     def load_secret(cls) -> None:
@@ -257,6 +281,7 @@ class ProductionConfig(Config):
         problems += cls._sms_problems()
         problems += cls._url_problems()
         problems += cls._sign_on_problems()
+        problems += cls._observability_problems()
         if env("TRACKER_TEST_CLOCK_FILE"):  # read now, as tracker.clock reads it on every call
             problems.append("TRACKER_TEST_CLOCK_FILE is for tests only (it moves the clock): unset it")
         if problems:

@@ -47,8 +47,9 @@ def create_app(config: str | type[Config] | None = None) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from tracker import logs
+
+    logs.install(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # The Twilio SDK logs each request's query at INFO, phone numbers included (personal data).
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -125,8 +126,10 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.reports import bp as reports_bp
     from tracker.triage import bp as triage_bp
     from tracker.web.health import bp as health_bp
+    from tracker.web.metrics import bp as metrics_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(triage_bp)
@@ -139,8 +142,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from tracker.web import errors, languages, security, template_helpers
+    from tracker.web import errors, languages, request_log, security, template_helpers
 
+    request_log.register(app)  # first, so its clock starts before the other hooks run
     security.register(app)
     errors.register(app)
     template_helpers.register(app)

@@ -13,6 +13,7 @@ from tests.authz import admin_hospital as authz_admin_hospital
 from tests.authz import admin_settings as authz_admin_settings
 from tests.authz import admin_staff as authz_admin_staff
 from tests.authz import devices as authz_devices
+from tests.authz import metrics as authz_metrics
 from tests.authz import oncall as authz_oncall
 from tests.authz import records as authz_records
 from tests.authz import reports as authz_reports
@@ -196,6 +197,7 @@ for _area in (
     authz_admin_staff,
     authz_admin_settings,
     authz_devices,
+    authz_metrics,
     authz_oncall,
     authz_records,
     authz_reports,

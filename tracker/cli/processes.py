@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 
 import click
 from flask import current_app
@@ -45,6 +48,23 @@ def serve_command(host, port, workers):
         _print_accounts(_commit_or_fail(lambda: seed_demo(audit.Actor.cli())))
     db.session.remove()
     env = dict(os.environ)
+    with _shared_request_counts(env):
+        _run_together(env, host, port, workers)
+
+
+@contextlib.contextmanager
+def _shared_request_counts(env: dict[str, str]) -> Iterator[None]:
+    """Several gunicorn workers add up their request counts through files (docs/architecture.md#logs-and-metrics):
+    a fresh directory each run, so no count from an earlier run is added in, removed afterwards."""
+    if env.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="tracker-metrics-") as counts:
+        env["PROMETHEUS_MULTIPROC_DIR"] = counts
+        yield
+
+
+def _run_together(env: dict[str, str], host: str, port: int, workers: int) -> None:
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], env=env)  # noqa: S603
     # A long timeout: a large Excel export is built before its first byte (the CSV streams).
     web = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
@@ -58,8 +78,8 @@ def serve_command(host, port, workers):
             f"{host}:{port}",
             "--timeout",
             "300",
-            "--access-logfile",
-            "-",
+            # No access log: the app logs each request itself, its query string left out (it may hold what
+            # someone searched for) and numbers masked (docs/architecture.md#logs-and-metrics).
             "wsgi:app",
         ],
         env=env,

@@ -41,6 +41,7 @@ class Permission(enum.Enum):
     PRINT_POSTERS = "print posters"  # the wards' posters for families (no personal data)
     # The sign-on outage switch (docs/architecture.md#sign-on): break-glass administrators only, checked by the service.
     SWITCH_SIGN_ON = "turn local sign-in on while the trust's sign-in is down"
+    SEE_METRICS = "see the service's metrics"  # /metrics: counts and ages, no personal data
 
 
 ROLES: dict[Permission, frozenset[Role]] = {
@@ -67,6 +68,7 @@ ROLES: dict[Permission, frozenset[Role]] = {
     Permission.REVIEW_ACCESS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.PRINT_POSTERS: frozenset({Role.MANAGER, Role.ADMIN}),
     Permission.SWITCH_SIGN_ON: frozenset({Role.ADMIN}),
+    Permission.SEE_METRICS: frozenset({Role.ADMIN}),
 }
 
 
