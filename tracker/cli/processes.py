@@ -36,6 +36,16 @@ def worker_command(once):
     worker.run()
 
 
+@tracker_cli.command("after-restore")
+def after_restore_command():
+    """Run once on a database restored from a backup, before its worker starts: every text or call
+    not known to have been sent is checked with Twilio before it is sent, so none goes twice."""
+    from tracker.outbox.after_restore import recheck_unfinished
+
+    count = _commit_or_fail(lambda: recheck_unfinished(audit.Actor.cli()))
+    click.echo(f"{count} texts and calls waiting or being sent: each will be checked with Twilio before it is sent.")
+
+
 @tracker_cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

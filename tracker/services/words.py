@@ -95,6 +95,7 @@ ACTION_WORDS = {
     "message_dead": "Text failed",
     "message_cancelled": "Text cancelled, no longer needed",
     "message_lease_expired": "Text sending interrupted; checking",
+    "message_recheck_after_restore": "Database restored from a backup: checking with the provider whether the text went",
     "alert_coalesced": "Alert shared with other flagged calls",
     "alert_not_possible": "No alert could be sent: nobody on call has a mobile and there is no fallback number",
     "viewed": "Opened",
