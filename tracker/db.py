@@ -11,6 +11,7 @@ busy timeout cannot help it; BEGIN IMMEDIATE waits its turn instead. Requests th
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 import weakref
@@ -23,10 +24,12 @@ from typing import Any, ParamSpec, TypeVar, cast
 from flask import Flask
 from sqlalchemy import CursorResult, Executable, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tracker.extensions import db
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -36,10 +39,23 @@ _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def configure_engines(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (teardowns run in reverse).
+    app.teardown_appcontext(_end_session)
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _end_session(_error: BaseException | None) -> None:
+    """End the request's session, even when the database went away after the view answered: the answer
+    stands (what it committed is committed), and a failed ROLLBACK on a dead connection must not turn it into a
+    bare 500 (PostgreSQL restarted between the view and its teardown). The pool drops the dead connection."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        log.warning("the database connection was lost as the request ended", exc_info=True)
+        db.session.registry.clear()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -191,3 +207,21 @@ def begin_write() -> None:
                 session.commit()
             finally:
                 session.expire_on_commit = True
+
+
+@contextmanager
+def read_snapshot() -> Iterator[Session]:
+    """A session of its own whose reads all see the database as it was at one moment, however much is
+    committed meanwhile: on PostgreSQL one REPEATABLE READ, READ ONLY transaction (READ COMMITTED, the
+    default, gives each statement a newer view); on SQLite one deferred read transaction (in WAL mode its
+    first read fixes the view until it ends). Nothing is written through it; it is closed at the end, and what
+    it loaded stays readable. For checks that compare several reads (the audit chain's events and its head)."""
+    token = _write_intent.set(False)  # a read: SQLite's write lock is never taken for it
+    session = Session(bind=db.engine, expire_on_commit=False)
+    try:
+        if db.engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True})
+        yield session
+    finally:
+        _write_intent.reset(token)
+        session.close()

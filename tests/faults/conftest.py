@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import build_trust, create_staff
 from tests.faults.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.faults.throwaway_postgres import throwaway_postgres  # noqa: F401 (a fixture: a cluster to restart)
 from tracker.clock import TEST_CLOCK_ENV, utcnow
 from tracker.db import write_intent
 from tracker.extensions import db

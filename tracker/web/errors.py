@@ -10,6 +10,8 @@ from flask import Flask, Response, render_template, request
 from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from tracker.extensions import db
@@ -59,7 +61,68 @@ def render_error(status: int, error_reference: str | None = None):
     return Response(body, status=status, mimetype="text/html")
 
 
+# The database cannot be reached or cannot take the write (PostgreSQL restarting, a dropped connection, the pool
+# exhausted; SQLite locked past its busy timeout or its disk full): a kind 503, never a 500 (HAZ-001).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+FAMILY_FORM = "public.concern_form"
+WORRY_FIELD = "worry_details"
+
+
+def render_not_sent():
+    """The family's form could not be saved: their answers come back, the words they wrote in a box to read and
+    change, the rest (with the form's token and its one-time submission id, so a second press makes one call)
+    kept in the page, and nothing read from the database to draw it."""
+    from tracker.web.concern_form import ConcernForm
+
+    # Everything posted goes back as it came (nothing here is read for its meaning): the family's words to see.
+    kept, details = [], ""
+    for name, value in request.form.items(multi=True):
+        if name == WORRY_FIELD:
+            details = value
+        else:
+            kept.append((name, value))
+    help_ = contact.fallback(_ward_code_from_path())
+    try:
+        return render_template(
+            "errors/not_sent.html",
+            kept=kept,
+            details=details,
+            details_label=ConcernForm.worry_details.args[0],
+            action=request.path,
+            contact=help_,
+        ), 503
+    except Exception:
+        log.exception("the not-sent page itself failed to render")
+    title, _advice = MESSAGES[503]
+    hidden = "".join(f'<input type="hidden" name="{escape(n)}" value="{escape(v)}">' for n, v in kept)
+    body = (
+        f'<!DOCTYPE html><html lang="en"><title>{escape(title)}</title><h1>{escape(title)}</h1>'
+        f"<p>{escape(help_.emergency_instruction)}</p><p>Outreach team: {escape(help_.phone)}</p>"
+        f'<form method="post" action="{escape(request.path)}">{hidden}'
+        f'<textarea name="{WORRY_FIELD}">{escape(details)}</textarea>'
+        f"<button>Send request</button></form></html>"
+    )
+    return Response(body, status=503, mimetype="text/html")
+
+
+def _rollback_quietly(reference: str) -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback after error %s failed", reference)
+
+
 def register(app: Flask) -> None:
+    def database_unavailable(error: Exception):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        _rollback_quietly("(database unavailable)")
+        if request.method == "POST" and request.endpoint == FAMILY_FORM:
+            return render_not_sent()
+        return render_error(503)
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
@@ -70,8 +133,5 @@ def register(app: Flask) -> None:
     def last_resort(error: Exception):
         reference = secrets.token_hex(4).upper()
         log.exception("unhandled error %s on %s %s", reference, request.method, request.path)
-        try:
-            db.session.rollback()
-        except Exception:
-            log.exception("rollback after error %s failed", reference)
+        _rollback_quietly(reference)
         return render_error(500, reference)

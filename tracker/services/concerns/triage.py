@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
@@ -71,6 +71,12 @@ class StaleVersion(Problem):
 
 
 def _locked(concern_id: int, expected_version: int | None) -> Concern:
+    loaded = db.session.identity_map.get(db.session.identity_key(Concern, concern_id))
+    if loaded is not None and not inspect(loaded).modified:
+        # Read before it was locked (linking finds the other call by reference first): another clinician may
+        # have changed it since. Locking a stale copy raises StaleDataError even when no version was asked for;
+        # forgotten, it is read afresh under the lock and only `expected_version` decides.
+        db.session.expire(loaded)
     concern = db.session.get(Concern, concern_id, with_for_update=True, populate_existing=True)
     if concern is None:
         raise LookupError(concern_id)

@@ -19,6 +19,7 @@ from sqlalchemy import Row, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from tracker.clock import utcnow
+from tracker.db import read_snapshot
 from tracker.extensions import db
 from tracker.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
@@ -225,28 +226,69 @@ class ChainReport:
     events_checked: int
     first_broken_id: int | None = None
     problem: str | None = None
+    last_id: int = 0  # the last event found good, and its hash: where a check that continues starts
+    last_hash: str = GENESIS_HASH
 
 
-def verify_chain(batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in order and name the first row that does not fit."""
-    statement = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch_size)
-    expected_prev, expected_id, count = GENESIS_HASH, 1, 0
-    # Closed on every return, so PostgreSQL's server-side cursor never outlives the check.
-    with db.session.scalars(statement) as rows:
-        for row in rows:
-            if row.id != expected_id:
-                return ChainReport(
-                    False, count, row.id, f"expected event {expected_id} next, found {row.id} (rows missing)"
-                )
-            if row.prev_hash != expected_prev:
-                return ChainReport(False, count, row.id, "its link to the previous event does not match")
-            if event_hash(row) != row.hash:
-                return ChainReport(False, count, row.id, "its contents do not match its hash (edited)")
-            expected_prev, expected_id, count = row.hash, row.id + 1, count + 1
-    head = db.session.get(AuditChainHead, 1)
-    last_id, last_hash = (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
-    if (last_id, last_hash) != (expected_id - 1, expected_prev):
+def verify_chain() -> ChainReport:
+    """Walk the whole chain in order and name the first row that does not fit. The events and the chain
+    head are read in one snapshot (`db.read_snapshot`): events committed while it runs are neither half
+    seen nor taken for rows removed from the end."""
+    with read_snapshot() as session:
+        result = walk(session, 0, GENESIS_HASH)
+        head = head_of_chain(session)
+    if result.ok and head != (result.last_id, result.last_hash):
         return ChainReport(
-            False, count, expected_id, "the chain head does not match the last event (rows removed from the end)"
+            False,
+            result.checked,
+            result.last_id + 1,
+            "the chain head does not match the last event (rows removed from the end)",
+            result.last_id,
+            result.last_hash,
         )
-    return ChainReport(True, count)
+    return ChainReport(result.ok, result.checked, result.broken_id, result.problem, result.last_id, result.last_hash)
+
+
+def head_of_chain(session: Session) -> tuple[int, str]:
+    """(last event id, its hash) as the chain head holds them, read afresh (never from the session's map)."""
+    table = AuditChainHead.__table__
+    row = session.execute(select(table.c.last_event_id, table.c.last_hash).where(table.c.id == 1)).one_or_none()
+    return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
+
+
+@dataclass(frozen=True)
+class Walk:
+    ok: bool
+    last_id: int
+    last_hash: str
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+
+_BATCH = 5000
+
+
+def walk(session: Session, after_id: int, after_hash: str, limit: int | None = None) -> Walk:
+    """Check events after `after_id` in order, each against its predecessor and its own hash, up
+    to `limit` events. Reads plain rows in batches (no ORM objects), so it is cheap per event; the
+    one loop both the whole check and the audit viewer's check from a checkpoint use."""
+    table = AuditEvent.__table__
+    statement = select(table).where(table.c.id > after_id).order_by(table.c.id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    expected_id, expected_prev, count = after_id + 1, after_hash, 0
+    # Closed on every return, so PostgreSQL's server-side cursor never outlives the check.
+    with session.execute(statement.execution_options(yield_per=_BATCH)) as result:
+        for row in result:
+            problem = None
+            if row.id != expected_id:
+                problem = f"expected event {expected_id} next, found {row.id} (events missing)"
+            elif row.prev_hash != expected_prev:
+                problem = "its link to the previous event does not match"
+            elif event_hash(row) != row.hash:
+                problem = "its contents do not match its hash (edited)"
+            if problem:
+                return Walk(False, expected_id - 1, expected_prev, count, row.id, problem)
+            expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
+    return Walk(True, expected_id - 1, expected_prev, count)

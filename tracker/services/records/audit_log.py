@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, literal_column, or_, select, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from tracker.clock import utcnow
+from tracker.db import read_snapshot
 from tracker.extensions import db
-from tracker.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEvent, Concern, User
+from tracker.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, Concern, User
 from tracker.services.people.access_review import accounts_at_site
-from tracker.services.records.audit import ChainReport, event_hash
+from tracker.services.records.audit import ChainReport, Walk, event_hash, head_of_chain, walk
 
 PAGE_SIZE = 50
 INCREMENTAL_LIMIT = 100_000
 FULL_CHECK_DUE = timedelta(hours=26)  # a daily check, with an hour or two of slack
-_BATCH = 5000
 
 
 # --- searching ---------------------------------------------------------------------------------
@@ -212,39 +212,6 @@ def find_user(email: str) -> User | None:
 
 
 @dataclass(frozen=True)
-class Walk:
-    ok: bool
-    last_id: int
-    last_hash: str
-    checked: int
-    broken_id: int | None = None
-    problem: str | None = None
-
-
-def walk(after_id: int, after_hash: str, limit: int | None = None) -> Walk:
-    """Check events after `after_id` in order, each against its predecessor and its own hash, up
-    to `limit` events. Reads plain rows in batches (no ORM objects), so it is cheap per event."""
-    table = AuditEvent.__table__
-    statement = select(table).where(table.c.id > after_id).order_by(table.c.id)
-    if limit is not None:
-        statement = statement.limit(limit)
-    expected_id, expected_prev, count = after_id + 1, after_hash, 0
-    with db.session.execute(statement.execution_options(yield_per=_BATCH)) as result:
-        for row in result:
-            problem = None
-            if row.id != expected_id:
-                problem = f"expected event {expected_id} next, found {row.id} (events missing)"
-            elif row.prev_hash != expected_prev:
-                problem = "its link to the previous event does not match"
-            elif event_hash(row) != row.hash:
-                problem = "its contents do not match its hash (edited)"
-            if problem:
-                return Walk(False, expected_id - 1, expected_prev, count, row.id, problem)
-            expected_id, expected_prev, count = row.id + 1, row.hash, count + 1
-    return Walk(True, expected_id - 1, expected_prev, count)
-
-
-@dataclass(frozen=True)
 class ChainStatus:
     ok: bool
     verified_to_id: int
@@ -263,32 +230,34 @@ class ChainStatus:
         return self.last_full is None or utcnow() - self.last_full.checked_at > FULL_CHECK_DUE
 
 
-def _head() -> tuple[int, str]:
-    head = db.session.get(AuditChainHead, 1)
-    return (head.last_event_id, head.last_hash) if head else (0, GENESIS_HASH)
-
-
-def _latest(*where: ColumnElement[bool]) -> AuditCheckpoint | None:
-    return db.session.scalar(select(AuditCheckpoint).where(*where).order_by(AuditCheckpoint.id.desc()).limit(1))
+def _latest(session: Session, *where: ColumnElement[bool]) -> AuditCheckpoint | None:
+    return session.scalar(select(AuditCheckpoint).where(*where).order_by(AuditCheckpoint.id.desc()).limit(1))
 
 
 def check_chain(limit: int | None = None) -> tuple[ChainStatus, AuditCheckpoint | None]:
     """Continue the check from the last good checkpoint (reads only), at most `limit` events
     (default INCREMENTAL_LIMIT). Returns the status and the checkpoint to save (None when nothing
-    new was checked), so the caller can save it in a short write transaction of its own."""
-    limit = limit or INCREMENTAL_LIMIT
-    last_full = _latest(AuditCheckpoint.full.is_(True))
-    latest = _latest()
-    head_id, head_hash = _head()
+    new was checked), so the caller can save it in a short write transaction of its own.
+
+    Everything is read in one snapshot (`db.read_snapshot`), as `flask tracker verify-audit` reads: events
+    the app commits meanwhile are not half seen."""
+    with read_snapshot() as session:
+        return _check_from_checkpoint(session, limit or INCREMENTAL_LIMIT)
+
+
+def _check_from_checkpoint(session: Session, limit: int) -> tuple[ChainStatus, AuditCheckpoint | None]:
+    last_full = _latest(session, AuditCheckpoint.full.is_(True))
+    latest = _latest(session)
+    head_id, head_hash = head_of_chain(session)
     if latest is not None and not latest.ok:
         # A break stays reported until a full check finds the chain whole again.
         return ChainStatus(
             False, latest.to_event_id, head_id, 0, last_full, latest.first_broken_id, latest.problem
         ), None
-    base = _latest(AuditCheckpoint.ok.is_(True))
+    base = _latest(session, AuditCheckpoint.ok.is_(True))
     after_id, after_hash = (base.to_event_id, base.to_hash) if base else (0, GENESIS_HASH)
     if after_id:
-        anchor = db.session.get(AuditEvent, after_id)
+        anchor = session.get(AuditEvent, after_id)
         problem = None
         if anchor is None:
             problem = "the event the last check ended on is missing"
@@ -297,7 +266,7 @@ def check_chain(limit: int | None = None) -> tuple[ChainStatus, AuditCheckpoint 
         if problem:
             status = ChainStatus(False, 0, head_id, 0, last_full, after_id, problem)
             return status, _checkpoint(False, after_id, 0, GENESIS_HASH, 0, after_id, problem)
-    result = walk(after_id, after_hash, limit)
+    result = walk(session, after_id, after_hash, limit)
     if result.ok and result.last_id == head_id and result.last_hash != head_hash:
         result = Walk(
             False,
@@ -348,16 +317,13 @@ def _checkpoint(
 
 
 def full_checkpoint(report: ChainReport) -> AuditCheckpoint:
-    """The checkpoint for a whole-chain check (`flask tracker verify-audit`)."""
-    head_id, head_hash = _head()
-    if report.ok:
-        return _checkpoint(True, 1, head_id, head_hash, report.events_checked, None, None, full=True)
-    before = db.session.scalar(select(AuditEvent.hash).where(AuditEvent.id == (report.first_broken_id or 1) - 1))
+    """The checkpoint for a whole-chain check (`flask tracker verify-audit`): up to the last event it found good,
+    never further (events appended since it read were not checked)."""
     return _checkpoint(
-        False,
+        report.ok,
         1,
-        max(0, (report.first_broken_id or 1) - 1),
-        before or GENESIS_HASH,
+        report.last_id,
+        report.last_hash,
         report.events_checked,
         report.first_broken_id,
         report.problem,
