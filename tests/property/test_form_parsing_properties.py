@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
 from tracker.clock import utcnow
+from tracker.extensions import db
 from tracker.problems import FieldProblem, FieldProblems
 from tracker.triage.forms import CloseForm, HandOverForm, PriorityForm, ReleaseForm, ReviewForm
 from tracker.web.concern_details import MoreDetailsForm
@@ -46,10 +47,19 @@ typed = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def request_context(app):
+    """One request for a test's examples (they read no request state of their own); its transaction (the trust's
+    settings, read by a form) ends with the test, so the next test's emptying of the tables does not wait for it."""
     with app.test_request_context():
         yield
+        db.session.rollback()
+
+
+# The request is shared by a test's examples on purpose: each only reads a form it builds.
+shared_request = settings(
+    settings.default, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 class Numbers(PostedForm):
@@ -58,6 +68,7 @@ class Numbers(PostedForm):
     at = StringField(validators=[clock_time("time")])
 
 
+@shared_request
 @given(typed, typed, typed)
 def test_a_staff_forms_number_date_and_time_are_read_in_range_or_refused(request_context, count, day, at):
     form = Numbers.read(MultiDict({"count": count, "day": day, "at": at}))
@@ -76,6 +87,7 @@ def test_a_staff_forms_number_date_and_time_are_read_in_range_or_refused(request
         assert at.strip().isascii() and not set(at.strip()) - set("0123456789:."), at
 
 
+@shared_request
 @given(st.integers(1, 24), st.dates(), st.times().map(lambda t: t.replace(second=0, microsecond=0)), st.booleans())
 def test_what_the_page_asks_for_is_read_back_as_written(request_context, count, day, at, with_a_dot):
     written = f"{at.hour}.{at.minute:02d}" if with_a_dot else f"{at:%H:%M}"
@@ -93,6 +105,7 @@ def _dob(day: str, month: str, year: str):
     return form.dob
 
 
+@shared_request
 @given(typed, typed, st.one_of(typed, st.integers(1800, 2100).map(str)))
 def test_a_date_of_birth_is_a_real_past_date_after_1900_or_refused(request_context, day, month, year):
     dob = _dob(day, month, year)
@@ -102,6 +115,7 @@ def test_a_date_of_birth_is_a_real_past_date_after_1900_or_refused(request_conte
         assert dob is None or isinstance(dob, str)
 
 
+@shared_request
 @given(st.dates(date(1900, 1, 1), date(2025, 12, 31)), st.booleans())
 def test_a_date_of_birth_written_as_the_form_asks_is_read_back(request_context, dob, leading_zeros):
     day, month = (f"{dob.day:02d}", f"{dob.month:02d}") if leading_zeros else (str(dob.day), str(dob.month))
@@ -113,6 +127,7 @@ def test_a_date_of_birth_written_as_the_form_asks_is_read_back(request_context, 
 REFUSED = (FieldProblem, FieldProblems)
 
 
+@shared_request
 @given(typed, typed)
 def test_a_calls_version_and_priority_are_read_or_refused(request_context, version, priority):
     form = PriorityForm.read(MultiDict({"version": version, "priority": priority}))
@@ -123,12 +138,14 @@ def test_a_calls_version_and_priority_are_read_or_refused(request_context, versi
         assert form.priority.data in (None, 1, 2, 3)
 
 
+@shared_request
 @given(typed)
 def test_the_colleague_to_hand_over_to_is_a_whole_number_or_nobody(request_context, chosen):
     form = HandOverForm.read(MultiDict({"version": "1", "to_user_id": chosen, "reason": "Shift ends"}))
     assert isinstance(form.to_user(), int)
 
 
+@shared_request
 @given(typed, st.sampled_from(["respiration_rate", "spo2", "systolic_bp", "pulse", "temperature"]), typed)
 def test_a_reviews_age_and_observations_are_read_or_refused_at_their_questions(request_context, age, name, value):
     answers = {
@@ -155,6 +172,7 @@ def test_a_reviews_age_and_observations_are_read_or_refused_at_their_questions(r
     assert news2 is not None and 0 <= news2.total <= 20
 
 
+@shared_request
 @given(typed)
 def test_the_time_the_caller_was_told_is_read_or_refused(request_context, at):
     answers = {
@@ -173,6 +191,7 @@ def test_the_time_the_caller_was_told_is_read_or_refused(request_context, at):
     assert coding.caller_updated_at is not None and coding.caller_updated_at <= utcnow()
 
 
+@shared_request
 @given(typed)
 def test_a_release_with_any_version_is_read_or_out_of_date(request_context, version):
     form = ReleaseForm.read(MultiDict({"version": version, "reason": "Busy"}))
