@@ -187,3 +187,11 @@ def test_a_total_of_0_means_continue_routine_monitoring_not_a_ward_based_respons
     assert result.total == 0 and result.response is Response.ROUTINE
     assert "continue routine monitoring" in result.response_text and "ward-based" not in result.response_text
     assert score(obs(rr=22)).response is Response.LOW  # 1 to 4: the ward-based response
+
+
+@pytest.mark.parametrize("digits", [4301, 5000])
+def test_a_number_of_thousands_of_digits_is_out_of_range_not_an_error(digits):
+    """Python's int() refuses more than 4,300 digits (found by tests/property/test_news2_properties.py)."""
+    with pytest.raises(News2InputProblem, match="between 20 and 300") as problem:
+        parse_observations({**GOOD, "pulse": "9" * digits}, scale_2=False)
+    assert problem.value.field == "pulse"

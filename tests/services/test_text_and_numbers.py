@@ -8,7 +8,7 @@ import pytest
 
 from tracker.services.concerns.references import ALPHABET, new_reference, normalise_reference
 from tracker.services.phone import PhoneProblem, display_phone, mask_phone, parse_phone
-from tracker.services.text import TextProblem, clean_block, clean_line, comparable
+from tracker.services.text import TextProblem, clean_block, clean_line, comparable, whole_number
 
 
 class TestCleanLine:
@@ -133,3 +133,16 @@ class TestReferences:
     @pytest.mark.parametrize("typed", ["MR-7QK4-9", "MR-0QK4-92", "hello", "", "MR-7QK4-921"])
     def test_what_cannot_be_a_reference_is_refused(self, typed):
         assert normalise_reference(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("0", 0), ("42", 42), ("007", 7), ("9" * 18, int("9" * 18)), ("9" * 19, 10**18), ("9" * 5000, 10**18)],
+)
+def test_a_whole_number_is_ascii_digits_and_a_huge_one_is_past_every_range(typed, number):
+    assert whole_number(typed) == number
+
+
+@pytest.mark.parametrize("typed", ["", " 4", "-4", "+4", "4.0", "²", "١٢٣", "１２３", "1_000", "4e3"])
+def test_anything_but_ascii_digits_is_not_a_whole_number(typed):
+    assert whole_number(typed) is None

@@ -500,3 +500,36 @@ def test_the_same_patient_panel_leaves_out_calls_already_linked(app, client, two
     sign_in_directly(app, client, two_relatives["people"]["primary"])
     page = client.get(f"/triage/c/{two_relatives['first_ref']}").get_data(as_text=True)
     assert "Another open call may be about this patient" not in page and "data-linked-calls" in page
+
+
+def test_a_call_unlinked_after_a_review_on_the_other_call_is_not_counted_as_reviewed(app, two_relatives):
+    """Unlinking says the calls were about different patients: a review recorded on the other call while they
+    were linked was not this patient's, so the call goes back unreviewed, and its review is timed from its own
+    (found by tests/property/test_lifecycle_properties.py)."""
+    with app.app_context(), write_intent():
+        link(two_relatives)
+        nurse = person(two_relatives)
+        triage.claim(two_relatives["first"], nurse)
+        db.session.commit()
+        first = call(two_relatives["first"])
+        triage.record_review(
+            first.id, nurse, kind=ReviewKind.SEEN_ON_WARD, findings="Settled", news2=None, version=first.version
+        )
+        db.session.commit()
+        assert call(two_relatives["second"]).reviewed_at is not None  # the review counts for it while linked
+        second = call(two_relatives["second"])
+        linking.unlink(second.id, nurse, "Different Pat Jones, bay 4", second.version)
+        db.session.commit()
+        second = call(two_relatives["second"])
+        assert second.status is ConcernStatus.NEW
+        assert (second.reviewed_at, second.review_kind, second.to_review_us) == (None, None, None)
+        with time_machine.travel(utcnow() + timedelta(minutes=20), tick=False):
+            triage.claim(second.id, nurse)
+            db.session.commit()
+            second = call(two_relatives["second"])
+            triage.record_review(
+                second.id, nurse, kind=ReviewKind.PHONE_ADVICE, findings="Rang", news2=None, version=second.version
+            )
+            db.session.commit()
+            second = call(two_relatives["second"])
+            assert second.acknowledged_at <= second.reviewed_at == utcnow()

@@ -32,7 +32,8 @@ from tracker.services.concerns.news2 import (
     score,
 )
 from tracker.services.concerns.triage import Coding
-from tracker.web.posted import PostedForm, one_of, raw, typed
+from tracker.services.text import whole_number
+from tracker.web.posted import PostedForm, hours_and_minutes, one_of, raw, typed
 
 TEXT_LIMIT = 4000
 OBSERVATIONS = ("respiration_rate", "spo2", "systolic_bp", "pulse", "temperature", "consciousness", "on_oxygen")
@@ -43,9 +44,10 @@ def _values(enum_cls) -> set[str]:
 
 
 def _version(form: PostedForm, field: Field) -> None:
-    if not raw(field).isdigit():
+    version = whole_number(raw(field))
+    if version is None:
         raise StopValidation("This page is out of date. Reload it and try again.")
-    field.data = int(raw(field))
+    field.data = version
 
 
 def reason(required: str) -> TextAreaField:
@@ -75,7 +77,8 @@ class HandOverForm(VersionedForm):
     reason = reason("Give a reason for handing it over")
 
     def to_user(self) -> int:
-        return int(self.to_user_id.data) if (self.to_user_id.data or "").isdigit() else -1
+        chosen = whole_number(self.to_user_id.data or "")
+        return -1 if chosen is None else chosen
 
 
 class ReopenForm(VersionedForm):
@@ -113,9 +116,10 @@ def _priority(form: PostedForm, field: Field) -> None:
     if value == "":
         field.data = None
         raise StopValidation()
-    if not value.isdigit() or int(value) not in PRIORITIES:
+    priority = whole_number(value)
+    if priority not in PRIORITIES:
         raise StopValidation("Choose a priority from the list")
-    field.data = int(value)
+    field.data = priority
 
 
 class PriorityForm(VersionedForm):
@@ -144,11 +148,11 @@ class News2Form(PostedForm):
             problems["pregnant"] = "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy"
         age = patient_age
         if age is None:
-            typed_age = raw(self.age)
-            if not typed_age.isascii() or not typed_age.isdigit() or not 0 <= int(typed_age) <= 120:
+            typed_age = whole_number(raw(self.age))
+            if typed_age is None or not 0 <= typed_age <= 120:
                 problems["age"] = "Enter the patient's age in years: NEWS2 is not valid for under-16s"
             else:
-                age = int(typed_age)
+                age = typed_age
         if age is not None and not problems:
             try:
                 check_applicable(age_years=age, pregnant=pregnant == "yes")
@@ -228,13 +232,13 @@ def _caller_updated_time(form: PostedForm, field: Field) -> None:
     if not value:
         field.data = utcnow()
         return
+    typed = hours_and_minutes(value)
+    if typed is None:
+        raise StopValidation("Enter the time like 14:30, or leave it empty for now")
     try:
-        hours, minutes = (int(part) for part in value.replace(".", ":").split(":"))
-        field.data = typed_time_before(hours, minutes, utcnow(), form.context["tz"])
+        field.data = typed_time_before(*typed, utcnow(), form.context["tz"])
     except NoSuchLocalTime as gap:
         raise StopValidation(f"{gap}: the clocks went forward. Enter the time as the clock showed it") from None
-    except ValueError:
-        raise StopValidation("Enter the time like 14:30, or leave it empty for now") from None
 
 
 def _age_group(form: PostedForm, field: Field) -> None:

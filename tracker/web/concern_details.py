@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 from tracker.clock import utcnow
 from tracker.models import SpokeToWard
 from tracker.services.concerns.more_details import MoreDetails
-from tracker.services.text import TextProblem, clean_block, clean_line
+from tracker.services.text import TextProblem, clean_block, clean_line, whole_number
 
 # The languages of NHS England's Martha's Rule leaflets (docs/facts.md#languages-and-accessibility), in their own words first.
 LANGUAGE_CHOICES = [
@@ -123,14 +123,14 @@ class DetailsFields:
             return
         if not all(parts):
             raise ValidationError(_l("Date of birth must include a day, month and year, or leave it empty"))
-        if not all(p.isascii() and p.isdigit() for p in parts):
+        day, month, year = (whole_number(p) for p in parts)
+        if day is None or month is None or year is None:
             raise ValidationError(_l("Date of birth must be numbers, like 15 3 1947"))
         if len(parts[2]) != 4:
             raise ValidationError(_l("Year must include 4 numbers"))
-        day, month, year = (int(p) for p in parts)
         try:
             dob = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # a day past 2**31 overflows before it is checked
             raise ValidationError(_l("Date of birth must be a real date")) from None
         if dob > utcnow().date():
             raise ValidationError(_l("Date of birth must be in the past"))

@@ -21,6 +21,7 @@ from wtforms.validators import StopValidation
 
 from tracker.problems import FieldProblem
 from tracker.services.text import TextProblem, clean_block, clean_line
+from tracker.services.text import whole_number as read_whole_number
 from tracker.web.typed_text import refusal
 
 
@@ -102,10 +103,10 @@ def one_of(allowed: Collection[str] | Callable[[PostedForm], Collection[str]], m
 
 def whole_number(label: str, low: int, high: int) -> Callable:
     def check(form: PostedForm, field: Field) -> None:
-        value = raw(field)
-        if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        number = read_whole_number(raw(field))
+        if number is None or not low <= number <= high:
             raise StopValidation(f"{label} must be a whole number from {low} to {high}")
-        field.data = int(value)
+        field.data = number
 
     return check
 
@@ -124,10 +125,21 @@ def clock_time(label: str) -> Callable:
     """A 24-hour time, "08:00" or "8.00"."""
 
     def check(form: PostedForm, field: Field) -> None:
-        try:
-            hours, minutes = raw(field).replace(".", ":").split(":")
-            field.data = time(int(hours), int(minutes))
-        except ValueError:
-            raise StopValidation(f"Enter the {label} as a 24-hour time, like 08:00 or 20:00") from None
+        typed = hours_and_minutes(raw(field))
+        if typed is None:
+            raise StopValidation(f"Enter the {label} as a 24-hour time, like 08:00 or 20:00")
+        field.data = time(*typed)
 
     return check
+
+
+def hours_and_minutes(text: str) -> tuple[int, int] | None:
+    """ "08:00" or "8.00" as (8, 0): ASCII digits either side of one colon or full stop, and a time of day;
+    None otherwise."""
+    parts = text.replace(".", ":").split(":")
+    if len(parts) != 2:
+        return None
+    hours, minutes = (read_whole_number(part) for part in parts)
+    if hours is None or minutes is None or hours > 23 or minutes > 59:
+        return None
+    return hours, minutes

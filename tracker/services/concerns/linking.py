@@ -88,6 +88,9 @@ def unlink(concern_id: int, user: User, reason: str, version: int | None) -> Con
         raise TriageProblem(f"This call is {call.status.value}: reopen the call it was linked to instead.")
     note = _note(call, user, NoteKind.NOTE, reason)
     was_linked_to = call.linked_to_id
+    if call.reviewed_at is not None and call.linked_at is not None and call.reviewed_at >= call.linked_at:
+        # A review that counted for it while linked (linked_calls.py: _mirror) was the other patient's.
+        call.reviewed_at = call.review_kind = None
     call.linked_to_id = call.linked_at = None
     call.status = ConcernStatus.NEW
     unclaim(call)

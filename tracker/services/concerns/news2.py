@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
+from tracker.services.text import whole_number
+
 
 class Consciousness(str, enum.Enum):
     ALERT = "A"
@@ -223,11 +225,11 @@ def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
     values: dict[str, Any] = {}  # whole numbers, and the temperature as a Decimal
     problems: dict[str, str] = {}
     for name in ("respiration_rate", "spo2", "systolic_bp", "pulse"):
-        text = (raw.get(name) or "").strip()
-        if not text.isascii() or not text.isdigit():
+        number = whole_number((raw.get(name) or "").strip())
+        if number is None:
             problems[name] = f"{LABELS[name]} must be a whole number"
         else:
-            values[name] = int(text)
+            values[name] = number
     temperature = _temperature((raw.get("temperature") or "").strip(), problems)
     if temperature is not None:
         values["temperature"] = temperature
