@@ -43,6 +43,7 @@ def test_a_complete_production_configuration_is_accepted():
         ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
         ({"PUBLIC_BASE_URL": "http://tracker.example.nhs.uk"}, "https"),
         ({"TRUSTED_HOSTS": None}, "TRUSTED_HOSTS"),
+        ({"HEARTBEAT_URL": "file:///etc/passwd"}, "HEARTBEAT_URL"),
     ],
 )
 def test_production_refuses_to_start_with_weak_or_missing_settings(changes, complaint):
