@@ -1,9 +1,9 @@
 """Compare the scanners' reports with the reviewed list (scan/reviewed-findings.md).
 
-Every finding must match a reviewed entry (tool, rule, file or URL path, and a piece of the flagged code
-or of the scanner's detail); a finding that matches none fails the run, and so does a static entry that
-no longer matches anything, so the list never outgrows the code. A bandit finding of high severity can
-never be reviewed away. Standard library only: it runs with any Python 3.11.
+Every finding must match a reviewed entry (tool, rule, file or URL path with `*` as a wildcard, and a
+piece of the flagged code or of the scanner's detail); a finding that matches none fails the run, and so
+does a static entry that no longer matches anything, so the list never outgrows the code. A bandit
+finding of high severity can never be reviewed away. Standard library only: it runs with any Python 3.11.
 
     check_findings.py static BANDIT_JSON SEMGREP_JSON
     check_findings.py wapiti ROLE WAPITI_JSON
@@ -14,6 +14,7 @@ See docs/architecture.md#security.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import sys
@@ -51,7 +52,7 @@ class Entry:
         return (
             self.tool == finding.tool
             and self.rule == finding.rule
-            and self.where == finding.where
+            and fnmatch.fnmatchcase(finding.where, self.where)
             and self.contains in finding.text
         )
 
