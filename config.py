@@ -312,6 +312,8 @@ class ProductionConfig(Config):
             problems.append("PUBLIC_BASE_URL must be the https:// address the public uses")
         if not cls.TRUSTED_HOSTS:
             problems.append("TRUSTED_HOSTS must list the host names the app answers to")
+        if cls.HEARTBEAT_URL and urlsplit(cls.HEARTBEAT_URL).scheme not in ("http", "https"):
+            problems.append("HEARTBEAT_URL must be an http:// or https:// address")
         return problems
 
     @classmethod

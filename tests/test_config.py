@@ -43,6 +43,7 @@ def test_a_complete_production_configuration_is_accepted():
         ({"TWILIO_FROM_NUMBER": None}, "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
         ({"PUBLIC_BASE_URL": "http://tracker.example.nhs.uk"}, "https"),
         ({"TRUSTED_HOSTS": None}, "TRUSTED_HOSTS"),
+        ({"HEARTBEAT_URL": "file:///etc/passwd"}, "HEARTBEAT_URL"),
     ],
 )
 def test_production_refuses_to_start_with_weak_or_missing_settings(changes, complaint):
@@ -79,7 +80,10 @@ def test_production_refuses_to_start_with_the_test_clock(monkeypatch, tmp_path):
 def test_production_cookies_are_host_only_and_secure():
     assert ProductionConfig.SESSION_COOKIE_NAME.startswith("__Host-")
     assert ProductionConfig.SESSION_COOKIE_SECURE is True
-    assert ProductionConfig.DEVICE_COOKIE_NAME.startswith("__Host-")
+    # every cookie the app sets (session, device, known device, enrolment, confirmation) takes its Secure
+    # flag from SESSION_COOKIE_SECURE; the scanners' reviewed findings rely on it (scan/reviewed-findings.md)
+    for name in ("DEVICE", "KNOWN_DEVICE", "ENROLMENT", "CONFIRMATION"):
+        assert getattr(ProductionConfig, f"{name}_COOKIE_NAME").startswith("__Host-"), name
     assert ProductionConfig.HSTS is True
     assert ProductionConfig.ALLOW_DEMO_SEED is False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -46,3 +47,50 @@ def test_every_test_the_log_names_exists():
 def test_the_summary_lists_every_hazard():
     summary = LOG.read_text().split("## Summary", 1)[1].split("\n---\n", 1)[0]
     assert set(re.findall(r"\| (HAZ-\d+) \|", summary)) == set(hazards())
+
+
+SAFETY_FILE = LOG.parent
+DRAFT_MARK = "Draft: not approved until a Clinical Safety Officer signs it."
+
+
+def test_every_hazard_is_in_the_safety_case_report():
+    report = (SAFETY_FILE / "safety-case-report.md").read_text()
+    rows = set(re.findall(r"^\| (HAZ-\d+) \|", report, flags=re.M))
+    assert sorted(set(hazards()) - rows) == [], "hazards in the log but not in the safety case report"
+    assert sorted(rows - set(hazards())) == [], "hazards in the safety case report but not in the log"
+
+
+def test_every_test_the_safety_case_names_exists():
+    report = (SAFETY_FILE / "safety-case-report.md").read_text()
+    named = REFERENCE.findall(report)
+    assert named, "the safety case report names no test"
+    missing = []
+    for path, name in named:
+        source = ROOT / path
+        if not source.exists() or not re.search(rf"^\s*def {name}\(", source.read_text(), flags=re.M):
+            missing.append(f"{path}::{name}")
+    assert missing == []
+
+
+def test_the_safety_case_names_each_hazards_tests_from_the_log():
+    """Each hazard's row names the tests its section of the log names: no control loses its proof."""
+    report = (SAFETY_FILE / "safety-case-report.md").read_text()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| (HAZ-\d+) \|.*$", report, flags=re.M)}
+    for hazard_id, section in hazards().items():
+        assert set(REFERENCE.findall(section)) <= set(REFERENCE.findall(rows.get(hazard_id, ""))), hazard_id
+
+
+def test_the_plan_and_the_safety_case_are_marked_as_drafts_until_a_cso_signs():
+    for name in ("clinical-risk-management-plan.md", "safety-case-report.md"):
+        head = (SAFETY_FILE / name).read_text()[:600]
+        assert DRAFT_MARK in head, f"{name} lacks the draft mark at the top"
+
+
+def test_the_safety_case_table_and_counts_are_drawn_from_the_log():
+    """The report's table and counts are generated (scripts/safety_case_report.py): run it after editing the log."""
+    spec = importlib.util.spec_from_file_location("safety_case_report", ROOT / "scripts" / "safety_case_report.py")
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    report = (SAFETY_FILE / "safety-case-report.md").read_text()
+    assert generator.render(report, LOG.read_text()) == report, "run: python3 scripts/safety_case_report.py"

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -205,6 +206,9 @@ class HeartbeatPinger(threading.Thread):
     the monitoring alarms when the calls stop)."""
 
     def __init__(self, url: str, interval: float, stopping: threading.Event):
+        if urlsplit(url).scheme not in ("http", "https"):
+            # urlopen would also read file: and ftp: addresses; the monitoring is only ever a web address
+            raise ValueError(f"HEARTBEAT_URL must be an http:// or https:// address, not {url!r}")
         super().__init__(daemon=True, name="heartbeat-pinger")
         self.url = url
         self.interval = interval
@@ -218,7 +222,7 @@ class HeartbeatPinger(threading.Thread):
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
-                with urllib.request.urlopen(self.url, timeout=10) as response:  # noqa: S310 (configured URL)
+                with urllib.request.urlopen(self.url, timeout=10) as response:  # noqa: S310 (http(s) only: __init__)
                     response.read(1024)
             except Exception as exc:  # the monitoring is down or unreachable: it will alarm on its own
                 log.warning("heartbeat URL did not answer: %s", exc)

@@ -128,3 +128,29 @@ def test_the_whole_trusts_csv_is_named_for_the_whole_trust(client, login_as, sta
         r'attachment; filename="access-review-whole-trust-\d{4}-\d{2}-\d{2}\.csv"',
         response.headers["Content-Disposition"],
     )
+
+
+def test_a_refused_lookup_audits_it_under_the_write_lock_so_a_busy_sqlite_never_answers_500(app, client, login_as):
+    """found_or_404 writes an audit row in a GET. On SQLite a deferred transaction that has read cannot take
+    the write lock once another writer has committed: "database is locked", a 500 (wapiti found 68 on
+    /admin/access?site=… while other sessions wrote). The row must be written after BEGIN IMMEDIATE."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock only")
+    login_as("admin")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()[:3]))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get("/admin/access?site=made-up").status_code == 404
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO audit_event"))
+    begins = [s for s in statements[:insert] if s.startswith("BEGIN")]
+    assert begins and begins[-1] == "BEGIN IMMEDIATE", statements[: insert + 1]

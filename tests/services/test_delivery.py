@@ -276,6 +276,18 @@ def test_the_worker_pings_the_trusts_heartbeat_url_and_carries_on_when_it_is_dow
     assert not down.is_alive()  # a refused ping never killed the thread before it was told to stop
 
 
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/ping", "/ping", "data:,ok"])
+def test_the_heartbeat_pinger_only_calls_web_addresses(url):
+    """urlopen also reads local files and FTP (bandit B310): a mistyped HEARTBEAT_URL must stop the
+    worker at start, never be read every minute."""
+    import threading
+
+    from tracker.worker import HeartbeatPinger
+
+    with pytest.raises(ValueError, match="HEARTBEAT_URL"):
+        HeartbeatPinger(url, 60, threading.Event())
+
+
 @pytest.mark.postgres
 def test_a_new_message_wakes_a_listening_worker_at_once_on_postgres(app, ctx):
     """NOTIFY at commit wakes the worker without waiting for its next poll (polling stays as the
