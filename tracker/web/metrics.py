@@ -21,7 +21,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from tracker.clock import utcnow
-from tracker.extensions import csrf, db, limiter
+from tracker.extensions import db, limiter
 from tracker.services import monitoring, scope
 from tracker.services.scope import Permission
 from tracker.web.authorisation import setup_pending
@@ -29,7 +29,6 @@ from tracker.web.authorisation import setup_pending
 log = logging.getLogger(__name__)
 
 bp = Blueprint("metrics", __name__)
-csrf.exempt(bp)
 limiter.exempt(bp)
 
 # Seconds: most pages answer in tens of milliseconds; exports and the dashboard's year take seconds.
