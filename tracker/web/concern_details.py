@@ -127,10 +127,10 @@ class DetailsFields:
             raise ValidationError(_l("Date of birth must be numbers, like 15 3 1947"))
         if len(parts[2]) != 4:
             raise ValidationError(_l("Year must include 4 numbers"))
-        day, month, year = (int(p) for p in parts)
         try:
+            day, month, year = (int(p) for p in parts)
             dob = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # not a date, or more digits than Python reads as a number (4,300)
             raise ValidationError(_l("Date of birth must be a real date")) from None
         if dob > utcnow().date():
             raise ValidationError(_l("Date of birth must be in the past"))
