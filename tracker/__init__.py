@@ -139,8 +139,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from tracker.web import errors, languages, security, template_helpers
+    from tracker.web import errors, languages, request_checks, security, template_helpers
 
+    request_checks.register(app)  # first: a HEAD is a GET, and NUL is refused, before any other hook of ours runs
     security.register(app)
     errors.register(app)
     template_helpers.register(app)
