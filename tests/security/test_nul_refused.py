@@ -76,6 +76,17 @@ def test_nul_in_a_cookie_is_refused(app, client, trust):
     assert refused(client.get("/w/w7"))
 
 
+def test_nul_in_a_managers_filters_or_export_is_refused_and_nothing_is_exported(client, login_as, read):
+    login_as("manager")
+    assert refused(client.get("/reports/?from-day=%00&from-month=8&from-year=2025"))
+    assert refused(client.get("/reports/?site=%00"))
+    before = read.count(AuditEvent)
+    data = {"csrf_token": csrf_token(client), "from-day": "1\x00", "from-month": "1", "from-year": "2026"}
+    assert refused(client.post("/records/exports/concerns", data=data))
+    assert refused(client.post("/records/exports/concerns?name=x%00.csv", data={"csrf_token": csrf_token(client)}))
+    assert read.count(AuditEvent) == before
+
+
 def test_nothing_of_a_staff_form_with_nul_is_saved(client, login_as, read):
     login_as("manager")
     before = read.count(AuditEvent)
