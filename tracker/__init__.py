@@ -142,9 +142,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    from tracker.web import errors, languages, request_log, security, template_helpers
+    from tracker.web import errors, languages, request_checks, request_log, security, template_helpers
 
     request_log.register(app)  # first, so its clock starts before the other hooks run
+    request_checks.register(app)  # next: a HEAD is a GET, and NUL is refused, before any other hook of ours runs
     security.register(app)
     errors.register(app)
     template_helpers.register(app)

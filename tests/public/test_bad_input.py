@@ -242,3 +242,13 @@ def test_an_unexpected_error_shows_a_kind_page_with_a_code_and_never_a_stack_tra
     assert "Sorry, there is a problem with this service" in html and "quote this code" in html
     assert "ZeroDivisionError" not in html and "Traceback" not in html
     assert "020 7946 0101" in html  # remembered from the form page, without touching the database
+
+
+@pytest.mark.parametrize("field", ["dob_day", "dob_month", "dob_year"])
+def test_a_date_of_birth_of_five_thousand_digits_gets_a_message_and_keeps_the_text(family, read, field):
+    # Python refuses to read an integer of more than 4,300 digits (a ValueError outside the date check: a 500).
+    dob = {"dob_day": "15", "dob_month": "3", "dob_year": "1947", field: "1" * 5000}
+    response = family.submit(worry_details="Keep this", **dob)
+    assert response.status_code == 400 and "Keep this" in page(response)
+    assert "Date of birth" in page(response) or "Year must include 4 numbers" in page(response)
+    assert read.count(Concern) == 0

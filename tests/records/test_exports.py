@@ -428,7 +428,7 @@ BAD_PERIODS = [
     ({"from-day": "yesterday", "from-month": "", "from-year": ""}, "The start date must be a real date"),
     ({"from-day": "1", "from-month": "1", "from-year": "99999999999999999999"}, "The start date must be a real date"),
     ({"from-day": "１", "from-month": "１", "from-year": "２０２６"}, "The start date must be a real date"),
-    ({"from-day": "1\x00", "from-month": "1", "from-year": "2026"}, "The start date must be a real date"),
+    # NUL is refused before any view (tests/security/test_nul_refused.py).
     ({"from-day": "", "from-month": "", "from-year": ""}, "Enter the start date"),
     ({"to-day": "29", "to-month": "2", "to-year": "2027"}, "The end date must be a real date"),
 ]
@@ -481,7 +481,7 @@ def test_unknown_fields_are_ignored(client, trust, manager):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2f..%2fsecret", 'a";b.csv', "x%00.csv"])
+@pytest.mark.parametrize("name", ["../../etc/passwd", "..%2f..%2fsecret", 'a";b.csv'])
 def test_file_names_come_from_the_server_never_the_request(client, trust, manager, name):
     data = {"csrf_token": csrf(client), **period(), "name": name, "filename": name}
     response = client.post(f"/records/exports/concerns?name={name}", data=data)
@@ -494,7 +494,7 @@ def test_the_reason_is_checked_like_any_text(client, trust, manager):
     long = export_calls(client, identifiers="yes", reason="x" * 501)
     assert long.status_code == 400 and "500 characters or fewer" in long.get_data(as_text=True)
     nul = export_calls(client, identifiers="yes", reason="an investigation\x00")
-    assert nul.status_code == 400 and "cannot be saved" in nul.get_data(as_text=True)
+    assert nul.status_code == 400  # refused before the view (tests/security/test_nul_refused.py)
 
 
 def test_a_bad_form_comes_back_with_what_was_typed(client, trust, manager):

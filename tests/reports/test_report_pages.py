@@ -90,10 +90,7 @@ BAD_DASHBOARD = [
     ("from-day=1&from-month=1&from-year=2020&to-day=1&to-month=1&to-year=2025", "Choose a period of 3 years or less"),
     ("colour=red", "This page has no filter called “colour”"),
     ("from-day=1&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025&ward=7", "no filter called “ward”"),
-    (
-        "from-day=%00&from-month=8&from-year=2025&to-day=31&to-month=8&to-year=2025",
-        "The start date must be a real date",
-    ),
+    # NUL is refused before any view (tests/security/test_nul_refused.py).
     ("from-day=1&from-month=8&from-year=20250&to-day=31&to-month=8&to-year=2025", "The start date must be a real date"),
 ]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.clock import utcnow
@@ -167,12 +167,25 @@ class Message(Base):
     recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
 
 
+INBOUND_ONLY = "kind = 'inbound'"
+
+
 class MessageEvent(Base):
     """Everything the provider told us: status callbacks, inbound texts, keypresses. Kept as
     received, so duplicate and out-of-order callbacks can be seen and do no harm."""
 
     __tablename__ = "message_event"
-    __table_args__ = (Index("ix_message_event_sid", "provider_sid"),)
+    __table_args__ = (
+        Index("ix_message_event_sid", "provider_sid"),
+        # One received text is kept once, however often and however fast the provider delivers it (outbox/inbound.py).
+        Index(
+            "uq_message_event_inbound_token",
+            "idempotency_token",
+            unique=True,
+            sqlite_where=text(INBOUND_ONLY),
+            postgresql_where=text(INBOUND_ONLY),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -82,11 +83,35 @@ def keyword(body: str) -> str:
 
 
 def receive_text(text: InboundText) -> Reply:
-    """Handle one text sent to our number. Idempotent: the provider may deliver it twice."""
-    if text.provider_sid and db.session.scalar(
-        select(exists().where(MessageEvent.kind == "inbound", MessageEvent.idempotency_token == text.provider_sid))
-    ):
+    """Handle one text sent to our number. Idempotent: the provider may deliver it twice, even at the same moment.
+    Deliveries that overlap all pass the first look; the unique index on an inbound event's token (the provider's
+    id) lets one save it, and the others' whole work (a note, a call, an opt-out) is undone to the savepoint and
+    they answer nothing, as a later repeat does."""
+    if _already_received(text):
         return Reply()
+    try:
+        with db.session.begin_nested():
+            return _handle(text)
+    except IntegrityError:
+        if not _already_received(text):
+            raise
+        return Reply()
+
+
+def _already_received(text: InboundText) -> bool:
+    token = _token(text)
+    return token is not None and bool(
+        db.session.scalar(
+            select(exists().where(MessageEvent.kind == "inbound", MessageEvent.idempotency_token == token))
+        )
+    )
+
+
+def _token(text: InboundText) -> str | None:
+    return (text.provider_sid or "")[:100] or None
+
+
+def _handle(text: InboundText) -> Reply:
     body = clean_incoming(text.body)
     word = keyword(body)
     kind = (text.opt_out_type or "").upper()
@@ -263,7 +288,7 @@ def _event(text: InboundText, *, kind: str, concern_id: int | None, payload: dic
             provider_sid=(text.provider_sid or "")[:64] or None,
             from_number=text.from_number[:20],
             payload=payload,
-            idempotency_token=(text.provider_sid or "")[:100] or None,
+            idempotency_token=_token(text),
             received_at=utcnow(),
         )
     )

@@ -12,6 +12,7 @@ so a flood of forged requests cannot hold up the app's writes.
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from flask import Blueprint, Response, abort, current_app, request
 
@@ -49,13 +50,16 @@ def check_signature() -> None:
 
 
 def _message_id() -> int | None:
+    """The id we put in the callback's address; anything else ("²", which `isdigit` accepts) matches nothing."""
     raw = request.args.get("m", "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 def _form(name: str, limit: int = 64) -> str | None:
-    value = request.form.get(name)
-    return value[:limit] if value else None
+    """A field as far as it can be read: control characters (NUL, which PostgreSQL refuses) dropped, never refused
+    (web/request_checks.py leaves these views to read their own fields)."""
+    value = "".join(ch for ch in request.form.get(name, "") if unicodedata.category(ch) != "Cc")
+    return value[:limit] or None
 
 
 @bp.post("/status")
@@ -75,7 +79,7 @@ def status():
         error_reason=reason,
         # What we keep of the report: codes and states, never the numbers or a text's words.
         payload={
-            key: request.form.get(key, "")[:64]
+            key: _form(key) or ""
             for key in ("MessageStatus", "CallStatus", "ErrorCode", "CallDuration", "SipResponseCode")
             if key in request.form
         },

@@ -36,7 +36,9 @@ def _ward_or_page(code: str) -> tuple[WardInfo | None, object]:
 def _errors(form) -> list[dict]:
     """What is wrong with the posted answer, in the family's language, field by field (nothing is saved)."""
     errors = []
-    if not form.get("bed", "").isdigit():
+    bed = form.get("bed", "")
+    # A bed's id as we offered it: ASCII digits that fit the database's integer (int() reads "١" and fails on "²").
+    if not (bed.isascii() and bed.isdigit() and len(bed) <= 9):
         errors.append({"text": _("Choose the bed"), "href": "#bed"})
     name = form.get("patient_name", "").strip()
     if not name:

@@ -30,16 +30,12 @@ from tracker.services.setup.wards import WardInfo, ward_by_code
 from tracker.services.text import TextProblem, clean_line
 from tracker.web import concern_form_helpers as view_helpers
 from tracker.web import contact, enrolment, sent_cookie
-from tracker.web.concern_form import ConcernForm
+from tracker.web.concern_form import ConcernForm, new_submission_id
 
 log = logging.getLogger(__name__)
 
 WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def _new_submission_id() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def find_ward(code: str) -> WardInfo | None:
@@ -153,7 +149,7 @@ def concern_form(code: str):
         if kiosk:
             # A fresh kiosk form: forget the last family's confirmation, so Back shows nothing.
             session.pop("confirmation", None)
-        form = ConcernForm(bed_labels=ward.beds, data={"submission_id": _new_submission_id()})
+        form = ConcernForm(bed_labels=ward.beds, data={"submission_id": new_submission_id()})
         return _render_form(ward, form, kiosk)
 
     form = ConcernForm(request.form, bed_labels=ward.beds)
@@ -163,7 +159,7 @@ def concern_form(code: str):
     except CSRFError:
         csrf_expired = True
     valid = form.validate()
-    form.submission_id.data = form.valid_submission_id or _new_submission_id()
+    form.keep_or_renew_submission_id()
     if csrf_expired or not valid:
         return _render_form(ward, form, kiosk, 400, csrf_expired=csrf_expired)
 

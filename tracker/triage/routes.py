@@ -3,7 +3,6 @@ one service function, commit, flash, redirect."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from urllib.parse import quote
 
@@ -42,6 +41,7 @@ from tracker.triage.staff_form import StaffConcernForm
 from tracker.web import concern_form_helpers as view_helpers
 from tracker.web.access import found_or_404
 from tracker.web.authorisation import requires
+from tracker.web.concern_form import new_submission_id
 from tracker.web.staff_pages import warnings
 
 VIEWS = {"all": "All open calls", "mine": "Mine", "unclaimed": "Not claimed"}
@@ -260,9 +260,11 @@ def raise_call():
     form = StaffConcernForm(
         request.form if request.method == "POST" else None,
         wards=wards,
-        data=None if request.method == "POST" else {"submission_id": secrets.token_urlsafe(24)},
+        data=None if request.method == "POST" else {"submission_id": new_submission_id()},
     )
-    if request.method == "POST" and form.validate():
+    valid = request.method == "POST" and form.validate()
+    form.keep_or_renew_submission_id()
+    if valid:
         channel = Channel.STAFF if form.caller_route.data == "staff" else Channel.PHONE_CALL
         intake = form.to_intake(ward_id=int(form.ward_id.data), channel=channel, locale="en")
         try:

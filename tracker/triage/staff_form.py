@@ -31,7 +31,8 @@ class StaffConcernForm(ConcernForm):
         self.wards = wards or []
 
     def validate_ward_id(self, field):
-        if not (field.data or "").isdigit() or int(field.data) not in {ward.id for ward in self.wards}:
+        # Compared as text with the ids offered: int() fails on "²" (a 500) and reads "١" as 1.
+        if field.data not in {str(ward.id) for ward in self.wards}:
             raise ValidationError(_l("Choose the patient's ward"))
 
     def validate_caller_route(self, field):

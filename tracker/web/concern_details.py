@@ -129,8 +129,9 @@ class DetailsFields:
         if len(parts[2]) != 4:
             raise ValidationError(_l("Year must include 4 numbers"))
         try:
+            day, month, year = (int(p) for p in parts)
             dob = date(year, month, day)
-        except (ValueError, OverflowError):  # a day past 2**31 overflows before it is checked
+        except (ValueError, OverflowError):  # not a date, a day past 2**31, or more digits than Python reads (4,300)
             raise ValidationError(_l("Date of birth must be a real date")) from None
         if dob > utcnow().date():
             raise ValidationError(_l("Date of birth must be in the past"))

@@ -5,6 +5,7 @@ do. The questions the optional second page asks again are in web/concern_details
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,7 +17,7 @@ from tracker.services.concerns.intake import Intake
 from tracker.services.phone import Phone, PhoneProblem, parse_phone
 from tracker.web.concern_details import LANGUAGE_CHOICES, LIMITS, YES_NO, Clean, DetailsFields
 
-__all__ = ["CALLER_CHOICES", "LANGUAGE_CHOICES", "WORRY_CHOICES", "YES_NO", "ConcernForm"]
+__all__ = ["CALLER_CHOICES", "LANGUAGE_CHOICES", "WORRY_CHOICES", "YES_NO", "ConcernForm", "new_submission_id"]
 
 WORRY_CHOICES = [
     (WorryCategory.NOT_USUAL_SELF.value, _l("They are not their usual self")),
@@ -36,6 +37,10 @@ CALLER_CHOICES = [
 ]
 
 _SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_submission_id() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class ConcernForm(DetailsFields, FlaskForm):
@@ -145,6 +150,12 @@ class ConcernForm(DetailsFields, FlaskForm):
         value = self.submission_id.data or ""
         return value if _SUBMISSION_ID.match(value) else None
 
+    def keep_or_renew_submission_id(self) -> None:
+        """A good one-time id is kept, so a second press of Send finds the call the first one raised. A missing or
+        malformed one is replaced: the call is a new call, never an older one that happened to share it (an empty
+        id would otherwise find the first call ever sent without one)."""
+        self.submission_id.data = self.valid_submission_id or new_submission_id()
+
     @property
     def looks_automated(self) -> bool:
         return bool((self.website.data or "").strip())
@@ -154,7 +165,7 @@ class ConcernForm(DetailsFields, FlaskForm):
         family = self.caller_route.data == CallerRoute.FAMILY.value
         return Intake(
             ward_id=ward_id,
-            submission_id=self.submission_id.data,
+            submission_id=self.valid_submission_id or new_submission_id(),
             caller_route=CallerRoute(self.caller_route.data),
             channel=channel,
             worry_categories=tuple(self.worry_categories.data or ()),
