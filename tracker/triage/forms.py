@@ -9,6 +9,7 @@ from datetime import datetime
 from wtforms import Field, HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
+from tracker import numbers
 from tracker.clock import NoSuchLocalTime, typed_time_before, utcnow
 from tracker.models import (
     PRIORITIES,
@@ -43,9 +44,9 @@ def _values(enum_cls) -> set[str]:
 
 
 def _version(form: PostedForm, field: Field) -> None:
-    if not raw(field).isdigit():
+    field.data = numbers.whole_number(raw(field))
+    if field.data is None:
         raise StopValidation("This page is out of date. Reload it and try again.")
-    field.data = int(raw(field))
 
 
 def reason(required: str) -> TextAreaField:
@@ -75,7 +76,8 @@ class HandOverForm(VersionedForm):
     reason = reason("Give a reason for handing it over")
 
     def to_user(self) -> int:
-        return int(self.to_user_id.data) if (self.to_user_id.data or "").isdigit() else -1
+        found = numbers.database_id(self.to_user_id.data)
+        return -1 if found is None else found
 
 
 class ReopenForm(VersionedForm):
@@ -113,9 +115,9 @@ def _priority(form: PostedForm, field: Field) -> None:
     if value == "":
         field.data = None
         raise StopValidation()
-    if not value.isdigit() or int(value) not in PRIORITIES:
+    field.data = numbers.whole_number(value)
+    if field.data not in PRIORITIES:
         raise StopValidation("Choose a priority from the list")
-    field.data = int(value)
 
 
 class PriorityForm(VersionedForm):
@@ -144,11 +146,9 @@ class News2Form(PostedForm):
             problems["pregnant"] = "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy"
         age = patient_age
         if age is None:
-            typed_age = raw(self.age)
-            if not typed_age.isascii() or not typed_age.isdigit() or not 0 <= int(typed_age) <= 120:
+            age = numbers.whole_number(raw(self.age), 0, 120)
+            if age is None:
                 problems["age"] = "Enter the patient's age in years: NEWS2 is not valid for under-16s"
-            else:
-                age = int(typed_age)
         if age is not None and not problems:
             try:
                 check_applicable(age_years=age, pregnant=pregnant == "yes")
@@ -228,13 +228,13 @@ def _caller_updated_time(form: PostedForm, field: Field) -> None:
     if not value:
         field.data = utcnow()
         return
+    typed = numbers.hours_and_minutes(value)
+    if typed is None:
+        raise StopValidation("Enter the time like 14:30, or leave it empty for now")
     try:
-        hours, minutes = (int(part) for part in value.replace(".", ":").split(":"))
-        field.data = typed_time_before(hours, minutes, utcnow(), form.context["tz"])
+        field.data = typed_time_before(*typed, utcnow(), form.context["tz"])
     except NoSuchLocalTime as gap:
         raise StopValidation(f"{gap}: the clocks went forward. Enter the time as the clock showed it") from None
-    except ValueError:
-        raise StopValidation("Enter the time like 14:30, or leave it empty for now") from None
 
 
 def _age_group(form: PostedForm, field: Field) -> None:

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
 
+from tracker import numbers
 from tracker.models import CALLBACK_EXTENSION_MAX, CALLBACK_EXTENSION_MIN, CallerRoute, Channel
 from tracker.services.concerns.intake import Intake
 from tracker.web.concern_form import CALLER_CHOICES, ConcernForm
@@ -31,7 +32,7 @@ class StaffConcernForm(ConcernForm):
         self.wards = wards or []
 
     def validate_ward_id(self, field):
-        if not (field.data or "").isdigit() or int(field.data) not in {ward.id for ward in self.wards}:
+        if numbers.database_id(field.data) not in {ward.id for ward in self.wards}:
             raise ValidationError(_l("Choose the patient's ward"))
 
     def validate_caller_route(self, field):

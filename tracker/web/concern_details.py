@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from tracker import numbers
 from tracker.clock import utcnow
 from tracker.models import SpokeToWard
 from tracker.services.concerns.more_details import MoreDetails
@@ -127,8 +128,10 @@ class DetailsFields:
             raise ValidationError(_l("Date of birth must be numbers, like 15 3 1947"))
         if len(parts[2]) != 4:
             raise ValidationError(_l("Year must include 4 numbers"))
-        day, month, year = (int(p) for p in parts)
+        day, month, year = (numbers.whole_number(p, 1, 9999) for p in parts)
         try:
+            if day is None or month is None or year is None:
+                raise ValueError
             dob = date(year, month, day)
         except ValueError:
             raise ValidationError(_l("Date of birth must be a real date")) from None

@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.validators import StopValidation
 
+from tracker import numbers
 from tracker.problems import FieldProblem
 from tracker.services.text import TextProblem, clean_block, clean_line
 from tracker.web.typed_text import refusal
@@ -102,10 +103,9 @@ def one_of(allowed: Collection[str] | Callable[[PostedForm], Collection[str]], m
 
 def whole_number(label: str, low: int, high: int) -> Callable:
     def check(form: PostedForm, field: Field) -> None:
-        value = raw(field)
-        if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        field.data = numbers.whole_number(raw(field), low, high)
+        if field.data is None:
             raise StopValidation(f"{label} must be a whole number from {low} to {high}")
-        field.data = int(value)
 
     return check
 
@@ -124,10 +124,9 @@ def clock_time(label: str) -> Callable:
     """A 24-hour time, "08:00" or "8.00"."""
 
     def check(form: PostedForm, field: Field) -> None:
-        try:
-            hours, minutes = raw(field).replace(".", ":").split(":")
-            field.data = time(int(hours), int(minutes))
-        except ValueError:
-            raise StopValidation(f"Enter the {label} as a 24-hour time, like 08:00 or 20:00") from None
+        typed = numbers.hours_and_minutes(raw(field))
+        if typed is None:
+            raise StopValidation(f"Enter the {label} as a 24-hour time, like 08:00 or 20:00")
+        field.data = time(*typed)
 
     return check

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
+from tracker.numbers import whole_number
+
 
 class Consciousness(str, enum.Enum):
     ALERT = "A"
@@ -227,7 +229,9 @@ def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
         if not text.isascii() or not text.isdigit():
             problems[name] = f"{LABELS[name]} must be a whole number"
         else:
-            values[name] = int(text)
+            number = whole_number(text, 0, 9999)
+            # Too long to read is past every range: the check below refuses it with the range.
+            values[name] = 10_000 if number is None else number
     temperature = _temperature((raw.get("temperature") or "").strip(), problems)
     if temperature is not None:
         values["temperature"] = temperature
