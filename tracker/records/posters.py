@@ -52,6 +52,7 @@ def ward_poster(language: str, code: str):
         return _not_enabled()
     ward = printing.ward_to_print(_user(), code)
     if ward is None:
+        begin_write()  # as web/access.py does: this GET has been reading
         audit.record("access_denied", audit.Actor.user(_user().id), changes={"what": "ward poster"})
         db.session.commit()
         return _refused(404, "Ward not found", "There is no open ward with that code among the wards you print for.")
