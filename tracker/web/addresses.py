@@ -28,5 +28,12 @@ class TextConverter(UnicodeConverter):
         self.regex = self.regex.replace("[^/]", "[^/\x00-\x1f\x7f]")
 
 
+class WardCodeConverter(UnicodeConverter):
+    """`<ward_code:…>` on the family's pages: any code as typed, since those pages answer a code that names
+    no ward (a NUL included, which they never look up) with their own kind page and the team's number."""
+
+
 def register(app) -> None:
-    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
+    app.url_map.converters.update(
+        int=IdConverter, default=TextConverter, string=TextConverter, ward_code=WardCodeConverter
+    )
