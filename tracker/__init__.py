@@ -39,6 +39,7 @@ def create_app(config: str | type[Config] | None = None) -> Flask:
 
     _configure_logging(app)
     _configure_jinja(app)
+    _register_converters(app)
     _register_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -112,6 +113,13 @@ def _timezone() -> str:
         return current_settings().timezone
     except Exception:
         return "Europe/London"
+
+
+def _register_converters(app: Flask) -> None:
+    # Before the blueprints add their rules: a rule takes the converters in force when it is added.
+    from tracker.web import addresses
+
+    addresses.register(app)
 
 
 def _register_blueprints(app: Flask) -> None:

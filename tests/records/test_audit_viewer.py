@@ -243,7 +243,7 @@ def test_the_viewer_never_shows_none(app, client, trust, manager):
 
     with app.app_context(), write_intent():
         audit.record("settings_saved", audit.Actor.cli())
-        audit.record("device_used", audit.Actor("device", 7), object_type="enrolled_device", object_id=7)
+        audit.record("device_used", audit.Actor("device", 7))
         audit.record("retention_flags_set", audit.Actor.cli(), changes={"legal_hold": None, "reasons": []})
         db.session.commit()
     sign_in_directly(app, client, manager)

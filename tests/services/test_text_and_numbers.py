@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from tracker.numbers import digits
 from tracker.services.concerns.references import ALPHABET, new_reference, normalise_reference
 from tracker.services.phone import PhoneProblem, display_phone, mask_phone, parse_phone
-from tracker.services.text import TextProblem, clean_block, clean_line, comparable, whole_number
+from tracker.services.text import TextProblem, clean_block, clean_line, comparable
 
 
 class TestCleanLine:
@@ -140,9 +141,9 @@ class TestReferences:
     [("0", 0), ("42", 42), ("007", 7), ("9" * 18, int("9" * 18)), ("9" * 19, 10**18), ("9" * 5000, 10**18)],
 )
 def test_a_whole_number_is_ascii_digits_and_a_huge_one_is_past_every_range(typed, number):
-    assert whole_number(typed) == number
+    assert digits(typed) == number
 
 
 @pytest.mark.parametrize("typed", ["", " 4", "-4", "+4", "4.0", "²", "١٢٣", "１２３", "1_000", "4e3"])
 def test_anything_but_ascii_digits_is_not_a_whole_number(typed):
-    assert whole_number(typed) is None
+    assert digits(typed) is None

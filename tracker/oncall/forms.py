@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from wtforms import Field, SelectMultipleField, StringField
 from wtforms.validators import StopValidation
 
+from tracker import numbers
 from tracker.models import AlertChannel, ShiftKind, Tier
 from tracker.services.paging.policy import StepSpec
 from tracker.services.words import CHANNEL_WORDS, TIER_WORDS
@@ -39,10 +40,11 @@ def _team_members(empty_message: str | None, message: str):
         for value in field.raw_data or ():
             if not value and empty_message:
                 continue  # an unused "next person" choice
-            if not value.isdigit() or int(value) not in form.context["members"]:
+            person = numbers.database_id(value)
+            if person is None or person not in form.context["members"]:
                 raise StopValidation(message)
-            if int(value) not in chosen:
-                chosen.append(int(value))
+            if person not in chosen:
+                chosen.append(person)
         if not chosen:
             raise StopValidation(empty_message or message)
         field.data = chosen
@@ -154,15 +156,13 @@ class PolicyForm(_StepRows):  # type: ignore[misc, valid-type]
                 continue
             label = f"Step {len(steps) + 1}"
             channel = self[f"step{index}_channel"]
-            wait = raw(self[f"step{index}_wait"])
+            wait = numbers.whole_number(raw(self[f"step{index}_wait"]), 1, 60)
             if raw(channel) not in CHANNEL_WORDS:
                 self.refuse(channel.name, f"{label}: choose text or voice")
-            elif not wait.isdigit() or not 1 <= int(wait) <= 60:
+            elif wait is None:
                 self.refuse(f"step{index}_wait", f"{label}: the wait must be a whole number from 1 to 60")
             else:
-                steps.append(
-                    StepSpec(tuple(Tier(t) for t in dict.fromkeys(tiers)), AlertChannel(raw(channel)), int(wait))
-                )
+                steps.append(StepSpec(tuple(Tier(t) for t in dict.fromkeys(tiers)), AlertChannel(raw(channel)), wait))
         if not steps and not self.later_problems:
             self.refuse("step0_tiers", "Tick at least one tier in the first step")
         return steps

@@ -82,7 +82,7 @@ def _page(ward: WardInfo, kiosk: bool, form=None, errors=(), too_soon: bool = Fa
     ), status
 
 
-@bp.route("/w/<code>/daily", methods=["GET", "POST"])
+@bp.route("/w/<ward_code:code>/daily", methods=["GET", "POST"])
 def daily_check(code: str):
     """The daily check's two questions for a bed of this ward, answered by the patient or family. Bad input: the
     page again with its errors and the answers kept (400); the bed answered a moment ago: a clear message (429)
@@ -129,7 +129,7 @@ def _this_browsers_answer(ward: WardInfo) -> DailyCheckAnswer | None:
     return answer if answer is not None and answer.ward_id == ward.id else None
 
 
-@bp.get("/w/<code>/daily/thanks")
+@bp.get("/w/<ward_code:code>/daily/thanks")
 def daily_check_thanks(code: str):
     """Thanks, and for a worse answer the offer of an urgent review (Yes / Not now). Only the browser that sent
     the answer sees it; any other goes to the form."""
@@ -150,7 +150,7 @@ def daily_check_thanks(code: str):
     )
 
 
-@bp.post("/w/<code>/daily/review")
+@bp.post("/w/<ward_code:code>/daily/review")
 def daily_check_review(code: str):
     """Yes to the offer: raise the urgent review, pre-filled from this browser's worse answer and linked to it, then
     the family form's own confirmation page. No limit applies; pressed twice, the same call."""

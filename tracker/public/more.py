@@ -23,7 +23,7 @@ def open_capability(code: str) -> Confirmation | None:
     return shown if more_details.open_for(shown) else None
 
 
-@bp.route("/w/<code>/more", methods=["GET", "POST"], endpoint="more_details")
+@bp.route("/w/<ward_code:code>/more", methods=["GET", "POST"], endpoint="more_details")
 def more_details_page(code: str):
     ward = find_ward(code)
     if ward is None:

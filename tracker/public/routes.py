@@ -131,7 +131,7 @@ def _render_form(
     return response
 
 
-@bp.route("/w/<code>", methods=["GET", "POST"])
+@bp.route("/w/<ward_code:code>", methods=["GET", "POST"])
 @csrf.exempt  # checked inside, so an expired token keeps what was typed (see ConcernForm.Meta)
 @deferred_write
 def concern_form(code: str):

@@ -16,7 +16,7 @@ from tracker.services.setup.settings import current_settings
 from tracker.web import contact, sent_cookie
 
 
-@bp.get("/w/<code>/sent")
+@bp.get("/w/<ward_code:code>/sent")
 def sent(code: str):
     """The confirmation: the reference, what happens next, and whether a text is coming."""
     ward = find_ward(code)
@@ -40,7 +40,7 @@ def sent(code: str):
     )
 
 
-@bp.post("/w/<code>/sent/text")
+@bp.post("/w/<ward_code:code>/sent/text")
 def text_reference(code: str):
     """Text the reference once more to the number the family gave, where they could be texted at all. Never from
     a ward tablet: the next person at it could press the button."""

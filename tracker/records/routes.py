@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from tracker import numbers
 from tracker.clock import local, utcnow
 from tracker.db import begin_write, set_write_intent
 from tracker.extensions import db
@@ -242,7 +243,7 @@ def audit_page():
     form = forms.AuditSearchForm.read(values, today=today, site=site, dates_optional=True)
     problems = form.shown_problems()
     before = values.get("before", "")
-    before_id = int(before) if before.isascii() and before.isdigit() and len(before) < 12 else None
+    before_id = numbers.database_id(before)
     tz = current_settings().timezone
     page = None if problems else audit_log.search(form.search(site.id, before_id, tz=tz, today=today))
     status, checkpoint = audit_log.check_chain()

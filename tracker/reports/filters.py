@@ -12,6 +12,7 @@ from wtforms import Field, HiddenField, StringField
 from wtforms.validators import StopValidation
 
 from tracker.models import FamilyRouteStatus, StaffRouteStatus
+from tracker.numbers import whole_number
 from tracker.problems import Problem
 from tracker.services.reports.periods import EARLIEST, Period, ReportProblem, check_period, latest_allowed, month_period
 from tracker.web.posted import PostedForm, one_of, raw
@@ -39,14 +40,6 @@ def _unknown(args: Mapping, allowed: frozenset) -> list[tuple[str, str]]:
     return [("filters", f"This page has no filter called {names}. Choose the site and dates with the form below.")]
 
 
-def _number(value: str, low: int, high: int) -> int | None:
-    value = (value or "").strip()
-    if not value.isdigit() or len(value) > 4:
-        return None
-    number = int(value)
-    return number if low <= number <= high else None
-
-
 def _date(args: Mapping, name: str, words: str) -> tuple[date | None, str | None]:
     parts = {part: (args.get(f"{name}-{part}") or "").strip() for part in DATE_PARTS}
     if not any(parts.values()):
@@ -54,7 +47,9 @@ def _date(args: Mapping, name: str, words: str) -> tuple[date | None, str | None
     missing = [part for part in DATE_PARTS if not parts[part]]
     if missing:
         return None, f"The {words} date must include a {' and a '.join(missing)}"
-    day, month, year = _number(parts["day"], 1, 31), _number(parts["month"], 1, 12), _number(parts["year"], 1, 9999)
+    day, month, year = (
+        whole_number(parts[part], 1, high) for part, high in zip(DATE_PARTS, (31, 12, 9999), strict=True)
+    )
     if day is None or month is None or year is None or len(parts["year"]) != 4:
         return None, f"The {words} date must be a real date, like 1 8 2025"
     try:
@@ -93,7 +88,7 @@ def return_month(args: Mapping, tz_name: str, today: date) -> date:
         if problems:
             raise FilterProblems(problems)
         return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    month, year = _number(month_text, 1, 12), _number(year_text, 1, 9999)
+    month, year = whole_number(month_text, 1, 12), whole_number(year_text, 1, 9999)
     if month is None:
         problems.append(("month", "Enter the month as a number from 1 to 12"))
     if year is None or len(year_text) != 4:
@@ -114,7 +109,10 @@ def _month(form: PostedForm, field: Field) -> None:
     """ "2026-11" (the return page's hidden field): a month the reports cover."""
     try:
         year_text, month_text = raw(field).split("-", 1)
-        field.data = date(int(year_text), int(month_text), 1)
+        year, month = whole_number(year_text, 1, 9999), whole_number(month_text, 1, 12)
+        if year is None or month is None:
+            raise ValueError
+        field.data = date(year, month, 1)
         if not EARLIEST <= field.data <= latest_allowed(form.context["tz"]):
             raise ValueError
     except ValueError:

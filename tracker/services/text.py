@@ -53,19 +53,6 @@ def clean_block(value: str | None, max_length: int) -> str:
     return text
 
 
-# Past every range a form asks for, and inside a 64-bit integer.
-MAX_DIGITS = 18
-
-
-def whole_number(text: str) -> int | None:
-    """ASCII digits read as a whole number; None for anything else (a sign, a space, "²", "١٢٣", "１２３"), since
-    Python's int() reads more than people type. A number of more than MAX_DIGITS digits reads as 10**MAX_DIGITS,
-    past every range, without converting thousands of digits (int() refuses more than 4,300)."""
-    if not text or not text.isascii() or not text.isdigit():
-        return None
-    return int(text) if len(text.lstrip("0")) <= MAX_DIGITS else 10**MAX_DIGITS
-
-
 def comparable(text: str | None) -> str:
     """A form of the text for spotting identical repeats: case, spacing and punctuation ignored."""
     folded = unicodedata.normalize("NFKC", text or "").casefold()

@@ -9,6 +9,7 @@ from datetime import datetime
 from wtforms import Field, HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
+from tracker import numbers
 from tracker.clock import NoSuchLocalTime, typed_time_before, utcnow
 from tracker.models import (
     PRIORITIES,
@@ -32,7 +33,6 @@ from tracker.services.concerns.news2 import (
     score,
 )
 from tracker.services.concerns.triage import Coding
-from tracker.services.text import whole_number
 from tracker.web.posted import PostedForm, hours_and_minutes, one_of, raw, typed
 
 TEXT_LIMIT = 4000
@@ -44,7 +44,7 @@ def _values(enum_cls) -> set[str]:
 
 
 def _version(form: PostedForm, field: Field) -> None:
-    version = whole_number(raw(field))
+    version = numbers.whole_number(raw(field))  # past an id's range is no version this page had
     if version is None:
         raise StopValidation("This page is out of date. Reload it and try again.")
     field.data = version
@@ -77,7 +77,7 @@ class HandOverForm(VersionedForm):
     reason = reason("Give a reason for handing it over")
 
     def to_user(self) -> int:
-        chosen = whole_number(self.to_user_id.data or "")
+        chosen = numbers.database_id(self.to_user_id.data)
         return -1 if chosen is None else chosen
 
 
@@ -116,7 +116,7 @@ def _priority(form: PostedForm, field: Field) -> None:
     if value == "":
         field.data = None
         raise StopValidation()
-    priority = whole_number(value)
+    priority = numbers.digits(value)
     if priority not in PRIORITIES:
         raise StopValidation("Choose a priority from the list")
     field.data = priority
@@ -148,7 +148,7 @@ class News2Form(PostedForm):
             problems["pregnant"] = "Say whether the patient is pregnant: NEWS2 is not valid in pregnancy"
         age = patient_age
         if age is None:
-            typed_age = whole_number(raw(self.age))
+            typed_age = numbers.digits(raw(self.age))
             if typed_age is None or not 0 <= typed_age <= 120:
                 problems["age"] = "Enter the patient's age in years: NEWS2 is not valid for under-16s"
             else:

@@ -11,10 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from tracker import numbers
 from tracker.clock import utcnow
 from tracker.models import SpokeToWard
 from tracker.services.concerns.more_details import MoreDetails
-from tracker.services.text import TextProblem, clean_block, clean_line, whole_number
+from tracker.services.text import TextProblem, clean_block, clean_line
 
 # The languages of NHS England's Martha's Rule leaflets (docs/facts.md#languages-and-accessibility), in their own words first.
 LANGUAGE_CHOICES = [
@@ -123,13 +124,12 @@ class DetailsFields:
             return
         if not all(parts):
             raise ValidationError(_l("Date of birth must include a day, month and year, or leave it empty"))
-        day, month, year = (whole_number(p) for p in parts)
+        day, month, year = (numbers.digits(p) for p in parts)
         if day is None or month is None or year is None:
             raise ValidationError(_l("Date of birth must be numbers, like 15 3 1947"))
         if len(parts[2]) != 4:
             raise ValidationError(_l("Year must include 4 numbers"))
         try:
-            day, month, year = (int(p) for p in parts)
             dob = date(year, month, day)
         except (ValueError, OverflowError):  # not a date, a day past 2**31, or more digits than Python reads (4,300)
             raise ValidationError(_l("Date of birth must be a real date")) from None

@@ -19,9 +19,9 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 from wtforms.validators import StopValidation
 
+from tracker import numbers
 from tracker.problems import FieldProblem
 from tracker.services.text import TextProblem, clean_block, clean_line
-from tracker.services.text import whole_number as read_whole_number
 from tracker.web.typed_text import refusal
 
 
@@ -103,7 +103,7 @@ def one_of(allowed: Collection[str] | Callable[[PostedForm], Collection[str]], m
 
 def whole_number(label: str, low: int, high: int) -> Callable:
     def check(form: PostedForm, field: Field) -> None:
-        number = read_whole_number(raw(field))
+        number = numbers.digits(raw(field))
         if number is None or not low <= number <= high:
             raise StopValidation(f"{label} must be a whole number from {low} to {high}")
         field.data = number
@@ -139,7 +139,7 @@ def hours_and_minutes(text: str) -> tuple[int, int] | None:
     parts = text.replace(".", ":").split(":")
     if len(parts) != 2:
         return None
-    hours, minutes = (read_whole_number(part) for part in parts)
+    hours, minutes = (numbers.digits(part) for part in parts)
     if hours is None or minutes is None or hours > 23 or minutes > 59:
         return None
     return hours, minutes

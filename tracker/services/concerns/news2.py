@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
-from tracker.services.text import whole_number
+from tracker.numbers import digits
 
 
 class Consciousness(str, enum.Enum):
@@ -225,7 +225,7 @@ def parse_observations(raw: dict[str, str], *, scale_2: bool) -> Observations:
     values: dict[str, Any] = {}  # whole numbers, and the temperature as a Decimal
     problems: dict[str, str] = {}
     for name in ("respiration_rate", "spo2", "systolic_bp", "pulse"):
-        number = whole_number((raw.get(name) or "").strip())
+        number = digits((raw.get(name) or "").strip())
         if number is None:
             problems[name] = f"{LABELS[name]} must be a whole number"
         else:

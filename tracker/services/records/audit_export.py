@@ -7,7 +7,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from sqlalchemy import Row, Select, String, and_, func, literal_column, or_, select, type_coerce
+from sqlalchemy import Row, Select, String, and_, func, literal_column, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,7 +17,7 @@ from tracker.models import (
     Concern,
     User,
 )
-from tracker.services.records.audit_log import about_site_accounts
+from tracker.services.records.audit_scope import at_site
 from tracker.services.records.exports import UTF8_BOM, AuditFilters, _csv_stream, _streamed_rows
 from tracker.services.records.spreadsheet import DANGEROUS_FIRST, neutralise, neutralise_sql
 
@@ -51,8 +51,7 @@ def _audit_conditions(filters: AuditFilters, tz: str, concern: type[Concern]) ->
     conditions = [
         AuditEvent.occurred_at >= start,
         AuditEvent.occurred_at < end,
-        or_(AuditEvent.concern_id.is_(None), concern.site_id == filters.site_id),
-        about_site_accounts(filters.site_id),
+        at_site(filters.site_id, concern),
     ]
     if filters.user_id is not None:
         conditions += [AuditEvent.actor_type == "user", AuditEvent.actor_id == filters.user_id]

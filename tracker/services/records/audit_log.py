@@ -19,15 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from tracker.clock import utcnow
 from tracker.db import read_snapshot
 from tracker.extensions import db
 from tracker.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, Concern, User
-from tracker.services.people.access_review import accounts_at_site
 from tracker.services.records.audit import ChainReport, Walk, event_hash, head_of_chain, walk
+from tracker.services.records.audit_scope import ACCOUNT_OBJECT, at_site
 
 PAGE_SIZE = 50
 INCREMENTAL_LIMIT = 100_000
@@ -60,21 +60,8 @@ class AuditRow:
     subject: str | None = None  # the staff account an event is about, by name and email
 
 
-# Events about a staff account (its creation, role, teams, ward, deactivation, password and authenticator) are
-# recorded with this object type and the account's id. A manager sees those about their own site's accounts.
-ACCOUNT_OBJECT = "user"
 # About an account, but not a change to it: left out of the "Staff accounts" filter (the action filter finds them).
 NOT_ACCOUNT_CHANGES = ("sign_in_failed",)
-
-
-def about_site_accounts(site_id: int) -> ColumnElement[bool]:
-    """Events about no staff account, or about one of the site's (services/people/access_review.py: a site's
-    accounts), so a manager never reads another site's joiners and leavers."""
-    return or_(
-        AuditEvent.object_type.is_(None),
-        AuditEvent.object_type != ACCOUNT_OBJECT,
-        AuditEvent.object_id.in_(select(User.id).where(accounts_at_site(site_id))),
-    )
 
 
 @dataclass
@@ -84,10 +71,7 @@ class AuditPage:
 
 
 def _scope(search: AuditSearch, concern: type[Concern]) -> list[ColumnElement[bool]]:
-    conditions = [
-        or_(AuditEvent.concern_id.is_(None), concern.site_id == search.site_id),
-        about_site_accounts(search.site_id),
-    ]
+    conditions = [at_site(search.site_id, concern)]
     if search.accounts_only:
         conditions += [AuditEvent.object_type == ACCOUNT_OBJECT, AuditEvent.action.not_in(NOT_ACCOUNT_CHANGES)]
     if search.concern_id is not None:
