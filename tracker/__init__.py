@@ -40,6 +40,9 @@ def create_app(config: str | type[Config] | None = None) -> Flask:
     _configure_logging(app)
     _configure_jinja(app)
     _register_extensions(app)
+    from tracker.web.converters import RowId
+
+    app.url_map.converters["int"] = RowId  # before any route is added
     _register_blueprints(app)
     _register_hooks(app)
     _register_cli(app)

@@ -36,7 +36,9 @@ def _ward_or_page(code: str) -> tuple[WardInfo | None, object]:
 def _errors(form) -> list[dict]:
     """What is wrong with the posted answer, in the family's language, field by field (nothing is saved)."""
     errors = []
-    if not form.get("bed", "").isdigit():
+    bed = form.get("bed", "")
+    # ASCII and short: isdigit() alone passes "²", which int() refuses, and 5,000 digits int() will not read.
+    if not (bed.isascii() and bed.isdigit() and len(bed) < 10):
         errors.append({"text": _("Choose the bed"), "href": "#bed"})
     name = form.get("patient_name", "").strip()
     if not name:
