@@ -100,75 +100,107 @@ def _raw_body(principal: Principal, target: Target, raw: bytes) -> bytes:
     return prefix + target.name.encode() + b"=" + raw
 
 
-def _shape(principal: Principal, route: Route, full: str, category: str, payload: str, target: Target):
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _csrf_header(principal: Principal) -> dict:
+    return {"X-CSRFToken": principal.token} if principal.token else {}
+
+
+def _invalid_utf8(principal: Principal, method: str, full: str, payload: str, target: Target):
+    kind, value = payload.split(":", 1)
+    raw = corpus.BAD_UTF8_RAW[int(value)] if kind == "raw" else value.encode()
     client = principal.client
-    method = route.main_method
-    urlencoded = "application/x-www-form-urlencoded"
-    csrf = {"X-CSRFToken": principal.token} if principal.token else {}
-    if category == "invalid_utf8":
-        kind, value = payload.split(":", 1)
-        raw = corpus.BAD_UTF8_RAW[int(value)] if kind == "raw" else value.encode()
-        if target.kind == "query" or method == "GET":
-            name = target.name if target.kind == "query" else "q"
-            query = f"{name}=" + (value if kind == "encoded" else quote(raw))
-            full += ("&" if "?" in full else "?") + query
-            if method == "GET":
-                return client.get(full)
-            return client.open(full, method=method, data=_raw_body(principal, target, b"1"), content_type=urlencoded)
-        return client.open(full, method=method, data=_raw_body(principal, target, raw), content_type=urlencoded)
-    if category == "one_mb_body":
-        big = "a" * 1_000_000
-        if payload == "form":
-            return _post_or_get(principal, "POST", full, MultiDict({target.name: big}))
-        if payload == "multipart":  # built by hand: the test client would spool it to a file it never closes
-            boundary = "battery-boundary"
-            parts = [("csrf_token", principal.token), (target.name, big)]
-            body = "".join(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-                for name, value in parts
-            )
-            return client.post(
-                full,
-                data=f"{body}--{boundary}--\r\n".encode(),
-                content_type=f"multipart/form-data; boundary={boundary}",
-            )
-        if payload == "json":
-            return client.post(full, data=json.dumps({target.name: big}), content_type="application/json", headers=csrf)
-        return client.post(full, data=_raw_body(principal, target, b"\xff" * 1_000_000), content_type=urlencoded)
-    if category == "wrong_method":
-        wrong = {"GET-on-POST": "GET", "POST-on-GET": "POST"}.get(payload, payload)
-        return client.open(full, method=wrong, data={"csrf_token": principal.token}, headers=csrf)
-    if category == "head_with_body":
-        if payload == "json":
-            return client.open(full, method="HEAD", json={target.name: "x"}, headers=csrf)
-        if payload == "raw":
-            return client.open(
-                full, method="HEAD", data=_raw_body(principal, target, b"\xff\x00"), content_type=urlencoded
-            )
-        return client.open(full, method="HEAD", data={target.name: "x{{7*7}}x", "csrf_token": principal.token})
-    if category == "duplicated_fields":
-        hostile = "<script>alert('dup')</script>"
-        times = {"twice": 2, "ten-times": 10, "hundred": 100}.get(payload, 2)
-        values = ["", hostile] if payload == "empty-then-hostile" else [hostile if i % 2 else "1" for i in range(times)]
-        fields = MultiDict([(target.name, v) for v in values])
-        if target.kind == "query" or method == "GET":
-            return client.get(full + ("&" if "?" in full else "?") + urlencode(list(fields.items(multi=True))))
-        return _post_or_get(principal, method, full, fields)
-    if category == "json_body":
-        bodies = {
-            "object": json.dumps({target.name: "<script>alert(1)</script>", "csrf_token": principal.token}),
-            "array": json.dumps([1, 2, 3]),
-            "string": json.dumps("x{{7*7}}x"),
-            "broken": '{"a": ',
-            "nested": "[" * 5000 + "]" * 5000,
-            "number": "1e999",
-            "null": "null",
-            "huge": json.dumps({target.name: "9" * 5000}),
-        }
-        return client.open(full, method=method, data=bodies[payload], content_type="application/json", headers=csrf)
-    if category == "submission_id":  # a whole form (tests/battery/submissions.py)
-        return client.post(full, data={**payload, "csrf_token": principal.token})
-    raise AssertionError(f"no shape for {category}")
+    if target.kind == "query" or method == "GET":
+        name = target.name if target.kind == "query" else "q"
+        full += ("&" if "?" in full else "?") + f"{name}=" + (value if kind == "encoded" else quote(raw))
+        if method == "GET":
+            return client.get(full)
+        return client.open(full, method=method, data=_raw_body(principal, target, b"1"), content_type=URLENCODED)
+    return client.open(full, method=method, data=_raw_body(principal, target, raw), content_type=URLENCODED)
+
+
+def _one_mb(principal: Principal, method: str, full: str, payload: str, target: Target):
+    big = "a" * 1_000_000
+    client = principal.client
+    if payload == "form":
+        return _post_or_get(principal, "POST", full, MultiDict({target.name: big}))
+    if payload == "multipart":  # built by hand: the test client would spool it to a file it never closes
+        boundary = "battery-boundary"
+        parts = [("csrf_token", principal.token), (target.name, big)]
+        body = "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in parts
+        )
+        return client.post(
+            full, data=f"{body}--{boundary}--\r\n".encode(), content_type=f"multipart/form-data; boundary={boundary}"
+        )
+    if payload == "json":
+        body = json.dumps({target.name: big})
+        return client.post(full, data=body, content_type="application/json", headers=_csrf_header(principal))
+    return client.post(full, data=_raw_body(principal, target, b"\xff" * 1_000_000), content_type=URLENCODED)
+
+
+def _wrong_method(principal: Principal, method: str, full: str, payload: str, target: Target):
+    wrong = {"GET-on-POST": "GET", "POST-on-GET": "POST"}.get(payload, payload)
+    return principal.client.open(
+        full, method=wrong, data={"csrf_token": principal.token}, headers=_csrf_header(principal)
+    )
+
+
+def _head_with_body(principal: Principal, method: str, full: str, payload: str, target: Target):
+    client = principal.client
+    if payload == "json":
+        return client.open(full, method="HEAD", json={target.name: "x"}, headers=_csrf_header(principal))
+    if payload == "raw":
+        body = _raw_body(principal, target, b"\xff\x00")
+        return client.open(full, method="HEAD", data=body, content_type=URLENCODED)
+    return client.open(full, method="HEAD", data={target.name: "x{{7*7}}x", "csrf_token": principal.token})
+
+
+def _duplicated(principal: Principal, method: str, full: str, payload: str, target: Target):
+    hostile = "<script>alert('dup')</script>"
+    times = {"twice": 2, "ten-times": 10, "hundred": 100}.get(payload, 2)
+    values = ["", hostile] if payload == "empty-then-hostile" else [hostile if i % 2 else "1" for i in range(times)]
+    fields = MultiDict([(target.name, v) for v in values])
+    if target.kind == "query" or method == "GET":
+        return principal.client.get(full + ("&" if "?" in full else "?") + urlencode(list(fields.items(multi=True))))
+    return _post_or_get(principal, method, full, fields)
+
+
+def _json_body(principal: Principal, method: str, full: str, payload: str, target: Target):
+    bodies = {
+        "object": json.dumps({target.name: "<script>alert(1)</script>", "csrf_token": principal.token}),
+        "array": json.dumps([1, 2, 3]),
+        "string": json.dumps("x{{7*7}}x"),
+        "broken": '{"a": ',
+        "nested": "[" * 5000 + "]" * 5000,
+        "number": "1e999",
+        "null": "null",
+        "huge": json.dumps({target.name: "9" * 5000}),
+    }
+    return principal.client.open(
+        full, method=method, data=bodies[payload], content_type="application/json", headers=_csrf_header(principal)
+    )
+
+
+def _whole_form(principal: Principal, method: str, full: str, payload, target: Target):
+    """A whole, valid form with its submission id changed (tests/battery/submissions.py)."""
+    return principal.client.post(full, data={**payload, "csrf_token": principal.token})
+
+
+SHAPERS = {
+    "invalid_utf8": _invalid_utf8,
+    "one_mb_body": _one_mb,
+    "wrong_method": _wrong_method,
+    "head_with_body": _head_with_body,
+    "duplicated_fields": _duplicated,
+    "json_body": _json_body,
+    "submission_id": _whole_form,
+}
+
+
+def _shape(principal: Principal, route: Route, full: str, category: str, payload, target: Target):
+    return SHAPERS[category](principal, route.main_method, full, payload, target)
 
 
 def judge(response) -> str | None:

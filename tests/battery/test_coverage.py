@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.battery import corpus
 from tests.battery.discover import DECLARED_QUERY
 from tests.battery.principals import reaching
-from tests.battery.requests import targets
+from tests.battery.requests import SHAPERS, targets
 from tests.battery.test_battery import ENDPOINTS, chosen_targets, routes
 
 TRACKER = Path(__file__).resolve().parents[2] / "tracker"
@@ -101,3 +101,4 @@ def test_every_query_parameter_read_anywhere_is_a_target(app):
 
 def test_every_category_is_sent():
     assert set(corpus.CATEGORIES) == set(corpus.FIELD_VALUES) | set(corpus.SHAPES)
+    assert set(corpus.SHAPES) == set(SHAPERS), "each request shape needs its builder (tests/battery/requests.py)"
