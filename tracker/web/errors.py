@@ -26,6 +26,7 @@ MESSAGES = {
     405: (_l("Something went wrong with that request"), _l("Go back and try again.")),
     410: (_l("This page is no longer used"), _l("Go back to the start.")),
     413: (_l("What you sent was too long"), _l("Go back, make your answers shorter and try again.")),
+    415: (_l("Something went wrong with that request"), _l("Go back and try again.")),
     429: (_l("Too many requests"), _l("Wait a minute and try again.")),
     500: (_l("Sorry, there is a problem with this service"), _l("Try again later.")),
     503: (_l("Sorry, the service is not working right now"), _l("Try again in a few minutes.")),

@@ -40,6 +40,10 @@ def register(app: Flask) -> None:
         # until it has checked its input (db.deferred_write: the family's form, passwords, webhooks).
         view = app.view_functions.get(request.endpoint or "")
         set_write_intent(request.method not in SAFE_METHODS and not defers_write(view))
+        # Every form is posted urlencoded or multipart. Flask-WTF would read a JSON body as a form's data, and one
+        # that is not a single object (an array, a number, nesting thousands deep) raised a 500.
+        if request.method not in SAFE_METHODS and request.is_json:
+            abort(415)
         # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
         if (
             request.mimetype == "application/x-www-form-urlencoded"
