@@ -91,3 +91,15 @@ def test_a_moment_that_cannot_be_read_gets_a_plain_message(client, login_as, his
 def test_people_without_the_set_up_cannot_see_the_history(client, login_as, trust):
     login_as("outreach")
     assert client.get("/admin/settings/history").status_code == 403
+
+
+def test_a_trust_words_label_is_the_same_on_the_check_page_and_in_the_history():
+    from tracker.admin.settings_groups import words_label
+
+    names = {3: "Critical Care Outreach"}
+    assert words_label("emergency_instruction", names) == "Emergency instruction"
+    assert words_label("privacy_contact", names) == "Privacy contact"
+    assert words_label("team_name:3", names) == "Team name: Critical Care Outreach"
+    assert words_label("team_name:4", names) == "A team's name"  # removed since
+    assert words_label("team_name:²", names) == "A team's name"
+    assert words_label("team_name:" + "9" * 5000, names) == "A team's name"

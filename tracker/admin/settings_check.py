@@ -15,9 +15,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from tracker.admin import bp
-from tracker.admin.settings_groups import BY_KEY, in_words, label_of
+from tracker.admin.settings import team_names
+from tracker.admin.settings_groups import BY_KEY, in_words, label_of, words_label
 from tracker.extensions import db
-from tracker.models import Team
 from tracker.problems import Problem
 from tracker.services.languages import DEFAULT, by_code
 from tracker.services.records import audit
@@ -143,9 +143,10 @@ def _changes(group: str, values: dict[str, Any]) -> list[dict[str, Any]]:
     language, or English)."""
     if group.startswith(WORDS):
         now = trust_words.words_for(group.removeprefix(WORDS))
+        names = team_names()
         return [
             {
-                "label": _words_label(key),
+                "label": words_label(key, names),
                 "now": now.get(key) or NONE,
                 "then": text or NONE,
                 "now_translated": bool(now.get(key)),
@@ -160,16 +161,6 @@ def _changes(group: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         for name, value in values.items()
         if getattr(settings, name) != value
     ]
-
-
-def _words_label(key: str) -> str:
-    if key == trust_words.EMERGENCY_INSTRUCTION:
-        return "Emergency instruction"
-    if key == trust_words.PRIVACY_CONTACT:
-        return "Privacy contact"
-    team_id = key.removeprefix(trust_words.TEAM_NAME)
-    team = db.session.get(Team, int(team_id)) if team_id.isdigit() else None
-    return f"Team name: {team.name}" if team else "A team's name"
 
 
 def _what_it_does(group: str, values: dict[str, Any]) -> dict[str, Any]:

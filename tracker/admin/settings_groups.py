@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracker import numbers
 from tracker.services.languages import by_code
 from tracker.services.phone import display_phone
 from tracker.services.reports.working_hours import REGION_NAMES
+from tracker.services.setup import trust_words
 
 
 @dataclass(frozen=True)
@@ -171,3 +173,15 @@ def error_links(form: str, problems: Mapping[str, str]) -> list[dict[str, str]]:
         {"text": message, "href": f"#{form}-{name}{'-1' if name in RADIOS else ''}"}
         for name, message in problems.items()
     ]
+
+
+def words_label(key: str, team_names: Mapping[int, str]) -> str:
+    """The label of one of the trust's own words (its key as trust_words stores it), for the check page and the
+    history alike; a team since removed is "A team's name"."""
+    if key == trust_words.EMERGENCY_INSTRUCTION:
+        return "Emergency instruction"
+    if key == trust_words.PRIVACY_CONTACT:
+        return "Privacy contact"
+    team_id = numbers.database_id(key.removeprefix(trust_words.TEAM_NAME))
+    name = team_names.get(team_id) if team_id is not None else None
+    return f"Team name: {name}" if name else "A team's name"

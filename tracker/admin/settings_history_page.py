@@ -15,13 +15,13 @@ from wtforms import StringField
 from tracker.admin import bp
 from tracker.admin.settings import team_names
 from tracker.admin.settings_check import drawn
-from tracker.admin.settings_groups import GROUPS, error_links, label_of, summary
+from tracker.admin.settings_groups import GROUPS, error_links, label_of, summary, words_label
 from tracker.clock import local, utcnow
 from tracker.extensions import db
 from tracker.models import SettingsVersion, User
 from tracker.services.languages import DEFAULT, by_code, parse_enabled
 from tracker.services.scope import Permission
-from tracker.services.setup import settings_history, trust_words
+from tracker.services.setup import settings_history
 from tracker.services.setup.settings import current_settings
 from tracker.web import contact as contact_words
 from tracker.web.authorisation import requires
@@ -113,25 +113,13 @@ def _shown(version: SettingsVersion) -> dict[str, Any]:
             if code != DEFAULT and by_code(code)
         ],
         "words": [
-            (by_code(code), _words_rows(kept, names)) for code, kept in sorted(words.items()) if by_code(code) and kept
+            (by_code(code), [(words_label(key, names), text) for key, text in kept.items()])
+            for code, kept in sorted(words.items())
+            if by_code(code) and kept
         ],
         "banner": drawn(contact_words.preview(settings), DEFAULT) if values.get("emergency_instruction") else None,
         "who": settings_history.who_words(version.actor_type, _name(version.actor_id)),
     }
-
-
-def _words_rows(kept: dict[str, str], names: dict[int, str]) -> list[tuple[str, str]]:
-    rows = []
-    for key, text in kept.items():
-        if key == trust_words.EMERGENCY_INSTRUCTION:
-            label = "Emergency instruction"
-        elif key == trust_words.PRIVACY_CONTACT:
-            label = "Privacy contact"
-        else:
-            team_id = key.removeprefix(trust_words.TEAM_NAME)
-            label = f"Team name: {names.get(int(team_id), 'a team') if team_id.isdigit() else key}"
-        rows.append((label, text))
-    return rows
 
 
 def _name(user_id: int | None) -> str | None:

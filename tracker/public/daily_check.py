@@ -8,6 +8,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from tracker import numbers
 from tracker.extensions import db
 from tracker.models import AnsweredBy, CheckChannel, DailyCheckAnswer
 from tracker.public import bp
@@ -36,9 +37,7 @@ def _ward_or_page(code: str) -> tuple[WardInfo | None, object]:
 def _errors(form) -> list[dict]:
     """What is wrong with the posted answer, in the family's language, field by field (nothing is saved)."""
     errors = []
-    bed = form.get("bed", "")
-    # A bed's id as we offered it: ASCII digits that fit the database's integer (int() reads "١" and fails on "²").
-    if not (bed.isascii() and bed.isdigit() and len(bed) <= 9):
+    if numbers.database_id(form.get("bed")) is None:
         errors.append({"text": _("Choose the bed"), "href": "#bed"})
     name = form.get("patient_name", "").strip()
     if not name:
@@ -97,7 +96,8 @@ def daily_check(code: str):
         return _page(ward, kiosk)
     form = request.form
     errors = _errors(form)
-    bed = self_answers.public_bed(ward.id, int(form["bed"])) if not errors else None
+    bed_id = numbers.database_id(form.get("bed"))
+    bed = self_answers.public_bed(ward.id, bed_id) if bed_id is not None and not errors else None
     if not errors and bed is None:
         errors.append({"text": _("Choose the bed from the list"), "href": "#bed"})
     if errors or bed is None:
