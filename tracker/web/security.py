@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, abort, g, request
+from flask import Flask, g, request
 
 from tracker.db import defers_write, set_write_intent
 from tracker.services.setup.settings import start_pinning, stop_pinning
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from tracker.web.request_checks import SAFE_METHODS
 
 
 def csp(nonce: str) -> str:
@@ -40,17 +39,6 @@ def register(app: Flask) -> None:
         # until it has checked its input (db.deferred_write: the family's form, passwords, webhooks).
         view = app.view_functions.get(request.endpoint or "")
         set_write_intent(request.method not in SAFE_METHODS and not defers_write(view))
-        # Every form is posted urlencoded or multipart. Flask-WTF would read a JSON body as a form's data, and one
-        # that is not a single object (an array, a number, nesting thousands deep) raised a 500.
-        if request.method not in SAFE_METHODS and request.is_json:
-            abort(415)
-        # Werkzeug limits the parts of multipart bodies only; hold urlencoded bodies to the same.
-        if (
-            request.mimetype == "application/x-www-form-urlencoded"
-            and request.method not in SAFE_METHODS
-            and sum(1 for _ in request.form.items(multi=True)) > app.config["MAX_FORM_PARTS"]
-        ):
-            abort(413)
 
     @app.teardown_request
     def end_request(_exc):
