@@ -142,3 +142,5 @@ def test_icons_appear_only_with_drawable_limits_and_assurance_only_with_a_direct
     assert (chart.variation is None) == bool(chart.variation_reason)
     assert (chart.assurance is not None) == (latest.drawable and direction is not Direction.NONE and target is not None)
     assert (chart.assurance is None) == bool(chart.assurance_reason)
+    for segment in chart.segments:
+        assert all(point.judged == segment.drawable for point in chart.points[segment.start : segment.end])

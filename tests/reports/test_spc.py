@@ -188,6 +188,19 @@ def test_no_limits_before_12_points_and_the_chart_says_why():
     assert xmr_chart(A).segments[0].drawable
 
 
+def test_points_are_judged_only_where_the_limits_are_drawable():
+    chart = xmr_chart([*A, 30, 31, 32, 33, 34, 35, 36], changes=[12])
+    assert [point.judged for point in chart.points] == [True] * 12 + [False] * 7
+    assert Rule.TREND in chart.points[-1].rules  # worked out, but not to be coloured
+    assert all(point.judged for point in xmr_chart([*A, 30]).points)
+    assert not any(point.judged for point in xmr_chart(A[:11]).points)
+
+
+def test_the_variation_icon_reads_the_latest_month_with_a_figure():
+    chart = xmr_chart([*A, 30, None], direction=Direction.LOWER_IS_BETTER)
+    assert chart.variation.words == "Special cause concern, high"
+
+
 def test_two_points_are_enough_for_the_arithmetic_and_fewer_are_refused():
     chart = xmr_chart([3, 5])
     assert (chart.segments[0].mean, chart.segments[0].limits.mean_moving_range) == (4, 2)
@@ -242,6 +255,8 @@ def test_figures_that_are_not_numbers_are_refused():
         xmr_chart([1.0, float("nan")])
     with pytest.raises(TypeError):
         xmr_chart([1, "2"])  # type: ignore[list-item]
+    with pytest.raises(Problem, match="not a number"):
+        xmr_chart([Decimal(1), Decimal("sNaN")])
     with pytest.raises(TypeError):
         xmr_chart([True, False])
 
@@ -302,6 +317,12 @@ def test_a_fixed_baseline_sets_the_limits_for_the_whole_segment():
     assert xmr_chart(A, baseline_points=6).segments[0].reason == (
         "The baseline is set to 6 months; limits need at least 12."
     )
+    with pytest.raises(Problem, match="within the series of 18 points"):
+        xmr_chart(series, fixed_baselines=[Period(10, 19)])
+    with pytest.raises(Problem, match="within the series of 18 points"):
+        xmr_chart(series, fixed_baselines=[Period(10, 4)])
+    with pytest.raises(Problem, match="Only one fixed baseline"):
+        xmr_chart(series, fixed_baselines=[Period(0, 4), Period(4, 16)])
     with pytest.raises(Problem, match="cannot span a recorded change"):
         xmr_chart(series, fixed_baselines=[Period(4, 16)], changes=[10])
 

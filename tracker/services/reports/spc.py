@@ -98,7 +98,9 @@ class Segment:
 @dataclass(frozen=True)
 class Point:
     """One month: its value (None when missing), its moving range from the month before (None at the start
-    of a segment or beside a missing month), the rules whose patterns include it, and what it shows."""
+    of a segment or beside a missing month), the rules whose patterns include it, and what it shows.
+    `judged` is False in a segment whose limits are not drawable: its rules are worked out (the arithmetic
+    runs from 2 points) but rest on limits too unstable to show, so a chart colours no such point."""
 
     index: int
     value: Fraction | None
@@ -106,6 +108,7 @@ class Point:
     rules: tuple[Rule, ...]
     side: Side | None
     kind: Kind
+    judged: bool
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,9 @@ def exact(value: Number) -> Fraction:
     binary fraction nearest it), so figures computed elsewhere compare as a person reading them would."""
     if isinstance(value, bool) or not isinstance(value, int | Fraction | Decimal | float):
         raise TypeError(f"not a number: {value!r}")
-    if isinstance(value, float | Decimal) and not math.isfinite(value):
+    if (isinstance(value, Decimal) and not value.is_finite()) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise Problem(f"A figure in the series is {value}, which is not a number that can be charted.")
     return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
 
@@ -211,7 +216,9 @@ def xmr_chart(
         raise Problem(f"A baseline needs at least 2 points; it is set to {baseline_points}.")
     bounds = [(start, end) for start, end in _segment_bounds(len(figures), changes)]
     segments = tuple(
-        _segment(figures, start, end, _fixed(fixed_baselines, start, end), baseline_points, floor, ceiling)
+        _segment(
+            figures, start, end, _fixed(fixed_baselines, start, end, len(figures)), baseline_points, floor, ceiling
+        )
         for start, end in bounds
     )
     patterns: list[Pattern] = []
@@ -259,12 +266,12 @@ def _segment_bounds(length: int, changes: Sequence[int]) -> list[tuple[int, int]
     return list(zip(starts, [*starts[1:], length], strict=True))
 
 
-def _fixed(periods: Sequence[Period], start: int, end: int) -> Period | None:
+def _fixed(periods: Sequence[Period], start: int, end: int, length: int) -> Period | None:
     """The fixed baseline inside a segment, if any; one that straddles a change is refused."""
     inside = []
     for period in periods:
-        if period.start >= period.end:
-            raise Problem("A fixed baseline must end after it starts.")
+        if not 0 <= period.start < period.end <= length:
+            raise Problem(f"A fixed baseline must start and end within the series of {length} points, in that order.")
         if start <= period.start < end or start < period.end <= end:
             if period.start < start or period.end > end:
                 raise Problem("A fixed baseline cannot span a recorded change: the process changed within it.")
@@ -338,10 +345,12 @@ def _points(
                 rules[i].add(pattern.rule)
                 sides[i].add(pattern.side)
     ranges: list[Fraction | None] = []
+    judged: list[bool] = []
     for segment in segments:
         ranges += moving_ranges(figures[segment.start : segment.end])
+        judged += [segment.drawable] * (segment.end - segment.start)
     return tuple(
-        Point(i, figures[i], ranges[i], tuple(sorted(rules[i])), *_classify(sides[i], direction))
+        Point(i, figures[i], ranges[i], tuple(sorted(rules[i])), *_classify(sides[i], direction), judged[i])
         for i in range(len(figures))
     )
 
