@@ -105,6 +105,10 @@ class Config:
     # SQLite waits this long for the write lock instead of failing with "database is locked".
     SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
 
+    # The file holding the key that signs exact monthly reports (services/reports/report_signing.py); none: no
+    # signed copies. Outside the database, so a database backup never carries it.
+    REPORT_SIGNING_KEY_FILE = env("REPORT_SIGNING_KEY_FILE")
+
     # Where links in clinician alerts point, and (later) what Twilio signs.
     PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     TRUSTED_HOSTS = env_list("TRUSTED_HOSTS") or None

@@ -11,5 +11,12 @@ ROWS: dict = {
     "reports.dashboard": ("GET", "/reports/", {**MANAGER_ONLY, "manager": 200}),
     "reports.monthly_return": ("GET", "/reports/return", {**MANAGER_ONLY, "manager": 200}),
     "reports.monthly_return_csv": ("GET", "/reports/return.csv", {**MANAGER_ONLY, "manager": 200}),
+    # A .json address answers 401 (not the sign-in page) to anyone not signed in, as every JSON address does.
+    "reports.standard_report_json": (
+        "GET",
+        "/reports/standard.json",
+        {**MANAGER_ONLY, "anonymous": 401, "manager": 200},
+    ),
+    "reports.standard_report_csv": ("GET", "/reports/standard.csv", {**MANAGER_ONLY, "manager": 200}),
     "reports.record_implementation": ("POST", "/reports/return/implementation", {**MANAGER_ONLY, "manager": 400}),
 }

@@ -29,6 +29,8 @@ DECLARED_QUERY: dict[str, tuple] = {
     "reports.dashboard": tuple(report_filters.DASHBOARD_KEYS),
     "reports.monthly_return": ("month", "year"),
     "reports.monthly_return_csv": ("month", "year"),
+    "reports.standard_report_json": ("month", "year"),
+    "reports.standard_report_csv": ("month", "year"),
     "records.exports_page": records_routes.CARRIED,
     "records.audit_page": (records_forms.AuditSearchForm, "before", *records_routes.CARRIED),
     "admin.settings_history_page": ("version", "day", "at"),

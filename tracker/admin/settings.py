@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from tracker.services.languages import CODES, DEFAULT, by_code, parse_enabled
 from tracker.services.phone import display_phone
 from tracker.services.records import audit
 from tracker.services.records.retention import MINIMUMS
+from tracker.services.reports import report_signing
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.scope import Permission
 from tracker.services.setup import settings_changes, settings_history
@@ -67,6 +68,15 @@ def shown_values(values: dict[str, Any]) -> dict[str, str]:
     return boxes
 
 
+def report_key() -> dict[str, str]:
+    """The public half of the key that signs exact monthly reports, for their recipients; or why there is none."""
+    try:
+        key = report_signing.load_private_key(current_app.config.get("REPORT_SIGNING_KEY_FILE")).public_key()
+    except report_signing.SigningProblem as problem:
+        return {"problem": str(problem)}
+    return {"pem": report_signing.public_pem(key), "fingerprint": report_signing.fingerprint(key)}
+
+
 @bp.get("/settings")
 @requires(Permission.SEE_SETUP)
 def settings_page(group: str | None = None, problems: dict[str, str] | None = None, status: int = 200):
@@ -94,6 +104,7 @@ def settings_page(group: str | None = None, problems: dict[str, str] | None = No
         linked_calls=list(LINKED_CALLS.items()),
         minimums=MINIMUMS,
         team_options=[(team.code, team.name) for team in teams() if team.active],
+        report_key=report_key(),
     ), status
 
 

@@ -6,6 +6,7 @@ from tracker.cli import (  # noqa: F401  (registers the commands)
     hospital,
     processes,
     records,
+    reports,
     sign_on,
     translations,
     trust,

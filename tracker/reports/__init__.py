@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from tracker.reports import routes  # noqa: E402,F401  (registers the views)
+from tracker.reports import routes, standard  # noqa: E402,F401  (registers the views)
