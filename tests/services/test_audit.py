@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from tests.conftest import ON_POSTGRES
 from tracker.db import write_intent
@@ -32,6 +32,51 @@ def test_each_event_links_to_the_one_before(ctx):
     assert second.prev_hash == first.hash
     head = db.session.get(AuditChainHead, 1)
     assert (head.last_event_id, head.last_hash) == (2, second.hash)
+    assert audit.verify_chain().ok
+
+
+def _head_updates(run) -> int:
+    """How many UPDATEs of the chain head `run()` sends."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return sum(1 for statement in seen if statement.lstrip().upper().startswith("UPDATE AUDIT_CHAIN_HEAD"))
+
+
+def test_the_chain_head_is_written_once_as_the_transaction_commits(ctx):
+    def three_appends_and_commit():
+        for action in ("first", "second", "third"):
+            audit.record(action, audit.Actor.system())
+        db.session.commit()
+
+    assert _head_updates(three_appends_and_commit) == 1
+    head = db.session.get(AuditChainHead, 1, populate_existing=True)
+    last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (head.last_event_id, head.last_hash) == (last.id, last.hash) == (3, last.hash)
+    assert _head_updates(db.session.commit) == 0  # a transaction that appended nothing writes no head
+    assert audit.verify_chain().ok
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["first-append-in-the-savepoint", "appended-before-it"])
+def test_a_savepoint_rolled_back_takes_its_events_and_its_head_with_it(ctx, before):
+    if before:
+        audit.record("before", audit.Actor.system())
+    savepoint = db.session.begin_nested()
+    audit.record("undone", audit.Actor.system())
+    savepoint.rollback()
+    after = audit.record("after", audit.Actor.system())
+    db.session.commit()
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == (["before", "after"] if before else ["after"])
+    head = db.session.get(AuditChainHead, 1, populate_existing=True)
+    assert (head.last_event_id, head.last_hash) == (after.id, after.hash)
     assert audit.verify_chain().ok
 
 

@@ -15,8 +15,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -124,7 +126,6 @@ class NewConcern:
 
 
 _CONCERNS = Concern.__table__
-_INSERT_CONCERN = insert(_CONCERNS).returning(_CONCERNS.c.id)
 _BY_SUBMISSION = select(_CONCERNS.c.id).where(_CONCERNS.c.submission_id == bindparam("submission_id"))
 _OPEN_REPEAT = (
     select(_CONCERNS.c.id)
@@ -157,7 +158,7 @@ def raise_concern(intake: Intake, source: Source, actor: audit.Actor) -> Outcome
     if existing is not None:
         return Outcome.of(existing, family_text_of(existing), "resubmitted")
 
-    ward = ward_by_id(intake.ward_id)
+    ward = ward_by_id(intake.ward_id, beds=False)
     if ward is None or ward.is_retired:
         raise WardUnavailable(intake.ward_id)
     settings = current_settings()
@@ -209,21 +210,31 @@ REFERENCE_TRIES = 3
 
 
 def _insert_concern(values: dict[str, Any]) -> int | None:
-    """Insert the new concern's row; its id, or None if the same submission is already saved. A new
-    reference that clashes with an old one (about one in a billion) fails the unique index: another is
-    tried, inside a savepoint so the rest of the transaction stands."""
+    """Insert the new concern's row; its id, or None if the same submission is already saved. The insert
+    does nothing on a clash with a unique column (no savepoint, no error to recover from: two statements fewer
+    on every submission): then either this submission is saved already, or the new reference clashed with an
+    old one (about one in a billion) and another is tried."""
+    connection = db.session.connection()
+    statement = _INSERT_NEW_CONCERN[connection.dialect.name]
     for attempt in range(1, REFERENCE_TRIES + 1):
-        try:
-            with db.session.begin_nested():
-                return db.session.connection().execute(_INSERT_CONCERN, values).scalar_one()
-        except IntegrityError:
-            if find_by_submission(values["submission_id"]) is not None:
-                return None
-            if attempt == REFERENCE_TRIES:
-                raise
-            log.warning("reference clash for ward %s (attempt %s)", values["ward_id"], attempt)
-            values["reference"] = new_reference()
-    raise AssertionError("unreachable: the last attempt returns or raises")
+        concern_id = connection.execute(statement, values).scalar()
+        if concern_id is not None:
+            return int(concern_id)
+        if find_by_submission(values["submission_id"]) is not None:
+            return None
+        log.warning("reference clash for ward %s (attempt %s)", values["ward_id"], attempt)
+        values["reference"] = new_reference()
+    raise ReferenceClash(f"{REFERENCE_TRIES} new references in a row were taken")
+
+
+class ReferenceClash(SQLAlchemyError):
+    """Every reference tried was taken: the form is shown again to send once more (never expected)."""
+
+
+_INSERT_NEW_CONCERN = {
+    "sqlite": sqlite_insert(_CONCERNS).on_conflict_do_nothing().returning(_CONCERNS.c.id),
+    "postgresql": postgresql_insert(_CONCERNS).on_conflict_do_nothing().returning(_CONCERNS.c.id),
+}
 
 
 def _concern_values(

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -152,8 +153,7 @@ def insert_messages(rows: list[MessageRow], actor: audit.Actor) -> list[int]:
     result = connection.execute(_INSERT_MESSAGES, rows)
     ids = [row[0] for row in result]
     if connection.dialect.name == "postgresql":
-        # Delivered at commit: wakes a waiting worker at once (tracker.worker.Listener).
-        connection.exec_driver_sql("SELECT pg_notify('tracker_outbox', '')")
+        db.session().info[_NOTIFY_KEY] = True  # one NOTIFY as the transaction commits (_notify_worker)
     audit.record_many(
         [
             audit.Entry(
@@ -176,6 +176,24 @@ def insert_messages(rows: list[MessageRow], actor: audit.Actor) -> list[int]:
 
 
 _INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+_NOTIFY_KEY = "tracker_outbox_notify"
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_worker(session: Session) -> None:
+    """One NOTIFY per transaction that queued messages, however many inserts it made: PostgreSQL delivers it at
+    commit, and it wakes a waiting worker at once (tracker.worker.Listener). A savepoint's release sends nothing:
+    the outermost commit does."""
+    if session.in_nested_transaction() or not session.info.get(_NOTIFY_KEY):
+        return
+    session.connection().exec_driver_sql("SELECT pg_notify('tracker_outbox', '')")
+    session.info.pop(_NOTIFY_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_notify(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # a rolled-back transaction queued nothing: nothing to announce
+        session.info.pop(_NOTIFY_KEY, None)
 
 
 def cancel_waiting_family_texts(reason: str, *, concern_id: int | None = None, number: str | None = None) -> int:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tracker.clock import local
 from tracker.extensions import db
@@ -21,6 +21,7 @@ from tracker.models import (
     Audience,
     Concern,
     EscalationPolicy,
+    EscalationStep,
     MessageChannel,
     RecipientKind,
     Tier,
@@ -61,14 +62,16 @@ def plan_for(team: PagedTeam, review_target_minutes: int) -> dict[str, Any]:
 
     A team with no policy yet is paged on its duty phone every few minutes until someone claims
     the call (what trusts do today, without the risk of nobody noticing)."""
-    policy = db.session.scalar(select(EscalationPolicy).where(EscalationPolicy.team_id == team.id))
-    if policy is None:
+    rows = db.session.execute(_POLICY_AND_STEPS, {"team_id": team.id}).all()
+    if not rows:
         return _duty_phone_plan(team, review_target_minutes)
+    policy = rows[0]
     return {
         "version": PLAN_VERSION,
         "steps": [
-            {"tiers": list(step.tiers), "channel": step.channel.value, "wait": step.wait_minutes}
-            for step in policy.steps
+            {"tiers": list(row.tiers), "channel": row.channel.value, "wait": row.wait_minutes}
+            for row in rows
+            if row.position is not None
         ],
         "repeat_times": policy.repeat_times,
         "fallback": {
@@ -84,6 +87,30 @@ def plan_for(team: PagedTeam, review_target_minutes: int) -> dict[str, Any]:
         "review_target_minutes": review_target_minutes,
         "policy_id": policy.id,
     }
+
+
+# The policy and its steps in order, in one query of plain rows (a policy with no steps: one row, no step).
+_POLICY_AND_STEPS = (
+    select(
+        EscalationPolicy.id,
+        EscalationPolicy.repeat_times,
+        EscalationPolicy.fallback_name,
+        EscalationPolicy.fallback_number,
+        EscalationPolicy.fallback_channel,
+        EscalationPolicy.fallback_wait_minutes,
+        EscalationPolicy.ack_pause_minutes,
+        EscalationPolicy.ack_ceiling_minutes,
+        EscalationPolicy.alert_accept_seconds,
+        EscalationPolicy.review_reminder_minutes,
+        EscalationStep.position,
+        EscalationStep.tiers,
+        EscalationStep.channel,
+        EscalationStep.wait_minutes,
+    )
+    .outerjoin(EscalationStep, EscalationStep.policy_id == EscalationPolicy.id)
+    .where(EscalationPolicy.team_id == bindparam("team_id"))
+    .order_by(EscalationStep.position, EscalationStep.id)
+)
 
 
 def _duty_phone_plan(team: PagedTeam, review_target_minutes: int) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
@@ -52,12 +53,23 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(current_settings().timezone)
 
 
-def _anchor(pattern: RotaPattern) -> datetime:
+def _anchor(pattern: PatternShape) -> datetime:
     hours, minutes = (int(part) for part in pattern.start_local.split(":"))
     return datetime.combine(pattern.anchor_date, time(hours, minutes))  # naive local wall time
 
 
-def pattern_slot(pattern: RotaPattern, at: datetime) -> Slot | None:
+class PatternShape(Protocol):
+    """What working out a pattern's shift reads: a RotaPattern, or a row of these columns (`_PATTERNS_NOW`)."""
+
+    active: bool
+    people: list[int]
+    tier: Tier
+    start_local: str
+    shift_hours: int
+    anchor_date: date
+
+
+def pattern_slot(pattern: PatternShape, at: datetime) -> Slot | None:
     """The pattern's shift at `at`. Shift boundaries are local wall-clock times, so a shift from
     08:00 starts at 08:00 whatever the season (a night across a clock change is an hour
     shorter or longer)."""
@@ -117,15 +129,10 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
     at = at or utcnow()
     people: dict[Tier, list[int]] = {tier: [] for tier in TIER_ORDER}
     overrides: dict[Tier, list[int]] = {tier: [] for tier in TIER_ORDER}
-    for shift in db.session.scalars(
-        select(Shift).where(
-            Shift.team_id == team_id, Shift.cancelled_at.is_(None), Shift.starts_at <= at, Shift.ends_at > at
-        )
-    ):
+    # Plain rows of the columns needed, not ORM objects: this runs in every concern's transaction.
+    for shift in db.session.execute(_SHIFTS_NOW, {"team_id": team_id, "at": at}):
         (overrides if shift.kind is ShiftKind.OVERRIDE else people)[shift.tier].append(shift.user_id)
-    for pattern in db.session.scalars(
-        select(RotaPattern).where(RotaPattern.team_id == team_id, RotaPattern.active.is_(True))
-    ):
+    for pattern in db.session.execute(_PATTERNS_NOW, {"team_id": team_id}):
         if overrides[pattern.tier]:
             continue
         slot = pattern_slot(pattern, at)
@@ -135,7 +142,8 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
         people[tier] = overrides[tier] + people[tier]
     ids = {user_id for ids in people.values() for user_id in ids}
     users = _members_among(team_id, ids)
-    stopped = opted_out({number for user in users.values() if (number := usable_mobile(user.mobile))})
+    mobiles = {user_id: usable_mobile(user.mobile) for user_id, user in users.items()}
+    stopped = opted_out({number for number in mobiles.values() if number})
     result: dict[Tier, list[OnCall]] = {}
     for tier in TIER_ORDER:
         seen: list[OnCall] = []
@@ -143,23 +151,62 @@ def on_call(team_id: int, at: datetime | None = None) -> dict[Tier, list[OnCall]
             user = users.get(user_id)
             if user is None or user_id in [p.user_id for p in seen]:  # left, or no longer in the team
                 continue
-            mobile = usable_mobile(user.mobile)
+            mobile = mobiles[user_id]
             seen.append(OnCall(user.id, user.display_name, None if mobile in stopped else mobile, tier))
         result[tier] = seen
     return result
 
 
-def _members_among(team_id: int, user_ids: set[int]) -> dict[int, User]:
+_SHIFTS_NOW = select(Shift.tier, Shift.user_id, Shift.kind).where(
+    Shift.team_id == bindparam("team_id"),
+    Shift.cancelled_at.is_(None),
+    Shift.starts_at <= bindparam("at"),
+    Shift.ends_at > bindparam("at"),
+)
+_PATTERNS_NOW = (
+    select(
+        RotaPattern.active,
+        RotaPattern.people,
+        RotaPattern.tier,
+        RotaPattern.start_local,
+        RotaPattern.shift_hours,
+        RotaPattern.anchor_date,
+    )
+    .where(RotaPattern.team_id == bindparam("team_id"), RotaPattern.active.is_(True))
+    .order_by(RotaPattern.id)
+)
+
+
+class Member(NamedTuple):
+    """A person on the team, as the rota needs them."""
+
+    id: int
+    display_name: str
+    mobile: str | None
+
+
+def _members_among(team_id: int, user_ids: set[int]) -> dict[int, Member]:
     """Those of these people who are active members of the team now: someone who has left, or moved to another
     team, is never on call for it, whatever the rota still says (docs/architecture.md#set-up)."""
-    return {
-        user.id: user
-        for user in db.session.scalars(
-            select(User)
-            .join(user_team, user_team.c.user_id == User.id)
-            .where(User.id.in_(user_ids or {-1}), User.active.is_(True), user_team.c.team_id == team_id)
-        )
-    }
+    if not user_ids:
+        return {}
+    rows = db.session.execute(_MEMBERS, {"ids": sorted(user_ids), "team_id": team_id})
+    return {row.id: Member(row.id, row.display_name, row.mobile) for row in rows}
+
+
+# Built once, as every concern's transaction runs them.
+_MEMBERS = (
+    select(User.id, User.display_name, User.mobile)
+    .join(user_team, user_team.c.user_id == User.id)
+    .where(
+        User.id.in_(bindparam("ids", expanding=True)),
+        User.active.is_(True),
+        user_team.c.team_id == bindparam("team_id"),
+    )
+)
+_OPTED_OUT = select(SmsOptOut.number).where(
+    SmsOptOut.number.in_(bindparam("numbers", expanding=True)), SmsOptOut.opted_out.is_(True)
+)
 
 
 def usable_mobile(number: str | None) -> str | None:
@@ -178,9 +225,7 @@ def opted_out(numbers: set[str]) -> set[str]:
     they count as no usable mobile until they text START."""
     if not numbers:
         return set()
-    return set(
-        db.session.scalars(select(SmsOptOut.number).where(SmsOptOut.number.in_(numbers), SmsOptOut.opted_out.is_(True)))
-    )
+    return set(db.session.scalars(_OPTED_OUT, {"numbers": sorted(numbers)}))
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,9 @@ class Entry:
 
 
 def record_many(entries: list[Entry], session: Session | scoped_session[Session] | None = None) -> list[AuditEvent]:
-    """Append several events in order with two statements (one multi-row insert, one head update).
-    The events returned are records of what was written, not attached to the session.
+    """Append several events in order with one multi-row insert. The chain head is written once, as the
+    transaction commits (`_write_head`), however many appends it made. The events returned are records of what
+    was written, not attached to the session.
 
     The chain head is the last lock a transaction takes: pending changes are flushed first, so
     their row locks are held before it (a transaction that took the head and then waited for a
@@ -144,7 +145,6 @@ def record_many(entries: list[Entry], session: Session | scoped_session[Session]
             for e in events
         ],
     )
-    connection.execute(_UPDATE_HEAD, {"last_event_id": head[0], "last_hash": head[1]})
     return events
 
 
@@ -154,8 +154,8 @@ _UPDATE_HEAD = update(AuditChainHead.__table__).where(AuditChainHead.__table__.c
 
 
 def _locked_head(session: Session) -> list[Any]:
-    """[last event id, last hash], locked for the rest of this transaction (PostgreSQL: FOR
-    UPDATE; SQLite: the transaction already holds the write lock). Read once per transaction:
+    """[last event id, last hash, the id the head row holds], locked for the rest of this transaction
+    (PostgreSQL: FOR UPDATE; SQLite: the transaction already holds the write lock). Read once per transaction:
     later appends in it hold the lock already and keep these values current."""
     head = session.info.get(_HEAD_KEY)
     if head is not None:
@@ -165,7 +165,7 @@ def _locked_head(session: Session) -> list[Any]:
     if row is None:
         session.execute(insert(table).values(id=1, last_event_id=0, last_hash=GENESIS_HASH))
         row = (0, GENESIS_HASH)
-    head = [row[0], row[1]]
+    head = [row[0], row[1], row[0]]
     session.info[_HEAD_KEY] = head
     return head
 
@@ -178,11 +178,50 @@ _LOCK_HEAD = (
 )
 
 
+@event.listens_for(Session, "before_commit")
+def _write_head(session: Session) -> None:
+    """Move the chain head to this transaction's last event, once, just before it commits: in the transaction,
+    so the events and the head commit or roll back together. The row was locked when the first event was
+    appended, so writing it late changes no lock order (docs/architecture.md#audit). A savepoint's release
+    writes nothing: the outermost commit does."""
+    head = session.info.get(_HEAD_KEY)
+    if head is None or head[2] == head[0] or session.in_nested_transaction():
+        return
+    session.connection().execute(_UPDATE_HEAD, {"last_event_id": head[0], "last_hash": head[1]})
+    head[2] = head[0]
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    # The head as a savepoint starts (None: not read yet), so rolling the savepoint back rolls it back too.
+    if transaction.nested:
+        head = session.info.get(_HEAD_KEY)
+        session.info.setdefault(_SAVEPOINTS_KEY, {})[transaction] = None if head is None else list(head)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _undo_savepoint(session: Session, previous: SessionTransaction) -> None:
+    """A savepoint rolled back took its events with it: the head goes back to where the savepoint began, so the
+    next append (and the head written at commit) link to an event that exists."""
+    marks = session.info.get(_SAVEPOINTS_KEY) or {}
+    if not previous.nested or previous not in marks:
+        return
+    head = marks.pop(previous)
+    if head is None:
+        session.info.pop(_HEAD_KEY, None)  # read afresh by the next append
+    else:
+        session.info[_HEAD_KEY] = head
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_head(session: Session, transaction: SessionTransaction) -> None:
     # The lock ends with the outermost transaction; the next one must lock and read afresh.
     if transaction.parent is None:
         session.info.pop(_HEAD_KEY, None)
+        session.info.pop(_SAVEPOINTS_KEY, None)
+
+
+_SAVEPOINTS_KEY = "tracker_audit_savepoints"
 
 
 def _check_coded(changes: dict) -> None:

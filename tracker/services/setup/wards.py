@@ -99,7 +99,7 @@ _BEDS = (
 _cache: dict[tuple[str, str], tuple[float, WardInfo | None]] = {}
 
 
-def _info(row: Row) -> WardInfo:
+def _info(row: Row, *, beds: bool = True) -> WardInfo:
     (
         ward_id,
         code,
@@ -124,8 +124,8 @@ def _info(row: Row) -> WardInfo:
     successor = None
     if successor_id is not None:
         successor = WardInfo(successor_id, successor_code, successor_name, site, team, (), False, successor_retired)
-    beds = tuple(db.session.scalars(_BEDS, {"ward_id": ward_id}))
-    return WardInfo(ward_id, code, name, site, team, beds, kiosk, retired, successor)
+    labels = tuple(db.session.scalars(_BEDS, {"ward_id": ward_id})) if beds else ()
+    return WardInfo(ward_id, code, name, site, team, labels, kiosk, retired, successor)
 
 
 def ward_by_code(code: str) -> WardInfo | None:
@@ -140,10 +140,11 @@ def ward_by_code(code: str) -> WardInfo | None:
     return info
 
 
-def ward_by_id(ward_id: int) -> WardInfo | None:
-    """The ward as it is now in the database (not cached)."""
+def ward_by_id(ward_id: int, *, beds: bool = True) -> WardInfo | None:
+    """The ward as it is now in the database (not cached); without its beds' labels (no `bed_labels`) when the
+    caller needs none, as raising a concern does not (the form checked the bed already)."""
     row = db.session.execute(_BY_ID, {"ward_id": ward_id}).first()
-    return _info(row) if row is not None else None
+    return _info(row, beds=beds) if row is not None else None
 
 
 def forget_wards() -> None:
