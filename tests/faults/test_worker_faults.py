@@ -221,7 +221,9 @@ def test_a_worker_stalled_past_its_lease_sends_nothing_another_has_taken_over(ap
     reconciles it. The stalled worker, when its answer comes, must not go on to send the rest of its batch."""
     (call,) = raise_calls(app, on_call["ward"], 1)  # the primary's alert and the family's receipt: one batch
     held = twilio.hold(nth=1)
-    first = workers.start()
+    # Its own timeout longer than the hold: it waits on the alert until released, however slowly the
+    # second worker starts (with the usual 10 s it would give up first and reconcile the alert itself).
+    first = workers.start(TWILIO_TIMEOUT_SECONDS="100")
     assert held.arrived.wait(DEADLINE), workers.logs()
     assert states(app) == ["sending", "sending"]  # both leased to the first worker, which waits on the alert
     workers.start()
