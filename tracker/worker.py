@@ -59,6 +59,11 @@ class Worker:
             claimed = delivery.claim_due(self.worker_id, self.batch_size)
             db.session.commit()
             for item in claimed:
+                still_ours = delivery.keep_lease(item.sms.message_id, self.worker_id)
+                db.session.commit()
+                if not still_ours:  # taken over after our lease expired: the new owner reconciles it
+                    report.add("lease_lost")
+                    continue
                 outcome, detail = delivery.attempt(item, self.sender)
                 report.add(delivery.record_outcome(item.sms.message_id, self.worker_id, outcome, detail))
                 db.session.commit()

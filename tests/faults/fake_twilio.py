@@ -89,6 +89,9 @@ class Answer:
     status: int
     code: int | None = None
     created: bool = False
+    # A body that is not Twilio's JSON (a proxy's HTML error page, a truncated answer), sent as it is
+    # whatever the status; `created` says whether Twilio made the text or call behind it.
+    raw: str | None = None
 
 
 ACCEPT = Answer(201)  # in a list of answers: this one goes through as usual
@@ -286,6 +289,17 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (timed out, or its process was killed)
             pass
 
+    def _reply_raw(self, status: int, text: str) -> None:
+        data = text.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
     def do_POST(self):
         fake = self.fake
         path = urlsplit(self.path).path
@@ -314,9 +328,11 @@ class _Handler(BaseHTTPRequestHandler):
         answer = fake._next_answer()
         if fake.create_delay:
             threading.Event().wait(fake.create_delay)
-        if isinstance(answer, Answer) and answer.status >= 300:
+        if isinstance(answer, Answer) and (answer.status >= 300 or answer.raw is not None):
             if answer.created:
                 fake._create(kind, form)
+            if answer.raw is not None:
+                return self._reply_raw(answer.status, answer.raw)
             return self._reply(answer.status, error_body(answer.status, answer.code))
         record = fake._create(kind, form)
         if isinstance(answer, Hold):

@@ -214,3 +214,61 @@ class interrupted_database:
         engine = db.engine
         with engine.connect() as connection:
             return connection.execute(query).scalar()
+
+
+def test_a_worker_stalled_past_its_lease_sends_nothing_another_has_taken_over(app, clock, twilio, workers, on_call):
+    """A send hangs (or the clock jumps) past the batch's lease: the other worker takes the batch over and
+    reconciles it. The stalled worker, when its answer comes, must not go on to send the rest of its batch."""
+    (call,) = raise_calls(app, on_call["ward"], 1)  # the primary's alert and the family's receipt: one batch
+    held = twilio.hold(nth=1)
+    # Its own timeout longer than the hold: it waits on the alert until released, however slowly the
+    # second worker starts (with the usual 10 s it would give up first and reconcile the alert itself).
+    first = workers.start(TWILIO_TIMEOUT_SECONDS="100")
+    assert held.arrived.wait(DEADLINE), workers.logs()
+    assert states(app) == ["sending", "sending"]  # both leased to the first worker, which waits on the alert
+    workers.start()
+    clock.advance(seconds=PAST_THE_LEASE.total_seconds())  # as a slow answer, or a clock stepped forward, does
+
+    wait_for(
+        lambda: states(app) == ["accepted", "accepted"], "the second worker to take the batch over", workers=workers
+    )
+    held.release()
+    moment = clock.now()
+    wait_for(
+        lambda: (workers.heartbeat_of(first.pid) or moment) > moment, "the first worker to carry on", workers=workers
+    )
+    settle(app, workers, clock)
+
+    rows = messages(app)
+    assert {m.send_state for m in rows} == {SendState.ACCEPTED}
+    assert len(audit_changes(app, "message_lease_expired")) == 2
+    alert = next(m for m in rows if m.provider_sid == held.record.sid)
+    assert alert.id in reconciled_ids(app)  # found at Twilio: not sent again
+    assert len(twilio.sent_to(call.family_number)) == 1, [r.sid for r in twilio.sent_to(call.family_number)]
+    assert_each_accepted_message_reached_twilio_once(rows, twilio)
+
+
+def test_a_killed_worker_shows_as_stale_on_the_health_check_metrics_and_queue(
+    app, clock, twilio, workers, on_call, client
+):
+    worker = workers.start()
+    assert client.get("/healthz").get_json()["worker"] == "ok"
+    workers.kill(worker)
+    clock.advance(seconds=app.config["WORKER_STALE_SECONDS"] + 30)
+
+    health = client.get("/healthz").get_json()
+    assert (health["status"], health["worker"]) == ("degraded", "stale")
+    assert health["worker_heartbeat_age_seconds"] > app.config["WORKER_STALE_SECONDS"]
+    app.config["METRICS_TOKEN"] = token = "m" * 40
+    try:
+        scrape = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+    finally:
+        app.config["METRICS_TOKEN"] = None
+    age = next(line for line in scrape.splitlines() if line.startswith("tracker_worker_heartbeat_age_seconds "))
+    assert float(age.split()[1]) > app.config["WORKER_STALE_SECONDS"]
+    sign_in_directly(app, client, on_call["people"]["primary"])
+    staff_warnings.forget()
+    assert "The message worker is not running" in client.get("/triage/queue/rows").get_data(as_text=True)
+
+    workers.start()  # a new worker: healthy again
+    assert client.get("/healthz").get_json()["worker"] == "ok"

@@ -152,6 +152,21 @@ def _recorded_sids(message: Message) -> frozenset[str]:
     )
 
 
+def keep_lease(message_id: int, worker_id: str) -> bool:
+    """Just before sending one claimed message: whether it is still this worker's, renewing its lease from
+    now (in the current write transaction; the caller commits before it sends). A batch's sends can
+    together outlast the lease it was claimed with (a slow provider, a clock stepped forward); another
+    worker then takes the rest over and reconciles them, and this one must send none of them."""
+    lease_until = utcnow() + timedelta(seconds=current_app.config["SMS_LEASE_SECONDS"])
+    renewed = db.session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.send_state == SendState.SENDING, Message.lease_owner == worker_id)
+        .values(lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+
+
 def outgoing(message: Message) -> OutgoingSms:
     """The message as the provider needs it, with the callback addresses that carry its id."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
