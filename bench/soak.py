@@ -165,7 +165,10 @@ class Clinician:
 
 def run_schedule(people: list, duration: float, stats: Stats, threads: int) -> None:
     """Each person's step every `period` seconds, the people spread evenly over one period, until
-    `duration` has passed; a step that starts late does not move the schedule (open loop)."""
+    `duration` has passed. A step that starts late does not move the schedule, but one person's steps
+    run one at a time: while answers take longer than the period, that person falls behind (steps
+    then run back to back, and `stats.late` says by how much), and steps still due at the end are not
+    sent."""
     heap, lock, wake = [], threading.Lock(), threading.Event()
     for group in (Tablet, Clinician):
         members = [p for p in people if isinstance(p, group)]
@@ -433,9 +436,9 @@ class Soak(harness.Scenario):
         ]
         harness.table("request|<8;count|>7;errors|>7;p50|>8.1f;p99|>8.1f;max|>8.1f;statuses|  <", rows)
         late = sorted(stats.late)
-        log(
-            f"  schedule: steps started late by p50 {fmt(percentile(late, 50), 3)} s, max {fmt(max(late, default=0), 2)} s"
-        )
+        behind = f"p50 {fmt(percentile(late, 50), 3)} s, p99 {fmt(percentile(late, 99), 2)} s"
+        behind += f", max {fmt(max(late, default=0), 2)} s"
+        log(f"  schedule: steps started after they were due by {behind} (a person's steps run one at a time)")
         log("\nMEMORY (VmRSS, MiB, from /proc/<pid>/status; foreign% = other work in the interval)")
         names = list(t.samples[-1]["rss"])
         spec = "at s|>6.0f;" + ";".join(f"{n}|  >{max(9, len(n))}.1f" for n in names) + ";foreign%|  >8.1f"
