@@ -69,17 +69,18 @@ def log(message: str = "") -> None:
 # --- options -------------------------------------------------------------------------------------------
 
 
-def parser(doc: str, *, rounds: int = 3, duration: float = 10, warmup: float = 2, wrk: bool = True):
-    """The options every benchmark takes; a script adds its own, then calls parse()."""
+def parser(doc: str, *, rounds: int = 3, duration: float = 10, warmup: float = 2, wrk: bool = True, **defaults):
+    """The options every benchmark takes; a script adds its own, then calls parse(). `defaults` may
+    change two more: db ("both") and quiet_wait (30)."""
     p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    add = p.add_argument
-    add("--db", choices=["sqlite", "postgres", "both"], default="both", help="databases to measure (default both)")
+    add, db, quiet = p.add_argument, defaults.get("db", "both"), defaults.get("quiet_wait", 30)
+    add("--db", choices=["sqlite", "postgres", "both"], default=db, help=f"databases to measure (default {db})")
     add("--rounds", type=int, default=rounds, help=f"measured rounds (default {rounds})")
     add("--duration", type=float, default=duration, help=f"seconds per measured run (default {duration:g})")
     add("--warmup", type=float, default=warmup, help=f"seconds of warm-up, not counted (default {warmup:g})")
     add("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     wait = f"before each measured run, wait up to this many seconds for other work to use under {DISTURBED:.0f}%%"
-    add("--quiet-wait", type=float, default=30, help=wait + " of the CPU (default 30; 0: do not wait)")
+    add("--quiet-wait", type=float, default=quiet, help=wait + f" of the CPU (default {quiet:g}; 0: do not wait)")
     dirs = "the app's directory (default: this repository); twice (old=DIR, new=DIR) to compare two trees"
     add("--app-dir", action="append", default=[], metavar="[NAME=]DIR", help=dirs)
     add("--json", type=Path, help="also write the figures to this JSON file (bench/results/ is ignored by git)")
@@ -512,15 +513,17 @@ class Target:
         self.children.append(self.server)
         return self.server.start()
 
-    def sign_in(self, email: str, role: str, *scope: str, mfa: bool = False) -> dict:
+    def sign_in(self, email: str, role: str, *scope: str, mfa: bool = False, create: bool = True) -> dict:
         """A staff member made by `flask tracker create-user`, password already changed (and with an
         authenticator, for roles that need one), with a live server-side session written in SQL, and
         Flask's session cookie naming it, signed with the app's key as Flask signs it (as
-        tests/conftest.py sign_in_directly does)."""
+        tests/conftest.py sign_in_directly does). create=False: the account exists already (made by
+        the same command, many in one process: see bench/soak.py)."""
         from flask import Flask
         from flask.sessions import SecureCookieSessionInterface
 
-        self.flask("tracker", "create-user", "--email", email, "--name", f"Bench {role}", "--role", role, *scope)
+        if create:
+            self.flask("tracker", "create-user", "--email", email, "--name", f"Bench {role}", "--role", role, *scope)
         token, now, secret = secrets.token_urlsafe(32), datetime.now(UTC), "JBSWY3DPEHPK3PXP" if mfa else None
         sql = "UPDATE user_account SET must_change_password = ?, password_changed_at = ?, totp_secret = ?"
         self.db.query(sql + " WHERE email = ?", (False, now, secret, email))
