@@ -4,6 +4,7 @@ applied now, exactly as the direct counts apply it."""
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -20,8 +21,20 @@ from tracker.services.reports.working_hours import WorkingHours
 
 
 def cube_rows(parts: Sequence[tuple[date, Part]]) -> list[tuple]:
-    """The days' coding groups as the cube's rows: (month, *coding, calls)."""
-    return [(day.replace(day=1), *coding, calls) for day, part in parts for coding, calls in part.groups.items()]
+    """The days' coding groups as the cube's rows: (month, *coding, calls), one per month and coding (a year of
+    days has thousands of groups, a few hundred once added up by month; each coding is decoded once)."""
+    by_month: dict[tuple[date, str], int] = {}
+    for day, part in parts:
+        month = day.replace(day=1)
+        for coding, calls in part.groups.items():
+            by_month[(month, coding)] = by_month.get((month, coding), 0) + calls
+    decoded: dict[str, list] = {}
+    rows = []
+    for (month, coding), calls in by_month.items():
+        if coding not in decoded:
+            decoded[coding] = json.loads(coding)
+        rows.append((month, *decoded[coding], calls))
+    return rows
 
 
 def in_hours_count(

@@ -42,7 +42,7 @@ from tracker.services.reports.counting import CODING, DUPLICATE
 
 log = logging.getLogger(__name__)
 
-VERSION = 1  # of what a row holds: a row of another version is built again
+VERSION = 2  # of what a row holds: a row of another version is built again
 LIVE_DAYS = 3  # the migration's trigger ignores days this recent (by the database's clock): counted live
 CLOCK_KEYS = ("first_alert", "acknowledge", "review", "caller_updated")
 CLOCK_COLUMNS = (
@@ -64,7 +64,8 @@ def epoch_micros(moment: datetime) -> int:
 class Part:
     """One day's figures for one kind of call (linked or not)."""
 
-    groups: dict[tuple, int] = field(default_factory=dict)  # coding values -> calls
+    # the coding's values as a JSON list (a key days add up by without decoding it) -> calls
+    groups: dict[str, int] = field(default_factory=dict)
     hours: list[int] = field(default_factory=lambda: [0] * 24)
     wards: dict[str, int] = field(default_factory=dict)  # ward id ("" for none yet) -> calls
     texted: int = 0
@@ -76,7 +77,7 @@ class Part:
 
     def counts_json(self) -> dict:
         return {
-            "groups": [[*coding, calls] for coding, calls in sorted(self.groups.items(), key=repr)],
+            "groups": dict(sorted(self.groups.items())),
             "hours": self.hours,
             "wards": dict(sorted(self.wards.items())),
             "texted": self.texted,
@@ -154,8 +155,7 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
             texted, method, hour, ward_id, team_id, raised_at = row[2 + width : 8 + width]
             clocks = row[8 + width :]
             part = built[day][LINKED if linked else UNLINKED]
-            key = tuple(_plain(value) for value in coding)
-            key = tuple(tuple(v) if isinstance(v, list) else v for v in key)
+            key = json.dumps([_plain(value) for value in coding], separators=(",", ":"))
             part.groups[key] = part.groups.get(key, 0) + 1
             part.hours[int(hour)] += 1
             part.wards[_key(ward_id)] = part.wards.get(_key(ward_id), 0) + 1
@@ -194,7 +194,7 @@ def _parse(counts: str | None, durations: str | None) -> dict[str, Part]:
     parts = {}
     for name, found in loaded.items():
         parts[name] = Part(
-            groups={tuple(tuple(v) if isinstance(v, list) else v for v in g[:-1]): g[-1] for g in found["groups"]},
+            groups=found["groups"],
             hours=found["hours"],
             wards=found["wards"],
             texted=found["texted"],
