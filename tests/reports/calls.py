@@ -80,7 +80,7 @@ def call(
         return None if seconds is None else raised_at + timedelta(seconds=seconds)
 
     concern = Concern(
-        reference=f"MR-T{n:03d}-{n % 97:02d}",
+        reference=f"MR-T{n % 1000:03d}-{n % 97:02d}",  # three digits, unique among any test's few hundred calls
         submission_id=f"report-fixture-{n}",
         ward_id=ward.id,
         site_id=ward.site_id,

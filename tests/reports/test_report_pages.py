@@ -20,7 +20,7 @@ from tests.reports.test_dashboard_figures import NOW, october_calls
 from tests.triage.test_authorization_matrix import csrf_token
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, ConcernStatus, Population, SiteImplementation, Ward
+from tracker.models import AuditEvent, ConcernStatus, Population, ReportDay, SiteImplementation, Ward
 from tracker.services.records import audit
 from tracker.services.reports import report_facts
 from tracker.services.setup import hospital
@@ -335,3 +335,27 @@ def test_the_dashboard_counts_texted_and_could_not_contact_apart_from_the_caller
         '1 caller got the text "the team has seen the patient" (delivered to their phone), and 1 could not be contacted'
         in shown
     )
+
+
+def test_viewing_the_dashboard_keeps_the_days_it_added_up_and_shows_the_same_figures_from_them(
+    app, client, trust, login_as
+):
+    """Rebuild on read (docs/architecture.md#daily-rollups): the first view keeps every day of the trend's twelve
+    months; the second reads them and shows the same page."""
+    with app.app_context(), write_intent():
+        october_calls(db.session.get(Ward, trust["ward"]), db.session.get(Ward, trust["beds_ward"]))
+    url = "/reports/?from-day=1&from-month=10&from-year=2025&to-day=31&to-month=10&to-year=2025"
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        first = page(client.get(url))
+        with app.app_context():
+            kept = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ReportDay)
+                .where(ReportDay.built_generation == ReportDay.generation)
+            )
+        second = page(client.get(url))
+    assert kept == 365  # November 2024 to October 2025
+    assert "Calls past the claim target: 3" in second and "4 min 00 s" in second
+    strip = re.compile(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"|Figures as at[^<]*')
+    assert strip.sub("", first) == strip.sub("", second)

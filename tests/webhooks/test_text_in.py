@@ -256,8 +256,8 @@ def test_a_clinician_sets_who_raised_it_and_the_ward_and_the_return_becomes_fina
 
 def test_a_call_without_a_ward_is_counted_exported_and_kept_by_its_teams_rules(app, client, read, on_call):
     from tracker.services.records import retention
+    from tracker.services.reports import rollups
     from tracker.services.reports.dashboard import _by_ward_and_hour
-    from tracker.services.reports.periods import Period
 
     text(client, app)
     concern = read.one(Concern)
@@ -266,7 +266,8 @@ def test_a_call_without_a_ward_is_counted_exported_and_kept_by_its_teams_rules(a
             select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == on_call["site"])
         ).all()
         day = concern.raised_local_date
-        by_ward, _by_hour = _by_ward_and_hour(on_call["site"], Period(day, day), wards)
+        found = rollups.days(on_call["site"], day, day)
+        by_ward, _by_hour = _by_ward_and_hour(rollups.parts_in(found, day, day, linked_once=False), wards)
         assert ("Ward not yet known", 1) in by_ward
     # Closed nine years ago, it is due for destruction by the adult rule of its (adult) team.
     with app.app_context(), write_intent():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import click
 
@@ -177,3 +178,36 @@ def report_facts_command(check_only):
             audit.record("report_facts_recomputed", audit.Actor.cli(), changes={"calls": changed, "timezone": tz_name})
         db.session.commit()
     click.echo(f"Report facts rewritten for {changed} call{'s' if changed != 1 else ''} (time zone {tz_name}).")
+
+
+@tracker_cli.command("check-rollups")
+@click.option("--repair", is_flag=True, help="Build again every day that differs, and every day not yet built.")
+def check_rollups_command(repair):
+    """Compare every site's daily rollups (the dashboard's figures for each day, docs/architecture.md#daily-rollups)
+    with the same days counted from the calls now. Exits 1 when a day differs (after rebuilding it with
+    --repair), so a scheduled run reports it."""
+    from tracker.services.reports import rollups
+
+    with write_intent() if repair else nullcontext():
+        differing, built = rollups.check(repair=repair)
+        if repair:
+            if differing:
+                audit.record(
+                    "rollups_repaired",
+                    audit.Actor.cli(),
+                    changes={"days": len(differing), "built": built},
+                )
+            db.session.commit()
+        else:
+            db.session.rollback()  # only read
+    for difference in differing[:50]:
+        click.echo(f"  site {difference.site_id}, {difference.day}: the rollup differs from the calls")
+    if repair:
+        click.echo(f"Built {built} day{'s' if built != 1 else ''} that were missing or stale.")
+    if differing:
+        done = "rebuilt" if repair else "run flask tracker check-rollups --repair to rebuild them"
+        click.echo(
+            f"{len(differing)} day{'s' if len(differing) != 1 else ''} differed from the calls: {done}.", err=True
+        )
+        sys.exit(1)
+    click.echo("Every kept daily rollup agrees with the calls.")

@@ -72,6 +72,7 @@ from tracker.models.people import (
     user_team,
 )
 from tracker.models.records import AuditCheckpoint, ExportKind, ExportLog
+from tracker.models.report_day import ReportDay
 from tracker.models.rota import (
     AlertChannel,
     EscalationPolicy,
@@ -135,6 +136,7 @@ __all__ = [
     "Audience",
     "AuditChainHead",
     "AuditCheckpoint",
+    "ReportDay",
     "AuditEvent",
     "ExportKind",
     "ExportLog",

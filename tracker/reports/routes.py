@@ -17,7 +17,7 @@ from tracker.models import FamilyRouteStatus, Site, StaffRouteStatus
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
-from tracker.services.reports import daily_check, implementation, periods
+from tracker.services.reports import daily_check, implementation, periods, rollups
 from tracker.services.reports import dashboard as dashboard_figures
 from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.reports.working_hours import REGION_NAMES
@@ -138,6 +138,9 @@ def dashboard():
         ), 400
     if not any(value for key, value in form.items() if key != "site"):  # the default period: show it in the form
         form.update({key: str(value) for key, value in period_args(period).items()})
+    span = dashboard_figures.trend_span(period)
+    if rollups.refresh(site.id, span.start, span.end):  # days not yet added up, or changed since: kept now
+        db.session.commit()
     figures = dashboard_figures.dashboard(site, period, settings)
     return render_template(
         "reports/dashboard.html",

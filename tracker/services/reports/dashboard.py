@@ -10,21 +10,18 @@ Rules every figure follows (and the pages say so):
 - Outcome coding (type, clinical review, escalation) counts only once the call is **closed**; open
   and reopened calls are shown as "not coded yet", so an early report cannot look final.
 
-Counting happens in the database over each call's report facts (services/reports/report_facts.py: its
-local day, time of day and weekday, and its clocks' durations, written with the call), read from
-one covering index, in a few passes (a year is tens of thousands of calls): one for every total,
-one grouped by ward and hour, one per local day for the monthly trend, one for the texts.
-Percentiles use PostgreSQL's `percentile_cont`; on SQLite, which has none, one query returns the
-durations (plain numbers), sorted and interpolated as `percentile_cont` does (`percentiles.py`). No Concern
-objects are loaded. In or out of hours is decided when the figures are read, from the trust's
-current window and bank holidays.
+The counts, hours, wards and clock durations come from the daily rollups (`rollups.py`,
+docs/architecture.md#daily-rollups): each day's figures added up once, exact, with the targets, in-hours window,
+bank holidays and linked-calls setting applied here when read; a day not kept (recent, or changed since) is
+counted from the calls. The breach lists (the first hundred) and the texts are read from the calls' indexes.
+No Concern objects are loaded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Row, SQLColumnExpression, and_, case, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
@@ -33,7 +30,6 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     Audience,
-    CallerUpdateMethod,
     Concern,
     ConcernStatus,
     Message,
@@ -44,19 +40,16 @@ from tracker.models import (
     Team,
     Ward,
 )
-from tracker.services.reports import report_facts
-from tracker.services.reports.counting import CODING, MICROS, _add_up, _calls, _count, _cube
-from tracker.services.reports.percentiles import _percentiles
+from tracker.services.reports import report_facts, rollup_sums, rollups
+from tracker.services.reports.counting import MICROS, _add_up, _calls, _count
+from tracker.services.reports.percentiles import _percentile, _seconds
 from tracker.services.reports.periods import Period, _add_months, _months_between
 from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
-from tracker.services.setup.settings import TrustSettings
+from tracker.services.setup.settings import TrustSettings, current_settings
 from tracker.services.words import NO_WARD_YET
 
 BREACH_LIST_LIMIT = 100
 TREND_MONTHS = 12
-
-
-# --- periods --------------------------------------------------------------------------------
 
 
 # --- what counts ----------------------------------------------------------------------------
@@ -122,7 +115,8 @@ class Dashboard:
 
 
 def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
-    """Every dashboard figure for calls raised at `site` in `period` (local days)."""
+    """Every dashboard figure for calls raised at `site` in `period` (local days), added up from the daily
+    rollups (rollups.py), each day counted from the calls when its rollup is not fresh."""
     _plan_for_these_values()
     hours = WorkingHours(settings.in_hours_start, settings.in_hours_end, settings.bank_holiday_region)
     holidays = bank_holidays(hours.region, period.start, period.end_exclusive)
@@ -131,27 +125,28 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     wards = db.session.execute(
         select(Ward.id, Ward.name, Ward.retired_at).where(Ward.site_id == site.id).order_by(Ward.name)
     ).all()
-    extras = {
-        "in_hours": _count(_in_hours(hours, holidays)),
-        # Counted apart from "caller updated" (only a clinician's record that the caller was told).
-        "caller_texted": func.count(Concern.caller_texted_at),
-        "could_not_contact": _count(Concern.caller_update_method == CallerUpdateMethod.COULD_NOT_CONTACT),
-    }
-    for key, _label, fact, target, waiting in CLOCKS:
-        extras[f"timed:{key}"] = func.count(fact)
+    span = trend_span(period)
+    found = rollups.days(site.id, span.start, span.end, durations=(period.start, period.end))
+    linked_once = current_settings().linked_calls_counted == "once"
+    parts = rollups.parts_in(found, period.start, period.end, linked_once)
+    tally = _add_up(rollup_sums.cube_rows(parts))
+    tally["in_hours"] = rollup_sums.in_hours_count(site.id, period, parts, hours, holidays)
+    tally["caller_texted"] = sum(part.texted for _day, part in parts)
+    tally["could_not_contact"] = sum(part.no_contact for _day, part in parts)
+    merged = rollup_sums.merged_durations(parts)
+    for index, (key, _label, _fact, target, _waiting) in enumerate(CLOCKS):
+        tally[f"timed:{key}"] = len(merged[index])
         if target is not None:
-            extras[f"breach:{key}"] = _count(_breached(fact, target, waiting, teams, now))
-    cube = _cube(site.id, period, extras)
-    tally = _add_up(cube, extras)
-    by_ward, by_hour = _by_ward_and_hour(site.id, period, wards)
+            tally[f"breach:{key}"] = rollup_sums.breach_count(parts, index, target, teams, now)
+    by_ward, by_hour = _by_ward_and_hour(parts, wards)
     return Dashboard(
         site={"id": site.id, "code": site.code, "name": site.name},
         period=period,
         tally=tally,
         by_ward=by_ward,
         by_hour=by_hour,
-        trend=_trend(site.id, period, cube),
-        clocks=_clocks(site.id, period, settings.timezone, tally, teams, now),
+        trend=_trend(span, rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))),
+        clocks=_clocks(site.id, period, settings.timezone, tally, merged, teams, now),
         sms=_sms(site.id, period),
         hours=hours,
         holidays=holidays,
@@ -161,27 +156,20 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     )
 
 
+def trend_span(period: Period) -> Period:
+    """The months the trend shows: the twelve ending with the period's last month (or every month of a longer
+    period). They always hold the period."""
+    last_month = period.end.replace(day=1)
+    first_month = min(period.start.replace(day=1), _add_months(last_month, -(TREND_MONTHS - 1)))
+    return Period(first_month, _add_months(last_month, 1) - timedelta(days=1))
+
+
 def _plan_for_these_values() -> None:
     """PostgreSQL: plan each query for the period it is given. psycopg prepares a statement run
     often, and the server may then settle on one generic plan for every period; one fit for a
     month can take ten times longer over a year (measured: a breach list 2 ms, then 80 ms)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
-def _in_hours(hours: WorkingHours, holidays: Iterable[date]) -> ColumnElement:
-    """Raised on a weekday, in the window, not on a bank holiday: all local time."""
-
-    def seconds(moment: time) -> int:
-        return moment.hour * 3600 + moment.minute * 60 + moment.second
-
-    condition = and_(
-        Concern.raised_local_weekday < 5,
-        Concern.raised_local_seconds >= seconds(hours.start),
-        Concern.raised_local_seconds < seconds(hours.end),
-    )
-    days = sorted(holidays)
-    return and_(condition, Concern.raised_local_date.not_in(days)) if days else condition
 
 
 def _team_targets() -> dict[int, tuple[int, int]]:
@@ -217,19 +205,18 @@ def _breached(
     )
 
 
-def _by_ward_and_hour(site_id: int, period: Period, wards: Sequence[Row]) -> tuple[list[tuple[str, int]], list[int]]:
-    """Calls by ward and by local hour of the day, from one count grouped in the order of the
-    index on (site, month, hour, ward), which also holds what `_calls` filters on."""
+def _by_ward_and_hour(
+    parts: Sequence[tuple[date, rollups.Part]], wards: Sequence[Row]
+) -> tuple[list[tuple[str, int]], list[int]]:
+    """Calls by ward and by local hour of the day."""
     by_ward: dict[int | None, int] = {}
     by_hour = [0] * 24
-    for _month, hour, ward_id, calls in db.session.execute(
-        select(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id, func.count())
-        .where(*_calls(site_id, period.start, period.end))
-        .group_by(Concern.raised_local_month, Concern.raised_local_hour, Concern.ward_id)
-    ):
-        by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
-        assert hour is not None  # _calls needs the local date, which is always set with the hour
-        by_hour[int(hour)] += calls
+    for _day, part in parts:
+        for ward, calls in part.wards.items():
+            ward_id = int(ward) if ward else None
+            by_ward[ward_id] = by_ward.get(ward_id, 0) + calls
+        for hour, calls in enumerate(part.hours):
+            by_hour[hour] += calls
     # Retired wards appear only when they had calls in the period; text-in calls whose ward nobody has set yet
     # are counted on a line of their own, so the wards add up to the site's calls.
     rows = [
@@ -240,38 +227,14 @@ def _by_ward_and_hour(site_id: int, period: Period, wards: Sequence[Row]) -> tup
     return rows, by_hour
 
 
-TREND_CODING = 4  # status, cancel kind, route, type: all the trend's figures depend on
-
-
-def _trend(site_id: int, period: Period, cube: Sequence[Sequence] | None = None) -> list[dict]:
-    """Month by month: the twelve months ending with the period's last month (or every month of a
-    longer period). From the period's own cube when it is exactly those months (a year of whole
-    months), else from a cube of its own."""
-    last_month = period.end.replace(day=1)
-    first_month = min(period.start.replace(day=1), _add_months(last_month, -(TREND_MONTHS - 1)))
-    months = _months_between(first_month, _add_months(last_month, 1))
-    span = Period(first_month, _add_months(last_month, 1) - timedelta(days=1))
-    if span == period and cube is not None:
-        rows = cube
-    else:
-        # The trend shows calls, routes and acute deterioration only: grouped by the coding's
-        # leading columns alone (the index's order again), twelve months cost a fraction of a cube.
-        lead = CODING[:TREND_CODING]
-        unused = (None,) * (len(CODING) - TREND_CODING)
-        rows = [
-            (month, *coding, *unused, calls)
-            for month, *coding, calls in db.session.execute(
-                select(Concern.raised_local_month, *lead, func.count())
-                .where(*_calls(site_id, span.start, span.end))
-                .group_by(Concern.raised_local_month, *lead)
-            )
-        ]
+def _trend(span: Period, rows: Sequence[Sequence]) -> list[dict]:
+    """Month by month over the trend's span, from the cube's rows (month, *coding, calls) of its days."""
     by_month: dict[date, list[Sequence]] = {}
     for row in rows:
-        by_month.setdefault(row[0], []).append(row[: len(CODING) + 2])  # without the cube's extras
+        by_month.setdefault(row[0], []).append(row)
     trend = []
-    for index in range(months):
-        month = _add_months(first_month, index)
+    for index in range(_months_between(span.start, span.end_exclusive)):
+        month = _add_months(span.start, index)
         t = _add_up(by_month.get(month, []))
         trend.append(
             {
@@ -286,14 +249,16 @@ def _trend(site_id: int, period: Period, cube: Sequence[Sequence] | None = None)
     return trend
 
 
-def _clocks(site_id: int, period: Period, tz_name: str, tally: dict, teams: dict, now: datetime) -> list[Clock]:
+def _clocks(
+    site_id: int, period: Period, tz_name: str, tally: dict, merged: list[list[int]], teams: dict, now: datetime
+) -> list[Clock]:
     calls = _calls(site_id, period.start, period.end)
-    percentiles = _percentiles(calls, {key: fact for key, _label, fact, _target, _waiting in CLOCKS})
     targets = _targets(site_id)
     start_utc, end_utc = period.utc_bounds(tz_name)
     clocks = []
-    for key, label, fact, target, waiting in CLOCKS:
-        median, p90 = percentiles[key]
+    for index, (key, label, fact, target, waiting) in enumerate(CLOCKS):
+        # percentile_cont's interpolation over the exact, merged durations (percentiles.py)
+        median, p90 = _seconds(_percentile(merged[index], 0.5)), _seconds(_percentile(merged[index], 0.9))
         count = tally[f"timed:{key}"]
         if target is None:
             clocks.append(Clock(key, label, count, median, p90, None))
@@ -390,6 +355,3 @@ def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
         audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
         for audience in Audience
     }
-
-
-# --- the NHS England monthly return ---------------------------------------------------------
