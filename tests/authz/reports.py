@@ -11,5 +11,6 @@ ROWS: dict = {
     "reports.dashboard": ("GET", "/reports/", {**MANAGER_ONLY, "manager": 200}),
     "reports.monthly_return": ("GET", "/reports/return", {**MANAGER_ONLY, "manager": 200}),
     "reports.monthly_return_csv": ("GET", "/reports/return.csv", {**MANAGER_ONLY, "manager": 200}),
+    "reports.improvement": ("GET", "/reports/improvement", {**MANAGER_ONLY, "manager": 200}),
     "reports.record_implementation": ("POST", "/reports/return/implementation", {**MANAGER_ONLY, "manager": 400}),
 }

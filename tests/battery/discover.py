@@ -29,6 +29,7 @@ DECLARED_QUERY: dict[str, tuple] = {
     "reports.dashboard": tuple(report_filters.DASHBOARD_KEYS),
     "reports.monthly_return": ("month", "year"),
     "reports.monthly_return_csv": ("month", "year"),
+    "reports.improvement": tuple(report_filters.IMPROVEMENT_KEYS),
     "records.exports_page": records_routes.CARRIED,
     "records.audit_page": (records_forms.AuditSearchForm, "before", *records_routes.CARRIED),
     "admin.settings_history_page": ("version", "day", "at"),
