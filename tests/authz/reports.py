@@ -18,5 +18,6 @@ ROWS: dict = {
         {**MANAGER_ONLY, "anonymous": 401, "manager": 200},
     ),
     "reports.standard_report_csv": ("GET", "/reports/standard.csv", {**MANAGER_ONLY, "manager": 200}),
+    "reports.improvement": ("GET", "/reports/improvement", {**MANAGER_ONLY, "manager": 200}),
     "reports.record_implementation": ("POST", "/reports/return/implementation", {**MANAGER_ONLY, "manager": 400}),
 }

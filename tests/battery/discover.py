@@ -31,6 +31,7 @@ DECLARED_QUERY: dict[str, tuple] = {
     "reports.monthly_return_csv": ("month", "year"),
     "reports.standard_report_json": ("month", "year"),
     "reports.standard_report_csv": ("month", "year"),
+    "reports.improvement": tuple(report_filters.IMPROVEMENT_KEYS),
     "records.exports_page": records_routes.CARRIED,
     "records.audit_page": (records_forms.AuditSearchForm, "before", *records_routes.CARRIED),
     "admin.settings_history_page": ("version", "day", "at"),

@@ -20,6 +20,7 @@ from tracker.web.posted import PostedForm, one_of, raw
 DATE_PARTS = ("day", "month", "year")
 DASHBOARD_KEYS = frozenset({"site"} | {f"{name}-{part}" for name in ("from", "to") for part in DATE_PARTS})
 RETURN_KEYS = frozenset({"site", "month", "year"})
+IMPROVEMENT_KEYS = frozenset({"site", "months"})
 
 
 @dataclass
@@ -103,6 +104,19 @@ def return_month(args: Mapping, tz_name: str, today: date) -> date:
         else:
             return first
     raise FilterProblems(problems)
+
+
+def improvement_months(args: Mapping, default: int, low: int, high: int) -> int:
+    """How many months the improvement charts cover; `default` when the query string asks for none."""
+    problems = _unknown(args, IMPROVEMENT_KEYS)
+    text = (args.get("months") or "").strip()
+    months = whole_number(text, low, high) if text else default
+    if months is None:
+        problems.append(("months", f"Enter the number of months as a whole number from {low} to {high}"))
+    if problems:
+        raise FilterProblems(problems)
+    assert months is not None
+    return months
 
 
 def _month(form: PostedForm, field: Field) -> None:

@@ -22,11 +22,67 @@ function readTable(table, columns) {
   return { labels, datasets: columns.map((column, index) => ({ label: headers[column], data: series[index] })) };
 }
 
+// An improvement (XmR) chart's table: month, value, mean, lower limit, upper limit, then the flags. An empty
+// cell is a missing figure (a month with no calls has no time to review) and leaves a gap, never a zero.
+// A flagged month's row says which kind of special cause it is (data-flag); its point is drawn larger, as a
+// diamond, in that kind's colour, and the table says the same in words.
+const SPECIAL = { improvement: "#005eb8", concern: "#ed8b00", neither: "#330072" };
+const COMMON = "#425563";
+
+function cellOrGap(cell) {
+  const raw = (cell.dataset.value ?? "").trim();
+  const value = Number(raw);
+  return raw === "" || !Number.isFinite(value) ? null : value;
+}
+
+function drawXmr(figure, table, canvas) {
+  const labels = [];
+  const columns = [[], [], [], []];
+  const flags = [];
+  for (const row of table.tBodies[0].rows) {
+    labels.push(row.cells[0].textContent.trim());
+    for (let index = 0; index < 4; index += 1) columns[index].push(cellOrGap(row.cells[index + 1]));
+    flags.push(row.dataset.flag || "");
+  }
+  const line = (label, data, colour, dash) => ({
+    label, data, borderColor: colour, backgroundColor: colour, borderDash: dash, borderWidth: 2,
+    pointRadius: 0, tension: 0, spanGaps: false,
+  });
+  const datasets = [
+    {
+      ...line("Value", columns[0], COMMON, []),
+      pointRadius: flags.map((flag) => (flag ? 6 : 3)),
+      pointStyle: flags.map((flag) => (flag ? "rectRot" : "circle")),
+      pointBackgroundColor: flags.map((flag) => SPECIAL[flag] || COMMON),
+      pointBorderColor: flags.map((flag) => SPECIAL[flag] || COMMON),
+    },
+    line("Mean", columns[1], "#212b32", []),
+  ];
+  if (columns[2].some((value) => value !== null)) datasets.push(line("Lower limit", columns[2], "#768692", [6, 4]));
+  if (columns[3].some((value) => value !== null)) datasets.push(line("Upper limit", columns[3], "#768692", [6, 4]));
+  figure.hidden = false;
+  new window.Chart(canvas, {
+    type: "line",
+    data: { labels, datasets },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: { legend: { display: true, position: "bottom" } },
+      scales: { y: { beginAtZero: true } },
+    },
+  });
+}
+
 function draw(figure) {
   const table = document.getElementById(figure.dataset.chartTable);
   const canvas = figure.querySelector("canvas");
   if (!table || !canvas) return;
   const kind = figure.dataset.chart;
+  if (kind === "xmr") {
+    drawXmr(figure, table, canvas);
+    return;
+  }
   const columns = (figure.dataset.chartColumns || "1").split(",").map(Number);
   const { labels, datasets } = readTable(table, columns);
   datasets.forEach((dataset, index) => {

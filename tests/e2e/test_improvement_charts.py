@@ -1,0 +1,80 @@
+"""The improvement charts in Chromium, on a ward-office tablet and on a phone: a manager opens them from the
+reports navigation; every chart is drawn by Chart.js from the table under it (value, mean and limit lines,
+flagged months marked), under the Content Security Policy; the icons are words as well as colours; a month
+count out of range is a message on the form. Every page passes axe-core's WCAG 2.2 AA rules and is saved as a
+screenshot for review."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import create_staff
+from tests.e2e.journeys import SERVICE_MANAGER, at
+from tests.e2e.test_manager_reports import MANAGER, SECRET, sign_in_as_manager
+from tests.reports.calls import F, P, S, call
+from tracker.clock import utcnow
+from tracker.db import write_intent
+from tracker.extensions import db
+from tracker.models import Ward
+from tracker.services.reports.periods import _add_months
+
+pytestmark = pytest.mark.browser
+
+KEYS = ["calls", "calls-patient", "calls-family-carer-advocate", "calls-staff", "review-median", "review-p90",
+        "review-share", "check-coverage"]  # fmt: skip
+
+
+@pytest.fixture
+def seeded(app, trust):
+    """Eighteen whole months before this one, the fourth empty; the last with a burst of quick staff calls."""
+    with app.app_context(), write_intent():
+        ward = db.session.get(Ward, trust["ward"])
+        this_month = utcnow().date().replace(day=1)
+        for back in range(18, 0, -1):
+            month = _add_months(this_month, -back)
+            if back == 15:
+                continue
+            raised = f"{month:%Y-%m}-10 12:00"
+            call(ward, raised, P, reviewed=600 + 60 * (back % 4))
+            call(ward, raised, P, reviewed=1200)
+            call(ward, raised, F, reviewed=3000 - 120 * (back % 3))
+            if back == 1:
+                for _ in range(10):
+                    call(ward, raised, S, reviewed=300)
+        db.session.commit()
+    _user_id, password = create_staff(app, "manager", email=MANAGER, site_id=trust["site"], totp_secret=SECRET)
+    return password
+
+
+@at(SERVICE_MANAGER)
+def test_the_improvement_charts_are_drawn_from_their_tables(tab, seeded):
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    page.goto("/reports/?site=gen")
+    page.get_by_role("link", name="Improvement charts").click()
+    page.wait_for_url("**/reports/improvement**")
+    expect(page.get_by_role("heading", name="Improvement charts", level=1)).to_be_visible()
+    for key in KEYS:
+        expect(page.locator(f"#{key}-table")).to_be_attached()
+        assert page.evaluate("id => Boolean(window.Chart.getChart(document.getElementById(id)))", f"{key}-chart"), key
+    # Drawn from the table: the value line holds the table's figures, a missing month a gap (null), not 0.
+    data = page.evaluate("() => window.Chart.getChart(document.getElementById('review-median-chart')).data")
+    assert [d["label"] for d in data["datasets"]] == ["Value", "Mean", "Lower limit", "Upper limit"]
+    values = data["datasets"][0]["data"]
+    assert len(values) == 24 and values[:6] == [None] * 6 and values[9] is None and values[-1] == 5
+    calls = page.evaluate("() => window.Chart.getChart(document.getElementById('calls-chart')).data.datasets[0]")
+    assert calls["data"][-1] == 13 and calls["pointStyle"][-1] == "rectRot"  # the flagged month is marked
+    expect(page.locator("#calls-heading ~ .tracker-spc-icon").first).to_contain_text("Special cause neither, high")
+    expect(page.locator("#check-coverage-reason")).to_contain_text("There are no figures yet.")
+    tab.check("reports-improvement", emergency=False)
+
+    page.goto("/reports/improvement?site=gen&months=6")
+    expect(page.locator("#calls-reason")).to_contain_text("Limits need at least 12 months")
+    tab.check("reports-improvement-short", emergency=False)
+
+    page.goto("/reports/improvement?site=gen&months=99")
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("from 2 to 60")
+    tab.check("reports-improvement-bad-months", emergency=False)
+    tab.assert_clean()
