@@ -144,6 +144,24 @@ def counting_statements(app):
         event.remove(engine, "before_cursor_execute", count)
 
 
+@contextmanager
+def capturing_statements(app):
+    """The statements the app sends, with their parameters (not SQLite's BEGIN: PostgreSQL has none to count)."""
+    seen: list[tuple[str, object]] = []
+    with app.app_context():
+        engine = db.engine
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.strip().upper() != "BEGIN":
+            seen.append((" ".join(statement.split()), parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+
 def statements_for(client, app, path) -> int:
     client.get(path)  # warm the caches
     with counting_statements(app) as counter:
@@ -166,6 +184,29 @@ def test_the_number_of_statements_does_not_grow_with_the_number_of_calls(client,
     assert few == many, (few, many)
 
 
+def test_the_unchanged_refresh_reads_the_session_and_the_version_and_nothing_else(client, login_as, three_calls, app):
+    """Every open queue asks every few seconds: the 304 costs two statements, the session (with its person and their
+    teams, for the access checks) and the latest change of the team's calls. bench/queue_page.py measures it."""
+    login_as("outreach")
+    etag = client.get("/triage/queue/rows").headers["ETag"]
+    client.get("/triage/queue/rows", headers={"If-None-Match": etag})  # the warnings are then kept a few seconds
+    with capturing_statements(app) as seen:
+        assert client.get("/triage/queue/rows", headers={"If-None-Match": etag}).status_code == 304
+    assert len(seen) == 2, seen
+    assert "FROM session_record" in seen[0][0] and "user_team" in seen[0][0], seen[0][0]
+    assert seen[1][0].startswith("SELECT max(concern.updated_at)"), seen[1][0]
+
+
+def test_the_queue_page_reads_in_a_fixed_number_of_statements(client, login_as, three_calls, app, sms):
+    """The session, the person's sites, the open calls, the follow-ups, the recently closed, the texts' states,
+    the opt-outs, the failed alerts, the version: nine, whatever the number of calls (no N+1)."""
+    login_as("outreach")
+    client.get("/triage/")
+    with capturing_statements(app) as seen:
+        assert client.get("/triage/").status_code == 200
+    assert len(seen) == 9, "\n".join(statement[:120] for statement, _ in seen)
+
+
 def _plan(sql: str, params: dict) -> str:
     if ON_POSTGRES:
         rows = db.session.execute(text("EXPLAIN " + sql), params).all()
@@ -174,10 +215,10 @@ def _plan(sql: str, params: dict) -> str:
     return "\n".join(" ".join(str(col) for col in row) for row in rows)
 
 
-def test_the_queue_query_uses_an_index_on_a_large_table(app, trust):
-    """5,000 historic calls and a few open ones: the planner must use the (team, status) or
-    (status, raised_at) index rather than scan the table."""
-    with app.app_context(), write_intent():
+def insert_history(trust, count: int = 5000, unread: int = 0) -> None:
+    """`count` calls of the test team, all closed but the 20 newest; the `unread` oldest closed ones with a
+    caller's text nobody has read (follow-ups). Then ANALYZE, as a live database would have been."""
+    with write_intent():
         now = utcnow()
         rows = [
             {
@@ -202,14 +243,23 @@ def test_the_queue_query_uses_an_index_on_a_large_table(app, trust):
                 "updated_at": now - timedelta(minutes=n),
                 "change_in_care": [],
             }
-            for n in range(5000)
+            for n in range(count)
         ]
         for row in rows:
             row["reference"] = f"MR-{row['submission_id'][-4:].rjust(4, 'A')}-AA"
+        for n, row in enumerate(rows):
+            row["unread_reply"] = n >= count - unread
         db.session.execute(Concern.__table__.insert(), rows)
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         db.session.commit()
+
+
+def test_the_queue_query_uses_an_index_on_a_large_table(app, trust):
+    """5,000 historic calls and a few open ones: the planner must use the (team, status) or
+    (status, raised_at) index rather than scan the table."""
+    with app.app_context():
+        insert_history(trust)
         plan = _plan(
             f"SELECT id FROM concern WHERE team_id = :team AND concern.{OPEN_STATUS_SQL} ORDER BY raised_at",
             {"team": trust["team"]},
@@ -218,6 +268,28 @@ def test_the_queue_query_uses_an_index_on_a_large_table(app, trust):
         version_plan = _plan("SELECT max(updated_at) FROM concern WHERE team_id = :team", {"team": trust["team"]})
         assert "ix_concern_team_updated_at" in version_plan, version_plan
         db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "role, index", [("outreach", "ix_concern_unread_reply_team"), ("manager", "ix_concern_unread_reply_site")]
+)
+def test_the_follow_up_texts_come_from_their_own_index_not_every_closed_call(client, login_as, app, trust, role, index):
+    """The follow-ups (a caller's text after the call ended) as the page asks for them: from the small partial
+    index of unread texts, by team or by site, not by reading every closed call of the team (a team's history
+    is hundreds of thousands of calls)."""
+    with app.app_context():
+        insert_history(trust, unread=2)
+    login_as(role)
+    with capturing_statements(app) as seen:
+        html = client.get("/triage/").get_data(as_text=True)
+    assert html.count("Follow-up text: call ended") == 2
+    (statement, parameters), *others = [(s, p) for s, p in seen if s.endswith("ORDER BY concern.updated_at")]
+    assert not others, others
+    with app.app_context():
+        explain = "EXPLAIN " if ON_POSTGRES else "EXPLAIN QUERY PLAN "
+        plan = " ".join(str(row) for row in db.session.connection().exec_driver_sql(explain + statement, parameters))
+        db.session.rollback()
+    assert index in plan, plan
 
 
 def test_a_manager_sees_the_queue_read_only(client, app, trust, three_calls):

@@ -134,6 +134,9 @@ OPEN_STATUSES = frozenset({ConcernStatus.NEW, ConcernStatus.ACKNOWLEDGED, Concer
 # The open calls, written out literally: the partial index below covers exactly these rows, and
 # a query can only use it when its condition is spelled the same way (not with bound parameters).
 OPEN_STATUS_SQL = "status IN ('new', 'acknowledged', 'reviewed')"
+# A caller's text that nobody has read yet: a handful of calls among hundreds of thousands, found by the two
+# partial indexes below (docs/architecture.md#the-queue). A query uses them only when it says exactly this.
+UNREAD_REPLY_SQL = "unread_reply = true"
 
 
 def next_status(current: ConcernStatus, action: str) -> ConcernStatus:
@@ -172,6 +175,11 @@ REPORT_INDEX = (
 )
 
 
+def _where(condition: str) -> dict:
+    """A partial index's condition, for both databases."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
 class Concern(Base):
     __tablename__ = "concern"
     __table_args__ = (
@@ -206,6 +214,11 @@ class Concern(Base):
             "raised_at",
             sqlite_where=text(OPEN_STATUS_SQL),
             postgresql_where=text(OPEN_STATUS_SQL),
+        ),
+        # The queue's follow-up texts (a caller's text after the call ended) by team, or by site for a manager.
+        *(
+            Index(f"ix_concern_unread_reply_{by}", f"{by}_id", "updated_at", **_where(UNREAD_REPLY_SQL))
+            for by in ("team", "site")
         ),
     )
 

@@ -21,6 +21,7 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUS_SQL,
+    UNREAD_REPLY_SQL,
     Audience,
     CallerRoute,
     Channel,
@@ -160,7 +161,9 @@ def queue(user: User, view: str = "all", site_id: int | None = None, recent_hour
     # A text from the caller after the call ended: the call stands with the open ones until a
     # clinician reopens it or marks the text read.
     follow_ups = db.session.execute(
-        _queue_select().where(finished, Concern.unread_reply.is_(True), *conditions).order_by(Concern.updated_at)
+        _queue_select()
+        .where(finished, text(f"concern.{UNREAD_REPLY_SQL}"), *conditions)  # says it as the indexes do
+        .order_by(Concern.updated_at)
     ).all()
     closed_rows = (
         []

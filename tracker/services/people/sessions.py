@@ -8,9 +8,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.clock import utcnow
@@ -104,7 +105,8 @@ def load_session(token: str, *, activity: bool) -> LiveSession | Ended | None:
     refresh is not); only then does it push the idle timeout back."""
     if not token or len(token) > 100:
         return None
-    record = db.session.scalar(select(SessionRecord).where(SessionRecord.token_hash == token_hash(token)))
+    found = db.session.execute(_session_with_user().where(SessionRecord.token_hash == token_hash(token)))
+    record: SessionRecord | None = found.unique().scalar_one_or_none()
     if record is None:
         return None
     if record.revoked_at is not None:
@@ -141,6 +143,14 @@ def load_session(token: str, *, activity: bool) -> LiveSession | Ended | None:
             _touch_in_own_transaction(record.id, now)
             set_committed_value(record, "last_active_at", now)  # already saved: not a change to flush
     return LiveSession(record, record.user)
+
+
+@cache
+def _session_with_user() -> Select[SessionRecord]:
+    """The session with its person and their teams, in one statement: every signed-in request needs all three
+    (the teams for the person's reach), and the queue's refresh, every few seconds on every screen, does little else
+    (docs/architecture.md#the-queue). Built once; each query adds its condition to a copy."""
+    return select(SessionRecord).options(joinedload(SessionRecord.user).joinedload(User.teams))
 
 
 def _touch_in_own_transaction(record_id: int, now: datetime) -> None:
