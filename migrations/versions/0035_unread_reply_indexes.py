@@ -1,15 +1,15 @@
 """The queue's follow-up texts (a caller's text after the call ended, not yet read) from two small partial indexes,
 by team and by site, instead of reading every closed call of the team (docs/architecture.md#the-queue).
 
-Revision ID: 0037
-Revises: 0033
+Revision ID: 0035
+Revises: 0034
 Create Date: 2026-12-04 20:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0037'
-down_revision = '0033'
+revision = '0035'
+down_revision = '0034'
 branch_labels = None
 depends_on = None
 
