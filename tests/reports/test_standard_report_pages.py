@@ -92,6 +92,9 @@ def test_a_missing_or_damaged_signing_key_is_a_plain_message_not_a_server_error(
 ):
     response = get(client, f"/reports/standard.json?{OCTOBER}&copy=signed")
     assert response.status_code == 409 and "Signed reports are not set up" in response.get_data(as_text=True)
+    no_key_card = get(client, "/admin/settings").get_data(as_text=True)
+    assert "create one with the command: flask tracker create-report-key" in no_key_card
+    assert "`" not in no_key_card.split('id="report-key"')[1].split("</section>")[0]  # no Markdown shown raw
     damaged = tmp_path / "damaged.pem"
     damaged.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
     monkeypatch.setitem(app.config, "REPORT_SIGNING_KEY_FILE", str(damaged))

@@ -68,7 +68,7 @@ def load_private_key(path: str | None) -> Ed25519PrivateKey:
     if not path:
         raise SigningProblem(
             f"Signed reports are not set up: {KEY_VARIABLE} names no key file. "
-            "Ask IT to create one with `flask tracker create-report-key`."
+            "Ask IT to create one with the command: flask tracker create-report-key."
         )
     try:
         data = Path(path).read_bytes()
