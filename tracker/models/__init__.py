@@ -41,6 +41,7 @@ from tracker.models.daily_check import (
     Feeling,
 )
 from tracker.models.devices import DeviceKind, EnrolledDevice
+from tracker.models.improvement import ImprovementBaseline, ImprovementChange
 from tracker.models.hospital import (
     Bed,
     FamilyRouteStatus,
@@ -91,6 +92,8 @@ from tracker.models.trust_words import TrustWords
 
 __all__ = [
     "AccessReview",
+    "ImprovementBaseline",
+    "ImprovementChange",
     "TrustWords",
     "AnsweredBy",
     "BedOccupancy",
