@@ -41,7 +41,6 @@ from tracker.models.daily_check import (
     Feeling,
 )
 from tracker.models.devices import DeviceKind, EnrolledDevice
-from tracker.models.improvement import ImprovementBaseline, ImprovementChange
 from tracker.models.hospital import (
     Bed,
     FamilyRouteStatus,
@@ -54,6 +53,7 @@ from tracker.models.hospital import (
     Team,
     Ward,
 )
+from tracker.models.improvement import ImprovementBaseline, ImprovementChange
 from tracker.models.outbox import (
     FINAL_SEND_STATES,
     Audience,
