@@ -67,6 +67,8 @@ def _reports(actor: audit.Actor, values: dict) -> None:
     except HoursProblem as problem:
         raise SetupProblem(str(problem)) from None
     hospital.save_linked_calls_counted(actor, values["linked_calls_counted"])
+    if "spc_run_length" in values:
+        hospital.save_spc_run_length(actor, int(values["spc_run_length"]))
 
 
 def _retention(actor: audit.Actor, values: dict) -> None:
