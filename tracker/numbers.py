@@ -17,7 +17,8 @@ def digits(text: str | None) -> int | None:
     converting thousands of digits (int() refuses more than 4,300)."""
     if not text or not text.isascii() or not text.isdigit():
         return None
-    return int(text) if len(text.lstrip("0")) <= MAX_DIGITS else 10**MAX_DIGITS
+    significant = text.lstrip("0") or "0"
+    return int(significant) if len(significant) <= MAX_DIGITS else 10**MAX_DIGITS
 
 
 def whole_number(text: str | None, low: int = 0, high: int = MAX_ID) -> int | None:

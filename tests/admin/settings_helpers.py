@@ -34,6 +34,7 @@ REPORTS = {
     "in_hours_end": "18:00",
     "bank_holiday_region": "england-and-wales",
     "linked_calls_counted": "own",
+    "spc_run_length": "7",
 }
 
 

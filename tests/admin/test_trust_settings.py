@@ -78,6 +78,16 @@ def test_the_time_zone_is_one_of_the_settings(client, login_as, read):
     assert read.one(Settings).timezone == "Europe/Dublin"
 
 
+def test_the_improvement_charts_run_length_is_one_of_the_settings(client, login_as, read):
+    login_as("admin")
+    assert read.one(Settings).spc_run_length == 7
+    assert post(client, "/admin/settings/reports", {**REPORTS, "spc_run_length": "6"}).status_code == 302
+    assert read.one(Settings).spc_run_length == 6
+    event = read.one(AuditEvent, AuditEvent.action == "spc_run_length_saved")
+    assert event.changes == {"from": 7, "to": 6}
+    assert "6 months (allowed by NHS England" in client.get("/admin/settings").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("group", "values", "expected"),
     [
@@ -114,6 +124,8 @@ def test_the_time_zone_is_one_of_the_settings(client, login_as, read):
         ),
         ("reports", {**REPORTS, "in_hours_start": "25:00"}, {"in_hours_start": "24-hour time"}),
         ("reports", {**REPORTS, "bank_holiday_region": "wales"}, {"bank_holiday_region": "Choose whose bank holidays"}),
+        ("reports", {**REPORTS, "spc_run_length": "9"}, {"spc_run_length": "a shift or a trend: 6 or 7"}),
+        ("reports", {**REPORTS, "spc_run_length": ""}, {"spc_run_length": "a shift or a trend: 6 or 7"}),
         (
             "retention",
             {**RETENTION, "retention_adult_years": "5", "retention_child_until_age": "eighteen"},

@@ -20,4 +20,10 @@ ROWS: dict = {
     "reports.standard_report_csv": ("GET", "/reports/standard.csv", {**MANAGER_ONLY, "manager": 200}),
     "reports.improvement": ("GET", "/reports/improvement", {**MANAGER_ONLY, "manager": 200}),
     "reports.record_implementation": ("POST", "/reports/return/implementation", {**MANAGER_ONLY, "manager": 400}),
+    # The improvement charts' changes and baselines: posted empty, the form's problems (400); a change or baseline
+    # that is not the manager's site's (here none exists) is not found (scope: tests/reports/test_improvement_changes.py).
+    "reports.record_change": ("POST", "/reports/improvement/changes", {**MANAGER_ONLY, "manager": 400}),
+    "reports.remove_change": ("POST", "/reports/improvement/changes/1/remove", {**MANAGER_ONLY, "manager": 404}),
+    "reports.fix_baseline": ("POST", "/reports/improvement/baselines", {**MANAGER_ONLY, "manager": 400}),
+    "reports.remove_baseline": ("POST", "/reports/improvement/baselines/1/remove", {**MANAGER_ONLY, "manager": 404}),
 }

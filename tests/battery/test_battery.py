@@ -31,7 +31,7 @@ ENDPOINTS = sorted(MATRIX)
 # Where typed text comes back later: each principal reads these after a route's cases (stored, not reflected).
 SHOWN_AGAIN = {
     "outreach": ["/triage/", "/triage/c/{ref}"],
-    "manager": ["/triage/c/{ref}", "/records/audit"],
+    "manager": ["/triage/c/{ref}", "/records/audit", "/reports/improvement"],
     "ward_staff": ["/triage/ward", "/triage/ward/check"],
     "admin": ["/admin/staff", "/admin/settings"],
 }

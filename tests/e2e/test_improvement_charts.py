@@ -69,6 +69,30 @@ def test_the_improvement_charts_are_drawn_from_their_tables(tab, seeded):
     expect(page.locator("#check-coverage-reason")).to_contain_text("There are no figures yet.")
     tab.check("reports-improvement", emergency=False)
 
+    # A change recorded through the form: listed, and every chart starts a new segment in its month.
+    changed = _add_months(utcnow().date().replace(day=1), -6)
+    page.get_by_label("Month", exact=True).first.fill(str(changed.month))
+    page.get_by_label("Year", exact=True).first.fill(str(changed.year))
+    page.get_by_label("Ward (optional)").select_option(label="Ward 7")
+    page.get_by_label("What changed").fill("Family route launched on Ward 7")
+    page.get_by_role("button", name="Record the change").click()
+    page.wait_for_url("**/reports/improvement?site=gen#changes")
+    expect(page.locator("#changes-table")).to_contain_text("Family route launched on Ward 7")
+    expect(page.locator("#changes-table")).to_contain_text(f"{changed:%b %Y}")
+    expect(page.locator("#calls-table tr[data-change]")).to_have_count(1)
+    assert page.evaluate("() => window.Chart.getChart(document.getElementById('calls-chart')).data.labels[18]") == (
+        f"{changed:%b %Y}"
+    )
+    page.locator("#changes").scroll_into_view_if_needed()
+    tab.check("reports-improvement-change", emergency=False)
+
+    page.get_by_label("What changed").fill("Too early")
+    page.get_by_label("Month", exact=True).first.fill("13")
+    page.get_by_label("Year", exact=True).first.fill("2025")
+    page.get_by_role("button", name="Record the change").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("The month must be a whole number from 1 to 12")
+    tab.check("reports-improvement-change-error", emergency=False)
+
     page.goto("/reports/improvement?site=gen&months=6")
     expect(page.locator("#calls-reason")).to_contain_text("Limits need at least 12 months")
     tab.check("reports-improvement-short", emergency=False)

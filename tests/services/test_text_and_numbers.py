@@ -147,3 +147,10 @@ def test_a_whole_number_is_ascii_digits_and_a_huge_one_is_past_every_range(typed
 @pytest.mark.parametrize("typed", ["", " 4", "-4", "+4", "4.0", "²", "١٢٣", "１２３", "1_000", "4e3"])
 def test_anything_but_ascii_digits_is_not_a_whole_number(typed):
     assert digits(typed) is None
+
+
+def test_a_small_number_behind_thousands_of_zeros_is_read_without_int_refusing_it():
+    """The hostile-input battery's "0…01" (5,000 zeros): short once its zeros are stripped, so it was converted
+    whole, and int() refuses more than 4,300 digits: a server error on /reports/improvement?months=."""
+    assert digits("0" * 5000 + "12") == 12
+    assert digits("0" * 5000) == 0

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tracker.admin import bp
 from tracker.admin.sections import Section, add
 from tracker.admin.settings_forms import FORMS
-from tracker.admin.settings_groups import BY_KEY, GROUPS, LINKED_CALLS, error_links, summary
+from tracker.admin.settings_groups import BY_KEY, GROUPS, LINKED_CALLS, RUN_LENGTHS, error_links, summary
 from tracker.extensions import db
 from tracker.models import Team
 from tracker.problems import FieldProblem, FieldProblems, Problem
@@ -102,6 +102,7 @@ def settings_page(group: str | None = None, problems: dict[str, str] | None = No
         error_links=error_links,
         regions=list(REGION_NAMES.items()),
         linked_calls=list(LINKED_CALLS.items()),
+        run_lengths=list(RUN_LENGTHS.items()),
         minimums=MINIMUMS,
         team_options=[(team.code, team.name) for team in teams() if team.active],
         report_key=report_key(),

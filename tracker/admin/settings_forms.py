@@ -16,9 +16,12 @@ from tracker.problems import FieldProblem, FieldProblems
 from tracker.services.languages import CODES, DEFAULT
 from tracker.services.phone import PhoneProblem, parse_phone
 from tracker.services.records.retention import MAXIMUMS, MINIMUMS
+from tracker.services.reports.improvement_changes import MAX_RUN_LENGTH, MIN_RUN_LENGTH
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.setup import devices, trust_words
 from tracker.web.posted import PostedForm, clock_time, one_of, raw, typed, whole_number
+
+RUN_LENGTHS = tuple(str(n) for n in range(MIN_RUN_LENGTH, MAX_RUN_LENGTH + 1))
 
 
 class GroupForm(PostedForm):
@@ -145,6 +148,9 @@ class ReportsForm(GroupForm):
     in_hours_end = StringField(validators=[clock_time("time in hours ends")])
     bank_holiday_region = StringField(validators=[one_of(REGION_NAMES, "Choose whose bank holidays are out of hours")])
     linked_calls_counted = StringField(validators=[one_of(("own", "once"), "Choose how a linked call counts")])
+    spc_run_length = StringField(
+        validators=[one_of(RUN_LENGTHS, "Choose how many months in a row make a shift or a trend: 6 or 7")]
+    )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -63,13 +63,15 @@ GROUPS = (
     Group(
         "reports",
         "Reports",
-        "The time zone, what counts as in hours, and how linked calls count in the national figures.",
+        "The time zone, what counts as in hours, how linked calls count in the national figures, and how the "
+        "improvement charts find a shift or a trend.",
         {
             "timezone": "Time zone",
             "in_hours_start": "In hours begins (weekdays)",
             "in_hours_end": "In hours ends (weekdays)",
             "bank_holiday_region": "Bank holidays (out of hours) of",
             "linked_calls_counted": "A call linked to another about the same patient counts",
+            "spc_run_length": "Months in a row that make a shift or a trend on the improvement charts",
         },
     ),
     Group(
@@ -106,7 +108,17 @@ GROUPS = (
     ),
 )
 BY_KEY = {group.key: group for group in GROUPS}
+RUN_LENGTHS = {
+    "7": "7 months (NHS England's Making Data Count; the default)",
+    "6": "6 months (allowed by NHS England's SPC tool: flags a shift or trend a month sooner, with more false alarms)",
+}
 LINKED_CALLS = {"own": "As a call of its own (the default)", "once": "Only through the call it is linked to"}
+# Settings chosen from a list: each value's words.
+CHOICE_WORDS = {
+    "bank_holiday_region": REGION_NAMES,
+    "linked_calls_counted": LINKED_CALLS,
+    "spc_run_length": RUN_LENGTHS,
+}
 NOT_SET = "Not set"
 # Fields answered with radios: the error summary links to the first.
 RADIOS = {
@@ -114,6 +126,7 @@ RADIOS = {
     "mfa_for_all_staff",
     "bank_holiday_region",
     "linked_calls_counted",
+    "spc_run_length",
     "text_in_paging",
 }
 STORED_AS = {"text_in_team": "text_in_team_id"}  # a label's name -> the setting's, where they differ
@@ -137,10 +150,8 @@ def in_words(name: str, value: Any, teams: Mapping[int, str]) -> str:
         return f"{value} years"
     if name == "idle_timeout_minutes":
         return f"{value} minutes"
-    if name == "bank_holiday_region":
-        return REGION_NAMES.get(value, value)
-    if name == "linked_calls_counted":
-        return LINKED_CALLS.get(value, value)
+    if name in CHOICE_WORDS:
+        return CHOICE_WORDS[name].get(str(value), str(value))
     if name == "text_in_team":
         return teams.get(value, f"a team no longer listed ({value})")
     return str(value)

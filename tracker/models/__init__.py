@@ -53,6 +53,7 @@ from tracker.models.hospital import (
     Team,
     Ward,
 )
+from tracker.models.improvement import ImprovementBaseline, ImprovementChange
 from tracker.models.outbox import (
     FINAL_SEND_STATES,
     Audience,
@@ -91,6 +92,8 @@ from tracker.models.trust_words import TrustWords
 
 __all__ = [
     "AccessReview",
+    "ImprovementBaseline",
+    "ImprovementChange",
     "TrustWords",
     "AnsweredBy",
     "BedOccupancy",

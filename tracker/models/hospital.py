@@ -104,6 +104,9 @@ class Settings(Base):
     # The access review (services/people/access_review.py) flags an active account not signed in to for this many
     # days (setup-trust --access-review-unused-days).
     access_review_unused_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    # The improvement charts' run and trend length (services/reports/spc.py): 7 by default, or 6 (the two NHS
+    # England's Making Data Count uses).
+    spc_run_length: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
 
 
 class Site(Base):

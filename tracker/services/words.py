@@ -170,6 +170,12 @@ ACTION_WORDS = {
     "access_review_recorded": "Access review recorded as done for the month",
     "access_review_downloaded": "Access review downloaded as CSV",
     "access_review_days_saved": "Changed how many days without a sign-in flag an account as unused",
+    # The improvement charts (services/reports/improvement_changes.py).
+    "improvement_change_recorded": "Change recorded on the improvement charts (a new baseline from its month)",
+    "improvement_change_removed": "Change removed from the improvement charts",
+    "improvement_baseline_fixed": "Baseline fixed on the improvement charts",
+    "improvement_baseline_removed": "Baseline unfixed on the improvement charts",
+    "spc_run_length_saved": "Run length of the improvement charts' shift and trend rules saved",
     # Staff accounts, more (docs/architecture.md#set-up).
     "user_moved": "Staff account given another role, team, ward or site",
     "user_deactivated_at_once": "Staff account deactivated at once (with its reason)",

@@ -20,6 +20,8 @@ from tracker.models import (
     Concern,
     EnrolledDevice,
     EscalationPolicy,
+    ImprovementBaseline,
+    ImprovementChange,
     Role,
     RotaPattern,
     Shift,
@@ -49,6 +51,10 @@ SITE_OBJECTS: dict[str, Callable[[int], Select]] = {
     ACCOUNT_OBJECT: lambda site_id: select(User.id).where(accounts_at_site(site_id)),
     "site": lambda site_id: select(Site.id).where(Site.id == site_id),
     "site_implementation": lambda site_id: select(SiteImplementation.id).where(SiteImplementation.site_id == site_id),
+    "improvement_change": lambda site_id: select(ImprovementChange.id).where(ImprovementChange.site_id == site_id),
+    "improvement_baseline": lambda site_id: select(ImprovementBaseline.id).where(
+        ImprovementBaseline.site_id == site_id
+    ),
     "team": _teams,
     "ward": _wards,
     "bed": lambda site_id: select(Bed.id).where(Bed.ward_id.in_(_wards(site_id))),

@@ -23,9 +23,10 @@ from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import CallerRoute, Concern, Site, Team
 from tracker.problems import Problem
-from tracker.services.reports import daily_check, report_facts, spc
+from tracker.services.reports import daily_check, improvement_changes, report_facts, spc
 from tracker.services.reports.counting import MICROS, _calls
 from tracker.services.reports.dashboard import CLOCKS, _breached, _team_targets
+from tracker.services.reports.improvement_changes import Marks
 from tracker.services.reports.percentiles import _percentile
 from tracker.services.reports.periods import Period, _add_months
 from tracker.services.setup.settings import TrustSettings
@@ -33,7 +34,7 @@ from tracker.services.words import LABELS
 
 DEFAULT_MONTHS = 24
 MIN_MONTHS = 2  # the arithmetic's least; limits are drawn only from 12 (spc.MIN_POINTS_FOR_LIMITS)
-MAX_MONTHS = 60
+MAX_MONTHS = improvement_changes.MAX_CHART_MONTHS
 ROUTES = (CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF)
 MINUTE = 60 * MICROS
 _REVIEW = next(clock for clock in CLOCKS if clock[0] == "review")
@@ -51,6 +52,7 @@ class Row:
     upper: Decimal | None
     flags: tuple[spc.Rule, ...]
     kind: spc.Kind
+    change: bool = False  # the first month after a recorded change: a new segment, with its own baseline
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Improvement:
     months: tuple[date, ...]
     series: tuple[Series, ...]
     facts_missing: bool
+    marks: Marks = Marks()
 
 
 def span(today: date, months: int) -> Period:
@@ -85,16 +88,17 @@ def improvement(site: Site, today: date, months: int, settings: TrustSettings) -
     """Every improvement chart for `site`: the `months` whole months before `today`'s month."""
     period = span(today, months)
     firsts = tuple(_add_months(period.start, n) for n in range(months))
+    marks = improvement_changes.marks(site.id, firsts, settings.spc_run_length)
     calls = _calls(site.id, period.start, period.end)
     coverage = {
         month.month: None if month.coverage is None else Fraction(100 * month.asked, month.occupied)
         for month in daily_check.figures(site.id, period, settings.timezone).months
     }
     series = [
-        *_call_series(_calls_by_route(calls), firsts),
-        *_review_series(calls, firsts, _review_target(site.id)),
+        *_call_series(_calls_by_route(calls), firsts, marks),
+        *_review_series(calls, firsts, _review_target(site.id), marks),
         _series(
-            "check-coverage", "Daily check coverage", "%",
+            marks, "check-coverage", "Daily check coverage", "%",
             "Of the occupied bed-days on the site's wards, the share whose patient was asked the daily check. "
             "Higher is better.",
             [coverage.get(m) for m in firsts], firsts, spc.Direction.HIGHER_IS_BETTER, None,
@@ -106,17 +110,18 @@ def improvement(site: Site, today: date, months: int, settings: TrustSettings) -
         months=firsts,
         series=tuple(series),
         facts_missing=report_facts.any_missing(site.id),
+        marks=marks,
     )
 
 
 _NO_CALL_TARGET = "Calls have no target: more calls is neither better nor worse."
 
 
-def _call_series(by_route: dict[tuple[date, CallerRoute], int], firsts: Sequence[date]) -> list[Series]:
+def _call_series(by_route: dict[tuple[date, CallerRoute], int], firsts: Sequence[date], marks: Marks) -> list[Series]:
     """All calls, then each route's: counts, with no direction and no target."""
     series = [
         _series(
-            "calls", "Calls per month", "calls", "Every call raised at the site, by every route (duplicates left out).",
+            marks, "calls", "Calls per month", "calls", "Every call raised at the site, by every route (duplicates left out).",
             [sum(by_route.get((m, r), 0) for r in ROUTES) for m in firsts], firsts,
             spc.Direction.NONE, None, _NO_CALL_TARGET,
         ),
@@ -124,6 +129,7 @@ def _call_series(by_route: dict[tuple[date, CallerRoute], int], firsts: Sequence
     for route in ROUTES:
         series.append(
             _series(
+                marks,
                 f"calls-{route.value}".replace("_", "-"),
                 f"Calls per month: {LABELS.get(route.value, route.value).lower()}",
                 "calls",
@@ -138,7 +144,7 @@ def _call_series(by_route: dict[tuple[date, CallerRoute], int], firsts: Sequence
     return series
 
 
-def _review_series(calls: list, firsts: Sequence[date], target: int | None) -> list[Series]:
+def _review_series(calls: list, firsts: Sequence[date], target: int | None, marks: Marks) -> list[Series]:
     """The review clock: its median and 90th percentile (lower is better, against the team's target when the
     site's teams share one) and the share within target (higher is better, no target of its own)."""
     median, p90 = _review_times(calls)
@@ -146,17 +152,17 @@ def _review_series(calls: list, firsts: Sequence[date], target: int | None) -> l
     target_words = f"The team's target is review within {target} minutes." if target is not None else _NO_TIME_TARGET
     return [
         _series(
-            "review-median", "Median time to clinical review", "minutes",
+            marks, "review-median", "Median time to clinical review", "minutes",
             "Half the month's reviewed calls were reviewed within this time of being raised. Lower is better.",
             [median.get(m) for m in firsts], firsts, spc.Direction.LOWER_IS_BETTER, target, target_words,
         ),
         _series(
-            "review-p90", "90th percentile time to clinical review", "minutes",
+            marks, "review-p90", "90th percentile time to clinical review", "minutes",
             "Nine in ten of the month's reviewed calls were reviewed within this time. Lower is better.",
             [p90.get(m) for m in firsts], firsts, spc.Direction.LOWER_IS_BETTER, target, target_words,
         ),
         _series(
-            "review-share", "Share reviewed within the team's target", "%",
+            marks, "review-share", "Share reviewed within the team's target", "%",
             "Of the month's calls reviewed or overdue for review, the share reviewed within their team's target. "
             "Higher is better.",
             [share.get(m) for m in firsts], firsts, spc.Direction.HIGHER_IS_BETTER, None,
@@ -169,6 +175,7 @@ _NO_TIME_TARGET = "The site's teams have different review targets (or none), so 
 
 
 def _series(
+    marks: Marks,
     key: str,
     title: str,
     unit: str,
@@ -180,7 +187,16 @@ def _series(
     target_words: str,
 ) -> Series:
     ceiling = 100 if unit == "%" else None
-    chart = spc.xmr_chart(values, direction=direction, target=target, floor=0, ceiling=ceiling)
+    chart = spc.xmr_chart(
+        values,
+        direction=direction,
+        target=target,
+        run_length=marks.run_length,
+        fixed_baselines=marks.baselines,
+        changes=marks.changes,
+        floor=0,
+        ceiling=ceiling,
+    )
     return Series(key, title, unit, note, target_words, chart, _rows(chart, months))
 
 
@@ -198,6 +214,7 @@ def _rows(chart: spc.Chart, months: Sequence[date]) -> tuple[Row, ...]:
                     None if limits is None else spc.rounded(limits.shown_upper),
                     point.rules if point.judged else (),
                     point.kind if point.judged else spc.Kind.COMMON_CAUSE,
+                    change=point.index == segment.start and segment.start > 0,
                 )
             )
     return tuple(rows)

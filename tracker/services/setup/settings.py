@@ -51,6 +51,7 @@ class TrustSettings:
     device_address_ranges: str = ""  # services/setup/devices.py
     kiosk_default_until: datetime | None = None  # services/setup/tablets.py
     access_review_unused_days: int = 90  # services/people/access_review.py
+    spc_run_length: int = 7  # services/reports/spc.py DEFAULT_RUN_LENGTH
 
     @property
     def allowed_regions(self) -> set[str]:

@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.models import Settings
 from tracker.services.records import audit, retention
 from tracker.services.reports.working_hours import HoursProblem, save_working_hours
-from tracker.services.setup import devices, hospital, trust_words
+from tracker.services.setup import devices, hospital, run_length, trust_words
 from tracker.services.setup.hospital import SetupProblem
 from tracker.services.setup.settings import TrustSettings, current_settings
 
@@ -67,6 +67,8 @@ def _reports(actor: audit.Actor, values: dict) -> None:
     except HoursProblem as problem:
         raise SetupProblem(str(problem)) from None
     hospital.save_linked_calls_counted(actor, values["linked_calls_counted"])
+    if "spc_run_length" in values:
+        run_length.save_run_length(actor, int(values["spc_run_length"]))
 
 
 def _retention(actor: audit.Actor, values: dict) -> None:

@@ -39,14 +39,19 @@ function drawXmr(figure, table, canvas) {
   const labels = [];
   const columns = [[], [], [], []];
   const flags = [];
+  const changes = [];
   for (const row of table.tBodies[0].rows) {
-    labels.push(row.cells[0].textContent.trim());
+    labels.push(row.cells[0].dataset.label || row.cells[0].textContent.trim());
     for (let index = 0; index < 4; index += 1) columns[index].push(cellOrGap(row.cells[index + 1]));
     flags.push(row.dataset.flag || "");
+    changes.push(row.dataset.change === "true");
   }
+  // A recorded change starts a new segment (the row says so, data-change): no line crosses into it, as no
+  // moving range, run or trend does.
+  const broken = { borderColor: (context) => (changes[context.p1DataIndex] ? "transparent" : undefined) };
   const line = (label, data, colour, dash) => ({
     label, data, borderColor: colour, backgroundColor: colour, borderDash: dash, borderWidth: 2,
-    pointRadius: 0, tension: 0, spanGaps: false,
+    pointRadius: 0, tension: 0, spanGaps: false, segment: broken,
   });
   const datasets = [
     {
