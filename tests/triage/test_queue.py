@@ -233,6 +233,25 @@ def test_on_postgresql_the_queue_reads_outside_a_transaction(client, login_as, t
     assert set(seen) == {(True, "IDLE")}, seen
 
 
+@pytest.mark.postgres
+def test_on_postgresql_the_queue_sends_the_same_statements_whatever_the_number_of_calls(client, login_as, family, app):
+    """The same text each time, so each stays prepared on the connection: the lists of calls and numbers are one
+    array parameter (queue.py: _among), not a placeholder per call, which SQLAlchemy expanded on every request."""
+    login_as("outreach")
+
+    def texts() -> list[str]:
+        client.get("/triage/")
+        with capturing_statements(app) as seen:
+            assert client.get("/triage/").status_code == 200
+        return [statement for statement, _ in seen]
+
+    family.submit(worry_details="First", callback_number="07400 333001")
+    few = texts()
+    for n in range(3):
+        family.submit(worry_details=f"Later {n}", callback_number=f"07400 33301{n}")
+    assert texts() == few
+
+
 def _plan(sql: str, params: dict) -> str:
     if ON_POSTGRES:
         rows = db.session.execute(text("EXPLAIN " + sql), params).all()
