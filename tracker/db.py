@@ -178,6 +178,25 @@ def writes(view: Callable[P, R]) -> Callable[P, R]:
     return wrapped
 
 
+def reads_only(view: Callable[P, R]) -> Callable[P, R]:
+    """For a view that only reads and is asked for all the time (the queue and its refresh): on PostgreSQL its
+    statements run outside a transaction (autocommit). At READ COMMITTED, PostgreSQL's and ours, each statement
+    sees the database as of its own start either way, so nothing read changes; but no BEGIN and ROLLBACK go to the
+    server, and the statements stay prepared on the connection, where a ROLLBACK makes psycopg forget them (it
+    cannot know what the transaction prepared), so each was planned afresh on every request
+    (docs/architecture.md#the-queue). What the view writes it writes in a session of its own, as a page view
+    does (the session's activity). SQLite keeps its read transaction: one snapshot, no round trips to save."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        session = db.session()
+        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def deferred_write(view: Callable[P, R]) -> Callable[P, R]:
     """For a view that changes things but checks its input first (a password's hash, a webhook's
     signature, the family's form) and then calls `begin_write()` itself, so SQLite's write lock is held

@@ -207,6 +207,51 @@ def test_the_queue_page_reads_in_a_fixed_number_of_statements(client, login_as, 
     assert len(seen) == 9, "\n".join(statement[:120] for statement, _ in seen)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("conditional", [False, True], ids=["page", "304"])
+def test_on_postgresql_the_queue_reads_outside_a_transaction(client, login_as, three_calls, app, conditional):
+    """Each statement sees its own snapshot at READ COMMITTED anyway; a transaction around them added a BEGIN and a
+    ROLLBACK, and the ROLLBACK made psycopg forget the prepared statements, so every statement was planned afresh on
+    every refresh of every screen (db.py: reads_only)."""
+    login_as("outreach")
+    etag = client.get("/triage/queue/rows").headers["ETag"]
+    path, headers = ("/triage/queue/rows", {"If-None-Match": etag}) if conditional else ("/triage/", {})
+    seen: list[tuple[bool, str]] = []
+
+    def note(conn, _cursor, _statement, _parameters, _context, _many):
+        driver = conn.connection.driver_connection
+        seen.append((driver.autocommit, driver.info.transaction_status.name))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get(path, headers=headers).status_code == (304 if conditional else 200)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(seen) == (2 if conditional else 9)
+    assert set(seen) == {(True, "IDLE")}, seen
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_queue_sends_the_same_statements_whatever_the_number_of_calls(client, login_as, family, app):
+    """The same text each time, so each stays prepared on the connection: the lists of calls and numbers are one
+    array parameter (queue.py: _among), not a placeholder per call, which SQLAlchemy expanded on every request."""
+    login_as("outreach")
+
+    def texts() -> list[str]:
+        client.get("/triage/")
+        with capturing_statements(app) as seen:
+            assert client.get("/triage/").status_code == 200
+        return [statement for statement, _ in seen]
+
+    family.submit(worry_details="First", callback_number="07400 333001")
+    few = texts()
+    for n in range(3):
+        family.submit(worry_details=f"Later {n}", callback_number=f"07400 33301{n}")
+    assert texts() == few
+
+
 def _plan(sql: str, params: dict) -> str:
     if ON_POSTGRES:
         rows = db.session.execute(text("EXPLAIN " + sql), params).all()

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from tracker.clock import utcnow
-from tracker.db import writes
+from tracker.db import reads_only, writes
 from tracker.extensions import db
 from tracker.models import (
     OPEN_STATUSES,
@@ -80,6 +80,7 @@ def _concern_url():
 
 
 @bp.get("/")
+@reads_only
 @requires(Permission.SEE_CALLS)
 def queue_page():
     """The live queue of the person's team(s) (outreach) or site (manager, read-only)."""
@@ -103,6 +104,7 @@ def queue_page():
 
 
 @bp.get("/queue/rows")
+@reads_only
 @requires(Permission.SEE_CALLS)
 def queue_rows():
     """The queue's refresh: 304 when nothing has changed since the version the page last saw.

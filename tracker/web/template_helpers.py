@@ -35,7 +35,7 @@ STATUS_TAGS = {
 _STATUS_TAG = Markup('<strong class="nhsuk-tag {}">{}</strong>')
 # Built once per status: the queue asks for one on every row. (Markup.format escapes each field
 # through string.Formatter, which costs more than the rest of a row.)
-_STATUS_TAGS = {status: _STATUS_TAG.format(colour, words) for status, (colour, words) in STATUS_TAGS.items()}
+STATUS_TAG_HTML = {status: _STATUS_TAG.format(colour, words) for status, (colour, words) in STATUS_TAGS.items()}
 
 # Urgency in words, not colour alone: "12 min — past target" (within target, the words are for screen readers).
 AGE_STATES = {
@@ -48,13 +48,19 @@ _NO_AGE = Markup('<span class="tracker-muted">–</span>')
 
 def status_tag(concern) -> Markup:
     """The call's status as a coloured tag, for anything with a `status` (a Concern, a queue row)."""
-    return _STATUS_TAGS[concern.status.value]
+    return STATUS_TAG_HTML[concern.status.value]
 
 
 def age_tag(raised_at: datetime, target: int | None, now: datetime) -> Markup:
     """How long a call has waited against its target (services/concerns/triage.py: waiting_target): red
     past it, amber past half of it, green within it; a dash when nothing is waited for.
     static/app/staff.mjs moves the tag on in the browser, with the same thresholds."""
+    # Safe: see age_html.
+    return Markup(age_html(raised_at, target, now))  # noqa: S704
+
+
+def age_html(raised_at: datetime, target: int | None, now: datetime) -> str:
+    """age_tag's HTML as a plain string, for the queue's rows (web/queue_rows.py), which join many."""
     if target is None:
         return _NO_AGE
     minutes = int((now - raised_at).total_seconds() // 60)
@@ -63,7 +69,7 @@ def age_tag(raised_at: datetime, target: int | None, now: datetime) -> Markup:
     # An f-string, not Markup.format (ten times slower, through string.Formatter): one of these is on every row of
     # every refresh. Safe: the classes and words are the constants above, the minutes and target are numbers, and
     # the one other value is escaped.
-    return Markup(  # noqa: S704
+    return (
         f'<strong class="nhsuk-tag {colour} tracker-age"\n    data-raised-at="{escape(raised_at.isoformat())}" '
         f'data-target-minutes="{int(target)}">\n    <span data-age-text>{text}</span>\n'
         f'    <span class="{hidden}" data-age-state>{words}</span>\n  </strong>'
@@ -139,6 +145,8 @@ def can(permission: str) -> bool:
 
 
 def register(app: Flask) -> None:
+    from tracker.web.queue_rows import queue_rows  # it builds on the tags above
+
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["timeline_words"] = timeline_words
     app.jinja_env.filters["tracker_lookup"] = lambda key, mapping: mapping.get(key, key)
@@ -154,6 +162,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["text_state"] = text_state
     app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.globals["age_tag"] = age_tag
+    app.jinja_env.globals["queue_rows"] = queue_rows
     app.jinja_env.globals["utcnow"] = utcnow
     app.jinja_env.globals["display_phone"] = _display_phone
     app.jinja_env.filters["team_option"] = lambda team, chosen: {

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, TextClause, func, select, text
+from sqlalchemy import ARRAY, ColumnElement, Row, Select, TextClause, any_, bindparam, func, select, text
 from sqlalchemy.orm import aliased
 
 from tracker.clock import utcnow
@@ -245,6 +245,16 @@ def initials(name: str | None) -> str:
     return " ".join(part[0].upper() for part in (name or "").split() if part[0].isalpha())[:8]
 
 
+def _among(column: Any, values: list) -> ColumnElement[bool]:
+    """`column IN (values)`, for the lists of calls and numbers on the queue. On PostgreSQL it is `= ANY(array)`,
+    one parameter: the statement's text is then the same whatever the number of calls, so it stays prepared on the
+    connection, and SQLAlchemy need not expand and bind some hundreds of parameters on every refresh (that took
+    longer than the query)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 class _Texts:
     """What the queue says about texting each caller: the state of the latest text to them, or why none can go
     (two queries for the whole queue)."""
@@ -254,7 +264,9 @@ class _Texts:
         self.opted_out = (
             set(
                 db.session.scalars(
-                    select(SmsOptOut.number).where(SmsOptOut.number.in_(sorted(numbers)), SmsOptOut.opted_out.is_(True))
+                    select(SmsOptOut.number).where(
+                        _among(SmsOptOut.number, sorted(numbers)), SmsOptOut.opted_out.is_(True)
+                    )
                 )
             )
             if numbers
@@ -286,7 +298,7 @@ def _failed_alerts(concern_ids: list[int]) -> set[int]:
         db.session.scalars(
             select(Message.concern_id)
             .where(
-                Message.concern_id.in_(concern_ids),
+                _among(Message.concern_id, concern_ids),
                 Message.audience == Audience.CLINICIAN,
                 (Message.send_state == SendState.DEAD) | Message.delivery_status.in_(sorted(ALERT_FAILURE_STATUSES)),
             )
@@ -300,7 +312,7 @@ def _family_text_states(concern_ids: list[int]) -> dict[int, str]:
         return {}
     rows = db.session.execute(
         select(Message.concern_id, Message.send_state, Message.delivery_status)
-        .where(Message.concern_id.in_(concern_ids), Message.audience == Audience.FAMILY)
+        .where(_among(Message.concern_id, concern_ids), Message.audience == Audience.FAMILY)
         .order_by(Message.id)
     ).all()
     states: dict[int, str] = {}
