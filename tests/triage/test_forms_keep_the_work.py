@@ -8,6 +8,7 @@ import html as html_lib
 import re
 
 import pytest
+import time_machine
 
 from tests.triage.test_concern_page import act
 from tracker.models import Concern, ConcernStatus
@@ -19,6 +20,14 @@ CODING = {
     "caller_updated_time": "",
     "summary": "Reviewed on the ward; fluids started.",
 }
+
+
+@pytest.fixture
+def before_the_last_minute_of_the_day():
+    """A time of day when 23:59 is still more than the minute's grace away (run from 23:58 London time, the
+    "not in the future" case failed)."""
+    with time_machine.travel("2026-06-10 11:00:00+00:00", tick=True):  # noon, British Summer Time
+        yield
 
 
 def checked(body: str, name: str, value: str) -> bool:
@@ -44,7 +53,9 @@ def checked(body: str, name: str, value: str) -> bool:
         ),
     ],
 )
-def test_a_refused_close_keeps_every_answer_and_marks_the_question(client, nurse, call, read, wrong, field, message):
+def test_a_refused_close_keeps_every_answer_and_marks_the_question(
+    before_the_last_minute_of_the_day, client, nurse, call, read, wrong, field, message
+):
     act(client, call, "claim")
     act(client, call, "review", intent="save", review_kind="seen_on_ward", findings="Settled", news2="no")
     refused = act(client, call, "close", **{**CODING, **wrong})
