@@ -32,16 +32,12 @@ from tracker.models import (
     Audience,
     Concern,
     ConcernStatus,
-    Message,
-    MessageChannel,
-    SendState,
     Site,
-    SmsOptOut,
     Team,
     Ward,
 )
 from tracker.services.reports import report_facts, rollup_sums, rollups
-from tracker.services.reports.counting import MICROS, _add_up, _calls, _count
+from tracker.services.reports.counting import MICROS, _add_up, _calls
 from tracker.services.reports.percentiles import _percentile, _seconds
 from tracker.services.reports.periods import Period, _add_months, _months_between
 from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
@@ -147,7 +143,7 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
         by_hour=by_hour,
         trend=_trend(span, rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))),
         clocks=_clocks(site.id, period, settings.timezone, tally, merged, teams, now),
-        sms=_sms(site.id, period),
+        sms=_sms(site.id, period, parts),
         hours=hours,
         holidays=holidays,
         holidays_published=covered(hours.region, period.start, period.end_exclusive),
@@ -324,34 +320,25 @@ def _targets(site_id: int) -> dict[str, str]:
 SMS_COLUMNS = ["queued", "sent", "delivered", "failed", "opted_out"]
 
 
-def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
-    """Texts about the period's calls, for callers and for clinicians: filtered counts per audience
-    in one pass (no grouping, so no sorting), reading the calls' and the texts' covering indexes."""
-    opted_out = or_(
-        Message.error_code == "21610",
-        Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))),
-    )
-    figures = {
-        "queued": None,
-        "sent": Message.send_state == SendState.ACCEPTED,
-        "delivered": Message.delivery_status == "delivered",
-        "failed": or_(Message.send_state == SendState.DEAD, Message.delivery_status.in_(["undelivered", "failed"])),
-        "opted_out": and_(Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]), opted_out),
-    }
-    columns = {}
+def _sms(site_id: int, period: Period, parts: Sequence[tuple[date, rollups.Part]]) -> dict[str, dict[str, int]]:
+    """Texts about the period's calls, for callers and for clinicians, added up from the days' rollups. A text
+    counts as opted out when it was cancelled or failed and the provider refused it as opted out (kept in the
+    rollup) or its number is opted out now (`rollup_sums.opted_out_now`, read now: a number can opt out later)."""
+    totals = {audience.value: [0] * len(rollups.TEXT_FIGURES) for audience in Audience}
+    for _day, part in parts:
+        for audience, figures in part.texts.items():
+            found = totals.setdefault(audience, [0] * len(rollups.TEXT_FIGURES))
+            for index, texts in enumerate(figures):
+                found[index] += texts
+    result = {}
     for audience in Audience:
-        for name, condition in figures.items():
-            if name == "opted_out" and audience is not Audience.FAMILY:
-                continue  # only callers opt out
-            mine = Message.audience == audience
-            columns[(audience.value, name)] = _count(mine if condition is None else and_(mine, condition))
-    row = db.session.execute(
-        select(*columns.values())
-        .join_from(Message, Concern, Concern.id == Message.concern_id)
-        .where(*_calls(site_id, period.start, period.end), Message.channel == MessageChannel.SMS)
-    ).one()
-    found = dict(zip(columns, row, strict=True))
-    return {
-        audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
-        for audience in Audience
-    }
+        queued, sent, delivered, failed, refused = totals[audience.value]
+        opted_out = refused + rollup_sums.opted_out_now(site_id, period) if audience is Audience.FAMILY else 0
+        result[audience.value] = {
+            "queued": queued,
+            "sent": sent,
+            "delivered": delivered,
+            "failed": failed,
+            "opted_out": opted_out,
+        }
+    return result

@@ -9,14 +9,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.extensions import db
-from tracker.models import Concern
+from tracker.models import Audience, Concern, Message, MessageChannel, SendState, SmsOptOut
 from tracker.services.reports.counting import MICROS, _calls
 from tracker.services.reports.periods import Period
-from tracker.services.reports.rollups import CLOCK_KEYS, Part, epoch_micros
+from tracker.services.reports.rollups import CLOCK_KEYS, OPT_OUT_ERROR, Part, epoch_micros
 from tracker.services.reports.working_hours import WorkingHours
 
 
@@ -119,3 +119,25 @@ def in_hours_condition(hours: WorkingHours, holidays: Iterable[date]) -> ColumnE
     )
     days = sorted(holidays)
     return and_(condition, Concern.raised_local_date.not_in(days)) if days else condition
+
+
+def opted_out_now(site_id: int, period: Period) -> int:
+    """Texts to callers about the period's calls, cancelled or failed, that the provider did not refuse as opted out
+    (those are in the rollups) but whose number is opted out now. Driven by the opted-out numbers: the partial
+    index ix_message_unsent_family (migration 0037) holds only callers' cancelled and failed texts."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .join(Concern, Concern.id == Message.concern_id)
+            .where(
+                Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))),
+                Message.audience == Audience.FAMILY,
+                Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]),
+                Message.channel == MessageChannel.SMS,
+                or_(Message.error_code.is_(None), Message.error_code != OPT_OUT_ERROR),
+                *_calls(site_id, period.start, period.end),
+            )
+        )
+        or 0
+    )

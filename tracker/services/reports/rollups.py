@@ -10,6 +10,9 @@ A day's row keeps only what every figure can be worked out from **exactly**, wha
   the figures are read (a target can change);
 - for each team, when each call still waiting for a claim or a review was raised: whether it is past its
   target depends on the moment the dashboard is read;
+- the texts about the day's calls, per audience: sent, accepted, delivered, failed, and (for callers) refused
+  by the provider as opted out (error 21610); whether a number is opted out now is read when the figures are
+  (rollup_sums.py: `opted_out_now`);
 - all of it twice: for calls linked to another and for the rest, so the trust's "count linked calls once"
   setting is applied when the figures are read.
 
@@ -17,7 +20,8 @@ In or out of hours is also decided when read, from the hours (and, when the wind
 hour, a count of those hours' calls from the calls themselves).
 
 What makes a day stale is written down in docs/architecture.md#daily-rollups; the database's trigger on
-`concern` (migration 0034) bumps the day's `generation` for any of them, and a row counts only while its
+`concern` (migration 0034), and the one on `message` (migration 0037) for a text about one of the day's calls,
+bump the day's `generation` for any of them, and a row counts only while its
 `built_generation` equals it. Days from LIVE_DAYS ago on are never kept: they are always counted live.
 """
 
@@ -40,12 +44,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracker.clock import utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
-from tracker.models import CallerUpdateMethod, Concern, ReportDay, Site
+from tracker.models import CallerUpdateMethod, Concern, Message, MessageChannel, ReportDay, SendState, Site
 from tracker.services.reports.counting import CODING, DUPLICATE
 
 log = logging.getLogger(__name__)
 
-VERSION = 3  # of what a row holds: a row of another version is built again
+VERSION = 4  # of what a row holds: a row of another version is built again
 LIVE_DAYS = 3  # the migration's trigger ignores days this recent (by the database's clock): counted live
 CLOCK_KEYS = ("first_alert", "acknowledge", "review", "caller_updated")
 CLOCK_COLUMNS = (
@@ -57,6 +61,10 @@ CLOCK_COLUMNS = (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 LINKED, UNLINKED = "1", "0"  # the parts of a day: calls linked to another, and the rest
+# What a day keeps of its texts, per audience, in this order (dashboard.py: `SMS_COLUMNS`, but "opted out" only for
+# the provider's opt-out refusal: a number opted out since is matched when read).
+TEXT_FIGURES = ("queued", "sent", "delivered", "failed", "refused_opted_out")
+OPT_OUT_ERROR = "21610"
 
 
 def epoch_micros(moment: datetime) -> int:
@@ -77,6 +85,8 @@ class Part:
     waiting: dict[str, list[list[int]]] = field(default_factory=dict)
     # team id -> one sorted list of durations (µs) per clock, in CLOCK_KEYS order (an array('q') once read back)
     durations: dict[str, list[Any]] = field(default_factory=dict)
+    # audience -> the texts about these calls by TEXT_FIGURES
+    texts: dict[str, list[int]] = field(default_factory=dict)
 
     def counts_json(self) -> dict:
         return {
@@ -86,6 +96,7 @@ class Part:
             "texted": self.texted,
             "no_contact": self.no_contact,
             "waiting": dict(sorted(self.waiting.items())),
+            "texts": dict(sorted(self.texts.items())),
         }
 
     def durations_json(self) -> dict:
@@ -192,6 +203,7 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
                 waiting[0].append(epoch_micros(raised_at))
             if clocks[2] is None and status in ("new", "acknowledged"):
                 waiting[1].append(epoch_micros(raised_at))
+        _count_texts(built, site_id, first, last)
     for parts in built.values():
         for part in parts.values():
             part.waiting = {
@@ -199,6 +211,51 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
             }
             part.durations = {team: [sorted(d) for d in lists] for team, lists in part.durations.items()}
     return built
+
+
+def text_figures(send_state: object, delivery_status: str | None, error_code: str | None) -> list[int]:
+    """Which of TEXT_FIGURES a text counts towards (1 or 0 each), as dashboard.py's `_sms` counts it."""
+    state = _plain(send_state)
+    final_failure = state in (SendState.CANCELLED.value, SendState.DEAD.value)
+    return [
+        1,
+        int(state == SendState.ACCEPTED.value),
+        int(delivery_status == "delivered"),
+        int(state == SendState.DEAD.value or delivery_status in ("undelivered", "failed")),
+        int(final_failure and error_code == OPT_OUT_ERROR),
+    ]
+
+
+def _count_texts(built: dict[date, dict[str, Part]], site_id: int, first: date, last: date) -> None:
+    """Add the texts about the calls of local days `first` to `last` to their days' Parts: one grouped query."""
+    rows = db.session.execute(
+        select(
+            Concern.raised_local_date,
+            Concern.linked_to_id.is_not(None),
+            Message.audience,
+            Message.send_state,
+            Message.delivery_status,
+            Message.error_code,
+            func.count(),
+        )
+        .join_from(Message, Concern, Concern.id == Message.concern_id)
+        .where(*_day_filter(site_id, first, last), Message.channel == MessageChannel.SMS)
+        .group_by(
+            Concern.raised_local_date,
+            Concern.linked_to_id.is_not(None),
+            Message.audience,
+            Message.send_state,
+            Message.delivery_status,
+            Message.error_code,
+        )
+    )
+    row: Any
+    for row in rows:
+        day, linked, audience, state, status, error, texts = row
+        part = built[day][LINKED if linked else UNLINKED]
+        totals = part.texts.setdefault(str(_plain(audience)), [0] * len(TEXT_FIGURES))
+        for index, counted in enumerate(text_figures(state, status, error)):
+            totals[index] += counted * texts
 
 
 def _serialise(parts: dict[str, Part]) -> tuple[str, str]:
@@ -220,6 +277,7 @@ def _parse(counts: str | None, durations: str | None) -> dict[str, Part]:
             texted=found["texted"],
             no_contact=found["no_contact"],
             waiting=found["waiting"],
+            texts=found["texts"],
             durations={team: [_unpack(text) for text in lists] for team, lists in timed.get(name, {}).items()},
         )
     return parts
