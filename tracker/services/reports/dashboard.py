@@ -13,7 +13,8 @@ Rules every figure follows (and the pages say so):
 The counts, hours, wards and clock durations come from the daily rollups (`rollups.py`,
 docs/architecture.md#daily-rollups): each day's figures added up once, exact, with the targets, in-hours window,
 bank holidays and linked-calls setting applied here when read; a day not kept (recent, or changed since) is
-counted from the calls. The breach lists (the first hundred) and the texts are read from the calls' indexes.
+counted from the calls; so are the texts, but for numbers opted out since. The breach lists (the first hundred)
+are read from the calls' index.
 No Concern objects are loaded.
 """
 
@@ -38,7 +39,7 @@ from tracker.models import (
 )
 from tracker.services.reports import report_facts, rollup_sums, rollups
 from tracker.services.reports.counting import MICROS, _add_up, _calls
-from tracker.services.reports.percentiles import _percentile, _seconds
+from tracker.services.reports.percentiles import _seconds, percentile_of_runs
 from tracker.services.reports.periods import Period, _add_months, _months_between
 from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
 from tracker.services.setup.settings import TrustSettings, current_settings
@@ -129,9 +130,9 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     tally["in_hours"] = rollup_sums.in_hours_count(site.id, period, parts, hours, holidays)
     tally["caller_texted"] = sum(part.texted for _day, part in parts)
     tally["could_not_contact"] = sum(part.no_contact for _day, part in parts)
-    merged = rollup_sums.merged_durations(parts)
+    runs = rollup_sums.duration_runs(parts)
     for index, (key, _label, _fact, target, _waiting) in enumerate(CLOCKS):
-        tally[f"timed:{key}"] = len(merged[index])
+        tally[f"timed:{key}"] = sum(map(len, runs[index]))
         if target is not None:
             tally[f"breach:{key}"] = rollup_sums.breach_count(parts, index, target, teams, now)
     by_ward, by_hour = _by_ward_and_hour(parts, wards)
@@ -142,7 +143,7 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
         by_ward=by_ward,
         by_hour=by_hour,
         trend=_trend(span, rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))),
-        clocks=_clocks(site.id, period, settings.timezone, tally, merged, teams, now),
+        clocks=_clocks(site.id, period, settings.timezone, tally, runs, teams, now),
         sms=_sms(site.id, period, parts),
         hours=hours,
         holidays=holidays,
@@ -246,15 +247,15 @@ def _trend(span: Period, rows: Sequence[Sequence]) -> list[dict]:
 
 
 def _clocks(
-    site_id: int, period: Period, tz_name: str, tally: dict, merged: list[list[int]], teams: dict, now: datetime
+    site_id: int, period: Period, tz_name: str, tally: dict, runs: list[list], teams: dict, now: datetime
 ) -> list[Clock]:
     calls = _calls(site_id, period.start, period.end)
     targets = _targets(site_id)
     start_utc, end_utc = period.utc_bounds(tz_name)
     clocks = []
     for index, (key, label, fact, target, waiting) in enumerate(CLOCKS):
-        # percentile_cont's interpolation over the exact, merged durations (percentiles.py)
-        median, p90 = _seconds(_percentile(merged[index], 0.5)), _seconds(_percentile(merged[index], 0.9))
+        # percentile_cont's interpolation over the exact durations, as if merged (percentiles.py)
+        median, p90 = _seconds(percentile_of_runs(runs[index], 0.5)), _seconds(percentile_of_runs(runs[index], 0.9))
         count = tally[f"timed:{key}"]
         if target is None:
             clocks.append(Clock(key, label, count, median, p90, None))

@@ -64,16 +64,16 @@ def in_hours_count(
     return count
 
 
-def merged_durations(parts: Sequence[tuple[date, Part]]) -> list[list[int]]:
-    """Each clock's durations over the period, every team's, sorted: the percentiles' exact input."""
-    merged: list[list[int]] = [[] for _ in CLOCK_KEYS]
+def duration_runs(parts: Sequence[tuple[date, Part]]) -> list[list]:
+    """Each clock's durations over the period as runs, one per day, team and kind of call, each sorted: the
+    percentiles' exact input (`percentiles.percentile_of_runs`), never merged into one list."""
+    runs: list[list] = [[] for _ in CLOCK_KEYS]
     for _day, part in parts:
         for lists in part.durations.values():
             for index, values in enumerate(lists):
-                merged[index].extend(values)
-    for values in merged:
-        values.sort()  # runs already sorted by day: Timsort merges them
-    return merged
+                if len(values):
+                    runs[index].append(values)
+    return runs
 
 
 def target_of(team: str, teams: dict[int, tuple[int, int]], which: int) -> int | None:
