@@ -16,7 +16,7 @@ down_revision = "0035"
 branch_labels = None
 depends_on = None
 
-UNSENT_FAMILY = "audience = 'family' AND send_state IN ('cancelled', 'dead')"  # tracker.models.UNSENT_FAMILY_SQL
+UNSENT_FAMILY = "audience = 'family' AND channel = 'sms' AND send_state IN ('cancelled', 'dead')"  # tracker.models.UNSENT_FAMILY_SQL
 # Only what the rollups count changes a day (tracker/services/reports/rollups.py: `_count_texts`): the outbox's
 # other writes (leases, attempts, due times) fire nothing.
 COLUMNS = "concern_id, audience, channel, send_state, delivery_status, error_code"

@@ -100,7 +100,7 @@ def is_delivery_failure(channel: MessageChannel, status: str | None) -> bool:
     return status in (CALL_FAILURES if channel is MessageChannel.VOICE else SMS_FAILURES)
 
 
-UNSENT_FAMILY_SQL = "audience = 'family' AND send_state IN ('cancelled', 'dead')"
+UNSENT_FAMILY_SQL = "audience = 'family' AND channel = 'sms' AND send_state IN ('cancelled', 'dead')"
 
 
 class Message(Base):
@@ -119,11 +119,12 @@ class Message(Base):
             "to_number",
         ),
         # Callers' texts cancelled or failed, by number: the dashboard's texts to numbers opted out since
-        # (services/reports/rollup_sums.py: `opted_out_now`). Only these few rows.
+        # (services/reports/rollup_sums.py: `opted_out_now`), read without the table. Only these few rows.
         Index(
             "ix_message_unsent_family",
             "to_number",
             "concern_id",
+            "error_code",
             sqlite_where=text(UNSENT_FAMILY_SQL),
             postgresql_where=text(UNSENT_FAMILY_SQL),
         ),

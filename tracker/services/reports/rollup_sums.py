@@ -124,14 +124,18 @@ def in_hours_condition(hours: WorkingHours, holidays: Iterable[date]) -> ColumnE
 def opted_out_now(site_id: int, period: Period) -> int:
     """Texts to callers about the period's calls, cancelled or failed, that the provider did not refuse as opted out
     (those are in the rollups) but whose number is opted out now. Driven by the opted-out numbers: the partial
-    index ix_message_unsent_family (migration 0037) holds only callers' cancelled and failed texts."""
+    index ix_message_unsent_family (migration 0037) holds only callers' cancelled and failed texts. With no number
+    opted out, the planner cannot tell that from an estimate (it reads the period's calls instead): it is asked."""
+    opted_out = select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))
+    if db.session.scalar(opted_out.limit(1)) is None:
+        return 0
     return (
         db.session.scalar(
             select(func.count())
             .select_from(Message)
             .join(Concern, Concern.id == Message.concern_id)
             .where(
-                Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))),
+                Message.to_number.in_(opted_out),
                 Message.audience == Audience.FAMILY,
                 Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]),
                 Message.channel == MessageChannel.SMS,
