@@ -54,7 +54,7 @@ def upgrade():
     op.create_index(
         "ix_message_unsent_family",
         "message",
-        ["to_number", "concern_id"],
+        ["to_number", "concern_id", "error_code"],
         sqlite_where=sa.text(UNSENT_FAMILY),
         postgresql_where=sa.text(UNSENT_FAMILY),
     )
