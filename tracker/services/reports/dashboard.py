@@ -126,7 +126,12 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     found = rollups.days(site.id, span.start, span.end, durations=(period.start, period.end))
     linked_once = current_settings().linked_calls_counted == "once"
     parts = rollups.parts_in(found, period.start, period.end, linked_once)
-    tally = _add_up(rollup_sums.cube_rows(parts))
+    trend_rows = rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))
+    if period.start.day == 1 and (period.end + timedelta(days=1)).day == 1:
+        # Whole months: the period's rows are the trend's rows of its months (the trend always holds the period).
+        tally = _add_up([row for row in trend_rows if period.start <= row[0] <= period.end])
+    else:
+        tally = _add_up(rollup_sums.cube_rows(parts))
     tally["in_hours"] = rollup_sums.in_hours_count(site.id, period, parts, hours, holidays)
     tally["caller_texted"] = sum(part.texted for _day, part in parts)
     tally["could_not_contact"] = sum(part.no_contact for _day, part in parts)
@@ -142,7 +147,7 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
         tally=tally,
         by_ward=by_ward,
         by_hour=by_hour,
-        trend=_trend(span, rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))),
+        trend=_trend(span, trend_rows),
         clocks=_clocks(site.id, period, settings.timezone, tally, runs, teams, now),
         sms=_sms(site.id, period, parts),
         hours=hours,
