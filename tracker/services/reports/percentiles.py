@@ -1,5 +1,6 @@
 """Percentiles of the clocks' durations (docs/facts.md#nhs-englands-monthly-return): the interpolation PostgreSQL's
-percentile_cont does, over durations already sorted (the daily rollups' merged lists, docs/architecture.md#daily-rollups)."""
+percentile_cont does, over durations already sorted, or over the daily rollups' sorted runs as if merged
+(docs/architecture.md#daily-rollups)."""
 
 from __future__ import annotations
 

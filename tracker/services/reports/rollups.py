@@ -6,7 +6,7 @@ A day's row keeps only what every figure can be worked out from **exactly**, wha
 - the calls by coding (status, cancel kind, route, type, review, outcome, changes, review recorded), for the
   counts and the trend; by local hour and by ward; how many were texted and "could not contact";
 - each team's clock durations, sorted, whole microseconds: the median and 90th percentile are taken over the
-  period's merged lists (never averaged across days), and breaches are counted against the team's target when
+  period's values as if merged (never averaged across days), and breaches are counted against the team's target when
   the figures are read (a target can change);
 - for each team, when each call still waiting for a claim or a review was raised: whether it is past its
   target depends on the moment the dashboard is read;
