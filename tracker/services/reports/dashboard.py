@@ -37,7 +37,7 @@ from tracker.models import (
     Team,
     Ward,
 )
-from tracker.services.reports import report_facts, rollup_sums, rollups
+from tracker.services.reports import report_facts, rollup_sums, rollup_texts, rollups
 from tracker.services.reports.counting import MICROS, _add_up, _calls
 from tracker.services.reports.percentiles import _seconds, percentile_of_runs
 from tracker.services.reports.periods import Period, _add_months, _months_between
@@ -330,10 +330,10 @@ def _sms(site_id: int, period: Period, parts: Sequence[tuple[date, rollups.Part]
     """Texts about the period's calls, for callers and for clinicians, added up from the days' rollups. A text
     counts as opted out when it was cancelled or failed and the provider refused it as opted out (kept in the
     rollup) or its number is opted out now (`rollup_sums.opted_out_now`, read now: a number can opt out later)."""
-    totals = {audience.value: [0] * len(rollups.TEXT_FIGURES) for audience in Audience}
+    totals = {audience.value: [0] * len(rollup_texts.TEXT_FIGURES) for audience in Audience}
     for _day, part in parts:
         for audience, figures in part.texts.items():
-            found = totals.setdefault(audience, [0] * len(rollups.TEXT_FIGURES))
+            found = totals.setdefault(audience, [0] * len(rollup_texts.TEXT_FIGURES))
             for index, texts in enumerate(figures):
                 found[index] += texts
     result = {}

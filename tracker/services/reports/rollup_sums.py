@@ -16,7 +16,8 @@ from tracker.extensions import db
 from tracker.models import Audience, Concern, Message, MessageChannel, SendState, SmsOptOut
 from tracker.services.reports.counting import MICROS, _calls
 from tracker.services.reports.periods import Period
-from tracker.services.reports.rollups import CLOCK_KEYS, OPT_OUT_ERROR, Part, epoch_micros
+from tracker.services.reports.rollup_texts import OPT_OUT_ERROR
+from tracker.services.reports.rollups import CLOCK_KEYS, Part, epoch_micros
 from tracker.services.reports.working_hours import WorkingHours
 
 

@@ -44,7 +44,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracker.clock import utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
-from tracker.models import CallerUpdateMethod, Concern, Message, MessageChannel, ReportDay, SendState, Site
+from tracker.models import CallerUpdateMethod, Concern, ReportDay, Site
+from tracker.services.reports import rollup_texts
 from tracker.services.reports.counting import CODING, DUPLICATE
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,6 @@ CLOCK_COLUMNS = (
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 LINKED, UNLINKED = "1", "0"  # the parts of a day: calls linked to another, and the rest
-# What a day keeps of its texts, per audience, in this order (dashboard.py: `SMS_COLUMNS`, but "opted out" only for
-# the provider's opt-out refusal: a number opted out since is matched when read).
-TEXT_FIGURES = ("queued", "sent", "delivered", "failed", "refused_opted_out")
-OPT_OUT_ERROR = "21610"
 
 
 def epoch_micros(moment: datetime) -> int:
@@ -85,7 +82,7 @@ class Part:
     waiting: dict[str, list[list[int]]] = field(default_factory=dict)
     # team id -> one sorted list of durations (µs) per clock, in CLOCK_KEYS order (an array('q') once read back)
     durations: dict[str, list[Any]] = field(default_factory=dict)
-    # audience -> the texts about these calls by TEXT_FIGURES
+    # audience -> the texts about these calls by rollup_texts.TEXT_FIGURES
     texts: dict[str, list[int]] = field(default_factory=dict)
 
     def counts_json(self) -> dict:
@@ -203,7 +200,10 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
                 waiting[0].append(epoch_micros(raised_at))
             if clocks[2] is None and status in ("new", "acknowledged"):
                 waiting[1].append(epoch_micros(raised_at))
-        _count_texts(built, site_id, first, last)
+        for day, linked, audience, figures in rollup_texts.count(_day_filter(site_id, first, last)):
+            totals = built[day][LINKED if linked else UNLINKED].texts.setdefault(audience, [0] * len(figures))
+            for index, texts in enumerate(figures):
+                totals[index] += texts
     for parts in built.values():
         for part in parts.values():
             part.waiting = {
@@ -211,51 +211,6 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
             }
             part.durations = {team: [sorted(d) for d in lists] for team, lists in part.durations.items()}
     return built
-
-
-def text_figures(send_state: object, delivery_status: str | None, error_code: str | None) -> list[int]:
-    """Which of TEXT_FIGURES a text counts towards (1 or 0 each), as dashboard.py's `_sms` counts it."""
-    state = _plain(send_state)
-    final_failure = state in (SendState.CANCELLED.value, SendState.DEAD.value)
-    return [
-        1,
-        int(state == SendState.ACCEPTED.value),
-        int(delivery_status == "delivered"),
-        int(state == SendState.DEAD.value or delivery_status in ("undelivered", "failed")),
-        int(final_failure and error_code == OPT_OUT_ERROR),
-    ]
-
-
-def _count_texts(built: dict[date, dict[str, Part]], site_id: int, first: date, last: date) -> None:
-    """Add the texts about the calls of local days `first` to `last` to their days' Parts: one grouped query."""
-    rows = db.session.execute(
-        select(
-            Concern.raised_local_date,
-            Concern.linked_to_id.is_not(None),
-            Message.audience,
-            Message.send_state,
-            Message.delivery_status,
-            Message.error_code,
-            func.count(),
-        )
-        .join_from(Message, Concern, Concern.id == Message.concern_id)
-        .where(*_day_filter(site_id, first, last), Message.channel == MessageChannel.SMS)
-        .group_by(
-            Concern.raised_local_date,
-            Concern.linked_to_id.is_not(None),
-            Message.audience,
-            Message.send_state,
-            Message.delivery_status,
-            Message.error_code,
-        )
-    )
-    row: Any
-    for row in rows:
-        day, linked, audience, state, status, error, texts = row
-        part = built[day][LINKED if linked else UNLINKED]
-        totals = part.texts.setdefault(str(_plain(audience)), [0] * len(TEXT_FIGURES))
-        for index, counted in enumerate(text_figures(state, status, error)):
-            totals[index] += counted * texts
 
 
 def _serialise(parts: dict[str, Part]) -> tuple[str, str]:
