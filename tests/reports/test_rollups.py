@@ -16,9 +16,20 @@ from sqlalchemy import delete, select, update
 
 from tests.conftest import build_trust
 from tests.reports import direct_dashboard
-from tests.reports.calls import ACUTE, CHANGE, CLINICAL, COMMUNICATION, NO_CHANGE, OTHER, OXYGEN, F, P, S, call
+from tests.reports.calls import ACUTE, CHANGE, CLINICAL, COMMUNICATION, NO_CHANGE, OTHER, OXYGEN, F, P, S, call, text
 from tracker.extensions import db
-from tracker.models import CancelKind, Concern, ConcernStatus, Population, ReportDay, Team
+from tracker.models import (
+    Audience,
+    CancelKind,
+    Concern,
+    ConcernStatus,
+    Message,
+    Population,
+    ReportDay,
+    SendState,
+    SmsOptOut,
+    Team,
+)
 from tracker.services.records import audit
 from tracker.services.reports import dashboard as dashboard_figures
 from tracker.services.reports import periods, report_facts, rollups
@@ -36,6 +47,19 @@ PERIODS = [
     periods.Period(date(2025, 1, 1), date(2025, 12, 31)),  # a year, its last days counted live
     periods.Period(date(2025, 10, 26), date(2025, 10, 26)),  # the day the clocks go back
 ]
+# (send state, delivery status, error code): every kind of text the dashboard's figures tell apart
+TEXTS = [
+    (SendState.ACCEPTED, "delivered", None),
+    (SendState.ACCEPTED, "sent", None),
+    (SendState.ACCEPTED, "undelivered", None),
+    (SendState.ACCEPTED, "failed", None),
+    (SendState.DEAD, None, "30003"),
+    (SendState.DEAD, None, "21610"),
+    (SendState.CANCELLED, None, None),
+    (SendState.CANCELLED, None, "21610"),
+    (SendState.PENDING, None, None),
+]
+NUMBERS = ["+447400900001", "+447400900002", "+447400900003"]  # the first opted out, the second opted back in
 STATUSES = [ConcernStatus.CLOSED] * 6 + [
     ConcernStatus.NEW,
     ConcernStatus.ACKNOWLEDGED,
@@ -80,7 +104,12 @@ def seeded_calls(wards: list, seed: int = 7, count: int = 260) -> list[Concern]:
             concern.ward_id = None  # a text-in call nobody has put on a ward yet
         if made and rng.random() < 0.1:
             concern.linked_to_id = rng.choice(made).id
+        for _text in range(rng.randrange(4)):
+            state, delivery, error = rng.choice(TEXTS)
+            text(concern, rng.choice(list(Audience)), state, delivery, error=error, number=rng.choice(NUMBERS))
         made.append(concern)
+    db.session.add(SmsOptOut(number=NUMBERS[0], opted_out=True, keyword="STOP"))
+    db.session.add(SmsOptOut(number=NUMBERS[1], opted_out=False, keyword="START"))
     db.session.commit()
     return made
 
@@ -283,6 +312,96 @@ def test_a_call_written_for_an_old_day_makes_that_day_stale(trust):
         late = call(trust["ward"], "2025-10-14 09:00", F, kind=CLINICAL, review=True, alert=10, ack=100)
         db.session.commit()
     assert late.raised_local_date not in fresh_days(trust["site"].id)
+    assert_same(trust["site"], OCTOBER)
+
+
+def a_pending_text(concern: Concern) -> Message:
+    message = db.session.scalars(
+        select(Message).where(Message.concern_id == concern.id, Message.send_state == SendState.PENDING)
+    ).first()
+    assert message is not None
+    return message
+
+
+def change_text_delivered_late(concern: Concern) -> None:
+    message = a_pending_text(concern)
+    message.send_state, message.delivery_status = SendState.ACCEPTED, "delivered"  # the provider's late callback
+
+
+def change_text_sent_late(concern: Concern) -> None:
+    text(concern, Audience.FAMILY, SendState.ACCEPTED, "delivered")
+
+
+def change_text_failed(concern: Concern) -> None:
+    message = a_pending_text(concern)
+    message.send_state, message.error_code = SendState.DEAD, "21610"
+
+
+def change_text_purged(concern: Concern) -> None:
+    db.session.execute(delete(Message).where(Message.concern_id == concern.id))
+
+
+TEXT_CHANGES = {
+    "delivered late": change_text_delivered_late,
+    "sent late": change_text_sent_late,
+    "failed": change_text_failed,
+    "purged": change_text_purged,
+}
+
+
+@pytest.mark.parametrize("name", list(TEXT_CHANGES))
+def test_each_change_to_a_text_about_a_kept_days_call_makes_that_day_stale(trust, name):
+    """Migration 0037's trigger on `message`: the texts are kept in the day of the call they are about."""
+    build_all()
+    concern = next(
+        c
+        for c in trust["calls"]
+        if c.site_id == trust["site"].id
+        and c.raised_local_month == date(2025, 10, 1)
+        and c.status is ConcernStatus.CLOSED  # not a duplicate, which no figure counts
+        and db.session.scalar(
+            select(Message.id).where(Message.concern_id == c.id, Message.send_state == SendState.PENDING)
+        )
+    )
+    day = concern.raised_local_date
+    assert day in fresh_days(trust["site"].id)
+    before = both(trust["site"], OCTOBER)[1].sms
+    TEXT_CHANGES[name](concern)
+    db.session.commit()
+    assert day not in fresh_days(trust["site"].id)
+    from_rollups, direct = both(trust["site"], OCTOBER)
+    assert direct.sms != before  # the change is one the figures show
+    assert from_rollups.sms == direct.sms
+    build_all()
+    assert_same(trust["site"], OCTOBER)
+
+
+def test_the_outboxs_other_writes_leave_a_kept_day_fresh(trust):
+    build_all()
+    concern = an_october_call(trust, status=ConcernStatus.CLOSED)
+    message = text(concern, Audience.CLINICIAN, SendState.ACCEPTED, "delivered")
+    db.session.commit()
+    build_all()
+    day = concern.raised_local_date
+    assert day in fresh_days(trust["site"].id)
+    message.attempts = 3  # a lease, an attempt, a due time: nothing the figures count
+    db.session.commit()
+    assert day in fresh_days(trust["site"].id)
+
+
+def test_a_number_opted_out_after_its_day_was_kept_counts_its_failed_texts_as_opted_out(trust):
+    build_all()
+    family = Audience.FAMILY.value
+    before = both(trust["site"], OCTOBER)
+    assert before[0].sms == before[1].sms
+    db.session.execute(update(SmsOptOut).where(SmsOptOut.number == NUMBERS[1]).values(opted_out=True))
+    db.session.add(SmsOptOut(number=NUMBERS[2], opted_out=True, keyword="STOP"))
+    db.session.commit()
+    from_rollups, direct = both(trust["site"], OCTOBER)
+    assert direct.sms[family]["opted_out"] > before[1].sms[family]["opted_out"]
+    assert from_rollups.sms == direct.sms
+    hospital.save_linked_calls_counted(audit.Actor.cli(), "once")
+    db.session.commit()
     assert_same(trust["site"], OCTOBER)
 
 

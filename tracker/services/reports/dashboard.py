@@ -13,7 +13,8 @@ Rules every figure follows (and the pages say so):
 The counts, hours, wards and clock durations come from the daily rollups (`rollups.py`,
 docs/architecture.md#daily-rollups): each day's figures added up once, exact, with the targets, in-hours window,
 bank holidays and linked-calls setting applied here when read; a day not kept (recent, or changed since) is
-counted from the calls. The breach lists (the first hundred) and the texts are read from the calls' indexes.
+counted from the calls; so are the texts, but for numbers opted out since. The breach lists (the first hundred)
+are read from the calls' index.
 No Concern objects are loaded.
 """
 
@@ -32,17 +33,13 @@ from tracker.models import (
     Audience,
     Concern,
     ConcernStatus,
-    Message,
-    MessageChannel,
-    SendState,
     Site,
-    SmsOptOut,
     Team,
     Ward,
 )
-from tracker.services.reports import report_facts, rollup_sums, rollups
-from tracker.services.reports.counting import MICROS, _add_up, _calls, _count
-from tracker.services.reports.percentiles import _percentile, _seconds
+from tracker.services.reports import report_facts, rollup_sums, rollup_texts, rollups
+from tracker.services.reports.counting import MICROS, _add_up, _calls
+from tracker.services.reports.percentiles import _seconds, percentile_of_runs
 from tracker.services.reports.periods import Period, _add_months, _months_between
 from tracker.services.reports.working_hours import WorkingHours, bank_holidays, covered
 from tracker.services.setup.settings import TrustSettings, current_settings
@@ -129,13 +126,18 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
     found = rollups.days(site.id, span.start, span.end, durations=(period.start, period.end))
     linked_once = current_settings().linked_calls_counted == "once"
     parts = rollups.parts_in(found, period.start, period.end, linked_once)
-    tally = _add_up(rollup_sums.cube_rows(parts))
+    trend_rows = rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))
+    if period.start.day == 1 and (period.end + timedelta(days=1)).day == 1:
+        # Whole months: the period's rows are the trend's rows of its months (the trend always holds the period).
+        tally = _add_up([row for row in trend_rows if period.start <= row[0] <= period.end])
+    else:
+        tally = _add_up(rollup_sums.cube_rows(parts))
     tally["in_hours"] = rollup_sums.in_hours_count(site.id, period, parts, hours, holidays)
     tally["caller_texted"] = sum(part.texted for _day, part in parts)
     tally["could_not_contact"] = sum(part.no_contact for _day, part in parts)
-    merged = rollup_sums.merged_durations(parts)
+    runs = rollup_sums.duration_runs(parts)
     for index, (key, _label, _fact, target, _waiting) in enumerate(CLOCKS):
-        tally[f"timed:{key}"] = len(merged[index])
+        tally[f"timed:{key}"] = sum(map(len, runs[index]))
         if target is not None:
             tally[f"breach:{key}"] = rollup_sums.breach_count(parts, index, target, teams, now)
     by_ward, by_hour = _by_ward_and_hour(parts, wards)
@@ -145,9 +147,9 @@ def dashboard(site: Site, period: Period, settings: TrustSettings) -> Dashboard:
         tally=tally,
         by_ward=by_ward,
         by_hour=by_hour,
-        trend=_trend(span, rollup_sums.cube_rows(rollups.parts_in(found, span.start, span.end, linked_once))),
-        clocks=_clocks(site.id, period, settings.timezone, tally, merged, teams, now),
-        sms=_sms(site.id, period),
+        trend=_trend(span, trend_rows),
+        clocks=_clocks(site.id, period, settings.timezone, tally, runs, teams, now),
+        sms=_sms(site.id, period, parts),
         hours=hours,
         holidays=holidays,
         holidays_published=covered(hours.region, period.start, period.end_exclusive),
@@ -250,15 +252,15 @@ def _trend(span: Period, rows: Sequence[Sequence]) -> list[dict]:
 
 
 def _clocks(
-    site_id: int, period: Period, tz_name: str, tally: dict, merged: list[list[int]], teams: dict, now: datetime
+    site_id: int, period: Period, tz_name: str, tally: dict, runs: list[list], teams: dict, now: datetime
 ) -> list[Clock]:
     calls = _calls(site_id, period.start, period.end)
     targets = _targets(site_id)
     start_utc, end_utc = period.utc_bounds(tz_name)
     clocks = []
     for index, (key, label, fact, target, waiting) in enumerate(CLOCKS):
-        # percentile_cont's interpolation over the exact, merged durations (percentiles.py)
-        median, p90 = _seconds(_percentile(merged[index], 0.5)), _seconds(_percentile(merged[index], 0.9))
+        # percentile_cont's interpolation over the exact durations, as if merged (percentiles.py)
+        median, p90 = _seconds(percentile_of_runs(runs[index], 0.5)), _seconds(percentile_of_runs(runs[index], 0.9))
         count = tally[f"timed:{key}"]
         if target is None:
             clocks.append(Clock(key, label, count, median, p90, None))
@@ -324,34 +326,25 @@ def _targets(site_id: int) -> dict[str, str]:
 SMS_COLUMNS = ["queued", "sent", "delivered", "failed", "opted_out"]
 
 
-def _sms(site_id: int, period: Period) -> dict[str, dict[str, int]]:
-    """Texts about the period's calls, for callers and for clinicians: filtered counts per audience
-    in one pass (no grouping, so no sorting), reading the calls' and the texts' covering indexes."""
-    opted_out = or_(
-        Message.error_code == "21610",
-        Message.to_number.in_(select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))),
-    )
-    figures = {
-        "queued": None,
-        "sent": Message.send_state == SendState.ACCEPTED,
-        "delivered": Message.delivery_status == "delivered",
-        "failed": or_(Message.send_state == SendState.DEAD, Message.delivery_status.in_(["undelivered", "failed"])),
-        "opted_out": and_(Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]), opted_out),
-    }
-    columns = {}
+def _sms(site_id: int, period: Period, parts: Sequence[tuple[date, rollups.Part]]) -> dict[str, dict[str, int]]:
+    """Texts about the period's calls, for callers and for clinicians, added up from the days' rollups. A text
+    counts as opted out when it was cancelled or failed and the provider refused it as opted out (kept in the
+    rollup) or its number is opted out now (`rollup_sums.opted_out_now`, read now: a number can opt out later)."""
+    totals = {audience.value: [0] * len(rollup_texts.TEXT_FIGURES) for audience in Audience}
+    for _day, part in parts:
+        for audience, figures in part.texts.items():
+            found = totals.setdefault(audience, [0] * len(rollup_texts.TEXT_FIGURES))
+            for index, texts in enumerate(figures):
+                found[index] += texts
+    result = {}
     for audience in Audience:
-        for name, condition in figures.items():
-            if name == "opted_out" and audience is not Audience.FAMILY:
-                continue  # only callers opt out
-            mine = Message.audience == audience
-            columns[(audience.value, name)] = _count(mine if condition is None else and_(mine, condition))
-    row = db.session.execute(
-        select(*columns.values())
-        .join_from(Message, Concern, Concern.id == Message.concern_id)
-        .where(*_calls(site_id, period.start, period.end), Message.channel == MessageChannel.SMS)
-    ).one()
-    found = dict(zip(columns, row, strict=True))
-    return {
-        audience.value: {name: int(found.get((audience.value, name)) or 0) for name in SMS_COLUMNS}
-        for audience in Audience
-    }
+        queued, sent, delivered, failed, refused = totals[audience.value]
+        opted_out = refused + rollup_sums.opted_out_now(site_id, period) if audience is Audience.FAMILY else 0
+        result[audience.value] = {
+            "queued": queued,
+            "sent": sent,
+            "delivered": delivered,
+            "failed": failed,
+            "opted_out": opted_out,
+        }
+    return result

@@ -9,13 +9,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.extensions import db
-from tracker.models import Concern
+from tracker.models import Audience, Concern, Message, MessageChannel, SendState, SmsOptOut
 from tracker.services.reports.counting import MICROS, _calls
 from tracker.services.reports.periods import Period
+from tracker.services.reports.rollup_texts import OPT_OUT_ERROR
 from tracker.services.reports.rollups import CLOCK_KEYS, Part, epoch_micros
 from tracker.services.reports.working_hours import WorkingHours
 
@@ -64,16 +65,16 @@ def in_hours_count(
     return count
 
 
-def merged_durations(parts: Sequence[tuple[date, Part]]) -> list[list[int]]:
-    """Each clock's durations over the period, every team's, sorted: the percentiles' exact input."""
-    merged: list[list[int]] = [[] for _ in CLOCK_KEYS]
+def duration_runs(parts: Sequence[tuple[date, Part]]) -> list[list]:
+    """Each clock's durations over the period as runs, one per day, team and kind of call, each sorted: the
+    percentiles' exact input (`percentiles.percentile_of_runs`), never merged into one list."""
+    runs: list[list] = [[] for _ in CLOCK_KEYS]
     for _day, part in parts:
         for lists in part.durations.values():
             for index, values in enumerate(lists):
-                merged[index].extend(values)
-    for values in merged:
-        values.sort()  # runs already sorted by day: Timsort merges them
-    return merged
+                if len(values):
+                    runs[index].append(values)
+    return runs
 
 
 def target_of(team: str, teams: dict[int, tuple[int, int]], which: int) -> int | None:
@@ -119,3 +120,29 @@ def in_hours_condition(hours: WorkingHours, holidays: Iterable[date]) -> ColumnE
     )
     days = sorted(holidays)
     return and_(condition, Concern.raised_local_date.not_in(days)) if days else condition
+
+
+def opted_out_now(site_id: int, period: Period) -> int:
+    """Texts to callers about the period's calls, cancelled or failed, that the provider did not refuse as opted out
+    (those are in the rollups) but whose number is opted out now. Driven by the opted-out numbers: the partial
+    index ix_message_unsent_family (migration 0037) holds only callers' cancelled and failed texts. With no number
+    opted out, the planner cannot tell that from an estimate (it reads the period's calls instead): it is asked."""
+    opted_out = select(SmsOptOut.number).where(SmsOptOut.opted_out.is_(True))
+    if db.session.scalar(opted_out.limit(1)) is None:
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .join(Concern, Concern.id == Message.concern_id)
+            .where(
+                Message.to_number.in_(opted_out),
+                Message.audience == Audience.FAMILY,
+                Message.send_state.in_([SendState.CANCELLED, SendState.DEAD]),
+                Message.channel == MessageChannel.SMS,
+                or_(Message.error_code.is_(None), Message.error_code != OPT_OUT_ERROR),
+                *_calls(site_id, period.start, period.end),
+            )
+        )
+        or 0
+    )

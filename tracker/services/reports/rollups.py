@@ -6,10 +6,13 @@ A day's row keeps only what every figure can be worked out from **exactly**, wha
 - the calls by coding (status, cancel kind, route, type, review, outcome, changes, review recorded), for the
   counts and the trend; by local hour and by ward; how many were texted and "could not contact";
 - each team's clock durations, sorted, whole microseconds: the median and 90th percentile are taken over the
-  period's merged lists (never averaged across days), and breaches are counted against the team's target when
+  period's values as if merged (never averaged across days), and breaches are counted against the team's target when
   the figures are read (a target can change);
 - for each team, when each call still waiting for a claim or a review was raised: whether it is past its
   target depends on the moment the dashboard is read;
+- the texts about the day's calls, per audience: sent, accepted, delivered, failed, and (for callers) refused
+  by the provider as opted out (error 21610); whether a number is opted out now is read when the figures are
+  (rollup_sums.py: `opted_out_now`);
 - all of it twice: for calls linked to another and for the rest, so the trust's "count linked calls once"
   setting is applied when the figures are read.
 
@@ -17,7 +20,8 @@ In or out of hours is also decided when read, from the hours (and, when the wind
 hour, a count of those hours' calls from the calls themselves).
 
 What makes a day stale is written down in docs/architecture.md#daily-rollups; the database's trigger on
-`concern` (migration 0034) bumps the day's `generation` for any of them, and a row counts only while its
+`concern` (migration 0034), and the one on `message` (migration 0037) for a text about one of the day's calls,
+bump the day's `generation` for any of them, and a row counts only while its
 `built_generation` equals it. Days from LIVE_DAYS ago on are never kept: they are always counted live.
 """
 
@@ -41,11 +45,12 @@ from tracker.clock import utcnow
 from tracker.db import begin_write
 from tracker.extensions import db
 from tracker.models import CallerUpdateMethod, Concern, ReportDay, Site
+from tracker.services.reports import rollup_texts
 from tracker.services.reports.counting import CODING, DUPLICATE
 
 log = logging.getLogger(__name__)
 
-VERSION = 3  # of what a row holds: a row of another version is built again
+VERSION = 4  # of what a row holds: a row of another version is built again
 LIVE_DAYS = 3  # the migration's trigger ignores days this recent (by the database's clock): counted live
 CLOCK_KEYS = ("first_alert", "acknowledge", "review", "caller_updated")
 CLOCK_COLUMNS = (
@@ -77,6 +82,8 @@ class Part:
     waiting: dict[str, list[list[int]]] = field(default_factory=dict)
     # team id -> one sorted list of durations (µs) per clock, in CLOCK_KEYS order (an array('q') once read back)
     durations: dict[str, list[Any]] = field(default_factory=dict)
+    # audience -> the texts about these calls by rollup_texts.TEXT_FIGURES
+    texts: dict[str, list[int]] = field(default_factory=dict)
 
     def counts_json(self) -> dict:
         return {
@@ -86,6 +93,7 @@ class Part:
             "texted": self.texted,
             "no_contact": self.no_contact,
             "waiting": dict(sorted(self.waiting.items())),
+            "texts": dict(sorted(self.texts.items())),
         }
 
     def durations_json(self) -> dict:
@@ -192,6 +200,10 @@ def build(site_id: int, days: Iterable[date]) -> dict[date, dict[str, Part]]:
                 waiting[0].append(epoch_micros(raised_at))
             if clocks[2] is None and status in ("new", "acknowledged"):
                 waiting[1].append(epoch_micros(raised_at))
+        for day, linked, audience, figures in rollup_texts.count(_day_filter(site_id, first, last)):
+            totals = built[day][LINKED if linked else UNLINKED].texts.setdefault(audience, [0] * len(figures))
+            for index, texts in enumerate(figures):
+                totals[index] += texts
     for parts in built.values():
         for part in parts.values():
             part.waiting = {
@@ -220,6 +232,7 @@ def _parse(counts: str | None, durations: str | None) -> dict[str, Part]:
             texted=found["texted"],
             no_contact=found["no_contact"],
             waiting=found["waiting"],
+            texts=found["texts"],
             durations={team: [_unpack(text) for text in lists] for team, lists in timed.get(name, {}).items()},
         )
     return parts
