@@ -4,7 +4,7 @@ for the texts to numbers opted out since, which are matched when the dashboard i
 (docs/architecture.md#daily-rollups). The rollups' VERSION changed with it, so every kept day is built again.
 
 Revision ID: 0037
-Revises: 0035
+Revises: 0036
 Create Date: 2026-12-05 00:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0037"
-down_revision = "0035"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
