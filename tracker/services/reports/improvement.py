@@ -25,7 +25,6 @@ from tracker.problems import Problem
 from tracker.services.reports import improvement_data, report_facts, spc
 from tracker.services.reports.counting import MICROS
 from tracker.services.reports.dashboard import _team_targets
-from tracker.services.reports.percentiles import _percentile
 from tracker.services.reports.periods import Period, _add_months
 from tracker.services.setup.settings import TrustSettings
 from tracker.services.words import LABELS
@@ -214,8 +213,8 @@ def _review_times(
     """(median, 90th percentile) of the review clock in minutes, by month; months with no review are absent."""
     median: dict[date, Fraction | None] = {}
     p90: dict[date, Fraction | None] = {}
-    for month, values in calls.review.items():
-        median[month], p90[month] = _minutes(_percentile(values, 0.5)), _minutes(_percentile(values, 0.9))
+    for month, (middle, high) in calls.review.items():
+        median[month], p90[month] = _minutes(middle), _minutes(high)
     return median, p90
 
 

@@ -11,8 +11,9 @@ A day not kept (recent, or changed since it was kept) is counted from the calls,
 from __future__ import annotations
 
 import json
+import threading
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,13 +23,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, extract, func, or_, select
 
 from tracker.extensions import db
-from tracker.models import AnsweredBy, Bed, BedOccupancy, CallerRoute, DailyCheckAnswer, Ward
+from tracker.models import AnsweredBy, Bed, BedOccupancy, CallerRoute, DailyCheckAnswer, ReportDay, Ward
 from tracker.services.reports import rollup_sums, rollups
 from tracker.services.reports.counting import MICROS
+from tracker.services.reports.percentiles import _percentile
 from tracker.services.reports.periods import Period, _add_months
 
 _REVIEW = rollups.CLOCK_KEYS.index("review")
 _ROUTES = {route.value: route for route in CallerRoute}
+MEMO_MONTHS = 4096  # months kept in memory (per process), least recently used dropped first
 
 
 @dataclass(frozen=True)
@@ -36,31 +39,117 @@ class Monthly:
     """A span's figures by month (the first of each month)."""
 
     by_route: dict[tuple[date, CallerRoute], int]
-    review: dict[date, list[int]]  # the month's review durations (µs), sorted; months with none absent
+    # the month's review clock: (median, 90th percentile) in µs, as percentile_cont interpolates them over the
+    # month's merged durations; months with no review absent
+    review: dict[date, tuple[float | None, float | None]]
     # (within the team's target, judged): reviewed, or still waiting for review and older than the target
     within: dict[date, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class _Month:
+    by_route: dict[CallerRoute, int]
+    review: tuple[float | None, float | None] | None
+    within: tuple[int, int]
+    # The month's last call still waiting for review passes its target after this moment (epoch µs; None: no such
+    # call): read at any later moment the month is the same.
+    settled_after: int | None
+
+
+_MEMO: OrderedDict[tuple, _Month] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
 
 
 def monthly(
     site_id: int, period: Period, teams: dict[int, tuple[int, int]], now: datetime, linked_once: bool
 ) -> Monthly:
-    """The calls' figures by month over `period` (whole months), from the days' rollups."""
-    found = rollups.days(site_id, period.start, period.end, durations=(period.start, period.end))
-    parts = rollups.parts_in(found, period.start, period.end, linked_once)
+    """The calls' figures by month over `period` (whole months), from the days' rollups.
+
+    A month whose every day is kept (fresh, and before the days counted live) is worked out once per process and
+    remembered under what it was worked out from: each day's row as kept (day, generation, when built: a trigger's
+    change or a repair gives another), the linked-calls setting and every team's targets. It is used only once its
+    calls still waiting for review are all past their target, when the moment it is read no longer changes it."""
+    months = _months(period)
+    last_kept = rollups.first_live_day() - timedelta(days=1)
+    kept: dict[date, list[tuple]] = {}
+    if period.start <= last_kept:
+        for day, generation, built_at in db.session.execute(
+            select(ReportDay.local_day, ReportDay.generation, ReportDay.built_at).where(
+                ReportDay.site_id == site_id,
+                ReportDay.local_day >= period.start,
+                ReportDay.local_day <= min(period.end, last_kept),
+                ReportDay.built_generation == ReportDay.generation,
+                ReportDay.version == rollups.VERSION,
+            )
+        ):
+            kept.setdefault(day.replace(day=1), []).append((day, generation, built_at))
+    targets = tuple(sorted(teams.items()))
+    keys: dict[date, tuple] = {}
+    figures: dict[date, _Month] = {}
+    for month in months:
+        rows = kept.get(month, [])
+        if len(rows) == (_add_months(month, 1) - month).days:  # every day of the month kept
+            keys[month] = key = (site_id, month, linked_once, targets, tuple(sorted(rows)))
+            with _MEMO_LOCK:
+                found = _MEMO.get(key)
+                if found is not None and (
+                    found.settled_after is None or rollups.epoch_micros(now) > found.settled_after
+                ):
+                    _MEMO.move_to_end(key)
+                    figures[month] = found
+    for first, last in _month_runs([month for month in months if month not in figures]):
+        end = _add_months(last, 1) - timedelta(days=1)
+        found_days = rollups.days(site_id, first, end, durations=(first, end))
+        for month, worked in _add_up(rollups.parts_in(found_days, first, end, linked_once), teams, now).items():
+            figures[month] = worked
+            if month in keys and (worked.settled_after is None or rollups.epoch_micros(now) > worked.settled_after):
+                with _MEMO_LOCK:
+                    _MEMO[keys[month]] = worked
+                    while len(_MEMO) > MEMO_MONTHS:
+                        _MEMO.popitem(last=False)
+    return Monthly(
+        by_route={(month, route): calls for month, f in figures.items() for route, calls in f.by_route.items()},
+        review={month: f.review for month, f in figures.items() if f.review is not None},
+        within={month: f.within for month, f in figures.items() if f.within[1]},
+    )
+
+
+def forget() -> None:
+    """Drop every remembered month (tests: each test's database is another)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+
+
+def _month_runs(months: list[date]) -> list[tuple[date, date]]:
+    """Consecutive months as (first, last) runs."""
+    runs: list[tuple[date, date]] = []
+    for month in months:
+        if runs and _add_months(runs[-1][1], 1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
+
+
+def _add_up(parts: Sequence[tuple[date, rollups.Part]], teams: dict[int, tuple[int, int]], now: datetime) -> dict:
+    """{month: _Month} from the days' parts."""
     decoded: dict[str, CallerRoute | None] = {}
-    by_route: Counter[tuple[date, CallerRoute]] = Counter()
+    by_route: dict[date, Counter[CallerRoute]] = {}
     review: dict[date, list[int]] = {}
     within: dict[date, list[int]] = {}
+    settled: dict[date, int | None] = {}
     for day, part in parts:
         month = day.replace(day=1)
+        routes = by_route.setdefault(month, Counter())
         for coding, calls in part.groups.items():
             if coding not in decoded:
                 decoded[coding] = _ROUTES.get(json.loads(coding)[2])  # CODING's third column: the route
             route = decoded[coding]
             if route is not None:
-                by_route[(month, route)] += calls
+                routes[route] += calls
         counts = within.setdefault(month, [0, 0])
         durations = review.setdefault(month, [])
+        settled.setdefault(month, None)
         for team, lists in part.durations.items():
             values = lists[_REVIEW]
             durations.extend(values)
@@ -71,16 +160,21 @@ def monthly(
                 counts[1] += len(values)
         for team, waiting in part.waiting.items():
             minutes = rollup_sums.target_of(team, teams, 1)
-            if minutes is not None:
+            if minutes is not None and waiting[1]:
                 cutoff = rollups.epoch_micros(now - timedelta(minutes=minutes))
                 counts[1] += sum(1 for raised in waiting[1] if raised < cutoff)
-    for values in review.values():
+                last = waiting[1][-1] + minutes * 60 * MICROS  # each list is sorted
+                settled[month] = max(last, settled[month] or last)
+    worked = {}
+    for month, values in review.items():
         values.sort()  # runs already sorted by day and team: Timsort merges them
-    return Monthly(
-        by_route=dict(by_route),
-        review={month: values for month, values in review.items() if values},
-        within={month: (w, judged) for month, (w, judged) in within.items() if judged},
-    )
+        worked[month] = _Month(
+            by_route=dict(by_route[month]),
+            review=(_percentile(values, 0.5), _percentile(values, 0.9)) if values else None,
+            within=(within[month][0], within[month][1]),
+            settled_after=settled[month],
+        )
+    return worked
 
 
 # --- the daily check's coverage ---------------------------------------------------------------------------------
