@@ -19,7 +19,7 @@ from tests.reports.calls import F, P, S, call
 from tests.reports.test_report_pages import far_site  # noqa: F401  (a fixture: another site)
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, Ward
+from tracker.models import AuditEvent, ReportDay, Ward
 from tracker.services.reports import improvement as charts
 from tracker.services.reports import spc
 from tracker.services.setup.settings import current_settings
@@ -244,3 +244,20 @@ def test_a_series_the_arithmetic_refuses_is_said_on_the_dashboard_not_an_error_p
     html = html_lib.unescape(page(response))
     assert response.status_code == 200 and "Calls raised" in html
     assert "The improvement charts cannot be shown: A figure in the series is nan" in html
+
+
+def test_the_page_keeps_the_days_it_added_up(app, client, login_as, seeded_page):
+    """Rebuild on read (docs/architecture.md#daily-rollups), as the dashboard does: the months shown are kept."""
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        first = page(client.get("/reports/improvement?months=14"))
+        with app.app_context():
+            kept = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ReportDay)
+                .where(ReportDay.built_generation == ReportDay.generation)
+            )
+        second = page(client.get("/reports/improvement?months=14"))
+    assert kept == 366 + 31 + 28  # January 2024 to February 2025
+    strip = re.compile(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"')
+    assert strip.sub("", first) == strip.sub("", second)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from tracker.extensions import db
 from tracker.problems import Problem
 from tracker.reports import bp, filters
 from tracker.reports.routes import CHARTJS_VERSION, _no_site, _site_or_404, managed_sites
 from tracker.services.reports import improvement as charts
-from tracker.services.reports import periods
+from tracker.services.reports import periods, rollups
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.web.authorisation import requires
@@ -31,6 +32,9 @@ def improvement():
     status, errors, figures = 200, [], None
     try:
         months = filters.improvement_months(request.args, charts.DEFAULT_MONTHS, charts.MIN_MONTHS, charts.MAX_MONTHS)
+        history = charts.span(today, months)
+        if rollups.refresh(site.id, history.start, history.end):  # days not yet added up, or changed since: kept now
+            db.session.commit()
         figures = charts.improvement(site, today, months, settings)
         form["months"] = str(months)
     except filters.FilterProblems as problems:
