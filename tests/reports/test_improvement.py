@@ -261,3 +261,23 @@ def test_the_page_keeps_the_days_it_added_up(app, client, login_as, seeded_page)
     assert kept == 366 + 31 + 28  # January 2024 to February 2025
     strip = re.compile(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"')
     assert strip.sub("", first) == strip.sub("", second)
+
+
+def test_the_dashboard_probes_for_calls_without_report_facts_once(app, client, login_as, seeded_page):
+    """The charts take the dashboard's answer: on PostgreSQL the probe can be a scan of every call."""
+    probes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "raised_local_month IS NULL" in statement:
+            probes.append(statement)
+
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/reports/").status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+    assert len(probes) == 1

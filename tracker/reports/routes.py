@@ -149,7 +149,7 @@ def dashboard():
     figures = dashboard_figures.dashboard(site, period, settings)
     improvement, improvement_problem = None, None
     try:
-        improvement = charts.improvement(site, today, charts.DEFAULT_MONTHS, settings)
+        improvement = charts.improvement(site, today, charts.DEFAULT_MONTHS, settings, figures.facts_missing)
     except Problem as problem:  # a series the arithmetic refuses: said in its section, the rest still shown
         improvement_problem = str(problem)
     return render_template(

@@ -78,8 +78,11 @@ def span(today: date, months: int) -> Period:
     return Period(_add_months(this_month, -months), this_month - timedelta(days=1))
 
 
-def improvement(site: Site, today: date, months: int, settings: TrustSettings) -> Improvement:
-    """Every improvement chart for `site`: the `months` whole months before `today`'s month."""
+def improvement(
+    site: Site, today: date, months: int, settings: TrustSettings, facts_missing: bool | None = None
+) -> Improvement:
+    """Every improvement chart for `site`: the `months` whole months before `today`'s month. `facts_missing`: what
+    a caller that already asked `report_facts.any_missing` found (a probe that can cost a scan on PostgreSQL)."""
     period = span(today, months)
     firsts = tuple(_add_months(period.start, n) for n in range(months))
     now = utcnow()
@@ -101,7 +104,7 @@ def improvement(site: Site, today: date, months: int, settings: TrustSettings) -
         site={"id": site.id, "code": site.code, "name": site.name},
         months=firsts,
         series=tuple(series),
-        facts_missing=report_facts.any_missing(site.id),
+        facts_missing=report_facts.any_missing(site.id) if facts_missing is None else facts_missing,
     )
 
 
