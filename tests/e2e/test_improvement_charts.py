@@ -52,7 +52,7 @@ def test_the_improvement_charts_are_drawn_from_their_tables(tab, seeded):
     page = tab.page
     sign_in_as_manager(page, seeded)
     page.goto("/reports/?site=gen")
-    page.get_by_role("link", name="Improvement charts").click()
+    page.get_by_role("link", name="Improvement charts", exact=True).click()
     page.wait_for_url("**/reports/improvement**")
     expect(page.get_by_role("heading", name="Improvement charts", level=1)).to_be_visible()
     for key in KEYS:
@@ -101,4 +101,45 @@ def test_the_improvement_charts_are_drawn_from_their_tables(tab, seeded):
     expect(page.locator(".nhsuk-error-summary")).to_be_focused()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("from 2 to 60")
     tab.check("reports-improvement-bad-months", emergency=False)
+    tab.assert_clean()
+
+
+@at(SERVICE_MANAGER)
+def test_the_dashboard_shows_the_improvement_charts_and_their_tables(tab, seeded):
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    page.goto("/reports/?site=gen")
+    section = page.locator("section#improvement")
+    expect(section.get_by_role("heading", name="Improvement over time", level=2)).to_be_visible()
+    for key in KEYS:
+        expect(
+            section.get_by_role("heading", level=3).and_(page.locator(f"#improvement-{key}-heading"))
+        ).to_be_visible()
+        expect(page.locator(f"#improvement-{key}-chart")).to_be_visible()
+        assert page.evaluate(
+            "id => Boolean(window.Chart.getChart(document.getElementById(id)))", f"improvement-{key}-chart"
+        ), key
+        expect(page.locator(f"#improvement-{key}-table")).to_be_attached()
+    # The same figures as the full page's chart, drawn from the table folded under it.
+    calls = page.evaluate(
+        "() => window.Chart.getChart(document.getElementById('improvement-calls-chart')).data.datasets[0]"
+    )
+    assert len(calls["data"]) == 24 and calls["data"][-1] == 13 and calls["pointStyle"][-1] == "rectRot"
+    expect(page.locator("#improvement-calls-heading ~ .tracker-spc-icon").first).to_contain_text(
+        "Special cause neither, high"
+    )
+    table = page.locator("#improvement-review-median-table")
+    expect(table).to_be_hidden()
+    section.locator("[data-xmr='review-median'] summary").click()
+    expect(table).to_be_visible()
+    expect(table.get_by_role("row").last).to_contain_text("5.00")
+    link = section.get_by_role("link", name="See the improvement charts page")
+    expect(link).to_have_attribute("href", "/reports/improvement?site=gen")
+    tab.check("reports-dashboard-improvement", emergency=False)
+    page.locator("#improvement-heading").scroll_into_view_if_needed()
+    tab.screenshot("reports-dashboard-improvement-in-view", full_page=False)
+    table.scroll_into_view_if_needed()
+    tab.screenshot("reports-dashboard-improvement-table", full_page=False)
+    link.click()
+    page.wait_for_url("**/reports/improvement?site=gen")
     tab.assert_clean()

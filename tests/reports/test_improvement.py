@@ -19,7 +19,7 @@ from tests.reports.calls import F, P, S, call
 from tests.reports.test_report_pages import far_site  # noqa: F401  (a fixture: another site)
 from tracker.db import write_intent
 from tracker.extensions import db
-from tracker.models import AuditEvent, Ward
+from tracker.models import AuditEvent, ReportDay, Ward
 from tracker.services.reports import improvement as charts
 from tracker.services.reports import spc
 from tracker.services.setup.settings import current_settings
@@ -211,3 +211,73 @@ def test_a_manager_without_a_site_is_told_so(app, client, trust):
     user_id, _ = create_staff(app, "manager", site_id=None, totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     sign_in_directly(app, client, user_id)
     assert "not linked to a hospital site" in page(client.get("/reports/improvement"))
+
+
+def test_the_dashboard_shows_every_improvement_chart_with_its_icons_table_and_a_link(client, login_as, seeded_page):
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        response = client.get("/reports/?from-day=1&from-month=2&from-year=2025&to-day=28&to-month=2&to-year=2025")
+    assert response.status_code == 200
+    html = html_lib.unescape(page(response))
+    section = html[html.index('id="improvement-heading"') :]
+    assert "Improvement over time" in section and "March 2023 to February 2025" in section
+    for key in ("calls", "calls-patient", "review-median", "review-p90", "review-share", "check-coverage"):
+        assert f'id="improvement-{key}-table"' in section and f'data-chart-table="improvement-{key}-table"' in section
+    assert "Variation: Special cause neither, high" in section  # February's burst of calls
+    assert "Variation: Special cause improvement, low" in section and "Assurance:" in section
+    assert "Special cause neither: beyond a process limit" in section
+    assert section.count("<details") == 8 and "No process limits yet." in section
+    assert 'href="/reports/improvement?site=gen"' in section
+    assert "<script>" not in html
+
+
+def test_a_series_the_arithmetic_refuses_is_said_on_the_dashboard_not_an_error_page(
+    client, login_as, seeded_page, monkeypatch
+):
+    def refuse(*_args):
+        raise charts.Problem("A figure in the series is nan, which is not a number that can be charted.")
+
+    monkeypatch.setattr(charts, "improvement", refuse)
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        response = client.get("/reports/")
+    html = html_lib.unescape(page(response))
+    assert response.status_code == 200 and "Calls raised" in html
+    assert "The improvement charts cannot be shown: A figure in the series is nan" in html
+
+
+def test_the_page_keeps_the_days_it_added_up(app, client, login_as, seeded_page):
+    """Rebuild on read (docs/architecture.md#daily-rollups), as the dashboard does: the months shown are kept."""
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        first = page(client.get("/reports/improvement?months=14"))
+        with app.app_context():
+            kept = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(ReportDay)
+                .where(ReportDay.built_generation == ReportDay.generation)
+            )
+        second = page(client.get("/reports/improvement?months=14"))
+    assert kept == 366 + 31 + 28  # January 2024 to February 2025
+    strip = re.compile(r'name="csrf_token" value="[^"]*"|nonce="[^"]*"')
+    assert strip.sub("", first) == strip.sub("", second)
+
+
+def test_the_dashboard_probes_for_calls_without_report_facts_once(app, client, login_as, seeded_page):
+    """The charts take the dashboard's answer: on PostgreSQL the probe can be a scan of every call."""
+    probes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "raised_local_month IS NULL" in statement:
+            probes.append(statement)
+
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/reports/").status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+    assert len(probes) == 1

@@ -18,7 +18,7 @@ from tracker.reports.improvement_forms import BaselineForm, ChangeForm, SiteForm
 from tracker.reports.routes import CHARTJS_VERSION, _no_site, _site_or_404, managed_sites
 from tracker.services.reports import improvement as charts
 from tracker.services.reports import improvement_changes as recorded
-from tracker.services.reports import periods
+from tracker.services.reports import periods, rollups
 from tracker.services.scope import Permission
 from tracker.services.setup.settings import current_settings
 from tracker.web.access import found_or_404
@@ -46,6 +46,9 @@ def _page(site: Site, sites: list[Site], args, errors=(), status: int = 200, pos
     errors, figures = list(errors), None
     try:
         months = filters.improvement_months(args, charts.DEFAULT_MONTHS, charts.MIN_MONTHS, charts.MAX_MONTHS)
+        history = charts.span(today, months)
+        if rollups.refresh(site.id, history.start, history.end):  # days not yet added up, or changed since: kept now
+            db.session.commit()
         figures = charts.improvement(site, today, months, settings)
         form["months"] = str(months)
     except filters.FilterProblems as problems:

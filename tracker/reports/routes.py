@@ -14,11 +14,13 @@ from flask_login import current_user
 from tracker.db import writes
 from tracker.extensions import db
 from tracker.models import FamilyRouteStatus, Site, StaffRouteStatus
+from tracker.problems import Problem
 from tracker.reports import bp, filters
 from tracker.services.records import audit
 from tracker.services.records.spreadsheet import neutralise
 from tracker.services.reports import daily_check, implementation, periods, rollups
 from tracker.services.reports import dashboard as dashboard_figures
+from tracker.services.reports import improvement as charts
 from tracker.services.reports import monthly_return as nhs_return
 from tracker.services.reports.working_hours import REGION_NAMES
 from tracker.services.scope import Permission
@@ -139,13 +141,24 @@ def dashboard():
     if not any(value for key, value in form.items() if key != "site"):  # the default period: show it in the form
         form.update({key: str(value) for key, value in period_args(period).items()})
     span = dashboard_figures.trend_span(period)
-    if rollups.refresh(site.id, span.start, span.end):  # days not yet added up, or changed since: kept now
+    history = charts.span(today, charts.DEFAULT_MONTHS)  # the improvement charts': whole months to last month's
+    kept = rollups.refresh(site.id, span.start, span.end)
+    kept += rollups.refresh(site.id, history.start, history.end)
+    if kept:  # days not yet added up, or changed since: kept now
         db.session.commit()
     figures = dashboard_figures.dashboard(site, period, settings)
+    improvement, improvement_problem = None, None
+    try:
+        improvement = charts.improvement(site, today, charts.DEFAULT_MONTHS, settings, figures.facts_missing)
+    except Problem as problem:  # a series the arithmetic refuses: said in its section, the rest still shown
+        improvement_problem = str(problem)
     return render_template(
         "reports/dashboard.html",
         figures=figures,
         daily_check=daily_check.figures(site.id, period, settings.timezone),
+        improvement=improvement,
+        improvement_problem=improvement_problem,
+        flag_words=charts.flag_words,
         errors=[],
         form=form,
         site=site,

@@ -1,33 +1,31 @@
 """The improvement charts' series (docs/architecture.md#improvement-charts): month by month at a site, from the
-calls' report facts and the daily check, each put through `spc.xmr_chart`. Plain functions returning plain
-values; the view only shows them.
+daily rollups and the daily check (`improvement_data.py`), each put through `spc.xmr_chart`. Plain functions
+returning plain values; the view only shows them.
 
-One grouped query per figure, never one per month: calls by month and route; the review clock's median and
-90th percentile by month (PostgreSQL's percentile_cont, or on SQLite the durations per month interpolated as
-`percentiles.py` does); reviews within and past the team's target by month; and the daily check's two
-queries for the whole span. A month with no calls is 0 calls and a missing point (None) for a time or a
-share: a share of nothing is unknown, not nought."""
+Never a query per month: the span's days are read from `report_day` once (a day not kept is counted from the
+calls); calls by month and route, the review clock's median and 90th percentile by month (interpolated over the
+month's merged durations as `percentiles.py` does), and reviews within and past the team's target by month are
+added up from them; the daily check's coverage is two queries for the whole span. A month with no calls is 0
+calls and a missing point (None) for a time or a share: a share of nothing is unknown, not nought."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import func, select
 
 from tracker.clock import utcnow
 from tracker.extensions import db
-from tracker.models import CallerRoute, Concern, Site, Team
+from tracker.models import CallerRoute, Site, Team
 from tracker.problems import Problem
-from tracker.services.reports import daily_check, improvement_changes, report_facts, spc
-from tracker.services.reports.counting import MICROS, _calls
-from tracker.services.reports.dashboard import CLOCKS, _breached, _team_targets
+from tracker.services.reports import improvement_changes, improvement_data, report_facts, spc
+from tracker.services.reports.counting import MICROS
+from tracker.services.reports.dashboard import _team_targets
 from tracker.services.reports.improvement_changes import Marks
-from tracker.services.reports.percentiles import _percentile
 from tracker.services.reports.periods import Period, _add_months
 from tracker.services.setup.settings import TrustSettings
 from tracker.services.words import LABELS
@@ -37,7 +35,6 @@ MIN_MONTHS = 2  # the arithmetic's least; limits are drawn only from 12 (spc.MIN
 MAX_MONTHS = improvement_changes.MAX_CHART_MONTHS
 ROUTES = (CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF)
 MINUTE = 60 * MICROS
-_REVIEW = next(clock for clock in CLOCKS if clock[0] == "review")
 
 
 @dataclass(frozen=True)
@@ -84,16 +81,18 @@ def span(today: date, months: int) -> Period:
     return Period(_add_months(this_month, -months), this_month - timedelta(days=1))
 
 
-def improvement(site: Site, today: date, months: int, settings: TrustSettings) -> Improvement:
-    """Every improvement chart for `site`: the `months` whole months before `today`'s month."""
+def improvement(
+    site: Site, today: date, months: int, settings: TrustSettings, facts_missing: bool | None = None
+) -> Improvement:
+    """Every improvement chart for `site`: the `months` whole months before `today`'s month. `facts_missing`: what
+    a caller that already asked `report_facts.any_missing` found (a probe that can cost a scan on PostgreSQL)."""
     period = span(today, months)
     firsts = tuple(_add_months(period.start, n) for n in range(months))
     marks = improvement_changes.marks(site.id, firsts, settings.spc_run_length)
-    calls = _calls(site.id, period.start, period.end)
-    coverage = {
-        month.month: None if month.coverage is None else Fraction(100 * month.asked, month.occupied)
-        for month in daily_check.figures(site.id, period, settings.timezone).months
-    }
+    now = utcnow()
+    linked_once = settings.linked_calls_counted == "once"
+    calls = improvement_data.monthly(site.id, period, _team_targets(), now, linked_once)
+    coverage = improvement_data.coverage(site.id, period, settings.timezone, now)
     series = [
         *_call_series(_calls_by_route(calls), firsts, marks),
         *_review_series(calls, firsts, _review_target(site.id), marks),
@@ -109,7 +108,7 @@ def improvement(site: Site, today: date, months: int, settings: TrustSettings) -
         site={"id": site.id, "code": site.code, "name": site.name},
         months=firsts,
         series=tuple(series),
-        facts_missing=report_facts.any_missing(site.id),
+        facts_missing=report_facts.any_missing(site.id) if facts_missing is None else facts_missing,
         marks=marks,
     )
 
@@ -144,7 +143,9 @@ def _call_series(by_route: dict[tuple[date, CallerRoute], int], firsts: Sequence
     return series
 
 
-def _review_series(calls: list, firsts: Sequence[date], target: int | None, marks: Marks) -> list[Series]:
+def _review_series(
+    calls: improvement_data.Monthly, firsts: Sequence[date], target: int | None, marks: Marks
+) -> list[Series]:
     """The review clock: its median and 90th percentile (lower is better, against the team's target when the
     site's teams share one) and the share within target (higher is better, no target of its own)."""
     median, p90 = _review_times(calls)
@@ -220,65 +221,29 @@ def _rows(chart: spc.Chart, months: Sequence[date]) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _calls_by_route(calls: list) -> dict[tuple[date, CallerRoute], int]:
-    return {
-        (month, CallerRoute(route)): count
-        for month, route, count in db.session.execute(
-            select(Concern.raised_local_month, Concern.caller_route, func.count())
-            .where(*calls)
-            .group_by(Concern.raised_local_month, Concern.caller_route)
-        )
-        if route is not None and month is not None  # _calls filters on the month: never None here
-    }
+def _calls_by_route(calls: improvement_data.Monthly) -> dict[tuple[date, CallerRoute], int]:
+    return calls.by_route
 
 
 def _minutes(micros: float | None) -> Fraction | None:
     return None if micros is None else spc.exact(micros) / MINUTE
 
 
-def _review_times(calls: list) -> tuple[dict[date, Fraction | None], dict[date, Fraction | None]]:
+def _review_times(
+    calls: improvement_data.Monthly,
+) -> tuple[dict[date, Fraction | None], dict[date, Fraction | None]]:
     """(median, 90th percentile) of the review clock in minutes, by month; months with no review are absent."""
-    fact = Concern.to_review_us
     median: dict[date, Fraction | None] = {}
     p90: dict[date, Fraction | None] = {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        for month, middle, high in db.session.execute(
-            select(
-                Concern.raised_local_month,
-                func.percentile_cont(0.5).within_group(fact),
-                func.percentile_cont(0.9).within_group(fact),
-            )
-            .where(*calls, fact.is_not(None))
-            .group_by(Concern.raised_local_month)
-        ):
-            median[month], p90[month] = _minutes(middle), _minutes(high)
-        return median, p90
-    for month, joined in db.session.execute(
-        select(Concern.raised_local_month, func.group_concat(fact))
-        .where(*calls, fact.is_not(None))
-        .group_by(Concern.raised_local_month)
-    ):
-        values = sorted(json.loads(f"[{joined}]")) if joined else []
-        median[month], p90[month] = _minutes(_percentile(values, 0.5)), _minutes(_percentile(values, 0.9))
+    for month, (middle, high) in calls.review.items():
+        median[month], p90[month] = _minutes(middle), _minutes(high)
     return median, p90
 
 
-def _share_within_target(calls: list) -> dict[date, Fraction]:
+def _share_within_target(calls: improvement_data.Monthly) -> dict[date, Fraction]:
     """The percentage of each month's calls reviewed within their team's target, of those reviewed or still
     waiting for review past it (the dashboard's breach rule); months with neither are absent."""
-    _key, _label, fact, target, waiting = _REVIEW
-    assert target is not None
-    breached = _breached(fact, target, waiting, _team_targets(), utcnow())
-    rows = db.session.execute(
-        select(
-            Concern.raised_local_month,
-            func.count().filter(and_(fact.is_not(None), not_(breached))),
-            func.count().filter((fact.is_not(None)) | breached),
-        )
-        .where(*calls)
-        .group_by(Concern.raised_local_month)
-    )
-    return {month: Fraction(100 * within, judged) for month, within, judged in rows if judged and month is not None}
+    return {month: Fraction(100 * within, judged) for month, (within, judged) in calls.within.items()}
 
 
 def _review_target(site_id: int) -> int | None:
