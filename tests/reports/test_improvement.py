@@ -20,8 +20,10 @@ from tests.reports.test_report_pages import far_site  # noqa: F401  (a fixture: 
 from tracker.db import write_intent
 from tracker.extensions import db
 from tracker.models import AuditEvent, ReportDay, Ward
+from tracker.services.records import audit
 from tracker.services.reports import improvement as charts
 from tracker.services.reports import spc
+from tracker.services.setup.run_length import save_run_length
 from tracker.services.setup.settings import current_settings
 
 TODAY = date(2025, 3, 10)
@@ -229,6 +231,17 @@ def test_the_dashboard_shows_every_improvement_chart_with_its_icons_table_and_a_
     assert section.count("<details") == 8 and "No process limits yet." in section
     assert 'href="/reports/improvement?site=gen"' in section
     assert "<script>" not in html
+
+
+def test_the_dashboards_words_give_the_trusts_run_length(app, client, login_as, seeded_page):
+    with app.app_context(), write_intent():
+        save_run_length(audit.Actor.system(), 6)
+        db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        login_as("manager")
+        html = page(client.get("/reports/?from-day=1&from-month=2&from-year=2025&to-day=28&to-month=2&to-year=2025"))
+    section = html[html.index('id="improvement-heading"') :]
+    assert "part of a run of 6 on one" in section and "a trend of 6 rising" in section and "run of 7" not in section
 
 
 def test_a_series_the_arithmetic_refuses_is_said_on_the_dashboard_not_an_error_page(
