@@ -242,6 +242,22 @@ def test_deactivating_someone_on_call_asks_for_cover_first_then_their_next_reque
     assert read.one(User, User.id == admin).active
 
 
+def test_the_pages_own_refreshes_do_not_say_the_account_was_deactivated_twice(app, client, admin, trust, nurse):
+    # Found in Chromium: the queue's refresh and the session clock each met the ended session before the
+    # next navigation did, and the sign-in page showed the same banner two or three times.
+    theirs = app.test_client()
+    sign_in_directly(app, theirs, nurse)
+    assert theirs.get("/triage/").status_code == 200
+    assert "account is deactivated" in flashed(client, post(client, f"/admin/staff/{nurse}/deactivate"))
+
+    json = {"Accept": "application/json"}
+    assert theirs.get("/auth/session", headers=json).status_code == 401
+    assert theirs.get("/triage/queue/rows", headers=json).status_code == 401
+    after = theirs.get("/triage/")
+    assert after.status_code == 302
+    assert page(theirs.get(after.headers["Location"])).count("Your account has been deactivated") == 1
+
+
 def test_an_administrator_deactivates_at_once_with_a_reason_and_the_gap_is_raised(
     app, client, admin, trust, nurse, read
 ):

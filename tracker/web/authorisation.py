@@ -81,19 +81,25 @@ def unauthorized():
     db.session.commit()  # a session just ended by this request is recorded as ended
     ended = g.get("ended_session")
     if ended is not None and ended.reason in ENDED_BY_SOMEONE_ELSE:
-        flash(ENDED_BY_SOMEONE_ELSE[ended.reason], "information")
+        _say_once(ENDED_BY_SOMEONE_ELSE[ended.reason])
     elif request.method == "POST" and ended is not None:
         keep_typed_text(ended.user_id)
-        flash(
+        _say_once(
             "You were signed out because you had not used the tracker for a while. Sign in again: "
-            "what you typed has been kept.",
-            "information",
+            "what you typed has been kept."
         )
     elif ended is not None:
-        flash("You were signed out because you had not used the tracker for a while. Sign in again.", "information")
+        _say_once("You were signed out because you had not used the tracker for a while. Sign in again.")
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
         return {"signed_in": False, "sign_in": url_for("auth.sign_in")}, 401
     return redirect(url_for("auth.sign_in", next=return_path()))
+
+
+def _say_once(message: str) -> None:
+    """The page's own refreshes (the queue, the session clock) meet an ended session before the person's next
+    click does; each would add the same banner to the sign-in page, so it is said once."""
+    if ("information", message) not in session.get("_flashes", []):
+        flash(message, "information")
 
 
 def return_path() -> str:
