@@ -37,6 +37,11 @@ def test_each_event_links_to_the_one_before(ctx):
 
 def _head_updates(run) -> int:
     """How many UPDATEs of the chain head `run()` sends."""
+    return _statements(run, "UPDATE AUDIT_CHAIN_HEAD")
+
+
+def _statements(run, starting: str) -> int:
+    """How many statements beginning with `starting` `run()` sends."""
     seen: list[str] = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
@@ -47,7 +52,7 @@ def _head_updates(run) -> int:
         run()
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    return sum(1 for statement in seen if statement.lstrip().upper().startswith("UPDATE AUDIT_CHAIN_HEAD"))
+    return sum(1 for statement in seen if statement.lstrip().upper().startswith(starting))
 
 
 def test_the_chain_head_is_written_once_as_the_transaction_commits(ctx):
@@ -62,6 +67,38 @@ def test_the_chain_head_is_written_once_as_the_transaction_commits(ctx):
     assert (head.last_event_id, head.last_hash) == (last.id, last.hash) == (3, last.hash)
     assert _head_updates(db.session.commit) == 0  # a transaction that appended nothing writes no head
     assert audit.verify_chain().ok
+
+
+def test_a_batch_inserts_its_events_in_one_statement_chained_as_separate_inserts_would_be(ctx):
+    def in_a_batch():
+        audit.record("before", audit.Actor.system())
+        with audit.batched():
+            audit.record("first", audit.Actor.system())
+            audit.record_many([audit.Entry("second", audit.Actor.user(3)), audit.Entry("third", audit.Actor.cli())])
+            with audit.batched():  # an inner batch leaves the inserting to the outer one
+                audit.record("fourth", audit.Actor.system())
+        db.session.commit()
+
+    assert _statements(in_a_batch, "INSERT INTO AUDIT_EVENT") == 2  # "before", then the batch
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["before", "first", "second", "third", "fourth"]
+    assert audit.verify_chain().ok
+
+
+def test_a_batch_that_fails_still_inserts_what_it_chained_so_the_head_never_names_a_missing_event(ctx):
+    with pytest.raises(LookupError), audit.batched():
+        audit.record("appended", audit.Actor.system())
+        raise LookupError("a caller that catches this and commits")
+    db.session.commit()
+    assert db.session.scalars(select(AuditEvent.action)).all() == ["appended"]
+    assert audit.verify_chain().ok
+
+
+def test_a_savepoint_inside_a_batch_is_refused(ctx):
+    with pytest.raises(RuntimeError, match="savepoint"), audit.batched():
+        audit.record("appended", audit.Actor.system())
+        db.session.begin_nested()
+    db.session.rollback()
 
 
 @pytest.mark.parametrize("before", [False, True], ids=["first-append-in-the-savepoint", "appended-before-it"])

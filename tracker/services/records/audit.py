@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -125,27 +126,52 @@ def record_many(entries: list[Entry], session: Session | scoped_session[Session]
         event.hash = event_hash(event)
         head[0], head[1] = event.id, event.hash
         events.append(event)
-    connection = real.connection()
-    connection.execute(
-        _INSERT_EVENTS,
-        [
-            {
-                "id": e.id,
-                "occurred_at": e.occurred_at,
-                "actor_type": e.actor_type,
-                "actor_id": e.actor_id,
-                "action": e.action,
-                "object_type": e.object_type,
-                "object_id": e.object_id,
-                "concern_id": e.concern_id,
-                "changes": e.changes,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-            for e in events
-        ],
-    )
+    rows = [
+        {
+            "id": e.id,
+            "occurred_at": e.occurred_at,
+            "actor_type": e.actor_type,
+            "actor_id": e.actor_id,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "concern_id": e.concern_id,
+            "changes": e.changes,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
+        for e in events
+    ]
+    waiting = real.info.get(_BATCH_KEY)
+    if waiting is not None:
+        waiting.extend(rows)
+    else:
+        real.connection().execute(_INSERT_EVENTS, rows)
     return events
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """The events appended inside the block (in the request's session) are inserted together as it ends: one
+    statement where a family's submission made four. Each is chained as it is appended, so the order and the
+    hashes are what separate inserts would give. They are inserted however the block ends, so the head written
+    at commit never names an event that is not there; nothing inside may read the trail back, or start a
+    savepoint (refused: rolling one back could not take its events out of the batch)."""
+    real = db.session()
+    if real.info.get(_BATCH_KEY) is not None:
+        yield  # already inside a batch: the outer one inserts
+        return
+    waiting: list[dict[str, Any]] = []
+    real.info[_BATCH_KEY] = waiting
+    try:
+        yield
+    finally:
+        real.info.pop(_BATCH_KEY, None)
+        if waiting:
+            real.connection().execute(_INSERT_EVENTS, waiting)
+
+
+_BATCH_KEY = "tracker_audit_batch"
 
 
 # Built once: appends run on every action, so they skip building statements each time.
@@ -195,6 +221,8 @@ def _write_head(session: Session) -> None:
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
     # The head as a savepoint starts (None: not read yet), so rolling the savepoint back rolls it back too.
     if transaction.nested:
+        if session.info.get(_BATCH_KEY) is not None:
+            raise RuntimeError("a savepoint inside audit.batched(): its events could not be rolled back with it")
         head = session.info.get(_HEAD_KEY)
         session.info.setdefault(_SAVEPOINTS_KEY, {})[transaction] = None if head is None else list(head)
 
