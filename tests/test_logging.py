@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -94,6 +95,43 @@ def test_the_development_servers_request_lines_lose_their_query_string():
         logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" %s %s', line, None)
     )
     assert stream.getvalue().endswith('werkzeug [-] "GET /admin/staff HTTP/1.1" 200 -\n')
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        pytest.param("a" * 1_000_000, id="a-megabyte-of-letters"),
+        pytest.param("1" * 1_000_000, id="a-megabyte-of-digits"),
+        pytest.param("a." * 500_000, id="dots"),
+        pytest.param("1 " * 500_000, id="spaced-digits"),
+        pytest.param("x://" * 250_000, id="url-schemes"),
+    ],
+)
+def test_masking_a_hostile_megabyte_takes_one_pass_not_one_per_character(hostile):
+    # Found by the battery: a logged line holding a long run of letters made the e-mail pattern start again at
+    # every character (quadratic: 40 s for one request's lines; hours for a megabyte), so a hostile body could
+    # hold a worker. Not a timing test: the old pattern needs ~30 minutes here, so the 20 s allowed is a verdict
+    # on the kind of work, with a margin of nearly a hundred times for a slow machine.
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (logs.mask(hostile), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(20), "masking a megabyte did not finish: a pattern backtracks per character"
+
+
+def test_the_request_line_of_a_hostile_path_loses_its_query_in_one_pass():
+    stream = io.StringIO()
+    line = ("GET /a?" + "?" * 200_000 + " HTTP/1.1", "404", "-")
+    done = threading.Event()
+
+    def log_it():
+        logs.handler("text", stream).handle(
+            logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '"%s" %s %s', line, None)
+        )
+        done.set()
+
+    threading.Thread(target=log_it, daemon=True).start()
+    assert done.wait(20), "the query-string pattern backtracks per character"
+    assert stream.getvalue().endswith('werkzeug [-] "GET /a HTTP/1.1" 404 -\n')
 
 
 def test_a_storage_address_is_logged_without_its_password():

@@ -22,10 +22,13 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _PHONE_RUN = re.compile(r"(?<![\w+%.])(?:\+|%2[Bb])?\(?\d(?:[ \-()]{0,2}\d){8,15}(?![\w])")
 # A URL's user and password (a Redis or database address with its credentials, as a storage error names it).
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/\s@]+@")
-_EMAIL = re.compile(r"[\w.+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Starts only where a run of the address's characters starts: without the look-behind a long run with no "@"
+# was scanned again from each of its characters, quadratic in a hostile line's length.
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Werkzeug's development server writes each request line with its query string; the request's own line
-# (web/request_log.py) has the path alone.
-_QUERY_IN_REQUEST_LINE = re.compile(r"\?\S*(?= HTTP/)")
+# (web/request_log.py) has the path alone. Anchored on the method after the line's opening quote, so a path of
+# question marks is read once, not from each of them.
+_QUERY_IN_REQUEST_LINE = re.compile(r'(?<=")([A-Z]+ [^ ?]*)\?\S*(?= HTTP/)')
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class Masking(logging.Filter):
         except Exception:  # a malformed call must still leave a line, not lose one
             message = f"{record.msg} {record.args!r}"
         if record.name == "werkzeug":
-            message = _QUERY_IN_REQUEST_LINE.sub("", message)
+            message = _QUERY_IN_REQUEST_LINE.sub(r"\1", message)
         record.msg, record.args = mask(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
