@@ -13,7 +13,7 @@ from tracker.services.reports import improvement as charts
 from tracker.services.reports.remembered import Remembered
 
 MACROS = "reports/_macros.html"
-MEMO_DRAWN = 512  # as improvement.MEMO_SERIES: one drawing a remembered series
+MEMO_DRAWN = 256  # as improvement.MEMO_SERIES: one drawing a remembered series
 
 _DRAWN: Remembered[Markup] = Remembered(MEMO_DRAWN)
 

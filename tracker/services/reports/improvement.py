@@ -36,7 +36,7 @@ MIN_MONTHS = 2  # the arithmetic's least; limits are drawn only from 12 (spc.MIN
 MAX_MONTHS = improvement_changes.MAX_CHART_MONTHS
 ROUTES = (CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF)
 MINUTE = 60 * MICROS
-MEMO_SERIES = 512  # charts remembered per process (8 a view of a site's months), least recently used dropped first
+MEMO_SERIES = 256  # charts remembered per process (8 a view: 32 views), least recently used dropped first
 
 
 @dataclass(frozen=True)
