@@ -29,7 +29,7 @@ from tracker.services.paging import warnings as staff_warnings
 from tracker.services.people import sessions
 from tracker.services.phone import parse_phone
 from tracker.services.records import audit
-from tracker.services.reports import improvement_data
+from tracker.services.reports import improvement_data, remembered
 from tracker.services.setup import hospital
 from tracker.services.setup.settings import forget_settings
 from tracker.services.setup.trust_words import forget_words
@@ -199,6 +199,7 @@ def clean(request):
         forget_wards()
         staff_warnings.forget()
         improvement_data.forget()  # months remembered from another test's database
+        remembered.forget()  # the improvement charts worked out and drawn (to count the work done)
     sms = app.extensions["tracker_sms"]
     sms.__init__()
     yield

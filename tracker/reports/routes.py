@@ -27,6 +27,7 @@ from tracker.services.scope import Permission
 from tracker.services.setup import in_reach
 from tracker.services.setup.settings import current_settings
 from tracker.services.words import LABELS
+from tracker.web import improvement_drawn
 from tracker.web.access import found_or_404
 from tracker.web.authorisation import requires
 from tracker.web.posted import raw
@@ -158,7 +159,7 @@ def dashboard():
         daily_check=daily_check.figures(site.id, period, settings.timezone),
         improvement=improvement,
         improvement_problem=improvement_problem,
-        flag_words=charts.flag_words,
+        improvement_chart=improvement_drawn.on_dashboard,  # xmr_chart's drawing, remembered (web/improvement_drawn.py)
         errors=[],
         form=form,
         site=site,

@@ -11,7 +11,7 @@ calls and a missing point (None) for a time or a share: a share of nothing is un
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +27,7 @@ from tracker.services.reports.counting import MICROS
 from tracker.services.reports.dashboard import _team_targets
 from tracker.services.reports.improvement_changes import Marks
 from tracker.services.reports.periods import Period, _add_months
+from tracker.services.reports.remembered import Remembered
 from tracker.services.setup.settings import TrustSettings
 from tracker.services.words import LABELS
 
@@ -35,6 +36,7 @@ MIN_MONTHS = 2  # the arithmetic's least; limits are drawn only from 12 (spc.MIN
 MAX_MONTHS = improvement_changes.MAX_CHART_MONTHS
 ROUTES = (CallerRoute.PATIENT, CallerRoute.FAMILY, CallerRoute.STAFF)
 MINUTE = 60 * MICROS
+MEMO_SERIES = 256  # charts remembered per process (8 a view: 32 views), least recently used dropped first
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Series:
     target_words: str  # the target as the page says it, or why there is none
     chart: spc.Chart
     rows: tuple[Row, ...]
+    # Everything the series was worked out from (its key in `_SERIES`): what a drawing of it may be remembered
+    # under (web/improvement_drawn.py).
+    inputs: tuple = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,17 @@ def _series(
     target: int | None,
     target_words: str,
 ) -> Series:
+    """The chart and its rows, worked out once per process for the same inputs (remembered.py: keyed by every
+    argument's value, so a new figure, change, baseline, run length or target is another key, never stale)."""
+    inputs = (marks, tuple(months), key, title, unit, note, tuple(values), direction, target, target_words)
+    return _SERIES.get(inputs, lambda: _worked_out(inputs))
+
+
+_SERIES: Remembered[Series] = Remembered(MEMO_SERIES)
+
+
+def _worked_out(inputs: tuple) -> Series:
+    marks, months, key, title, unit, note, values, direction, target, target_words = inputs
     ceiling = 100 if unit == "%" else None
     chart = spc.xmr_chart(
         values,
@@ -198,7 +214,7 @@ def _series(
         floor=0,
         ceiling=ceiling,
     )
-    return Series(key, title, unit, note, target_words, chart, _rows(chart, months))
+    return Series(key, title, unit, note, target_words, chart, _rows(chart, months), inputs)
 
 
 def _rows(chart: spc.Chart, months: Sequence[date]) -> tuple[Row, ...]:
