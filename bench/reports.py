@@ -307,7 +307,12 @@ class Reports(harness.Scenario):
         return {"status": status, "first_ms": ms, "shown": shown, "expected": expected, "ok": ok, "period": days}
 
     def figures(self, t: harness.Target) -> dict:
-        return {"audit export ÷ dump rows/s": [r["ratio"] for r in t.rounds if r]}
+        """Per round: the export's ratio to the dump (left out with --dashboard-only, where it is not measured) and
+        the dashboard's server CPU for a month and a year, for the two-trees table."""
+        found = {} if self.opts.dashboard_only else {"audit export ÷ dump rows/s": [r["ratio"] for r in t.rounds if r]}
+        for name in ("month", "year"):
+            found[f"dashboard {name} srv ms/req"] = [r[name]["server_ms_per_req"] for r in getattr(t, "dashboard", [])]
+        return found
 
     def summarise(self, targets: list[harness.Target], info: dict) -> dict:
         opts, summary, rows = self.opts, {}, []
