@@ -181,6 +181,35 @@ def assert_fits_the_screen(page: Page, path: str) -> None:
     assert overflow == [], f"{path}: {overflow}"
 
 
+# Each label line of the charts on their side, measured in the chart's own font, against the width Chart.js gave
+# the labels' axis: wider, and the label's beginning is drawn off the canvas.
+WIDEST_LABELS = """() => [...document.querySelectorAll('[data-chart="horizontal"] canvas')].map((canvas) => {
+  const chart = window.Chart.getChart(canvas);
+  const context = canvas.getContext("2d");
+  context.font = `${window.Chart.defaults.font.size}px ${window.Chart.defaults.font.family}`;
+  const lines = chart.data.labels.flatMap((label) => [].concat(label));
+  const widest = Math.max(...lines.map((line) => context.measureText(line).width));
+  const shown = chart.scales.y.ticks.length;
+  return [canvas.id, Math.ceil(widest), Math.floor(chart.scales.y.width), shown, chart.data.labels.length];
+})"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+def test_a_long_label_on_a_chart_on_its_side_is_shown_whole(tab, seeded):
+    # Seen in a screenshot: "Transferred to enhanced care or a tertiary centre" was drawn as "erred to enhanced
+    # care or a tertiary centre". Long labels are now broken into lines, and the chart is tall enough for every
+    # label (Chart.js skipped those that did not fit).
+    page = tab.page
+    sign_in_as_manager(page, seeded)
+    page.goto(OCTOBER)
+    expect(page.locator("#outcome-chart")).to_be_visible()
+    measured = page.evaluate(WIDEST_LABELS)
+    assert {m[0] for m in measured} >= {"ward-chart", "type-chart", "outcome-chart", "change-chart"}
+    assert [m for m in measured if m[1] > m[2]] == [], "a label is wider than its axis: [chart, label, axis] px"
+    assert [m for m in measured if m[3] != m[4]] == [], "a label is skipped: [chart, …, labels shown, labels]"
+    tab.check("reports-dashboard-long-labels", emergency=False)
+
+
 @pytest.mark.parametrize("viewport", ["phone"], indirect=True)
 def test_on_a_phone_the_reports_never_scroll_sideways(tab, seeded):
     page = tab.page

@@ -22,6 +22,21 @@ function readTable(table, columns) {
   return { labels, datasets: columns.map((column, index) => ({ label: headers[column], data: series[index] })) };
 }
 
+// A bar chart on its side has its labels on the left, and Chart.js gives them at most part of the chart's width:
+// a longer label ("Transferred to enhanced care or a tertiary centre") lost its beginning off the canvas. Each is
+// broken into lines at spaces, none longer than LABEL_LINE characters unless one word is.
+const LABEL_LINE = 22;
+
+function wrapLabel(label) {
+  const lines = [];
+  for (const word of label.split(/\s+/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= LABEL_LINE) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.length > 1 ? lines : label;
+}
+
 // An improvement (XmR) chart's table: month, value, mean, lower limit, upper limit, then the flags. An empty
 // cell is a missing figure (a month with no calls has no time to review) and leaves a gap, never a zero.
 // A flagged month's row says which kind of special cause it is (data-flag); its point is drawn larger, as a
@@ -89,7 +104,14 @@ function draw(figure) {
     return;
   }
   const columns = (figure.dataset.chartColumns || "1").split(",").map(Number);
-  const { labels, datasets } = readTable(table, columns);
+  const { labels: read, datasets } = readTable(table, columns);
+  const labels = kind === "horizontal" ? read.map(wrapLabel) : read;
+  if (kind === "horizontal") {
+    // Room for every label, lines and all: Chart.js would otherwise skip the labels that do not fit, leaving bars
+    // nobody can name.
+    const lines = labels.reduce((sum, label) => sum + [].concat(label).length, 0);
+    canvas.parentElement.style.height = `${Math.max(288, 40 + lines * 16 + labels.length * 12)}px`;
+  }
   datasets.forEach((dataset, index) => {
     const colour = COLOURS[index % COLOURS.length];
     Object.assign(dataset, { backgroundColor: colour, borderColor: colour });
@@ -107,6 +129,7 @@ function draw(figure) {
       plugins: { legend: { display: datasets.length > 1, position: "bottom" } },
       scales: {
         [kind === "horizontal" ? "x" : "y"]: { beginAtZero: true, ticks: { precision: 0 } },
+        ...(kind === "horizontal" ? { y: { ticks: { autoSkip: false } } } : {}),
       },
     },
   });
