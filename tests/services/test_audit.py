@@ -7,7 +7,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import ON_POSTGRES
 from tracker.db import write_intent
@@ -92,6 +93,17 @@ def test_a_batch_that_fails_still_inserts_what_it_chained_so_the_head_never_name
     db.session.commit()
     assert db.session.scalars(select(AuditEvent.action)).all() == ["appended"]
     assert audit.verify_chain().ok
+
+
+def test_a_database_error_inside_a_batch_reaches_the_caller_as_itself(ctx):
+    # On PostgreSQL a failed statement aborts the transaction, so the batch's own insert fails too: the caller
+    # (the form's kind 503 for a lost database, say) must still see the first error, not that one.
+    audit.record("before", audit.Actor.system())
+    db.session.commit()
+    with pytest.raises(IntegrityError), audit.batched():
+        audit.record("appended", audit.Actor.system())
+        db.session.execute(insert(AuditChainHead.__table__).values(id=1, last_event_id=0, last_hash=GENESIS_HASH))
+    db.session.rollback()
 
 
 def test_a_savepoint_inside_a_batch_is_refused(ctx):

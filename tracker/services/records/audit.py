@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -165,10 +165,17 @@ def batched() -> Iterator[None]:
     real.info[_BATCH_KEY] = waiting
     try:
         yield
-    finally:
+    except BaseException:
         real.info.pop(_BATCH_KEY, None)
         if waiting:
-            real.connection().execute(_INSERT_EVENTS, waiting)
+            # A failed statement may have ended the transaction (PostgreSQL refuses every statement after it): the
+            # caller must see that error (a lost database is the kind 503), never this insert's.
+            with suppress(Exception):
+                real.connection().execute(_INSERT_EVENTS, waiting)
+        raise
+    real.info.pop(_BATCH_KEY, None)
+    if waiting:
+        real.connection().execute(_INSERT_EVENTS, waiting)
 
 
 _BATCH_KEY = "tracker_audit_batch"
